@@ -1,0 +1,49 @@
+/**
+ * The one registry of error codes: each code's HTTP status, whether retrying can help, and the sentence a
+ * person sees when the thrower has nothing more specific to say. Bodies follow CONTRACT.md.
+ */
+export const errorCodes = {
+  invalid_json: { httpStatus: 400, retryable: false, message: 'The request body is not valid JSON' },
+  unauthorized: { httpStatus: 401, retryable: false, message: 'Invalid or expired token' },
+  graphics_limit_reached: { httpStatus: 402, retryable: false, message: 'Monthly graphics limit reached' },
+  scope_limit_reached: {
+    httpStatus: 402,
+    retryable: false,
+    message: 'This server has used all of its images for the month',
+  },
+  model_not_allowed: { httpStatus: 403, retryable: false, message: 'Your plan does not allow this model' },
+  not_found: { httpStatus: 404, retryable: false, message: 'Not found' },
+  payload_too_large: { httpStatus: 413, retryable: false, message: 'The request body is too large' },
+  validation_error: { httpStatus: 422, retryable: false, message: 'The request is not valid' },
+  content_policy_violation: {
+    httpStatus: 422,
+    retryable: false,
+    message: 'The prompt was refused by the content policy',
+  },
+  link_code_invalid: {
+    httpStatus: 422,
+    retryable: false,
+    message: 'That link code is not valid: it may be mistyped, used already or expired',
+  },
+  rate_limited: { httpStatus: 429, retryable: true, message: 'Too many requests; slow down' },
+  internal_error: { httpStatus: 500, retryable: false, message: 'Something went wrong on our side' },
+  generation_failed: { httpStatus: 502, retryable: true, message: 'The image could not be generated' },
+  provider_unavailable: {
+    httpStatus: 503,
+    retryable: true,
+    message: 'The image provider is unavailable right now; try again shortly',
+  },
+  budget_exhausted: {
+    httpStatus: 503,
+    retryable: false,
+    message: "The service's monthly generation budget is used up",
+  },
+  invalid_credentials: {
+    httpStatus: 503,
+    retryable: false,
+    message: 'The image provider is unavailable right now; try again shortly',
+  },
+} as const satisfies Record<string, { httpStatus: number; retryable: boolean; message: string }>;
+
+/** A stable, machine-readable error identifier. */
+export type ErrorCode = keyof typeof errorCodes;

@@ -1,0 +1,64 @@
+import type { StylePreset } from '../styles/style-presets.ts';
+
+/** Pixel dimensions of an image. */
+export interface ImageDimensions {
+  width: number;
+  height: number;
+}
+
+/**
+ * What a model could not do exactly as asked: a seed it ignores (`unsupported`), or a size mapped to the
+ * nearest one it offers (`mapped`). Returned to the caller, never an error.
+ */
+export interface GenerationWarning {
+  type: 'unsupported' | 'mapped' | 'other';
+  feature: string;
+  detail: string;
+}
+
+/**
+ * One call to a model. Every key is present; unset ones are `undefined`, so nothing is silently dropped.
+ * The core resolves both `size` (pixels wanted) and `aspectRatio` (shape wanted): Replicate takes the
+ * ratio, OpenAI maps the size to its fixed set.
+ */
+export interface ImageModelCallOptions {
+  prompt: string;
+  negativePrompt: string | undefined;
+  n: number;
+  size: ImageDimensions;
+  aspectRatio: string | undefined;
+  seed: number | undefined;
+  quality: 'standard' | 'high';
+  style: StylePreset | undefined;
+  abortSignal: AbortSignal | undefined;
+}
+
+/** One image as the model produced it. */
+export interface GeneratedImage {
+  bytes: Uint8Array;
+  mediaType: 'image/png' | 'image/jpeg' | 'image/webp';
+}
+
+/** What a model call returns. `usage.costUsd` is what the provider charged for this call, when known. */
+export interface ImageModelResult {
+  images: GeneratedImage[];
+  warnings: GenerationWarning[];
+  response: {
+    modelId: string;
+    timestamp: Date;
+    /** The provider's id for the work (a Replicate prediction id), kept on the generation record. */
+    providerRequestId: string | undefined;
+    /** The prompt as the provider rewrote it (OpenAI's revised_prompt), when it did. */
+    revisedPrompt: string | undefined;
+  };
+  usage: { costUsd: number | undefined };
+}
+
+/** A model behind one vendor's API: the only thing the core knows about providers. */
+export interface ImageModel {
+  readonly provider: string;
+  readonly modelId: string;
+  /** How many images one call may ask for; the core splits larger requests. */
+  readonly maxImagesPerCall: number;
+  generate(options: ImageModelCallOptions): Promise<ImageModelResult>;
+}

@@ -1,0 +1,28 @@
+/** An image to keep: `key` is the object path, `images/<uid>/<id>.png`. */
+export interface StoredImageInput {
+  key: string;
+  bytes: Uint8Array;
+  contentType: string;
+}
+
+/** Where an image was kept and the durable URL it is served from. */
+export interface StoredImage {
+  key: string;
+  url: string;
+}
+
+/** Durable storage for generated images (local disk or Firebase Storage). */
+export interface ImageStorage {
+  readonly kind: 'local' | 'firebase' | 'memory';
+  save(image: StoredImageInput): Promise<StoredImage>;
+  /** Removes an object; removing one that is not there is not an error. */
+  remove(key: string): Promise<void>;
+  /** Whether storage is reachable, for /health. */
+  checkReady(): Promise<boolean>;
+}
+
+/** The object path for a generation: user ids are reduced to safe characters so a key is never a path trick. */
+export function imageKey(userId: string, generationId: string, extension = 'png'): string {
+  const safeUser = userId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 128) || '_';
+  return `images/${safeUser}/${generationId}.${extension}`;
+}
