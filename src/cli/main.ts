@@ -1,0 +1,118 @@
+#!/usr/bin/env -S npx tsx
+/**
+ * Operator commands against the service's database (the same DATA_DIR the server uses):
+ *   keys create --user <uid> [--plan <plan>] [--label <text>]   prints the new key alone on the last line
+ *   keys revoke <key-prefix>
+ *   keys list
+ *   plan set --user <uid> --plan <plan>
+ *   usage --user <uid>
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../config/load-config.ts';
+import { ApiKeys } from '../core/accounts/api-keys.ts';
+import { UserAccounts } from '../core/accounts/user-accounts.ts';
+import { openDatabase } from '../core/database/open-database.ts';
+import { QuotaLedger } from '../core/quota/quota-ledger.ts';
+
+const usageText = `Usage: npm run cli -- <command>
+  keys create --user <uid> [--plan <plan>] [--label <text>]
+  keys revoke <key-prefix>
+  keys list
+  plan set --user <uid> --plan <plan>
+  usage --user <uid>`;
+
+class UsageError extends Error {}
+
+function required(value: string | undefined, flag: string): string {
+  if (!value) throw new UsageError(`missing ${flag}`);
+  return value;
+}
+
+function run(argv: string[]): void {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      user: { type: 'string' },
+      plan: { type: 'string' },
+      label: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [group, action, argument] = positionals;
+  if (values.help || !group) {
+    console.log(usageText);
+    return;
+  }
+
+  const config = loadConfig(process.env);
+  const database = openDatabase(config.databasePath);
+  try {
+    const accounts = new UserAccounts(database, config.plans);
+    const apiKeys = new ApiKeys(database, accounts);
+    const command = `${group} ${group === 'usage' ? '' : (action ?? '')}`.trim();
+    switch (command) {
+      case 'keys create': {
+        const user = required(values.user, '--user <uid>');
+        const key = apiKeys.create(user, { plan: values.plan, label: values.label });
+        const plan = accounts.appCaller(user).plan.name;
+        console.log(`Created an API key for user "${user}" (plan ${plan}). It is shown once; store it now:`);
+        console.log(key);
+        return;
+      }
+      case 'keys revoke': {
+        const prefix = apiKeys.revoke(required(argument, '<key-prefix>'));
+        console.log(`Revoked ${prefix}…`);
+        return;
+      }
+      case 'keys list': {
+        const keys = apiKeys.list();
+        if (keys.length === 0) console.log('No API keys yet.');
+        for (const key of keys) {
+          const state = key.revokedAt ? `revoked ${key.revokedAt}` : 'active';
+          console.log(`${key.prefix}…  user=${key.userId}  created=${key.createdAt}  ${state}${key.label ? `  (${key.label})` : ''}`);
+        }
+        return;
+      }
+      case 'plan set': {
+        const user = required(values.user, '--user <uid>');
+        const plan = required(values.plan, '--plan <plan>');
+        accounts.setPlan(user, plan);
+        console.log(`User "${user}" is now on plan ${plan} (${config.plans.plans[plan]?.monthlyImages} images a month).`);
+        return;
+      }
+      case 'usage': {
+        const user = required(values.user, '--user <uid>');
+        const caller = accounts.appCaller(user);
+        const usage = new QuotaLedger(database).usage(user, caller.plan.monthlyImages);
+        console.log(`user:      ${user}${accounts.exists(user) ? '' : ' (no account yet)'}`);
+        console.log(`plan:      ${caller.plan.name}`);
+        console.log(`period:    ${usage.period} (resets ${usage.resetsAt.toISOString()})`);
+        console.log(`used:      ${usage.used} of ${usage.limit}${usage.reserved ? ` (+${usage.reserved} in progress)` : ''}`);
+        console.log(`remaining: ${usage.remaining}`);
+        const linked = accounts.identitiesOf(user);
+        console.log(`linked:    ${linked.length > 0 ? linked.join(', ') : 'none'}`);
+        return;
+      }
+      default:
+        throw new UsageError(`unknown command "${positionals.join(' ')}"`);
+    }
+  } finally {
+    database.close();
+  }
+}
+
+try {
+  run(process.argv.slice(2));
+} catch (error) {
+  if (error instanceof UsageError) {
+    console.error(`${error.message}\n\n${usageText}`);
+    process.exit(64); // EX_USAGE
+  }
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+    process.exit(78);
+  }
+  console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}

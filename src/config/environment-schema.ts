@@ -1,0 +1,102 @@
+import { z } from 'zod';
+
+/** Comma-separated list → trimmed, non-empty strings. */
+const commaList = z
+  .string()
+  .transform((text) =>
+    text
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item.length > 0),
+  )
+  .describe('a comma-separated list');
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((value) => value === 'true' || value === '1' || value === 'yes')
+  .describe('true or false');
+
+const positiveInteger = z.coerce.number().int().positive();
+const nonNegativeInteger = z.coerce.number().int().nonnegative();
+
+/** `free=5,pro=200` → `{ free: 5, pro: 200 }`. */
+const planLimits = z
+  .string()
+  .transform((text, context) => {
+    const limits: Record<string, number> = {};
+    for (const entry of text.split(',').map((item) => item.trim()).filter(Boolean)) {
+      const match = /^([a-z][a-z0-9_-]*)=(\d+)$/i.exec(entry);
+      if (!match?.[1] || match[2] === undefined) {
+        context.addIssue({ code: 'custom', message: `"${entry}" is not plan=number` });
+        return z.NEVER;
+      }
+      limits[match[1].toLowerCase()] = Number(match[2]);
+    }
+    return limits;
+  })
+  .describe('plan=monthly images pairs, e.g. free=5,pro=200');
+
+/** `enterprise=*;pro=flux-schnell,flux-dev` → `{ enterprise: '*', pro: ['flux-schnell','flux-dev'] }`. */
+const planModels = z
+  .string()
+  .transform((text, context) => {
+    const models: Record<string, '*' | string[]> = {};
+    for (const entry of text.split(';').map((item) => item.trim()).filter(Boolean)) {
+      const match = /^([a-z][a-z0-9_-]*)=(.+)$/i.exec(entry);
+      if (!match?.[1] || !match[2]) {
+        context.addIssue({ code: 'custom', message: `"${entry}" is not plan=model,model or plan=*` });
+        return z.NEVER;
+      }
+      const list = match[2].trim();
+      models[match[1].toLowerCase()] =
+        list === '*'
+          ? '*'
+          : list
+              .split(',')
+              .map((model) => model.trim())
+              .filter(Boolean);
+    }
+    return models;
+  })
+  .describe('plan=model,model pairs separated by ";", or plan=* for every model');
+
+/**
+ * Every environment variable the service reads. Each has a default that works offline, so an empty
+ * environment starts a working service (SQLite in ./data, local images, the placeholder provider).
+ */
+export const environmentSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_PRETTY: booleanFlag.optional(),
+
+  IMAGE_MODEL: z.string().min(1).default('placeholder'),
+  PLACEHOLDER_DELAY_MS: nonNegativeInteger.default(0),
+  BLOCKED_TERMS: commaList.default([]),
+  MAX_BATCH_SIZE: z.coerce.number().int().min(1).max(4).default(4),
+
+  PLAN_LIMITS: planLimits.default({}),
+  PLAN_MODELS: planModels.default({}),
+  DEFAULT_PLAN: z.string().min(1).default('free'),
+  GUEST_MONTHLY_IMAGES: nonNegativeInteger.optional(),
+  MONTHLY_BUDGET_USD: z.coerce.number().nonnegative().optional(),
+
+  TRUST_PROXY: booleanFlag.default(false),
+  RATE_LIMIT_PER_MINUTE: positiveInteger.default(60),
+  BODY_LIMIT_BYTES: positiveInteger.default(65_536),
+  SHUTDOWN_GRACE_MS: positiveInteger.default(10_000),
+  CREATE_DEMO_KEY: booleanFlag.optional(),
+
+  STORAGE: z.enum(['local', 'firebase']).default('local'),
+  FIREBASE_PROJECT_ID: z.string().min(1).optional(),
+  FIREBASE_CREDENTIALS_PATH: z.string().min(1).optional(),
+  FIREBASE_STORAGE_BUCKET: z.string().min(1).optional(),
+  FIREBASE_MAKE_PUBLIC: booleanFlag.default(true),
+  FIREBASE_CHECK_REVOKED: booleanFlag.default(true),
+});
+
+/** The raw, parsed environment. */
+export type Environment = z.infer<typeof environmentSchema>;

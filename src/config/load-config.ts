@@ -1,0 +1,149 @@
+import path from 'node:path';
+import { buildPlanCatalog, type PlanCatalog } from '../core/quota/plans.ts';
+import { findModel } from '../core/providers/model-catalog.ts';
+import { type Environment, environmentSchema } from './environment-schema.ts';
+
+/** Where images are kept. */
+export type StorageSettings =
+  | { kind: 'local' }
+  | { kind: 'firebase'; bucket: string; makePublic: boolean };
+
+/** The service's settings, derived once from the environment. */
+export interface Config {
+  environment: Environment['NODE_ENV'];
+  server: {
+    host: string;
+    port: number;
+    /** The base of every URL we hand out (image links); defaults to http://localhost:PORT. */
+    publicBaseUrl: string;
+    bodyLimitBytes: number;
+    rateLimitPerMinute: number;
+    shutdownGraceMs: number;
+    /** Trust X-Forwarded-* from a reverse proxy (for client addresses in logs and rate limits). */
+    trustProxy: boolean;
+  };
+  dataDir: string;
+  databasePath: string;
+  logging: { level: Environment['LOG_LEVEL']; pretty: boolean };
+  generation: {
+    defaultModel: string;
+    placeholderDelayMs: number;
+    blockedTerms: readonly string[];
+    maxBatchSize: number;
+  };
+  plans: PlanCatalog;
+  monthlyBudgetUsd: number | undefined;
+  storage: StorageSettings;
+  firebase: { projectId: string; credentialsPath: string | undefined; checkRevoked: boolean } | undefined;
+  /** Create a ready-to-use API key on first start, so the quick start works with no setup. */
+  createDemoKey: boolean;
+}
+
+/** A start-up stopper: names each bad variable and what it expects. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment (process.env in production, a plain object in tests) into a Config. */
+export function loadConfig(variables: Readonly<Record<string, string | undefined>>): Config {
+  // Empty strings mean "unset": that is how .env files and shells usually express it.
+  const present = Object.fromEntries(Object.entries(variables).filter(([, value]) => value !== ''));
+  const parsed = environmentSchema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const variable = issue.path.join('.') || '(environment)';
+        const received = present[variable];
+        const shown = received === undefined ? 'is missing' : `is "${isSecretName(variable) ? '***' : received}"`;
+        return `${variable} ${shown}: ${issue.message}`;
+      }),
+    );
+  }
+  return deriveConfig(parsed.data);
+}
+
+function isSecretName(variable: string): boolean {
+  return /TOKEN|KEY|SECRET|PASSWORD|CREDENTIAL/i.test(variable);
+}
+
+function deriveConfig(environment: Environment): Config {
+  const problems: string[] = [];
+  const dataDir = path.resolve(environment.DATA_DIR);
+
+  let plans: PlanCatalog | undefined;
+  try {
+    plans = buildPlanCatalog({
+      limits: environment.PLAN_LIMITS,
+      models: environment.PLAN_MODELS,
+      defaultPlan: environment.DEFAULT_PLAN,
+      guestMonthlyImages: environment.GUEST_MONTHLY_IMAGES,
+    });
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
+  if (!findModel(environment.IMAGE_MODEL)) {
+    problems.push(`IMAGE_MODEL is "${environment.IMAGE_MODEL}": not a model this service knows`);
+  }
+  for (const [plan, models] of Object.entries(environment.PLAN_MODELS)) {
+    if (models === '*') continue;
+    for (const model of models) {
+      if (!findModel(model)) problems.push(`PLAN_MODELS names model "${model}" for plan "${plan}": unknown model`);
+    }
+  }
+
+  let storage: StorageSettings = { kind: 'local' };
+  if (environment.STORAGE === 'firebase') {
+    if (!environment.FIREBASE_STORAGE_BUCKET) {
+      problems.push('FIREBASE_STORAGE_BUCKET is missing: STORAGE=firebase needs the bucket name');
+    } else {
+      storage = {
+        kind: 'firebase',
+        bucket: environment.FIREBASE_STORAGE_BUCKET,
+        makePublic: environment.FIREBASE_MAKE_PUBLIC,
+      };
+    }
+  }
+  if ((environment.STORAGE === 'firebase' || environment.FIREBASE_CREDENTIALS_PATH) && !environment.FIREBASE_PROJECT_ID) {
+    problems.push('FIREBASE_PROJECT_ID is missing: Firebase auth and storage need the project id');
+  }
+  if (problems.length > 0 || !plans) throw new ConfigError(problems);
+
+  const firebase = environment.FIREBASE_PROJECT_ID
+    ? {
+        projectId: environment.FIREBASE_PROJECT_ID,
+        credentialsPath: environment.FIREBASE_CREDENTIALS_PATH,
+        checkRevoked: environment.FIREBASE_CHECK_REVOKED,
+      }
+    : undefined;
+  const portForLinks = environment.PORT === 0 ? 8000 : environment.PORT;
+
+  return {
+    environment: environment.NODE_ENV,
+    server: {
+      host: environment.HOST,
+      port: environment.PORT,
+      publicBaseUrl: (environment.PUBLIC_BASE_URL ?? `http://localhost:${portForLinks}`).replace(/\/+$/, ''),
+      bodyLimitBytes: environment.BODY_LIMIT_BYTES,
+      rateLimitPerMinute: environment.RATE_LIMIT_PER_MINUTE,
+      shutdownGraceMs: environment.SHUTDOWN_GRACE_MS,
+      trustProxy: environment.TRUST_PROXY,
+    },
+    dataDir,
+    databasePath: path.join(dataDir, 'imagine.sqlite'),
+    logging: { level: environment.LOG_LEVEL, pretty: environment.LOG_PRETTY ?? environment.NODE_ENV === 'development' },
+    generation: {
+      defaultModel: environment.IMAGE_MODEL.toLowerCase(),
+      placeholderDelayMs: environment.PLACEHOLDER_DELAY_MS,
+      blockedTerms: environment.BLOCKED_TERMS,
+      maxBatchSize: environment.MAX_BATCH_SIZE,
+    },
+    plans,
+    monthlyBudgetUsd: environment.MONTHLY_BUDGET_USD,
+    storage,
+    firebase,
+    createDemoKey: environment.CREATE_DEMO_KEY ?? environment.NODE_ENV !== 'production',
+  };
+}

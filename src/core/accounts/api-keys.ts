@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto';
+import type { SqliteDatabase } from '../database/open-database.ts';
+import { hashSecret, randomString } from './secret-hash.ts';
+import type { UserAccounts } from './user-accounts.ts';
+
+const keyAlphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+/** Every API key starts with this, so scanners and people can tell what it is. */
+export const apiKeyMarker = 'imk_';
+// 12 characters (imk_ + 8) identify a key in listings and for revocation without revealing it.
+const prefixLength = 12;
+
+/** An API key as listed: never the key itself, which exists only at creation. */
+export interface ApiKeySummary {
+  prefix: string;
+  userId: string;
+  label: string | null;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+interface KeyRow {
+  prefix: string;
+  user_id: string;
+  label: string | null;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+/** API keys (`imk_…`) for operators and scripts, stored only as SHA-256 hashes. */
+export class ApiKeys {
+  readonly #database: SqliteDatabase;
+  readonly #accounts: UserAccounts;
+  readonly #now: () => Date;
+  readonly #statements;
+
+  constructor(database: SqliteDatabase, accounts: UserAccounts, now: () => Date = () => new Date()) {
+    this.#database = database;
+    this.#accounts = accounts;
+    this.#now = now;
+    this.#statements = {
+      insert: database.prepare(
+        'INSERT INTO api_keys (id, prefix, key_hash, user_id, label, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      byHash: database.prepare<[string], { user_id: string; revoked_at: string | null }>(
+        'SELECT user_id, revoked_at FROM api_keys WHERE key_hash = ?',
+      ),
+      matchingPrefix: database.prepare<[string], { prefix: string }>(
+        "SELECT prefix FROM api_keys WHERE prefix LIKE ? ESCAPE '\\'",
+      ),
+      revoke: database.prepare('UPDATE api_keys SET revoked_at = ? WHERE prefix = ? AND revoked_at IS NULL'),
+      list: database.prepare<[], KeyRow>(
+        'SELECT prefix, user_id, label, created_at, revoked_at FROM api_keys ORDER BY created_at',
+      ),
+      count: database.prepare<[], { count: number }>('SELECT COUNT(*) AS count FROM api_keys'),
+    };
+  }
+
+  /** Creates a key for a user (creating the user if new, with `plan` when given). Returns the key once. */
+  create(userId: string, options: { plan?: string | undefined; label?: string | undefined } = {}): string {
+    const key = `${apiKeyMarker}${randomString(keyAlphabet, 40)}`;
+    this.#database.transaction(() => {
+      if (options.plan !== undefined) this.#accounts.setPlan(userId, options.plan);
+      else this.#accounts.ensureUser(userId);
+      this.#statements.insert.run(
+        randomUUID(),
+        key.slice(0, prefixLength),
+        hashSecret(key),
+        userId,
+        options.label ?? null,
+        this.#now().toISOString(),
+      );
+    })();
+    return key;
+  }
+
+  /** The user a valid, unrevoked key belongs to; undefined for anything else. */
+  authenticate(key: string): string | undefined {
+    if (!key.startsWith(apiKeyMarker)) return undefined;
+    const row = this.#statements.byHash.get(hashSecret(key));
+    return row && row.revoked_at === null ? row.user_id : undefined;
+  }
+
+  /**
+   * Revokes the key whose prefix starts with `prefix` (at least `imk_` and 4 more characters). Refuses a
+   * prefix that matches several keys, so one typo cannot revoke the wrong ones. Returns the revoked prefix.
+   */
+  revoke(prefix: string): string {
+    if (!prefix.startsWith(apiKeyMarker) || prefix.length < apiKeyMarker.length + 4) {
+      throw new Error(`give at least the first ${apiKeyMarker.length + 4} characters of the key (${apiKeyMarker}xxxx)`);
+    }
+    const escaped = prefix.slice(0, prefixLength).replace(/[%_\\]/g, (character) => `\\${character}`);
+    const matches = this.#statements.matchingPrefix.all(`${escaped}%`);
+    const [match, ...others] = matches;
+    if (!match) throw new Error(`no API key starts with ${prefix}`);
+    if (others.length > 0) throw new Error(`${matches.length} keys start with ${prefix}; give more characters`);
+    this.#statements.revoke.run(this.#now().toISOString(), match.prefix);
+    return match.prefix;
+  }
+
+  /** Every key, revoked ones too, without the secret. */
+  list(): ApiKeySummary[] {
+    return this.#statements.list.all().map((row) => ({
+      prefix: row.prefix,
+      userId: row.user_id,
+      label: row.label,
+      createdAt: row.created_at,
+      revokedAt: row.revoked_at,
+    }));
+  }
+
+  /** How many keys exist (revoked included): zero means a fresh install. */
+  count(): number {
+    return this.#statements.count.get()?.count ?? 0;
+  }
+}

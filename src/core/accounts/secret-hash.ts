@@ -1,0 +1,21 @@
+import { createHash, randomBytes } from 'node:crypto';
+
+/**
+ * SHA-256 hex of a high-entropy secret (API key, link code). A fast hash is right here: the secrets are
+ * random, not passwords, so there is nothing to brute-force, and lookups stay one index probe.
+ */
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+
+/** `length` characters drawn uniformly from `alphabet` (rejection sampling keeps it unbiased). */
+export function randomString(alphabet: string, length: number): string {
+  const limit = 256 - (256 % alphabet.length);
+  let result = '';
+  while (result.length < length) {
+    for (const byte of randomBytes(length * 2)) {
+      if (byte < limit && result.length < length) result += alphabet[byte % alphabet.length];
+    }
+  }
+  return result;
+}

@@ -1,0 +1,98 @@
+import type { SqliteDatabase } from '../database/open-database.ts';
+import { type PlanCatalog, type PlanDefinition, resolvePlan } from '../quota/plans.ts';
+
+/** Who is asking, resolved to the account whose quota pays. */
+export interface Caller {
+  /** The quota subject: the app uid, or a chat identity that has not been linked. */
+  userId: string;
+  plan: PlanDefinition;
+  /** The chat identity the request came through (`discord:<id>`, `slack:<team>:<user>`), if any. */
+  identity: string | undefined;
+  linked: boolean;
+}
+
+interface UserRow {
+  id: string;
+  plan: string | null;
+}
+
+/** App accounts (by uid), their plans, and the chat identities linked to them. */
+export class UserAccounts {
+  readonly #database: SqliteDatabase;
+  readonly #plans: PlanCatalog;
+  readonly #now: () => Date;
+  readonly #statements;
+
+  constructor(database: SqliteDatabase, plans: PlanCatalog, now: () => Date = () => new Date()) {
+    this.#database = database;
+    this.#plans = plans;
+    this.#now = now;
+    this.#statements = {
+      user: database.prepare<[string], UserRow>('SELECT id, plan FROM users WHERE id = ?'),
+      insertUser: database.prepare('INSERT OR IGNORE INTO users (id, plan, created_at) VALUES (?, ?, ?)'),
+      setPlan: database.prepare('UPDATE users SET plan = ? WHERE id = ?'),
+      identityOwner: database.prepare<[string], { user_id: string }>('SELECT user_id FROM identities WHERE identity = ?'),
+      link: database.prepare(
+        `INSERT INTO identities (identity, user_id, linked_at) VALUES (?, ?, ?)
+         ON CONFLICT (identity) DO UPDATE SET user_id = excluded.user_id, linked_at = excluded.linked_at`,
+      ),
+      unlink: database.prepare('DELETE FROM identities WHERE identity = ?'),
+      identitiesOf: database.prepare<[string], { identity: string }>(
+        'SELECT identity FROM identities WHERE user_id = ? ORDER BY identity',
+      ),
+    };
+  }
+
+  /** Creates the user if new. A plan given here (a token's `plan` claim) replaces the stored one. */
+  ensureUser(userId: string, plan?: string): void {
+    this.#statements.insertUser.run(userId, plan ?? null, this.#now().toISOString());
+    if (plan !== undefined) {
+      const row = this.#statements.user.get(userId);
+      if (row && row.plan !== plan) this.#statements.setPlan.run(plan, userId);
+    }
+  }
+
+  /** Whether an app account with this uid exists. */
+  exists(userId: string): boolean {
+    return this.#statements.user.get(userId) !== undefined;
+  }
+
+  /** Sets an existing or new user's plan; the plan must be one the catalog defines. */
+  setPlan(userId: string, plan: string): void {
+    if (!this.#plans.plans[plan]) {
+      throw new Error(`unknown plan "${plan}"; plans are: ${Object.keys(this.#plans.plans).join(', ')}`);
+    }
+    this.#database.transaction(() => {
+      this.ensureUser(userId);
+      this.#statements.setPlan.run(plan, userId);
+    })();
+  }
+
+  /** The caller for an app user (Firebase uid or API key owner). */
+  appCaller(userId: string): Caller {
+    const row = this.#statements.user.get(userId);
+    return { userId, plan: resolvePlan(this.#plans, row?.plan ?? undefined), identity: undefined, linked: false };
+  }
+
+  /** The caller for a chat identity: the linked app account's quota, or the guest plan if unlinked. */
+  chatCaller(identity: string): Caller {
+    const owner = this.#statements.identityOwner.get(identity);
+    if (owner) return { ...this.appCaller(owner.user_id), identity, linked: true };
+    return { userId: identity, plan: resolvePlan(this.#plans, this.#plans.guestPlan), identity, linked: false };
+  }
+
+  /** Links a chat identity to an app account (replacing an earlier link). */
+  link(identity: string, userId: string): void {
+    this.#statements.link.run(identity, userId, this.#now().toISOString());
+  }
+
+  /** Removes a chat identity's link; returns whether there was one. */
+  unlink(identity: string): boolean {
+    return this.#statements.unlink.run(identity).changes > 0;
+  }
+
+  /** Chat identities linked to an app account. */
+  identitiesOf(userId: string): string[] {
+    return this.#statements.identitiesOf.all(userId).map((row) => row.identity);
+  }
+}

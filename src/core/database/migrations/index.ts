@@ -1,0 +1,11 @@
+import { initialSchema } from './0001-initial.ts';
+
+/** A numbered schema change; numbers only grow, and an applied migration is never edited. */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** Every migration, in order. */
+export const migrations: readonly Migration[] = [{ version: 1, name: 'initial', sql: initialSchema }];

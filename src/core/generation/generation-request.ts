@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import { findStylePreset, stylePresets } from '../styles/style-presets.ts';
+import { aspectRatios, maximumSide, minimumSide, parseSize } from './image-dimensions.ts';
+
+/** The most images one batch may ask for. */
+export const maximumBatchImages = 4;
+
+const prompt = z
+  .string({ error: 'prompt must be a string' })
+  .trim()
+  .min(1, 'prompt must not be empty')
+  .max(2000, 'prompt must be at most 2000 characters');
+
+const size = z
+  .string()
+  .default('1024x1024')
+  .superRefine((text, context) => {
+    const parsed = parseSize(text);
+    if (!parsed) {
+      context.addIssue({ code: 'custom', message: 'size must look like WIDTHxHEIGHT, e.g. 1024x1024' });
+    } else if ([parsed.width, parsed.height].some((side) => side < minimumSide || side > maximumSide)) {
+      context.addIssue({ code: 'custom', message: `each side must be ${minimumSide}–${maximumSide} pixels` });
+    }
+  })
+  .describe('WIDTHxHEIGHT; each side 256–2048. With aspect_ratio, the pixel budget.');
+
+const style = z
+  .string()
+  .refine((name) => findStylePreset(name) !== undefined, {
+    error: () => `unknown style; use one of: ${stylePresets.map((preset) => preset.name).join(', ')}`,
+  })
+  .optional()
+  .describe('A style preset name (GET /api/v1/styles)');
+
+/** The fields every generation request shares (CONTRACT.md `ImageGenerationRequest`). */
+export const imageRequestFields = {
+  size,
+  style,
+  aspect_ratio: z.enum(aspectRatios).optional().describe('The shape; size then sets the pixel budget'),
+  enhance_prompt: z.boolean().default(true).describe('Add style and quality terms to the prompt'),
+  negative_prompt: z.string().trim().max(1000).optional().describe('Extension: what to keep out of the image'),
+  seed: z.number().int().min(0).max(4_294_967_295).optional().describe('Extension: for reproducible results'),
+  model: z.string().trim().min(1).max(64).optional().describe('Extension: a model name; defaults to the server default'),
+  quality: z.enum(['standard', 'high']).optional().describe('Extension: standard or high (default)'),
+};
+
+/** `POST /api/v1/generate/image` body. */
+export const imageRequestSchema = z.object({ prompt, ...imageRequestFields });
+/** A validated single-image request. */
+export type ImageRequest = z.infer<typeof imageRequestSchema>;
+/** A single-image request as a caller may send it (defaults not yet applied). */
+export type ImageRequestInput = z.input<typeof imageRequestSchema>;
+
+/** `POST /api/v1/generate/image/batch` body: `num_images` of one prompt, or one image per `prompts` entry. */
+export const batchRequestSchema = z
+  .object({
+    prompt: prompt.optional(),
+    prompts: z.array(prompt).min(1).max(maximumBatchImages).optional().describe('One image per prompt'),
+    num_images: z.number().int().min(1).max(maximumBatchImages).optional().describe('Images of the same prompt'),
+    ...imageRequestFields,
+  })
+  .superRefine((request, context) => {
+    if (!request.prompts && request.prompt === undefined) {
+      context.addIssue({ code: 'custom', path: ['prompt'], message: 'give prompt (with num_images) or prompts' });
+    }
+    if (request.prompts && request.num_images !== undefined && request.num_images !== request.prompts.length) {
+      context.addIssue({
+        code: 'custom',
+        path: ['num_images'],
+        message: 'num_images must match the number of prompts (or be left out)',
+      });
+    }
+  });
+/** A validated batch request. */
+export type BatchRequest = z.infer<typeof batchRequestSchema>;
+/** A batch request as a caller may send it. */
+export type BatchRequestInput = z.input<typeof batchRequestSchema>;

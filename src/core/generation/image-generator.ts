@@ -1,0 +1,452 @@
+import { randomInt, randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Caller } from '../accounts/user-accounts.ts';
+import type { SqliteDatabase } from '../database/open-database.ts';
+import { ImagineError, validationError } from '../errors/imagine-error.ts';
+import type { GeneratedImage, GenerationWarning, ImageDimensions, ImageModel } from '../providers/image-model.ts';
+import { type ImageModelRegistry, splitIntoCalls } from '../providers/image-model-registry.ts';
+import { findModel, type ModelDescriptor } from '../providers/model-catalog.ts';
+import { enhancePrompt } from '../prompt/prompt-enhancer.ts';
+import { planAllowsModel } from '../quota/plans.ts';
+import type { QuotaLedger, Reservation, UsageSummary } from '../quota/quota-ledger.ts';
+import { type ImageStorage, imageKey } from '../storage/image-storage.ts';
+import { findStylePreset, type StylePreset } from '../styles/style-presets.ts';
+import { type BatchRequestInput, batchRequestSchema, type ImageRequestInput, imageRequestSchema } from './generation-request.ts';
+import type { GenerationRecord, GenerationRecords, GenerationSource } from './generation-records.ts';
+import { type AspectRatio, aspectRatioOf, parseSize, resolveDimensions } from './image-dimensions.ts';
+
+/** Who is generating, through which door, and the caller's cancel signal. */
+export interface GenerationContext {
+  caller: Caller;
+  /** A Discord server's or Slack workspace's shared monthly cap, when the operator set one. */
+  scope: { key: string; limit: number } | undefined;
+  source: GenerationSource;
+  abortSignal: AbortSignal | undefined;
+}
+
+/** One delivered image: stored, charged and recorded. */
+export interface GeneratedImageResult {
+  id: string;
+  imageUrl: string;
+  model: string;
+  seed: number | undefined;
+  size: ImageDimensions;
+  quality: 'standard' | 'high';
+  prompt: string;
+  promptUsed: string;
+  negativePrompt: string | undefined;
+  style: string | undefined;
+  costUsd: number;
+  generationSeconds: number;
+  createdAt: Date;
+  warnings: GenerationWarning[];
+  revisedPrompt: string | undefined;
+  contentType: string;
+}
+
+/** An image of a batch that was not produced, and why. */
+export interface BatchFailure {
+  index: number;
+  error: ImagineError;
+}
+
+/** What a generation produced; `usage` is the caller's standing after it was charged. */
+export interface GenerationOutcome {
+  images: GeneratedImageResult[];
+  failures: BatchFailure[];
+  totalCostUsd: number;
+  generationSeconds: number;
+  usage: UsageSummary;
+}
+
+/** Everything the generator works with; tests pass their own clock, seeds and stand-ins. */
+export interface ImageGeneratorDependencies {
+  database: SqliteDatabase;
+  ledger: QuotaLedger;
+  records: GenerationRecords;
+  storage: ImageStorage;
+  models: ImageModelRegistry;
+  moderator: { check(prompt: string): void };
+  defaultModel: string;
+  monthlyBudgetUsd: number | undefined;
+  logger: Logger;
+  now?: () => Date;
+  randomSeed?: () => number;
+}
+
+/** The settings every image of one request shares, resolved and checked before any quota is held. */
+interface PreparedRequest {
+  descriptor: ModelDescriptor;
+  model: ImageModel;
+  size: ImageDimensions;
+  aspectRatio: AspectRatio | undefined;
+  quality: 'standard' | 'high';
+  style: StylePreset | undefined;
+  batchId: string | undefined;
+}
+
+/** One provider call: `n` images of one prompt. `firstIndex` places them in the batch. */
+interface PlannedCall {
+  firstIndex: number;
+  n: number;
+  prompt: string;
+  promptUsed: string;
+  negativePrompt: string | undefined;
+  seeds: (number | undefined)[];
+}
+
+interface ProducedImage {
+  index: number;
+  call: PlannedCall;
+  image: GeneratedImage;
+  seed: number | undefined;
+  costUsd: number;
+  warnings: GenerationWarning[];
+  providerRequestId: string | undefined;
+  revisedPrompt: string | undefined;
+  elapsedMs: number;
+}
+
+const maximumSeed = 4_294_967_295;
+
+/**
+ * The one pipeline every front door calls: validate → moderate → enhance → check the plan → reserve quota →
+ * generate → store → settle and record. A hold on quota always ends committed (for what was delivered) or
+ * released; an image is stored only to be recorded, and removed again if recording fails.
+ */
+export class ImageGenerator {
+  readonly #dependencies: ImageGeneratorDependencies;
+  readonly #now: () => Date;
+  readonly #randomSeed: () => number;
+
+  constructor(dependencies: ImageGeneratorDependencies) {
+    this.#dependencies = dependencies;
+    this.#now = dependencies.now ?? (() => new Date());
+    this.#randomSeed = dependencies.randomSeed ?? (() => randomInt(0, 2 ** 31));
+  }
+
+  /** One image. Throws the coded error when it cannot be delivered. */
+  async generate(input: ImageRequestInput | unknown, context: GenerationContext): Promise<GenerationOutcome> {
+    const request = parseOrThrow(imageRequestSchema, input);
+    const prepared = this.#prepare(request, context, undefined);
+    const calls = this.#planCalls([request.prompt], 1, request, prepared);
+    return this.#run(calls, prepared, context);
+  }
+
+  /**
+   * 1–4 images: `num_images` of one prompt or one per `prompts` entry, generated concurrently. Quota for all
+   * of them is held first; only images delivered are charged. Throws only when none could be delivered.
+   */
+  async generateBatch(input: BatchRequestInput | unknown, context: GenerationContext): Promise<GenerationOutcome> {
+    const request = parseOrThrow(batchRequestSchema, input);
+    const prompts = request.prompts ?? [request.prompt ?? ''];
+    const imagesPerPrompt = request.prompts ? 1 : (request.num_images ?? 1);
+    const prepared = this.#prepare(request, context, randomUUID());
+    const calls = this.#planCalls(prompts, imagesPerPrompt, request, prepared);
+    return this.#run(calls, prepared, context);
+  }
+
+  #prepare(
+    request: {
+      size: string;
+      aspect_ratio?: AspectRatio | undefined;
+      style?: string | undefined;
+      model?: string | undefined;
+      quality?: 'standard' | 'high' | undefined;
+    },
+    context: GenerationContext,
+    batchId: string | undefined,
+  ): PreparedRequest {
+    const modelName = (request.model ?? this.#dependencies.defaultModel).toLowerCase();
+    const descriptor = findModel(modelName);
+    if (!descriptor) throw validationError([{ field: 'model', message: `unknown model "${modelName}"` }]);
+    const plan = context.caller.plan;
+    if (!planAllowsModel(plan, descriptor)) {
+      throw new ImagineError('model_not_allowed', `The ${plan.name} plan does not include the ${descriptor.id} model`, {
+        model: descriptor.id,
+        plan: plan.name,
+      });
+    }
+    const model = this.#dependencies.models.get(descriptor.id);
+    if (!model) {
+      this.#dependencies.logger.warn({ model: descriptor.id }, 'model requested but its provider is not configured');
+      throw new ImagineError('provider_unavailable', `The ${descriptor.id} model is not available on this server`, {
+        model: descriptor.id,
+      });
+    }
+    const size = parseSize(request.size);
+    if (!size) throw validationError([{ field: 'size', message: 'size must look like WIDTHxHEIGHT' }]);
+    const dimensions = resolveDimensions(size, request.aspect_ratio);
+    return {
+      descriptor,
+      model,
+      size: dimensions,
+      aspectRatio: request.aspect_ratio ?? aspectRatioOf(dimensions),
+      quality: request.quality ?? 'high',
+      style: request.style === undefined ? undefined : findStylePreset(request.style),
+      batchId,
+    };
+  }
+
+  #planCalls(
+    prompts: readonly string[],
+    imagesPerPrompt: number,
+    request: { enhance_prompt: boolean; negative_prompt?: string | undefined; seed?: number | undefined },
+    prepared: PreparedRequest,
+  ): PlannedCall[] {
+    for (const prompt of prompts) this.#dependencies.moderator.check(prompt);
+    const calls: PlannedCall[] = [];
+    let index = 0;
+    for (const prompt of prompts) {
+      const enhanced = enhancePrompt({
+        prompt,
+        style: prepared.style,
+        enhance: request.enhance_prompt,
+        negativePrompt: request.negative_prompt,
+      });
+      for (const n of splitIntoCalls(imagesPerPrompt, prepared.model.maxImagesPerCall)) {
+        const seeds = Array.from({ length: n }, (_, offset) =>
+          // A given seed makes the whole batch reproducible: image k uses seed + k.
+          request.seed === undefined ? this.#randomSeed() : (request.seed + index + offset) % (maximumSeed + 1),
+        );
+        calls.push({
+          firstIndex: index,
+          n,
+          prompt,
+          promptUsed: enhanced.promptUsed,
+          negativePrompt: enhanced.negativePrompt,
+          seeds,
+        });
+        index += n;
+      }
+    }
+    return calls;
+  }
+
+  async #run(calls: PlannedCall[], prepared: PreparedRequest, context: GenerationContext): Promise<GenerationOutcome> {
+    const { ledger, logger } = this.#dependencies;
+    const startedAt = performance.now();
+    const imageCount = calls.reduce((total, call) => total + call.n, 0);
+    const estimatedUsd = imageCount * prepared.descriptor.priceUsd(prepared.size, prepared.quality);
+    context.abortSignal?.throwIfAborted();
+
+    const reservation = ledger.reserve({
+      userId: context.caller.userId,
+      userLimit: context.caller.plan.monthlyImages,
+      scope: context.scope,
+      images: imageCount,
+      estimatedUsd,
+      budgetUsd: this.#dependencies.monthlyBudgetUsd,
+    });
+    let settled = false;
+    try {
+      const { produced, failures } = await this.#produce(calls, prepared, context);
+      const delivered = await this.#storeAndRecord(produced, failures, prepared, context, reservation);
+      settled = true;
+      const outcome: GenerationOutcome = {
+        images: delivered,
+        failures: failures.sort((left, right) => left.index - right.index),
+        totalCostUsd: roundUsd(delivered.reduce((total, image) => total + image.costUsd, 0)),
+        generationSeconds: secondsSince(startedAt),
+        usage: ledger.usage(context.caller.userId, context.caller.plan.monthlyImages),
+      };
+      logger.info(
+        {
+          userId: context.caller.userId,
+          source: context.source,
+          model: prepared.descriptor.id,
+          delivered: delivered.length,
+          failed: failures.length,
+          seconds: outcome.generationSeconds,
+        },
+        'generation finished',
+      );
+      if (delivered.length === 0) throw mostTelling(failures);
+      return outcome;
+    } finally {
+      if (!settled) ledger.release(reservation.id);
+    }
+  }
+
+  /** Runs every call concurrently; a failed call fails only its own images. */
+  async #produce(calls: PlannedCall[], prepared: PreparedRequest, context: GenerationContext) {
+    const produced: ProducedImage[] = [];
+    const failures: BatchFailure[] = [];
+    await Promise.all(
+      calls.map(async (call) => {
+        const callStartedAt = performance.now();
+        try {
+          const result = await prepared.model.generate({
+            prompt: call.promptUsed,
+            negativePrompt: call.negativePrompt,
+            n: call.n,
+            size: prepared.size,
+            aspectRatio: prepared.aspectRatio,
+            seed: call.seeds[0],
+            quality: prepared.quality,
+            style: prepared.style,
+            abortSignal: context.abortSignal,
+          });
+          const images = result.images.slice(0, call.n);
+          const listPrice = prepared.descriptor.priceUsd(prepared.size, prepared.quality);
+          const costPerImage = result.usage.costUsd === undefined ? listPrice : result.usage.costUsd / Math.max(1, images.length);
+          images.forEach((image, offset) => {
+            produced.push({
+              index: call.firstIndex + offset,
+              call,
+              image,
+              seed: call.seeds[offset],
+              costUsd: costPerImage,
+              warnings: result.warnings,
+              providerRequestId: result.response.providerRequestId,
+              revisedPrompt: result.response.revisedPrompt,
+              elapsedMs: performance.now() - callStartedAt,
+            });
+          });
+          // A provider returning fewer images than asked: the missing ones are failures, not charges.
+          for (let offset = images.length; offset < call.n; offset++) {
+            failures.push({ index: call.firstIndex + offset, error: new ImagineError('generation_failed') });
+          }
+        } catch (error) {
+          const coded = this.#toCodedError(error, prepared.descriptor.id);
+          for (let offset = 0; offset < call.n; offset++) failures.push({ index: call.firstIndex + offset, error: coded });
+        }
+      }),
+    );
+    return { produced: produced.sort((left, right) => left.index - right.index), failures };
+  }
+
+  /**
+   * Stores every produced image, then charges and records them in one transaction. Whatever is stored but
+   * cannot be recorded is removed again, so storage never holds an image without its record.
+   */
+  async #storeAndRecord(
+    produced: ProducedImage[],
+    failures: BatchFailure[],
+    prepared: PreparedRequest,
+    context: GenerationContext,
+    reservation: Reservation,
+  ): Promise<GeneratedImageResult[]> {
+    const { storage, records, ledger, database, logger } = this.#dependencies;
+    const createdAt = this.#now();
+    const stored = await Promise.all(
+      produced.map(async (item) => {
+        const id = randomUUID();
+        const key = imageKey(context.caller.userId, id, extensionOf(item.image.mediaType));
+        try {
+          const saved = await storage.save({ key, bytes: item.image.bytes, contentType: item.image.mediaType });
+          return { item, id, saved };
+        } catch (error) {
+          logger.error({ err: error, key }, 'storing a generated image failed');
+          failures.push({ index: item.index, error: new ImagineError('generation_failed') });
+          return undefined;
+        }
+      }),
+    );
+    const kept = stored.filter((entry) => entry !== undefined);
+    const generationRecords: GenerationRecord[] = kept.map(({ item, id, saved }) => ({
+      id,
+      userId: context.caller.userId,
+      reservationId: reservation.id,
+      batchId: prepared.batchId,
+      source: context.source,
+      prompt: item.call.prompt,
+      promptUsed: item.call.promptUsed,
+      negativePrompt: item.call.negativePrompt,
+      style: prepared.style?.name,
+      model: prepared.descriptor.id,
+      seed: item.seed,
+      width: prepared.size.width,
+      height: prepared.size.height,
+      quality: prepared.quality,
+      costUsd: roundUsd(item.costUsd),
+      generationMs: Math.round(item.elapsedMs),
+      storageKey: saved.key,
+      imageUrl: saved.url,
+      contentType: item.image.mediaType,
+      providerRequestId: item.providerRequestId,
+      warnings: item.warnings,
+      createdAt,
+    }));
+    try {
+      database
+        .transaction(() => {
+          ledger.commit(reservation.id, {
+            images: generationRecords.length,
+            costUsd: roundUsd(generationRecords.reduce((total, record) => total + record.costUsd, 0)),
+          });
+          for (const record of generationRecords) records.insert(record);
+        })
+        .immediate();
+    } catch (error) {
+      await Promise.allSettled(generationRecords.map((record) => storage.remove(record.storageKey)));
+      throw error;
+    }
+    return kept.map(({ item }, position) => {
+      const record = generationRecords[position] as GenerationRecord;
+      return {
+        id: record.id,
+        imageUrl: record.imageUrl,
+        model: record.model,
+        seed: record.seed,
+        size: prepared.size,
+        quality: record.quality,
+        prompt: record.prompt,
+        promptUsed: record.promptUsed,
+        negativePrompt: record.negativePrompt,
+        style: record.style,
+        costUsd: record.costUsd,
+        generationSeconds: Math.round(item.elapsedMs) / 1000,
+        createdAt,
+        warnings: item.warnings,
+        revisedPrompt: item.revisedPrompt,
+        contentType: record.contentType,
+      };
+    });
+  }
+
+  #toCodedError(error: unknown, model: string): ImagineError {
+    if (ImagineError.isInstance(error)) return error;
+    const aborted = error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError');
+    this.#dependencies.logger.error({ err: error, model }, 'image model call failed');
+    return new ImagineError(
+      'generation_failed',
+      aborted ? 'The generation was cancelled' : undefined,
+      {},
+      { cause: error },
+    );
+  }
+}
+
+function parseOrThrow<Output>(
+  schema: { safeParse(input: unknown): { success: true; data: Output } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } } },
+  input: unknown,
+): Output {
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  throw validationError(
+    parsed.error.issues.map((issue) => ({ field: issue.path.map(String).join('.') || 'body', message: issue.message })),
+  );
+}
+
+/** When nothing was delivered, the error that tells the caller most: a policy refusal or outage over a plain failure. */
+function mostTelling(failures: BatchFailure[]): ImagineError {
+  const priority = ['content_policy_violation', 'provider_unavailable', 'invalid_credentials', 'budget_exhausted'];
+  for (const code of priority) {
+    const match = failures.find((failure) => failure.error.code === code);
+    if (match) return match.error;
+  }
+  return failures[0]?.error ?? new ImagineError('generation_failed');
+}
+
+function extensionOf(mediaType: GeneratedImage['mediaType']): string {
+  return { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/webp': 'webp' }[mediaType];
+}
+
+function roundUsd(amount: number): number {
+  return Math.round(amount * 1e6) / 1e6;
+}
+
+function secondsSince(startedAt: number): number {
+  return Math.round(performance.now() - startedAt) / 1000;
+}

@@ -1,0 +1,79 @@
+import type { ImageDimensions } from './image-model.ts';
+
+/** A model the service knows by name, whether or not its provider is configured on this instance. */
+export interface ModelDescriptor {
+  id: string;
+  provider: 'placeholder' | 'replicate' | 'openai';
+  /** Premium models are enterprise-only unless a plan lists them. */
+  premium: boolean;
+  description: string;
+  /** US dollars for one image of this size and quality. */
+  priceUsd(size: ImageDimensions, quality: 'standard' | 'high'): number;
+}
+
+const flat =
+  (price: number) =>
+  (): number =>
+    price;
+
+/**
+ * Every model by the name users and operators type. Prices are the providers' list prices and are what
+ * the ledger records and the monthly budget counts.
+ */
+export const modelCatalog: readonly ModelDescriptor[] = [
+  {
+    id: 'placeholder',
+    provider: 'placeholder',
+    premium: false,
+    description: 'Offline placeholder renderer (no AI; for trying the service out)',
+    priceUsd: flat(0),
+  },
+  {
+    id: 'flux-schnell',
+    provider: 'replicate',
+    premium: false,
+    description: 'Replicate black-forest-labs/flux-schnell: fast, cheap',
+    priceUsd: flat(0.003),
+  },
+  {
+    id: 'flux-dev',
+    provider: 'replicate',
+    premium: false,
+    description: 'Replicate black-forest-labs/flux-dev: higher quality, slower',
+    priceUsd: flat(0.025),
+  },
+  {
+    id: 'flux-1.1-pro',
+    provider: 'replicate',
+    premium: false,
+    description: 'Replicate black-forest-labs/flux-1.1-pro: best Flux quality',
+    priceUsd: flat(0.04),
+  },
+  {
+    id: 'dall-e-3',
+    provider: 'openai',
+    premium: true,
+    description: 'OpenAI DALL·E 3',
+    priceUsd: (size, quality) => {
+      const square = size.width === size.height;
+      if (quality === 'high') return square ? 0.08 : 0.12;
+      return square ? 0.04 : 0.08;
+    },
+  },
+  {
+    id: 'gpt-image-1',
+    provider: 'openai',
+    premium: true,
+    description: 'OpenAI gpt-image-1',
+    priceUsd: (size, quality) => {
+      const square = size.width === size.height;
+      if (quality === 'high') return square ? 0.167 : 0.25;
+      return square ? 0.042 : 0.063;
+    },
+  },
+];
+
+/** The model with this name, if the service knows it. */
+export function findModel(id: string): ModelDescriptor | undefined {
+  return modelCatalog.find((model) => model.id === id.trim().toLowerCase());
+}

@@ -1,0 +1,9 @@
+/** The calendar month (UTC) an instant falls in, as `YYYY-MM`: the unit every quota counts in. */
+export function billingPeriod(instant: Date): string {
+  return instant.toISOString().slice(0, 7);
+}
+
+/** When the month containing `instant` ends and a new quota begins (first day of next month, 00:00 UTC). */
+export function periodResetsAt(instant: Date): Date {
+  return new Date(Date.UTC(instant.getUTCFullYear(), instant.getUTCMonth() + 1, 1));
+}

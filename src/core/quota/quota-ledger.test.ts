@@ -1,0 +1,120 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openDatabase } from '../database/open-database.ts';
+import { ImagineError } from '../errors/imagine-error.ts';
+import { QuotaLedger } from './quota-ledger.ts';
+
+function ledgerAt(instant: string) {
+  let now = new Date(instant);
+  const ledger = new QuotaLedger(openDatabase(':memory:'), () => now);
+  return { ledger, setNow: (next: string) => (now = new Date(next)) };
+}
+
+const request = { userId: 'u1', userLimit: 5, scope: undefined, images: 1, estimatedUsd: 0, budgetUsd: undefined };
+
+function captureError(action: () => unknown): ImagineError {
+  try {
+    action();
+  } catch (error) {
+    if (ImagineError.isInstance(error)) return error;
+    throw error;
+  }
+  throw new Error('expected an ImagineError');
+}
+
+describe('QuotaLedger', () => {
+  it('refuses the reservation that would pass the limit, with used and limit', () => {
+    const { ledger } = ledgerAt('2026-03-10T12:00:00Z');
+    for (let index = 0; index < 5; index++) ledger.commit(ledger.reserve(request).id, { images: 1, costUsd: 0 });
+    const error = captureError(() => ledger.reserve(request));
+    expect(error.code).toBe('graphics_limit_reached');
+    expect(error.message).toBe('Monthly graphics limit reached: 5 images');
+    expect(error.context).toEqual({ used: 5, limit: 5 });
+    expect(ledger.usage('u1', 5)).toMatchObject({ used: 5, reserved: 0, remaining: 0 });
+  });
+
+  it('counts pending reservations against the limit, so holds can never oversubscribe', () => {
+    const { ledger } = ledgerAt('2026-03-10T12:00:00Z');
+    const held = [ledger.reserve({ ...request, images: 3 }), ledger.reserve({ ...request, images: 2 })];
+    expect(captureError(() => ledger.reserve(request)).context).toEqual({ used: 5, limit: 5 });
+    ledger.release(held[0]?.id ?? '');
+    expect(ledger.usage('u1', 5)).toMatchObject({ used: 0, reserved: 2, remaining: 3 });
+  });
+
+  it('reserves a whole batch or nothing, and charges only what was produced', () => {
+    const { ledger } = ledgerAt('2026-03-10T12:00:00Z');
+    ledger.commit(ledger.reserve({ ...request, images: 2 }).id, { images: 2, costUsd: 0 });
+    expect(captureError(() => ledger.reserve({ ...request, images: 4 })).code).toBe('graphics_limit_reached');
+    expect(ledger.usage('u1', 5)).toMatchObject({ used: 2, reserved: 0 });
+    const batch = ledger.reserve({ ...request, images: 3 });
+    ledger.commit(batch.id, { images: 2, costUsd: 0.006 });
+    expect(ledger.usage('u1', 5)).toMatchObject({ used: 4, reserved: 0, remaining: 1 });
+  });
+
+  it('settles a reservation once: a second commit or release changes nothing', () => {
+    const { ledger } = ledgerAt('2026-03-10T12:00:00Z');
+    const reservation = ledger.reserve({ ...request, images: 2 });
+    expect(ledger.commit(reservation.id, { images: 2, costUsd: 0 })).toBe(true);
+    expect(ledger.commit(reservation.id, { images: 2, costUsd: 0 })).toBe(false);
+    expect(ledger.release(reservation.id)).toBe(false);
+    expect(ledger.usage('u1', 5)).toMatchObject({ used: 2, reserved: 0 });
+    expect(() => ledger.commit(ledger.reserve(request).id, { images: 2, costUsd: 0 })).toThrow(RangeError);
+  });
+
+  it('starts a fresh count each calendar month (UTC) and says when it resets', () => {
+    const { ledger, setNow } = ledgerAt('2026-01-31T23:59:59Z');
+    for (let index = 0; index < 5; index++) ledger.commit(ledger.reserve(request).id, { images: 1, costUsd: 0 });
+    expect(ledger.usage('u1', 5)).toMatchObject({ period: '2026-01', remaining: 0 });
+    expect(ledger.usage('u1', 5).resetsAt.toISOString()).toBe('2026-02-01T00:00:00.000Z');
+    setNow('2026-02-01T00:00:00Z');
+    expect(ledger.usage('u1', 5)).toMatchObject({ period: '2026-02', used: 0, remaining: 5 });
+    expect(() => ledger.reserve(request)).not.toThrow();
+  });
+
+  it("enforces a server's shared cap in the same reservation as the user's limit", () => {
+    const { ledger } = ledgerAt('2026-03-10T12:00:00Z');
+    const scope = { key: 'discord-guild:42', limit: 3 };
+    ledger.reserve({ ...request, userId: 'a', scope, images: 2 });
+    const error = captureError(() => ledger.reserve({ ...request, userId: 'b', scope, images: 2 }));
+    expect(error.code).toBe('scope_limit_reached');
+    expect(error.context).toEqual({ used: 2, limit: 3 });
+    // The refused reservation left nothing behind on the user's own count.
+    expect(ledger.usage('b', 5)).toMatchObject({ used: 0, reserved: 0 });
+  });
+
+  it('stops all generation once the monthly budget would be exceeded, and records spending', () => {
+    const { ledger } = ledgerAt('2026-03-10T12:00:00Z');
+    const paid = { ...request, userLimit: 100, estimatedUsd: 0.04, budgetUsd: 0.1 };
+    ledger.commit(ledger.reserve(paid).id, { images: 1, costUsd: 0.04 });
+    ledger.reserve({ ...paid, userId: 'other' });
+    const error = captureError(() => ledger.reserve(paid));
+    expect(error.code).toBe('budget_exhausted');
+    expect(error.httpStatus).toBe(503);
+    // From 10 March 12:00 to 1 April 00:00 UTC, when the budget starts again.
+    expect(error.context.retry_after).toBe(21.5 * 86_400);
+    expect(ledger.spending()).toEqual({ period: '2026-03', spentUsd: 0.04, reservedUsd: 0.04 });
+  });
+
+  it('keeps exact counts when two connections to one file reserve in turn', () => {
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'ledger-'));
+    const file = path.join(folder, 'shared.sqlite');
+    const first = new QuotaLedger(openDatabase(file));
+    const second = new QuotaLedger(openDatabase(file));
+    let granted = 0;
+    for (let index = 0; index < 20; index++) {
+      for (const ledger of [first, second]) {
+        try {
+          ledger.reserve({ ...request, userLimit: 7 });
+          granted++;
+        } catch (error) {
+          if (!ImagineError.isInstance(error)) throw error;
+        }
+      }
+    }
+    expect(granted).toBe(7);
+    expect(first.pendingReservationIds()).toHaveLength(7);
+    fs.rmSync(folder, { recursive: true, force: true });
+  });
+});

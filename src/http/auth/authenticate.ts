@@ -1,0 +1,35 @@
+import type { FastifyRequest } from 'fastify';
+import type { ApiKeys } from '../../core/accounts/api-keys.ts';
+import { apiKeyMarker } from '../../core/accounts/api-keys.ts';
+import type { Caller, UserAccounts } from '../../core/accounts/user-accounts.ts';
+import { ImagineError } from '../../core/errors/imagine-error.ts';
+import type { FirebaseTokenVerifier } from './firebase-token-verifier.ts';
+
+/** Turns a request's bearer token into the caller whose quota pays, or throws `unauthorized`. */
+export type Authenticator = (request: FastifyRequest) => Promise<Caller>;
+
+/** API keys always; Firebase ID tokens when Firebase is configured. */
+export function createAuthenticator(dependencies: {
+  apiKeys: ApiKeys;
+  accounts: UserAccounts;
+  firebaseTokens: FirebaseTokenVerifier | undefined;
+}): Authenticator {
+  return async (request) => {
+    const token = bearerToken(request.headers.authorization);
+    if (!token) throw new ImagineError('unauthorized');
+    if (token.startsWith(apiKeyMarker)) {
+      const userId = dependencies.apiKeys.authenticate(token);
+      if (!userId) throw new ImagineError('unauthorized');
+      return dependencies.accounts.appCaller(userId);
+    }
+    if (!dependencies.firebaseTokens) throw new ImagineError('unauthorized');
+    const verified = await dependencies.firebaseTokens.verify(token);
+    dependencies.accounts.ensureUser(verified.uid, verified.plan);
+    return dependencies.accounts.appCaller(verified.uid);
+  };
+}
+
+function bearerToken(header: string | undefined): string | undefined {
+  const match = header ? /^Bearer[ \t]+(\S{1,4096})[ \t]*$/i.exec(header) : null;
+  return match?.[1];
+}

@@ -1,0 +1,131 @@
+import { randomUUID } from 'node:crypto';
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { Caller } from '../core/accounts/user-accounts.ts';
+import { ImagineError } from '../core/errors/imagine-error.ts';
+import { localImagesFolder } from '../core/storage/local-image-storage.ts';
+import type { Services } from '../services.ts';
+import { createAuthenticator } from './auth/authenticate.ts';
+import { installErrorHandling } from './error-handler.ts';
+import { accountRoutes } from './routes/account-routes.ts';
+import { catalogRoutes } from './routes/catalog-routes.ts';
+import { generateRoutes } from './routes/generate-routes.ts';
+import { healthRoute } from './routes/health-route.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authenticated caller; set on every /api/v1 route before the handler runs. */
+    caller: Caller;
+  }
+}
+
+const requestIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * The HTTP API as a Fastify instance, not yet listening: `server.ts` listens, tests call `inject()`.
+ * Routes declare zod schemas, which both validate and generate `/openapi.json`.
+ */
+export async function buildApp(services: Services): Promise<FastifyInstance> {
+  const { config } = services;
+  const app = Fastify({
+    // pino's Logger and Fastify's logger type differ only in generics; the instance is the same.
+    loggerInstance: services.logger as FastifyBaseLogger,
+    bodyLimit: config.server.bodyLimitBytes,
+    requestIdHeader: 'x-request-id',
+    requestIdLogLabel: 'request_id',
+    // A caller's own id is kept when it is harmless, so their logs and ours line up.
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && requestIdPattern.test(given) ? given : randomUUID();
+    },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    trustProxy: config.server.trustProxy,
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandling(app);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: {
+        title: 'imagine',
+        description: 'Self-hosted image generation. Authenticate with `Authorization: Bearer <Firebase ID token | imk_… API key>`.',
+        version: '1.0.0',
+      },
+      servers: [{ url: config.server.publicBaseUrl }],
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'Firebase ID token or imk_ API key' } },
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(fastifyRateLimit, {
+    global: false,
+    max: config.server.rateLimitPerMinute,
+    timeWindow: 60_000,
+    keyGenerator: (request) => request.caller?.userId ?? request.ip,
+    errorResponseBuilder: (_request, context) =>
+      new ImagineError('rate_limited', `Too many requests: at most ${context.max} a minute`, {
+        retry_after: Math.max(1, Math.ceil(context.ttl / 1000)),
+      }),
+  });
+
+  await app.register(healthRoute, {
+    database: services.database,
+    storage: services.storage,
+    models: services.models,
+    defaultModel: config.generation.defaultModel,
+  });
+
+  if (services.storage.kind === 'local') {
+    await app.register(fastifyStatic, {
+      root: localImagesFolder(config.dataDir),
+      prefix: '/images/',
+      decorateReply: false,
+      index: false,
+      dotfiles: 'deny',
+      // Image URLs name a unique id and never change content, so clients and CDNs may keep them for a year.
+      immutable: true,
+      maxAge: '365d',
+      schemaHide: true,
+    });
+  }
+
+  const authenticate = createAuthenticator(services);
+  await app.register(async (api) => {
+    api.decorateRequest('caller');
+    // onRequest: the token is checked before the body is even parsed, so strangers cost us nothing.
+    api.addHook('onRequest', async (request) => {
+      request.caller = await authenticate(request);
+    });
+    // After authentication, so the limit is per user rather than per address behind a shared NAT.
+    api.addHook('onRequest', app.rateLimit());
+    await api.register(generateRoutes, { generator: services.generator });
+    await api.register(accountRoutes, {
+      ledger: services.ledger,
+      accounts: services.accounts,
+      linkCodes: services.linkCodes,
+      now: () => new Date(),
+    });
+    await api.register(catalogRoutes, { records: services.records });
+  });
+
+  return app;
+}

@@ -1,0 +1,64 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { type FieldProblem, ImagineError, validationError } from '../core/errors/imagine-error.ts';
+
+/** The contract's error body for an ImagineError: `{ error, message, …context }`. */
+export function errorBody(error: ImagineError): Record<string, unknown> {
+  return { error: error.code, message: error.message, ...error.context };
+}
+
+/** Sends a coded error with its status, and `Retry-After` when the error says when to come back. */
+export function sendError(reply: FastifyReply, error: ImagineError): FastifyReply {
+  const retryAfter = error.context.retry_after;
+  if (typeof retryAfter === 'number') reply.header('retry-after', String(Math.max(0, Math.ceil(retryAfter))));
+  return reply.code(error.httpStatus).send(errorBody(error));
+}
+
+/** Fastify's own error codes that map onto the contract's. */
+const frameworkErrors: Record<string, () => ImagineError> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: () => new ImagineError('invalid_json'),
+  FST_ERR_CTP_EMPTY_JSON_BODY: () => new ImagineError('invalid_json', 'The request body is empty; send a JSON object'),
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: () =>
+    new ImagineError('invalid_json', 'Send the body as JSON with Content-Type: application/json'),
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: () => new ImagineError('invalid_json', 'The Content-Length does not match the body'),
+  FST_ERR_CTP_BODY_TOO_LARGE: () => new ImagineError('payload_too_large'),
+};
+
+function toCodedError(error: FastifyError): ImagineError | undefined {
+  if (ImagineError.isInstance(error)) return error;
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const details: FieldProblem[] = error.validation.map((issue) => {
+      const field = issue.instancePath.replace(/^\//, '').replaceAll('/', '.');
+      return { field: field || (error.validationContext ?? 'body'), message: issue.message ?? 'is not valid' };
+    });
+    return validationError(details);
+  }
+  const mapped = error.code ? frameworkErrors[error.code] : undefined;
+  if (mapped) return mapped();
+  // A JSON.parse failure surfaces as a SyntaxError carrying status 400.
+  if (error instanceof SyntaxError && error.statusCode === 400) return new ImagineError('invalid_json');
+  if (error.statusCode === 404) return new ImagineError('not_found');
+  return undefined;
+}
+
+/** Installs the one error handler: coded errors in the contract's shape, anything else a 500 with a request id. */
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const coded = toCodedError(error);
+    if (coded) {
+      if (coded.httpStatus >= 500) request.log.warn({ err: error, code: coded.code }, 'request failed');
+      return sendError(reply, coded);
+    }
+    request.log.error({ err: error }, 'unhandled error');
+    return sendError(
+      reply,
+      new ImagineError('internal_error', 'Something went wrong on our side; quote the request id if you report it', {
+        request_id: request.id,
+      }),
+    );
+  });
+
+  app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) =>
+    sendError(reply, new ImagineError('not_found', `No route for ${request.method} ${request.url.split('?')[0]}`)),
+  );
+}

@@ -1,0 +1,97 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { GenerationRecords } from '../../core/generation/generation-records.ts';
+import { stylePresets } from '../../core/styles/style-presets.ts';
+import { isoSeconds } from '../image-response.ts';
+import { commonErrorResponses } from '../schemas/response-schemas.ts';
+
+const stylesResponseSchema = z.object({
+  styles: z.array(
+    z.object({
+      name: z.string().describe('The value to send as `style`'),
+      label: z.string(),
+      description: z.string(),
+    }),
+  ),
+});
+
+const historyItemSchema = z.object({
+  id: z.string(),
+  image_url: z.string(),
+  model: z.string(),
+  size: z.string(),
+  quality: z.string(),
+  prompt: z.string(),
+  prompt_used: z.string(),
+  style: z.string().nullable(),
+  seed: z.number().int().nullable(),
+  cost: z.number(),
+  source: z.string().describe('api, discord, slack or cli'),
+  timestamp: z.string(),
+});
+
+const historyResponseSchema = z.object({
+  images: z.array(historyItemSchema),
+  next_cursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page'),
+});
+
+/** `GET /api/v1/styles` and `GET /api/v1/images`. */
+export const catalogRoutes: FastifyPluginAsyncZod<{ records: GenerationRecords }> = async (app, { records }) => {
+  app.get(
+    '/api/v1/styles',
+    {
+      schema: {
+        summary: 'The style presets `style` accepts',
+        tags: ['catalog'],
+        security: [{ bearer: [] }],
+        response: { 200: stylesResponseSchema, ...commonErrorResponses },
+      },
+    },
+    async () => ({
+      styles: stylePresets.map((preset) => ({
+        name: preset.name,
+        label: preset.label,
+        description: preset.description,
+      })),
+    }),
+  );
+
+  app.get(
+    '/api/v1/images',
+    {
+      schema: {
+        summary: "The caller's images, newest first",
+        tags: ['catalog'],
+        security: [{ bearer: [] }],
+        querystring: z.object({
+          limit: z.coerce.number().int().min(1).max(100).default(20),
+          cursor: z.string().max(200).optional(),
+        }),
+        response: { 200: historyResponseSchema, ...commonErrorResponses },
+      },
+    },
+    async (request) => {
+      const page = records.listForUser(request.caller.userId, {
+        limit: request.query.limit,
+        cursor: request.query.cursor,
+      });
+      return {
+        images: page.records.map((record) => ({
+          id: record.id,
+          image_url: record.imageUrl,
+          model: record.model,
+          size: `${record.width}x${record.height}`,
+          quality: record.quality,
+          prompt: record.prompt,
+          prompt_used: record.promptUsed,
+          style: record.style ?? null,
+          seed: record.seed ?? null,
+          cost: record.costUsd,
+          source: record.source,
+          timestamp: isoSeconds(record.createdAt),
+        })),
+        next_cursor: page.nextCursor ?? null,
+      };
+    },
+  );
+};

@@ -1,0 +1,53 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { SqliteDatabase } from '../../core/database/open-database.ts';
+import type { ImageModelRegistry } from '../../core/providers/image-model-registry.ts';
+import type { ImageStorage } from '../../core/storage/image-storage.ts';
+
+const healthSchema = z.object({
+  status: z.enum(['ok', 'degraded']),
+  database: z.enum(['ok', 'error']),
+  storage: z.enum(['ok', 'error']),
+  provider: z.object({
+    default_model: z.string(),
+    ready: z.boolean().describe('Whether the default model can be called on this instance'),
+    models: z.array(z.string()).describe('Models this instance can call'),
+  }),
+});
+
+/** `GET /health`: liveness with database, storage and provider readiness; 503 when something is down. */
+export const healthRoute: FastifyPluginAsyncZod<{
+  database: SqliteDatabase;
+  storage: ImageStorage;
+  models: ImageModelRegistry;
+  defaultModel: string;
+}> = async (app, { database, storage, models, defaultModel }) => {
+  app.get(
+    '/health',
+    {
+      schema: {
+        summary: 'Liveness and readiness',
+        tags: ['service'],
+        response: { 200: healthSchema, 503: healthSchema },
+      },
+    },
+    async (_request, reply) => {
+      const databaseOk = (() => {
+        try {
+          return database.open && database.prepare('SELECT 1 AS ok').get() !== undefined;
+        } catch {
+          return false;
+        }
+      })();
+      const storageOk = await storage.checkReady();
+      const providerReady = models.get(defaultModel) !== undefined;
+      const healthy = databaseOk && storageOk && providerReady;
+      return reply.code(healthy ? 200 : 503).send({
+        status: healthy ? 'ok' : 'degraded',
+        database: databaseOk ? 'ok' : 'error',
+        storage: storageOk ? 'ok' : 'error',
+        provider: { default_model: defaultModel, ready: providerReady, models: models.ids() },
+      });
+    },
+  );
+};

@@ -1,0 +1,81 @@
+/** Starts the service: loads config, opens the database, listens, and shuts down cleanly on SIGTERM. */
+import { ConfigError, type Config, loadConfig } from './config/load-config.ts';
+import { ensureDemoKey } from './demo-key.ts';
+import { buildApp } from './http/build-app.ts';
+import { createLogger } from './logger.ts';
+import { createServices } from './services.ts';
+
+function readConfig(): Config {
+  try {
+    return loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\nSee .env.example for every variable and its default.\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+}
+
+function banner(config: Config, address: string, demoKey: string | undefined): string {
+  const base = config.server.publicBaseUrl;
+  const lines = [
+    '',
+    `imagine is listening on ${address}`,
+    `  API docs:  ${base}/docs`,
+    `  health:    ${base}/health`,
+    `  model:     ${config.generation.defaultModel}    storage: ${config.storage.kind}    data: ${config.dataDir}`,
+  ];
+  if (demoKey) {
+    lines.push(
+      '',
+      `Demo API key (user "demo", plan ${config.plans.defaultPlan}): ${demoKey}`,
+      'Try it:',
+      `  curl -s -X POST ${base}/api/v1/generate/image \\`,
+      `    -H 'Authorization: Bearer ${demoKey}' -H 'Content-Type: application/json' \\`,
+      `    -d '{"prompt":"Flutter logo in office of pakistan","size":"1024x1024","style":"realistic","aspect_ratio":"1:1","enhance_prompt":true}'`,
+    );
+  } else {
+    lines.push('', 'Create an API key:  npm run cli -- keys create --user <uid>');
+  }
+  return `${lines.join('\n')}\n\n`;
+}
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  const logger = createLogger(config.logging);
+  const services = await createServices(config, logger);
+  const app = await buildApp(services);
+  const demoKey = config.createDemoKey ? ensureDemoKey(services.apiKeys, config.dataDir) : undefined;
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: no new requests, finishing the ones in flight');
+    const deadline = setTimeout(() => {
+      logger.error({ graceMs: config.server.shutdownGraceMs }, 'shutdown grace period over; exiting');
+      process.exit(1);
+    }, config.server.shutdownGraceMs);
+    deadline.unref();
+    try {
+      await app.close();
+      await services.close();
+      logger.info('stopped');
+      process.exit(0);
+    } catch (error) {
+      logger.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    }
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+
+  const address = await app.listen({ host: config.server.host, port: config.server.port });
+  process.stdout.write(banner(config, address, demoKey));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`imagine failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,122 @@
+import type { Logger } from 'pino';
+import type { Config } from './config/load-config.ts';
+import { ApiKeys } from './core/accounts/api-keys.ts';
+import { LinkCodes } from './core/accounts/link-codes.ts';
+import { UserAccounts } from './core/accounts/user-accounts.ts';
+import { openDatabase, type SqliteDatabase } from './core/database/open-database.ts';
+import { GenerationRecords } from './core/generation/generation-records.ts';
+import { ImageGenerator } from './core/generation/image-generator.ts';
+import { createBlocklistModerator } from './core/prompt/prompt-moderation.ts';
+import type { ImageModel } from './core/providers/image-model.ts';
+import { ImageModelRegistry } from './core/providers/image-model-registry.ts';
+import { createPlaceholderImageModel } from './core/providers/placeholder/placeholder-image-model.ts';
+import { QuotaLedger } from './core/quota/quota-ledger.ts';
+import type { ImageStorage } from './core/storage/image-storage.ts';
+import { createLocalImageStorage } from './core/storage/local-image-storage.ts';
+import type { FirebaseTokenVerifier } from './http/auth/firebase-token-verifier.ts';
+
+/** Everything the front doors share: one database, one ledger, one generator. */
+export interface Services {
+  config: Config;
+  logger: Logger;
+  database: SqliteDatabase;
+  ledger: QuotaLedger;
+  accounts: UserAccounts;
+  apiKeys: ApiKeys;
+  linkCodes: LinkCodes;
+  records: GenerationRecords;
+  storage: ImageStorage;
+  models: ImageModelRegistry;
+  generator: ImageGenerator;
+  /** Present when Firebase is configured: the app's ID tokens are accepted. */
+  firebaseTokens: FirebaseTokenVerifier | undefined;
+  /** Closes the database and releases clients; call once, after the last request is done. */
+  close(): Promise<void>;
+}
+
+/** Stand-ins a test or benchmark may pass instead of what the config would build. */
+export interface ServiceOverrides {
+  models?: readonly ImageModel[];
+  storage?: ImageStorage;
+  firebaseTokens?: FirebaseTokenVerifier;
+  now?: () => Date;
+}
+
+/**
+ * Builds the services from the config: the composition root shared by the server, CLI, tests and bench.
+ * Firebase is imported only when configured, so the embedded default starts fast and small.
+ */
+export async function createServices(
+  config: Config,
+  logger: Logger,
+  overrides: ServiceOverrides = {},
+): Promise<Services> {
+  const database = openDatabase(config.databasePath);
+  const now = overrides.now ?? (() => new Date());
+  const ledger = new QuotaLedger(database, now);
+  const accounts = new UserAccounts(database, config.plans, now);
+  const records = new GenerationRecords(database);
+
+  const firebase = config.firebase ? await import('./core/firebase/firebase-app.ts') : undefined;
+  const firebaseApp =
+    firebase && config.firebase
+      ? firebase.createFirebaseApp({
+          projectId: config.firebase.projectId,
+          credentialsPath: config.firebase.credentialsPath,
+          storageBucket: config.storage.kind === 'firebase' ? config.storage.bucket : undefined,
+        })
+      : undefined;
+  let storage = overrides.storage;
+  if (!storage && config.storage.kind === 'firebase' && firebaseApp) {
+    const { createFirebaseImageStorage } = await import('./core/storage/firebase-image-storage.ts');
+    storage = createFirebaseImageStorage({
+      app: firebaseApp,
+      bucketName: config.storage.bucket,
+      makePublic: config.storage.makePublic,
+    });
+  }
+  storage ??= createLocalImageStorage({ dataDir: config.dataDir, publicBaseUrl: config.server.publicBaseUrl });
+  let firebaseTokens = overrides.firebaseTokens;
+  if (!firebaseTokens && firebaseApp && config.firebase) {
+    const { createFirebaseTokenVerifier } = await import('./http/auth/firebase-token-verifier.ts');
+    firebaseTokens = createFirebaseTokenVerifier({ app: firebaseApp, checkRevoked: config.firebase.checkRevoked });
+  }
+
+  const models = new ImageModelRegistry(
+    overrides.models ?? [createPlaceholderImageModel({ delayMs: config.generation.placeholderDelayMs })],
+  );
+  const generator = new ImageGenerator({
+    database,
+    ledger,
+    records,
+    storage,
+    models,
+    moderator: createBlocklistModerator(config.generation.blockedTerms),
+    defaultModel: config.generation.defaultModel,
+    monthlyBudgetUsd: config.monthlyBudgetUsd,
+    logger,
+    now,
+  });
+
+  let closed = false;
+  return {
+    config,
+    logger,
+    database,
+    ledger,
+    accounts,
+    apiKeys: new ApiKeys(database, accounts, now),
+    linkCodes: new LinkCodes(database, accounts, now),
+    records,
+    storage,
+    models,
+    generator,
+    firebaseTokens,
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (firebase && firebaseApp) await firebase.deleteFirebaseApp(firebaseApp);
+      database.close();
+    },
+  };
+}

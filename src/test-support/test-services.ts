@@ -1,0 +1,70 @@
+/**
+ * Builds the real services on a temporary data folder for tests: the same composition as production,
+ * with quiet logs and whatever stand-ins a test passes.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { loadConfig } from '../config/load-config.ts';
+import type { GeneratedImage, ImageModel, ImageModelCallOptions, ImageModelResult } from '../core/providers/image-model.ts';
+import { createServices, type ServiceOverrides, type Services } from '../services.ts';
+
+/** A data folder that is removed when the test's services close. */
+export function temporaryDataDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'imagine-test-'));
+}
+
+/** Real services over a fresh SQLite file, with `environment` on top of the embedded defaults. */
+export async function createTestServices(
+  environment: Record<string, string> = {},
+  overrides: ServiceOverrides = {},
+): Promise<Services> {
+  const dataDir = temporaryDataDir();
+  const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...environment });
+  const services = await createServices(config, pino({ level: 'silent' }), overrides);
+  const close = services.close.bind(services);
+  services.close = async () => {
+    await close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  };
+  return services;
+}
+
+/** A 1×1 PNG: the smallest real image, for stand-in providers whose pixels do not matter. */
+export const tinyPng = Uint8Array.from(
+  Buffer.from(
+    'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
+    'base64',
+  ),
+);
+
+/**
+ * A stand-in model whose behaviour each test scripts: `respond` decides, per call, to return images or
+ * throw. Calls are recorded so tests can assert what the core sent.
+ */
+export function scriptedModel(
+  respond: (options: ImageModelCallOptions, callNumber: number) => Promise<GeneratedImage[]> | GeneratedImage[],
+  modelId = 'placeholder',
+): ImageModel & { calls: ImageModelCallOptions[] } {
+  const calls: ImageModelCallOptions[] = [];
+  return {
+    provider: 'test',
+    modelId,
+    maxImagesPerCall: 1,
+    calls,
+    async generate(options): Promise<ImageModelResult> {
+      calls.push(options);
+      const images = await respond(options, calls.length);
+      return {
+        images,
+        warnings: [],
+        response: { modelId, timestamp: new Date(), providerRequestId: undefined, revisedPrompt: undefined },
+        usage: { costUsd: undefined },
+      };
+    },
+  };
+}
+
+/** What a scripted model returns for one successful image. */
+export const onePng = (): GeneratedImage[] => [{ bytes: tinyPng, mediaType: 'image/png' }];
