@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './load-config.ts';
+
+function problemsOf(environment: Record<string, string>): string[] {
+  try {
+    loadConfig(environment);
+  } catch (error) {
+    if (error instanceof ConfigError) return [...error.problems];
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('starts on embedded defaults with an empty environment', () => {
+    const config = loadConfig({});
+    expect(config.server).toMatchObject({ port: 8000, host: '127.0.0.1', publicBaseUrl: 'http://localhost:8000' });
+    expect(config.storage).toEqual({ kind: 'local' });
+    expect(config.generation.defaultModel).toBe('placeholder');
+    expect(config.databasePath.endsWith('data/imagine.sqlite')).toBe(true);
+    expect(config.plans.plans.free?.monthlyImages).toBe(5);
+    expect(config.plans.plans.enterprise).toMatchObject({ monthlyImages: 2000, models: '*' });
+    expect(config.plans.plans.guest?.monthlyImages).toBe(3);
+    expect(config.firebase).toBeUndefined();
+  });
+
+  it('names each bad variable and what it expects', () => {
+    const problems = problemsOf({ PORT: 'eighty', LOG_LEVEL: 'loud', STORAGE: 's3' });
+    expect(problems).toHaveLength(3);
+    expect(problems.find((line) => line.startsWith('PORT is "eighty"'))).toMatch(/number/i);
+    expect(problems.find((line) => line.startsWith('LOG_LEVEL'))).toMatch(/info/);
+    expect(problems.find((line) => line.startsWith('STORAGE'))).toMatch(/local.*firebase/);
+  });
+
+  it('requires what Firebase storage needs', () => {
+    const problems = problemsOf({ STORAGE: 'firebase' });
+    expect(problems.join('\n')).toMatch(/FIREBASE_STORAGE_BUCKET is missing/);
+    expect(problems.join('\n')).toMatch(/FIREBASE_PROJECT_ID is missing/);
+  });
+
+  it('reads plan limits and plan models on top of the defaults', () => {
+    const config = loadConfig({
+      PLAN_LIMITS: 'free=10,team=500',
+      PLAN_MODELS: 'team=placeholder,flux-dev;pro=*',
+      GUEST_MONTHLY_IMAGES: '0',
+    });
+    expect(config.plans.plans.free?.monthlyImages).toBe(10);
+    expect(config.plans.plans.team).toEqual({ name: 'team', monthlyImages: 500, models: ['placeholder', 'flux-dev'] });
+    expect(config.plans.plans.pro?.models).toBe('*');
+    expect(config.plans.plans.guest?.monthlyImages).toBe(0);
+  });
+
+  it('refuses unknown models and malformed plan lists', () => {
+    expect(problemsOf({ IMAGE_MODEL: 'midjourney' })[0]).toMatch(/IMAGE_MODEL is "midjourney"/);
+    expect(problemsOf({ PLAN_LIMITS: 'free:5' })[0]).toMatch(/PLAN_LIMITS .*plan=number/);
+    expect(problemsOf({ PLAN_MODELS: 'free=dalle-9' })[0]).toMatch(/names model "dalle-9" .*unknown model/);
+    expect(problemsOf({ DEFAULT_PLAN: 'gold' })[0]).toMatch(/DEFAULT_PLAN "gold"/);
+  });
+});

@@ -1,0 +1,363 @@
+import sharp from 'sharp';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ImagineError } from '../../core/errors/imagine-error.ts';
+import { createTestApp, type TestApp } from '../../test-support/test-app.ts';
+import { onePng, scriptedModel } from '../../test-support/test-services.ts';
+
+/** The request body from the reference integration note. */
+const referenceBody = {
+  prompt: 'Flutter logo in office of pakistan',
+  size: '1024x1024',
+  style: 'realistic',
+  aspect_ratio: '1:1',
+  enhance_prompt: true,
+};
+
+let current: TestApp | undefined;
+afterEach(async () => {
+  await current?.close();
+  current = undefined;
+});
+
+async function start(...parameters: Parameters<typeof createTestApp>): Promise<TestApp> {
+  current = await createTestApp(...parameters);
+  return current;
+}
+
+function post(testApp: TestApp, url: string, body: unknown, authorization: string) {
+  return testApp.app.inject({ method: 'POST', url, payload: body as object, headers: { authorization } });
+}
+
+describe('POST /api/v1/generate/image', () => {
+  it('returns 201 with every contract field and a stored PNG of the stated size', async () => {
+    const testApp = await start();
+    const response = await post(testApp, '/api/v1/generate/image', referenceBody, testApp.bearerFor('alice'));
+    expect(response.statusCode).toBe(201);
+    const body = response.json();
+    expect(Object.keys(body)).toEqual(
+      expect.arrayContaining([
+        'success',
+        'image_url',
+        'model',
+        'generation_time',
+        'cost',
+        'size',
+        'quality',
+        'prompt_used',
+        'timestamp',
+      ]),
+    );
+    expect(body).toMatchObject({ success: true, model: 'placeholder', cost: 0, size: '1024x1024', quality: 'high' });
+    expect(body.prompt_used).toMatch(/^Flutter logo in office of pakistan, photorealistic/);
+    expect(body.timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(typeof body.generation_time).toBe('number');
+    expect(body.usage).toEqual({ used: 1, limit: 5, remaining: 4 });
+    expect(body.image_url).toMatch(/^http:\/\/localhost:8000\/images\/alice\/[0-9a-f-]{36}\.png$/);
+
+    const image = await testApp.app.inject({ method: 'GET', url: new URL(body.image_url).pathname });
+    expect(image.statusCode).toBe(200);
+    expect(image.headers['content-type']).toBe('image/png');
+    expect(image.headers['cache-control']).toMatch(/max-age=31536000.*immutable/);
+    const metadata = await sharp(image.rawPayload).metadata();
+    expect(metadata).toMatchObject({ format: 'png', width: 1024, height: 1024 });
+  });
+
+  it('shapes the image by aspect_ratio within the size budget', async () => {
+    const testApp = await start();
+    const response = await post(
+      testApp,
+      '/api/v1/generate/image',
+      { prompt: 'a wide valley', aspect_ratio: '16:9' },
+      testApp.bearerFor('alice'),
+    );
+    expect(response.json().size).toBe('1360x768');
+    const image = await testApp.app.inject({ method: 'GET', url: new URL(response.json().image_url).pathname });
+    expect(await sharp(image.rawPayload).metadata()).toMatchObject({ width: 1360, height: 768 });
+  });
+
+  it('answers 402 with exactly the contract body once the plan limit is used', async () => {
+    const testApp = await start();
+    const bearer = testApp.bearerFor('alice');
+    for (let index = 0; index < 5; index++) {
+      expect((await post(testApp, '/api/v1/generate/image', { prompt: `cat ${index}` }, bearer)).statusCode).toBe(201);
+    }
+    const refused = await post(testApp, '/api/v1/generate/image', { prompt: 'one more cat' }, bearer);
+    expect(refused.statusCode).toBe(402);
+    expect(refused.json()).toEqual({
+      error: 'graphics_limit_reached',
+      message: 'Monthly graphics limit reached: 5 images',
+      used: 5,
+      limit: 5,
+    });
+  });
+
+  it('gives exactly 5 × 201 and 45 × 402 to 50 concurrent requests with 5 left', async () => {
+    const testApp = await start();
+    const bearer = testApp.bearerFor('alice');
+    const responses = await Promise.all(
+      Array.from({ length: 50 }, (_, index) =>
+        post(testApp, '/api/v1/generate/image', { prompt: `concurrent ${index}`, size: '256x256' }, bearer),
+      ),
+    );
+    const statuses = responses.map((response) => response.statusCode);
+    expect(statuses.filter((status) => status === 201)).toHaveLength(5);
+    expect(statuses.filter((status) => status === 402)).toHaveLength(45);
+    expect(testApp.services.ledger.usage('alice', 5)).toMatchObject({ used: 5, reserved: 0 });
+  });
+
+  it('refuses a model the plan does not include with 403 and the model and plan', async () => {
+    const testApp = await start();
+    const response = await post(
+      testApp,
+      '/api/v1/generate/image',
+      { prompt: 'a fox', model: 'dall-e-3' },
+      testApp.bearerFor('alice'),
+    );
+    expect(response.statusCode).toBe(403);
+    expect(response.json()).toMatchObject({ error: 'model_not_allowed', model: 'dall-e-3', plan: 'free' });
+  });
+
+  it('answers 503 provider_unavailable for an allowed model whose provider is not configured', async () => {
+    const testApp = await start();
+    const response = await post(
+      testApp,
+      '/api/v1/generate/image',
+      { prompt: 'a fox', model: 'dall-e-3' },
+      testApp.bearerFor('boss', 'enterprise'),
+    );
+    expect(response.statusCode).toBe(503);
+    expect(response.json()).toMatchObject({ error: 'provider_unavailable' });
+    expect(testApp.services.ledger.usage('boss', 2000).used).toBe(0);
+  });
+
+  it('refuses a blocked prompt with 422 content_policy_violation and charges nothing', async () => {
+    const testApp = await start({ BLOCKED_TERMS: 'gore,blood bath' });
+    const response = await post(
+      testApp,
+      '/api/v1/generate/image',
+      { prompt: 'A Blood   Bath at dawn' },
+      testApp.bearerFor('alice'),
+    );
+    expect(response.statusCode).toBe(422);
+    expect(response.json()).toMatchObject({ error: 'content_policy_violation' });
+    expect(response.json().message).not.toMatch(/blood/i);
+    expect(testApp.services.ledger.usage('alice', 5)).toMatchObject({ used: 0, reserved: 0 });
+  });
+
+  it('answers 502 generation_failed when the provider fails, and releases the quota', async () => {
+    const failing = scriptedModel(() => {
+      throw new Error('upstream exploded: secret internals');
+    });
+    const testApp = await start({}, { models: [failing] });
+    const response = await post(testApp, '/api/v1/generate/image', { prompt: 'a fox' }, testApp.bearerFor('alice'));
+    expect(response.statusCode).toBe(502);
+    expect(response.json()).toEqual({ error: 'generation_failed', message: 'The image could not be generated' });
+    expect(testApp.services.ledger.usage('alice', 5)).toMatchObject({ used: 0, reserved: 0 });
+    expect(testApp.services.records.listForUser('alice', { limit: 10, cursor: undefined }).records).toEqual([]);
+  });
+
+  it('passes on a provider outage as 503 with Retry-After', async () => {
+    const down = scriptedModel(() => {
+      throw new ImagineError('provider_unavailable', undefined, { retry_after: 30 });
+    });
+    const testApp = await start({}, { models: [down] });
+    const response = await post(testApp, '/api/v1/generate/image', { prompt: 'a fox' }, testApp.bearerFor('alice'));
+    expect(response.statusCode).toBe(503);
+    expect(response.headers['retry-after']).toBe('30');
+    expect(response.json()).toMatchObject({ error: 'provider_unavailable', retry_after: 30 });
+  });
+});
+
+describe('request validation', () => {
+  it.each([
+    [{}, 'prompt'],
+    [{ prompt: '   ' }, 'prompt'],
+    [{ prompt: 'x'.repeat(2001) }, 'prompt'],
+    [{ prompt: 'cat', size: 'huge' }, 'size'],
+    [{ prompt: 'cat', size: '4096x4096' }, 'size'],
+    [{ prompt: 'cat', style: 'claymation-noir' }, 'style'],
+    [{ prompt: 'cat', aspect_ratio: '7:3' }, 'aspect_ratio'],
+    [{ prompt: 'cat', enhance_prompt: 'yes' }, 'enhance_prompt'],
+    [{ prompt: 'cat', model: 'midjourney' }, 'model'],
+  ])('answers 422 validation_error naming the field for %j', async (body, field) => {
+    const testApp = await start();
+    const response = await post(testApp, '/api/v1/generate/image', body, testApp.bearerFor('alice'));
+    expect(response.statusCode).toBe(422);
+    const payload = response.json();
+    expect(payload.error).toBe('validation_error');
+    expect(payload.details).toEqual(expect.arrayContaining([expect.objectContaining({ field })]));
+    expect(testApp.services.ledger.usage('alice', 5).used).toBe(0);
+  });
+
+  it('answers 400 invalid_json for a body that is not JSON', async () => {
+    const testApp = await start();
+    const response = await testApp.app.inject({
+      method: 'POST',
+      url: '/api/v1/generate/image',
+      headers: { authorization: testApp.bearerFor('alice'), 'content-type': 'application/json' },
+      payload: '{"prompt": "cat",',
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({ error: 'invalid_json' });
+  });
+
+  it('answers 413 payload_too_large for an oversized body', async () => {
+    const testApp = await start({ BODY_LIMIT_BYTES: '1024' });
+    const response = await post(
+      testApp,
+      '/api/v1/generate/image',
+      { prompt: 'cat', negative_prompt: 'x'.repeat(2000) },
+      testApp.bearerFor('alice'),
+    );
+    expect(response.statusCode).toBe(413);
+    expect(response.json()).toMatchObject({ error: 'payload_too_large' });
+  });
+});
+
+describe('authentication', () => {
+  const unauthorized = { error: 'unauthorized', message: 'Invalid or expired token' };
+
+  it.each([
+    ['no header', undefined],
+    ['a malformed header', 'Token abc'],
+    ['an unknown API key', 'Bearer imk_doesnotexist'],
+    ['a Firebase token while Firebase is not configured', 'Bearer eyJhbGciOiJSUzI1NiJ9.e30.c2ln'],
+  ])('answers 401 for %s', async (_name, authorization) => {
+    const testApp = await start();
+    const response = await testApp.app.inject({
+      method: 'POST',
+      url: '/api/v1/generate/image',
+      payload: { prompt: 'cat' },
+      ...(authorization ? { headers: { authorization } } : {}),
+    });
+    expect(response.statusCode).toBe(401);
+    expect(response.json()).toEqual(unauthorized);
+  });
+
+  it('answers 401 for a revoked API key', async () => {
+    const testApp = await start();
+    const key = testApp.bearerFor('alice').slice('Bearer '.length);
+    testApp.services.apiKeys.revoke(key.slice(0, 12));
+    const response = await post(testApp, '/api/v1/generate/image', { prompt: 'cat' }, `Bearer ${key}`);
+    expect(response.statusCode).toBe(401);
+    expect(response.json()).toEqual(unauthorized);
+  });
+});
+
+describe('rate limiting', () => {
+  it('answers 429 rate_limited with Retry-After past the per-user limit', async () => {
+    const testApp = await start({ RATE_LIMIT_PER_MINUTE: '2' });
+    const bearer = testApp.bearerFor('alice');
+    const other = testApp.bearerFor('bob');
+    const get = (authorization: string) =>
+      testApp.app.inject({ method: 'GET', url: '/api/v1/usage', headers: { authorization } });
+    expect((await get(bearer)).statusCode).toBe(200);
+    expect((await get(bearer)).statusCode).toBe(200);
+    const limited = await get(bearer);
+    expect(limited.statusCode).toBe(429);
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    expect(limited.json()).toMatchObject({ error: 'rate_limited', retry_after: Number(limited.headers['retry-after']) });
+    // Limits are per user: another user is unaffected.
+    expect((await get(other)).statusCode).toBe(200);
+  });
+});
+
+describe('POST /api/v1/generate/image/batch', () => {
+  it('returns 4 images of one prompt with the contract fields and charges 4', async () => {
+    const testApp = await start({}, {});
+    const response = await post(
+      testApp,
+      '/api/v1/generate/image/batch',
+      { prompt: 'a lighthouse', num_images: 4, size: '512x512' },
+      testApp.bearerFor('pro-user', 'pro'),
+    );
+    expect(response.statusCode).toBe(201);
+    const body = response.json();
+    expect(body).toMatchObject({ success: true, count: 4, failed: 0, total_cost: 0 });
+    expect(typeof body.generation_time).toBe('number');
+    expect(new Set(body.images.map((image: { image_url: string }) => image.image_url)).size).toBe(4);
+    expect(new Set(body.images.map((image: { seed: number }) => image.seed)).size).toBe(4);
+    expect(testApp.services.ledger.usage('pro-user', 200).used).toBe(4);
+  });
+
+  it('returns 201 with 3 images and failed: 1 when one provider call fails, and charges 3', async () => {
+    const flaky = scriptedModel((_options, callNumber) => {
+      if (callNumber === 2) throw new Error('one call failed');
+      return onePng();
+    });
+    const testApp = await start({}, { models: [flaky] });
+    const response = await post(
+      testApp,
+      '/api/v1/generate/image/batch',
+      { prompt: 'a lighthouse', num_images: 4 },
+      testApp.bearerFor('alice'),
+    );
+    expect(response.statusCode).toBe(201);
+    const body = response.json();
+    expect(body).toMatchObject({ count: 3, failed: 1 });
+    expect(body.images).toHaveLength(3);
+    expect(body.failures).toEqual([expect.objectContaining({ error: 'generation_failed' })]);
+    expect(testApp.services.ledger.usage('alice', 5)).toMatchObject({ used: 3, reserved: 0 });
+    expect(body.usage).toEqual({ used: 3, limit: 5, remaining: 2 });
+  });
+
+  it('generates one image per entry of prompts, concurrently', async () => {
+    let running = 0;
+    let mostAtOnce = 0;
+    const slow = scriptedModel(async () => {
+      running++;
+      mostAtOnce = Math.max(mostAtOnce, running);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      running--;
+      return onePng();
+    });
+    const testApp = await start({}, { models: [slow] });
+    const prompts = ['a red fox', 'a blue whale', 'a green frog'];
+    const response = await post(
+      testApp,
+      '/api/v1/generate/image/batch',
+      { prompts, enhance_prompt: false },
+      testApp.bearerFor('alice'),
+    );
+    expect(response.statusCode).toBe(201);
+    expect(response.json().images.map((image: { prompt_used: string }) => image.prompt_used)).toEqual(prompts);
+    expect(mostAtOnce).toBe(3);
+  });
+
+  it('checks quota for the whole batch before any work', async () => {
+    const counting = scriptedModel(onePng);
+    const testApp = await start({}, { models: [counting] });
+    const bearer = testApp.bearerFor('alice');
+    await post(testApp, '/api/v1/generate/image/batch', { prompt: 'x', num_images: 3 }, bearer);
+    const refused = await post(testApp, '/api/v1/generate/image/batch', { prompt: 'y', num_images: 3 }, bearer);
+    expect(refused.statusCode).toBe(402);
+    expect(refused.json()).toMatchObject({ error: 'graphics_limit_reached', used: 3, limit: 5 });
+    expect(counting.calls).toHaveLength(3);
+  });
+
+  it('answers with the error and charges nothing when every image fails', async () => {
+    const failing = scriptedModel(() => {
+      throw new Error('down');
+    });
+    const testApp = await start({}, { models: [failing] });
+    const response = await post(
+      testApp,
+      '/api/v1/generate/image/batch',
+      { prompt: 'x', num_images: 2 },
+      testApp.bearerFor('alice'),
+    );
+    expect(response.statusCode).toBe(502);
+    expect(response.json()).toMatchObject({ error: 'generation_failed' });
+    expect(testApp.services.ledger.usage('alice', 5)).toMatchObject({ used: 0, reserved: 0 });
+  });
+
+  it('refuses an empty or oversized batch', async () => {
+    const testApp = await start();
+    const bearer = testApp.bearerFor('alice');
+    for (const body of [{ prompt: 'x', num_images: 5 }, { prompts: [] }, { num_images: 2 }, { prompts: ['a', 'b'], num_images: 3 }]) {
+      const response = await post(testApp, '/api/v1/generate/image/batch', body, bearer);
+      expect(response.statusCode, JSON.stringify(body)).toBe(422);
+      expect(response.json().error).toBe('validation_error');
+    }
+  });
+});

@@ -1,0 +1,33 @@
+/** The real HTTP app over real services on a temporary data folder, for `inject()` tests. */
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../http/build-app.ts';
+import type { ServiceOverrides, Services } from '../services.ts';
+import { createTestServices } from './test-services.ts';
+
+/** An app ready for `inject()`, its services, and a helper that makes API keys. */
+export interface TestApp {
+  app: FastifyInstance;
+  services: Services;
+  /** Creates a user with this plan and returns the `Authorization` header value for them. */
+  bearerFor(userId: string, plan?: string): string;
+  close(): Promise<void>;
+}
+
+/** Builds the app with `environment` on top of the embedded defaults. */
+export async function createTestApp(
+  environment: Record<string, string> = {},
+  overrides: ServiceOverrides = {},
+): Promise<TestApp> {
+  const services = await createTestServices(environment, overrides);
+  const app = await buildApp(services);
+  await app.ready();
+  return {
+    app,
+    services,
+    bearerFor: (userId, plan) => `Bearer ${services.apiKeys.create(userId, { plan })}`,
+    async close() {
+      await app.close();
+      await services.close();
+    },
+  };
+}
