@@ -37,7 +37,7 @@ export const imageRequestFields = {
   size,
   style,
   aspect_ratio: z.enum(aspectRatios).optional().describe('The shape; size then sets the pixel budget'),
-  enhance_prompt: z.boolean().default(true).describe('Add style and quality terms to the prompt'),
+  enhance_prompt: z.boolean().default(true).describe('Add quality terms to the prompt (a chosen style is always applied)'),
   negative_prompt: z.string().trim().max(1000).optional().describe('Extension: what to keep out of the image'),
   seed: z.number().int().min(0).max(4_294_967_295).optional().describe('Extension: for reproducible results'),
   model: z.string().trim().min(1).max(64).optional().describe('Extension: a model name; defaults to the server default'),

@@ -1,0 +1,80 @@
+import type { StylePreset } from '../styles/style-presets.ts';
+
+/** What the enhancer needs: the user's prompt, the chosen style and whether to add quality terms. */
+export interface PromptEnhancementInput {
+  prompt: string;
+  style: StylePreset | undefined;
+  /** `enhance_prompt`: add general quality terms on top of the style's own. */
+  enhance: boolean;
+  negativePrompt: string | undefined;
+}
+
+/** The exact text sent to the provider (`prompt_used`) and the negative prompt, if any. */
+export interface EnhancedPrompt {
+  promptUsed: string;
+  negativePrompt: string | undefined;
+}
+
+// Quality terms come after the style's modifiers: the style is what the user chose, these only polish.
+const qualityTerms = ['highly detailed', 'sharp focus', 'balanced composition', 'high resolution'];
+const qualityNegativeTerms = ['low quality', 'blurry', 'watermark', 'jpeg artifacts'];
+
+// Function words do not make a term redundant: "castle on a hill" still gets "black ink on white".
+const functionWords = new Set(['a', 'an', 'and', 'at', 'in', 'no', 'of', 'on', 'or', 'the', 'to', 'with']);
+
+/**
+ * Builds the prompt sent to the provider. The style's modifiers are always added (the user asked for
+ * the style); quality terms only when `enhance` is on. A term is skipped when any of its words is
+ * already in the prompt or in a term added before it, so nothing is said twice. Pure and deterministic.
+ */
+export function enhancePrompt(input: PromptEnhancementInput): EnhancedPrompt {
+  const prompt = input.prompt.trim();
+  const candidates = [...(input.style?.modifiers ?? []), ...(input.enhance ? qualityTerms : [])];
+  const seenWords = new Set(contentWords(prompt));
+  const added: string[] = [];
+  for (const term of candidates) {
+    const words = contentWords(term);
+    if (words.some((word) => seenWords.has(word))) continue;
+    for (const word of words) seenWords.add(word);
+    added.push(term);
+  }
+  const promptUsed = added.length === 0 ? prompt : `${withoutTrailingPunctuation(prompt)}, ${added.join(', ')}`;
+  return { promptUsed, negativePrompt: mergeNegativePrompts(input) };
+}
+
+/** The user's negative prompt first (it matters most), then the style's, then quality negatives. */
+function mergeNegativePrompts(input: PromptEnhancementInput): string | undefined {
+  const phrases = [
+    ...splitPhrases(input.negativePrompt),
+    ...splitPhrases(input.style?.negativePrompt),
+    ...(input.enhance ? qualityNegativeTerms : []),
+  ];
+  const seen = new Set<string>();
+  const unique = phrases.filter((phrase) => {
+    const key = phrase.toLowerCase();
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  return unique.length === 0 ? undefined : unique.join(', ');
+}
+
+function splitPhrases(text: string | undefined): string[] {
+  if (!text) return [];
+  return text
+    .split(',')
+    .map((phrase) => phrase.trim())
+    .filter((phrase) => phrase.length > 0);
+}
+
+/** Lower-cased words without function words, with a plural `s` dropped so "colors" matches "color". */
+function contentWords(text: string): string[] {
+  const words = text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+  return words
+    .filter((word) => !functionWords.has(word))
+    .map((word) => (word.length > 3 && word.endsWith('s') && !word.endsWith('ss') ? word.slice(0, -1) : word));
+}
+
+function withoutTrailingPunctuation(text: string): string {
+  return text.replace(/[\s.,;:]+$/u, '');
+}
