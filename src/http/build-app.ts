@@ -3,7 +3,7 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import {
   jsonSchemaTransform,
   serializerCompiler,
@@ -40,8 +40,9 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     // pino's Logger and Fastify's logger type differ only in generics; the instance is the same.
     loggerInstance: services.logger as FastifyBaseLogger,
     bodyLimit: config.server.bodyLimitBytes,
-    requestIdHeader: 'x-request-id',
-    requestIdLogLabel: 'request_id',
+    // genReqId reads x-request-id itself, so an unsafe one is replaced rather than echoed.
+    requestIdHeader: false,
+    logController: new LogController({ requestIdLogLabel: 'request_id' }),
     // A caller's own id is kept when it is harmless, so their logs and ours line up.
     genReqId: (request) => {
       const given = request.headers['x-request-id'];

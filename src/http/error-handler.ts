@@ -37,7 +37,9 @@ function toCodedError(error: FastifyError): ImagineError | undefined {
   if (mapped) return mapped();
   // A JSON.parse failure surfaces as a SyntaxError carrying status 400.
   if (error instanceof SyntaxError && error.statusCode === 400) return new ImagineError('invalid_json');
-  if (error.statusCode === 404) return new ImagineError('not_found');
+  // The static file server answers 403 for paths it refuses (dot files, traversal): to a caller that is
+  // the same as a file that does not exist, and saying more would confirm the file is there.
+  if (error.statusCode === 404 || error.statusCode === 403) return new ImagineError('not_found');
   return undefined;
 }
 

@@ -81,8 +81,8 @@ export class GenerationRecords {
         'SELECT * FROM generations WHERE user_id = ? ORDER BY created_at DESC, id DESC LIMIT ?',
       ),
       nextPage: database.prepare<[string, string, string, number], GenerationRow>(
-        `SELECT * FROM generations WHERE user_id = ?1 AND (created_at, id) < (?2, ?3)
-         ORDER BY created_at DESC, id DESC LIMIT ?4`,
+        `SELECT * FROM generations WHERE user_id = ? AND (created_at, id) < (?, ?)
+         ORDER BY created_at DESC, id DESC LIMIT ?`,
       ),
       storageKeys: database.prepare<[], { storage_key: string }>('SELECT storage_key FROM generations'),
     };

@@ -67,7 +67,7 @@ describe('ImageGenerator', () => {
       {
         models: [
           scriptedModel(async (options) => {
-            await new Promise((resolve, reject) => {
+            await new Promise((_resolve, reject) => {
               options.abortSignal?.addEventListener('abort', () => reject(options.abortSignal?.reason));
             });
             return onePng();

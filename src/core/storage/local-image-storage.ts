@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { ImageStorage, StoredImage, StoredImageInput } from './image-storage.ts';
@@ -9,6 +10,8 @@ import type { ImageStorage, StoredImage, StoredImageInput } from './image-storag
  */
 export function createLocalImageStorage(dependencies: { dataDir: string; publicBaseUrl: string }): ImageStorage {
   const root = path.resolve(dependencies.dataDir);
+  // Created up front so the static file server has a folder to serve before the first image exists.
+  fsSync.mkdirSync(path.join(root, 'images'), { recursive: true });
 
   function fileFor(key: string): string {
     const file = path.resolve(root, key);

@@ -1,0 +1,99 @@
+/** Requests/s and latency of POST /api/v1/generate/image beside a bare Fastify route parsing the same JSON. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import Fastify, { type FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { loadConfig } from '../src/config/load-config.ts';
+import { buildApp } from '../src/http/build-app.ts';
+import { createServices } from '../src/services.ts';
+import { instantModel, memoryStorage } from './in-memory-fakes.ts';
+
+/** One autocannon run's figures. */
+export interface LoadFigures {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  non2xx: number;
+  errors: number;
+}
+
+// The body from the integration note: what the mobile app sends.
+const referenceBody = JSON.stringify({
+  prompt: 'Flutter logo in office of pakistan',
+  size: '1024x1024',
+  quality: 'standard',
+  style: 'realistic',
+  aspect_ratio: '1:1',
+  enhance_prompt: true,
+});
+
+async function load(app: FastifyInstance, url: string, headers: Record<string, string>, seconds: number) {
+  const address = await app.listen({ host: '127.0.0.1', port: 0 });
+  const result = await autocannon({
+    url: `${address}${url}`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: referenceBody,
+    connections: 10,
+    duration: seconds,
+  });
+  return {
+    requestsPerSecond: result.requests.average,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+  } satisfies LoadFigures;
+}
+
+/** A Fastify app with one route that parses the body and answers 201 with a small JSON: the ceiling. */
+async function measureBareFastify(seconds: number): Promise<LoadFigures> {
+  const app = Fastify({ logger: false });
+  app.post('/bare', async (request, reply) => {
+    const body = request.body as { prompt: string };
+    return reply.code(201).send({ success: true, prompt: body.prompt });
+  });
+  try {
+    return await load(app, '/bare', {}, seconds);
+  } finally {
+    await app.close();
+  }
+}
+
+/** The real app and pipeline (auth, validation, rate limit, ledger, records) with an instant model. */
+async function measureImagineApi(seconds: number): Promise<LoadFigures> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'imagine-bench-'));
+  const config = loadConfig({
+    NODE_ENV: 'production',
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'silent',
+    PLAN_LIMITS: 'bench=1000000000',
+    RATE_LIMIT_PER_MINUTE: '1000000000',
+    CREATE_DEMO_KEY: 'false',
+  });
+  const services = await createServices(config, pino({ level: 'silent' }), {
+    models: [instantModel()],
+    storage: memoryStorage(),
+  });
+  const app = await buildApp(services);
+  const key = services.apiKeys.create('bench-user', { plan: 'bench' });
+  try {
+    return await load(app, '/api/v1/generate/image', { authorization: `Bearer ${key}` }, seconds);
+  } finally {
+    await app.close();
+    await services.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Runs both, bare first so the JIT is equally warm for neither. */
+export async function runApiBenchmark(seconds: number) {
+  // A short warm-up of each so the first measured second is not compilation.
+  await measureBareFastify(1);
+  await measureImagineApi(1);
+  const bare = await measureBareFastify(seconds);
+  const imagine = await measureImagineApi(seconds);
+  return { bare, imagine, ratio: imagine.requestsPerSecond / bare.requestsPerSecond };
+}

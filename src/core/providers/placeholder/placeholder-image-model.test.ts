@@ -1,0 +1,191 @@
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { ImagineError } from '../../errors/imagine-error.ts';
+import type { ImageModelCallOptions } from '../image-model.ts';
+import { createPlaceholderImageModel, placeholderModelId } from './placeholder-image-model.ts';
+
+const clock = () => new Date('2025-03-01T12:00:00.000Z');
+const pngSignature = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+function callOptions(overrides: Partial<ImageModelCallOptions> = {}): ImageModelCallOptions {
+  return {
+    prompt: 'a lighthouse on a cliff at sunset',
+    negativePrompt: undefined,
+    n: 1,
+    size: { width: 1024, height: 1024 },
+    aspectRatio: undefined,
+    seed: 7,
+    quality: 'standard',
+    style: undefined,
+    abortSignal: undefined,
+    ...overrides,
+  };
+}
+
+async function firstImage(overrides: Partial<ImageModelCallOptions> = {}): Promise<Buffer> {
+  const model = createPlaceholderImageModel({ delayMs: 0, now: clock });
+  const result = await model.generate(callOptions(overrides));
+  const image = result.images[0];
+  if (!image) throw new Error('no image returned');
+  return Buffer.from(image.bytes);
+}
+
+describe('placeholder image model', () => {
+  it.each([
+    [1024, 1024],
+    [1344, 768],
+    [768, 1344],
+  ])('draws a %ix%i PNG of exactly the size asked for', async (width, height) => {
+    const bytes = await firstImage({ size: { width, height } });
+
+    expect([...bytes.subarray(0, 8)]).toEqual(pngSignature);
+    const metadata = await sharp(bytes).metadata();
+    expect(metadata).toMatchObject({ format: 'png', width, height });
+  });
+
+  it('draws a picture, not a flat colour', async () => {
+    const stats = await sharp(await firstImage()).stats();
+
+    const colourChannels = stats.channels.slice(0, 3);
+    expect(colourChannels).toHaveLength(3);
+    for (const channel of colourChannels) {
+      expect(channel.max - channel.min).toBeGreaterThan(100);
+      expect(channel.stdev).toBeGreaterThan(10);
+    }
+  });
+
+  it('gives the same bytes for the same prompt, seed, style and size', async () => {
+    const style = {
+      name: 'anime',
+      label: 'Anime',
+      description: '',
+      modifiers: [],
+      negativePrompt: undefined,
+    };
+
+    const first = await firstImage({ style });
+    const second = await firstImage({ style });
+
+    expect(first.equals(second)).toBe(true);
+  });
+
+  it('gives a different image for a different seed or style', async () => {
+    const seeded = await firstImage({ seed: 7 });
+    const reseeded = await firstImage({ seed: 8 });
+    const styled = await firstImage({
+      seed: 7,
+      style: {
+        name: 'watercolor',
+        label: 'Watercolor',
+        description: '',
+        modifiers: [],
+        negativePrompt: undefined,
+      },
+    });
+
+    expect(seeded.equals(reseeded)).toBe(false);
+    expect(seeded.equals(styled)).toBe(false);
+  });
+
+  it('returns n images, image k drawn as if asked with seed + k', async () => {
+    const model = createPlaceholderImageModel({ delayMs: 0, now: clock });
+
+    const batch = await model.generate(callOptions({ n: 2, seed: 41, size: { width: 256, height: 256 } }));
+    const alone = await firstImage({ seed: 42, size: { width: 256, height: 256 } });
+
+    expect(batch.images).toHaveLength(2);
+    const [first, second] = batch.images.map((image) => Buffer.from(image.bytes));
+    expect(first?.equals(second ?? Buffer.alloc(0))).toBe(false);
+    expect(second?.equals(alone)).toBe(true);
+  });
+
+  it('costs nothing and reports itself as the placeholder model', async () => {
+    const model = createPlaceholderImageModel({ delayMs: 0, now: clock });
+
+    const result = await model.generate(callOptions());
+
+    expect(model).toMatchObject({
+      provider: 'placeholder',
+      modelId: placeholderModelId,
+      maxImagesPerCall: 1,
+    });
+    expect(result.images[0]?.mediaType).toBe('image/png');
+    expect(result.usage).toEqual({ costUsd: 0 });
+    expect(result.warnings).toEqual([]);
+    expect(result.response).toEqual({
+      modelId: 'placeholder',
+      timestamp: clock(),
+      providerRequestId: undefined,
+      revisedPrompt: undefined,
+    });
+  });
+
+  it('warns that a negative prompt has no effect', async () => {
+    const model = createPlaceholderImageModel({ delayMs: 0, now: clock });
+
+    const result = await model.generate(callOptions({ negativePrompt: 'blurry, text' }));
+
+    expect(result.images).toHaveLength(1);
+    expect(result.warnings).toEqual([
+      { type: 'unsupported', feature: 'negative_prompt', detail: expect.stringContaining('negative prompt') },
+    ]);
+  });
+
+  it('draws prompts with markup characters, accents, emoji and very long words', async () => {
+    const prompts = [
+      'a <b>bold</b> & "quoted" cat\'s > dog',
+      'café crème — naïve “smart quotes” 🦊 and\nnew lines',
+      'x'.repeat(3000),
+    ];
+
+    for (const prompt of prompts) {
+      const metadata = await sharp(
+        await firstImage({ prompt, size: { width: 512, height: 512 } }),
+      ).metadata();
+      expect(metadata).toMatchObject({ format: 'png', width: 512, height: 512 });
+    }
+  });
+
+  it('waits delayMs before answering, like a real provider', async () => {
+    const model = createPlaceholderImageModel({ delayMs: 60, now: clock });
+    const started = performance.now();
+
+    await model.generate(callOptions({ size: { width: 256, height: 256 } }));
+
+    expect(performance.now() - started).toBeGreaterThanOrEqual(55);
+  });
+
+  it('stops waiting as soon as the request is cancelled', async () => {
+    const model = createPlaceholderImageModel({ delayMs: 10_000, now: clock });
+    const controller = new AbortController();
+    const reason = new Error('the client closed the connection');
+    const started = performance.now();
+
+    const generation = model.generate(callOptions({ abortSignal: controller.signal }));
+    setTimeout(() => controller.abort(reason), 20);
+
+    await expect(generation).rejects.toBe(reason);
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
+
+  it('refuses at once when the request was cancelled before it started', async () => {
+    const model = createPlaceholderImageModel({ delayMs: 10_000, now: clock });
+    const controller = new AbortController();
+    controller.abort();
+
+    await expect(model.generate(callOptions({ abortSignal: controller.signal }))).rejects.toMatchObject({
+      name: 'AbortError',
+    });
+  });
+
+  it('rejects a size it cannot draw with a validation error naming the size', async () => {
+    const model = createPlaceholderImageModel({ delayMs: 0, now: clock });
+
+    const failure = await model
+      .generate(callOptions({ size: { width: 0, height: 1024 } }))
+      .catch((error) => error);
+
+    expect(ImagineError.isInstance(failure)).toBe(true);
+    expect(failure).toMatchObject({ code: 'validation_error', message: expect.stringContaining('0x1024') });
+  });
+});
