@@ -23,7 +23,6 @@ export interface LoadFigures {
 const referenceBody = JSON.stringify({
   prompt: 'Flutter logo in office of pakistan',
   size: '1024x1024',
-  quality: 'standard',
   style: 'realistic',
   aspect_ratio: '1:1',
   enhance_prompt: true,

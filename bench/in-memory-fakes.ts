@@ -18,7 +18,10 @@ export function instantModel(modelId = 'placeholder'): ImageModel {
     maxImagesPerCall: 1,
     async generate(options) {
       return {
-        images: Array.from({ length: options.n }, () => ({ bytes: tinyPng, mediaType: 'image/png' as const })),
+        images: Array.from({ length: options.n }, () => ({
+          bytes: tinyPng,
+          mediaType: 'image/png' as const,
+        })),
         warnings: [],
         response: { modelId, timestamp: new Date(), providerRequestId: undefined, revisedPrompt: undefined },
         usage: { costUsd: 0 },

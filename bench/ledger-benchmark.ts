@@ -11,36 +11,59 @@ function timedLoop(count: number, action: (index: number) => void): number {
   return count / ((performance.now() - startedAt) / 1000);
 }
 
+function median(values: number[]): number {
+  const sorted = [...values].sort((left, right) => left - right);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
 /**
  * Both sides run on a WAL file opened by `openDatabase` (same pragmas), one transaction per operation:
- * a reservation is one IMMEDIATE transaction, the raw side one autocommit INSERT.
+ * a reservation is one IMMEDIATE transaction, the raw side one autocommit INSERT. The sides alternate in
+ * rounds and the median of each is reported, so a burst of machine noise cannot favour one side.
  */
-export function runLedgerBenchmark(count: number) {
+export function runLedgerBenchmark(operationsPerRound: number, rounds = 7) {
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'imagine-ledger-bench-'));
+  const rawDatabase = openDatabase(path.join(folder, 'raw.sqlite'));
+  const ledgerDatabase = openDatabase(path.join(folder, 'ledger.sqlite'));
   try {
-    const rawDatabase = openDatabase(path.join(folder, 'raw.sqlite'));
-    rawDatabase.exec('CREATE TABLE raw_inserts (id INTEGER PRIMARY KEY, user_id TEXT NOT NULL, images INTEGER NOT NULL)');
+    rawDatabase.exec(
+      'CREATE TABLE raw_inserts (id INTEGER PRIMARY KEY, user_id TEXT NOT NULL, images INTEGER NOT NULL)',
+    );
     const insert = rawDatabase.prepare('INSERT INTO raw_inserts (user_id, images) VALUES (?, 1)');
-    timedLoop(1000, (index) => insert.run(`warm-${index}`));
-    const rawPerSecond = timedLoop(count, (index) => insert.run(`user-${index % 100}`));
-    rawDatabase.close();
-
-    const ledgerDatabase = openDatabase(path.join(folder, 'ledger.sqlite'));
     const ledger = new QuotaLedger(ledgerDatabase);
-    const reservation = (index: number) => ({
-      userId: `user-${index % 100}`,
-      userLimit: 1_000_000_000,
-      scope: undefined,
-      images: 1,
-      estimatedUsd: 0.003,
-      budgetUsd: 1_000_000_000,
-    });
-    timedLoop(1000, (index) => ledger.reserve(reservation(index)));
-    const reservationsPerSecond = timedLoop(count, (index) => ledger.reserve(reservation(index)));
-    ledgerDatabase.close();
+    const reserve = (index: number, budgetUsd: number | undefined) =>
+      ledger.reserve({
+        userId: `user-${index % 100}`,
+        userLimit: 1_000_000_000,
+        scope: undefined,
+        images: 1,
+        estimatedUsd: 0.003,
+        budgetUsd,
+      });
 
-    return { rawPerSecond, reservationsPerSecond, ratio: reservationsPerSecond / rawPerSecond };
+    const raw: number[] = [];
+    const reservations: number[] = [];
+    const withBudget: number[] = [];
+    timedLoop(2000, (index) => insert.run(`warm-${index}`));
+    timedLoop(2000, (index) => reserve(index, undefined));
+    for (let round = 0; round < rounds; round++) {
+      raw.push(timedLoop(operationsPerRound, (index) => insert.run(`user-${index % 100}`)));
+      // The default configuration (no monthly budget)...
+      reservations.push(timedLoop(operationsPerRound, (index) => reserve(index, undefined)));
+      // ...and with MONTHLY_BUDGET_USD set: one more guarded upsert per reservation.
+      withBudget.push(timedLoop(operationsPerRound, (index) => reserve(index, 1_000_000)));
+    }
+    const rawPerSecond = median(raw);
+    return {
+      rawPerSecond,
+      reservationsPerSecond: median(reservations),
+      withBudgetPerSecond: median(withBudget),
+      ratio: median(reservations) / rawPerSecond,
+      withBudgetRatio: median(withBudget) / rawPerSecond,
+    };
   } finally {
+    rawDatabase.close();
+    ledgerDatabase.close();
     fs.rmSync(folder, { recursive: true, force: true });
   }
 }

@@ -29,7 +29,12 @@ export function createLogger(settings: { level: string; pretty: boolean }): Logg
     level: settings.level,
     redact: { paths: redactedPaths, censor: '[redacted]' },
     ...(settings.pretty
-      ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } }
+      ? {
+          transport: {
+            target: 'pino-pretty',
+            options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' },
+          },
+        }
       : {}),
   });
 }

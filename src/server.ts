@@ -1,5 +1,5 @@
 /** Starts the service: loads config, opens the database, listens, and shuts down cleanly on SIGTERM. */
-import { ConfigError, type Config, loadConfig } from './config/load-config.ts';
+import { type Config, ConfigError, loadConfig } from './config/load-config.ts';
 import { ensureDemoKey } from './demo-key.ts';
 import { buildApp } from './http/build-app.ts';
 import { createLogger } from './logger.ts';
@@ -76,6 +76,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`imagine failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `imagine failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(1);
 });

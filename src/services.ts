@@ -10,6 +10,7 @@ import { createBlocklistModerator } from './core/prompt/prompt-moderation.ts';
 import type { ImageModel } from './core/providers/image-model.ts';
 import { ImageModelRegistry } from './core/providers/image-model-registry.ts';
 import { createPlaceholderImageModel } from './core/providers/placeholder/placeholder-image-model.ts';
+import { startAbandonedHoldSweeper } from './core/quota/abandoned-hold-sweeper.ts';
 import { QuotaLedger } from './core/quota/quota-ledger.ts';
 import type { ImageStorage } from './core/storage/image-storage.ts';
 import { createLocalImageStorage } from './core/storage/local-image-storage.ts';
@@ -75,11 +76,17 @@ export async function createServices(
       makePublic: config.storage.makePublic,
     });
   }
-  storage ??= createLocalImageStorage({ dataDir: config.dataDir, publicBaseUrl: config.server.publicBaseUrl });
+  storage ??= createLocalImageStorage({
+    dataDir: config.dataDir,
+    publicBaseUrl: config.server.publicBaseUrl,
+  });
   let firebaseTokens = overrides.firebaseTokens;
   if (!firebaseTokens && firebaseApp && config.firebase) {
     const { createFirebaseTokenVerifier } = await import('./http/auth/firebase-token-verifier.ts');
-    firebaseTokens = createFirebaseTokenVerifier({ app: firebaseApp, checkRevoked: config.firebase.checkRevoked });
+    firebaseTokens = createFirebaseTokenVerifier({
+      app: firebaseApp,
+      checkRevoked: config.firebase.checkRevoked,
+    });
   }
 
   const models = new ImageModelRegistry(
@@ -98,6 +105,8 @@ export async function createServices(
     now,
   });
 
+  const stopSweeper = startAbandonedHoldSweeper({ ledger, logger, now });
+
   let closed = false;
   return {
     config,
@@ -115,6 +124,7 @@ export async function createServices(
     async close() {
       if (closed) return;
       closed = true;
+      stopSweeper();
       if (firebase && firebaseApp) await firebase.deleteFirebaseApp(firebaseApp);
       database.close();
     },

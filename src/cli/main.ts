@@ -70,7 +70,9 @@ function run(argv: string[]): void {
         if (keys.length === 0) console.log('No API keys yet.');
         for (const key of keys) {
           const state = key.revokedAt ? `revoked ${key.revokedAt}` : 'active';
-          console.log(`${key.prefix}…  user=${key.userId}  created=${key.createdAt}  ${state}${key.label ? `  (${key.label})` : ''}`);
+          console.log(
+            `${key.prefix}…  user=${key.userId}  created=${key.createdAt}  ${state}${key.label ? `  (${key.label})` : ''}`,
+          );
         }
         return;
       }
@@ -78,7 +80,9 @@ function run(argv: string[]): void {
         const user = required(values.user, '--user <uid>');
         const plan = required(values.plan, '--plan <plan>');
         accounts.setPlan(user, plan);
-        console.log(`User "${user}" is now on plan ${plan} (${config.plans.plans[plan]?.monthlyImages} images a month).`);
+        console.log(
+          `User "${user}" is now on plan ${plan} (${config.plans.plans[plan]?.monthlyImages} images a month).`,
+        );
         return;
       }
       case 'usage': {
@@ -88,7 +92,9 @@ function run(argv: string[]): void {
         console.log(`user:      ${user}${accounts.exists(user) ? '' : ' (no account yet)'}`);
         console.log(`plan:      ${caller.plan.name}`);
         console.log(`period:    ${usage.period} (resets ${usage.resetsAt.toISOString()})`);
-        console.log(`used:      ${usage.used} of ${usage.limit}${usage.reserved ? ` (+${usage.reserved} in progress)` : ''}`);
+        console.log(
+          `used:      ${usage.used} of ${usage.limit}${usage.reserved ? ` (+${usage.reserved} in progress)` : ''}`,
+        );
         console.log(`remaining: ${usage.remaining}`);
         const linked = accounts.identitiesOf(user);
         console.log(`linked:    ${linked.length > 0 ? linked.join(', ') : 'none'}`);

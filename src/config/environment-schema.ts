@@ -24,7 +24,10 @@ const planLimits = z
   .string()
   .transform((text, context) => {
     const limits: Record<string, number> = {};
-    for (const entry of text.split(',').map((item) => item.trim()).filter(Boolean)) {
+    for (const entry of text
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean)) {
       const match = /^([a-z][a-z0-9_-]*)=(\d+)$/i.exec(entry);
       if (!match?.[1] || match[2] === undefined) {
         context.addIssue({ code: 'custom', message: `"${entry}" is not plan=number` });
@@ -41,7 +44,10 @@ const planModels = z
   .string()
   .transform((text, context) => {
     const models: Record<string, '*' | string[]> = {};
-    for (const entry of text.split(';').map((item) => item.trim()).filter(Boolean)) {
+    for (const entry of text
+      .split(';')
+      .map((item) => item.trim())
+      .filter(Boolean)) {
       const match = /^([a-z][a-z0-9_-]*)=(.+)$/i.exec(entry);
       if (!match?.[1] || !match[2]) {
         context.addIssue({ code: 'custom', message: `"${entry}" is not plan=model,model or plan=*` });

@@ -14,7 +14,11 @@ function problemsOf(environment: Record<string, string>): string[] {
 describe('loadConfig', () => {
   it('starts on embedded defaults with an empty environment', () => {
     const config = loadConfig({});
-    expect(config.server).toMatchObject({ port: 8000, host: '127.0.0.1', publicBaseUrl: 'http://localhost:8000' });
+    expect(config.server).toMatchObject({
+      port: 8000,
+      host: '127.0.0.1',
+      publicBaseUrl: 'http://localhost:8000',
+    });
     expect(config.storage).toEqual({ kind: 'local' });
     expect(config.generation.defaultModel).toBe('placeholder');
     expect(config.databasePath.endsWith('data/imagine.sqlite')).toBe(true);
@@ -45,7 +49,11 @@ describe('loadConfig', () => {
       GUEST_MONTHLY_IMAGES: '0',
     });
     expect(config.plans.plans.free?.monthlyImages).toBe(10);
-    expect(config.plans.plans.team).toEqual({ name: 'team', monthlyImages: 500, models: ['placeholder', 'flux-dev'] });
+    expect(config.plans.plans.team).toEqual({
+      name: 'team',
+      monthlyImages: 500,
+      models: ['placeholder', 'flux-dev'],
+    });
     expect(config.plans.plans.pro?.models).toBe('*');
     expect(config.plans.plans.guest?.monthlyImages).toBe(0);
   });

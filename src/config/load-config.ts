@@ -1,12 +1,10 @@
 import path from 'node:path';
-import { buildPlanCatalog, type PlanCatalog } from '../core/quota/plans.ts';
 import { findModel } from '../core/providers/model-catalog.ts';
+import { buildPlanCatalog, type PlanCatalog } from '../core/quota/plans.ts';
 import { type Environment, environmentSchema } from './environment-schema.ts';
 
 /** Where images are kept. */
-export type StorageSettings =
-  | { kind: 'local' }
-  | { kind: 'firebase'; bucket: string; makePublic: boolean };
+export type StorageSettings = { kind: 'local' } | { kind: 'firebase'; bucket: string; makePublic: boolean };
 
 /** The service's settings, derived once from the environment. */
 export interface Config {
@@ -57,7 +55,8 @@ export function loadConfig(variables: Readonly<Record<string, string | undefined
       parsed.error.issues.map((issue) => {
         const variable = issue.path.join('.') || '(environment)';
         const received = present[variable];
-        const shown = received === undefined ? 'is missing' : `is "${isSecretName(variable) ? '***' : received}"`;
+        const shown =
+          received === undefined ? 'is missing' : `is "${isSecretName(variable) ? '***' : received}"`;
         return `${variable} ${shown}: ${issue.message}`;
       }),
     );
@@ -90,7 +89,8 @@ function deriveConfig(environment: Environment): Config {
   for (const [plan, models] of Object.entries(environment.PLAN_MODELS)) {
     if (models === '*') continue;
     for (const model of models) {
-      if (!findModel(model)) problems.push(`PLAN_MODELS names model "${model}" for plan "${plan}": unknown model`);
+      if (!findModel(model))
+        problems.push(`PLAN_MODELS names model "${model}" for plan "${plan}": unknown model`);
     }
   }
 
@@ -106,7 +106,10 @@ function deriveConfig(environment: Environment): Config {
       };
     }
   }
-  if ((environment.STORAGE === 'firebase' || environment.FIREBASE_CREDENTIALS_PATH) && !environment.FIREBASE_PROJECT_ID) {
+  if (
+    (environment.STORAGE === 'firebase' || environment.FIREBASE_CREDENTIALS_PATH) &&
+    !environment.FIREBASE_PROJECT_ID
+  ) {
     problems.push('FIREBASE_PROJECT_ID is missing: Firebase auth and storage need the project id');
   }
   if (problems.length > 0 || !plans) throw new ConfigError(problems);
@@ -133,7 +136,10 @@ function deriveConfig(environment: Environment): Config {
     },
     dataDir,
     databasePath: path.join(dataDir, 'imagine.sqlite'),
-    logging: { level: environment.LOG_LEVEL, pretty: environment.LOG_PRETTY ?? environment.NODE_ENV === 'development' },
+    logging: {
+      level: environment.LOG_LEVEL,
+      pretty: environment.LOG_PRETTY ?? environment.NODE_ENV === 'development',
+    },
     generation: {
       defaultModel: environment.IMAGE_MODEL.toLowerCase(),
       placeholderDelayMs: environment.PLACEHOLDER_DELAY_MS,

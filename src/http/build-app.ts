@@ -64,12 +64,15 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     openapi: {
       info: {
         title: 'imagine',
-        description: 'Self-hosted image generation. Authenticate with `Authorization: Bearer <Firebase ID token | imk_… API key>`.',
+        description:
+          'Self-hosted image generation. Authenticate with `Authorization: Bearer <Firebase ID token | imk_… API key>`.',
         version: '1.0.0',
       },
       servers: [{ url: config.server.publicBaseUrl }],
       components: {
-        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'Firebase ID token or imk_ API key' } },
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'Firebase ID token or imk_ API key' },
+        },
       },
     },
     transform: jsonSchemaTransform,

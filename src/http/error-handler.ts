@@ -17,10 +17,12 @@ export function sendError(reply: FastifyReply, error: ImagineError): FastifyRepl
 /** Fastify's own error codes that map onto the contract's. */
 const frameworkErrors: Record<string, () => ImagineError> = {
   FST_ERR_CTP_INVALID_JSON_BODY: () => new ImagineError('invalid_json'),
-  FST_ERR_CTP_EMPTY_JSON_BODY: () => new ImagineError('invalid_json', 'The request body is empty; send a JSON object'),
+  FST_ERR_CTP_EMPTY_JSON_BODY: () =>
+    new ImagineError('invalid_json', 'The request body is empty; send a JSON object'),
   FST_ERR_CTP_INVALID_MEDIA_TYPE: () =>
     new ImagineError('invalid_json', 'Send the body as JSON with Content-Type: application/json'),
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: () => new ImagineError('invalid_json', 'The Content-Length does not match the body'),
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: () =>
+    new ImagineError('invalid_json', 'The Content-Length does not match the body'),
   FST_ERR_CTP_BODY_TOO_LARGE: () => new ImagineError('payload_too_large'),
 };
 
@@ -29,7 +31,10 @@ function toCodedError(error: FastifyError): ImagineError | undefined {
   if (hasZodFastifySchemaValidationErrors(error)) {
     const details: FieldProblem[] = error.validation.map((issue) => {
       const field = issue.instancePath.replace(/^\//, '').replaceAll('/', '.');
-      return { field: field || (error.validationContext ?? 'body'), message: issue.message ?? 'is not valid' };
+      return {
+        field: field || (error.validationContext ?? 'body'),
+        message: issue.message ?? 'is not valid',
+      };
     });
     return validationError(details);
   }
@@ -54,13 +59,20 @@ export function installErrorHandling(app: FastifyInstance): void {
     request.log.error({ err: error }, 'unhandled error');
     return sendError(
       reply,
-      new ImagineError('internal_error', 'Something went wrong on our side; quote the request id if you report it', {
-        request_id: request.id,
-      }),
+      new ImagineError(
+        'internal_error',
+        'Something went wrong on our side; quote the request id if you report it',
+        {
+          request_id: request.id,
+        },
+      ),
     );
   });
 
   app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) =>
-    sendError(reply, new ImagineError('not_found', `No route for ${request.method} ${request.url.split('?')[0]}`)),
+    sendError(
+      reply,
+      new ImagineError('not_found', `No route for ${request.method} ${request.url.split('?')[0]}`),
+    ),
   );
 }

@@ -7,7 +7,8 @@ import type { FastifyReply } from 'fastify';
 export function abortSignalFor(reply: FastifyReply): AbortSignal {
   const controller = new AbortController();
   reply.raw.once('close', () => {
-    if (!reply.raw.writableFinished) controller.abort(new DOMException('the client closed the connection', 'AbortError'));
+    if (!reply.raw.writableFinished)
+      controller.abort(new DOMException('the client closed the connection', 'AbortError'));
   });
   return controller.signal;
 }

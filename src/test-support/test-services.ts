@@ -7,7 +7,12 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { loadConfig } from '../config/load-config.ts';
-import type { GeneratedImage, ImageModel, ImageModelCallOptions, ImageModelResult } from '../core/providers/image-model.ts';
+import type {
+  GeneratedImage,
+  ImageModel,
+  ImageModelCallOptions,
+  ImageModelResult,
+} from '../core/providers/image-model.ts';
 import { createServices, type ServiceOverrides, type Services } from '../services.ts';
 
 /** A data folder that is removed when the test's services close. */
@@ -44,7 +49,10 @@ export const tinyPng = Uint8Array.from(
  * throw. Calls are recorded so tests can assert what the core sent.
  */
 export function scriptedModel(
-  respond: (options: ImageModelCallOptions, callNumber: number) => Promise<GeneratedImage[]> | GeneratedImage[],
+  respond: (
+    options: ImageModelCallOptions,
+    callNumber: number,
+  ) => Promise<GeneratedImage[]> | GeneratedImage[],
   modelId = 'placeholder',
 ): ImageModel & { calls: ImageModelCallOptions[] } {
   const calls: ImageModelCallOptions[] = [];

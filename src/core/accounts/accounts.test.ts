@@ -73,7 +73,11 @@ describe('chat identities and link codes', () => {
     expect(code).toMatch(/^[A-HJ-NP-Z2-9]{8}$/);
     expect(expiresAt.toISOString()).toBe('2026-05-01T10:10:00.000Z');
     expect(linkCodes.redeem(` ${code.toLowerCase()} `, 'slack:T1:U1')).toBe('app-user');
-    expect(accounts.chatCaller('slack:T1:U1')).toMatchObject({ userId: 'app-user', linked: true, plan: { name: 'pro' } });
+    expect(accounts.chatCaller('slack:T1:U1')).toMatchObject({
+      userId: 'app-user',
+      linked: true,
+      plan: { name: 'pro' },
+    });
     expect(accounts.identitiesOf('app-user')).toEqual(['slack:T1:U1']);
     expect(() => linkCodes.redeem(code, 'discord:9')).toThrow(ImagineError);
     expect(accounts.chatCaller('discord:9').linked).toBe(false);

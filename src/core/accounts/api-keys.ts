@@ -86,13 +86,16 @@ export class ApiKeys {
    */
   revoke(prefix: string): string {
     if (!prefix.startsWith(apiKeyMarker) || prefix.length < apiKeyMarker.length + 4) {
-      throw new Error(`give at least the first ${apiKeyMarker.length + 4} characters of the key (${apiKeyMarker}xxxx)`);
+      throw new Error(
+        `give at least the first ${apiKeyMarker.length + 4} characters of the key (${apiKeyMarker}xxxx)`,
+      );
     }
     const escaped = prefix.slice(0, prefixLength).replace(/[%_\\]/g, (character) => `\\${character}`);
     const matches = this.#statements.matchingPrefix.all(`${escaped}%`);
     const [match, ...others] = matches;
     if (!match) throw new Error(`no API key starts with ${prefix}`);
-    if (others.length > 0) throw new Error(`${matches.length} keys start with ${prefix}; give more characters`);
+    if (others.length > 0)
+      throw new Error(`${matches.length} keys start with ${prefix}; give more characters`);
     this.#statements.revoke.run(this.#now().toISOString(), match.prefix);
     return match.prefix;
   }

@@ -31,7 +31,9 @@ export class UserAccounts {
       user: database.prepare<[string], UserRow>('SELECT id, plan FROM users WHERE id = ?'),
       insertUser: database.prepare('INSERT OR IGNORE INTO users (id, plan, created_at) VALUES (?, ?, ?)'),
       setPlan: database.prepare('UPDATE users SET plan = ? WHERE id = ?'),
-      identityOwner: database.prepare<[string], { user_id: string }>('SELECT user_id FROM identities WHERE identity = ?'),
+      identityOwner: database.prepare<[string], { user_id: string }>(
+        'SELECT user_id FROM identities WHERE identity = ?',
+      ),
       link: database.prepare(
         `INSERT INTO identities (identity, user_id, linked_at) VALUES (?, ?, ?)
          ON CONFLICT (identity) DO UPDATE SET user_id = excluded.user_id, linked_at = excluded.linked_at`,
@@ -71,14 +73,24 @@ export class UserAccounts {
   /** The caller for an app user (Firebase uid or API key owner). */
   appCaller(userId: string): Caller {
     const row = this.#statements.user.get(userId);
-    return { userId, plan: resolvePlan(this.#plans, row?.plan ?? undefined), identity: undefined, linked: false };
+    return {
+      userId,
+      plan: resolvePlan(this.#plans, row?.plan ?? undefined),
+      identity: undefined,
+      linked: false,
+    };
   }
 
   /** The caller for a chat identity: the linked app account's quota, or the guest plan if unlinked. */
   chatCaller(identity: string): Caller {
     const owner = this.#statements.identityOwner.get(identity);
     if (owner) return { ...this.appCaller(owner.user_id), identity, linked: true };
-    return { userId: identity, plan: resolvePlan(this.#plans, this.#plans.guestPlan), identity, linked: false };
+    return {
+      userId: identity,
+      plan: resolvePlan(this.#plans, this.#plans.guestPlan),
+      identity,
+      linked: false,
+    };
   }
 
   /** Links a chat identity to an app account (replacing an earlier link). */

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { type Migration, migrations as allMigrations } from './migrations/index.ts';
+import { migrations as allMigrations, type Migration } from './migrations/index.ts';
 
 /** The SQLite handle every repository in the core shares. */
 export type SqliteDatabase = Database.Database;
@@ -29,13 +29,13 @@ export function applyMigrations(database: SqliteDatabase, migrations: readonly M
   const applied: number[] = [];
   // IMMEDIATE: two processes starting together must not both apply the same migration.
   const applyOne = database.transaction((migration: Migration) => {
-      const done = database.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').get(migration.version);
-      if (done) return;
-      database.exec(migration.sql);
-      database
-        .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
-        .run(migration.version, migration.name, new Date().toISOString());
-      applied.push(migration.version);
+    const done = database.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').get(migration.version);
+    if (done) return;
+    database.exec(migration.sql);
+    database
+      .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
+      .run(migration.version, migration.name, new Date().toISOString());
+    applied.push(migration.version);
   });
   for (const migration of [...migrations].sort((left, right) => left.version - right.version)) {
     applyOne.immediate(migration);

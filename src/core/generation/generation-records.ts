@@ -9,7 +9,7 @@ export type GenerationSource = 'api' | 'discord' | 'slack' | 'cli';
 export interface GenerationRecord {
   id: string;
   userId: string;
-  reservationId: string;
+  reservationId: number;
   batchId: string | undefined;
   source: GenerationSource;
   prompt: string;
@@ -34,7 +34,7 @@ export interface GenerationRecord {
 interface GenerationRow {
   id: string;
   user_id: string;
-  reservation_id: string;
+  reservation_id: number;
   batch_id: string | null;
   source: GenerationSource;
   prompt: string;

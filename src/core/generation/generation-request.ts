@@ -37,10 +37,24 @@ export const imageRequestFields = {
   size,
   style,
   aspect_ratio: z.enum(aspectRatios).optional().describe('The shape; size then sets the pixel budget'),
-  enhance_prompt: z.boolean().default(true).describe('Add quality terms to the prompt (a chosen style is always applied)'),
-  negative_prompt: z.string().trim().max(1000).optional().describe('Extension: what to keep out of the image'),
+  enhance_prompt: z
+    .boolean()
+    .default(true)
+    .describe('Add quality terms to the prompt (a chosen style is always applied)'),
+  negative_prompt: z
+    .string()
+    .trim()
+    .max(1000)
+    .optional()
+    .describe('Extension: what to keep out of the image'),
   seed: z.number().int().min(0).max(4_294_967_295).optional().describe('Extension: for reproducible results'),
-  model: z.string().trim().min(1).max(64).optional().describe('Extension: a model name; defaults to the server default'),
+  model: z
+    .string()
+    .trim()
+    .min(1)
+    .max(64)
+    .optional()
+    .describe('Extension: a model name; defaults to the server default'),
   quality: z.enum(['standard', 'high']).optional().describe('Extension: standard or high (default)'),
 };
 
@@ -56,14 +70,28 @@ export const batchRequestSchema = z
   .object({
     prompt: prompt.optional(),
     prompts: z.array(prompt).min(1).max(maximumBatchImages).optional().describe('One image per prompt'),
-    num_images: z.number().int().min(1).max(maximumBatchImages).optional().describe('Images of the same prompt'),
+    num_images: z
+      .number()
+      .int()
+      .min(1)
+      .max(maximumBatchImages)
+      .optional()
+      .describe('Images of the same prompt'),
     ...imageRequestFields,
   })
   .superRefine((request, context) => {
     if (!request.prompts && request.prompt === undefined) {
-      context.addIssue({ code: 'custom', path: ['prompt'], message: 'give prompt (with num_images) or prompts' });
+      context.addIssue({
+        code: 'custom',
+        path: ['prompt'],
+        message: 'give prompt (with num_images) or prompts',
+      });
     }
-    if (request.prompts && request.num_images !== undefined && request.num_images !== request.prompts.length) {
+    if (
+      request.prompts &&
+      request.num_images !== undefined &&
+      request.num_images !== request.prompts.length
+    ) {
       context.addIssue({
         code: 'custom',
         path: ['num_images'],

@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { aspectRatioOf, aspectRatios, maximumSide, minimumSide, parseSize, resolveDimensions } from './image-dimensions.ts';
+import {
+  aspectRatioOf,
+  aspectRatios,
+  maximumSide,
+  minimumSide,
+  parseSize,
+  resolveDimensions,
+} from './image-dimensions.ts';
 
 describe('image dimensions', () => {
   it('parses WIDTHxHEIGHT and nothing else', () => {
@@ -34,7 +41,9 @@ describe('image dimensions', () => {
             expect(side).toBeLessThanOrEqual(maximumSide);
             expect(side % 16).toBe(0);
           }
-          expect(Math.abs(size.width / size.height - ratioWidth / ratioHeight) / (ratioWidth / ratioHeight)).toBeLessThan(0.1);
+          expect(
+            Math.abs(size.width / size.height - ratioWidth / ratioHeight) / (ratioWidth / ratioHeight),
+          ).toBeLessThan(0.1);
         },
       ),
     );

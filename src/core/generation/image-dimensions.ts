@@ -1,7 +1,19 @@
 import type { ImageDimensions } from '../providers/image-model.ts';
 
 /** The aspect ratios the API accepts (CONTRACT.md). */
-export const aspectRatios = ['1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', '4:5', '5:4', '21:9', '9:21'] as const;
+export const aspectRatios = [
+  '1:1',
+  '16:9',
+  '9:16',
+  '4:3',
+  '3:4',
+  '3:2',
+  '2:3',
+  '4:5',
+  '5:4',
+  '21:9',
+  '9:21',
+] as const;
 /** One of the accepted aspect ratios. */
 export type AspectRatio = (typeof aspectRatios)[number];
 
@@ -27,7 +39,10 @@ export function formatSize(size: ImageDimensions): string {
  * The pixel size to produce. Without an aspect ratio it is `size` as asked. With one, the shape follows the
  * ratio and `size` sets the pixel budget (width × height), rounded to the 16-pixel grid and kept in range.
  */
-export function resolveDimensions(size: ImageDimensions, aspectRatio: AspectRatio | undefined): ImageDimensions {
+export function resolveDimensions(
+  size: ImageDimensions,
+  aspectRatio: AspectRatio | undefined,
+): ImageDimensions {
   if (!aspectRatio) return size;
   const [ratioWidth, ratioHeight] = aspectRatio.split(':').map(Number) as [number, number];
   const ratio = ratioWidth / ratioHeight;

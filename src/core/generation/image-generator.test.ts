@@ -13,7 +13,10 @@ afterEach(async () => {
 
 function filesUnder(folder: string): string[] {
   if (!fs.existsSync(folder)) return [];
-  return fs.readdirSync(folder, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile()).map((entry) => entry.name);
+  return fs
+    .readdirSync(folder, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => entry.name);
 }
 
 async function expectCode(promise: Promise<unknown>, code: string): Promise<ImagineError> {
@@ -32,7 +35,10 @@ describe('ImageGenerator', () => {
     // Recording is the step after storage: break it and nothing must stay behind.
     services.database.exec('DROP TABLE generations');
     const error = await services.generator
-      .generateBatch({ prompt: 'x', num_images: 2 }, { caller, scope: undefined, source: 'api', abortSignal: undefined })
+      .generateBatch(
+        { prompt: 'x', num_images: 2 },
+        { caller, scope: undefined, source: 'api', abortSignal: undefined },
+      )
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(Error);
     expect(filesUnder(path.join(services.config.dataDir, 'images'))).toEqual([]);
@@ -99,19 +105,31 @@ describe('ImageGenerator', () => {
     });
     await services.generator.generate({ prompt: 'a' }, context('discord:1'));
     await services.generator.generate({ prompt: 'b' }, context('discord:2'));
-    const error = await expectCode(services.generator.generate({ prompt: 'c' }, context('discord:3')), 'scope_limit_reached');
+    const error = await expectCode(
+      services.generator.generate({ prompt: 'c' }, context('discord:3')),
+      'scope_limit_reached',
+    );
     expect(error.context).toEqual({ used: 2, limit: 2 });
   });
 
   it('stops generation when the monthly budget would be exceeded', async () => {
-    services = await createTestServices({ MONTHLY_BUDGET_USD: '0.05', PLAN_MODELS: 'free=*' }, {
-      models: [scriptedModel(onePng, 'dall-e-3')],
-    });
+    services = await createTestServices(
+      { MONTHLY_BUDGET_USD: '0.05', PLAN_MODELS: 'free=*' },
+      {
+        models: [scriptedModel(onePng, 'dall-e-3')],
+      },
+    );
     const caller = services.accounts.appCaller('alice');
     const context = { caller, scope: undefined, source: 'api' as const, abortSignal: undefined };
-    const first = await services.generator.generate({ prompt: 'a', model: 'dall-e-3', quality: 'standard' }, context);
+    const first = await services.generator.generate(
+      { prompt: 'a', model: 'dall-e-3', quality: 'standard' },
+      context,
+    );
     expect(first.totalCostUsd).toBe(0.04);
-    await expectCode(services.generator.generate({ prompt: 'b', model: 'dall-e-3', quality: 'standard' }, context), 'budget_exhausted');
+    await expectCode(
+      services.generator.generate({ prompt: 'b', model: 'dall-e-3', quality: 'standard' }, context),
+      'budget_exhausted',
+    );
     expect(services.ledger.spending().spentUsd).toBe(0.04);
   });
 
@@ -120,13 +138,23 @@ describe('ImageGenerator', () => {
     services = await createTestServices({}, { models: [model] });
     const caller = services.accounts.appCaller('alice');
     const outcome = await services.generator.generateBatch(
-      { prompt: 'a castle', num_images: 2, seed: 41, style: 'watercolor', aspect_ratio: '3:2', negative_prompt: 'people' },
+      {
+        prompt: 'a castle',
+        num_images: 2,
+        seed: 41,
+        style: 'watercolor',
+        aspect_ratio: '3:2',
+        negative_prompt: 'people',
+      },
       { caller, scope: undefined, source: 'api', abortSignal: undefined },
     );
     expect(model.calls.map((call) => call.seed)).toEqual([41, 42]);
     expect(model.calls[0]).toMatchObject({ n: 1, aspectRatio: '3:2', size: { width: 1248, height: 832 } });
     expect(model.calls[0]?.prompt).toMatch(/^a castle, .*watercolor/i);
     expect(model.calls[0]?.negativePrompt).toMatch(/^people/);
-    expect(outcome.images.map((image) => image.promptUsed)).toEqual([model.calls[0]?.prompt, model.calls[1]?.prompt]);
+    expect(outcome.images.map((image) => image.promptUsed)).toEqual([
+      model.calls[0]?.prompt,
+      model.calls[1]?.prompt,
+    ]);
   });
 });

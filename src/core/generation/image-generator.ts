@@ -2,17 +2,28 @@ import { randomInt, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Caller } from '../accounts/user-accounts.ts';
 import type { SqliteDatabase } from '../database/open-database.ts';
+import { newRecordId } from '../database/record-id.ts';
 import { ImagineError, validationError } from '../errors/imagine-error.ts';
-import type { GeneratedImage, GenerationWarning, ImageDimensions, ImageModel } from '../providers/image-model.ts';
+import { enhancePrompt } from '../prompt/prompt-enhancer.ts';
+import type {
+  GeneratedImage,
+  GenerationWarning,
+  ImageDimensions,
+  ImageModel,
+} from '../providers/image-model.ts';
 import { type ImageModelRegistry, splitIntoCalls } from '../providers/image-model-registry.ts';
 import { findModel, type ModelDescriptor } from '../providers/model-catalog.ts';
-import { enhancePrompt } from '../prompt/prompt-enhancer.ts';
 import { planAllowsModel } from '../quota/plans.ts';
 import type { QuotaLedger, Reservation, UsageSummary } from '../quota/quota-ledger.ts';
 import { type ImageStorage, imageKey } from '../storage/image-storage.ts';
 import { findStylePreset, type StylePreset } from '../styles/style-presets.ts';
-import { type BatchRequestInput, batchRequestSchema, type ImageRequestInput, imageRequestSchema } from './generation-request.ts';
 import type { GenerationRecord, GenerationRecords, GenerationSource } from './generation-records.ts';
+import {
+  type BatchRequestInput,
+  batchRequestSchema,
+  type ImageRequestInput,
+  imageRequestSchema,
+} from './generation-request.ts';
 import { type AspectRatio, aspectRatioOf, parseSize, resolveDimensions } from './image-dimensions.ts';
 
 /** Who is generating, through which door, and the caller's cancel signal. */
@@ -137,7 +148,10 @@ export class ImageGenerator {
    * 1–4 images: `num_images` of one prompt or one per `prompts` entry, generated concurrently. Quota for all
    * of them is held first; only images delivered are charged. Throws only when none could be delivered.
    */
-  async generateBatch(input: BatchRequestInput | unknown, context: GenerationContext): Promise<GenerationOutcome> {
+  async generateBatch(
+    input: BatchRequestInput | unknown,
+    context: GenerationContext,
+  ): Promise<GenerationOutcome> {
     const request = parseOrThrow(batchRequestSchema, input);
     const prompts = request.prompts ?? [request.prompt ?? ''];
     const imagesPerPrompt = request.prompts ? 1 : (request.num_images ?? 1);
@@ -162,17 +176,28 @@ export class ImageGenerator {
     if (!descriptor) throw validationError([{ field: 'model', message: `unknown model "${modelName}"` }]);
     const plan = context.caller.plan;
     if (!planAllowsModel(plan, descriptor)) {
-      throw new ImagineError('model_not_allowed', `The ${plan.name} plan does not include the ${descriptor.id} model`, {
-        model: descriptor.id,
-        plan: plan.name,
-      });
+      throw new ImagineError(
+        'model_not_allowed',
+        `The ${plan.name} plan does not include the ${descriptor.id} model`,
+        {
+          model: descriptor.id,
+          plan: plan.name,
+        },
+      );
     }
     const model = this.#dependencies.models.get(descriptor.id);
     if (!model) {
-      this.#dependencies.logger.warn({ model: descriptor.id }, 'model requested but its provider is not configured');
-      throw new ImagineError('provider_unavailable', `The ${descriptor.id} model is not available on this server`, {
-        model: descriptor.id,
-      });
+      this.#dependencies.logger.warn(
+        { model: descriptor.id },
+        'model requested but its provider is not configured',
+      );
+      throw new ImagineError(
+        'provider_unavailable',
+        `The ${descriptor.id} model is not available on this server`,
+        {
+          model: descriptor.id,
+        },
+      );
     }
     const size = parseSize(request.size);
     if (!size) throw validationError([{ field: 'size', message: 'size must look like WIDTHxHEIGHT' }]);
@@ -207,7 +232,9 @@ export class ImageGenerator {
       for (const n of splitIntoCalls(imagesPerPrompt, prepared.model.maxImagesPerCall)) {
         const seeds = Array.from({ length: n }, (_, offset) =>
           // A given seed makes the whole batch reproducible: image k uses seed + k.
-          request.seed === undefined ? this.#randomSeed() : (request.seed + index + offset) % (maximumSeed + 1),
+          request.seed === undefined
+            ? this.#randomSeed()
+            : (request.seed + index + offset) % (maximumSeed + 1),
         );
         calls.push({
           firstIndex: index,
@@ -223,7 +250,11 @@ export class ImageGenerator {
     return calls;
   }
 
-  async #run(calls: PlannedCall[], prepared: PreparedRequest, context: GenerationContext): Promise<GenerationOutcome> {
+  async #run(
+    calls: PlannedCall[],
+    prepared: PreparedRequest,
+    context: GenerationContext,
+  ): Promise<GenerationOutcome> {
     const { ledger, logger } = this.#dependencies;
     const startedAt = performance.now();
     const imageCount = calls.reduce((total, call) => total + call.n, 0);
@@ -289,7 +320,10 @@ export class ImageGenerator {
           });
           const images = result.images.slice(0, call.n);
           const listPrice = prepared.descriptor.priceUsd(prepared.size, prepared.quality);
-          const costPerImage = result.usage.costUsd === undefined ? listPrice : result.usage.costUsd / Math.max(1, images.length);
+          const costPerImage =
+            result.usage.costUsd === undefined
+              ? listPrice
+              : result.usage.costUsd / Math.max(1, images.length);
           images.forEach((image, offset) => {
             produced.push({
               index: call.firstIndex + offset,
@@ -309,7 +343,8 @@ export class ImageGenerator {
           }
         } catch (error) {
           const coded = this.#toCodedError(error, prepared.descriptor.id);
-          for (let offset = 0; offset < call.n; offset++) failures.push({ index: call.firstIndex + offset, error: coded });
+          for (let offset = 0; offset < call.n; offset++)
+            failures.push({ index: call.firstIndex + offset, error: coded });
         }
       }),
     );
@@ -331,10 +366,14 @@ export class ImageGenerator {
     const createdAt = this.#now();
     const stored = await Promise.all(
       produced.map(async (item) => {
-        const id = randomUUID();
+        const id = newRecordId(createdAt);
         const key = imageKey(context.caller.userId, id, extensionOf(item.image.mediaType));
         try {
-          const saved = await storage.save({ key, bytes: item.image.bytes, contentType: item.image.mediaType });
+          const saved = await storage.save({
+            key,
+            bytes: item.image.bytes,
+            contentType: item.image.mediaType,
+          });
           return { item, id, saved };
         } catch (error) {
           logger.error({ err: error, key }, 'storing a generated image failed');
@@ -419,19 +458,33 @@ export class ImageGenerator {
 }
 
 function parseOrThrow<Output>(
-  schema: { safeParse(input: unknown): { success: true; data: Output } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } } },
+  schema: {
+    safeParse(
+      input: unknown,
+    ):
+      | { success: true; data: Output }
+      | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } };
+  },
   input: unknown,
 ): Output {
   const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data;
   throw validationError(
-    parsed.error.issues.map((issue) => ({ field: issue.path.map(String).join('.') || 'body', message: issue.message })),
+    parsed.error.issues.map((issue) => ({
+      field: issue.path.map(String).join('.') || 'body',
+      message: issue.message,
+    })),
   );
 }
 
 /** When nothing was delivered, the error that tells the caller most: a policy refusal or outage over a plain failure. */
 function mostTelling(failures: BatchFailure[]): ImagineError {
-  const priority = ['content_policy_violation', 'provider_unavailable', 'invalid_credentials', 'budget_exhausted'];
+  const priority = [
+    'content_policy_violation',
+    'provider_unavailable',
+    'invalid_credentials',
+    'budget_exhausted',
+  ];
   for (const code of priority) {
     const match = failures.find((failure) => failure.error.code === code);
     if (match) return match.error;

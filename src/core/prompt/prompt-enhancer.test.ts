@@ -18,7 +18,12 @@ describe('enhancePrompt', () => {
   });
 
   it('leaves the prompt alone when there is no style and enhancement is off', () => {
-    const result = enhancePrompt({ prompt: '  a red fox  ', style: undefined, enhance: false, negativePrompt: undefined });
+    const result = enhancePrompt({
+      prompt: '  a red fox  ',
+      style: undefined,
+      enhance: false,
+      negativePrompt: undefined,
+    });
     expect(result).toEqual({ promptUsed: 'a red fox', negativePrompt: undefined });
   });
 
@@ -40,14 +45,21 @@ describe('enhancePrompt', () => {
       enhance: true,
       negativePrompt: undefined,
     });
-    const added = result.promptUsed.slice('a highly detailed photorealistic portrait in natural light, sharp'.length);
+    const added = result.promptUsed.slice(
+      'a highly detailed photorealistic portrait in natural light, sharp'.length,
+    );
     expect(added).not.toMatch(/photorealistic|highly detailed|sharp/);
     // "natural lighting" is not added either: "natural" is already there.
     expect(added).not.toContain('natural');
   });
 
   it('drops trailing punctuation before appending terms', () => {
-    const result = enhancePrompt({ prompt: 'A lighthouse at dusk.', style: undefined, enhance: true, negativePrompt: undefined });
+    const result = enhancePrompt({
+      prompt: 'A lighthouse at dusk.',
+      style: undefined,
+      enhance: true,
+      negativePrompt: undefined,
+    });
     expect(result.promptUsed).toMatch(/^A lighthouse at dusk, highly detailed/);
   });
 
@@ -73,7 +85,9 @@ describe('enhancePrompt', () => {
           const first = enhancePrompt(input);
           expect(enhancePrompt(input)).toEqual(first);
           const addedPart = first.promptUsed.slice(prompt.trim().replace(/[\s.,;:]+$/u, '').length);
-          const words = (addedPart.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).filter((word) => word.length > 2);
+          const words = (addedPart.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).filter(
+            (word) => word.length > 2,
+          );
           expect(new Set(words).size).toBe(words.length);
         },
       ),

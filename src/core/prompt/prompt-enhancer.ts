@@ -38,7 +38,8 @@ export function enhancePrompt(input: PromptEnhancementInput): EnhancedPrompt {
     for (const word of words) seenWords.add(word);
     added.push(term);
   }
-  const promptUsed = added.length === 0 ? prompt : `${withoutTrailingPunctuation(prompt)}, ${added.join(', ')}`;
+  const promptUsed =
+    added.length === 0 ? prompt : `${withoutTrailingPunctuation(prompt)}, ${added.join(', ')}`;
   return { promptUsed, negativePrompt: mergeNegativePrompts(input) };
 }
 
@@ -72,7 +73,9 @@ function contentWords(text: string): string[] {
   const words = text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
   return words
     .filter((word) => !functionWords.has(word))
-    .map((word) => (word.length > 3 && word.endsWith('s') && !word.endsWith('ss') ? word.slice(0, -1) : word));
+    .map((word) =>
+      word.length > 3 && word.endsWith('s') && !word.endsWith('ss') ? word.slice(0, -1) : word,
+    );
 }
 
 function withoutTrailingPunctuation(text: string): string {

@@ -11,10 +11,7 @@ export interface ModelDescriptor {
   priceUsd(size: ImageDimensions, quality: 'standard' | 'high'): number;
 }
 
-const flat =
-  (price: number) =>
-  (): number =>
-    price;
+const flat = (price: number) => (): number => price;
 
 /**
  * Every model by the name users and operators type. Prices are the providers' list prices and are what

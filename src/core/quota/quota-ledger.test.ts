@@ -12,7 +12,14 @@ function ledgerAt(instant: string) {
   return { ledger, setNow: (next: string) => (now = new Date(next)) };
 }
 
-const request = { userId: 'u1', userLimit: 5, scope: undefined, images: 1, estimatedUsd: 0, budgetUsd: undefined };
+const request = {
+  userId: 'u1',
+  userLimit: 5,
+  scope: undefined,
+  images: 1,
+  estimatedUsd: 0,
+  budgetUsd: undefined,
+};
 
 function captureError(action: () => unknown): ImagineError {
   try {
@@ -27,7 +34,8 @@ function captureError(action: () => unknown): ImagineError {
 describe('QuotaLedger', () => {
   it('refuses the reservation that would pass the limit, with used and limit', () => {
     const { ledger } = ledgerAt('2026-03-10T12:00:00Z');
-    for (let index = 0; index < 5; index++) ledger.commit(ledger.reserve(request).id, { images: 1, costUsd: 0 });
+    for (let index = 0; index < 5; index++)
+      ledger.commit(ledger.reserve(request).id, { images: 1, costUsd: 0 });
     const error = captureError(() => ledger.reserve(request));
     expect(error.code).toBe('graphics_limit_reached');
     expect(error.message).toBe('Monthly graphics limit reached: 5 images');
@@ -39,7 +47,7 @@ describe('QuotaLedger', () => {
     const { ledger } = ledgerAt('2026-03-10T12:00:00Z');
     const held = [ledger.reserve({ ...request, images: 3 }), ledger.reserve({ ...request, images: 2 })];
     expect(captureError(() => ledger.reserve(request)).context).toEqual({ used: 5, limit: 5 });
-    ledger.release(held[0]?.id ?? '');
+    ledger.release(held[0]?.id ?? -1);
     expect(ledger.usage('u1', 5)).toMatchObject({ used: 0, reserved: 2, remaining: 3 });
   });
 
@@ -65,7 +73,8 @@ describe('QuotaLedger', () => {
 
   it('starts a fresh count each calendar month (UTC) and says when it resets', () => {
     const { ledger, setNow } = ledgerAt('2026-01-31T23:59:59Z');
-    for (let index = 0; index < 5; index++) ledger.commit(ledger.reserve(request).id, { images: 1, costUsd: 0 });
+    for (let index = 0; index < 5; index++)
+      ledger.commit(ledger.reserve(request).id, { images: 1, costUsd: 0 });
     expect(ledger.usage('u1', 5)).toMatchObject({ period: '2026-01', remaining: 0 });
     expect(ledger.usage('u1', 5).resetsAt.toISOString()).toBe('2026-02-01T00:00:00.000Z');
     setNow('2026-02-01T00:00:00Z');
@@ -116,5 +125,29 @@ describe('QuotaLedger', () => {
     expect(granted).toBe(7);
     expect(first.pendingReservationIds()).toHaveLength(7);
     fs.rmSync(folder, { recursive: true, force: true });
+  });
+
+  it('releases holds abandoned by a crashed process, and never a hold still young enough to be running', () => {
+    const { ledger, setNow } = ledgerAt('2026-03-10T12:00:00Z');
+    const abandoned = ledger.reserve({ ...request, images: 2 });
+    setNow('2026-03-10T12:20:00Z');
+    const running = ledger.reserve({ ...request, images: 1 });
+    expect(ledger.releaseAbandoned(new Date('2026-03-10T12:15:00Z'))).toBe(1);
+    expect(ledger.usage('u1', 5)).toMatchObject({ used: 0, reserved: 1 });
+    // A later sweep still sees the young hold once it is old, and settles nothing twice.
+    setNow('2026-03-10T12:40:00Z');
+    expect(ledger.releaseAbandoned(new Date('2026-03-10T12:35:00Z'))).toBe(1);
+    expect(ledger.pendingReservationIds()).toEqual([]);
+    expect(ledger.commit(abandoned.id, { images: 2, costUsd: 0 })).toBe(false);
+    expect(ledger.commit(running.id, { images: 1, costUsd: 0 })).toBe(false);
+    expect(ledger.usage('u1', 5)).toMatchObject({ used: 0, reserved: 0, remaining: 5 });
+  });
+
+  it('counts spending even when no budget is set', () => {
+    const { ledger } = ledgerAt('2026-03-10T12:00:00Z');
+    const reservation = ledger.reserve({ ...request, images: 2, estimatedUsd: 0.006 });
+    expect(ledger.spending()).toEqual({ period: '2026-03', spentUsd: 0, reservedUsd: 0 });
+    ledger.commit(reservation.id, { images: 2, costUsd: 0.006 });
+    expect(ledger.spending()).toEqual({ period: '2026-03', spentUsd: 0.006, reservedUsd: 0 });
   });
 });

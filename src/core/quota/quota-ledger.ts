@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { SqliteDatabase } from '../database/open-database.ts';
 import { ImagineError } from '../errors/imagine-error.ts';
 import { billingPeriod, periodResetsAt } from './billing-period.ts';
@@ -19,7 +18,7 @@ export interface ReservationRequest {
 
 /** A hold on quota, to be committed (for what was produced) or released. */
 export interface Reservation {
-  id: string;
+  id: number;
   userId: string;
   period: string;
   images: number;
@@ -37,13 +36,6 @@ export interface UsageSummary {
   resetsAt: Date;
 }
 
-interface HoldParameters {
-  subject: string;
-  period: string;
-  amount: number;
-  limit: number;
-}
-
 interface CounterRow {
   used_images: number;
   reserved_images: number;
@@ -52,12 +44,13 @@ interface CounterRow {
 }
 
 interface ReservationRow {
-  id: string;
+  id: number;
   user_id: string;
   scope_key: string | null;
   period: string;
   images: number;
   estimated_usd: number;
+  held_usd: number;
   state: 'pending' | 'committed' | 'released';
 }
 
@@ -73,46 +66,68 @@ const usdEpsilon = 1e-9;
  * the file, can never take a counter past its limit.
  */
 export class QuotaLedger {
-  readonly #database: SqliteDatabase;
   readonly #now: () => Date;
   readonly #statements;
+  readonly #reserveTransaction;
+  readonly #settleTransaction;
+  /** Rowid from which the next abandoned-hold sweep scans; everything below it is settled or recent-checked. */
+  #sweepFrom = 0;
 
   constructor(database: SqliteDatabase, now: () => Date = () => new Date()) {
-    this.#database = database;
     this.#now = now;
+    // Positional parameters throughout: this is the hottest path of every request, and binding an
+    // object by name costs more than the statement itself.
     this.#statements = {
-      holdImages: database.prepare<[HoldParameters], void>(
-        `INSERT INTO quota_counters (subject, period, reserved_images) VALUES (@subject, @period, @amount)
+      holdImages: database.prepare<[string, string, number, number], void>(
+        `INSERT INTO quota_counters (subject, period, reserved_images) VALUES (?, ?, ?)
          ON CONFLICT (subject, period) DO UPDATE SET reserved_images = reserved_images + excluded.reserved_images
-         WHERE used_images + reserved_images + excluded.reserved_images <= @limit`,
+         WHERE used_images + reserved_images + excluded.reserved_images <= ?`,
       ),
-      holdBudget: database.prepare<[HoldParameters], void>(
-        `INSERT INTO quota_counters (subject, period, reserved_usd) VALUES (@subject, @period, @amount)
+      holdBudget: database.prepare<[string, string, number, number], void>(
+        `INSERT INTO quota_counters (subject, period, reserved_usd) VALUES (?, ?, ?)
          ON CONFLICT (subject, period) DO UPDATE SET reserved_usd = reserved_usd + excluded.reserved_usd
-         WHERE spent_usd + reserved_usd + excluded.reserved_usd <= @limit`,
+         WHERE spent_usd + reserved_usd + excluded.reserved_usd <= ?`,
       ),
-      insertReservation: database.prepare(
-        `INSERT INTO reservations (id, user_id, scope_key, period, images, estimated_usd, state, created_at)
+      insertReservation: database.prepare<
+        [string, string | null, string, number, number, number, string],
+        void
+      >(
+        `INSERT INTO reservations (user_id, scope_key, period, images, estimated_usd, held_usd, state, created_at)
          VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)`,
       ),
       counter: database.prepare<[string, string], CounterRow>(
         'SELECT used_images, reserved_images, spent_usd, reserved_usd FROM quota_counters WHERE subject = ? AND period = ?',
       ),
-      reservation: database.prepare<[string], ReservationRow>('SELECT * FROM reservations WHERE id = ?'),
+      reservation: database.prepare<[number], ReservationRow>('SELECT * FROM reservations WHERE id = ?'),
       settleImages: database.prepare<[number, number, string, string], void>(
         `UPDATE quota_counters SET reserved_images = reserved_images - ?, used_images = used_images + ?
          WHERE subject = ? AND period = ?`,
       ),
-      settleBudget: database.prepare<[number, number, string, string], void>(
-        `UPDATE quota_counters SET reserved_usd = MAX(0, reserved_usd - ?), spent_usd = spent_usd + ?
-         WHERE subject = ? AND period = ?`,
+      // An upsert, not an update: without a budget, reserve() holds nothing, and spending is still counted.
+      settleBudget: database.prepare<[string, string, number, number], void>(
+        `INSERT INTO quota_counters (subject, period, spent_usd) VALUES (?, ?, ?)
+         ON CONFLICT (subject, period) DO UPDATE SET
+           reserved_usd = MAX(0, reserved_usd - ?), spent_usd = spent_usd + excluded.spent_usd`,
       ),
-      markSettled: database.prepare(
+      markSettled: database.prepare<[string, number, number, string, number], void>(
         `UPDATE reservations SET state = ?, charged_images = ?, charged_usd = ?, settled_at = ?
          WHERE id = ? AND state = 'pending'`,
       ),
-      pending: database.prepare<[], { id: string }>("SELECT id FROM reservations WHERE state = 'pending'"),
+      lastReservationId: database.prepare<[], { id: number | null }>(
+        'SELECT MAX(id) AS id FROM reservations',
+      ),
+      pendingFrom: database.prepare<[number], { id: number; created_at: string }>(
+        "SELECT id, created_at FROM reservations WHERE id >= ? AND state = 'pending' ORDER BY id",
+      ),
+      allPending: database.prepare<[], { id: number }>("SELECT id FROM reservations WHERE state = 'pending'"),
     };
+    this.#reserveTransaction = database.transaction((request: ReservationRequest, now: Date) =>
+      this.#hold(request, now),
+    );
+    this.#settleTransaction = database.transaction(
+      (reservationId: number, charge: { images: number; costUsd: number }) =>
+        this.#settle(reservationId, charge),
+    );
   }
 
   /**
@@ -124,48 +139,7 @@ export class QuotaLedger {
       throw new RangeError(`a reservation needs at least one image, got ${request.images}`);
     }
     const now = this.#now();
-    const period = billingPeriod(now);
-    const id = randomUUID();
-    const reserve = this.#database.transaction(() => {
-      this.#holdImages(userSubject(request.userId), period, request.images, request.userLimit, (used) =>
-        new ImagineError('graphics_limit_reached', `Monthly graphics limit reached: ${request.userLimit} images`, {
-          used,
-          limit: request.userLimit,
-        }),
-      );
-      if (request.scope) {
-        const scope = request.scope;
-        this.#holdImages(scopeSubject(scope.key), period, request.images, scope.limit, (used) =>
-          new ImagineError('scope_limit_reached', undefined, {
-            used,
-            limit: scope.limit,
-          }),
-        );
-      }
-      const budget = request.budgetUsd ?? Number.POSITIVE_INFINITY;
-      const held = this.#statements.holdBudget.run({
-        subject: budgetSubject,
-        period,
-        amount: request.estimatedUsd,
-        // SQLite has no infinity literal binding; a limit past any real spend means "no budget".
-        limit: Number.isFinite(budget) ? budget + usdEpsilon : Number.MAX_VALUE,
-      });
-      if (held.changes === 0 || request.estimatedUsd > budget + usdEpsilon) {
-        throw new ImagineError('budget_exhausted', undefined, {
-          retry_after: Math.ceil((periodResetsAt(now).getTime() - now.getTime()) / 1000),
-        });
-      }
-      this.#statements.insertReservation.run(
-        id,
-        request.userId,
-        request.scope?.key ?? null,
-        period,
-        request.images,
-        request.estimatedUsd,
-        now.toISOString(),
-      );
-    });
-    reserve.immediate();
+    const { id, period } = this.#reserveTransaction.immediate(request, now);
     return { id, userId: request.userId, period, images: request.images };
   }
 
@@ -173,18 +147,42 @@ export class QuotaLedger {
    * Charges `images` (≤ reserved) and `costUsd`, and gives back the rest of the hold. Settling twice is a
    * no-op that returns false, so a retry can never charge twice.
    */
-  commit(reservationId: string, charge: { images: number; costUsd: number }): boolean {
-    return this.#database.transaction(() => this.#settle(reservationId, charge)).immediate();
+  commit(reservationId: number, charge: { images: number; costUsd: number }): boolean {
+    return this.#settleTransaction.immediate(reservationId, charge);
   }
 
   /** Gives the whole hold back (nothing was produced). Returns false if it was already settled. */
-  release(reservationId: string): boolean {
+  release(reservationId: number): boolean {
     return this.commit(reservationId, { images: 0, costUsd: 0 });
   }
 
-  /** Reservations still pending: after a crash, these are the holds nobody settled. */
-  pendingReservationIds(): string[] {
-    return this.#statements.pending.all().map((row) => row.id);
+  /** Every reservation still pending (a full scan: for tests and diagnostics, not for a request path). */
+  pendingReservationIds(): number[] {
+    return this.#statements.allPending.all().map((row) => row.id);
+  }
+
+  /**
+   * Releases holds made before `before` that nobody settled: a process that crashed mid-generation leaves
+   * them, and without this they would count against the user until the month ends. `before` must be older
+   * than any generation can run, so holds of work still running (here or in another process sharing the
+   * file) are never touched. The first call scans every pending hold; later calls only rows added since,
+   * plus the recent ones still pending last time. Returns how many were released.
+   */
+  releaseAbandoned(before: Date): number {
+    const cutoff = before.toISOString();
+    const lastId = this.#statements.lastReservationId.get()?.id ?? 0;
+    let nextSweepFrom = lastId + 1;
+    let released = 0;
+    for (const row of this.#statements.pendingFrom.all(this.#sweepFrom)) {
+      if (row.id > lastId) break;
+      if (row.created_at < cutoff) {
+        if (this.release(row.id)) released++;
+      } else {
+        nextSweepFrom = Math.min(nextSweepFrom, row.id);
+      }
+    }
+    this.#sweepFrom = nextSweepFrom;
+    return released;
   }
 
   /** The user's usage in the current month. */
@@ -194,7 +192,14 @@ export class QuotaLedger {
     const row = this.#statements.counter.get(userSubject(userId), period);
     const used = row?.used_images ?? 0;
     const reserved = row?.reserved_images ?? 0;
-    return { period, used, reserved, limit, remaining: Math.max(0, limit - used - reserved), resetsAt: periodResetsAt(now) };
+    return {
+      period,
+      used,
+      reserved,
+      limit,
+      remaining: Math.max(0, limit - used - reserved),
+      resetsAt: periodResetsAt(now),
+    };
   }
 
   /** What the service has spent at list price this month, and holds for running work. */
@@ -204,21 +209,65 @@ export class QuotaLedger {
     return { period, spentUsd: row?.spent_usd ?? 0, reservedUsd: row?.reserved_usd ?? 0 };
   }
 
-  #holdImages(
-    subject: string,
-    period: string,
-    images: number,
-    limit: number,
-    limitError: (used: number) => ImagineError,
-  ): void {
-    const held = images <= limit ? this.#statements.holdImages.run({ subject, period, amount: images, limit }) : { changes: 0 };
-    if (held.changes === 0) {
-      const row = this.#statements.counter.get(subject, period);
-      throw limitError(Math.min(limit, (row?.used_images ?? 0) + (row?.reserved_images ?? 0)));
+  #hold(request: ReservationRequest, now: Date): { id: number; period: string } {
+    const createdAt = now.toISOString();
+    const period = createdAt.slice(0, 7); // billingPeriod(now), without formatting the date twice
+    const userSubjectKey = userSubject(request.userId);
+    if (!this.#tryHoldImages(userSubjectKey, period, request.images, request.userLimit)) {
+      throw new ImagineError(
+        'graphics_limit_reached',
+        `Monthly graphics limit reached: ${request.userLimit} images`,
+        {
+          used: this.#heldOrUsed(userSubjectKey, period, request.userLimit),
+          limit: request.userLimit,
+        },
+      );
     }
+    if (request.scope) {
+      const scopeSubjectKey = scopeSubject(request.scope.key);
+      if (!this.#tryHoldImages(scopeSubjectKey, period, request.images, request.scope.limit)) {
+        throw new ImagineError('scope_limit_reached', undefined, {
+          used: this.#heldOrUsed(scopeSubjectKey, period, request.scope.limit),
+          limit: request.scope.limit,
+        });
+      }
+    }
+    // Without a budget there is nothing to hold against; spending is still counted when settled.
+    const budget = request.budgetUsd;
+    if (budget !== undefined) {
+      const held =
+        request.estimatedUsd <= budget + usdEpsilon &&
+        this.#statements.holdBudget.run(budgetSubject, period, request.estimatedUsd, budget + usdEpsilon)
+          .changes > 0;
+      if (!held) {
+        throw new ImagineError('budget_exhausted', undefined, {
+          retry_after: Math.ceil((periodResetsAt(now).getTime() - now.getTime()) / 1000),
+        });
+      }
+    }
+    const inserted = this.#statements.insertReservation.run(
+      request.userId,
+      request.scope?.key ?? null,
+      period,
+      request.images,
+      request.estimatedUsd,
+      budget === undefined ? 0 : request.estimatedUsd,
+      createdAt,
+    );
+    return { id: Number(inserted.lastInsertRowid), period };
   }
 
-  #settle(reservationId: string, charge: { images: number; costUsd: number }): boolean {
+  #tryHoldImages(subject: string, period: string, images: number, limit: number): boolean {
+    return images <= limit && this.#statements.holdImages.run(subject, period, images, limit).changes > 0;
+  }
+
+  /** What counts against a limit now (charged plus held), for the error a refused hold reports. */
+  #heldOrUsed(subject: string, period: string, limit: number): number {
+    const row = this.#statements.counter.get(subject, period);
+    return Math.min(limit, (row?.used_images ?? 0) + (row?.reserved_images ?? 0));
+  }
+
+  #settle(reservationId: number, charge: { images: number; costUsd: number }): boolean {
     const reservation = this.#statements.reservation.get(reservationId);
     if (!reservation) throw new Error(`unknown reservation ${reservationId}`);
     if (reservation.state !== 'pending') return false;
@@ -226,13 +275,19 @@ export class QuotaLedger {
       throw new RangeError(`cannot charge ${charge.images} of ${reservation.images} reserved images`);
     }
     const state = charge.images > 0 ? 'committed' : 'released';
-    this.#statements.markSettled.run(state, charge.images, charge.costUsd, this.#now().toISOString(), reservationId);
+    this.#statements.markSettled.run(
+      state,
+      charge.images,
+      charge.costUsd,
+      this.#now().toISOString(),
+      reservationId,
+    );
     const { period, images } = reservation;
     this.#statements.settleImages.run(images, charge.images, userSubject(reservation.user_id), period);
     if (reservation.scope_key) {
       this.#statements.settleImages.run(images, charge.images, scopeSubject(reservation.scope_key), period);
     }
-    this.#statements.settleBudget.run(reservation.estimated_usd, charge.costUsd, budgetSubject, period);
+    this.#statements.settleBudget.run(budgetSubject, period, charge.costUsd, reservation.held_usd);
     return true;
   }
 }

@@ -8,7 +8,10 @@ import type { ImageStorage, StoredImage, StoredImageInput } from './image-storag
  * Images on local disk under `<dataDir>/images/…`, served by the HTTP server at `/images/…`. Writes go to a
  * temporary file first and are renamed into place, so a crash never leaves a half-written image behind a URL.
  */
-export function createLocalImageStorage(dependencies: { dataDir: string; publicBaseUrl: string }): ImageStorage {
+export function createLocalImageStorage(dependencies: {
+  dataDir: string;
+  publicBaseUrl: string;
+}): ImageStorage {
   const root = path.resolve(dependencies.dataDir);
   // Created up front so the static file server has a folder to serve before the first image exists.
   fsSync.mkdirSync(path.join(root, 'images'), { recursive: true });

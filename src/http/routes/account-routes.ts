@@ -13,7 +13,9 @@ const usageResponseSchema = z.object({
   remaining: z.number().int(),
   resets_at: z.string().describe('When the monthly count starts again (ISO 8601 UTC)'),
   reserved: z.number().int().describe('Extension: images held by generations still running'),
-  linked_identities: z.array(z.string()).describe('Extension: Discord and Slack identities drawing on this quota'),
+  linked_identities: z
+    .array(z.string())
+    .describe('Extension: Discord and Slack identities drawing on this quota'),
 });
 
 const linkCodeResponseSchema = z.object({

@@ -36,7 +36,10 @@ const historyResponseSchema = z.object({
 });
 
 /** `GET /api/v1/styles` and `GET /api/v1/images`. */
-export const catalogRoutes: FastifyPluginAsyncZod<{ records: GenerationRecords }> = async (app, { records }) => {
+export const catalogRoutes: FastifyPluginAsyncZod<{ records: GenerationRecords }> = async (
+  app,
+  { records },
+) => {
   app.get(
     '/api/v1/styles',
     {

@@ -47,7 +47,13 @@ describe('POST /api/v1/generate/image', () => {
         'timestamp',
       ]),
     );
-    expect(body).toMatchObject({ success: true, model: 'placeholder', cost: 0, size: '1024x1024', quality: 'high' });
+    expect(body).toMatchObject({
+      success: true,
+      model: 'placeholder',
+      cost: 0,
+      size: '1024x1024',
+      quality: 'high',
+    });
     expect(body.prompt_used).toMatch(/^Flutter logo in office of pakistan, photorealistic/);
     expect(body.timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     expect(typeof body.generation_time).toBe('number');
@@ -71,7 +77,10 @@ describe('POST /api/v1/generate/image', () => {
       testApp.bearerFor('alice'),
     );
     expect(response.json().size).toBe('1360x768');
-    const image = await testApp.app.inject({ method: 'GET', url: new URL(response.json().image_url).pathname });
+    const image = await testApp.app.inject({
+      method: 'GET',
+      url: new URL(response.json().image_url).pathname,
+    });
     expect(await sharp(image.rawPayload).metadata()).toMatchObject({ width: 1360, height: 768 });
   });
 
@@ -79,7 +88,9 @@ describe('POST /api/v1/generate/image', () => {
     const testApp = await start();
     const bearer = testApp.bearerFor('alice');
     for (let index = 0; index < 5; index++) {
-      expect((await post(testApp, '/api/v1/generate/image', { prompt: `cat ${index}` }, bearer)).statusCode).toBe(201);
+      expect(
+        (await post(testApp, '/api/v1/generate/image', { prompt: `cat ${index}` }, bearer)).statusCode,
+      ).toBe(201);
     }
     const refused = await post(testApp, '/api/v1/generate/image', { prompt: 'one more cat' }, bearer);
     expect(refused.statusCode).toBe(402);
@@ -149,11 +160,21 @@ describe('POST /api/v1/generate/image', () => {
       throw new Error('upstream exploded: secret internals');
     });
     const testApp = await start({}, { models: [failing] });
-    const response = await post(testApp, '/api/v1/generate/image', { prompt: 'a fox' }, testApp.bearerFor('alice'));
+    const response = await post(
+      testApp,
+      '/api/v1/generate/image',
+      { prompt: 'a fox' },
+      testApp.bearerFor('alice'),
+    );
     expect(response.statusCode).toBe(502);
-    expect(response.json()).toEqual({ error: 'generation_failed', message: 'The image could not be generated' });
+    expect(response.json()).toEqual({
+      error: 'generation_failed',
+      message: 'The image could not be generated',
+    });
     expect(testApp.services.ledger.usage('alice', 5)).toMatchObject({ used: 0, reserved: 0 });
-    expect(testApp.services.records.listForUser('alice', { limit: 10, cursor: undefined }).records).toEqual([]);
+    expect(testApp.services.records.listForUser('alice', { limit: 10, cursor: undefined }).records).toEqual(
+      [],
+    );
   });
 
   it('passes on a provider outage as 503 with Retry-After', async () => {
@@ -161,7 +182,12 @@ describe('POST /api/v1/generate/image', () => {
       throw new ImagineError('provider_unavailable', undefined, { retry_after: 30 });
     });
     const testApp = await start({}, { models: [down] });
-    const response = await post(testApp, '/api/v1/generate/image', { prompt: 'a fox' }, testApp.bearerFor('alice'));
+    const response = await post(
+      testApp,
+      '/api/v1/generate/image',
+      { prompt: 'a fox' },
+      testApp.bearerFor('alice'),
+    );
     expect(response.statusCode).toBe(503);
     expect(response.headers['retry-after']).toBe('30');
     expect(response.json()).toMatchObject({ error: 'provider_unavailable', retry_after: 30 });
@@ -256,7 +282,10 @@ describe('rate limiting', () => {
     const limited = await get(bearer);
     expect(limited.statusCode).toBe(429);
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
-    expect(limited.json()).toMatchObject({ error: 'rate_limited', retry_after: Number(limited.headers['retry-after']) });
+    expect(limited.json()).toMatchObject({
+      error: 'rate_limited',
+      retry_after: Number(limited.headers['retry-after']),
+    });
     // Limits are per user: another user is unaffected.
     expect((await get(other)).statusCode).toBe(200);
   });
@@ -320,7 +349,9 @@ describe('POST /api/v1/generate/image/batch', () => {
       testApp.bearerFor('alice'),
     );
     expect(response.statusCode).toBe(201);
-    expect(response.json().images.map((image: { prompt_used: string }) => image.prompt_used)).toEqual(prompts);
+    expect(response.json().images.map((image: { prompt_used: string }) => image.prompt_used)).toEqual(
+      prompts,
+    );
     expect(mostAtOnce).toBe(3);
   });
 
@@ -329,7 +360,12 @@ describe('POST /api/v1/generate/image/batch', () => {
     const testApp = await start({}, { models: [counting] });
     const bearer = testApp.bearerFor('alice');
     await post(testApp, '/api/v1/generate/image/batch', { prompt: 'x', num_images: 3 }, bearer);
-    const refused = await post(testApp, '/api/v1/generate/image/batch', { prompt: 'y', num_images: 3 }, bearer);
+    const refused = await post(
+      testApp,
+      '/api/v1/generate/image/batch',
+      { prompt: 'y', num_images: 3 },
+      bearer,
+    );
     expect(refused.statusCode).toBe(402);
     expect(refused.json()).toMatchObject({ error: 'graphics_limit_reached', used: 3, limit: 5 });
     expect(counting.calls).toHaveLength(3);
@@ -354,7 +390,12 @@ describe('POST /api/v1/generate/image/batch', () => {
   it('refuses an empty or oversized batch', async () => {
     const testApp = await start();
     const bearer = testApp.bearerFor('alice');
-    for (const body of [{ prompt: 'x', num_images: 5 }, { prompts: [] }, { num_images: 2 }, { prompts: ['a', 'b'], num_images: 3 }]) {
+    for (const body of [
+      { prompt: 'x', num_images: 5 },
+      { prompts: [] },
+      { num_images: 2 },
+      { prompts: ['a', 'b'], num_images: 3 },
+    ]) {
       const response = await post(testApp, '/api/v1/generate/image/batch', body, bearer);
       expect(response.statusCode, JSON.stringify(body)).toBe(422);
       expect(response.json().error).toBe('validation_error');

@@ -19,7 +19,10 @@ const generationErrors = {
 };
 
 /** `POST /api/v1/generate/image` and `/batch`: the contract the mobile app calls. */
-export const generateRoutes: FastifyPluginAsyncZod<{ generator: ImageGenerator }> = async (app, { generator }) => {
+export const generateRoutes: FastifyPluginAsyncZod<{ generator: ImageGenerator }> = async (
+  app,
+  { generator },
+) => {
   app.post(
     '/api/v1/generate/image',
     {

@@ -2,10 +2,10 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config/load-config.ts';
+import { redactedPaths } from '../../logger.ts';
 import { createServices } from '../../services.ts';
 import { createTestApp, type TestApp } from '../../test-support/test-app.ts';
 import { temporaryDataDir } from '../../test-support/test-services.ts';
-import { redactedPaths } from '../../logger.ts';
 import { buildApp } from '../build-app.ts';
 
 let current: TestApp | undefined;
@@ -53,7 +53,10 @@ describe('service routes', () => {
       expect.arrayContaining(['prompt', 'size', 'style', 'aspect_ratio', 'enhance_prompt']),
     );
     const docs = await testApp.app.inject({ method: 'GET', url: '/docs' });
-    const page = docs.statusCode === 302 ? await testApp.app.inject({ method: 'GET', url: docs.headers.location as string }) : docs;
+    const page =
+      docs.statusCode === 302
+        ? await testApp.app.inject({ method: 'GET', url: docs.headers.location as string })
+        : docs;
     expect(page.statusCode).toBe(200);
     expect(page.headers['content-type']).toMatch(/text\/html/);
   });
@@ -73,9 +76,23 @@ describe('service routes', () => {
   it("reports the caller's usage with the reset date", async () => {
     const testApp = await start();
     const authorization = testApp.bearerFor('alice');
-    await testApp.app.inject({ method: 'POST', url: '/api/v1/generate/image', payload: { prompt: 'a' }, headers: { authorization } });
-    const usage = (await testApp.app.inject({ method: 'GET', url: '/api/v1/usage', headers: { authorization } })).json();
-    expect(usage).toMatchObject({ plan: 'free', used: 1, limit: 5, remaining: 4, reserved: 0, linked_identities: [] });
+    await testApp.app.inject({
+      method: 'POST',
+      url: '/api/v1/generate/image',
+      payload: { prompt: 'a' },
+      headers: { authorization },
+    });
+    const usage = (
+      await testApp.app.inject({ method: 'GET', url: '/api/v1/usage', headers: { authorization } })
+    ).json();
+    expect(usage).toMatchObject({
+      plan: 'free',
+      used: 1,
+      limit: 5,
+      remaining: 4,
+      reserved: 0,
+      linked_identities: [],
+    });
     const now = new Date();
     const firstOfNextMonth = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1));
     expect(usage.resets_at).toBe(firstOfNextMonth.toISOString().replace('.000Z', 'Z'));
@@ -107,10 +124,18 @@ describe('service routes', () => {
     expect(secondPage.images.map((image: { prompt: string }) => image.prompt)).toEqual(['first']);
     expect(secondPage.next_cursor).toBeNull();
     const otherUser = (
-      await testApp.app.inject({ method: 'GET', url: '/api/v1/images', headers: { authorization: testApp.bearerFor('bob') } })
+      await testApp.app.inject({
+        method: 'GET',
+        url: '/api/v1/images',
+        headers: { authorization: testApp.bearerFor('bob') },
+      })
     ).json();
     expect(otherUser.images).toEqual([]);
-    const badCursor = await testApp.app.inject({ method: 'GET', url: '/api/v1/images?cursor=nonsense', headers: { authorization } });
+    const badCursor = await testApp.app.inject({
+      method: 'GET',
+      url: '/api/v1/images?cursor=nonsense',
+      headers: { authorization },
+    });
     expect(badCursor.statusCode).toBe(422);
   });
 
@@ -146,9 +171,17 @@ describe('service routes', () => {
 
   it('echoes a request id and keeps a caller-supplied one', async () => {
     const testApp = await start();
-    const given = await testApp.app.inject({ method: 'GET', url: '/health', headers: { 'x-request-id': 'trace-123' } });
+    const given = await testApp.app.inject({
+      method: 'GET',
+      url: '/health',
+      headers: { 'x-request-id': 'trace-123' },
+    });
     expect(given.headers['x-request-id']).toBe('trace-123');
-    const generated = await testApp.app.inject({ method: 'GET', url: '/health', headers: { 'x-request-id': 'bad id!' } });
+    const generated = await testApp.app.inject({
+      method: 'GET',
+      url: '/health',
+      headers: { 'x-request-id': 'bad id!' },
+    });
     expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 

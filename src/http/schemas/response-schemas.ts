@@ -8,7 +8,11 @@ export const errorResponseSchema = z
   })
   .describe('Error');
 
-const usageSchema = z.object({ used: z.number().int(), limit: z.number().int(), remaining: z.number().int() });
+const usageSchema = z.object({
+  used: z.number().int(),
+  limit: z.number().int(),
+  remaining: z.number().int(),
+});
 
 const warningSchema = z.object({
   type: z.enum(['unsupported', 'mapped', 'other']),
@@ -31,7 +35,10 @@ export const imageResponseSchema = z.object({
   seed: z.number().int().nullable().describe('Extension: the seed used, null when the model took none'),
   warnings: z.array(warningSchema).describe('Extension: what the model could not do exactly as asked'),
   usage: usageSchema.describe("Extension: the caller's monthly usage after this request"),
-  revised_prompt: z.string().optional().describe("Extension: the provider's rewrite of the prompt, when it made one"),
+  revised_prompt: z
+    .string()
+    .optional()
+    .describe("Extension: the provider's rewrite of the prompt, when it made one"),
 });
 
 /** `MultipleImageResponse` (CONTRACT.md). */

@@ -43,25 +43,27 @@ CREATE TABLE quota_counters (
   PRIMARY KEY (subject, period)
 ) WITHOUT ROWID;
 
+-- A reservation is written on every request, so the table is as cheap to append to as SQLite allows: an
+-- integer rowid key and no secondary index. Abandoned holds are found by a rowid range scan (QuotaLedger).
 CREATE TABLE reservations (
-  id              TEXT PRIMARY KEY,
+  id              INTEGER PRIMARY KEY,
   user_id         TEXT NOT NULL,
   scope_key       TEXT,
   period          TEXT NOT NULL,
   images          INTEGER NOT NULL,
   estimated_usd   REAL NOT NULL,
+  held_usd        REAL NOT NULL,  -- what was held against the monthly budget (0 when none is set)
   state           TEXT NOT NULL CHECK (state IN ('pending', 'committed', 'released')),
   charged_images  INTEGER,
   charged_usd     REAL,
   created_at      TEXT NOT NULL,
   settled_at      TEXT
 );
-CREATE INDEX reservations_pending ON reservations(state) WHERE state = 'pending';
 
 CREATE TABLE generations (
   id                  TEXT PRIMARY KEY,
   user_id             TEXT NOT NULL,
-  reservation_id      TEXT NOT NULL REFERENCES reservations(id),
+  reservation_id      INTEGER NOT NULL REFERENCES reservations(id),
   batch_id            TEXT,
   source              TEXT NOT NULL,
   prompt              TEXT NOT NULL,
