@@ -37,6 +37,8 @@ async function load(app: FastifyInstance, url: string, headers: Record<string, s
     body: referenceBody,
     connections: 10,
     duration: seconds,
+    // The load generator runs in its own thread, so it does not take CPU from the server it measures.
+    workers: 1,
   });
   return {
     requestsPerSecond: result.requests.average,
@@ -48,7 +50,7 @@ async function load(app: FastifyInstance, url: string, headers: Record<string, s
 }
 
 /** A Fastify app with one route that parses the body and answers 201 with a small JSON: the ceiling. */
-async function measureBareFastify(seconds: number): Promise<LoadFigures> {
+export async function measureBareFastify(seconds: number): Promise<LoadFigures> {
   const app = Fastify({ logger: false });
   app.post('/bare', async (request, reply) => {
     const body = request.body as { prompt: string };
@@ -62,7 +64,7 @@ async function measureBareFastify(seconds: number): Promise<LoadFigures> {
 }
 
 /** The real app and pipeline (auth, validation, rate limit, ledger, records) with an instant model. */
-async function measureImagineApi(seconds: number): Promise<LoadFigures> {
+export async function measureImagineApi(seconds: number): Promise<LoadFigures> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'imagine-bench-'));
   const config = loadConfig({
     NODE_ENV: 'production',

@@ -4,6 +4,7 @@ import { ApiKeys } from './core/accounts/api-keys.ts';
 import { LinkCodes } from './core/accounts/link-codes.ts';
 import { UserAccounts } from './core/accounts/user-accounts.ts';
 import { openDatabase, type SqliteDatabase } from './core/database/open-database.ts';
+import { WriteBatcher } from './core/database/write-batcher.ts';
 import { GenerationRecords } from './core/generation/generation-records.ts';
 import { ImageGenerator } from './core/generation/image-generator.ts';
 import { createBlocklistModerator } from './core/prompt/prompt-moderation.ts';
@@ -93,7 +94,7 @@ export async function createServices(
     overrides.models ?? [createPlaceholderImageModel({ delayMs: config.generation.placeholderDelayMs })],
   );
   const generator = new ImageGenerator({
-    database,
+    writes: new WriteBatcher(database),
     ledger,
     records,
     storage,

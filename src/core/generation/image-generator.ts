@@ -1,8 +1,8 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Caller } from '../accounts/user-accounts.ts';
-import type { SqliteDatabase } from '../database/open-database.ts';
 import { newRecordId } from '../database/record-id.ts';
+import type { WriteBatcher } from '../database/write-batcher.ts';
 import { ImagineError, validationError } from '../errors/imagine-error.ts';
 import { enhancePrompt } from '../prompt/prompt-enhancer.ts';
 import type {
@@ -72,7 +72,8 @@ export interface GenerationOutcome {
 
 /** Everything the generator works with; tests pass their own clock, seeds and stand-ins. */
 export interface ImageGeneratorDependencies {
-  database: SqliteDatabase;
+  /** Group commit for the request path's writes (reserve, charge and record). */
+  writes: WriteBatcher;
   ledger: QuotaLedger;
   records: GenerationRecords;
   storage: ImageStorage;
@@ -261,25 +262,27 @@ export class ImageGenerator {
     const estimatedUsd = imageCount * prepared.descriptor.priceUsd(prepared.size, prepared.quality);
     context.abortSignal?.throwIfAborted();
 
-    const reservation = ledger.reserve({
-      userId: context.caller.userId,
-      userLimit: context.caller.plan.monthlyImages,
-      scope: context.scope,
-      images: imageCount,
-      estimatedUsd,
-      budgetUsd: this.#dependencies.monthlyBudgetUsd,
-    });
+    const reservation = await this.#dependencies.writes.run(() =>
+      ledger.reserve({
+        userId: context.caller.userId,
+        userLimit: context.caller.plan.monthlyImages,
+        scope: context.scope,
+        images: imageCount,
+        estimatedUsd,
+        budgetUsd: this.#dependencies.monthlyBudgetUsd,
+      }),
+    );
     let settled = false;
     try {
       const { produced, failures } = await this.#produce(calls, prepared, context);
-      const delivered = await this.#storeAndRecord(produced, failures, prepared, context, reservation);
+      const { delivered, usage } = await this.#storeAndRecord(produced, failures, prepared, context, reservation);
       settled = true;
       const outcome: GenerationOutcome = {
         images: delivered,
         failures: failures.sort((left, right) => left.index - right.index),
         totalCostUsd: roundUsd(delivered.reduce((total, image) => total + image.costUsd, 0)),
         generationSeconds: secondsSince(startedAt),
-        usage: ledger.usage(context.caller.userId, context.caller.plan.monthlyImages),
+        usage,
       };
       logger.info(
         {
@@ -361,8 +364,8 @@ export class ImageGenerator {
     prepared: PreparedRequest,
     context: GenerationContext,
     reservation: Reservation,
-  ): Promise<GeneratedImageResult[]> {
-    const { storage, records, ledger, database, logger } = this.#dependencies;
+  ): Promise<{ delivered: GeneratedImageResult[]; usage: UsageSummary }> {
+    const { storage, records, ledger, writes, logger } = this.#dependencies;
     const createdAt = this.#now();
     const stored = await Promise.all(
       produced.map(async (item) => {
@@ -407,21 +410,22 @@ export class ImageGenerator {
       warnings: item.warnings,
       createdAt,
     }));
+    let usage: UsageSummary;
     try {
-      database
-        .transaction(() => {
-          ledger.commit(reservation.id, {
-            images: generationRecords.length,
-            costUsd: roundUsd(generationRecords.reduce((total, record) => total + record.costUsd, 0)),
-          });
-          for (const record of generationRecords) records.insert(record);
-        })
-        .immediate();
+      usage = await writes.run(() => {
+        ledger.commit(reservation.id, {
+          images: generationRecords.length,
+          costUsd: roundUsd(generationRecords.reduce((total, record) => total + record.costUsd, 0)),
+        });
+        for (const record of generationRecords) records.insert(record);
+        // Read in the same transaction: the standing the response reports is exactly the one just written.
+        return ledger.usage(context.caller.userId, context.caller.plan.monthlyImages);
+      });
     } catch (error) {
       await Promise.allSettled(generationRecords.map((record) => storage.remove(record.storageKey)));
       throw error;
     }
-    return kept.map(({ item }, position) => {
+    const delivered = kept.map(({ item }, position) => {
       const record = generationRecords[position] as GenerationRecord;
       return {
         id: record.id,
@@ -442,6 +446,7 @@ export class ImageGenerator {
         contentType: record.contentType,
       };
     });
+    return { delivered, usage };
   }
 
   #toCodedError(error: unknown, model: string): ImagineError {

@@ -1,0 +1,2 @@
+import { measureImagineApi } from './api-benchmark.ts';
+console.log(JSON.stringify(await measureImagineApi(5)));
