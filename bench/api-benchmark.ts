@@ -35,7 +35,7 @@ async function load(app: FastifyInstance, url: string, headers: Record<string, s
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
     body: referenceBody,
-    connections: 10,
+    connections: Number(process.env.BENCH_CONNECTIONS ?? 10),
     duration: seconds,
     // The load generator runs in its own thread, so it does not take CPU from the server it measures.
     workers: 1,

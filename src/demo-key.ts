@@ -14,7 +14,7 @@ export function ensureDemoKey(apiKeys: ApiKeys, dataDir: string): string | undef
   const file = path.join(dataDir, 'demo-api-key.txt');
   if (fs.existsSync(file)) {
     const saved = fs.readFileSync(file, 'utf8').trim();
-    return apiKeys.authenticate(saved) === demoUserId ? saved : undefined;
+    return apiKeys.authenticate(saved)?.userId === demoUserId ? saved : undefined;
   }
   if (apiKeys.count() > 0) return undefined;
   const key = apiKeys.create(demoUserId, { label: 'quick start' });

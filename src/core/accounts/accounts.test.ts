@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config/load-config.ts';
 import { openDatabase } from '../database/open-database.ts';
@@ -25,7 +28,7 @@ describe('API keys', () => {
     const { apiKeys, database } = setUp();
     const key = apiKeys.create('alice', { plan: 'pro' });
     expect(key).toMatch(/^imk_[A-Za-z0-9]{40}$/);
-    expect(apiKeys.authenticate(key)).toBe('alice');
+    expect(apiKeys.authenticate(key)).toEqual({ userId: 'alice', planName: 'pro' });
     const stored = JSON.stringify(database.prepare('SELECT * FROM api_keys').all());
     expect(stored).not.toContain(key);
     expect(stored).toContain(key.slice(0, 12));
@@ -112,5 +115,25 @@ describe('chat identities and link codes', () => {
     expect(accounts.appCaller('firebase-user').plan.name).toBe('pro');
     accounts.ensureUser('firebase-user', 'enterprise');
     expect(accounts.appCaller('firebase-user').plan.name).toBe('enterprise');
+  });
+
+  it('stops accepting a key the moment another process revokes it, and sees plan changes made elsewhere', () => {
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'keys-'));
+    const file = path.join(folder, 'shared.sqlite');
+    const plans = loadConfig({}).plans;
+    const serverDatabase = openDatabase(file);
+    const server = new ApiKeys(serverDatabase, new UserAccounts(serverDatabase, plans));
+    const cliDatabase = openDatabase(file);
+    const cliAccounts = new UserAccounts(cliDatabase, plans);
+    const cli = new ApiKeys(cliDatabase, cliAccounts);
+    const key = cli.create('alice', { plan: 'free' });
+    expect(server.authenticate(key)).toEqual({ userId: 'alice', planName: 'free' });
+    cliAccounts.setPlan('alice', 'pro');
+    expect(server.authenticate(key)?.planName).toBe('pro');
+    cli.revoke(key.slice(0, 12));
+    expect(server.authenticate(key)).toBeUndefined();
+    serverDatabase.close();
+    cliDatabase.close();
+    fs.rmSync(folder, { recursive: true, force: true });
   });
 });

@@ -1,9 +1,18 @@
 import { randomUUID } from 'node:crypto';
+import { ExternalChangeWatch } from '../database/external-change-watch.ts';
 import type { SqliteDatabase } from '../database/open-database.ts';
 import { hashSecret, randomString } from './secret-hash.ts';
 import type { UserAccounts } from './user-accounts.ts';
 
+const maximumCachedKeys = 10_000;
 const keyAlphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/** The user a valid key belongs to, and their plan as stored (undefined: the default plan). */
+export interface KeyOwner {
+  userId: string;
+  planName: string | undefined;
+}
+
 /** Every API key starts with this, so scanners and people can tell what it is. */
 export const apiKeyMarker = 'imk_';
 // 12 characters (imk_ + 8) identify a key in listings and for revocation without revealing it.
@@ -32,17 +41,28 @@ export class ApiKeys {
   readonly #accounts: UserAccounts;
   readonly #now: () => Date;
   readonly #statements;
+  /**
+   * Valid keys seen recently, by hash. Every request authenticates, and this spares it a database read;
+   * the cache is dropped whenever keys or plans may have changed: here (create, revoke, plan change) or in
+   * another process (the CLI revoking a key), so a revoked key stops working at once.
+   */
+  readonly #owners = new Map<string, KeyOwner>();
+  readonly #externalChanges: ExternalChangeWatch;
+  #ownersPlanChanges = 0;
 
   constructor(database: SqliteDatabase, accounts: UserAccounts, now: () => Date = () => new Date()) {
     this.#database = database;
     this.#accounts = accounts;
     this.#now = now;
+    this.#externalChanges = new ExternalChangeWatch(database);
     this.#statements = {
       insert: database.prepare(
         'INSERT INTO api_keys (id, prefix, key_hash, user_id, label, created_at) VALUES (?, ?, ?, ?, ?, ?)',
       ),
-      byHash: database.prepare<[string], { user_id: string; revoked_at: string | null }>(
-        'SELECT user_id, revoked_at FROM api_keys WHERE key_hash = ?',
+      // The owner's plan comes with the key: one read per request instead of two.
+      byHash: database.prepare<[string], { user_id: string; revoked_at: string | null; plan: string | null }>(
+        `SELECT api_keys.user_id, api_keys.revoked_at, users.plan
+         FROM api_keys JOIN users ON users.id = api_keys.user_id WHERE api_keys.key_hash = ?`,
       ),
       matchingPrefix: database.prepare<[string], { prefix: string }>(
         "SELECT prefix FROM api_keys WHERE prefix LIKE ? ESCAPE '\\'",
@@ -74,10 +94,27 @@ export class ApiKeys {
   }
 
   /** The user a valid, unrevoked key belongs to; undefined for anything else. */
-  authenticate(key: string): string | undefined {
+  authenticate(key: string): KeyOwner | undefined {
     if (!key.startsWith(apiKeyMarker)) return undefined;
-    const row = this.#statements.byHash.get(hashSecret(key));
-    return row && row.revoked_at === null ? row.user_id : undefined;
+    const hash = hashSecret(key);
+    this.#dropCacheIfStale();
+    const cached = this.#owners.get(hash);
+    if (cached) return cached;
+    const row = this.#statements.byHash.get(hash);
+    if (!row || row.revoked_at !== null) return undefined;
+    const owner = { userId: row.user_id, planName: row.plan ?? undefined };
+    // Bounded: only valid keys are cached, and an operator has far fewer than this.
+    if (this.#owners.size >= maximumCachedKeys) this.#owners.clear();
+    this.#owners.set(hash, owner);
+    return owner;
+  }
+
+  #dropCacheIfStale(): void {
+    const planChanges = this.#accounts.planChanges;
+    if (this.#externalChanges.changedSinceLastCheck() || planChanges !== this.#ownersPlanChanges) {
+      this.#owners.clear();
+      this.#ownersPlanChanges = planChanges;
+    }
   }
 
   /**
@@ -97,6 +134,7 @@ export class ApiKeys {
     if (others.length > 0)
       throw new Error(`${matches.length} keys start with ${prefix}; give more characters`);
     this.#statements.revoke.run(this.#now().toISOString(), match.prefix);
+    this.#owners.clear();
     return match.prefix;
   }
 

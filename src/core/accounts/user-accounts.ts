@@ -22,6 +22,7 @@ export class UserAccounts {
   readonly #plans: PlanCatalog;
   readonly #now: () => Date;
   readonly #statements;
+  #planChanges = 0;
 
   constructor(database: SqliteDatabase, plans: PlanCatalog, now: () => Date = () => new Date()) {
     this.#database = database;
@@ -50,8 +51,16 @@ export class UserAccounts {
     this.#statements.insertUser.run(userId, plan ?? null, this.#now().toISOString());
     if (plan !== undefined) {
       const row = this.#statements.user.get(userId);
-      if (row && row.plan !== plan) this.#statements.setPlan.run(plan, userId);
+      if (row && row.plan !== plan) {
+        this.#statements.setPlan.run(plan, userId);
+        this.#planChanges++;
+      }
     }
+  }
+
+  /** Counts plan changes made through this object, so caches of a user's plan know when to drop it. */
+  get planChanges(): number {
+    return this.#planChanges;
   }
 
   /** Whether an app account with this uid exists. */
@@ -67,18 +76,18 @@ export class UserAccounts {
     this.#database.transaction(() => {
       this.ensureUser(userId);
       this.#statements.setPlan.run(plan, userId);
+      this.#planChanges++;
     })();
   }
 
   /** The caller for an app user (Firebase uid or API key owner). */
   appCaller(userId: string): Caller {
-    const row = this.#statements.user.get(userId);
-    return {
-      userId,
-      plan: resolvePlan(this.#plans, row?.plan ?? undefined),
-      identity: undefined,
-      linked: false,
-    };
+    return this.callerWithPlan(userId, this.#statements.user.get(userId)?.plan ?? undefined);
+  }
+
+  /** The caller for an app user whose stored plan name was already read (with their API key). */
+  callerWithPlan(userId: string, planName: string | undefined): Caller {
+    return { userId, plan: resolvePlan(this.#plans, planName), identity: undefined, linked: false };
   }
 
   /** The caller for a chat identity: the linked app account's quota, or the guest plan if unlinked. */

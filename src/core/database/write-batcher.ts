@@ -15,11 +15,18 @@ interface QueuedWrite {
  */
 export class WriteBatcher {
   readonly #database: SqliteDatabase;
+  readonly #savepoint;
   #queue: QueuedWrite[] = [];
   #flushScheduled = false;
 
   constructor(database: SqliteDatabase) {
     this.#database = database;
+    // Prepared once: wrapping each write with database.transaction() would build a new wrapper per call.
+    this.#savepoint = {
+      open: database.prepare('SAVEPOINT batched_write'),
+      release: database.prepare('RELEASE batched_write'),
+      rollBack: database.prepare('ROLLBACK TO batched_write'),
+    };
   }
 
   /** Runs `work` (synchronous database work) in the next group transaction and returns its result. */
@@ -41,14 +48,7 @@ export class WriteBatcher {
     try {
       this.#database
         .transaction(() => {
-          for (const write of writes) {
-            try {
-              // A nested better-sqlite3 transaction is a savepoint: a throw undoes this write alone.
-              outcomes.push({ ok: true, value: this.#database.transaction(write.work)() });
-            } catch (error) {
-              outcomes.push({ ok: false, error });
-            }
-          }
+          for (const write of writes) outcomes.push(this.#runInSavepoint(write.work));
         })
         .immediate();
     } catch (error) {
@@ -61,5 +61,19 @@ export class WriteBatcher {
       if (outcome?.ok) write.resolve(outcome.value);
       else write.reject(outcome?.error);
     });
+  }
+
+  /** Runs one write so that a throw undoes that write alone. */
+  #runInSavepoint(work: () => unknown): { ok: true; value: unknown } | { ok: false; error: unknown } {
+    this.#savepoint.open.run();
+    try {
+      const value = work();
+      this.#savepoint.release.run();
+      return { ok: true, value };
+    } catch (error) {
+      this.#savepoint.rollBack.run();
+      this.#savepoint.release.run();
+      return { ok: false, error };
+    }
   }
 }

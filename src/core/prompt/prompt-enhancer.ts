@@ -33,7 +33,7 @@ export function enhancePrompt(input: PromptEnhancementInput): EnhancedPrompt {
   const seenWords = new Set(contentWords(prompt));
   const added: string[] = [];
   for (const term of candidates) {
-    const words = contentWords(term);
+    const words = termWords(term);
     if (words.some((word) => seenWords.has(word))) continue;
     for (const word of words) seenWords.add(word);
     added.push(term);
@@ -66,6 +66,17 @@ function splitPhrases(text: string | undefined): string[] {
     .split(',')
     .map((phrase) => phrase.trim())
     .filter((phrase) => phrase.length > 0);
+}
+
+// Terms come from a fixed list, so their words are split once, not on every request.
+const wordsOfTerm = new Map<string, string[]>();
+function termWords(term: string): string[] {
+  let words = wordsOfTerm.get(term);
+  if (!words) {
+    words = contentWords(term);
+    wordsOfTerm.set(term, words);
+  }
+  return words;
 }
 
 /** Lower-cased words without function words, with a plural `s` dropped so "colors" matches "color". */

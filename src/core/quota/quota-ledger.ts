@@ -287,7 +287,10 @@ export class QuotaLedger {
     if (reservation.scope_key) {
       this.#statements.settleImages.run(images, charge.images, scopeSubject(reservation.scope_key), period);
     }
-    this.#statements.settleBudget.run(budgetSubject, period, charge.costUsd, reservation.held_usd);
+    // A free model with no budget held leaves the budget row as it is: one statement fewer per request.
+    if (charge.costUsd !== 0 || reservation.held_usd !== 0) {
+      this.#statements.settleBudget.run(budgetSubject, period, charge.costUsd, reservation.held_usd);
+    }
     return true;
   }
 }

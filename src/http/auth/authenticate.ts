@@ -18,9 +18,9 @@ export function createAuthenticator(dependencies: {
     const token = bearerToken(request.headers.authorization);
     if (!token) throw new ImagineError('unauthorized');
     if (token.startsWith(apiKeyMarker)) {
-      const userId = dependencies.apiKeys.authenticate(token);
-      if (!userId) throw new ImagineError('unauthorized');
-      return dependencies.accounts.appCaller(userId);
+      const owner = dependencies.apiKeys.authenticate(token);
+      if (!owner) throw new ImagineError('unauthorized');
+      return dependencies.accounts.callerWithPlan(owner.userId, owner.planName);
     }
     if (!dependencies.firebaseTokens) throw new ImagineError('unauthorized');
     const verified = await dependencies.firebaseTokens.verify(token);

@@ -60,8 +60,11 @@ CREATE TABLE reservations (
   settled_at      TEXT
 );
 
+-- The public id is a UUIDv7 (unguessable, and sorted by time); the rowid stays the table's key so new rows
+-- append, and one index serves a user's lookups and history pages alike.
 CREATE TABLE generations (
-  id                  TEXT PRIMARY KEY,
+  row_id              INTEGER PRIMARY KEY,
+  id                  TEXT NOT NULL,
   user_id             TEXT NOT NULL,
   reservation_id      INTEGER NOT NULL REFERENCES reservations(id),
   batch_id            TEXT,
@@ -84,5 +87,5 @@ CREATE TABLE generations (
   warnings            TEXT NOT NULL DEFAULT '[]',
   created_at          TEXT NOT NULL
 );
-CREATE INDEX generations_by_user ON generations(user_id, created_at DESC, id DESC);
+CREATE UNIQUE INDEX generations_by_user ON generations(user_id, id);
 `;
