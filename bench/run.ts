@@ -3,7 +3,7 @@
  * measured in the same run on the same machine. Targets: API ≥ 30% of bare Fastify, ledger ≥ 50% of
  * raw inserts. Exits non-zero when a target is missed. `--ledger` or `--api` runs one half.
  */
-import { type LoadFigures, runApiBenchmark } from './api-benchmark.ts';
+import { connections, type LoadFigures, runApiBenchmark } from './api-benchmark.ts';
 import { runLedgerBenchmark } from './ledger-benchmark.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
@@ -26,7 +26,7 @@ console.log(`imagine benchmarks (node ${process.version})\n`);
 if (runApi) {
   const api = await runApiBenchmark(seconds);
   console.log(
-    `POST /api/v1/generate/image, instant in-memory model and storage (${seconds}s, 10 connections)`,
+    `POST /api/v1/generate/image, instant in-memory model and storage (median of 3 runs of ${seconds}s, ${connections} connections, load generator in its own thread)`,
   );
   printLoad('bare Fastify route', api.bare);
   printLoad('imagine API', api.imagine);

@@ -117,20 +117,27 @@ describe('chat identities and link codes', () => {
     expect(accounts.appCaller('firebase-user').plan.name).toBe('enterprise');
   });
 
-  it('stops accepting a key the moment another process revokes it, and sees plan changes made elsewhere', () => {
+  it('stops accepting a key within a quarter second of another process revoking it, and sees plan changes', () => {
     const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'keys-'));
     const file = path.join(folder, 'shared.sqlite');
     const plans = loadConfig({}).plans;
     const serverDatabase = openDatabase(file);
-    const server = new ApiKeys(serverDatabase, new UserAccounts(serverDatabase, plans));
+    let now = new Date('2026-05-01T10:00:00Z');
+    const later = () => {
+      now = new Date(now.getTime() + 300);
+    };
+    const server = new ApiKeys(serverDatabase, new UserAccounts(serverDatabase, plans), () => now);
     const cliDatabase = openDatabase(file);
     const cliAccounts = new UserAccounts(cliDatabase, plans);
     const cli = new ApiKeys(cliDatabase, cliAccounts);
     const key = cli.create('alice', { plan: 'free' });
     expect(server.authenticate(key)).toEqual({ userId: 'alice', planName: 'free' });
     cliAccounts.setPlan('alice', 'pro');
+    // Other processes' writes are noticed within a quarter of a second.
+    later();
     expect(server.authenticate(key)?.planName).toBe('pro');
     cli.revoke(key.slice(0, 12));
+    later();
     expect(server.authenticate(key)).toBeUndefined();
     serverDatabase.close();
     cliDatabase.close();

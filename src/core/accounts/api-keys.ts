@@ -54,7 +54,7 @@ export class ApiKeys {
     this.#database = database;
     this.#accounts = accounts;
     this.#now = now;
-    this.#externalChanges = new ExternalChangeWatch(database);
+    this.#externalChanges = new ExternalChangeWatch(database, () => now().getTime());
     this.#statements = {
       insert: database.prepare(
         'INSERT INTO api_keys (id, prefix, key_hash, user_id, label, created_at) VALUES (?, ?, ?, ?, ?, ?)',

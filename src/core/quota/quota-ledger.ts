@@ -109,9 +109,13 @@ export class QuotaLedger {
          ON CONFLICT (subject, period) DO UPDATE SET
            reserved_usd = MAX(0, reserved_usd - ?), spent_usd = spent_usd + excluded.spent_usd`,
       ),
-      markSettled: database.prepare<[string, number, number, string, number], void>(
+      settleReservation: database.prepare<
+        [string, number, number, string, number, number],
+        Pick<ReservationRow, 'user_id' | 'scope_key' | 'period' | 'images' | 'held_usd'>
+      >(
         `UPDATE reservations SET state = ?, charged_images = ?, charged_usd = ?, settled_at = ?
-         WHERE id = ? AND state = 'pending'`,
+         WHERE id = ? AND state = 'pending' AND images >= ?
+         RETURNING user_id, scope_key, period, images, held_usd`,
       ),
       lastReservationId: database.prepare<[], { id: number | null }>(
         'SELECT MAX(id) AS id FROM reservations',
@@ -268,20 +272,23 @@ export class QuotaLedger {
   }
 
   #settle(reservationId: number, charge: { images: number; costUsd: number }): boolean {
-    const reservation = this.#statements.reservation.get(reservationId);
-    if (!reservation) throw new Error(`unknown reservation ${reservationId}`);
-    if (reservation.state !== 'pending') return false;
-    if (charge.images < 0 || charge.images > reservation.images) {
-      throw new RangeError(`cannot charge ${charge.images} of ${reservation.images} reserved images`);
-    }
+    if (charge.images < 0) throw new RangeError(`cannot charge ${charge.images} images`);
     const state = charge.images > 0 ? 'committed' : 'released';
-    this.#statements.markSettled.run(
+    // One statement settles and reads back the hold; the guard makes a second settle change nothing.
+    const reservation = this.#statements.settleReservation.get(
       state,
       charge.images,
       charge.costUsd,
       this.#now().toISOString(),
       reservationId,
+      charge.images,
     );
+    if (!reservation) {
+      const existing = this.#statements.reservation.get(reservationId);
+      if (!existing) throw new Error(`unknown reservation ${reservationId}`);
+      if (existing.state !== 'pending') return false;
+      throw new RangeError(`cannot charge ${charge.images} of ${existing.images} reserved images`);
+    }
     const { period, images } = reservation;
     this.#statements.settleImages.run(images, charge.images, userSubject(reservation.user_id), period);
     if (reservation.scope_key) {
@@ -293,4 +300,5 @@ export class QuotaLedger {
     }
     return true;
   }
+
 }
