@@ -41,7 +41,7 @@ async function load(app: FastifyInstance, url: string, headers: Record<string, s
     connections,
     duration: seconds,
     // The load generator runs in its own thread, so it does not take CPU from the server it measures.
-    workers: 1,
+    workers: process.env.BENCH_IN_PROCESS ? 0 : 1,
   });
   return {
     requestsPerSecond: result.requests.average,

@@ -62,8 +62,10 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     config.environment === 'production' ? () => (data: unknown) => JSON.stringify(data) : serializerCompiler,
   );
   installErrorHandling(app);
-  app.addHook('onSend', async (request, reply) => {
+  // Set as the request starts, so every reply carries it, errors and 404s included.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
 
   await app.register(fastifySwagger, {

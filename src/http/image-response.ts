@@ -6,7 +6,7 @@ type Usage = GenerationOutcome['usage'];
 
 /** ISO 8601 UTC to the second, as the contract's sample (`2025-11-27T10:30:00Z`). */
 export function isoSeconds(instant: Date): string {
-  return instant.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return `${instant.toISOString().slice(0, 19)}Z`;
 }
 
 function usageBody(usage: Usage) {

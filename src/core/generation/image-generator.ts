@@ -19,8 +19,10 @@ import { type ImageStorage, imageKey } from '../storage/image-storage.ts';
 import { findStylePreset, type StylePreset } from '../styles/style-presets.ts';
 import type { GenerationRecord, GenerationRecords, GenerationSource } from './generation-records.ts';
 import {
+  type BatchRequest,
   type BatchRequestInput,
   batchRequestSchema,
+  type ImageRequest,
   type ImageRequestInput,
   imageRequestSchema,
 } from './generation-request.ts';
@@ -140,7 +142,14 @@ export class ImageGenerator {
 
   /** One image. Throws the coded error when it cannot be delivered. */
   async generate(input: ImageRequestInput | unknown, context: GenerationContext): Promise<GenerationOutcome> {
-    const request = parseOrThrow(imageRequestSchema, input);
+    return this.generateValidated(parseOrThrow(imageRequestSchema, input), context);
+  }
+
+  /**
+   * `generate` for a request already parsed with `imageRequestSchema` (the HTTP layer validates bodies
+   * with that very schema), so it is not parsed twice.
+   */
+  async generateValidated(request: ImageRequest, context: GenerationContext): Promise<GenerationOutcome> {
     const prepared = this.#prepare(request, context, undefined);
     const calls = this.#planCalls([request.prompt], 1, request, prepared);
     return this.#run(calls, prepared, context);
@@ -154,7 +163,11 @@ export class ImageGenerator {
     input: BatchRequestInput | unknown,
     context: GenerationContext,
   ): Promise<GenerationOutcome> {
-    const request = parseOrThrow(batchRequestSchema, input);
+    return this.generateBatchValidated(parseOrThrow(batchRequestSchema, input), context);
+  }
+
+  /** `generateBatch` for a request already parsed with `batchRequestSchema`. */
+  async generateBatchValidated(request: BatchRequest, context: GenerationContext): Promise<GenerationOutcome> {
     const prompts = request.prompts ?? [request.prompt ?? ''];
     const imagesPerPrompt = request.prompts ? 1 : (request.num_images ?? 1);
     const prepared = this.#prepare(request, context, randomUUID());

@@ -35,7 +35,7 @@ export const generateRoutes: FastifyPluginAsyncZod<{ generator: ImageGenerator }
       },
     },
     async (request, reply) => {
-      const outcome = await generator.generate(request.body, {
+      const outcome = await generator.generateValidated(request.body, {
         caller: request.caller,
         scope: undefined,
         source: 'api',
@@ -59,7 +59,7 @@ export const generateRoutes: FastifyPluginAsyncZod<{ generator: ImageGenerator }
       },
     },
     async (request, reply) => {
-      const outcome = await generator.generateBatch(request.body, {
+      const outcome = await generator.generateBatchValidated(request.body, {
         caller: request.caller,
         scope: undefined,
         source: 'api',
