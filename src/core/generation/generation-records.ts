@@ -9,7 +9,6 @@ export type GenerationSource = 'api' | 'discord' | 'slack' | 'cli';
 export interface GenerationRecord {
   id: string;
   userId: string;
-  reservationId: number;
   batchId: string | undefined;
   source: GenerationSource;
   prompt: string;
@@ -34,7 +33,6 @@ export interface GenerationRecord {
 interface GenerationRow {
   id: string;
   user_id: string;
-  reservation_id: number;
   batch_id: string | null;
   source: GenerationSource;
   prompt: string;
@@ -59,7 +57,6 @@ interface GenerationRow {
 type GenerationInsertValues = [
   string,
   string,
-  number,
   string | null,
   string,
   string,
@@ -95,10 +92,10 @@ export class GenerationRecords {
     this.#statements = {
       // Positional parameters: this runs on every request, and binding 22 names costs more than the insert.
       insert: database.prepare<GenerationInsertValues, void>(
-        `INSERT INTO generations (id, user_id, reservation_id, batch_id, source, prompt, prompt_used, negative_prompt,
+        `INSERT INTO generations (id, user_id, batch_id, source, prompt, prompt_used, negative_prompt,
            style, model, seed, width, height, quality, cost_usd, generation_ms, storage_key, image_url, content_type,
            provider_request_id, warnings, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       byId: database.prepare<[string, string], GenerationRow>('SELECT * FROM generations WHERE user_id = ? AND id = ?'),
       // Ids are UUIDv7, so id order is creation order and one index serves both lookups and history.
@@ -117,7 +114,6 @@ export class GenerationRecords {
     this.#statements.insert.run(
       record.id,
       record.userId,
-      record.reservationId,
       record.batchId ?? null,
       record.source,
       record.prompt,
@@ -169,7 +165,6 @@ function fromRow(row: GenerationRow): GenerationRecord {
   return {
     id: row.id,
     userId: row.user_id,
-    reservationId: row.reservation_id,
     batchId: row.batch_id ?? undefined,
     source: row.source,
     prompt: row.prompt,

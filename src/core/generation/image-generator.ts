@@ -403,7 +403,6 @@ export class ImageGenerator {
     const generationRecords: GenerationRecord[] = kept.map(({ item, id, saved }) => ({
       id,
       userId: context.caller.userId,
-      reservationId: reservation.id,
       batchId: prepared.batchId,
       source: context.source,
       prompt: item.call.prompt,

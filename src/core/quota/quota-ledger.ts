@@ -51,7 +51,7 @@ interface ReservationRow {
   images: number;
   estimated_usd: number;
   held_usd: number;
-  state: 'pending' | 'committed' | 'released';
+  created_at: string;
 }
 
 const budgetSubject = 'budget';
@@ -70,8 +70,6 @@ export class QuotaLedger {
   readonly #statements;
   readonly #reserveTransaction;
   readonly #settleTransaction;
-  /** Rowid from which the next abandoned-hold sweep scans; everything below it is settled or recent-checked. */
-  #sweepFrom = 0;
 
   constructor(database: SqliteDatabase, now: () => Date = () => new Date()) {
     this.#now = now;
@@ -92,8 +90,8 @@ export class QuotaLedger {
         [string, string | null, string, number, number, number, string],
         void
       >(
-        `INSERT INTO reservations (user_id, scope_key, period, images, estimated_usd, held_usd, state, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)`,
+        `INSERT INTO reservations (user_id, scope_key, period, images, estimated_usd, held_usd, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
       ),
       counter: database.prepare<[string, string], CounterRow>(
         'SELECT used_images, reserved_images, spent_usd, reserved_usd FROM quota_counters WHERE subject = ? AND period = ?',
@@ -109,21 +107,16 @@ export class QuotaLedger {
          ON CONFLICT (subject, period) DO UPDATE SET
            reserved_usd = MAX(0, reserved_usd - ?), spent_usd = spent_usd + excluded.spent_usd`,
       ),
+      // Settling removes the hold and reads it back in one statement; a second settle finds nothing.
       settleReservation: database.prepare<
-        [string, number, number, string, number, number],
+        [number, number],
         Pick<ReservationRow, 'user_id' | 'scope_key' | 'period' | 'images' | 'held_usd'>
       >(
-        `UPDATE reservations SET state = ?, charged_images = ?, charged_usd = ?, settled_at = ?
-         WHERE id = ? AND state = 'pending' AND images >= ?
+        `DELETE FROM reservations WHERE id = ? AND images >= ?
          RETURNING user_id, scope_key, period, images, held_usd`,
       ),
-      lastReservationId: database.prepare<[], { id: number | null }>(
-        'SELECT MAX(id) AS id FROM reservations',
-      ),
-      pendingFrom: database.prepare<[number], { id: number; created_at: string }>(
-        "SELECT id, created_at FROM reservations WHERE id >= ? AND state = 'pending' ORDER BY id",
-      ),
-      allPending: database.prepare<[], { id: number }>("SELECT id FROM reservations WHERE state = 'pending'"),
+      heldBefore: database.prepare<[string], { id: number }>('SELECT id FROM reservations WHERE created_at < ?'),
+      allHeld: database.prepare<[], { id: number }>('SELECT id FROM reservations'),
     };
     this.#reserveTransaction = database.transaction((request: ReservationRequest, now: Date) =>
       this.#hold(request, now),
@@ -160,32 +153,20 @@ export class QuotaLedger {
     return this.commit(reservationId, { images: 0, costUsd: 0 });
   }
 
-  /** Every reservation still pending (a full scan: for tests and diagnostics, not for a request path). */
+  /** Every reservation still held (settled ones are gone): work in flight, or holds a crash left. */
   pendingReservationIds(): number[] {
-    return this.#statements.allPending.all().map((row) => row.id);
+    return this.#statements.allHeld.all().map((row) => row.id);
   }
 
   /**
    * Releases holds made before `before` that nobody settled: a process that crashed mid-generation leaves
    * them, and without this they would count against the user until the month ends. `before` must be older
    * than any generation can run, so holds of work still running (here or in another process sharing the
-   * file) are never touched. The first call scans every pending hold; later calls only rows added since,
-   * plus the recent ones still pending last time. Returns how many were released.
+   * file) are never touched. Returns how many were released.
    */
   releaseAbandoned(before: Date): number {
-    const cutoff = before.toISOString();
-    const lastId = this.#statements.lastReservationId.get()?.id ?? 0;
-    let nextSweepFrom = lastId + 1;
     let released = 0;
-    for (const row of this.#statements.pendingFrom.all(this.#sweepFrom)) {
-      if (row.id > lastId) break;
-      if (row.created_at < cutoff) {
-        if (this.release(row.id)) released++;
-      } else {
-        nextSweepFrom = Math.min(nextSweepFrom, row.id);
-      }
-    }
-    this.#sweepFrom = nextSweepFrom;
+    for (const row of this.#statements.heldBefore.all(before.toISOString())) if (this.release(row.id)) released++;
     return released;
   }
 
@@ -273,21 +254,11 @@ export class QuotaLedger {
 
   #settle(reservationId: number, charge: { images: number; costUsd: number }): boolean {
     if (charge.images < 0) throw new RangeError(`cannot charge ${charge.images} images`);
-    const state = charge.images > 0 ? 'committed' : 'released';
-    // One statement settles and reads back the hold; the guard makes a second settle change nothing.
-    const reservation = this.#statements.settleReservation.get(
-      state,
-      charge.images,
-      charge.costUsd,
-      this.#now().toISOString(),
-      reservationId,
-      charge.images,
-    );
+    const reservation = this.#statements.settleReservation.get(reservationId, charge.images);
     if (!reservation) {
       const existing = this.#statements.reservation.get(reservationId);
-      if (!existing) throw new Error(`unknown reservation ${reservationId}`);
-      if (existing.state !== 'pending') return false;
-      throw new RangeError(`cannot charge ${charge.images} of ${existing.images} reserved images`);
+      if (existing) throw new RangeError(`cannot charge ${charge.images} of ${existing.images} reserved images`);
+      return false; // settled already
     }
     const { period, images } = reservation;
     this.#statements.settleImages.run(images, charge.images, userSubject(reservation.user_id), period);

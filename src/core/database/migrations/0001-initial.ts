@@ -43,8 +43,9 @@ CREATE TABLE quota_counters (
   PRIMARY KEY (subject, period)
 ) WITHOUT ROWID;
 
--- A reservation is written on every request, so the table is as cheap to append to as SQLite allows: an
--- integer rowid key and no secondary index. Abandoned holds are found by a rowid range scan (QuotaLedger).
+-- A quota hold while a generation runs. Settling deletes it: the counters keep the totals and generations
+-- what was delivered, so this table holds only work in flight (and holds a crash abandoned), stays a few
+-- pages small, and is cheap to append to and sweep.
 CREATE TABLE reservations (
   id              INTEGER PRIMARY KEY,
   user_id         TEXT NOT NULL,
@@ -53,11 +54,7 @@ CREATE TABLE reservations (
   images          INTEGER NOT NULL,
   estimated_usd   REAL NOT NULL,
   held_usd        REAL NOT NULL,  -- what was held against the monthly budget (0 when none is set)
-  state           TEXT NOT NULL CHECK (state IN ('pending', 'committed', 'released')),
-  charged_images  INTEGER,
-  charged_usd     REAL,
-  created_at      TEXT NOT NULL,
-  settled_at      TEXT
+  created_at      TEXT NOT NULL
 );
 
 -- The public id is a UUIDv7 (unguessable, and sorted by time); the rowid stays the table's key so new rows
@@ -66,7 +63,6 @@ CREATE TABLE generations (
   row_id              INTEGER PRIMARY KEY,
   id                  TEXT NOT NULL,
   user_id             TEXT NOT NULL,
-  reservation_id      INTEGER NOT NULL REFERENCES reservations(id),
   batch_id            TEXT,
   source              TEXT NOT NULL,
   prompt              TEXT NOT NULL,
