@@ -31,7 +31,20 @@ const referenceBody = JSON.stringify({
 /** Concurrent connections: enough that the server, not the round trip, is what is measured. */
 export const connections = 100;
 
-async function load(app: FastifyInstance, url: string, headers: Record<string, string>, seconds: number) {
+/**
+ * Where the load generator runs. `in-process`: autocannon's usual programmatic setup, sharing the server's
+ * thread, so both sides pay the same client cost per request. `own-thread`: a worker thread, so the server
+ * has a core to itself; stricter, and on a 2-core machine the bare route then waits on the client.
+ */
+export type ClientPlacement = 'in-process' | 'own-thread';
+
+async function load(
+  app: FastifyInstance,
+  url: string,
+  headers: Record<string, string>,
+  seconds: number,
+  placement: ClientPlacement,
+) {
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   const result = await autocannon({
     url: `${address}${url}`,
@@ -40,8 +53,7 @@ async function load(app: FastifyInstance, url: string, headers: Record<string, s
     body: referenceBody,
     connections,
     duration: seconds,
-    // The load generator runs in its own thread, so it does not take CPU from the server it measures.
-    workers: process.env.BENCH_IN_PROCESS ? 0 : 1,
+    ...(placement === 'own-thread' ? { workers: 1 } : {}),
   });
   return {
     requestsPerSecond: result.requests.average,
@@ -53,21 +65,21 @@ async function load(app: FastifyInstance, url: string, headers: Record<string, s
 }
 
 /** A Fastify app with one route that parses the body and answers 201 with a small JSON: the ceiling. */
-export async function measureBareFastify(seconds: number): Promise<LoadFigures> {
+export async function measureBareFastify(seconds: number, placement: ClientPlacement): Promise<LoadFigures> {
   const app = Fastify({ logger: false });
   app.post('/bare', async (request, reply) => {
     const body = request.body as { prompt: string };
     return reply.code(201).send({ success: true, prompt: body.prompt });
   });
   try {
-    return await load(app, '/bare', {}, seconds);
+    return await load(app, '/bare', {}, seconds, placement);
   } finally {
     await app.close();
   }
 }
 
 /** The real app and pipeline (auth, validation, rate limit, ledger, records) with an instant model. */
-export async function measureImagineApi(seconds: number): Promise<LoadFigures> {
+export async function measureImagineApi(seconds: number, placement: ClientPlacement): Promise<LoadFigures> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'imagine-bench-'));
   const config = loadConfig({
     NODE_ENV: 'production',
@@ -84,7 +96,7 @@ export async function measureImagineApi(seconds: number): Promise<LoadFigures> {
   const app = await buildApp(services);
   const key = services.apiKeys.create('bench-user', { plan: 'bench' });
   try {
-    return await load(app, '/api/v1/generate/image', { authorization: `Bearer ${key}` }, seconds);
+    return await load(app, '/api/v1/generate/image', { authorization: `Bearer ${key}` }, seconds, placement);
   } finally {
     await app.close();
     await services.close();
@@ -101,14 +113,14 @@ function medianRun(runs: LoadFigures[]): LoadFigures {
  * Warms both up, then alternates bare and imagine runs and reports the median run of each, so a burst
  * of machine noise during one run cannot decide the ratio.
  */
-export async function runApiBenchmark(seconds: number, rounds = 3) {
-  await measureBareFastify(1);
-  await measureImagineApi(1);
+export async function runApiBenchmark(seconds: number, placement: ClientPlacement, rounds = 3) {
+  await measureBareFastify(1, placement);
+  await measureImagineApi(1, placement);
   const bareRuns: LoadFigures[] = [];
   const imagineRuns: LoadFigures[] = [];
   for (let round = 0; round < rounds; round++) {
-    bareRuns.push(await measureBareFastify(seconds));
-    imagineRuns.push(await measureImagineApi(seconds));
+    bareRuns.push(await measureBareFastify(seconds, placement));
+    imagineRuns.push(await measureImagineApi(seconds, placement));
   }
   const bare = medianRun(bareRuns);
   const imagine = medianRun(imagineRuns);

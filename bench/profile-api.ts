@@ -1,2 +1,3 @@
 import { measureImagineApi } from './api-benchmark.ts';
-console.log(JSON.stringify(await measureImagineApi(5)));
+
+console.log(JSON.stringify(await measureImagineApi(5, 'own-thread')));
