@@ -58,8 +58,13 @@ async function main(): Promise<void> {
       process.exit(1);
     }, config.server.shutdownGraceMs);
     deadline.unref();
+    // Keep-alive connections whose last request finishes after close() began would otherwise stay open
+    // until the client drops them; close each one as soon as it goes idle.
+    const closeIdle = setInterval(() => app.server.closeIdleConnections(), 100);
+    closeIdle.unref();
     try {
       await app.close();
+      clearInterval(closeIdle);
       await services.close();
       logger.info('stopped');
       process.exit(0);

@@ -7,7 +7,9 @@ describe('newRecordId', () => {
     const later = newRecordId(new Date('2026-03-10T12:00:00.001Z'));
     expect(earlier).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(earlier < later).toBe(true);
-    expect(Number.parseInt(earlier.replace('-', '').slice(0, 12), 16)).toBe(Date.parse('2026-03-10T12:00:00.000Z'));
+    expect(Number.parseInt(earlier.replace('-', '').slice(0, 12), 16)).toBe(
+      Date.parse('2026-03-10T12:00:00.000Z'),
+    );
   });
 
   it('never repeats, even within one millisecond', () => {

@@ -52,7 +52,10 @@ describe('WriteBatcher', () => {
       batcher.run(() => insert.run('also kept')),
     ]);
     expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
-    expect(db.prepare('SELECT text FROM notes ORDER BY id').all()).toEqual([{ text: 'kept' }, { text: 'also kept' }]);
+    expect(db.prepare('SELECT text FROM notes ORDER BY id').all()).toEqual([
+      { text: 'kept' },
+      { text: 'also kept' },
+    ]);
   });
 
   it('reports nothing done when the commit itself fails', async () => {

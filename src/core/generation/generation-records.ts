@@ -97,7 +97,9 @@ export class GenerationRecords {
            provider_request_id, warnings, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
-      byId: database.prepare<[string, string], GenerationRow>('SELECT * FROM generations WHERE user_id = ? AND id = ?'),
+      byId: database.prepare<[string, string], GenerationRow>(
+        'SELECT * FROM generations WHERE user_id = ? AND id = ?',
+      ),
       // Ids are UUIDv7, so id order is creation order and one index serves both lookups and history.
       firstPage: database.prepare<[string, number], GenerationRow>(
         'SELECT * FROM generations WHERE user_id = ? ORDER BY id DESC LIMIT ?',

@@ -167,7 +167,10 @@ export class ImageGenerator {
   }
 
   /** `generateBatch` for a request already parsed with `batchRequestSchema`. */
-  async generateBatchValidated(request: BatchRequest, context: GenerationContext): Promise<GenerationOutcome> {
+  async generateBatchValidated(
+    request: BatchRequest,
+    context: GenerationContext,
+  ): Promise<GenerationOutcome> {
     const prompts = request.prompts ?? [request.prompt ?? ''];
     const imagesPerPrompt = request.prompts ? 1 : (request.num_images ?? 1);
     const prepared = this.#prepare(request, context, randomUUID());
@@ -289,7 +292,13 @@ export class ImageGenerator {
     let settled = false;
     try {
       const { produced, failures } = await this.#produce(calls, prepared, context);
-      const { delivered, usage } = await this.#storeAndRecord(produced, failures, prepared, context, reservation);
+      const { delivered, usage } = await this.#storeAndRecord(
+        produced,
+        failures,
+        prepared,
+        context,
+        reservation,
+      );
       settled = true;
       const outcome: GenerationOutcome = {
         images: delivered,

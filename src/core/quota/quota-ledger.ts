@@ -115,7 +115,9 @@ export class QuotaLedger {
         `DELETE FROM reservations WHERE id = ? AND images >= ?
          RETURNING user_id, scope_key, period, images, held_usd`,
       ),
-      heldBefore: database.prepare<[string], { id: number }>('SELECT id FROM reservations WHERE created_at < ?'),
+      heldBefore: database.prepare<[string], { id: number }>(
+        'SELECT id FROM reservations WHERE created_at < ?',
+      ),
       allHeld: database.prepare<[], { id: number }>('SELECT id FROM reservations'),
     };
     this.#reserveTransaction = database.transaction((request: ReservationRequest, now: Date) =>
@@ -166,7 +168,8 @@ export class QuotaLedger {
    */
   releaseAbandoned(before: Date): number {
     let released = 0;
-    for (const row of this.#statements.heldBefore.all(before.toISOString())) if (this.release(row.id)) released++;
+    for (const row of this.#statements.heldBefore.all(before.toISOString()))
+      if (this.release(row.id)) released++;
     return released;
   }
 
@@ -257,7 +260,8 @@ export class QuotaLedger {
     const reservation = this.#statements.settleReservation.get(reservationId, charge.images);
     if (!reservation) {
       const existing = this.#statements.reservation.get(reservationId);
-      if (existing) throw new RangeError(`cannot charge ${charge.images} of ${existing.images} reserved images`);
+      if (existing)
+        throw new RangeError(`cannot charge ${charge.images} of ${existing.images} reserved images`);
       return false; // settled already
     }
     const { period, images } = reservation;
@@ -271,5 +275,4 @@ export class QuotaLedger {
     }
     return true;
   }
-
 }

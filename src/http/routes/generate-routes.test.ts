@@ -243,6 +243,37 @@ describe('request validation', () => {
 describe('authentication', () => {
   const unauthorized = { error: 'unauthorized', message: 'Invalid or expired token' };
 
+  it('accepts a Firebase ID token, applies its plan claim, and refuses one the verifier rejects', async () => {
+    const testApp = await start(
+      {},
+      {
+        firebaseTokens: {
+          async verify(token) {
+            if (token === 'valid-id-token')
+              return { uid: 'firebase-uid-1', plan: 'pro', email: 'a@example.com' };
+            throw new ImagineError('unauthorized');
+          },
+        },
+      },
+    );
+    const accepted = await post(
+      testApp,
+      '/api/v1/generate/image',
+      { prompt: 'a fox' },
+      'Bearer valid-id-token',
+    );
+    expect(accepted.statusCode).toBe(201);
+    expect(accepted.json().usage).toEqual({ used: 1, limit: 200, remaining: 199 });
+    const refused = await post(
+      testApp,
+      '/api/v1/generate/image',
+      { prompt: 'a fox' },
+      'Bearer expired-id-token',
+    );
+    expect(refused.statusCode).toBe(401);
+    expect(refused.json()).toEqual(unauthorized);
+  });
+
   it.each([
     ['no header', undefined],
     ['a malformed header', 'Token abc'],
