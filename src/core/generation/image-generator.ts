@@ -106,6 +106,8 @@ interface PlannedCall {
   prompt: string;
   promptUsed: string;
   negativePrompt: string | undefined;
+  /** Whether the caller wrote a negative prompt (not only the style's): only then is ignoring it news. */
+  userNegativePrompt: boolean;
   seeds: (number | undefined)[];
 }
 
@@ -260,6 +262,7 @@ export class ImageGenerator {
           prompt,
           promptUsed: enhanced.promptUsed,
           negativePrompt: enhanced.negativePrompt,
+          userNegativePrompt: request.negative_prompt !== undefined,
           seeds,
         });
         index += n;
@@ -357,7 +360,9 @@ export class ImageGenerator {
               image,
               seed: call.seeds[offset],
               costUsd: costPerImage,
-              warnings: result.warnings,
+              warnings: call.userNegativePrompt
+                ? result.warnings
+                : withoutNegativePromptWarning(result.warnings),
               providerRequestId: result.response.providerRequestId,
               revisedPrompt: result.response.revisedPrompt,
               elapsedMs: performance.now() - callStartedAt,
@@ -529,4 +534,14 @@ function roundUsd(amount: number): number {
 
 function secondsSince(startedAt: number): number {
   return Math.round(performance.now() - startedAt) / 1000;
+}
+
+/**
+ * A style's negative prompt is sent where a model takes one; that a model ignores it is not worth telling
+ * a user who never wrote one.
+ */
+function withoutNegativePromptWarning(warnings: GenerationWarning[]): GenerationWarning[] {
+  return warnings.some((warning) => warning.feature === 'negative_prompt')
+    ? warnings.filter((warning) => warning.feature !== 'negative_prompt')
+    : warnings;
 }

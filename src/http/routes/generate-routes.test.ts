@@ -68,6 +68,27 @@ describe('POST /api/v1/generate/image', () => {
     expect(metadata).toMatchObject({ format: 'png', width: 1024, height: 1024 });
   });
 
+  it('warns about an ignored negative prompt only when the caller wrote one', async () => {
+    const testApp = await start();
+    const authorization = testApp.bearerFor('alice');
+    const styled = await post(
+      testApp,
+      '/api/v1/generate/image',
+      { prompt: 'a fox', style: 'anime' },
+      authorization,
+    );
+    expect(styled.json().warnings).toEqual([]);
+    const negative = await post(
+      testApp,
+      '/api/v1/generate/image',
+      { prompt: 'a fox', negative_prompt: 'people' },
+      authorization,
+    );
+    expect(negative.json().warnings).toEqual([
+      expect.objectContaining({ type: 'unsupported', feature: 'negative_prompt' }),
+    ]);
+  });
+
   it('shapes the image by aspect_ratio within the size budget', async () => {
     const testApp = await start();
     const response = await post(
