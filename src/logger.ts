@@ -13,6 +13,8 @@ export const redactedPaths = [
   'headers.authorization',
   '*.authorization',
   '*.apiKey',
+  '*.apiToken',
+  'config.providers',
   '*.api_key',
   '*.token',
   '*.idToken',

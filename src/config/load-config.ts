@@ -6,6 +6,18 @@ import { type Environment, environmentSchema } from './environment-schema.ts';
 /** Where images are kept. */
 export type StorageSettings = { kind: 'local' } | { kind: 'firebase'; bucket: string; makePublic: boolean };
 
+/** Credentials and limits for the real image providers. Secrets live here and nowhere else. */
+export interface ProviderSettings {
+  replicate: { apiToken: string | undefined; concurrency: number };
+  openai: { apiKey: string | undefined; baseUrl: string | undefined; concurrency: number };
+  /** One provider call, every retry included. */
+  deadlineMs: number;
+  downloadMaxBytes: number;
+  /** OpenAI moderation before generation; `onError` decides when the moderation call itself fails. */
+  moderation: { kind: 'off' | 'openai'; onError: 'allow' | 'refuse' };
+  promptEnhancer: 'rules' | 'openai';
+}
+
 /** The service's settings, derived once from the environment. */
 export interface Config {
   environment: Environment['NODE_ENV'];
@@ -25,10 +37,13 @@ export interface Config {
   logging: { level: Environment['LOG_LEVEL']; pretty: boolean };
   generation: {
     defaultModel: string;
+    /** Tried in order when the chosen model's provider is unavailable. */
+    fallbackModels: readonly string[];
     placeholderDelayMs: number;
     blockedTerms: readonly string[];
     maxBatchSize: number;
   };
+  providers: ProviderSettings;
   plans: PlanCatalog;
   monthlyBudgetUsd: number | undefined;
   storage: StorageSettings;
@@ -83,8 +98,22 @@ function deriveConfig(environment: Environment): Config {
   } catch (error) {
     problems.push((error as Error).message);
   }
-  if (!findModel(environment.IMAGE_MODEL)) {
+  // With no IMAGE_MODEL, a Replicate token makes Flux Schnell the default; without any, the placeholder.
+  const defaultModel = (
+    environment.IMAGE_MODEL ?? (environment.REPLICATE_API_TOKEN ? 'flux-schnell' : 'placeholder')
+  ).toLowerCase();
+  if (!findModel(defaultModel)) {
     problems.push(`IMAGE_MODEL is "${environment.IMAGE_MODEL}": not a model this service knows`);
+  }
+  for (const model of environment.IMAGE_FALLBACK_MODELS) {
+    if (!findModel(model)) problems.push(`IMAGE_FALLBACK_MODELS names "${model}": not a model this service knows`);
+  }
+  const moderation = environment.MODERATION ?? (environment.OPENAI_API_KEY ? 'openai' : 'off');
+  if (moderation === 'openai' && !environment.OPENAI_API_KEY) {
+    problems.push('MODERATION is "openai" but OPENAI_API_KEY is missing: moderation calls OpenAI');
+  }
+  if (environment.PROMPT_ENHANCER === 'openai' && !environment.OPENAI_API_KEY) {
+    problems.push('PROMPT_ENHANCER is "openai" but OPENAI_API_KEY is missing: the enhancer calls OpenAI');
   }
   for (const [plan, models] of Object.entries(environment.PLAN_MODELS)) {
     if (models === '*') continue;
@@ -141,10 +170,23 @@ function deriveConfig(environment: Environment): Config {
       pretty: environment.LOG_PRETTY ?? environment.NODE_ENV === 'development',
     },
     generation: {
-      defaultModel: environment.IMAGE_MODEL.toLowerCase(),
+      defaultModel,
+      fallbackModels: environment.IMAGE_FALLBACK_MODELS.map((model) => model.toLowerCase()),
       placeholderDelayMs: environment.PLACEHOLDER_DELAY_MS,
       blockedTerms: environment.BLOCKED_TERMS,
       maxBatchSize: environment.MAX_BATCH_SIZE,
+    },
+    providers: {
+      replicate: { apiToken: environment.REPLICATE_API_TOKEN, concurrency: environment.REPLICATE_CONCURRENCY },
+      openai: {
+        apiKey: environment.OPENAI_API_KEY,
+        baseUrl: environment.OPENAI_BASE_URL,
+        concurrency: environment.OPENAI_CONCURRENCY,
+      },
+      deadlineMs: environment.PROVIDER_DEADLINE_MS,
+      downloadMaxBytes: environment.DOWNLOAD_MAX_BYTES,
+      moderation: { kind: moderation, onError: environment.MODERATION_ON_ERROR },
+      promptEnhancer: environment.PROMPT_ENHANCER,
     },
     plans,
     monthlyBudgetUsd: environment.MONTHLY_BUDGET_USD,

@@ -4,16 +4,11 @@ import type { Caller } from '../accounts/user-accounts.ts';
 import { newRecordId } from '../database/record-id.ts';
 import type { WriteBatcher } from '../database/write-batcher.ts';
 import { ImagineError, validationError } from '../errors/imagine-error.ts';
-import { enhancePrompt } from '../prompt/prompt-enhancer.ts';
-import type {
-  GeneratedImage,
-  GenerationWarning,
-  ImageDimensions,
-  ImageModel,
-} from '../providers/image-model.ts';
+import { type EnhancedPrompt, enhancePrompt, type PromptEnhancementInput } from '../prompt/prompt-enhancer.ts';
+import type { GeneratedImage, GenerationWarning, ImageDimensions } from '../providers/image-model.ts';
 import { type ImageModelRegistry, splitIntoCalls } from '../providers/image-model-registry.ts';
-import { findModel, type ModelDescriptor } from '../providers/model-catalog.ts';
-import { planAllowsModel } from '../quota/plans.ts';
+import type { ModelDescriptor } from '../providers/model-catalog.ts';
+import { ProviderCallError, toImagineError } from '../providers/provider-error.ts';
 import type { QuotaLedger, Reservation, UsageSummary } from '../quota/quota-ledger.ts';
 import { type ImageStorage, imageKey } from '../storage/image-storage.ts';
 import { findStylePreset, type StylePreset } from '../styles/style-presets.ts';
@@ -27,6 +22,7 @@ import {
   imageRequestSchema,
 } from './generation-request.ts';
 import { type AspectRatio, aspectRatioOf, parseSize, resolveDimensions } from './image-dimensions.ts';
+import { generateAlongRoute, highestPriceUsd, type ModelRoute, resolveModelRoute } from './model-route.ts';
 
 /** Who is generating, through which door, and the caller's cancel signal. */
 export interface GenerationContext {
@@ -80,8 +76,13 @@ export interface ImageGeneratorDependencies {
   records: GenerationRecords;
   storage: ImageStorage;
   models: ImageModelRegistry;
-  moderator: { check(prompt: string): void };
+  /** Refuses a prompt by throwing `content_policy_violation` (a blocklist, then OpenAI moderation). */
+  moderator: { check(prompt: string): void | Promise<void> };
+  /** Rule-based by default; an LLM rewrite when the operator turns it on. */
+  promptEnhancer?: { enhance(input: PromptEnhancementInput): EnhancedPrompt | Promise<EnhancedPrompt> };
   defaultModel: string;
+  /** Models tried in order when the chosen one's provider is unavailable. */
+  fallbackModels?: readonly string[];
   monthlyBudgetUsd: number | undefined;
   logger: Logger;
   now?: () => Date;
@@ -90,8 +91,7 @@ export interface ImageGeneratorDependencies {
 
 /** The settings every image of one request shares, resolved and checked before any quota is held. */
 interface PreparedRequest {
-  descriptor: ModelDescriptor;
-  model: ImageModel;
+  route: ModelRoute;
   size: ImageDimensions;
   aspectRatio: AspectRatio | undefined;
   quality: 'standard' | 'high';
@@ -115,6 +115,9 @@ interface ProducedImage {
   index: number;
   call: PlannedCall;
   image: GeneratedImage;
+  /** The model that served it (a fallback, perhaps) and the pixels it produced. */
+  descriptor: ModelDescriptor;
+  size: ImageDimensions;
   seed: number | undefined;
   costUsd: number;
   warnings: GenerationWarning[];
@@ -153,7 +156,7 @@ export class ImageGenerator {
    */
   async generateValidated(request: ImageRequest, context: GenerationContext): Promise<GenerationOutcome> {
     const prepared = this.#prepare(request, context, undefined);
-    const calls = this.#planCalls([request.prompt], 1, request, prepared);
+    const calls = await this.#planCalls([request.prompt], 1, request, prepared);
     return this.#run(calls, prepared, context);
   }
 
@@ -176,7 +179,7 @@ export class ImageGenerator {
     const prompts = request.prompts ?? [request.prompt ?? ''];
     const imagesPerPrompt = request.prompts ? 1 : (request.num_images ?? 1);
     const prepared = this.#prepare(request, context, randomUUID());
-    const calls = this.#planCalls(prompts, imagesPerPrompt, request, prepared);
+    const calls = await this.#planCalls(prompts, imagesPerPrompt, request, prepared);
     return this.#run(calls, prepared, context);
   }
 
@@ -191,40 +194,19 @@ export class ImageGenerator {
     context: GenerationContext,
     batchId: string | undefined,
   ): PreparedRequest {
-    const modelName = (request.model ?? this.#dependencies.defaultModel).toLowerCase();
-    const descriptor = findModel(modelName);
-    if (!descriptor) throw validationError([{ field: 'model', message: `unknown model "${modelName}"` }]);
-    const plan = context.caller.plan;
-    if (!planAllowsModel(plan, descriptor)) {
-      throw new ImagineError(
-        'model_not_allowed',
-        `The ${plan.name} plan does not include the ${descriptor.id} model`,
-        {
-          model: descriptor.id,
-          plan: plan.name,
-        },
-      );
-    }
-    const model = this.#dependencies.models.get(descriptor.id);
-    if (!model) {
-      this.#dependencies.logger.warn(
-        { model: descriptor.id },
-        'model requested but its provider is not configured',
-      );
-      throw new ImagineError(
-        'provider_unavailable',
-        `The ${descriptor.id} model is not available on this server`,
-        {
-          model: descriptor.id,
-        },
-      );
-    }
+    const route = resolveModelRoute({
+      requested: request.model,
+      defaultModel: this.#dependencies.defaultModel,
+      fallbackModels: this.#dependencies.fallbackModels ?? [],
+      plan: context.caller.plan,
+      registry: this.#dependencies.models,
+      logger: this.#dependencies.logger,
+    });
     const size = parseSize(request.size);
     if (!size) throw validationError([{ field: 'size', message: 'size must look like WIDTHxHEIGHT' }]);
     const dimensions = resolveDimensions(size, request.aspect_ratio);
     return {
-      descriptor,
-      model,
+      route,
       size: dimensions,
       aspectRatio: request.aspect_ratio ?? aspectRatioOf(dimensions),
       quality: request.quality ?? 'high',
@@ -233,23 +215,33 @@ export class ImageGenerator {
     };
   }
 
-  #planCalls(
+  async #planCalls(
     prompts: readonly string[],
     imagesPerPrompt: number,
     request: { enhance_prompt: boolean; negative_prompt?: string | undefined; seed?: number | undefined },
     prepared: PreparedRequest,
-  ): PlannedCall[] {
-    for (const prompt of prompts) this.#dependencies.moderator.check(prompt);
+  ): Promise<PlannedCall[]> {
+    const { moderator, promptEnhancer } = this.#dependencies;
+    // Every prompt passes moderation before any quota is held, so a refusal costs nothing.
+    await Promise.all(prompts.map((prompt) => moderator.check(prompt)));
+    const enhancedPrompts = await Promise.all(
+      prompts.map((prompt) => {
+        const input = {
+          prompt,
+          style: prepared.style,
+          enhance: request.enhance_prompt,
+          negativePrompt: request.negative_prompt,
+        };
+        return promptEnhancer ? promptEnhancer.enhance(input) : enhancePrompt(input);
+      }),
+    );
+    // Calls are sized for the strictest model on the route, so a fallback can take any of them.
+    const maxImagesPerCall = Math.min(...prepared.route.map((step) => step.model.maxImagesPerCall));
     const calls: PlannedCall[] = [];
     let index = 0;
-    for (const prompt of prompts) {
-      const enhanced = enhancePrompt({
-        prompt,
-        style: prepared.style,
-        enhance: request.enhance_prompt,
-        negativePrompt: request.negative_prompt,
-      });
-      for (const n of splitIntoCalls(imagesPerPrompt, prepared.model.maxImagesPerCall)) {
+    for (const [position, prompt] of prompts.entries()) {
+      const enhanced = enhancedPrompts[position] as EnhancedPrompt;
+      for (const n of splitIntoCalls(imagesPerPrompt, maxImagesPerCall)) {
         const seeds = Array.from({ length: n }, (_, offset) =>
           // A given seed makes the whole batch reproducible: image k uses seed + k.
           request.seed === undefined
@@ -279,7 +271,8 @@ export class ImageGenerator {
     const { ledger, logger } = this.#dependencies;
     const startedAt = performance.now();
     const imageCount = calls.reduce((total, call) => total + call.n, 0);
-    const estimatedUsd = imageCount * prepared.descriptor.priceUsd(prepared.size, prepared.quality);
+    // Held at the dearest model on the route: a fallback must not push spending past the budget.
+    const estimatedUsd = imageCount * highestPriceUsd(prepared.route, prepared);
     context.abortSignal?.throwIfAborted();
 
     const reservation = await this.#dependencies.writes.run(() =>
@@ -314,7 +307,7 @@ export class ImageGenerator {
         {
           userId: context.caller.userId,
           source: context.source,
-          model: prepared.descriptor.id,
+          model: prepared.route[0].descriptor.id,
           delivered: delivered.length,
           failed: failures.length,
           seconds: outcome.generationSeconds,
@@ -336,28 +329,33 @@ export class ImageGenerator {
       calls.map(async (call) => {
         const callStartedAt = performance.now();
         try {
-          const result = await prepared.model.generate({
-            prompt: call.promptUsed,
-            negativePrompt: call.negativePrompt,
-            n: call.n,
-            size: prepared.size,
-            aspectRatio: prepared.aspectRatio,
-            seed: call.seeds[0],
-            quality: prepared.quality,
-            style: prepared.style,
-            abortSignal: context.abortSignal,
-          });
+          const { result, descriptor } = await generateAlongRoute(
+            prepared.route,
+            {
+              prompt: call.promptUsed,
+              negativePrompt: call.negativePrompt,
+              n: call.n,
+              size: prepared.size,
+              aspectRatio: prepared.aspectRatio,
+              seed: call.seeds[0],
+              quality: prepared.quality,
+              style: prepared.style,
+              abortSignal: context.abortSignal,
+            },
+            this.#dependencies.logger,
+          );
           const images = result.images.slice(0, call.n);
-          const listPrice = prepared.descriptor.priceUsd(prepared.size, prepared.quality);
           const costPerImage =
             result.usage.costUsd === undefined
-              ? listPrice
+              ? descriptor.priceUsd(images[0]?.dimensions ?? prepared.size, prepared.quality)
               : result.usage.costUsd / Math.max(1, images.length);
           images.forEach((image, offset) => {
             produced.push({
               index: call.firstIndex + offset,
               call,
               image,
+              descriptor,
+              size: image.dimensions ?? prepared.size,
               seed: call.seeds[offset],
               costUsd: costPerImage,
               warnings: call.userNegativePrompt
@@ -373,7 +371,7 @@ export class ImageGenerator {
             failures.push({ index: call.firstIndex + offset, error: new ImagineError('generation_failed') });
           }
         } catch (error) {
-          const coded = this.#toCodedError(error, prepared.descriptor.id);
+          const coded = this.#toCodedError(error, prepared.route[0].descriptor.id);
           for (let offset = 0; offset < call.n; offset++)
             failures.push({ index: call.firstIndex + offset, error: coded });
         }
@@ -423,10 +421,10 @@ export class ImageGenerator {
       promptUsed: item.call.promptUsed,
       negativePrompt: item.call.negativePrompt,
       style: prepared.style?.name,
-      model: prepared.descriptor.id,
+      model: item.descriptor.id,
       seed: item.seed,
-      width: prepared.size.width,
-      height: prepared.size.height,
+      width: item.size.width,
+      height: item.size.height,
       quality: prepared.quality,
       costUsd: roundUsd(item.costUsd),
       generationMs: Math.round(item.elapsedMs),
@@ -459,7 +457,7 @@ export class ImageGenerator {
         imageUrl: record.imageUrl,
         model: record.model,
         seed: record.seed,
-        size: prepared.size,
+        size: item.size,
         quality: record.quality,
         prompt: record.prompt,
         promptUsed: record.promptUsed,
@@ -478,6 +476,7 @@ export class ImageGenerator {
 
   #toCodedError(error: unknown, model: string): ImagineError {
     if (ImagineError.isInstance(error)) return error;
+    if (error instanceof ProviderCallError) return toImagineError(error);
     const aborted = error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError');
     this.#dependencies.logger.error({ err: error, model }, 'image model call failed');
     return new ImagineError(

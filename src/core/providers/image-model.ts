@@ -37,6 +37,8 @@ export interface ImageModelCallOptions {
 export interface GeneratedImage {
   bytes: Uint8Array;
   mediaType: 'image/png' | 'image/jpeg' | 'image/webp';
+  /** The pixels actually produced, when the model knows them (a mapped size, a downloaded file). */
+  dimensions?: ImageDimensions | undefined;
 }
 
 /** What a model call returns. `usage.costUsd` is what the provider charged for this call, when known. */

@@ -1,0 +1,94 @@
+import type { Logger } from 'pino';
+import { ImagineError, validationError } from '../errors/imagine-error.ts';
+import type { ImageModel, ImageModelCallOptions, ImageModelResult } from '../providers/image-model.ts';
+import type { ImageModelRegistry } from '../providers/image-model-registry.ts';
+import { findModel, type ModelDescriptor } from '../providers/model-catalog.ts';
+import { canFallBack, ProviderCallError, toImagineError } from '../providers/provider-error.ts';
+import { type PlanDefinition, planAllowsModel } from '../quota/plans.ts';
+
+/** One model a request may be served by. */
+export interface RouteStep {
+  descriptor: ModelDescriptor;
+  model: ImageModel;
+}
+
+/**
+ * The models that may serve a request, in order: the one asked for (or the operator's default), then the
+ * operator's fallbacks that the caller's plan allows. Never empty.
+ */
+export type ModelRoute = readonly [RouteStep, ...RouteStep[]];
+
+/**
+ * Resolves the route for a request. An unknown model is a 422; a model the plan does not include is a 403
+ * (for the model asked for; fallbacks the plan excludes are skipped quietly); no configured model at all is
+ * a 503.
+ */
+export function resolveModelRoute(settings: {
+  requested: string | undefined;
+  defaultModel: string;
+  fallbackModels: readonly string[];
+  plan: PlanDefinition;
+  registry: ImageModelRegistry;
+  logger: Logger;
+}): ModelRoute {
+  const { plan, registry } = settings;
+  const primaryName = (settings.requested ?? settings.defaultModel).toLowerCase();
+  const primary = findModel(primaryName);
+  if (!primary) throw validationError([{ field: 'model', message: `unknown model "${primaryName}"` }]);
+  if (!planAllowsModel(plan, primary)) {
+    throw new ImagineError('model_not_allowed', `The ${plan.name} plan does not include the ${primary.id} model`, {
+      model: primary.id,
+      plan: plan.name,
+    });
+  }
+  const steps: RouteStep[] = [];
+  for (const descriptor of [primary, ...settings.fallbackModels.map((name) => findModel(name))]) {
+    if (!descriptor || steps.some((step) => step.descriptor.id === descriptor.id)) continue;
+    if (!planAllowsModel(plan, descriptor)) continue;
+    const model = registry.get(descriptor.id);
+    if (model) steps.push({ descriptor, model });
+  }
+  const [first, ...rest] = steps;
+  if (!first) {
+    settings.logger.warn({ model: primary.id }, 'model requested but no provider for it is configured');
+    throw new ImagineError('provider_unavailable', `The ${primary.id} model is not available on this server`, {
+      model: primary.id,
+    });
+  }
+  return [first, ...rest];
+}
+
+/** The most one image can cost along the route: what a quota hold must cover if every fallback is used. */
+export function highestPriceUsd(route: ModelRoute, call: Pick<ImageModelCallOptions, 'size' | 'quality'>): number {
+  return Math.max(...route.map((step) => step.descriptor.priceUsd(call.size, call.quality)));
+}
+
+/**
+ * Calls the route's models in order until one delivers. A provider that is down, rate-limited past its
+ * retries, timing out or missing credentials hands over to the next model; a refusal (safety, a bad
+ * request) or a caller who left ends the call. The result names the model that served it.
+ */
+export async function generateAlongRoute(
+  route: ModelRoute,
+  options: ImageModelCallOptions,
+  logger: Logger,
+): Promise<{ result: ImageModelResult; descriptor: ModelDescriptor }> {
+  let lastFailure: ProviderCallError | undefined;
+  for (const [position, step] of route.entries()) {
+    try {
+      return { result: await step.model.generate(options), descriptor: step.descriptor };
+    } catch (error) {
+      if (options.abortSignal?.aborted || !(error instanceof ProviderCallError)) throw error;
+      // The operator's view: which provider failed and how. The prompt and the provider's body stay out.
+      logger.warn(
+        { model: step.descriptor.id, kind: error.kind, status: error.status, err: error },
+        'image provider call failed',
+      );
+      if (!canFallBack(error.kind)) throw toImagineError(error);
+      lastFailure = error;
+      const next = route[position + 1];
+      if (next) logger.warn({ from: step.descriptor.id, to: next.descriptor.id }, 'falling back to the next model');
+    }
+  }
+  throw lastFailure ? toImagineError(lastFailure) : new ImagineError('provider_unavailable');
+}

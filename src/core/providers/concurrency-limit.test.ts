@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { limitConcurrency } from './concurrency-limit.ts';
+import type { ImageModel, ImageModelCallOptions } from './image-model.ts';
+
+function slowModel(provider: string, modelId: string, tracker: { running: number; most: number }): ImageModel {
+  return {
+    provider,
+    modelId,
+    maxImagesPerCall: 1,
+    async generate() {
+      tracker.running++;
+      tracker.most = Math.max(tracker.most, tracker.running);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      tracker.running--;
+      return {
+        images: [],
+        warnings: [],
+        response: { modelId, timestamp: new Date(), providerRequestId: undefined, revisedPrompt: undefined },
+        usage: { costUsd: 0 },
+      };
+    },
+  };
+}
+
+const options: ImageModelCallOptions = {
+  prompt: 'x',
+  negativePrompt: undefined,
+  n: 1,
+  size: { width: 1024, height: 1024 },
+  aspectRatio: '1:1',
+  seed: undefined,
+  quality: 'high',
+  style: undefined,
+  abortSignal: undefined,
+};
+
+describe('limitConcurrency', () => {
+  it('never runs more calls to one provider at once than its limit, across its models', async () => {
+    const replicate = { running: 0, most: 0 };
+    const [schnell, dev] = limitConcurrency(
+      [slowModel('replicate', 'flux-schnell', replicate), slowModel('replicate', 'flux-dev', replicate)],
+      { replicate: 2 },
+    );
+    await Promise.all(Array.from({ length: 6 }, (_, index) => (index % 2 ? schnell : dev)?.generate(options)));
+    expect(replicate.most).toBe(2);
+  });
+
+  it('does not start a queued call whose caller has gone', async () => {
+    const tracker = { running: 0, most: 0 };
+    const [model] = limitConcurrency([slowModel('openai', 'dall-e-3', tracker)], { openai: 1 });
+    const controller = new AbortController();
+    const first = model?.generate(options);
+    const queued = model?.generate({ ...options, abortSignal: controller.signal });
+    controller.abort(new Error('client left'));
+    await first;
+    await expect(queued).rejects.toThrow('client left');
+    expect(tracker.most).toBe(1);
+  });
+});
