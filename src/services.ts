@@ -101,6 +101,7 @@ export async function createServices(
     models,
     moderator: createBlocklistModerator(config.generation.blockedTerms),
     defaultModel: config.generation.defaultModel,
+    fallbackModels: config.generation.fallbackModels,
     monthlyBudgetUsd: config.monthlyBudgetUsd,
     logger,
     now,

@@ -46,7 +46,8 @@ export async function callWithRetries<T>(
       async () => {
         const signal = AbortSignal.any([overall, AbortSignal.timeout(policy.attemptTimeoutMs)]);
         try {
-          return await attempt(signal);
+          // Raced against the signal: an attempt that ignores its signal still cannot outlive it.
+          return await settleBeforeAbort(attempt(signal), signal);
         } catch (error) {
           if (abortSignal?.aborted) throw abortSignal.reason;
           if (error instanceof ProviderCallError) throw error;
@@ -62,7 +63,8 @@ export async function callWithRetries<T>(
         signal: overall,
         shouldRetry: ({ error }) => error instanceof ProviderCallError && isRetryableFailure(error.kind),
         onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
-          if (!(error instanceof ProviderCallError) || !isRetryableFailure(error.kind) || retriesLeft === 0) return;
+          if (!(error instanceof ProviderCallError) || !isRetryableFailure(error.kind) || retriesLeft === 0)
+            return;
           options.onRetry?.(error, attemptNumber);
           // Honour the provider's Retry-After before p-retry's own (short) backoff; if it is past the
           // deadline, give up now and pass the wait on to the user instead.
@@ -79,6 +81,24 @@ export async function callWithRetries<T>(
     // The deadline fired while p-retry was waiting between attempts.
     throw classify(timeoutError(error));
   }
+}
+
+function settleBeforeAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 function timeoutError(cause: unknown): Error {

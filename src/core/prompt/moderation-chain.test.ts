@@ -1,0 +1,49 @@
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { ImagineError } from '../errors/imagine-error.ts';
+import { chainModerators } from './moderation-chain.ts';
+import { createBlocklistModerator } from './prompt-moderation.ts';
+
+function capturingLogger() {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
+  return { logger: pino({ level: 'info' }, sink), lines };
+}
+
+describe('chainModerators', () => {
+  it('stops at the first refusal, logs which moderator refused, and never the prompt', async () => {
+    const { logger, lines } = capturingLogger();
+    const calls: string[] = [];
+    const chain = chainModerators(
+      [
+        { name: 'blocklist', moderator: createBlocklistModerator(['forbidden']) },
+        { name: 'openai', moderator: { check: async (prompt) => void calls.push(prompt) } },
+      ],
+      logger,
+    );
+    await expect(chain.check('a forbidden secret garden')).rejects.toMatchObject({
+      code: 'content_policy_violation',
+    });
+    expect(calls).toEqual([]);
+    expect(lines.join('')).toContain('"moderator":"blocklist"');
+    expect(lines.join('')).not.toContain('secret garden');
+    await chain.check('a quiet garden');
+    expect(calls).toEqual(['a quiet garden']);
+  });
+
+  it('passes other errors on unchanged', async () => {
+    const { logger } = capturingLogger();
+    const outage = new ImagineError('provider_unavailable');
+    const chain = chainModerators(
+      [{ name: 'openai', moderator: { check: async () => Promise.reject(outage) } }],
+      logger,
+    );
+    await expect(chain.check('x')).rejects.toBe(outage);
+  });
+});
