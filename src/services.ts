@@ -7,10 +7,14 @@ import { openDatabase, type SqliteDatabase } from './core/database/open-database
 import { WriteBatcher } from './core/database/write-batcher.ts';
 import { GenerationRecords } from './core/generation/generation-records.ts';
 import { ImageGenerator } from './core/generation/image-generator.ts';
+import { chainModerators } from './core/prompt/moderation-chain.ts';
 import { createBlocklistModerator } from './core/prompt/prompt-moderation.ts';
+import { createImageModels } from './core/providers/create-image-models.ts';
 import type { ImageModel } from './core/providers/image-model.ts';
 import { ImageModelRegistry } from './core/providers/image-model-registry.ts';
-import { createPlaceholderImageModel } from './core/providers/placeholder/placeholder-image-model.ts';
+import { createOpenAIClient } from './core/providers/openai/openai-client.ts';
+import { createOpenAIModerator } from './core/providers/openai/openai-moderator.ts';
+import { createOpenAIPromptEnhancer } from './core/providers/openai/openai-prompt-enhancer.ts';
 import { startAbandonedHoldSweeper } from './core/quota/abandoned-hold-sweeper.ts';
 import { QuotaLedger } from './core/quota/quota-ledger.ts';
 import type { ImageStorage } from './core/storage/image-storage.ts';
@@ -91,15 +95,52 @@ export async function createServices(
   }
 
   const models = new ImageModelRegistry(
-    overrides.models ?? [createPlaceholderImageModel({ delayMs: config.generation.placeholderDelayMs })],
+    overrides.models ??
+      createImageModels({
+        providers: config.providers,
+        placeholderDelayMs: config.generation.placeholderDelayMs,
+        logger,
+      }),
+    overrides.models
+      ? undefined
+      : (model) =>
+          model.provider === 'placeholder' ||
+          (model.provider === 'replicate' && config.providers.replicate.apiToken !== undefined) ||
+          (model.provider === 'openai' && config.providers.openai.apiKey !== undefined),
   );
+  const openai = config.providers.openai.apiKey
+    ? createOpenAIClient({ apiKey: config.providers.openai.apiKey, baseUrl: config.providers.openai.baseUrl })
+    : undefined;
+  const blocklist = createBlocklistModerator(config.generation.blockedTerms);
+  const moderator =
+    openai && config.providers.moderation.kind === 'openai'
+      ? chainModerators(
+          [
+            { name: 'blocklist', moderator: blocklist },
+            {
+              name: 'openai',
+              moderator: createOpenAIModerator({
+                client: openai,
+                failureMode: config.providers.moderation.onError === 'allow' ? 'open' : 'closed',
+                logger,
+              }),
+            },
+          ],
+          logger,
+        )
+      : chainModerators([{ name: 'blocklist', moderator: blocklist }], logger);
+  const promptEnhancer =
+    openai && config.providers.promptEnhancer === 'openai'
+      ? createOpenAIPromptEnhancer({ client: openai, logger })
+      : undefined;
   const generator = new ImageGenerator({
     writes: new WriteBatcher(database),
     ledger,
     records,
     storage,
     models,
-    moderator: createBlocklistModerator(config.generation.blockedTerms),
+    moderator,
+    ...(promptEnhancer ? { promptEnhancer } : {}),
     defaultModel: config.generation.defaultModel,
     fallbackModels: config.generation.fallbackModels,
     monthlyBudgetUsd: config.monthlyBudgetUsd,

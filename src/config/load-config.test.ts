@@ -70,7 +70,9 @@ describe('loadConfig', () => {
     const withProviders = loadConfig({ REPLICATE_API_TOKEN: 'r8_test', OPENAI_API_KEY: 'sk-test' });
     expect(withProviders.generation.defaultModel).toBe('flux-schnell');
     expect(withProviders.providers.moderation).toEqual({ kind: 'openai', onError: 'allow' });
-    expect(loadConfig({ OPENAI_API_KEY: 'sk-test', MODERATION: 'off' }).providers.moderation.kind).toBe('off');
+    expect(loadConfig({ OPENAI_API_KEY: 'sk-test', MODERATION: 'off' }).providers.moderation.kind).toBe(
+      'off',
+    );
     expect(loadConfig({ IMAGE_FALLBACK_MODELS: 'flux-dev, DALL-E-3' }).generation.fallbackModels).toEqual([
       'flux-dev',
       'dall-e-3',
@@ -78,10 +80,16 @@ describe('loadConfig', () => {
   });
 
   it('refuses provider settings that cannot work, without echoing a secret', () => {
-    expect(problemsOf({ IMAGE_FALLBACK_MODELS: 'flux-9' })[0]).toMatch(/IMAGE_FALLBACK_MODELS names "flux-9"/);
-    expect(problemsOf({ PROMPT_ENHANCER: 'openai' })[0]).toMatch(/PROMPT_ENHANCER .*OPENAI_API_KEY is missing/);
+    expect(problemsOf({ IMAGE_FALLBACK_MODELS: 'flux-9' })[0]).toMatch(
+      /IMAGE_FALLBACK_MODELS names "flux-9"/,
+    );
+    expect(problemsOf({ PROMPT_ENHANCER: 'openai' })[0]).toMatch(
+      /PROMPT_ENHANCER .*OPENAI_API_KEY is missing/,
+    );
     expect(problemsOf({ MODERATION: 'openai' })[0]).toMatch(/MODERATION .*OPENAI_API_KEY is missing/);
-    const problems = problemsOf({ OPENAI_API_KEY: 'sk-secret-value', OPENAI_BASE_URL: 'not a url' }).join('\n');
+    const problems = problemsOf({ OPENAI_API_KEY: 'sk-secret-value', OPENAI_BASE_URL: 'not a url' }).join(
+      '\n',
+    );
     expect(problems).toMatch(/OPENAI_BASE_URL/);
     expect(problems).not.toContain('sk-secret-value');
   });

@@ -106,7 +106,8 @@ function deriveConfig(environment: Environment): Config {
     problems.push(`IMAGE_MODEL is "${environment.IMAGE_MODEL}": not a model this service knows`);
   }
   for (const model of environment.IMAGE_FALLBACK_MODELS) {
-    if (!findModel(model)) problems.push(`IMAGE_FALLBACK_MODELS names "${model}": not a model this service knows`);
+    if (!findModel(model))
+      problems.push(`IMAGE_FALLBACK_MODELS names "${model}": not a model this service knows`);
   }
   const moderation = environment.MODERATION ?? (environment.OPENAI_API_KEY ? 'openai' : 'off');
   if (moderation === 'openai' && !environment.OPENAI_API_KEY) {
@@ -177,7 +178,10 @@ function deriveConfig(environment: Environment): Config {
       maxBatchSize: environment.MAX_BATCH_SIZE,
     },
     providers: {
-      replicate: { apiToken: environment.REPLICATE_API_TOKEN, concurrency: environment.REPLICATE_CONCURRENCY },
+      replicate: {
+        apiToken: environment.REPLICATE_API_TOKEN,
+        concurrency: environment.REPLICATE_CONCURRENCY,
+      },
       openai: {
         apiKey: environment.OPENAI_API_KEY,
         baseUrl: environment.OPENAI_BASE_URL,

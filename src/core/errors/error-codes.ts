@@ -38,11 +38,6 @@ export const errorCodes = {
     retryable: false,
     message: "The service's monthly generation budget is used up",
   },
-  invalid_credentials: {
-    httpStatus: 503,
-    retryable: false,
-    message: 'The image provider is unavailable right now; try again shortly',
-  },
 } as const satisfies Record<string, { httpStatus: number; retryable: boolean; message: string }>;
 
 /** A stable, machine-readable error identifier. */

@@ -4,7 +4,11 @@ import type { Caller } from '../accounts/user-accounts.ts';
 import { newRecordId } from '../database/record-id.ts';
 import type { WriteBatcher } from '../database/write-batcher.ts';
 import { ImagineError, validationError } from '../errors/imagine-error.ts';
-import { type EnhancedPrompt, enhancePrompt, type PromptEnhancementInput } from '../prompt/prompt-enhancer.ts';
+import {
+  type EnhancedPrompt,
+  enhancePrompt,
+  type PromptEnhancementInput,
+} from '../prompt/prompt-enhancer.ts';
 import type { GeneratedImage, GenerationWarning, ImageDimensions } from '../providers/image-model.ts';
 import { type ImageModelRegistry, splitIntoCalls } from '../providers/image-model-registry.ts';
 import type { ModelDescriptor } from '../providers/model-catalog.ts';
@@ -510,12 +514,7 @@ function parseOrThrow<Output>(
 
 /** When nothing was delivered, the error that tells the caller most: a policy refusal or outage over a plain failure. */
 function mostTelling(failures: BatchFailure[]): ImagineError {
-  const priority = [
-    'content_policy_violation',
-    'provider_unavailable',
-    'invalid_credentials',
-    'budget_exhausted',
-  ];
+  const priority = ['content_policy_violation', 'provider_unavailable', 'budget_exhausted'];
   for (const code of priority) {
     const match = failures.find((failure) => failure.error.code === code);
     if (match) return match.error;

@@ -36,10 +36,14 @@ export function resolveModelRoute(settings: {
   const primary = findModel(primaryName);
   if (!primary) throw validationError([{ field: 'model', message: `unknown model "${primaryName}"` }]);
   if (!planAllowsModel(plan, primary)) {
-    throw new ImagineError('model_not_allowed', `The ${plan.name} plan does not include the ${primary.id} model`, {
-      model: primary.id,
-      plan: plan.name,
-    });
+    throw new ImagineError(
+      'model_not_allowed',
+      `The ${plan.name} plan does not include the ${primary.id} model`,
+      {
+        model: primary.id,
+        plan: plan.name,
+      },
+    );
   }
   const steps: RouteStep[] = [];
   for (const descriptor of [primary, ...settings.fallbackModels.map((name) => findModel(name))]) {
@@ -51,15 +55,22 @@ export function resolveModelRoute(settings: {
   const [first, ...rest] = steps;
   if (!first) {
     settings.logger.warn({ model: primary.id }, 'model requested but no provider for it is configured');
-    throw new ImagineError('provider_unavailable', `The ${primary.id} model is not available on this server`, {
-      model: primary.id,
-    });
+    throw new ImagineError(
+      'provider_unavailable',
+      `The ${primary.id} model is not available on this server`,
+      {
+        model: primary.id,
+      },
+    );
   }
   return [first, ...rest];
 }
 
 /** The most one image can cost along the route: what a quota hold must cover if every fallback is used. */
-export function highestPriceUsd(route: ModelRoute, call: Pick<ImageModelCallOptions, 'size' | 'quality'>): number {
+export function highestPriceUsd(
+  route: ModelRoute,
+  call: Pick<ImageModelCallOptions, 'size' | 'quality'>,
+): number {
   return Math.max(...route.map((step) => step.descriptor.priceUsd(call.size, call.quality)));
 }
 
@@ -80,14 +91,17 @@ export async function generateAlongRoute(
     } catch (error) {
       if (options.abortSignal?.aborted || !(error instanceof ProviderCallError)) throw error;
       // The operator's view: which provider failed and how. The prompt and the provider's body stay out.
-      logger.warn(
-        { model: step.descriptor.id, kind: error.kind, status: error.status, err: error },
-        'image provider call failed',
-      );
+      const details = { model: step.descriptor.id, kind: error.kind, status: error.status, err: error };
+      if (error.kind === 'credentials') {
+        logger.error(details, `invalid_credentials: ${error.message}`);
+      } else {
+        logger.warn(details, 'image provider call failed');
+      }
       if (!canFallBack(error.kind)) throw toImagineError(error);
       lastFailure = error;
       const next = route[position + 1];
-      if (next) logger.warn({ from: step.descriptor.id, to: next.descriptor.id }, 'falling back to the next model');
+      if (next)
+        logger.warn({ from: step.descriptor.id, to: next.descriptor.id }, 'falling back to the next model');
     }
   }
   throw lastFailure ? toImagineError(lastFailure) : new ImagineError('provider_unavailable');

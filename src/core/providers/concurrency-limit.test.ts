@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { limitConcurrency } from './concurrency-limit.ts';
 import type { ImageModel, ImageModelCallOptions } from './image-model.ts';
 
-function slowModel(provider: string, modelId: string, tracker: { running: number; most: number }): ImageModel {
+function slowModel(
+  provider: string,
+  modelId: string,
+  tracker: { running: number; most: number },
+): ImageModel {
   return {
     provider,
     modelId,
@@ -41,7 +45,9 @@ describe('limitConcurrency', () => {
       [slowModel('replicate', 'flux-schnell', replicate), slowModel('replicate', 'flux-dev', replicate)],
       { replicate: 2 },
     );
-    await Promise.all(Array.from({ length: 6 }, (_, index) => (index % 2 ? schnell : dev)?.generate(options)));
+    await Promise.all(
+      Array.from({ length: 6 }, (_, index) => (index % 2 ? schnell : dev)?.generate(options)),
+    );
     expect(replicate.most).toBe(2);
   });
 

@@ -32,8 +32,11 @@ function sizesCell(model: ModelDescriptor): string {
 }
 
 describe('README model table', () => {
-  it.each(modelCatalog.map((model) => [model.id, model] as const))('documents %s as the code prices it', (_id, model) => {
-    const expected = `| \`${model.id}\` | ${model.provider} | \`${model.providerModel}\` | ${sizesCell(model)} | ${model.maxImagesPerCall} | ${priceCell(model)} | ${model.premium ? 'enterprise' : 'all'} |`;
-    expect(readme).toContain(expected);
-  });
+  it.each(modelCatalog.map((model) => [model.id, model] as const))(
+    'documents %s as the code prices it',
+    (_id, model) => {
+      const expected = `| \`${model.id}\` | ${model.provider} | \`${model.providerModel}\` | ${sizesCell(model)} | ${model.maxImagesPerCall} | ${priceCell(model)} | ${model.premium ? 'enterprise' : 'all'} |`;
+      expect(readme).toContain(expected);
+    },
+  );
 });

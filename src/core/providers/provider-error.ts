@@ -33,7 +33,12 @@ export class ProviderCallError extends Error {
   constructor(
     kind: ProviderFailureKind,
     message: string,
-    details: { provider: string; status?: number | undefined; retryAfterSeconds?: number | undefined; cause?: unknown },
+    details: {
+      provider: string;
+      status?: number | undefined;
+      retryAfterSeconds?: number | undefined;
+      cause?: unknown;
+    },
   ) {
     super(message, { cause: details.cause });
     this.name = 'ProviderCallError';
@@ -68,7 +73,9 @@ export function toImagineError(error: ProviderCallError): ImagineError {
         { cause: error },
       );
     case 'credentials':
-      return new ImagineError('invalid_credentials', undefined, {}, { cause: error });
+      // Operators read `credentials` (and the variable to set) in the logs; users get the contract's 503,
+      // since nothing they do can fix it.
+      return new ImagineError('provider_unavailable', undefined, {}, { cause: error });
     case 'safety':
       return new ImagineError(
         'content_policy_violation',
@@ -83,7 +90,10 @@ export function toImagineError(error: ProviderCallError): ImagineError {
 }
 
 /** Parses a Retry-After header: delta-seconds or an HTTP date. */
-export function parseRetryAfter(value: string | null | undefined, now: Date = new Date()): number | undefined {
+export function parseRetryAfter(
+  value: string | null | undefined,
+  now: Date = new Date(),
+): number | undefined {
   if (!value) return undefined;
   const seconds = Number(value);
   if (Number.isFinite(seconds) && seconds >= 0) return seconds;

@@ -40,13 +40,13 @@ export const healthRoute: FastifyPluginAsyncZod<{
         }
       })();
       const storageOk = await storage.checkReady();
-      const providerReady = models.get(defaultModel) !== undefined;
+      const providerReady = models.isConfigured(defaultModel);
       const healthy = databaseOk && storageOk && providerReady;
       return reply.code(healthy ? 200 : 503).send({
         status: healthy ? 'ok' : 'degraded',
         database: databaseOk ? 'ok' : 'error',
         storage: storageOk ? 'ok' : 'error',
-        provider: { default_model: defaultModel, ready: providerReady, models: models.ids() },
+        provider: { default_model: defaultModel, ready: providerReady, models: models.configuredIds() },
       });
     },
   );
