@@ -25,25 +25,24 @@ export function createImageModels(settings: {
     attemptTimeoutMs: Math.min(defaultRetryPolicy.attemptTimeoutMs, providers.deadlineMs),
   };
   const models = modelCatalog.map((descriptor): ImageModel => {
-    switch (descriptor.provider) {
-      case 'placeholder':
-        return createPlaceholderImageModel({ delayMs: settings.placeholderDelayMs });
-      case 'replicate':
-        return createReplicateImageModel({
-          apiToken: providers.replicate.apiToken,
-          descriptor,
-          retryPolicy,
-          downloadRules: { maxBytes: providers.downloadMaxBytes },
-          logger,
-        });
-      case 'openai':
-        return createOpenAIImageModel({
-          apiKey: providers.openai.apiKey,
-          baseUrl: providers.openai.baseUrl,
-          descriptor,
-          retryPolicy,
-        });
+    if (descriptor.provider === 'placeholder') {
+      return createPlaceholderImageModel({ delayMs: settings.placeholderDelayMs });
     }
+    if (descriptor.provider === 'replicate') {
+      return createReplicateImageModel({
+        apiToken: providers.replicate.apiToken,
+        descriptor,
+        retryPolicy,
+        downloadRules: { maxBytes: providers.downloadMaxBytes },
+        logger,
+      });
+    }
+    return createOpenAIImageModel({
+      apiKey: providers.openai.apiKey,
+      baseUrl: providers.openai.baseUrl,
+      descriptor,
+      retryPolicy,
+    });
   });
   return limitConcurrency(models, {
     replicate: providers.replicate.concurrency,
