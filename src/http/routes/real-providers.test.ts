@@ -1,0 +1,219 @@
+/**
+ * The REST API over the real Replicate and OpenAI clients, their HTTP stood in by recorded responses: the
+ * same path a run with REPLICATE_API_TOKEN takes, and every way it can fail leaving quota and storage as
+ * they were.
+ */
+
+/**
+ * The REST API over the real Replicate and OpenAI clients, their HTTP stood in by recorded responses: the
+ * same path a run with REPLICATE_API_TOKEN takes, and every way it can fail leaving quota and storage as
+ * they were.
+ */
+import fs, { readFileSync } from 'node:fs';
+import path from 'node:path';
+import nock from 'nock';
+import sharp from 'sharp';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../../test-support/test-app.ts';
+
+const fixtures = path.join(import.meta.dirname, '__fixtures__');
+const fixture = (name: string): Record<string, unknown> =>
+  JSON.parse(readFileSync(path.join(fixtures, name), 'utf8')) as Record<string, unknown>;
+
+const replicateApi = 'https://api.replicate.com';
+const schnellPredictions = '/v1/models/black-forest-labs/flux-schnell/predictions';
+const outputHost = 'https://replicate.delivery';
+const outputPath = '/xezq/Zb4m1r7JtU0c2nq6Wm0l0A9vQeQz3JcY1F7dXo2kH5sqYoJA/out-0.png';
+const openaiApi = 'https://api.openai.com';
+
+const replicateOnly = { REPLICATE_API_TOKEN: 'r8_test_not_a_real_token' };
+const bothProviders = {
+  ...replicateOnly,
+  OPENAI_API_KEY: 'sk-test-not-a-real-key',
+  MODERATION: 'off',
+  // Down providers give up quickly here; production waits up to a minute.
+  PROVIDER_DEADLINE_MS: '800',
+};
+
+let fluxPng: Buffer;
+beforeAll(async () => {
+  fluxPng = await sharp({
+    create: { width: 1024, height: 1024, channels: 3, background: { r: 20, g: 80, b: 140 } },
+  })
+    .png()
+    .toBuffer();
+});
+
+let current: TestApp | undefined;
+afterEach(async () => {
+  await current?.close();
+  current = undefined;
+});
+
+function storedFiles(testApp: TestApp): string[] {
+  const folder = path.join(testApp.services.config.dataDir, 'images');
+  return fs.existsSync(folder)
+    ? fs
+        .readdirSync(folder, { recursive: true })
+        .map(String)
+        .filter((name) => /\.(png|jpg|webp)$/.test(name))
+    : [];
+}
+
+async function generate(testApp: TestApp, authorization: string, body: object = {}) {
+  return testApp.app.inject({
+    method: 'POST',
+    url: '/api/v1/generate/image',
+    payload: {
+      prompt: 'Flutter logo in office of pakistan',
+      size: '1024x1024',
+      style: 'realistic',
+      aspect_ratio: '1:1',
+      enhance_prompt: true,
+      ...body,
+    },
+    headers: { authorization },
+  });
+}
+
+function expectNothingCharged(testApp: TestApp, userId: string, limit: number) {
+  expect(testApp.services.ledger.usage(userId, limit)).toMatchObject({ used: 0, reserved: 0 });
+  expect(storedFiles(testApp)).toEqual([]);
+}
+
+describe('Replicate through the REST API', () => {
+  it('generates with the default model once a token is set, stores the image and keeps the prediction id', async () => {
+    current = await createTestApp(replicateOnly);
+    let sentBody: Record<string, unknown> = {};
+    nock(replicateApi)
+      .post(schnellPredictions, (body: Record<string, unknown>) => {
+        sentBody = body;
+        return true;
+      })
+      .matchHeader('authorization', 'Bearer r8_test_not_a_real_token')
+      .matchHeader('prefer', /^wait=\d+$/)
+      .reply(201, fixture('replicate-prediction-succeeded.json'));
+    nock(outputHost).get(outputPath).reply(200, fluxPng, { 'content-type': 'image/png' });
+
+    const response = await generate(current, current.bearerFor('alice'));
+    expect(response.statusCode).toBe(201);
+    const body = response.json();
+    expect(body).toMatchObject({ success: true, model: 'flux-schnell', cost: 0.003, size: '1024x1024' });
+    expect(sentBody.input).toMatchObject({ aspect_ratio: '1:1', num_outputs: 1, output_format: 'png' });
+    expect(sentBody.input).not.toHaveProperty('disable_safety_checker');
+
+    const image = await current.app.inject({ method: 'GET', url: new URL(body.image_url).pathname });
+    expect(image.headers['content-type']).toBe('image/png');
+    expect(Buffer.compare(image.rawPayload, fluxPng)).toBe(0);
+    expect(current.services.records.get('alice', body.id)?.providerRequestId).toBe(
+      'rsq9k2x7hnrm80cmz1a8tq3p4w',
+    );
+    expect(current.services.ledger.usage('alice', 5)).toMatchObject({ used: 1, reserved: 0 });
+  });
+
+  it.each([
+    [
+      'a text file named .png',
+      () => nock(outputHost).get(outputPath).reply(200, 'not an image', { 'content-type': 'image/png' }),
+    ],
+    [
+      'a 30 MB image',
+      () =>
+        nock(outputHost)
+          .get(outputPath)
+          .reply(200, Buffer.alloc(30 * 1024 * 1024), {
+            'content-type': 'image/png',
+            'content-length': String(30 * 1024 * 1024),
+          }),
+    ],
+    [
+      'a redirect to a foreign host',
+      () =>
+        nock(outputHost).get(outputPath).reply(302, '', { location: 'https://attacker.example/out-0.png' }),
+    ],
+  ])('refuses %s with 502, charging and storing nothing', async (_case, arrangeDownload) => {
+    current = await createTestApp(replicateOnly);
+    nock(replicateApi).post(schnellPredictions).reply(201, fixture('replicate-prediction-succeeded.json'));
+    arrangeDownload();
+    const response = await generate(current, current.bearerFor('alice'));
+    expect(response.statusCode).toBe(502);
+    expect(response.json()).toEqual({
+      error: 'generation_failed',
+      message: 'The image could not be generated',
+    });
+    expectNothingCharged(current, 'alice', 5);
+  });
+});
+
+// Each down provider answers the first attempt (required) and however many retries fit in the short
+// deadline (optional: how many depends on the jittered backoff).
+describe('fallback between providers', () => {
+  it('serves from OpenAI when Replicate is down, and says so', async () => {
+    current = await createTestApp({ ...bothProviders, IMAGE_FALLBACK_MODELS: 'dall-e-3' });
+    nock(replicateApi).post(schnellPredictions).reply(503, fixture('replicate-error-503.json'));
+    nock(replicateApi)
+      .post(schnellPredictions)
+      .times(10)
+      .optionally()
+      .reply(503, fixture('replicate-error-503.json'));
+    nock(openaiApi).post('/v1/images/generations').reply(200, fixture('openai-dall-e-3-generation.json'));
+
+    const response = await generate(current, current.bearerFor('boss', 'enterprise'));
+    expect(response.statusCode).toBe(201);
+    expect(response.json()).toMatchObject({ model: 'dall-e-3', revised_prompt: expect.any(String) });
+    expect(current.services.ledger.usage('boss', 2000)).toMatchObject({ used: 1, reserved: 0 });
+  });
+
+  it('and back: serves from Replicate when OpenAI is down', async () => {
+    current = await createTestApp({
+      ...bothProviders,
+      IMAGE_MODEL: 'dall-e-3',
+      IMAGE_FALLBACK_MODELS: 'flux-schnell',
+    });
+    nock(openaiApi).post('/v1/images/generations').reply(500, fixture('openai-error-500.json'));
+    nock(openaiApi)
+      .post('/v1/images/generations')
+      .times(10)
+      .optionally()
+      .reply(500, fixture('openai-error-500.json'));
+    nock(replicateApi).post(schnellPredictions).reply(201, fixture('replicate-prediction-succeeded.json'));
+    nock(outputHost).get(outputPath).reply(200, fluxPng, { 'content-type': 'image/png' });
+
+    const response = await generate(current, current.bearerFor('boss', 'enterprise'));
+    expect(response.statusCode).toBe(201);
+    expect(response.json()).toMatchObject({ model: 'flux-schnell', cost: 0.003 });
+  });
+
+  it('answers 503 with nothing charged when both are down', async () => {
+    current = await createTestApp({ ...bothProviders, IMAGE_FALLBACK_MODELS: 'dall-e-3' });
+    nock(replicateApi).post(schnellPredictions).reply(503, fixture('replicate-error-503.json'));
+    nock(replicateApi)
+      .post(schnellPredictions)
+      .times(10)
+      .optionally()
+      .reply(503, fixture('replicate-error-503.json'));
+    nock(openaiApi).post('/v1/images/generations').reply(500, fixture('openai-error-500.json'));
+    nock(openaiApi)
+      .post('/v1/images/generations')
+      .times(10)
+      .optionally()
+      .reply(500, fixture('openai-error-500.json'));
+
+    const response = await generate(current, current.bearerFor('boss', 'enterprise'));
+    expect(response.statusCode).toBe(503);
+    expect(response.json()).toMatchObject({ error: 'provider_unavailable' });
+    expect(response.body).not.toMatch(/Replicate|server had an error/);
+    expectNothingCharged(current, 'boss', 2000);
+  });
+});
+
+describe('OpenAI moderation through the REST API', () => {
+  it('refuses a flagged prompt with 422 before any provider is called, charging nothing', async () => {
+    current = await createTestApp({ ...replicateOnly, OPENAI_API_KEY: 'sk-test-not-a-real-key' });
+    nock(openaiApi).post('/v1/moderations').reply(200, fixture('openai-moderation-flagged.json'));
+    const response = await generate(current, current.bearerFor('alice'), { prompt: 'a violent scene' });
+    expect(response.statusCode).toBe(422);
+    expect(response.json()).toMatchObject({ error: 'content_policy_violation' });
+    expectNothingCharged(current, 'alice', 5);
+  });
+});
