@@ -76,3 +76,13 @@ export function scriptedModel(
 
 /** What a scripted model returns for one successful image. */
 export const onePng = (): GeneratedImage[] => [{ bytes: tinyPng, mediaType: 'image/png' }];
+
+/** Image files under the services' data folder: what storage holds, to prove nothing was left behind. */
+export function storedImageFiles(services: Services): string[] {
+  const folder = path.join(services.config.dataDir, 'images');
+  if (!fs.existsSync(folder)) return [];
+  return fs
+    .readdirSync(folder, { recursive: true })
+    .map(String)
+    .filter((name) => /\.(png|jpg|webp)$/.test(name));
+}

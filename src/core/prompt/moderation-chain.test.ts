@@ -1,20 +1,8 @@
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import { capturingLogger } from '../../test-support/capturing-logger.ts';
 import { ImagineError } from '../errors/imagine-error.ts';
 import { chainModerators } from './moderation-chain.ts';
 import { createBlocklistModerator } from './prompt-moderation.ts';
-
-function capturingLogger() {
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(String(chunk));
-      done();
-    },
-  });
-  return { logger: pino({ level: 'info' }, sink), lines };
-}
 
 describe('chainModerators', () => {
   it('stops at the first refusal, logs which moderator refused, and never the prompt', async () => {

@@ -1,10 +1,8 @@
 /** Model routing through the API: fallbacks serve when a provider is down, refusals do not fall back. */
-import fs from 'node:fs';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProviderCallError, type ProviderFailureKind } from '../../core/providers/provider-error.ts';
 import { createTestApp, type TestApp } from '../../test-support/test-app.ts';
-import { onePng, scriptedModel } from '../../test-support/test-services.ts';
+import { onePng, scriptedModel, storedImageFiles } from '../../test-support/test-services.ts';
 
 let current: TestApp | undefined;
 afterEach(async () => {
@@ -19,16 +17,6 @@ function failingModel(modelId: string, kind: ProviderFailureKind, retryAfterSeco
       retryAfterSeconds,
     });
   }, modelId);
-}
-
-function storedFiles(testApp: TestApp): string[] {
-  const folder = path.join(testApp.services.config.dataDir, 'images');
-  return fs.existsSync(folder)
-    ? fs
-        .readdirSync(folder, { recursive: true })
-        .map(String)
-        .filter((name) => name.endsWith('.png'))
-    : [];
 }
 
 async function generate(testApp: TestApp, body: object = { prompt: 'a lighthouse' }) {
@@ -69,7 +57,7 @@ describe('model routing', () => {
     expect(response.body).not.toContain('scripted');
     expect(fallback.calls).toHaveLength(0);
     expect(current.services.ledger.usage('alice', 5)).toMatchObject({ used: 0, reserved: 0 });
-    expect(storedFiles(current)).toEqual([]);
+    expect(storedImageFiles(current.services)).toEqual([]);
   });
 
   it('answers 503 with Retry-After when every model is down, charging and storing nothing', async () => {
@@ -86,7 +74,7 @@ describe('model routing', () => {
       retry_after: 42,
     });
     expect(current.services.ledger.usage('alice', 5)).toMatchObject({ used: 0, reserved: 0 });
-    expect(storedFiles(current)).toEqual([]);
+    expect(storedImageFiles(current.services)).toEqual([]);
   });
 
   it("skips a fallback the caller's plan does not include", async () => {

@@ -15,6 +15,7 @@ import nock from 'nock';
 import sharp from 'sharp';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../test-support/test-app.ts';
+import { storedImageFiles } from '../../test-support/test-services.ts';
 
 const fixtures = path.join(import.meta.dirname, '__fixtures__');
 const fixture = (name: string): Record<string, unknown> =>
@@ -50,16 +51,6 @@ afterEach(async () => {
   current = undefined;
 });
 
-function storedFiles(testApp: TestApp): string[] {
-  const folder = path.join(testApp.services.config.dataDir, 'images');
-  return fs.existsSync(folder)
-    ? fs
-        .readdirSync(folder, { recursive: true })
-        .map(String)
-        .filter((name) => /\.(png|jpg|webp)$/.test(name))
-    : [];
-}
-
 async function generate(testApp: TestApp, authorization: string, body: object = {}) {
   return testApp.app.inject({
     method: 'POST',
@@ -78,7 +69,7 @@ async function generate(testApp: TestApp, authorization: string, body: object = 
 
 function expectNothingCharged(testApp: TestApp, userId: string, limit: number) {
   expect(testApp.services.ledger.usage(userId, limit)).toMatchObject({ used: 0, reserved: 0 });
-  expect(storedFiles(testApp)).toEqual([]);
+  expect(storedImageFiles(testApp.services)).toEqual([]);
 }
 
 describe('Replicate through the REST API', () => {
@@ -145,17 +136,22 @@ describe('Replicate through the REST API', () => {
   });
 });
 
-// Each down provider answers the first attempt (required) and however many retries fit in the short
-// deadline (optional: how many depends on the jittered backoff).
+/**
+ * A provider that is down: it answers the first attempt (required) and however many retries fit in the
+ * short deadline (optional, since how many depends on the jittered backoff).
+ */
+function providerDown(host: string, route: string, status: number, fixtureName: string) {
+  nock(host).post(route).reply(status, fixture(fixtureName));
+  nock(host).post(route).times(10).optionally().reply(status, fixture(fixtureName));
+}
+
+const replicateDown = () => providerDown(replicateApi, schnellPredictions, 503, 'replicate-error-503.json');
+const openaiDown = () => providerDown(openaiApi, '/v1/images/generations', 500, 'openai-error-500.json');
+
 describe('fallback between providers', () => {
   it('serves from OpenAI when Replicate is down, and says so', async () => {
     current = await createTestApp({ ...bothProviders, IMAGE_FALLBACK_MODELS: 'dall-e-3' });
-    nock(replicateApi).post(schnellPredictions).reply(503, fixture('replicate-error-503.json'));
-    nock(replicateApi)
-      .post(schnellPredictions)
-      .times(10)
-      .optionally()
-      .reply(503, fixture('replicate-error-503.json'));
+    replicateDown();
     nock(openaiApi).post('/v1/images/generations').reply(200, fixture('openai-dall-e-3-generation.json'));
 
     const response = await generate(current, current.bearerFor('boss', 'enterprise'));
@@ -170,12 +166,7 @@ describe('fallback between providers', () => {
       IMAGE_MODEL: 'dall-e-3',
       IMAGE_FALLBACK_MODELS: 'flux-schnell',
     });
-    nock(openaiApi).post('/v1/images/generations').reply(500, fixture('openai-error-500.json'));
-    nock(openaiApi)
-      .post('/v1/images/generations')
-      .times(10)
-      .optionally()
-      .reply(500, fixture('openai-error-500.json'));
+    openaiDown();
     nock(replicateApi).post(schnellPredictions).reply(201, fixture('replicate-prediction-succeeded.json'));
     nock(outputHost).get(outputPath).reply(200, fluxPng, { 'content-type': 'image/png' });
 
@@ -186,12 +177,7 @@ describe('fallback between providers', () => {
 
   it('answers 503 with nothing charged when both are down', async () => {
     current = await createTestApp({ ...bothProviders, IMAGE_FALLBACK_MODELS: 'dall-e-3' });
-    nock(replicateApi).post(schnellPredictions).reply(503, fixture('replicate-error-503.json'));
-    nock(replicateApi)
-      .post(schnellPredictions)
-      .times(10)
-      .optionally()
-      .reply(503, fixture('replicate-error-503.json'));
+    replicateDown();
     nock(openaiApi).post('/v1/images/generations').reply(500, fixture('openai-error-500.json'));
     nock(openaiApi)
       .post('/v1/images/generations')

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import nock from 'nock';
 import { describe, expect, it } from 'vitest';
+import { modelCallOptions } from '../../../test-support/model-call-options.ts';
 import type { RetryPolicy } from '../call-with-retries.ts';
 import type { ImageModelCallOptions } from '../image-model.ts';
 import { findModel, type ModelDescriptor } from '../model-catalog.ts';
@@ -46,18 +47,7 @@ function openAIModel(id: 'dall-e-3' | 'gpt-image-1', overrides: Partial<OpenAIIm
 }
 
 function callOptions(overrides: Partial<ImageModelCallOptions> = {}): ImageModelCallOptions {
-  return {
-    prompt: 'a lighthouse on a cliff at sunset',
-    negativePrompt: undefined,
-    n: 1,
-    size: { width: 1024, height: 1024 },
-    aspectRatio: undefined,
-    seed: undefined,
-    quality: 'standard',
-    style: undefined,
-    abortSignal: undefined,
-    ...overrides,
-  };
+  return modelCallOptions({ ...overrides });
 }
 
 /** Records each request body the interceptor sees (nock matches on a function that returns true). */

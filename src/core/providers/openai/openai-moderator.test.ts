@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import nock from 'nock';
-import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import { capturingLogger } from '../../../test-support/capturing-logger.ts';
 import { ImagineError } from '../../errors/imagine-error.ts';
 import { createOpenAIClient } from './openai-client.ts';
 import { createOpenAIModerator } from './openai-moderator.ts';
@@ -18,17 +17,11 @@ function fixture<T = unknown>(name: string): T {
 
 /** A moderator whose log lines land in `lines`. */
 function moderatorWith(failureMode: 'open' | 'closed') {
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(String(chunk));
-      done();
-    },
-  });
+  const { logger, lines } = capturingLogger();
   const moderator = createOpenAIModerator({
     client: createOpenAIClient({ apiKey: 'sk-test-key', baseUrl: undefined }),
     failureMode,
-    logger: pino({ level: 'trace' }, sink),
+    logger,
     timeoutMs: 2_000,
   });
   return { moderator, lines };

@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import nock from 'nock';
-import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import { capturingLogger } from '../../../test-support/capturing-logger.ts';
 import { enhancePrompt, type PromptEnhancementInput } from '../../prompt/prompt-enhancer.ts';
 import { findStylePreset } from '../../styles/style-presets.ts';
 import { createOpenAIClient } from './openai-client.ts';
@@ -32,17 +31,11 @@ function input(overrides: Partial<PromptEnhancementInput> = {}): PromptEnhanceme
 
 /** An enhancer whose log lines land in `lines`. */
 function enhancerWith(timeoutMs = 2_000) {
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(String(chunk));
-      done();
-    },
-  });
+  const { logger, lines } = capturingLogger();
   const enhancer = createOpenAIPromptEnhancer({
     client: createOpenAIClient({ apiKey: 'sk-test-key', baseUrl: undefined }),
     timeoutMs,
-    logger: pino({ level: 'trace' }, sink),
+    logger,
   });
   return { enhancer, lines };
 }

@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
+import { modelCallOptions } from '../../../test-support/model-call-options.ts';
 import { ImagineError } from '../../errors/imagine-error.ts';
 import type { ImageModelCallOptions } from '../image-model.ts';
 import { createPlaceholderImageModel, placeholderModelId } from './placeholder-image-model.ts';
@@ -8,18 +9,7 @@ const clock = () => new Date('2025-03-01T12:00:00.000Z');
 const pngSignature = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
 function callOptions(overrides: Partial<ImageModelCallOptions> = {}): ImageModelCallOptions {
-  return {
-    prompt: 'a lighthouse on a cliff at sunset',
-    negativePrompt: undefined,
-    n: 1,
-    size: { width: 1024, height: 1024 },
-    aspectRatio: undefined,
-    seed: 7,
-    quality: 'standard',
-    style: undefined,
-    abortSignal: undefined,
-    ...overrides,
-  };
+  return modelCallOptions({ seed: 7, ...overrides });
 }
 
 async function firstImage(overrides: Partial<ImageModelCallOptions> = {}): Promise<Buffer> {

@@ -4,6 +4,7 @@ import nock from 'nock';
 import type { Logger } from 'pino';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { modelCallOptions } from '../../../test-support/model-call-options.ts';
 import type { RetryPolicy } from '../call-with-retries.ts';
 import type { ImageModelCallOptions } from '../image-model.ts';
 import { findModel, type ModelDescriptor } from '../model-catalog.ts';
@@ -55,18 +56,7 @@ beforeAll(async () => {
 });
 
 function callOptions(overrides: Partial<ImageModelCallOptions> = {}): ImageModelCallOptions {
-  return {
-    prompt: 'a lighthouse on a cliff at sunset',
-    negativePrompt: undefined,
-    n: 1,
-    size: { width: 1024, height: 1024 },
-    aspectRatio: '1:1',
-    seed: 7,
-    quality: 'standard',
-    style: undefined,
-    abortSignal: undefined,
-    ...overrides,
-  };
+  return modelCallOptions({ aspectRatio: '1:1', seed: 7, ...overrides });
 }
 
 function replicateModel(overrides: Partial<ReplicateImageModelSettings> = {}) {
