@@ -9,7 +9,7 @@
  * same path a run with REPLICATE_API_TOKEN takes, and every way it can fail leaving quota and storage as
  * they were.
  */
-import fs, { readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import nock from 'nock';
 import sharp from 'sharp';
