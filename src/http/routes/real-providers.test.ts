@@ -193,6 +193,44 @@ describe('fallback between providers', () => {
   });
 });
 
+describe('OpenAI through the REST API', () => {
+  it('reports the size OpenAI rendered, with a warning that the asked-for size was mapped', async () => {
+    current = await createTestApp({
+      OPENAI_API_KEY: 'sk-test-not-a-real-key',
+      MODERATION: 'off',
+      IMAGE_MODEL: 'dall-e-3',
+    });
+    const rendered = await sharp({
+      create: { width: 1792, height: 1024, channels: 3, background: '#335577' },
+    })
+      .png()
+      .toBuffer();
+    const recorded = fixture('openai-dall-e-3-generation.json') as { data: Array<Record<string, unknown>> };
+    let sentSize: unknown;
+    nock(openaiApi)
+      .post('/v1/images/generations', (body: Record<string, unknown>) => {
+        sentSize = body.size;
+        return true;
+      })
+      .reply(200, { ...recorded, data: [{ ...recorded.data[0], b64_json: rendered.toString('base64') }] });
+
+    const response = await generate(current, current.bearerFor('boss', 'enterprise'), {
+      size: '1344x768',
+      aspect_ratio: undefined,
+    });
+    expect(response.statusCode).toBe(201);
+    const body = response.json();
+    expect(sentSize).toBe('1792x1024');
+    expect(body).toMatchObject({ model: 'dall-e-3', size: '1792x1024', cost: 0.12 });
+    expect(body.warnings).toEqual(
+      expect.arrayContaining([expect.objectContaining({ type: 'mapped', feature: 'size' })]),
+    );
+    const stored = await current.app.inject({ method: 'GET', url: new URL(body.image_url).pathname });
+    const metadata = await sharp(stored.rawPayload).metadata();
+    expect([metadata.width, metadata.height]).toEqual([1792, 1024]);
+  });
+});
+
 describe('OpenAI moderation through the REST API', () => {
   it('refuses a flagged prompt with 422 before any provider is called, charging nothing', async () => {
     current = await createTestApp({ ...replicateOnly, OPENAI_API_KEY: 'sk-test-not-a-real-key' });

@@ -189,12 +189,16 @@ function warningsFor(options: ImageModelCallOptions, size: ImageDimensions): Gen
 
 function decodePng(base64: string): GeneratedImage {
   const bytes = Buffer.from(base64, 'base64');
-  const isPng =
-    bytes.length > pngSignature.length && pngSignature.every((byte, index) => bytes[index] === byte);
+  const isPng = bytes.length >= 24 && pngSignature.every((byte, index) => bytes[index] === byte);
   if (!isPng) {
     throw new ProviderCallError('malformed', 'OpenAI sent an image that is not a PNG', {
       provider: 'openai',
     });
   }
-  return { bytes, mediaType: 'image/png' };
+  // The size is read from the PNG header (IHDR), so the response reports what was stored, not what was asked.
+  return {
+    bytes,
+    mediaType: 'image/png',
+    dimensions: { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) },
+  };
 }

@@ -51,7 +51,11 @@ export function createPlaceholderImageModel(settings: PlaceholderImageModelSetti
       const images: ImageModelResult['images'] = [];
       for (let offset = 0; offset < options.n; offset++) {
         options.abortSignal?.throwIfAborted();
-        images.push({ bytes: await renderPng(options, offset), mediaType: 'image/png' });
+        images.push({
+          bytes: await renderPng(options, offset),
+          mediaType: 'image/png',
+          dimensions: options.size,
+        });
       }
       return {
         images,

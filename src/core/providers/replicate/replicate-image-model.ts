@@ -138,7 +138,11 @@ export function createReplicateImageModel(settings: ReplicateImageModelSettings)
         'Replicate prediction done',
       );
       return {
-        images: images.map(({ bytes, mediaType }) => ({ bytes, mediaType })),
+        images: images.map(({ bytes, mediaType, width, height }) => ({
+          bytes,
+          mediaType,
+          dimensions: { width, height },
+        })),
         warnings,
         response: {
           modelId: descriptor.id,
