@@ -39,6 +39,11 @@ export function memoryStorage(): ImageStorage {
       objects.set(image.key, image.bytes);
       return { key: image.key, url: `http://bench.invalid/${image.key}` };
     },
+    async read(key) {
+      const bytes = objects.get(key);
+      if (!bytes) throw new Error(`no object ${key}`);
+      return bytes;
+    },
     async remove(key) {
       objects.delete(key);
     },

@@ -1,4 +1,6 @@
 /** Starts the service: loads config, opens the database, listens, and shuts down cleanly on SIGTERM. */
+
+import { createChatBots } from './bots/create-chat-bots.ts';
 import { type Config, ConfigError, loadConfig } from './config/load-config.ts';
 import { ensureDemoKey } from './demo-key.ts';
 import { buildApp } from './http/build-app.ts';
@@ -45,7 +47,8 @@ async function main(): Promise<void> {
   const config = readConfig();
   const logger = createLogger(config.logging);
   const services = await createServices(config, logger);
-  const app = await buildApp(services);
+  const chatBots = createChatBots(services);
+  const app = await buildApp(services, { chatBots });
   const demoKey = config.createDemoKey ? ensureDemoKey(services.apiKeys, config.dataDir) : undefined;
 
   let stopping = false;
@@ -63,6 +66,7 @@ async function main(): Promise<void> {
     const closeIdle = setInterval(() => app.server.closeIdleConnections(), 100);
     closeIdle.unref();
     try {
+      await Promise.allSettled(chatBots.map((bot) => bot.stop()));
       await app.close();
       clearInterval(closeIdle);
       await services.close();
@@ -78,6 +82,10 @@ async function main(): Promise<void> {
 
   const address = await app.listen({ host: config.server.host, port: config.server.port });
   process.stdout.write(banner(config, address, demoKey));
+  for (const bot of chatBots) {
+    await bot.start();
+    logger.info({ bot: bot.name }, 'chat bot started');
+  }
 }
 
 main().catch((error: unknown) => {

@@ -3,6 +3,7 @@ import type { Config } from './config/load-config.ts';
 import { ApiKeys } from './core/accounts/api-keys.ts';
 import { LinkCodes } from './core/accounts/link-codes.ts';
 import { UserAccounts } from './core/accounts/user-accounts.ts';
+import { ChatImages } from './core/chat/chat-images.ts';
 import { openDatabase, type SqliteDatabase } from './core/database/open-database.ts';
 import { WriteBatcher } from './core/database/write-batcher.ts';
 import { GenerationRecords } from './core/generation/generation-records.ts';
@@ -34,6 +35,8 @@ export interface Services {
   storage: ImageStorage;
   models: ImageModelRegistry;
   generator: ImageGenerator;
+  /** What Discord and Slack do with images, shared so the two bots cannot drift apart. */
+  chatImages: ChatImages;
   /** Present when Firebase is configured: the app's ID tokens are accepted. */
   firebaseTokens: FirebaseTokenVerifier | undefined;
   /** Closes the database and releases clients; call once, after the last request is done. */
@@ -148,6 +151,7 @@ export async function createServices(
     now,
   });
 
+  const linkCodes = new LinkCodes(database, accounts, now);
   const stopSweeper = startAbandonedHoldSweeper({ ledger, logger, now });
 
   let closed = false;
@@ -158,11 +162,20 @@ export async function createServices(
     ledger,
     accounts,
     apiKeys: new ApiKeys(database, accounts, now),
-    linkCodes: new LinkCodes(database, accounts, now),
+    linkCodes,
     records,
     storage,
     models,
     generator,
+    chatImages: new ChatImages({
+      generator,
+      accounts,
+      linkCodes,
+      records,
+      ledger,
+      storage,
+      now,
+    }),
     firebaseTokens,
     async close() {
       if (closed) return;

@@ -108,6 +108,29 @@ export const environmentSchema = z.object({
   SHUTDOWN_GRACE_MS: positiveInteger.default(10_000),
   CREATE_DEMO_KEY: booleanFlag.optional(),
 
+  DISCORD_MODE: z.enum(['gateway', 'http']).default('gateway'),
+  DISCORD_BOT_TOKEN: z.string().min(1).optional(),
+  DISCORD_APPLICATION_ID: z
+    .string()
+    .regex(/^\d{5,25}$/, 'a numeric application id')
+    .optional(),
+  DISCORD_PUBLIC_KEY: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/i, '64 hex characters, as the developer portal shows it')
+    .optional(),
+  DISCORD_GUILD_ID: z
+    .string()
+    .regex(/^\d{5,25}$/, 'a numeric server id')
+    .optional(),
+  DISCORD_ALLOWED_ROLES: commaList.default([]),
+  DISCORD_SERVER_MONTHLY_IMAGES: positiveInteger.optional(),
+
+  SLACK_MODE: z.enum(['socket', 'http']).default('socket'),
+  SLACK_BOT_TOKEN: z.string().startsWith('xoxb-', 'a bot token starting with xoxb-').optional(),
+  SLACK_SIGNING_SECRET: z.string().min(1).optional(),
+  SLACK_APP_TOKEN: z.string().startsWith('xapp-', 'an app-level token starting with xapp-').optional(),
+  SLACK_WORKSPACE_MONTHLY_IMAGES: positiveInteger.optional(),
+
   STORAGE: z.enum(['local', 'firebase']).default('local'),
   FIREBASE_PROJECT_ID: z.string().min(1).optional(),
   FIREBASE_CREDENTIALS_PATH: z.string().min(1).optional(),

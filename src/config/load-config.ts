@@ -18,6 +18,32 @@ export interface ProviderSettings {
   promptEnhancer: 'rules' | 'openai';
 }
 
+/** The Discord bot, present when DISCORD_BOT_TOKEN is set. */
+export interface DiscordSettings {
+  mode: 'gateway' | 'http';
+  botToken: string;
+  applicationId: string;
+  /** Ed25519 public key (hex) for HTTP interactions. */
+  publicKey: string | undefined;
+  /** Register commands to this server only (instant updates while developing). */
+  guildId: string | undefined;
+  /** Role names or ids allowed to generate; empty means everyone. */
+  allowedRoles: readonly string[];
+  /** Images a server may make per month on top of each user's quota. */
+  serverMonthlyImages: number | undefined;
+}
+
+/** The Slack app, present when SLACK_BOT_TOKEN is set. */
+export interface SlackSettings {
+  mode: 'socket' | 'http';
+  botToken: string;
+  signingSecret: string;
+  /** App-level token for Socket Mode. */
+  appToken: string | undefined;
+  /** Images a workspace may make per month on top of each user's quota. */
+  workspaceMonthlyImages: number | undefined;
+}
+
 /** The service's settings, derived once from the environment. */
 export interface Config {
   environment: Environment['NODE_ENV'];
@@ -47,6 +73,8 @@ export interface Config {
   plans: PlanCatalog;
   monthlyBudgetUsd: number | undefined;
   storage: StorageSettings;
+  discord: DiscordSettings | undefined;
+  slack: SlackSettings | undefined;
   firebase: { projectId: string; credentialsPath: string | undefined; checkRevoked: boolean } | undefined;
   /** Create a ready-to-use API key on first start, so the quick start works with no setup. */
   createDemoKey: boolean;
@@ -142,6 +170,8 @@ function deriveConfig(environment: Environment): Config {
   ) {
     problems.push('FIREBASE_PROJECT_ID is missing: Firebase auth and storage need the project id');
   }
+  const discord = deriveDiscord(environment, problems);
+  const slack = deriveSlack(environment, problems);
   if (problems.length > 0 || !plans) throw new ConfigError(problems);
 
   const firebase = environment.FIREBASE_PROJECT_ID
@@ -195,7 +225,45 @@ function deriveConfig(environment: Environment): Config {
     plans,
     monthlyBudgetUsd: environment.MONTHLY_BUDGET_USD,
     storage,
+    discord,
+    slack,
     firebase,
     createDemoKey: environment.CREATE_DEMO_KEY ?? environment.NODE_ENV !== 'production',
+  };
+}
+
+function deriveDiscord(environment: Environment, problems: string[]): DiscordSettings | undefined {
+  if (!environment.DISCORD_BOT_TOKEN) return undefined;
+  if (!environment.DISCORD_APPLICATION_ID) {
+    problems.push('DISCORD_APPLICATION_ID is missing: the Discord bot needs its application id');
+  }
+  if (environment.DISCORD_MODE === 'http' && !environment.DISCORD_PUBLIC_KEY) {
+    problems.push('DISCORD_PUBLIC_KEY is missing: DISCORD_MODE=http verifies interactions with it');
+  }
+  return {
+    mode: environment.DISCORD_MODE,
+    botToken: environment.DISCORD_BOT_TOKEN,
+    applicationId: environment.DISCORD_APPLICATION_ID ?? '',
+    publicKey: environment.DISCORD_PUBLIC_KEY?.toLowerCase(),
+    guildId: environment.DISCORD_GUILD_ID,
+    allowedRoles: environment.DISCORD_ALLOWED_ROLES,
+    serverMonthlyImages: environment.DISCORD_SERVER_MONTHLY_IMAGES,
+  };
+}
+
+function deriveSlack(environment: Environment, problems: string[]): SlackSettings | undefined {
+  if (!environment.SLACK_BOT_TOKEN) return undefined;
+  if (!environment.SLACK_SIGNING_SECRET) {
+    problems.push('SLACK_SIGNING_SECRET is missing: the Slack app verifies every request with it');
+  }
+  if (environment.SLACK_MODE === 'socket' && !environment.SLACK_APP_TOKEN) {
+    problems.push('SLACK_APP_TOKEN is missing: SLACK_MODE=socket connects with an app-level token (xapp-)');
+  }
+  return {
+    mode: environment.SLACK_MODE,
+    botToken: environment.SLACK_BOT_TOKEN,
+    signingSecret: environment.SLACK_SIGNING_SECRET ?? '',
+    appToken: environment.SLACK_APP_TOKEN,
+    workspaceMonthlyImages: environment.SLACK_WORKSPACE_MONTHLY_IMAGES,
   };
 }

@@ -10,6 +10,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import type { ChatBot } from '../bots/chat-bot.ts';
 import type { Caller } from '../core/accounts/user-accounts.ts';
 import { ImagineError } from '../core/errors/imagine-error.ts';
 import { localImagesFolder } from '../core/storage/local-image-storage.ts';
@@ -34,7 +35,10 @@ const requestIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
  * The HTTP API as a Fastify instance, not yet listening: `server.ts` listens, tests call `inject()`.
  * Routes declare zod schemas, which both validate and generate `/openapi.json`.
  */
-export async function buildApp(services: Services): Promise<FastifyInstance> {
+export async function buildApp(
+  services: Services,
+  options: { chatBots?: readonly ChatBot[] } = {},
+): Promise<FastifyInstance> {
   const { config } = services;
   const app = Fastify({
     // pino's Logger and Fastify's logger type differ only in generics; the instance is the same.
@@ -119,6 +123,9 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
       schemaHide: true,
     });
   }
+
+  // Chat platforms authenticate with their own signatures, checked inside their routes before anything else.
+  for (const bot of options.chatBots ?? []) if (bot.routes) await app.register(bot.routes);
 
   const authenticate = createAuthenticator(services);
   await app.register(async (api) => {

@@ -1,5 +1,6 @@
 /** The real HTTP app over real services on a temporary data folder, for `inject()` tests. */
 import type { FastifyInstance } from 'fastify';
+import { createChatBots } from '../bots/create-chat-bots.ts';
 import { buildApp } from '../http/build-app.ts';
 import type { ServiceOverrides, Services } from '../services.ts';
 import { createTestServices } from './test-services.ts';
@@ -19,7 +20,8 @@ export async function createTestApp(
   overrides: ServiceOverrides = {},
 ): Promise<TestApp> {
   const services = await createTestServices(environment, overrides);
-  const app = await buildApp(services);
+  // Bots the environment turns on (DISCORD_BOT_TOKEN, SLACK_BOT_TOKEN) are mounted as in production.
+  const app = await buildApp(services, { chatBots: createChatBots(services) });
   await app.ready();
   return {
     app,

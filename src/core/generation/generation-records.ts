@@ -107,6 +107,9 @@ export class GenerationRecords {
       nextPage: database.prepare<[string, string, number], GenerationRow>(
         'SELECT * FROM generations WHERE user_id = ? AND id < ? ORDER BY id DESC LIMIT ?',
       ),
+      batch: database.prepare<[string, string], GenerationRow>(
+        'SELECT * FROM generations WHERE user_id = ? AND batch_id = ? ORDER BY id',
+      ),
       storageKeys: database.prepare<[], { storage_key: string }>('SELECT storage_key FROM generations'),
     };
   }
@@ -142,6 +145,11 @@ export class GenerationRecords {
   get(userId: string, id: string): GenerationRecord | undefined {
     const row = this.#statements.byId.get(userId, id);
     return row ? fromRow(row) : undefined;
+  }
+
+  /** The images of one batch, in the order they were made. */
+  listBatch(userId: string, batchId: string): GenerationRecord[] {
+    return this.#statements.batch.all(userId, batchId).map(fromRow);
   }
 
   /** A user's generations, newest first. The cursor is opaque to callers. */

@@ -40,6 +40,10 @@ export interface GenerationContext {
 /** One delivered image: stored, charged and recorded. */
 export interface GeneratedImageResult {
   id: string;
+  /** The stored bytes, still in memory: chat transports attach them without reading storage back. */
+  bytes: Uint8Array;
+  storageKey: string;
+  batchId: string | undefined;
   imageUrl: string;
   model: string;
   seed: number | undefined;
@@ -458,6 +462,9 @@ export class ImageGenerator {
       const record = generationRecords[position] as GenerationRecord;
       return {
         id: record.id,
+        bytes: item.image.bytes,
+        storageKey: record.storageKey,
+        batchId: record.batchId,
         imageUrl: record.imageUrl,
         model: record.model,
         seed: record.seed,

@@ -51,6 +51,11 @@ export function createFirebaseImageStorage(settings: FirebaseImageStorageSetting
       return { key: image.key, url: publicImageUrl(settings.bucketName, image.key) };
     },
 
+    async read(key: string): Promise<Uint8Array> {
+      const [contents] = await bucket.file(key).download();
+      return new Uint8Array(contents);
+    },
+
     async remove(key: string): Promise<void> {
       await bucket.file(key).delete({ ignoreNotFound: true });
     },

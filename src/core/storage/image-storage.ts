@@ -15,6 +15,8 @@ export interface StoredImage {
 export interface ImageStorage {
   readonly kind: 'local' | 'firebase' | 'memory';
   save(image: StoredImageInput): Promise<StoredImage>;
+  /** The bytes of a stored image (a chat button re-posting it); throws when it is not there. */
+  read(key: string): Promise<Uint8Array>;
   /** Removes an object; removing one that is not there is not an error. */
   remove(key: string): Promise<void>;
   /** Whether storage is reachable, for /health. */

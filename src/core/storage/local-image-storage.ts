@@ -42,6 +42,10 @@ export function createLocalImageStorage(dependencies: {
       return { key: image.key, url: `${dependencies.publicBaseUrl}/${image.key}` };
     },
 
+    async read(key: string): Promise<Uint8Array> {
+      return new Uint8Array(await fs.readFile(fileFor(key)));
+    },
+
     async remove(key: string): Promise<void> {
       await fs.rm(fileFor(key), { force: true });
     },

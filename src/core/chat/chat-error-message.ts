@@ -1,0 +1,45 @@
+import { ImagineError } from '../errors/imagine-error.ts';
+import { periodResetsAt } from '../quota/billing-period.ts';
+
+function resetDate(now: Date): string {
+  return periodResetsAt(now).toLocaleDateString('en-US', { month: 'long', day: 'numeric', timeZone: 'UTC' });
+}
+
+/**
+ * The short, human sentence a chat user sees for an error, the same in Discord and Slack. Every failure
+ * before an image is delivered costs nothing, and where it helps the sentence says so.
+ */
+export function chatErrorMessage(error: unknown, now: Date = new Date()): string {
+  if (!ImagineError.isInstance(error))
+    return 'Something went wrong on our side. You were not charged; please try again.';
+  const context = error.context;
+  switch (error.code) {
+    case 'graphics_limit_reached':
+      return `You have used all your images for this month (${context.used}/${context.limit}). Your quota resets on ${resetDate(now)}. Link your app account with /link to use its plan.`;
+    case 'scope_limit_reached':
+      return `This server has used all ${context.limit} of its images for this month. It resets on ${resetDate(now)}.`;
+    case 'budget_exhausted':
+      return `This bot has reached its monthly generation budget. It resets on ${resetDate(now)}.`;
+    case 'model_not_allowed':
+      return `Your ${context.plan} plan does not include the ${context.model} model. Leave out --model, or ask the operator about a plan that has it.`;
+    case 'content_policy_violation':
+      return 'That prompt cannot be generated here (content policy). Try rephrasing it. You were not charged.';
+    case 'provider_unavailable': {
+      const wait =
+        typeof context.retry_after === 'number'
+          ? ` Try again in ${Math.ceil(context.retry_after)} s.`
+          : ' Try again in a minute.';
+      return `The image provider is not available right now.${wait} You were not charged.`;
+    }
+    case 'rate_limited':
+      return `You are going a bit fast. Try again in ${context.retry_after ?? 60} s.`;
+    case 'generation_failed':
+      return 'The image could not be generated. You were not charged; please try again.';
+    case 'validation_error':
+    case 'link_code_invalid':
+    case 'not_found':
+      return error.message;
+    default:
+      return 'Something went wrong on our side. You were not charged; please try again.';
+  }
+}

@@ -1,0 +1,201 @@
+import type { LinkCodes } from '../accounts/link-codes.ts';
+import type { Caller, UserAccounts } from '../accounts/user-accounts.ts';
+import { ImagineError } from '../errors/imagine-error.ts';
+import type { GenerationRecord, GenerationRecords } from '../generation/generation-records.ts';
+import type { AspectRatio } from '../generation/image-dimensions.ts';
+import type { GenerationOutcome, ImageGenerator } from '../generation/image-generator.ts';
+import { periodResetsAt } from '../quota/billing-period.ts';
+import type { QuotaLedger } from '../quota/quota-ledger.ts';
+import type { ImageStorage } from '../storage/image-storage.ts';
+import { parsePromptFlags } from './prompt-flags.ts';
+
+/** Who pressed or typed: `discord:<user id>` or `slack:<team>:<user>`. */
+export type ChatIdentity = string;
+
+/** Where it happened: a Discord server or Slack workspace may have its own monthly cap. */
+export interface ChatPlace {
+  /** `discord-guild:<id>`, `slack-team:<id>`; undefined in DMs. */
+  scopeKey: string | undefined;
+  /** The operator's per-server monthly cap, when set. */
+  scopeLimit: number | undefined;
+}
+
+/** A chat command's options: what the platform's fields gave, flags typed in the prompt fill the rest. */
+export interface ChatImageOptions {
+  /** The prompt as typed, Midjourney-style flags and all. */
+  text: string;
+  style?: string | undefined;
+  aspectRatio?: AspectRatio | undefined;
+  model?: string | undefined;
+  seed?: number | undefined;
+  negativePrompt?: string | undefined;
+  enhance?: boolean | undefined;
+  /** 1 for /imagine; 2–4 for the batch command. */
+  count?: number | undefined;
+}
+
+/** What the bot tells `/usage`. */
+export interface ChatUsage {
+  plan: string;
+  used: number;
+  limit: number;
+  remaining: number;
+  resetsAt: Date;
+  /** The app account this chat identity draws on, if linked. */
+  linkedTo: string | undefined;
+}
+
+/**
+ * Everything Discord and Slack do with images, in one place: commands and buttons become generator calls
+ * charged to whoever typed or pressed; re-posting a stored image is free. Transports only translate.
+ */
+export class ChatImages {
+  readonly #dependencies: {
+    generator: ImageGenerator;
+    accounts: UserAccounts;
+    linkCodes: LinkCodes;
+    records: GenerationRecords;
+    ledger: QuotaLedger;
+    storage: ImageStorage;
+    now: () => Date;
+  };
+
+  constructor(dependencies: {
+    generator: ImageGenerator;
+    accounts: UserAccounts;
+    linkCodes: LinkCodes;
+    records: GenerationRecords;
+    ledger: QuotaLedger;
+    storage: ImageStorage;
+    now?: () => Date;
+  }) {
+    this.#dependencies = { ...dependencies, now: dependencies.now ?? (() => new Date()) };
+  }
+
+  /** The caller whose quota pays: the linked app account, or the identity itself on the guest plan. */
+  caller(identity: ChatIdentity): Caller {
+    return this.#dependencies.accounts.chatCaller(identity);
+  }
+
+  /** `/imagine` and `/imagine-batch`: field options win over flags typed in the prompt. */
+  async create(
+    identity: ChatIdentity,
+    place: ChatPlace,
+    options: ChatImageOptions,
+    context: { source: 'discord' | 'slack'; abortSignal: AbortSignal | undefined },
+  ): Promise<GenerationOutcome> {
+    const flags = parsePromptFlags(options.text);
+    if (!flags.prompt) {
+      throw new ImagineError(
+        'validation_error',
+        'Write a prompt before the flags, e.g. "a red fox --ar 16:9".',
+        {
+          details: [{ field: 'prompt', message: 'must not be empty' }],
+        },
+      );
+    }
+    const count = options.count ?? flags.count ?? 1;
+    const request = {
+      prompt: flags.prompt,
+      style: options.style ?? flags.style,
+      aspect_ratio: options.aspectRatio ?? flags.aspectRatio,
+      model: options.model ?? flags.model,
+      seed: options.seed ?? flags.seed,
+      negative_prompt: options.negativePrompt ?? flags.negativePrompt,
+      enhance_prompt: options.enhance ?? flags.enhance ?? true,
+    };
+    const generationContext = this.#context(identity, place, context);
+    return count > 1
+      ? this.#dependencies.generator.generateBatch({ ...request, num_images: count }, generationContext)
+      : this.#dependencies.generator.generate(request, generationContext);
+  }
+
+  /**
+   * Reroll: the stored image's original request again with a new seed. Vary: its exact `prompt_used` (no
+   * second enhancement) with a new seed. Either is charged to whoever pressed the button.
+   */
+  async again(
+    identity: ChatIdentity,
+    place: ChatPlace,
+    source: GenerationRecord,
+    mode: 'reroll' | 'vary',
+    context: { source: 'discord' | 'slack'; abortSignal: AbortSignal | undefined },
+  ): Promise<GenerationOutcome> {
+    const request =
+      mode === 'reroll'
+        ? {
+            prompt: source.prompt,
+            style: source.style,
+            negative_prompt: undefined,
+            enhance_prompt: source.promptUsed !== source.prompt,
+          }
+        : { prompt: source.promptUsed, negative_prompt: source.negativePrompt, enhance_prompt: false };
+    return this.#dependencies.generator.generate(
+      {
+        ...request,
+        size: `${source.width}x${source.height}`,
+        model: source.model,
+        quality: source.quality,
+      },
+      this.#context(identity, place, context),
+    );
+  }
+
+  /** A stored generation a button names, or a `not_found` error a person can read. */
+  find(owner: string, generationId: string): GenerationRecord {
+    const record = this.#dependencies.records.get(owner, generationId);
+    if (!record) throw new ImagineError('not_found', 'That image is no longer available.');
+    return record;
+  }
+
+  /** Image `index` of a stored batch. */
+  findInBatch(owner: string, batchId: string, index: number): GenerationRecord {
+    const record = this.#dependencies.records.listBatch(owner, batchId)[index];
+    if (!record) throw new ImagineError('not_found', 'That image is no longer available.');
+    return record;
+  }
+
+  /** The stored bytes of a generation (re-posting full size costs nothing). */
+  read(record: GenerationRecord): Promise<Uint8Array> {
+    return this.#dependencies.storage.read(record.storageKey);
+  }
+
+  usage(identity: ChatIdentity): ChatUsage {
+    const caller = this.caller(identity);
+    const usage = this.#dependencies.ledger.usage(caller.userId, caller.plan.monthlyImages);
+    return {
+      plan: caller.plan.name,
+      used: usage.used,
+      limit: usage.limit,
+      remaining: usage.remaining,
+      resetsAt: periodResetsAt(this.#dependencies.now()),
+      linkedTo: caller.linked ? caller.userId : undefined,
+    };
+  }
+
+  /** `/link <code>`: from now on this identity draws on that app account's quota. Returns the account. */
+  link(identity: ChatIdentity, code: string): string {
+    return this.#dependencies.linkCodes.redeem(code.trim(), identity);
+  }
+
+  /** `/unlink`: back to the guest plan. Returns whether there was a link. */
+  unlink(identity: ChatIdentity): boolean {
+    return this.#dependencies.accounts.unlink(identity);
+  }
+
+  #context(
+    identity: ChatIdentity,
+    place: ChatPlace,
+    context: { source: 'discord' | 'slack'; abortSignal: AbortSignal | undefined },
+  ) {
+    return {
+      caller: this.caller(identity),
+      scope:
+        place.scopeKey !== undefined && place.scopeLimit !== undefined
+          ? { key: place.scopeKey, limit: place.scopeLimit }
+          : undefined,
+      source: context.source,
+      abortSignal: context.abortSignal,
+    };
+  }
+}
