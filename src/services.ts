@@ -4,6 +4,7 @@ import { ApiKeys } from './core/accounts/api-keys.ts';
 import { LinkCodes } from './core/accounts/link-codes.ts';
 import { UserAccounts } from './core/accounts/user-accounts.ts';
 import { ChatImages } from './core/chat/chat-images.ts';
+import { ProcessedEvents } from './core/chat/processed-events.ts';
 import { openDatabase, type SqliteDatabase } from './core/database/open-database.ts';
 import { WriteBatcher } from './core/database/write-batcher.ts';
 import { GenerationRecords } from './core/generation/generation-records.ts';
@@ -37,6 +38,8 @@ export interface Services {
   generator: ImageGenerator;
   /** What Discord and Slack do with images, shared so the two bots cannot drift apart. */
   chatImages: ChatImages;
+  /** Once-only handling of chat deliveries (retries, double clicks). */
+  processedEvents: ProcessedEvents;
   /** Present when Firebase is configured: the app's ID tokens are accepted. */
   firebaseTokens: FirebaseTokenVerifier | undefined;
   /** Closes the database and releases clients; call once, after the last request is done. */
@@ -152,7 +155,13 @@ export async function createServices(
   });
 
   const linkCodes = new LinkCodes(database, accounts, now);
-  const stopSweeper = startAbandonedHoldSweeper({ ledger, logger, now });
+  const processedEvents = new ProcessedEvents(database, now);
+  const stopSweeper = startAbandonedHoldSweeper({
+    ledger,
+    logger,
+    now,
+    onSweep: () => processedEvents.forgetOld(),
+  });
 
   let closed = false;
   return {
@@ -176,6 +185,7 @@ export async function createServices(
       storage,
       now,
     }),
+    processedEvents,
     firebaseTokens,
     async close() {
       if (closed) return;

@@ -16,6 +16,8 @@ export function startAbandonedHoldSweeper(dependencies: {
   ledger: QuotaLedger;
   logger: Logger;
   now: () => Date;
+  /** Other housekeeping that belongs on the same minute timer (forgetting old chat delivery ids). */
+  onSweep?: () => void;
 }): () => void {
   const sweep = () => {
     try {

@@ -1,4 +1,5 @@
 import { initialSchema } from './0001-initial.ts';
+import { processedEventsSchema } from './0002-processed-events.ts';
 
 /** A numbered schema change; numbers only grow, and an applied migration is never edited. */
 export interface Migration {
@@ -8,4 +9,7 @@ export interface Migration {
 }
 
 /** Every migration, in order. */
-export const migrations: readonly Migration[] = [{ version: 1, name: 'initial', sql: initialSchema }];
+export const migrations: readonly Migration[] = [
+  { version: 1, name: 'initial', sql: initialSchema },
+  { version: 2, name: 'processed-events', sql: processedEventsSchema },
+];
