@@ -1,14 +1,18 @@
 /**
  * `npm run bench`: the speed targets of the core and REST API, each as a ratio against a baseline
  * measured in the same run on the same machine. Targets: API ≥ 30% of bare Fastify, ledger ≥ 50% of
- * raw inserts. Exits non-zero when a target is missed. `--ledger` or `--api` runs one half.
+ * raw inserts, idle RSS < 150 MB. Exits non-zero when a target is missed. `--api`, `--ledger` or `--memory`
+ * runs one part.
  */
 import { connections, type LoadFigures, runApiBenchmark } from './api-benchmark.ts';
 import { runLedgerBenchmark } from './ledger-benchmark.ts';
+import { runMemoryBenchmark } from './memory-benchmark.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
-const runApi = !process.argv.includes('--ledger');
-const runLedger = !process.argv.includes('--api');
+const only = process.argv.find((argument) => ['--api', '--ledger', '--memory'].includes(argument));
+const runApi = only === undefined || only === '--api';
+const runLedger = only === undefined || only === '--ledger';
+const runMemory = only === undefined || only === '--memory';
 const percent = (ratio: number) => `${(ratio * 100).toFixed(0)}%`;
 const whole = (value: number) => Math.round(value).toLocaleString('en-US');
 const failures: string[] = [];
@@ -53,6 +57,18 @@ if (runLedger) {
     `  with a monthly budget     ${whole(ledger.withBudgetPerSecond).padStart(9)} /s   (${percent(ledger.withBudgetRatio)} of raw inserts)`,
   );
   if (ledger.ratio < 0.5) failures.push('ledger below 50% of raw inserts');
+}
+
+if (runMemory) {
+  const memory = await runMemoryBenchmark(seconds);
+  console.log('\nMemory of the full service (node dist/server.js, placeholder model rendering 512x512 PNGs)');
+  console.log(`  idle                      ${memory.idleMb.toFixed(0).padStart(6)} MB RSS (target < 150 MB)`);
+  console.log(
+    `  under load (peak)         ${memory.peakMb.toFixed(0).padStart(6)} MB RSS   (${whole(memory.requestsPerSecond)} req/s, 50 connections, ${seconds}s)`,
+  );
+  console.log(`  idle again after 3 s      ${memory.afterMb.toFixed(0).padStart(6)} MB RSS`);
+  if (memory.idleMb >= 150) failures.push('idle RSS at or above 150 MB');
+  if (memory.non2xx > 0) failures.push('the service answered with errors under load');
 }
 
 if (failures.length > 0) {

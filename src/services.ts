@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import sharp from 'sharp';
 import type { Config } from './config/load-config.ts';
 import { ApiKeys } from './core/accounts/api-keys.ts';
 import { LinkCodes } from './core/accounts/link-codes.ts';
@@ -58,6 +59,10 @@ export interface ServiceOverrides {
  * Builds the services from the config: the composition root shared by the server, CLI, tests and bench.
  * Firebase is imported only when configured, so the embedded default starts fast and small.
  */
+// libvips keeps a cache of recent operations (up to 50 MB) for pipelines that repeat on the same input;
+// every image here is new, so the cache only holds memory a long-running server should give back.
+sharp.cache(false);
+
 export async function createServices(
   config: Config,
   logger: Logger,
