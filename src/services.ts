@@ -10,6 +10,9 @@ import { openDatabase, type SqliteDatabase } from './core/database/open-database
 import { WriteBatcher } from './core/database/write-batcher.ts';
 import { GenerationRecords } from './core/generation/generation-records.ts';
 import { ImageGenerator } from './core/generation/image-generator.ts';
+import { IdempotencyKeys } from './core/jobs/idempotency-keys.ts';
+import { JobRunner } from './core/jobs/job-runner.ts';
+import { JobStore } from './core/jobs/job-store.ts';
 import { chainModerators } from './core/prompt/moderation-chain.ts';
 import { createBlocklistModerator } from './core/prompt/prompt-moderation.ts';
 import { createImageModels } from './core/providers/create-image-models.ts';
@@ -39,6 +42,10 @@ export interface Services {
   generator: ImageGenerator;
   /** What Discord and Slack do with images, shared so the two bots cannot drift apart. */
   chatImages: ChatImages;
+  /** Generations as durable jobs: per-user lines, queue positions, recovery after a crash. */
+  jobs: JobRunner;
+  jobStore: JobStore;
+  idempotencyKeys: IdempotencyKeys;
   /** Once-only handling of chat deliveries (retries, double clicks). */
   processedEvents: ProcessedEvents;
   /** Present when Firebase is configured: the app's ID tokens are accepted. */
@@ -144,8 +151,18 @@ export async function createServices(
     openai && config.providers.promptEnhancer === 'openai'
       ? createOpenAIPromptEnhancer({ client: openai, logger })
       : undefined;
+  const writes = new WriteBatcher(database);
+  const jobs = new JobRunner({
+    store: new JobStore(database),
+    writes,
+    ledger,
+    logger,
+    now,
+    maxRunningPerUser: config.generation.maxJobsPerUser,
+  });
+  jobs.start();
   const generator = new ImageGenerator({
-    writes: new WriteBatcher(database),
+    writes,
     ledger,
     records,
     storage,
@@ -191,11 +208,15 @@ export async function createServices(
       now,
     }),
     processedEvents,
+    jobs,
+    jobStore: new JobStore(database),
+    idempotencyKeys: new IdempotencyKeys(database, now),
     firebaseTokens,
     async close() {
       if (closed) return;
       closed = true;
       stopSweeper();
+      await jobs.drain(0);
       if (firebase && firebaseApp) await firebase.deleteFirebaseApp(firebaseApp);
       database.close();
     },

@@ -65,6 +65,8 @@ export interface Config {
     defaultModel: string;
     /** Tried in order when the chosen model's provider is unavailable. */
     fallbackModels: readonly string[];
+    /** Jobs one user may have running at once; more wait in order. */
+    maxJobsPerUser: number;
     placeholderDelayMs: number;
     blockedTerms: readonly string[];
     maxBatchSize: number;
@@ -203,6 +205,7 @@ function deriveConfig(environment: Environment): Config {
     generation: {
       defaultModel,
       fallbackModels: environment.IMAGE_FALLBACK_MODELS.map((model) => model.toLowerCase()),
+      maxJobsPerUser: environment.MAX_JOBS_PER_USER,
       placeholderDelayMs: environment.PLACEHOLDER_DELAY_MS,
       blockedTerms: environment.BLOCKED_TERMS,
       maxBatchSize: environment.MAX_BATCH_SIZE,
@@ -210,12 +213,12 @@ function deriveConfig(environment: Environment): Config {
     providers: {
       replicate: {
         apiToken: environment.REPLICATE_API_TOKEN,
-        concurrency: environment.REPLICATE_CONCURRENCY,
+        concurrency: environment.REPLICATE_CONCURRENCY ?? environment.PROVIDER_CONCURRENCY,
       },
       openai: {
         apiKey: environment.OPENAI_API_KEY,
         baseUrl: environment.OPENAI_BASE_URL,
-        concurrency: environment.OPENAI_CONCURRENCY,
+        concurrency: environment.OPENAI_CONCURRENCY ?? environment.PROVIDER_CONCURRENCY,
       },
       deadlineMs: environment.PROVIDER_DEADLINE_MS,
       downloadMaxBytes: environment.DOWNLOAD_MAX_BYTES,

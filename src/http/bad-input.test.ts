@@ -24,22 +24,27 @@ const routes: Array<{ method: 'GET' | 'POST'; url: string }> = [
 const body = fc.oneof(
   fc.string({ maxLength: 300 }),
   fc.json({ maxDepth: 3 }),
-  fc.record(
-    {
-      prompt: fc.oneof(fc.string({ maxLength: 2100 }), fc.integer(), fc.constant(null)),
-      size: fc.oneof(fc.constantFrom('1024x1024', '9x9', 'x', '99999x2'), fc.string({ maxLength: 12 })),
-      style: fc.oneof(fc.constantFrom('anime', 'nope'), fc.string({ maxLength: 20 })),
-      aspect_ratio: fc.oneof(fc.constantFrom('16:9', '1:7'), fc.string({ maxLength: 6 })),
-      num_images: fc.oneof(fc.integer({ min: -5, max: 10 }), fc.string({ maxLength: 3 })),
-      prompts: fc.array(fc.string({ maxLength: 30 }), { maxLength: 6 }),
-      seed: fc.oneof(fc.integer(), fc.double(), fc.string({ maxLength: 5 })),
-      model: fc.oneof(fc.constantFrom('dall-e-3', 'placeholder', '../etc'), fc.string({ maxLength: 10 })),
-    },
-    { requiredKeys: [] },
-  ).map((value) => JSON.stringify(value)),
+  fc
+    .record(
+      {
+        prompt: fc.oneof(fc.string({ maxLength: 2100 }), fc.integer(), fc.constant(null)),
+        size: fc.oneof(fc.constantFrom('1024x1024', '9x9', 'x', '99999x2'), fc.string({ maxLength: 12 })),
+        style: fc.oneof(fc.constantFrom('anime', 'nope'), fc.string({ maxLength: 20 })),
+        aspect_ratio: fc.oneof(fc.constantFrom('16:9', '1:7'), fc.string({ maxLength: 6 })),
+        num_images: fc.oneof(fc.integer({ min: -5, max: 10 }), fc.string({ maxLength: 3 })),
+        prompts: fc.array(fc.string({ maxLength: 30 }), { maxLength: 6 }),
+        seed: fc.oneof(fc.integer(), fc.double(), fc.string({ maxLength: 5 })),
+        model: fc.oneof(fc.constantFrom('dall-e-3', 'placeholder', '../etc'), fc.string({ maxLength: 10 })),
+      },
+      { requiredKeys: [] },
+    )
+    .map((value) => JSON.stringify(value)),
 );
 
-const header = fc.oneof(fc.constant(undefined), fc.string({ maxLength: 80 }).map((text) => text.replace(/[^\x20-\x7e]/g, '')));
+const header = fc.oneof(
+  fc.constant(undefined),
+  fc.string({ maxLength: 80 }).map((text) => text.replace(/[^\x20-\x7e]/g, '')),
+);
 
 /** A valid key is one of the choices, so malformed bodies also reach validation and the generator. */
 let validAuthorization = '';
@@ -47,7 +52,12 @@ let validAuthorization = '';
 const request = fc.record({
   route: fc.constantFrom(...routes),
   body,
-  contentType: fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded', undefined),
+  contentType: fc.constantFrom(
+    'application/json',
+    'text/plain',
+    'application/x-www-form-urlencoded',
+    undefined,
+  ),
   authorization: fc.oneof(
     header,
     fc.constant('Bearer imk_'),
@@ -110,7 +120,9 @@ describe('bad input', () => {
           statuses.set(response.statusCode, (statuses.get(response.statusCode) ?? 0) + 1);
           expect(response.statusCode, `${generated.route.url} ${response.body}`).toBeLessThan(500);
           if (response.statusCode >= 400) {
-            expect(response.json()).toEqual(expect.objectContaining({ error: expect.any(String), message: expect.any(String) }));
+            expect(response.json()).toEqual(
+              expect.objectContaining({ error: expect.any(String), message: expect.any(String) }),
+            );
           }
         }),
         { numRuns: count },

@@ -21,6 +21,7 @@ import { accountRoutes } from './routes/account-routes.ts';
 import { catalogRoutes } from './routes/catalog-routes.ts';
 import { generateRoutes } from './routes/generate-routes.ts';
 import { healthRoute } from './routes/health-route.ts';
+import { jobRoutes } from './routes/job-routes.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -136,7 +137,14 @@ export async function buildApp(
     });
     // After authentication, so the limit is per user rather than per address behind a shared NAT.
     api.addHook('onRequest', app.rateLimit());
-    await api.register(generateRoutes, { generator: services.generator });
+    await api.register(generateRoutes, {
+      generator: services.generator,
+      jobs: services.jobs,
+      jobStore: services.jobStore,
+      idempotencyKeys: services.idempotencyKeys,
+      accounts: services.accounts,
+    });
+    await api.register(jobRoutes, { jobs: services.jobs, jobStore: services.jobStore });
     await api.register(accountRoutes, {
       ledger: services.ledger,
       accounts: services.accounts,
@@ -145,6 +153,11 @@ export async function buildApp(
     });
     await api.register(catalogRoutes, { records: services.records });
   });
+
+  // Jobs a crashed process left behind: holds released, polled jobs run again (the re-run handler is
+  // registered by the generate routes above).
+  const recovered = services.jobs.recover();
+  if (recovered > 0) services.logger.warn({ recovered }, 'recovered interrupted jobs');
 
   return app;
 }

@@ -35,6 +35,8 @@ export interface GenerationContext {
   scope: { key: string; limit: number } | undefined;
   source: GenerationSource;
   abortSignal: AbortSignal | undefined;
+  /** The durable job this generation runs as, when it runs as one (its quota hold is tagged with it). */
+  jobId?: string | undefined;
 }
 
 /** One delivered image: stored, charged and recorded. */
@@ -291,6 +293,7 @@ export class ImageGenerator {
         images: imageCount,
         estimatedUsd,
         budgetUsd: this.#dependencies.monthlyBudgetUsd,
+        jobId: context.jobId,
       }),
     );
     let settled = false;

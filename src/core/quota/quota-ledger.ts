@@ -14,6 +14,8 @@ export interface ReservationRequest {
   estimatedUsd: number;
   /** The operator's monthly budget in USD, when one is set. */
   budgetUsd: number | undefined;
+  /** The job this hold pays for, so recovering the job can release it at once. */
+  jobId?: string | undefined;
 }
 
 /** A hold on quota, to be committed (for what was produced) or released. */
@@ -87,11 +89,11 @@ export class QuotaLedger {
          WHERE spent_usd + reserved_usd + excluded.reserved_usd <= ?`,
       ),
       insertReservation: database.prepare<
-        [string, string | null, string, number, number, number, string],
+        [string, string | null, string, number, number, number, string, string | null],
         void
       >(
-        `INSERT INTO reservations (user_id, scope_key, period, images, estimated_usd, held_usd, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO reservations (user_id, scope_key, period, images, estimated_usd, held_usd, created_at, job_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       counter: database.prepare<[string, string], CounterRow>(
         'SELECT used_images, reserved_images, spent_usd, reserved_usd FROM quota_counters WHERE subject = ? AND period = ?',
@@ -119,6 +121,7 @@ export class QuotaLedger {
         'SELECT id FROM reservations WHERE created_at < ?',
       ),
       allHeld: database.prepare<[], { id: number }>('SELECT id FROM reservations'),
+      heldForJob: database.prepare<[string], { id: number }>('SELECT id FROM reservations WHERE job_id = ?'),
     };
     this.#reserveTransaction = database.transaction((request: ReservationRequest, now: Date) =>
       this.#hold(request, now),
@@ -170,6 +173,13 @@ export class QuotaLedger {
     let released = 0;
     for (const row of this.#statements.heldBefore.all(before.toISOString()))
       if (this.release(row.id)) released++;
+    return released;
+  }
+
+  /** Releases whatever a job still holds (the job was interrupted); returns how many holds. */
+  releaseForJob(jobId: string): number {
+    let released = 0;
+    for (const row of this.#statements.heldForJob.all(jobId)) if (this.release(row.id)) released++;
     return released;
   }
 
@@ -241,6 +251,7 @@ export class QuotaLedger {
       request.estimatedUsd,
       budget === undefined ? 0 : request.estimatedUsd,
       createdAt,
+      request.jobId ?? null,
     );
     return { id: Number(inserted.lastInsertRowid), period };
   }

@@ -1,6 +1,15 @@
+import type { FastifyBaseLogger, FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Caller, UserAccounts } from '../../core/accounts/user-accounts.ts';
+import { ImagineError, validationError } from '../../core/errors/imagine-error.ts';
+import type { BatchRequest, ImageRequest } from '../../core/generation/generation-request.ts';
 import { batchRequestSchema, imageRequestSchema } from '../../core/generation/generation-request.ts';
 import type { ImageGenerator } from '../../core/generation/image-generator.ts';
+import { type IdempotencyKeys, requestHash } from '../../core/jobs/idempotency-keys.ts';
+import type { JobOutcome, JobRunner } from '../../core/jobs/job-runner.ts';
+import type { JobStatus, JobStore } from '../../core/jobs/job-store.ts';
+import { errorBody } from '../error-handler.ts';
 import { batchResponse, imageResponse } from '../image-response.ts';
 import { abortSignalFor } from '../request-abort-signal.ts';
 import {
@@ -18,11 +27,160 @@ const generationErrors = {
   503: errorResponseSchema.describe('provider_unavailable or budget_exhausted'),
 };
 
-/** `POST /api/v1/generate/image` and `/batch`: the contract the mobile app calls. */
-export const generateRoutes: FastifyPluginAsyncZod<{ generator: ImageGenerator }> = async (
-  app,
-  { generator },
-) => {
+const acceptedSchema = z.object({
+  job_id: z.string(),
+  status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']),
+  position: z.number().int().describe('Place in your line of waiting jobs; 0 once running'),
+  status_url: z.string(),
+});
+
+const asyncHeaders = z.looseObject({
+  prefer: z.string().optional().describe('`respond-async`: answer 202 at once and poll the job'),
+  'idempotency-key': z
+    .string()
+    .min(1)
+    .max(255)
+    .optional()
+    .describe('Same key and body within 24 h → the same response, charged once; other body → 422'),
+});
+
+/** What a generation job hands back to the route that waits for it. */
+type JobAnswer = { httpStatus: number; body: unknown; error: ImagineError | undefined };
+
+/** `POST /api/v1/generate/image` and `/batch`: the contract the mobile app calls, run as durable jobs. */
+export const generateRoutes: FastifyPluginAsyncZod<{
+  generator: ImageGenerator;
+  jobs: JobRunner;
+  jobStore: JobStore;
+  idempotencyKeys: IdempotencyKeys;
+  accounts: UserAccounts;
+}> = async (app, { generator, jobs, jobStore, idempotencyKeys, accounts }) => {
+  /** Runs a validated request as a job; errors become the contract's bodies so async callers can read them. */
+  function work(
+    kind: 'image' | 'batch',
+    body: ImageRequest | BatchRequest,
+    caller: Caller,
+    abortSignal: AbortSignal | undefined,
+  ) {
+    return async (jobId: string): Promise<JobOutcome<JobAnswer>> => {
+      const context = { caller, scope: undefined, source: 'api' as const, abortSignal, jobId };
+      try {
+        const outcome =
+          kind === 'image'
+            ? await generator.generateValidated(body as ImageRequest, context)
+            : await generator.generateBatchValidated(body as BatchRequest, context);
+        const image = outcome.images[0];
+        if (kind === 'image' && !image) throw new Error('a generation reported success without an image');
+        const response =
+          kind === 'image' && image
+            ? imageResponse(image, outcome.usage, outcome.generationSeconds)
+            : batchResponse(outcome);
+        return {
+          status: 'succeeded',
+          httpStatus: 201,
+          result: response,
+          value: { httpStatus: 201, body: response, error: undefined },
+        };
+      } catch (error) {
+        if (!ImagineError.isInstance(error)) throw error;
+        const failure = errorBody(error);
+        return {
+          status: 'failed',
+          httpStatus: error.httpStatus,
+          result: failure,
+          value: { httpStatus: error.httpStatus, body: failure, error },
+        };
+      }
+    };
+  }
+
+  async function handle(
+    kind: 'image' | 'batch',
+    request: {
+      body: ImageRequest | BatchRequest;
+      headers: z.infer<typeof asyncHeaders>;
+      caller: Caller;
+      log: FastifyBaseLogger;
+    },
+    reply: FastifyReply,
+  ) {
+    const caller = request.caller;
+    const respondAsync = /\brespond-async\b/i.test(request.headers.prefer ?? '');
+    const jobId = jobs.newJobId();
+    const key = request.headers['idempotency-key'];
+    if (key !== undefined) {
+      const claim = idempotencyKeys.claim(
+        caller.userId,
+        key,
+        requestHash({ kind, body: request.body }),
+        jobId,
+      );
+      if (claim.kind === 'conflict') {
+        throw validationError([
+          { field: 'Idempotency-Key', message: 'was already used with a different request body' },
+        ]);
+      }
+      if (claim.kind === 'replay') return replay(claim.jobId, caller.userId, respondAsync, reply);
+    }
+    const spec = {
+      userId: caller.userId,
+      kind,
+      source: 'api',
+      delivery: respondAsync ? 'rest-async' : 'rest',
+      request: request.body,
+    } as const;
+    // An async caller is not waiting on this connection, so its job must not stop when the connection does.
+    const submitted = jobs.submit(
+      spec,
+      work(kind, request.body, caller, respondAsync ? undefined : abortSignalFor(reply)),
+      jobId,
+    );
+    if (respondAsync) {
+      submitted.done.catch((error: unknown) =>
+        request.log.error({ err: error, jobId }, 'an async job failed'),
+      );
+      return accepted(reply, jobId, submitted.position === 0 ? 'running' : 'queued', submitted.position);
+    }
+    return answer(reply, await submitted.done);
+  }
+
+  /** A repeated Idempotency-Key: the first request's answer, without running (or charging) again. */
+  async function replay(jobId: string, userId: string, respondAsync: boolean, reply: FastifyReply) {
+    reply.header('idempotent-replayed', 'true');
+    const running = jobs.inFlight(jobId);
+    if (running && !respondAsync) return answer(reply, (await running) as JobAnswer);
+    for (let waited = 0; ; waited += 200) {
+      const job = jobStore.get(jobId, userId);
+      if (job?.httpStatus !== undefined) {
+        return reply.code(job.httpStatus).send(job.result);
+      }
+      if (respondAsync || waited >= 60_000)
+        return accepted(reply, jobId, job?.status ?? 'queued', jobs.position(jobId));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
+  function answer(reply: FastifyReply, result: JobAnswer) {
+    if (result.error) throw result.error;
+    return reply.code(result.httpStatus).send(result.body);
+  }
+
+  function accepted(reply: FastifyReply, jobId: string, status: JobStatus, position: number) {
+    const statusUrl = `/api/v1/jobs/${jobId}`;
+    return reply
+      .code(202)
+      .header('location', statusUrl)
+      .header('preference-applied', 'respond-async')
+      .send({ job_id: jobId, status, position, status_url: statusUrl });
+  }
+
+  // A job recovered after a crash runs again the way its caller asked for it.
+  jobs.onRerun(async (job) => {
+    const request = job.request as ImageRequest | BatchRequest;
+    const caller = accounts.appCaller(job.userId);
+    await jobs.resume(job, work(job.kind, request, caller, undefined));
+  });
+
   app.post(
     '/api/v1/generate/image',
     {
@@ -30,21 +188,12 @@ export const generateRoutes: FastifyPluginAsyncZod<{ generator: ImageGenerator }
         summary: 'Generate one image',
         tags: ['generate'],
         security: [{ bearer: [] }],
+        headers: asyncHeaders,
         body: imageRequestSchema,
-        response: { 201: imageResponseSchema, ...generationErrors },
+        response: { 201: imageResponseSchema, 202: acceptedSchema, ...generationErrors },
       },
     },
-    async (request, reply) => {
-      const outcome = await generator.generateValidated(request.body, {
-        caller: request.caller,
-        scope: undefined,
-        source: 'api',
-        abortSignal: abortSignalFor(reply),
-      });
-      const [image] = outcome.images;
-      if (!image) throw new Error('a generation reported success without an image');
-      return reply.code(201).send(imageResponse(image, outcome.usage, outcome.generationSeconds));
-    },
+    (request, reply) => handle('image', request, reply),
   );
 
   app.post(
@@ -54,18 +203,11 @@ export const generateRoutes: FastifyPluginAsyncZod<{ generator: ImageGenerator }
         summary: 'Generate 1–4 images of one prompt, or one image for each of up to 4 prompts',
         tags: ['generate'],
         security: [{ bearer: [] }],
+        headers: asyncHeaders,
         body: batchRequestSchema,
-        response: { 201: batchResponseSchema, ...generationErrors },
+        response: { 201: batchResponseSchema, 202: acceptedSchema, ...generationErrors },
       },
     },
-    async (request, reply) => {
-      const outcome = await generator.generateBatchValidated(request.body, {
-        caller: request.caller,
-        scope: undefined,
-        source: 'api',
-        abortSignal: abortSignalFor(reply),
-      });
-      return reply.code(201).send(batchResponse(outcome));
-    },
+    (request, reply) => handle('batch', request, reply),
   );
 };

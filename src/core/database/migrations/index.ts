@@ -1,5 +1,6 @@
 import { initialSchema } from './0001-initial.ts';
 import { processedEventsSchema } from './0002-processed-events.ts';
+import { jobsSchema } from './0003-jobs.ts';
 
 /** A numbered schema change; numbers only grow, and an applied migration is never edited. */
 export interface Migration {
@@ -12,4 +13,5 @@ export interface Migration {
 export const migrations: readonly Migration[] = [
   { version: 1, name: 'initial', sql: initialSchema },
   { version: 2, name: 'processed-events', sql: processedEventsSchema },
+  { version: 3, name: 'jobs', sql: jobsSchema },
 ];

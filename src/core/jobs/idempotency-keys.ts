@@ -1,0 +1,65 @@
+import { createHash } from 'node:crypto';
+import type { SqliteDatabase } from '../database/open-database.ts';
+
+/** How long a key is remembered (the `Idempotency-Key` convention: a day). */
+export const idempotencyWindowMs = 24 * 60 * 60 * 1000;
+
+/** What a request with an `Idempotency-Key` should do. */
+export type IdempotencyClaim =
+  | { kind: 'new' }
+  /** The same key and body were seen: answer with that job's result, charged once. */
+  | { kind: 'replay'; jobId: string }
+  /** The same key with another body: a client bug, refused with 422. */
+  | { kind: 'conflict' };
+
+/** A stable hash of a request body: the same JSON in another key order is the same request. */
+export function requestHash(body: unknown): string {
+  return createHash('sha256').update(canonicalJson(body)).digest('hex');
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, entry]) => entry !== undefined)
+      .sort(([left], [right]) => (left < right ? -1 : left > right ? 1 : 0));
+    return `{${entries.map(([key, entry]) => `${JSON.stringify(key)}:${canonicalJson(entry)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** REST idempotency keys per user, shared by every process on the database file. */
+export class IdempotencyKeys {
+  readonly #statements;
+  readonly #now: () => Date;
+
+  constructor(database: SqliteDatabase, now: () => Date = () => new Date()) {
+    this.#now = now;
+    this.#statements = {
+      claim: database.prepare<[string, string, string, string, string], void>(
+        'INSERT OR IGNORE INTO idempotency_keys (user_id, key, request_hash, job_id, created_at) VALUES (?, ?, ?, ?, ?)',
+      ),
+      existing: database.prepare<
+        [string, string],
+        { request_hash: string; job_id: string; created_at: string }
+      >('SELECT request_hash, job_id, created_at FROM idempotency_keys WHERE user_id = ? AND key = ?'),
+      forget: database.prepare<[string, string], void>(
+        'DELETE FROM idempotency_keys WHERE user_id = ? AND key = ?',
+      ),
+    };
+  }
+
+  /** Claims `key` for `jobId`, or says which earlier job it belongs to. Atomic across processes. */
+  claim(userId: string, key: string, hash: string, jobId: string): IdempotencyClaim {
+    const now = this.#now();
+    if (this.#statements.claim.run(userId, key, hash, jobId, now.toISOString()).changes === 1)
+      return { kind: 'new' };
+    const existing = this.#statements.existing.get(userId, key);
+    if (!existing) return this.claim(userId, key, hash, jobId);
+    if (now.getTime() - Date.parse(existing.created_at) > idempotencyWindowMs) {
+      this.#statements.forget.run(userId, key);
+      return this.claim(userId, key, hash, jobId);
+    }
+    return existing.request_hash === hash ? { kind: 'replay', jobId: existing.job_id } : { kind: 'conflict' };
+  }
+}

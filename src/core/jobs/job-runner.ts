@@ -1,0 +1,281 @@
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import type { Logger } from 'pino';
+import { newRecordId } from '../database/record-id.ts';
+import type { WriteBatcher } from '../database/write-batcher.ts';
+import type { QuotaLedger } from '../quota/quota-ledger.ts';
+import type { JobDelivery, JobRecord, JobStore } from './job-store.ts';
+
+/** What a job is, recorded before it runs. */
+export interface JobSpec {
+  userId: string;
+  kind: 'image' | 'batch';
+  source: string;
+  delivery: JobDelivery;
+  /** The validated request (JSON), kept so a recovered job can run again. */
+  request: unknown;
+}
+
+/** How a job ended, as its caller should see it (REST jobs keep the status and body). */
+export interface JobOutcome<T> {
+  value: T;
+  status: 'succeeded' | 'failed';
+  httpStatus?: number;
+  result?: unknown;
+}
+
+/** A job handed to the runner: its id, where it stands (0 = running now) and its end. */
+export interface SubmittedJob<T> {
+  id: string;
+  position: number;
+  done: Promise<T>;
+}
+
+interface UserLane {
+  running: number;
+  waiting: Array<() => void>;
+}
+
+const heartbeatEveryMs = 10_000;
+/** A worker not heard from for this long is gone (a crash on another machine, or a hung process). */
+const staleAfterMs = 30_000;
+
+/**
+ * Runs generations as durable jobs. Each user has at most `maxRunningPerUser` jobs running; the rest wait
+ * in order and can say where they stand. Rows are written through the group-commit batcher, so a job costs
+ * two statements, not two transactions. Jobs a dead process left behind are recovered: their quota holds
+ * released at once, and jobs a caller still polls for run again; the rest end as failed with a reason.
+ */
+export class JobRunner {
+  readonly workerId: string;
+  readonly #store: JobStore;
+  readonly #writes: WriteBatcher;
+  readonly #ledger: QuotaLedger;
+  readonly #logger: Logger;
+  readonly #now: () => Date;
+  readonly #maxRunningPerUser: number;
+  readonly #lanes = new Map<string, UserLane>();
+  readonly #queued = new Map<string, string>();
+  readonly #running = new Set<Promise<unknown>>();
+  readonly #inFlight = new Map<string, Promise<unknown>>();
+  #heartbeat: NodeJS.Timeout | undefined;
+  #rerun: ((job: JobRecord) => Promise<void>) | undefined;
+
+  constructor(dependencies: {
+    store: JobStore;
+    writes: WriteBatcher;
+    ledger: QuotaLedger;
+    logger: Logger;
+    now?: () => Date;
+    maxRunningPerUser: number;
+  }) {
+    this.#store = dependencies.store;
+    this.#writes = dependencies.writes;
+    this.#ledger = dependencies.ledger;
+    this.#logger = dependencies.logger;
+    this.#now = dependencies.now ?? (() => new Date());
+    this.#maxRunningPerUser = dependencies.maxRunningPerUser;
+    // Host and pid make a dead worker on this machine recognisable at once, without waiting for staleness.
+    this.workerId = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  }
+
+  /** Starts the heartbeat that tells other processes this worker's jobs are alive. */
+  start(): void {
+    this.#heartbeat ??= setInterval(() => {
+      void this.#writes
+        .run(() => this.#store.heartbeat(this.workerId, this.#now()))
+        .catch((error: unknown) => {
+          this.#logger.error({ err: error }, 'job heartbeat failed');
+        });
+    }, heartbeatEveryMs);
+    this.#heartbeat.unref();
+  }
+
+  /** Records the job, waits for the user's turn, runs `work`, records how it ended. */
+  submit<T>(spec: JobSpec, work: (jobId: string) => Promise<JobOutcome<T>>, jobId?: string): SubmittedJob<T> {
+    const id = jobId ?? newRecordId(this.#now());
+    const lane = this.#lane(spec.userId);
+    const startsNow = lane.running < this.#maxRunningPerUser && lane.waiting.length === 0;
+    const position = startsNow ? 0 : lane.waiting.length + 1;
+    const recorded = this.#writes.run(() =>
+      this.#store.insert({
+        id,
+        ...spec,
+        status: startsNow ? 'running' : 'queued',
+        workerId: this.workerId,
+        now: this.#now(),
+      }),
+    );
+    const done = this.#execute(id, spec.userId, lane, startsNow, recorded, work);
+    this.#inFlight.set(id, done);
+    void done.catch(() => undefined).finally(() => this.#inFlight.delete(id));
+    return { id, position, done };
+  }
+
+  /** The end of a job running in this process, for a repeated request that should share it. */
+  inFlight(jobId: string): Promise<unknown> | undefined {
+    return this.#inFlight.get(jobId);
+  }
+
+  /** A new job id, for callers that must record it (an idempotency key) before submitting. */
+  newJobId(): string {
+    return newRecordId(this.#now());
+  }
+
+  /** Where a queued job of this process stands in its user's line (1 = next); 0 when running or unknown. */
+  position(jobId: string): number {
+    const userId = this.#queued.get(jobId);
+    if (!userId) return 0;
+    const order = [...this.#queued.entries()].filter(([, owner]) => owner === userId).map(([id]) => id);
+    return order.indexOf(jobId) + 1;
+  }
+
+  /** How a recovered job that a caller still waits for is run again (set by the REST layer). */
+  onRerun(rerun: (job: JobRecord) => Promise<void>): void {
+    this.#rerun = rerun;
+  }
+
+  /**
+   * Recovers jobs whose worker is gone: every quota hold they had is released, jobs polled over REST run
+   * again under this worker, the rest are marked failed with the reason. Returns how many were recovered.
+   */
+  recover(): number {
+    const candidates = this.#store.staleJobs(new Date(this.#now().getTime() + 1));
+    let recovered = 0;
+    for (const job of candidates) {
+      if (!this.#workerIsGone(job.workerId, job)) continue;
+      recovered++;
+      const released = this.#ledger.releaseForJob(job.id);
+      if (job.delivery === 'rest-async' && this.#rerun) {
+        this.#store.adopt(job.id, this.workerId, this.#now());
+        this.#logger.warn({ jobId: job.id, released }, 'recovered an interrupted job; running it again');
+        const rerun = this.#rerun(job).catch((error: unknown) => {
+          this.#logger.error({ err: error, jobId: job.id }, 'a recovered job failed');
+        });
+        this.#track(rerun);
+      } else {
+        this.#store.finish(
+          job.id,
+          {
+            status: 'failed',
+            httpStatus: 503,
+            result: {
+              error: 'provider_unavailable',
+              message:
+                'The service restarted while this image was being made; you were not charged. Please try again.',
+            },
+          },
+          this.#now(),
+        );
+        this.#logger.warn(
+          { jobId: job.id, released },
+          'an interrupted job could not be delivered; quota released',
+        );
+      }
+    }
+    return recovered;
+  }
+
+  /** Waits for running jobs, up to `deadlineMs`; what is left is picked up by recovery on the next start. */
+  async drain(deadlineMs: number): Promise<void> {
+    if (this.#heartbeat) clearInterval(this.#heartbeat);
+    this.#heartbeat = undefined;
+    const deadline = new Promise((resolve) => setTimeout(resolve, deadlineMs).unref());
+    await Promise.race([Promise.allSettled([...this.#running]), deadline]);
+  }
+
+  /** Runs a recovered job under this runner's per-user lanes, updating its row as it goes. */
+  resume<T>(job: JobRecord, work: (jobId: string) => Promise<JobOutcome<T>>): Promise<T> {
+    const lane = this.#lane(job.userId);
+    const startsNow = lane.running < this.#maxRunningPerUser && lane.waiting.length === 0;
+    return this.#execute(job.id, job.userId, lane, startsNow, Promise.resolve(), work);
+  }
+
+  async #execute<T>(
+    id: string,
+    userId: string,
+    lane: UserLane,
+    startsNow: boolean,
+    recorded: Promise<unknown>,
+    work: (jobId: string) => Promise<JobOutcome<T>>,
+  ): Promise<T> {
+    if (startsNow) {
+      lane.running++;
+    } else {
+      this.#queued.set(id, userId);
+      await new Promise<void>((resolve) => lane.waiting.push(resolve));
+      this.#queued.delete(id);
+      void this.#writes.run(() => this.#store.start(id, this.#now()));
+    }
+    const running = (async () => {
+      try {
+        await recorded;
+        const outcome = await work(id);
+        await this.#writes.run(() =>
+          this.#store.finish(
+            id,
+            {
+              status: outcome.status,
+              ...(outcome.httpStatus === undefined ? {} : { httpStatus: outcome.httpStatus }),
+              ...(outcome.result === undefined ? {} : { result: outcome.result }),
+            },
+            this.#now(),
+          ),
+        );
+        return outcome.value;
+      } catch (error) {
+        await this.#writes
+          .run(() => this.#store.finish(id, { status: 'failed' }, this.#now()))
+          .catch(() => undefined);
+        throw error;
+      } finally {
+        const next = lane.waiting.shift();
+        if (next) next();
+        else {
+          lane.running--;
+          if (lane.running === 0) this.#lanes.delete(userId);
+        }
+      }
+    })();
+    this.#track(running);
+    return running;
+  }
+
+  #track(work: Promise<unknown>): void {
+    this.#running.add(work);
+    void work.catch(() => undefined).finally(() => this.#running.delete(work));
+  }
+
+  #lane(userId: string): UserLane {
+    let lane = this.#lanes.get(userId);
+    if (!lane) {
+      lane = { running: 0, waiting: [] };
+      this.#lanes.set(userId, lane);
+    }
+    return lane;
+  }
+
+  /** A worker on this host whose pid is not alive is gone now; elsewhere, when its heartbeat is stale. */
+  #workerIsGone(workerId: string, job: JobRecord): boolean {
+    if (workerId === this.workerId) return false;
+    const [host, pidText] = workerId.split(':');
+    const pid = Number(pidText);
+    if (host === os.hostname() && Number.isInteger(pid)) {
+      if (pid === process.pid) return true; // an earlier process had our pid: it is gone
+      try {
+        process.kill(pid, 0);
+      } catch {
+        return true;
+      }
+    }
+    return (
+      this.#now().getTime() - (job.startedAt ?? job.createdAt).getTime() > staleAfterMs && this.#isStale(job)
+    );
+  }
+
+  #isStale(job: JobRecord): boolean {
+    return this.#store
+      .staleJobs(new Date(this.#now().getTime() - staleAfterMs))
+      .some((stale) => stale.id === job.id);
+  }
+}

@@ -1,0 +1,183 @@
+/** Generations as jobs over REST: async answers, idempotency keys, per-user lines and crash recovery. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { JobStore } from '../../core/jobs/job-store.ts';
+import { createTestApp, type TestApp } from '../../test-support/test-app.ts';
+import { onePng, scriptedModel, storedImageFiles } from '../../test-support/test-services.ts';
+
+let current: TestApp | undefined;
+afterEach(async () => {
+  await current?.close();
+  current = undefined;
+});
+
+function slowModel(milliseconds: number) {
+  return scriptedModel(async () => {
+    await new Promise((resolve) => setTimeout(resolve, milliseconds));
+    return onePng();
+  });
+}
+
+async function post(
+  testApp: TestApp,
+  authorization: string,
+  body: object,
+  headers: Record<string, string> = {},
+) {
+  return testApp.app.inject({
+    method: 'POST',
+    url: '/api/v1/generate/image',
+    payload: body,
+    headers: { authorization, ...headers },
+  });
+}
+
+async function waitForJob(testApp: TestApp, authorization: string, jobId: string) {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const job = (
+      await testApp.app.inject({ method: 'GET', url: `/api/v1/jobs/${jobId}`, headers: { authorization } })
+    ).json();
+    if (job.status === 'succeeded' || job.status === 'failed') return job;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`job ${jobId} did not finish`);
+}
+
+describe('Prefer: respond-async', () => {
+  it('answers 202 with a job to poll, whose result is the synchronous response', async () => {
+    current = await createTestApp({}, { models: [slowModel(50)] });
+    const authorization = current.bearerFor('alice');
+    const accepted = await post(current, authorization, { prompt: 'a fox' }, { prefer: 'respond-async' });
+    expect(accepted.statusCode).toBe(202);
+    const { job_id: jobId, status_url: statusUrl } = accepted.json();
+    expect(accepted.headers.location).toBe(statusUrl);
+    const job = await waitForJob(current, authorization, jobId);
+    expect(job).toMatchObject({ id: jobId, status: 'succeeded', position: 0 });
+    expect(job.result).toMatchObject({ success: true, model: 'placeholder', usage: { used: 1 } });
+    expect(
+      (
+        await current.app.inject({
+          method: 'GET',
+          url: statusUrl,
+          headers: { authorization: current.bearerFor('bob') },
+        })
+      ).statusCode,
+    ).toBe(404);
+  });
+
+  it('keeps the failure in the contract error shape', async () => {
+    current = await createTestApp({ BLOCKED_TERMS: 'forbidden' }, { models: [slowModel(5)] });
+    const authorization = current.bearerFor('alice');
+    const accepted = await post(
+      current,
+      authorization,
+      { prompt: 'a forbidden fox' },
+      { prefer: 'respond-async' },
+    );
+    const job = await waitForJob(current, authorization, accepted.json().job_id);
+    expect(job.status).toBe('failed');
+    expect(job.error).toMatchObject({ error: 'content_policy_violation' });
+  });
+});
+
+describe('Idempotency-Key', () => {
+  it('answers a repeat with the first response and charges once; another body with the key is 422', async () => {
+    const model = slowModel(30);
+    current = await createTestApp({}, { models: [model] });
+    const authorization = current.bearerFor('alice');
+    const headers = { 'idempotency-key': 'order-42' };
+    const [first, second] = await Promise.all([
+      post(current, authorization, { prompt: 'a fox', seed: 1 }, headers),
+      post(current, authorization, { seed: 1, prompt: 'a fox' }, headers),
+    ]);
+    expect(first.statusCode).toBe(201);
+    expect(second.statusCode).toBe(201);
+    expect(second.json().id).toBe(first.json().id);
+    const third = await post(current, authorization, { prompt: 'a fox', seed: 1 }, headers);
+    expect(third.json().id).toBe(first.json().id);
+    expect(model.calls).toHaveLength(1);
+    expect(current.services.ledger.usage('alice', 5)).toMatchObject({ used: 1, reserved: 0 });
+
+    const conflict = await post(current, authorization, { prompt: 'a wolf' }, headers);
+    expect(conflict.statusCode).toBe(422);
+    expect(conflict.json().details).toEqual([
+      { field: 'Idempotency-Key', message: 'was already used with a different request body' },
+    ]);
+    // Keys belong to their user: bob's "order-42" is his own.
+    expect((await post(current, current.bearerFor('bob'), { prompt: 'a wolf' }, headers)).statusCode).toBe(
+      201,
+    );
+  });
+});
+
+describe('per-user line', () => {
+  it("runs a user's jobs at most MAX_JOBS_PER_USER at a time and shows where the rest stand", async () => {
+    let running = 0;
+    let mostAtOnce = 0;
+    const model = scriptedModel(async () => {
+      running++;
+      mostAtOnce = Math.max(mostAtOnce, running);
+      await new Promise((resolve) => setTimeout(resolve, 40));
+      running--;
+      return onePng();
+    });
+    current = await createTestApp({ MAX_JOBS_PER_USER: '1' }, { models: [model] });
+    const authorization = current.bearerFor('alice', 'pro');
+    const answers = await Promise.all(
+      [1, 2, 3].map((index) =>
+        post(current as TestApp, authorization, { prompt: `fox ${index}` }, { prefer: 'respond-async' }),
+      ),
+    );
+    expect(answers.map((answer) => answer.json().position)).toEqual([0, 1, 2]);
+    expect(answers.map((answer) => answer.json().status)).toEqual(['running', 'queued', 'queued']);
+    for (const answer of answers)
+      expect((await waitForJob(current, authorization, answer.json().job_id)).status).toBe('succeeded');
+    expect(mostAtOnce).toBe(1);
+  });
+});
+
+describe('recovery', () => {
+  it('releases the holds of jobs a dead process left, runs polled ones again, and fails the rest with a reason', async () => {
+    current = await createTestApp({}, { models: [scriptedModel(onePng)] });
+    const { services } = current;
+    const authorization = current.bearerFor('alice');
+    // What a process killed mid-generation leaves: two running jobs, each with a quota hold.
+    const store = new JobStore(services.database);
+    const deadWorker = 'ghost-host:999999:dead';
+    const now = new Date();
+    for (const [id, delivery] of [
+      ['0190a000-0000-7000-8000-000000000001', 'rest-async'],
+      ['0190a000-0000-7000-8000-000000000002', 'rest'],
+    ] as const) {
+      store.insert({
+        id,
+        userId: 'alice',
+        kind: 'image',
+        source: 'api',
+        delivery,
+        request: { prompt: `left behind ${delivery}`, size: '256x256', enhance_prompt: false },
+        status: 'running',
+        workerId: deadWorker,
+        now: new Date(now.getTime() - 60_000),
+      });
+      services.ledger.reserve({
+        userId: 'alice',
+        userLimit: 5,
+        scope: undefined,
+        images: 1,
+        estimatedUsd: 0,
+        budgetUsd: undefined,
+        jobId: id,
+      });
+    }
+    expect(services.ledger.usage('alice', 5)).toMatchObject({ reserved: 2 });
+
+    expect(services.jobs.recover()).toBe(2);
+    const rerun = await waitForJob(current, authorization, '0190a000-0000-7000-8000-000000000001');
+    expect(rerun).toMatchObject({ status: 'succeeded', result: { success: true } });
+    const failed = await waitForJob(current, authorization, '0190a000-0000-7000-8000-000000000002');
+    expect(failed).toMatchObject({ status: 'failed', error: { error: 'provider_unavailable' } });
+    expect(services.ledger.usage('alice', 5)).toMatchObject({ used: 1, reserved: 0 });
+    expect(services.ledger.pendingReservationIds()).toEqual([]);
+    expect(storedImageFiles(services)).toHaveLength(1);
+  });
+});

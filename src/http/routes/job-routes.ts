@@ -1,0 +1,59 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { ImagineError } from '../../core/errors/imagine-error.ts';
+import type { JobRunner } from '../../core/jobs/job-runner.ts';
+import type { JobStore } from '../../core/jobs/job-store.ts';
+import { isoSeconds } from '../image-response.ts';
+import { commonErrorResponses, errorResponseSchema } from '../schemas/response-schemas.ts';
+
+const jobSchema = z.object({
+  id: z.string(),
+  status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']),
+  position: z.number().int().describe('Place in your line of waiting jobs; 0 once running or done'),
+  created_at: z.string(),
+  finished_at: z.string().nullable(),
+  result: z
+    .unknown()
+    .optional()
+    .describe(
+      'When succeeded: the same body the synchronous call returns (ImageGenerationResponse or MultipleImageResponse)',
+    ),
+  error: errorResponseSchema
+    .optional()
+    .describe('When failed: the error body the synchronous call would have returned'),
+});
+
+/** `GET /api/v1/jobs/:id`: the async extension's status and result. */
+export const jobRoutes: FastifyPluginAsyncZod<{ jobs: JobRunner; jobStore: JobStore }> = async (
+  app,
+  { jobs, jobStore },
+) => {
+  app.get(
+    '/api/v1/jobs/:id',
+    {
+      schema: {
+        summary: 'A generation job: where it stands and, once done, its result',
+        tags: ['generate'],
+        security: [{ bearer: [] }],
+        params: z.object({ id: z.string().min(1).max(64) }),
+        response: { 200: jobSchema, 404: errorResponseSchema, ...commonErrorResponses },
+      },
+    },
+    async (request) => {
+      const job = jobStore.get(request.params.id, request.caller.userId);
+      if (!job) throw new ImagineError('not_found', 'No such job');
+      const finished = job.httpStatus !== undefined;
+      return {
+        id: job.id,
+        status: job.status,
+        position: job.status === 'queued' ? jobs.position(job.id) : 0,
+        created_at: isoSeconds(job.createdAt),
+        finished_at: job.finishedAt ? isoSeconds(job.finishedAt) : null,
+        ...(finished && job.status === 'succeeded' ? { result: job.result } : {}),
+        ...(finished && job.status !== 'succeeded'
+          ? { error: job.result as z.infer<typeof errorResponseSchema> }
+          : {}),
+      };
+    },
+  );
+};
