@@ -1,0 +1,148 @@
+/**
+ * Fault injection: 20 generations in flight on a slow provider, the server killed with SIGKILL, restarted.
+ * Every job ends delivered or refunded, the ledger charges exactly the images delivered, and storage holds
+ * no image without its record.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from './config/load-config.ts';
+import { createServices } from './services.ts';
+
+const projectRoot = path.resolve(import.meta.dirname, '..');
+const children: ChildProcess[] = [];
+let dataDir: string | undefined;
+
+afterEach(() => {
+  for (const child of children.splice(0)) child.kill('SIGKILL');
+  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  dataDir = undefined;
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+async function startServer(folder: string, port: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: projectRoot,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? os.tmpdir(),
+      PORT: String(port),
+      DATA_DIR: folder,
+      LOG_LEVEL: 'warn',
+      LOG_PRETTY: 'false',
+      NODE_ENV: 'production',
+      CREATE_DEMO_KEY: 'false',
+      PLACEHOLDER_DELAY_MS: '2500',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const deadline = Date.now() + 30_000;
+  while (!output.includes('imagine is listening')) {
+    if (Date.now() > deadline) throw new Error(`server did not start:\n${output}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return child;
+}
+
+describe('crash recovery', () => {
+  it('delivers or refunds every job after SIGKILL, with the ledger exact and nothing orphaned', async () => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'imagine-crash-'));
+    const setup = await createServices(
+      loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir }),
+      pino({ level: 'silent' }),
+    );
+    const users = Array.from({ length: 10 }, (_, index) => `user-${index}`);
+    const keys = users.map((user) => setup.apiKeys.create(user, { plan: 'pro' }));
+    await setup.close();
+
+    const port = await freePort();
+    const first = await startServer(dataDir, port);
+    const post = (index: number, async: boolean) =>
+      fetch(`http://127.0.0.1:${port}/api/v1/generate/image`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${keys[index % 10]}`,
+          'content-type': 'application/json',
+          ...(async ? { prefer: 'respond-async' } : {}),
+        },
+        body: JSON.stringify({ prompt: `crash ${index}`, size: '256x256' }),
+      });
+    // 15 polled jobs and 5 callers waiting on their connection.
+    const accepted = await Promise.all(
+      Array.from({ length: 15 }, (_, index) =>
+        post(index, true).then((response) => response.json() as Promise<{ job_id: string }>),
+      ),
+    );
+    const waiting = Array.from({ length: 5 }, (_, index) =>
+      post(15 + index, false).then(
+        (response) => response.status,
+        () => 'connection lost',
+      ),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    first.kill('SIGKILL');
+    expect(await Promise.all(waiting)).toEqual(Array(5).fill('connection lost'));
+
+    await startServer(dataDir, port);
+    const finals = await Promise.all(
+      accepted.map(async ({ job_id: jobId }, index) => {
+        for (let attempt = 0; attempt < 300; attempt++) {
+          const job = (await (
+            await fetch(`http://127.0.0.1:${port}/api/v1/jobs/${jobId}`, {
+              headers: { authorization: `Bearer ${keys[index % 10]}` },
+            })
+          ).json()) as { status: string };
+          if (job.status === 'succeeded' || job.status === 'failed') return job.status;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        return 'stuck';
+      }),
+    );
+    expect(finals).toEqual(Array(15).fill('succeeded'));
+    for (const child of children.splice(0)) child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    const check = await createServices(
+      loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir }),
+      pino({ level: 'silent' }),
+    );
+    const unfinished = check.database
+      .prepare("SELECT COUNT(*) AS n FROM jobs WHERE status IN ('queued', 'running')")
+      .get() as { n: number };
+    expect(unfinished.n).toBe(0);
+    const delivered = (check.database.prepare('SELECT COUNT(*) AS n FROM generations').get() as { n: number })
+      .n;
+    const charged = users.reduce((total, user) => total + check.ledger.usage(user, 200).used, 0);
+    expect(charged).toBe(delivered);
+    expect(delivered).toBeGreaterThanOrEqual(15);
+    expect(check.ledger.pendingReservationIds()).toEqual([]);
+    const files = fs
+      .readdirSync(path.join(dataDir, 'images'), { recursive: true })
+      .map(String)
+      .filter((name) => name.endsWith('.png'));
+    expect(files).toHaveLength(delivered);
+    await check.close();
+  }, 120_000);
+});
