@@ -87,6 +87,9 @@ export async function measureImagineApi(seconds: number, placement: ClientPlacem
     LOG_LEVEL: 'silent',
     PLAN_LIMITS: 'bench=1000000000',
     RATE_LIMIT_PER_MINUTE: '1000000000',
+    // One user stands in for many here: the per-user line (2 running by default) would measure the policy,
+    // not the machinery.
+    MAX_JOBS_PER_USER: '1000000',
     CREATE_DEMO_KEY: 'false',
   });
   const services = await createServices(config, pino({ level: 'silent' }), {

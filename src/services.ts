@@ -216,7 +216,9 @@ export async function createServices(
       if (closed) return;
       closed = true;
       stopSweeper();
-      await jobs.drain(0);
+      // Jobs still running get a moment to record how they ended; whatever is queued is committed.
+      await jobs.drain(2_000);
+      writes.flushNow();
       if (firebase && firebaseApp) await firebase.deleteFirebaseApp(firebaseApp);
       database.close();
     },

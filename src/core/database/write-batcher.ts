@@ -40,10 +40,21 @@ export class WriteBatcher {
     });
   }
 
+  /** Commits whatever is queued now, before the database closes. */
+  flushNow(): void {
+    if (this.#queue.length > 0) this.#flush();
+  }
+
   #flush(): void {
     this.#flushScheduled = false;
     const writes = this.#queue;
     this.#queue = [];
+    if (writes.length === 0) return;
+    if (!this.#database.open) {
+      const closed = new Error('the database is closed');
+      for (const write of writes) write.reject(closed);
+      return;
+    }
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
     try {
       this.#database

@@ -37,6 +37,8 @@ export interface GenerationContext {
   abortSignal: AbortSignal | undefined;
   /** The durable job this generation runs as, when it runs as one (its quota hold is tagged with it). */
   jobId?: string | undefined;
+  /** A write that must commit together with the charge (the job marking itself done): one commit, not two. */
+  recordWithCharge?: (() => void) | undefined;
 }
 
 /** One delivered image: stored, charged and recorded. */
@@ -454,6 +456,7 @@ export class ImageGenerator {
           costUsd: roundUsd(generationRecords.reduce((total, record) => total + record.costUsd, 0)),
         });
         for (const record of generationRecords) records.insert(record);
+        if (generationRecords.length > 0) context.recordWithCharge?.();
         // Read in the same transaction: the standing the response reports is exactly the one just written.
         return ledger.usage(context.caller.userId, context.caller.plan.monthlyImages);
       });

@@ -92,7 +92,11 @@ export class JobRunner {
   }
 
   /** Records the job, waits for the user's turn, runs `work`, records how it ended. */
-  submit<T>(spec: JobSpec, work: (jobId: string) => Promise<JobOutcome<T>>, jobId?: string): SubmittedJob<T> {
+  submit<T>(
+    spec: JobSpec,
+    work: (jobId: string, finishWithCharge: () => void) => Promise<JobOutcome<T>>,
+    jobId?: string,
+  ): SubmittedJob<T> {
     const id = jobId ?? newRecordId(this.#now());
     const lane = this.#lane(spec.userId);
     const startsNow = lane.running < this.#maxRunningPerUser && lane.waiting.length === 0;
@@ -185,7 +189,10 @@ export class JobRunner {
   }
 
   /** Runs a recovered job under this runner's per-user lanes, updating its row as it goes. */
-  resume<T>(job: JobRecord, work: (jobId: string) => Promise<JobOutcome<T>>): Promise<T> {
+  resume<T>(
+    job: JobRecord,
+    work: (jobId: string, finishWithCharge: () => void) => Promise<JobOutcome<T>>,
+  ): Promise<T> {
     const lane = this.#lane(job.userId);
     const startsNow = lane.running < this.#maxRunningPerUser && lane.waiting.length === 0;
     return this.#execute(job.id, job.userId, lane, startsNow, Promise.resolve(), work);
@@ -197,7 +204,7 @@ export class JobRunner {
     lane: UserLane,
     startsNow: boolean,
     recorded: Promise<unknown>,
-    work: (jobId: string) => Promise<JobOutcome<T>>,
+    work: (jobId: string, finishWithCharge: () => void) => Promise<JobOutcome<T>>,
   ): Promise<T> {
     if (startsNow) {
       lane.running++;
@@ -205,12 +212,29 @@ export class JobRunner {
       this.#queued.set(id, userId);
       await new Promise<void>((resolve) => lane.waiting.push(resolve));
       this.#queued.delete(id);
-      void this.#writes.run(() => this.#store.start(id, this.#now()));
+      void this.#writes
+        .run(() => this.#store.start(id, this.#now()))
+        .catch((error: unknown) => {
+          this.#logger.error({ err: error, jobId: id }, 'recording that a job started failed');
+        });
     }
     const running = (async () => {
       try {
         await recorded;
-        const outcome = await work(id);
+        let finished = false;
+        // Called inside the generator's charge transaction: the job is done exactly when the images are paid.
+        const finishWithCharge = () => {
+          this.#store.finish(id, { status: 'succeeded', httpStatus: 201 }, this.#now());
+          finished = true;
+        };
+        const outcome = await work(id, finishWithCharge);
+        if (finished && outcome.status === 'succeeded') {
+          if (outcome.result !== undefined) {
+            const result = outcome.result;
+            await this.#writes.run(() => this.#store.setResult(id, outcome.httpStatus ?? 201, result));
+          }
+          return outcome.value;
+        }
         await this.#writes.run(() =>
           this.#store.finish(
             id,

@@ -58,6 +58,10 @@ export class JobStore {
         `UPDATE jobs SET status = ?, http_status = ?, result = ?, finished_at = ?
          WHERE id = ? AND status IN ('queued', 'running')`,
       ),
+      // A job finished inside the charge transaction that still has a result to keep.
+      setResult: database.prepare<[number, string | null, string], void>(
+        "UPDATE jobs SET http_status = ?, result = ? WHERE id = ? AND status = 'succeeded'",
+      ),
       heartbeat: database.prepare<[string, string], void>(
         "UPDATE jobs SET heartbeat_at = ? WHERE worker_id = ? AND status IN ('queued', 'running')",
       ),
@@ -101,6 +105,11 @@ export class JobStore {
   start(id: string, now: Date): void {
     const at = now.toISOString();
     this.#statements.start.run(at, at, id);
+  }
+
+  /** Stores the result of a job already marked succeeded with its charge. */
+  setResult(id: string, httpStatus: number, result: unknown): void {
+    this.#statements.setResult.run(httpStatus, JSON.stringify(result), id);
   }
 
   finish(

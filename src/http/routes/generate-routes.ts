@@ -61,9 +61,19 @@ export const generateRoutes: FastifyPluginAsyncZod<{
     body: ImageRequest | BatchRequest,
     caller: Caller,
     abortSignal: AbortSignal | undefined,
+    keepResult: boolean,
   ) {
-    return async (jobId: string): Promise<JobOutcome<JobAnswer>> => {
-      const context = { caller, scope: undefined, source: 'api' as const, abortSignal, jobId };
+    // Only a result someone may ask for again (a polled job, an idempotent retry) is worth storing.
+    const kept = (result: unknown) => (keepResult ? { result } : {});
+    return async (jobId: string, finishWithCharge: () => void): Promise<JobOutcome<JobAnswer>> => {
+      const context = {
+        caller,
+        scope: undefined,
+        source: 'api' as const,
+        abortSignal,
+        jobId,
+        recordWithCharge: finishWithCharge,
+      };
       try {
         const outcome =
           kind === 'image'
@@ -78,7 +88,7 @@ export const generateRoutes: FastifyPluginAsyncZod<{
         return {
           status: 'succeeded',
           httpStatus: 201,
-          result: response,
+          ...kept(response),
           value: { httpStatus: 201, body: response, error: undefined },
         };
       } catch (error) {
@@ -87,7 +97,7 @@ export const generateRoutes: FastifyPluginAsyncZod<{
         return {
           status: 'failed',
           httpStatus: error.httpStatus,
-          result: failure,
+          ...kept(failure),
           value: { httpStatus: error.httpStatus, body: failure, error },
         };
       }
@@ -130,9 +140,10 @@ export const generateRoutes: FastifyPluginAsyncZod<{
       request: request.body,
     } as const;
     // An async caller is not waiting on this connection, so its job must not stop when the connection does.
+    const keepResult = respondAsync || key !== undefined;
     const submitted = jobs.submit(
       spec,
-      work(kind, request.body, caller, respondAsync ? undefined : abortSignalFor(reply)),
+      work(kind, request.body, caller, respondAsync ? undefined : abortSignalFor(reply), keepResult),
       jobId,
     );
     if (respondAsync) {
@@ -178,7 +189,7 @@ export const generateRoutes: FastifyPluginAsyncZod<{
   jobs.onRerun(async (job) => {
     const request = job.request as ImageRequest | BatchRequest;
     const caller = accounts.appCaller(job.userId);
-    await jobs.resume(job, work(job.kind, request, caller, undefined));
+    await jobs.resume(job, work(job.kind, request, caller, undefined, true));
   });
 
   app.post(

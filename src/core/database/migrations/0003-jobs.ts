@@ -1,7 +1,9 @@
 /** Generations as durable jobs, the job that holds each quota reservation, and REST idempotency keys. */
 export const jobsSchema = `
+-- Rowid table: rows carry the request and result JSON, too big for a WITHOUT ROWID b-tree to stay fast.
 CREATE TABLE jobs (
-  id            TEXT PRIMARY KEY,
+  row_id        INTEGER PRIMARY KEY,
+  id            TEXT NOT NULL UNIQUE,
   user_id       TEXT NOT NULL,
   kind          TEXT NOT NULL CHECK (kind IN ('image', 'batch')),
   source        TEXT NOT NULL,
@@ -16,7 +18,7 @@ CREATE TABLE jobs (
   created_at    TEXT NOT NULL,
   started_at    TEXT,
   finished_at   TEXT
-) WITHOUT ROWID;
+);
 CREATE INDEX jobs_unfinished ON jobs(status, heartbeat_at) WHERE status IN ('queued', 'running');
 
 ALTER TABLE reservations ADD COLUMN job_id TEXT;
