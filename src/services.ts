@@ -205,6 +205,7 @@ export async function createServices(
       records,
       ledger,
       storage,
+      jobs,
       now,
     }),
     processedEvents,

@@ -1,8 +1,166 @@
+import { App, type Receiver, SocketModeReceiver } from '@slack/bolt';
 import type { SlackSettings } from '../../config/load-config.ts';
 import type { Services } from '../../services.ts';
 import type { ChatBot } from '../chat-bot.ts';
+import { registerImageButtons } from './actions/image-buttons.ts';
+import { BackgroundWork } from './background-work.ts';
+import { registerSlashCommands } from './commands/slash-commands.ts';
+import { registerAppHome } from './events/app-home.ts';
+import type { SlackContext } from './slack-context.ts';
+import { SlackDelivery, slackErrorCode } from './slack-delivery.ts';
+import { FastifySlackReceiver } from './slack-http-receiver.ts';
+import { boltLogger } from './slack-logger.ts';
 
-/** The Slack app in Socket Mode or over HTTP (being written). */
-export function createSlackApp(_services: Services, _settings: SlackSettings): ChatBot {
-  return { name: 'slack', routes: undefined, start: async () => {}, stop: async () => {} };
+/** Stand-ins and hooks for tests and the benchmark; production passes none. */
+export interface SlackAppOptions {
+  /** Every request to Slack (Web API, response_url, file upload) goes through it. */
+  fetch?: typeof fetch;
+  /** Where a new request stands in line, once there is a job queue. */
+  queuePosition?: () => number | undefined;
+  now?: () => Date;
+}
+
+/** The Slack app as the server runs it, with Bolt's `App` exposed for tests. */
+export interface SlackApp extends ChatBot {
+  readonly bolt: App;
+}
+
+/** Slack answers these when the bot token itself is wrong: starting would only fail later, less clearly. */
+const badTokenErrors = new Set(['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked']);
+
+/**
+ * The Slack app: one Bolt `App` and one set of handlers, reached through Socket Mode (Bolt's
+ * SocketModeReceiver, no public URL) or over HTTP (`POST /slack/events` on the API server, verified with
+ * the signing secret). Everything it does with images goes through the core's ChatImages.
+ */
+export function createSlackApp(
+  services: Services,
+  settings: SlackSettings,
+  options: SlackAppOptions = {},
+): SlackApp {
+  const logger = services.logger.child({ bot: 'slack' });
+  const work = new BackgroundWork();
+  // Leaves the server's own shutdown deadline time to close the database after the bots stop.
+  const graceMs = Math.max(1_000, services.config.server.shutdownGraceMs - 2_000);
+  // Read at call time, so an interceptor installed after start-up (tests) still sees every request.
+  const fetchFunction: typeof fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  const slackLogger = boltLogger(logger);
+
+  const receiver: Receiver =
+    settings.mode === 'http'
+      ? new FastifySlackReceiver({
+          signingSecret: settings.signingSecret,
+          logger,
+          onClose: () => work.drain(graceMs),
+          ...(options.now ? { now: options.now } : {}),
+        })
+      : new SocketModeReceiver({
+          appToken: settings.appToken ?? '',
+          logger: slackLogger,
+          installerOptions: { clientOptions: { fetch: fetchFunction } },
+        });
+
+  const bolt = new App({
+    receiver,
+    // One workspace, one bot token: no OAuth installation store, and no auth.test on every event.
+    authorize: async () => ({ botToken: settings.botToken }),
+    logger: slackLogger,
+    ignoreSelf: false,
+    convoStore: false,
+    clientOptions: {
+      fetch: fetchFunction,
+      // A person is waiting: a few quick retries, not the library's default of half an hour.
+      retryConfig: { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 3_000 },
+      timeout: 30_000,
+    },
+  });
+  bolt.error(async (error) => {
+    logger.error({ err: error }, 'a Slack listener failed');
+  });
+
+  const context: SlackContext = {
+    chatImages: services.chatImages,
+    processedEvents: services.processedEvents,
+    records: services.records,
+    delivery: new SlackDelivery({ fetch: fetchFunction, logger }),
+    work,
+    logger,
+    now: options.now ?? (() => new Date()),
+    workspaceMonthlyImages: settings.workspaceMonthlyImages,
+    defaultBatchSize: Math.min(4, services.config.generation.maxBatchSize),
+    publicImages: imagesArePublic(services),
+    queuePosition: options.queuePosition ?? (() => undefined),
+  };
+  registerSlashCommands(bolt, context);
+  registerImageButtons(bolt, context);
+  registerAppHome(bolt, context);
+
+  return {
+    name: 'slack',
+    bolt,
+    routes: receiver instanceof FastifySlackReceiver ? receiver.routes : undefined,
+    async start() {
+      await checkBotToken(bolt, settings.botToken, logger);
+      if (settings.mode !== 'socket') return;
+      try {
+        await bolt.start();
+      } catch (error) {
+        const code = slackErrorCode(error);
+        if (code && badTokenErrors.has(code)) {
+          throw new Error(
+            `Slack refused SLACK_APP_TOKEN (${code}): create an app-level token (xapp-…) with connections:write`,
+            { cause: error },
+          );
+        }
+        throw error;
+      }
+      logger.info('connected to Slack in Socket Mode');
+    },
+    async stop() {
+      if (settings.mode === 'socket') await bolt.stop();
+      await work.drain(graceMs);
+    },
+  };
+}
+
+/** Says which workspace and bot the token belongs to; a token Slack refuses stops start-up with a clear error. */
+async function checkBotToken(bolt: App, botToken: string, logger: Services['logger']): Promise<void> {
+  try {
+    const identity = await bolt.client.auth.test({ token: botToken });
+    logger.info(
+      { team: identity.team, teamId: identity.team_id, bot: identity.user },
+      'Slack bot token accepted',
+    );
+  } catch (error) {
+    const code = slackErrorCode(error);
+    if (code && badTokenErrors.has(code)) {
+      throw new Error(
+        `Slack refused SLACK_BOT_TOKEN (${code}): copy the Bot User OAuth Token (xoxb-…) again`,
+        { cause: error },
+      );
+    }
+    logger.warn({ err: error }, 'could not check the Slack bot token; carrying on');
+  }
+}
+
+/**
+ * Whether Slack can fetch stored images by URL: Firebase objects made public, or local images behind an
+ * HTTPS PUBLIC_BASE_URL that is not a private address. Otherwise images are uploaded to Slack.
+ */
+export function imagesArePublic(services: Pick<Services, 'config' | 'storage'>): boolean {
+  const { config, storage } = services;
+  if (storage.kind === 'firebase') return config.storage.kind === 'firebase' && config.storage.makePublic;
+  if (storage.kind !== 'local') return false;
+  const url = new URL(config.server.publicBaseUrl);
+  return url.protocol === 'https:' && !isPrivateHost(url.hostname);
+}
+
+function isPrivateHost(hostname: string): boolean {
+  return (
+    hostname === 'localhost' ||
+    /\.(localhost|local|internal|lan)$/.test(hostname) ||
+    /^(127\.|10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|169\.254\.)/.test(hostname) ||
+    hostname === '[::1]' ||
+    /^\[f[cd]/i.test(hostname)
+  );
 }

@@ -3,7 +3,8 @@ import type { Caller, UserAccounts } from '../accounts/user-accounts.ts';
 import { ImagineError } from '../errors/imagine-error.ts';
 import type { GenerationRecord, GenerationRecords } from '../generation/generation-records.ts';
 import type { AspectRatio } from '../generation/image-dimensions.ts';
-import type { GenerationOutcome, ImageGenerator } from '../generation/image-generator.ts';
+import type { GenerationContext, GenerationOutcome, ImageGenerator } from '../generation/image-generator.ts';
+import type { JobRunner } from '../jobs/job-runner.ts';
 import { periodResetsAt } from '../quota/billing-period.ts';
 import type { QuotaLedger } from '../quota/quota-ledger.ts';
 import type { ImageStorage } from '../storage/image-storage.ts';
@@ -34,6 +35,14 @@ export interface ChatImageOptions {
   count?: number | undefined;
 }
 
+/** Where a chat generation comes from, its cancel signal, and who to tell when it has to wait in line. */
+export interface ChatCallContext {
+  source: 'discord' | 'slack';
+  abortSignal: AbortSignal | undefined;
+  /** Called with the place in the user's line (1 = next) when the job cannot start at once. */
+  onQueued?: ((position: number) => void) | undefined;
+}
+
 /** What the bot tells `/usage`. */
 export interface ChatUsage {
   plan: string;
@@ -57,6 +66,7 @@ export class ChatImages {
     records: GenerationRecords;
     ledger: QuotaLedger;
     storage: ImageStorage;
+    jobs: JobRunner;
     now: () => Date;
   };
 
@@ -67,6 +77,7 @@ export class ChatImages {
     records: GenerationRecords;
     ledger: QuotaLedger;
     storage: ImageStorage;
+    jobs: JobRunner;
     now?: () => Date;
   }) {
     this.#dependencies = { ...dependencies, now: dependencies.now ?? (() => new Date()) };
@@ -82,7 +93,7 @@ export class ChatImages {
     identity: ChatIdentity,
     place: ChatPlace,
     options: ChatImageOptions,
-    context: { source: 'discord' | 'slack'; abortSignal: AbortSignal | undefined },
+    context: ChatCallContext,
   ): Promise<GenerationOutcome> {
     const flags = parsePromptFlags(options.text);
     if (!flags.prompt) {
@@ -105,9 +116,18 @@ export class ChatImages {
       enhance_prompt: options.enhance ?? flags.enhance ?? true,
     };
     const generationContext = this.#context(identity, place, context);
+    const { generator } = this.#dependencies;
     return count > 1
-      ? this.#dependencies.generator.generateBatch({ ...request, num_images: count }, generationContext)
-      : this.#dependencies.generator.generate(request, generationContext);
+      ? this.#asJob(
+          'batch',
+          { ...request, num_images: count },
+          generationContext,
+          context.onQueued,
+          (jobContext) => generator.generateBatch({ ...request, num_images: count }, jobContext),
+        )
+      : this.#asJob('image', request, generationContext, context.onQueued, (jobContext) =>
+          generator.generate(request, jobContext),
+        );
   }
 
   /**
@@ -119,7 +139,7 @@ export class ChatImages {
     place: ChatPlace,
     source: GenerationRecord,
     mode: 'reroll' | 'vary',
-    context: { source: 'discord' | 'slack'; abortSignal: AbortSignal | undefined },
+    context: ChatCallContext,
   ): Promise<GenerationOutcome> {
     const request =
       mode === 'reroll'
@@ -130,15 +150,47 @@ export class ChatImages {
             enhance_prompt: source.promptUsed !== source.prompt,
           }
         : { prompt: source.promptUsed, negative_prompt: source.negativePrompt, enhance_prompt: false };
-    return this.#dependencies.generator.generate(
-      {
-        ...request,
-        size: `${source.width}x${source.height}`,
-        model: source.model,
-        quality: source.quality,
-      },
+    const fullRequest = {
+      ...request,
+      size: `${source.width}x${source.height}`,
+      model: source.model,
+      quality: source.quality,
+    };
+    return this.#asJob(
+      'image',
+      fullRequest,
       this.#context(identity, place, context),
+      context.onQueued,
+      (jobContext) => this.#dependencies.generator.generate(fullRequest, jobContext),
     );
+  }
+
+  /**
+   * Runs a chat generation as a durable job: the user's line applies (`onQueued` hears the position when it
+   * has to wait), and a crash leaves a job that recovery closes with its quota hold released.
+   */
+  async #asJob(
+    kind: 'image' | 'batch',
+    request: unknown,
+    generationContext: GenerationContext,
+    onQueued: ((position: number) => void) | undefined,
+    generate: (context: GenerationContext) => Promise<GenerationOutcome>,
+  ): Promise<GenerationOutcome> {
+    const submitted = this.#dependencies.jobs.submit(
+      {
+        userId: generationContext.caller.userId,
+        kind,
+        source: generationContext.source,
+        delivery: 'chat',
+        request,
+      },
+      async (jobId, finishWithCharge) => ({
+        status: 'succeeded',
+        value: await generate({ ...generationContext, jobId, recordWithCharge: finishWithCharge }),
+      }),
+    );
+    if (submitted.position > 0) onQueued?.(submitted.position);
+    return submitted.done;
   }
 
   /** A stored generation a button names, or a `not_found` error a person can read. */
@@ -183,11 +235,7 @@ export class ChatImages {
     return this.#dependencies.accounts.unlink(identity);
   }
 
-  #context(
-    identity: ChatIdentity,
-    place: ChatPlace,
-    context: { source: 'discord' | 'slack'; abortSignal: AbortSignal | undefined },
-  ) {
+  #context(identity: ChatIdentity, place: ChatPlace, context: ChatCallContext): GenerationContext {
     return {
       caller: this.caller(identity),
       scope:

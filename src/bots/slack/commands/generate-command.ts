@@ -1,0 +1,75 @@
+import { parsePromptFlags } from '../../../core/chat/prompt-flags.ts';
+import { commandHelp, doneText, workingText } from '../slack-blocks.ts';
+import {
+  logFailure,
+  postOutcome,
+  quietly,
+  type SlackContext,
+  slackErrorText,
+  slackIdentity,
+  slackPlace,
+} from '../slack-context.ts';
+import { claimCommand, ephemeral, type SlashCommandArgs } from './slash-command.ts';
+
+/**
+ * `/imagine` and `/imagine-batch`: acknowledge at once with an ephemeral "working on it", generate through
+ * the core (charged to whoever typed), post the result in the channel, then replace "working on it" with
+ * what happened: done and how many images are left, or why not. It is never left standing.
+ */
+export async function runGenerateCommand(
+  context: SlackContext,
+  args: SlashCommandArgs,
+  shape: { batch: boolean; usageHint: string },
+): Promise<void> {
+  const { command, ack, respond, client } = args;
+  if (!(await claimCommand(context, args))) return;
+  const text = command.text.trim();
+  if (!text) {
+    await ack(ephemeral(commandHelp(command.command, shape.usageHint)));
+    return;
+  }
+  await ack(ephemeral(workingText(promptPart(text), context.queuePosition())));
+
+  const identity = slackIdentity(command.team_id, command.user_id);
+  await context.work.run(async () => {
+    let reply: string;
+    try {
+      const owner = context.chatImages.caller(identity).userId;
+      const outcome = await context.chatImages.create(
+        identity,
+        slackPlace(command.team_id, context.workspaceMonthlyImages),
+        { text, count: shape.batch ? batchCount(text, context.defaultBatchSize) : undefined },
+        { source: 'slack', abortSignal: context.work.signal },
+      );
+      const posted = await postOutcome(context, client, {
+        outcome,
+        owner,
+        channelId: command.channel_id,
+        userId: command.user_id,
+        lead: { kind: 'imagine', userId: command.user_id },
+      });
+      reply = doneText(outcome.usage.remaining, outcome.usage.limit, posted);
+    } catch (error) {
+      logFailure(context, error, command.command);
+      reply = slackErrorText(error, context.now());
+    }
+    await quietly(context.logger, 'replacing the "working on it" message', () =>
+      respond({ response_type: 'ephemeral', replace_original: true, text: reply }),
+    );
+  });
+}
+
+/** The prompt without its flags, for the "working on it" line (the flags are checked by the core). */
+function promptPart(text: string): string {
+  const flagStart = text.search(/(^|\s)(--|[\u2013\u2014])[a-z]/i);
+  return (flagStart < 0 ? text : text.slice(0, flagStart)).trim() || text;
+}
+
+/** `--n` when typed, else the batch default; a bad flag is left for the core to word. */
+function batchCount(text: string, defaultBatchSize: number): number {
+  try {
+    return parsePromptFlags(text).count ?? defaultBatchSize;
+  } catch {
+    return defaultBatchSize;
+  }
+}

@@ -1,0 +1,392 @@
+/**
+ * The Slack app end to end, in both modes: the same payloads delivered over HTTP (signed, to the running
+ * server) and over Socket Mode (a local WebSocket server standing in for Slack) must be acknowledged the
+ * same way and reach Slack's Web API the same way.
+ */
+import sharp from 'sharp';
+import { afterEach, describe, expect, it } from 'vitest';
+import { decodeChatAction } from '../../core/chat/action-ids.ts';
+import { ProviderCallError } from '../../core/providers/provider-error.ts';
+import { scriptedModel } from '../../test-support/test-services.ts';
+import {
+  alice,
+  aliceIdentity,
+  appHomeOpened,
+  bob,
+  bobIdentity,
+  buttonPress,
+  channelId,
+  fixture,
+  HttpTransport,
+  SlackStandIn,
+  type SlackTransport,
+  SocketTransport,
+  sizedPngModel,
+  slashCommand,
+  teamId,
+} from './__fixtures__/slack-stand-in.ts';
+
+const transports = {
+  http: HttpTransport.start,
+  socket: SocketTransport.start,
+} as const;
+
+let current: SlackTransport | undefined;
+afterEach(async () => {
+  await current?.close();
+  current = undefined;
+});
+
+async function start(mode: keyof typeof transports, ...args: Parameters<typeof HttpTransport.start>) {
+  current = await transports[mode](...args);
+  return current;
+}
+
+type Block = { type: string; [key: string]: unknown };
+
+function buttons(blocks: Block[]): { text: string; actionId: string; value: string }[] {
+  return blocks
+    .filter((block) => block.type === 'actions')
+    .flatMap((block) => block.elements as { text: { text: string }; action_id: string; value: string }[])
+    .map((element) => ({ text: element.text.text, actionId: element.action_id, value: element.value }));
+}
+
+function blockText(blocks: Block[]): string {
+  return JSON.stringify(blocks);
+}
+
+async function pngSize(bytes: Buffer) {
+  const metadata = await sharp(bytes).metadata();
+  return { format: metadata.format, width: metadata.width, height: metadata.height };
+}
+
+/** A single image for Alice in #general, fully delivered; returns the posted blocks. */
+async function imagineOnce(transport: SlackTransport, slack: SlackStandIn, text = 'a lighthouse at dusk') {
+  slack.uploadFlow().responseUrls();
+  const ack = await transport.command(slashCommand({ text }));
+  await slack.until(() => slack.responses.length === 1);
+  return { ack, blocks: SlackStandIn.blocks(slack.callsTo('files.completeUploadExternal').at(-1)) };
+}
+
+describe.each(['http', 'socket'] as const)('Slack app over %s', (mode) => {
+  it('/imagine acknowledges with an ephemeral "working on it", uploads the PNG and posts it with its facts and buttons', async () => {
+    const transport = await start(mode);
+    const slack = new SlackStandIn();
+    const { ack, blocks } = await imagineOnce(transport, slack, 'a lighthouse at dusk --seed 42');
+
+    expect(ack).toEqual({ response_type: 'ephemeral', text: '⏳ Working on *a lighthouse at dusk*…' });
+
+    const [urlRequest] = slack.callsTo('files.getUploadURLExternal');
+    expect(urlRequest?.args.filename).toMatch(/^imagine-.+\.png$/);
+    expect(Number(urlRequest?.args.length)).toBe(slack.uploads[0]?.length);
+    expect(await pngSize(slack.uploads[0] as Buffer)).toEqual({ format: 'png', width: 1024, height: 1024 });
+
+    const [share] = slack.callsTo('files.completeUploadExternal');
+    expect(share?.args.channel_id).toBe(channelId);
+    expect(JSON.parse(share?.args.files ?? '[]')).toEqual([
+      { id: 'F07UPLOAD', title: 'a lighthouse at dusk' },
+    ]);
+    const text = blockText(blocks);
+    expect(text).toContain('*a lighthouse at dusk*');
+    expect(text).toContain(`Made for <@${alice}> · *placeholder* · seed 42 · 1024×1024`);
+    expect(text).toContain('Prompt used: a lighthouse at dusk');
+    const shown = buttons(blocks);
+    expect(shown.map((button) => button.text)).toEqual(['🎲 Reroll', '🔀 Vary', 'ℹ️ Details']);
+    const reroll = decodeChatAction(shown[0]?.value ?? '');
+    expect(reroll).toMatchObject({ kind: 'reroll', owner: aliceIdentity });
+
+    expect(slack.responses[0]?.body).toEqual({
+      response_type: 'ephemeral',
+      replace_original: true,
+      text: '✅ Posted. You have 2 of 3 images left this month.',
+    });
+    expect(transport.services.chatImages.usage(aliceIdentity).used).toBe(1);
+  });
+
+  it('a retried delivery of the same command (same trigger) is acknowledged empty and neither generates nor charges again', async () => {
+    const transport = await start(mode);
+    const slack = new SlackStandIn().uploadFlow().responseUrls();
+    const command = slashCommand({ text: 'a quiet harbour' });
+
+    await transport.command(command);
+    const retried = await transport.command(command, { retry: 1 });
+    await slack.until(() => slack.responses.length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+
+    expect(retried).toBeUndefined();
+    expect(slack.uploads).toHaveLength(1);
+    expect(transport.services.chatImages.usage(aliceIdentity).used).toBe(1);
+  });
+
+  it('/imagine-batch posts one grid with U1–U4 and V1–V4; U posts that image full size for free', async () => {
+    const transport = await start(mode, { GUEST_MONTHLY_IMAGES: '10' });
+    const slack = new SlackStandIn().uploadFlow().responseUrls();
+    await transport.command(slashCommand({ command: '/imagine-batch', text: 'a castle on a hill --n 4' }));
+    await slack.until(() => slack.responses.length === 1);
+
+    expect(await pngSize(slack.uploads[0] as Buffer)).toEqual({ format: 'png', width: 1032, height: 1032 });
+    const blocks = SlackStandIn.blocks(slack.callsTo('files.completeUploadExternal')[0]);
+    const shown = buttons(blocks);
+    expect(shown.map((button) => button.text)).toEqual(['U1', 'U2', 'U3', 'U4', 'V1', 'V2', 'V3', 'V4']);
+    expect(blockText(blocks)).toContain('4 images');
+    expect(slack.responses[0]?.body.text).toBe('✅ Posted. You have 6 of 10 images left this month.');
+    expect(transport.services.chatImages.usage(aliceIdentity).used).toBe(4);
+
+    const u2 = shown[1];
+    const action = decodeChatAction(u2?.value ?? '');
+    expect(action).toMatchObject({ kind: 'upscale', owner: aliceIdentity, index: 1 });
+    slack.uploadFlow();
+    const ack = await transport.action(buttonPress({ actionId: u2?.actionId ?? '', value: u2?.value ?? '' }));
+    expect(ack).toBeUndefined();
+    await slack.until(() => slack.uploads.length === 2);
+    await slack.until(() => slack.callsTo('files.completeUploadExternal').length === 2);
+
+    const record = transport.services.chatImages.findInBatch(
+      aliceIdentity,
+      action?.kind === 'upscale' ? action.batchId : '',
+      1,
+    );
+    const stored = Buffer.from(await transport.services.chatImages.read(record));
+    expect(slack.uploads[1]?.equals(stored)).toBe(true);
+    const posted = SlackStandIn.blocks(slack.callsTo('files.completeUploadExternal')[1]);
+    expect(blockText(posted)).toContain(`Image 2 of the batch, posted by <@${bob}>`);
+    expect(transport.services.chatImages.usage(bobIdentity).used).toBe(0);
+  });
+
+  it('Reroll is charged to whoever presses it, and a redelivered press runs once', async () => {
+    const transport = await start(mode);
+    const slack = new SlackStandIn();
+    const { blocks } = await imagineOnce(transport, slack);
+    const reroll = buttons(blocks)[0];
+
+    slack.uploadFlow().responseUrls();
+    const press = buttonPress({ actionId: reroll?.actionId ?? '', value: reroll?.value ?? '' });
+    await transport.action(press);
+    await transport.action(press, { retry: 1 });
+    await slack.until(() => slack.callsTo('files.completeUploadExternal').length === 2);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+
+    const posted = SlackStandIn.blocks(slack.callsTo('files.completeUploadExternal')[1]);
+    expect(blockText(posted)).toContain(`🎲 Reroll by <@${bob}>`);
+    expect(slack.responses[1]?.body).toMatchObject({ response_type: 'ephemeral', replace_original: false });
+    expect(String(slack.responses[1]?.body.text)).toContain('Rerolling *a lighthouse at dusk*');
+    expect(transport.services.chatImages.usage(bobIdentity).used).toBe(1);
+    expect(transport.services.chatImages.usage(aliceIdentity).used).toBe(1);
+  });
+
+  it('V makes a variation of one batch image, charged to the presser', async () => {
+    const transport = await start(mode);
+    const slack = new SlackStandIn().uploadFlow().responseUrls();
+    await transport.command(slashCommand({ command: '/imagine-batch', text: 'a castle on a hill --n 2' }));
+    await slack.until(() => slack.responses.length === 1);
+    const v2 = buttons(SlackStandIn.blocks(slack.callsTo('files.completeUploadExternal')[0]))[3];
+    expect(v2?.text).toBe('V2');
+
+    slack.uploadFlow().responseUrls();
+    await transport.action(buttonPress({ actionId: v2?.actionId ?? '', value: v2?.value ?? '' }));
+    await slack.until(() => slack.callsTo('files.completeUploadExternal').length === 2);
+
+    expect(blockText(SlackStandIn.blocks(slack.callsTo('files.completeUploadExternal')[1]))).toContain(
+      `Variation of image 2 by <@${bob}>`,
+    );
+    expect(transport.services.chatImages.usage(bobIdentity).used).toBe(1);
+  });
+
+  it('Details answers only the presser, with everything needed to make the image again', async () => {
+    const transport = await start(mode);
+    const slack = new SlackStandIn();
+    const { blocks } = await imagineOnce(transport, slack, 'a red fox --seed 7 --ar 16:9');
+    const details = buttons(blocks)[2];
+
+    slack.responseUrls();
+    await transport.action(buttonPress({ actionId: details?.actionId ?? '', value: details?.value ?? '' }));
+    await slack.until(() => slack.responses.length === 2);
+
+    const reply = slack.responses[1]?.body as { response_type: string; blocks: Block[] };
+    expect(reply.response_type).toBe('ephemeral');
+    expect(blockText(reply.blocks)).toContain('/imagine a red fox --ar 16:9 --seed 7 --model placeholder');
+    expect(transport.services.chatImages.usage(bobIdentity).used).toBe(0);
+  });
+
+  it('/imagine-usage answers with plan, usage, reset date and link status', async () => {
+    const transport = await start(mode);
+    const ack = await transport.command(slashCommand({ command: '/imagine-usage', text: '' }));
+    expect(ack).toMatchObject({ response_type: 'ephemeral' });
+    const text = String((ack as { text: string }).text);
+    expect(text).toContain('*Plan:* guest');
+    expect(text).toMatch(/0 of 3 images used, 3 left\. Resets on [A-Z][a-z]+ 1\./);
+    expect(text).toContain('not linked');
+  });
+
+  it('/imagine-link redeems a code from the REST API, and the identity then draws on that account', async () => {
+    const transport = await start(mode);
+    transport.services.accounts.setPlan('app-user-1', 'pro');
+    const { code } = transport.services.linkCodes.create('app-user-1');
+
+    const ack = await transport.command(
+      slashCommand({ command: '/imagine-link', text: ` ${code.toLowerCase()} ` }),
+    );
+    expect(ack).toEqual({
+      response_type: 'ephemeral',
+      text: '✅ Linked to app account `app-user-1` (pro plan): 200 of 200 images left this month.',
+    });
+    expect(transport.services.chatImages.caller(aliceIdentity)).toMatchObject({
+      userId: 'app-user-1',
+      linked: true,
+    });
+
+    const again = await transport.command(slashCommand({ command: '/imagine-link', text: code }));
+    expect(again).toMatchObject({ text: expect.stringContaining('That link code is not valid') });
+  });
+
+  it('opening the App Home publishes plan, usage, link status and recent images', async () => {
+    const transport = await start(mode);
+    const slack = new SlackStandIn();
+    await imagineOnce(transport, slack, 'a paper boat');
+    slack.method('views.publish', fixture('views-publish.json'));
+
+    await transport.event(appHomeOpened(alice));
+    await slack.until(() => slack.callsTo('views.publish').length === 1);
+
+    const [publish] = slack.callsTo('views.publish');
+    expect(publish?.args.user_id).toBe(alice);
+    const view = JSON.parse(publish?.args.view ?? '{}') as { type: string; blocks: Block[] };
+    expect(view.type).toBe('home');
+    const text = blockText(view.blocks);
+    expect(text).toContain('*Plan:* guest');
+    expect(text).toContain('1 of 3 images used');
+    expect(text).toContain('not linked');
+    expect(text).toContain('*a paper boat*');
+  });
+
+  describe('errors reach the person as an ephemeral message that replaces "working on it"', () => {
+    const failing = scriptedModel(() => {
+      throw new ProviderCallError('unavailable', 'scripted outage', {
+        provider: 'test',
+        retryAfterSeconds: 30,
+      });
+    }, 'flux-dev');
+    const environment = { BLOCKED_TERMS: 'forbidden', GUEST_MONTHLY_IMAGES: '2' };
+
+    it.each([
+      [
+        'quota reached',
+        'a lighthouse',
+        /used all your images for this month \(2\/2\)\. Your quota resets on [A-Z][a-z]+ 1\..*\/imagine-link/,
+      ],
+      [
+        'model not allowed',
+        'a lighthouse --model dall-e-3',
+        /Your guest plan does not include the dall-e-3 model/,
+      ],
+      ['content policy', 'a forbidden thing', /content policy.*You were not charged/],
+      [
+        'provider down',
+        'a lighthouse --model flux-dev',
+        /provider is not available right now\. Try again in 30 s\. You were not charged/,
+      ],
+      ['bad flags', 'a lighthouse --ar 5:7', /--ar must be one of/],
+      ['no prompt before the flags', '--ar 16:9', /Write a prompt before the flags/],
+    ])('%s', async (problem, text, expected) => {
+      const transport = await start(mode, environment, [sizedPngModel(), failing]);
+      if (problem === 'quota reached') {
+        const { ledger } = transport.services;
+        const hold = ledger.reserve({
+          userId: aliceIdentity,
+          userLimit: 2,
+          scope: undefined,
+          images: 2,
+          estimatedUsd: 0,
+          budgetUsd: undefined,
+        });
+        ledger.commit(hold.id, { images: 2, costUsd: 0 });
+      }
+      const slack = new SlackStandIn().responseUrls();
+      const ack = await transport.command(slashCommand({ text }));
+      expect(ack).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('Working on') });
+      await slack.until(() => slack.responses.length === 1);
+
+      expect(slack.responses[0]?.body).toMatchObject({ response_type: 'ephemeral', replace_original: true });
+      expect(String(slack.responses[0]?.body.text)).toMatch(expected);
+      expect(slack.uploads).toHaveLength(0);
+    });
+  });
+});
+
+describe('Slack app delivery choices', () => {
+  it('an empty /imagine gets its usage, and nothing is generated', async () => {
+    const transport = await start('http');
+    const ack = await transport.command(slashCommand({ text: '  ' }));
+    expect(ack).toEqual({
+      response_type: 'ephemeral',
+      text: expect.stringMatching(/^Usage: `\/imagine <prompt>/),
+    });
+  });
+
+  it('where the app may not post, the image goes to the person as a direct message', async () => {
+    const transport = await start('http');
+    const slack = new SlackStandIn()
+      .uploadFlow(1, fixture('error-not-in-channel.json'))
+      .method('conversations.open', fixture('conversations-open.json'))
+      .uploadFlow()
+      .responseUrls();
+    await transport.command(slashCommand({ text: 'a lighthouse', channel_id: 'C0009PRIVATE' }));
+    await slack.until(() => slack.responses.length === 1);
+
+    expect(slack.callsTo('conversations.open')[0]?.args.users).toBe(alice);
+    expect(slack.callsTo('files.completeUploadExternal').map((call) => call.args.channel_id)).toEqual([
+      'C0009PRIVATE',
+      'D0001ALICE',
+    ]);
+    expect(String(slack.responses[0]?.body.text)).toContain('sent it to you in a direct message');
+  });
+
+  it('when Slack refuses the upload, the person learns the image was made and counted, not "try again"', async () => {
+    const transport = await start('http');
+    const slack = new SlackStandIn()
+      .method('files.getUploadURLExternal', { ok: false, error: 'missing_scope', needed: 'files:write' })
+      .responseUrls();
+    await transport.command(slashCommand({ text: 'a lighthouse' }));
+    await slack.until(() => slack.responses.length === 1);
+
+    expect(String(slack.responses[0]?.body.text)).toContain(
+      'Your image was made, but Slack did not accept it (`missing_scope`). It still counts toward your quota',
+    );
+    expect(transport.services.chatImages.usage(aliceIdentity).used).toBe(1);
+  });
+
+  it('when images are served publicly, the result is one message with an image block and no upload', async () => {
+    const transport = await start('http', { PUBLIC_BASE_URL: 'https://imagine.example.com' });
+    const slack = new SlackStandIn()
+      .method('chat.postMessage', fixture('chat-post-message.json'))
+      .responseUrls();
+    await transport.command(slashCommand({ text: 'a lighthouse' }));
+    await slack.until(() => slack.responses.length === 1);
+
+    const [post] = slack.callsTo('chat.postMessage');
+    expect(post?.args.channel).toBe(channelId);
+    const image = SlackStandIn.blocks(post).find((block) => block.type === 'image');
+    expect(image?.image_url).toMatch(/^https:\/\/imagine\.example\.com\/images\/.+\.png$/);
+    expect(slack.uploads).toHaveLength(0);
+  });
+
+  it("a workspace's monthly cap is worded for Slack", async () => {
+    const transport = await start('http', { SLACK_WORKSPACE_MONTHLY_IMAGES: '1' });
+    const slack = new SlackStandIn();
+    await imagineOnce(transport, slack);
+    slack.responseUrls();
+    await transport.command(slashCommand({ text: 'another one', user_id: bob }));
+    await slack.until(() => slack.responses.length === 2);
+    expect(String(slack.responses[1]?.body.text)).toMatch(/This workspace has used all 1 of its images/);
+    expect(transport.services.chatImages.usage(bobIdentity).used).toBe(0);
+  });
+
+  it('a button whose value is not ours says so instead of failing silently', async () => {
+    const transport = await start('http');
+    const slack = new SlackStandIn().responseUrls();
+    await transport.action(buttonPress({ actionId: 'imagine_reroll', value: 'imagine|r|' }));
+    await slack.until(() => slack.responses.length === 1);
+    expect(slack.responses[0]?.body.text).toBe('⚠️ This button no longer works.');
+    expect(teamId).toBe('T0001TEAM');
+  });
+});

@@ -1,0 +1,382 @@
+/** What Slack shows: Block Kit messages and views built from core results. Pure functions, no I/O. */
+import type { types } from '@slack/bolt';
+import { type ChatAction, encodeChatAction } from '../../core/chat/action-ids.ts';
+import type { ChatUsage } from '../../core/chat/chat-images.ts';
+import type { GenerationRecord } from '../../core/generation/generation-records.ts';
+import { type AspectRatio, aspectRatios } from '../../core/generation/image-dimensions.ts';
+import type { GeneratedImageResult } from '../../core/generation/image-generator.ts';
+import type { GenerationWarning } from '../../core/providers/image-model.ts';
+
+type KnownBlock = types.KnownBlock;
+type Button = types.Button;
+
+/** A message: `text` is the notification and screen-reader fallback, `blocks` what people see. */
+export interface SlackMessage {
+  text: string;
+  blocks: KnownBlock[];
+}
+
+/** One image as every message shows it, from a fresh result or a stored record alike. */
+export interface ShownImage {
+  id: string;
+  /** The quota subject the record belongs to: buttons name it to find the record again. */
+  owner: string;
+  prompt: string;
+  promptUsed: string;
+  negativePrompt: string | undefined;
+  style: string | undefined;
+  model: string;
+  seed: number | undefined;
+  width: number;
+  height: number;
+  quality: 'standard' | 'high';
+  seconds: number;
+  warnings: readonly GenerationWarning[];
+  imageUrl: string;
+  createdAt: Date;
+}
+
+export function shownFromResult(owner: string, result: GeneratedImageResult): ShownImage {
+  return {
+    id: result.id,
+    owner,
+    prompt: result.prompt,
+    promptUsed: result.promptUsed,
+    negativePrompt: result.negativePrompt,
+    style: result.style,
+    model: result.model,
+    seed: result.seed,
+    width: result.size.width,
+    height: result.size.height,
+    quality: result.quality,
+    seconds: result.generationSeconds,
+    warnings: result.warnings,
+    imageUrl: result.imageUrl,
+    createdAt: result.createdAt,
+  };
+}
+
+export function shownFromRecord(record: GenerationRecord): ShownImage {
+  return {
+    id: record.id,
+    owner: record.userId,
+    prompt: record.prompt,
+    promptUsed: record.promptUsed,
+    negativePrompt: record.negativePrompt,
+    style: record.style,
+    model: record.model,
+    seed: record.seed,
+    width: record.width,
+    height: record.height,
+    quality: record.quality,
+    seconds: record.generationMs / 1000,
+    warnings: record.warnings,
+    imageUrl: record.imageUrl,
+    createdAt: record.createdAt,
+  };
+}
+
+/** Who asked and how, shown above the facts: "Made for @ann", "Reroll by @bob", … */
+export type ResultLead =
+  | { kind: 'imagine' | 'reroll' | 'vary'; userId: string }
+  | { kind: 'upscale' | 'variant'; userId: string; index: number };
+
+/** Slack's mrkdwn treats &, < and > as markup; a prompt must show as typed. */
+export function escapeMrkdwn(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Cuts at a character limit (Slack rejects the whole message when a field is too long). */
+export function truncate(text: string, limit: number): string {
+  return text.length <= limit ? text : `${text.slice(0, limit - 1)}…`;
+}
+
+const mrkdwn = (text: string) => ({ type: 'mrkdwn' as const, text });
+const plain = (text: string) => ({ type: 'plain_text' as const, text, emoji: true });
+
+function leadText(lead: ResultLead): string {
+  const who = `<@${lead.userId}>`;
+  switch (lead.kind) {
+    case 'imagine':
+      return `Made for ${who}`;
+    case 'reroll':
+      return `🎲 Reroll by ${who}`;
+    case 'vary':
+      return `🔀 Variation by ${who}`;
+    case 'upscale':
+      return `🔍 Image ${lead.index + 1} of the batch, posted by ${who}`;
+    case 'variant':
+      return `🔀 Variation of image ${lead.index + 1} by ${who}`;
+  }
+}
+
+function seconds(value: number): string {
+  return `${value < 10 ? value.toFixed(1) : Math.round(value)} s`;
+}
+
+function warningLines(warnings: readonly GenerationWarning[]): KnownBlock[] {
+  if (warnings.length === 0) return [];
+  const lines = warnings.map((warning) => `⚠️ ${escapeMrkdwn(warning.detail || warning.feature)}`);
+  return [{ type: 'context', elements: [mrkdwn(truncate(lines.join('\n'), 2900))] }];
+}
+
+function button(text: string, actionId: string, action: ChatAction, style?: 'primary'): Button {
+  return {
+    type: 'button',
+    text: plain(text),
+    action_id: actionId,
+    value: encodeChatAction(action),
+    ...(style ? { style } : {}),
+  };
+}
+
+/** A single image: prompt, facts, the prompt actually sent, and Reroll / Vary / Details. */
+export function imageMessage(image: ShownImage, lead: ResultLead): SlackMessage {
+  const facts = [
+    leadText(lead),
+    `*${escapeMrkdwn(image.model)}*`,
+    image.seed === undefined ? undefined : `seed ${image.seed}`,
+    `${image.width}×${image.height}`,
+    seconds(image.seconds),
+  ].filter((part) => part !== undefined);
+  const blocks: KnownBlock[] = [
+    { type: 'section', text: mrkdwn(`*${escapeMrkdwn(truncate(image.prompt, 500))}*`) },
+    { type: 'context', elements: [mrkdwn(facts.join(' · '))] },
+  ];
+  if (image.promptUsed !== image.prompt) {
+    blocks.push({
+      type: 'context',
+      elements: [mrkdwn(`Prompt used: ${escapeMrkdwn(truncate(image.promptUsed, 2800))}`)],
+    });
+  }
+  blocks.push(...warningLines(image.warnings));
+  const target = { owner: image.owner, generationId: image.id };
+  blocks.push({
+    type: 'actions',
+    block_id: 'imagine_image_actions',
+    elements: [
+      button('🎲 Reroll', 'imagine_reroll', { kind: 'reroll', ...target }, 'primary'),
+      button('🔀 Vary', 'imagine_vary', { kind: 'vary', ...target }),
+      button('ℹ️ Details', 'imagine_details', { kind: 'details', ...target }),
+    ],
+  });
+  return { text: `${truncate(image.prompt, 200)} (${image.model})`, blocks };
+}
+
+/** A batch grid: prompt, facts, then U1–Un (post one full size, free) and V1–Vn (a variation, charged). */
+export function batchMessage(
+  images: readonly ShownImage[],
+  batch: { batchId: string; owner: string; failed: number; userId: string },
+): SlackMessage {
+  const first = images[0];
+  if (!first) throw new RangeError('a batch message needs at least one image');
+  const seeds = images.map((image) => image.seed).filter((seed) => seed !== undefined);
+  const seedText =
+    seeds.length === 0
+      ? undefined
+      : seeds.length === 1
+        ? `seed ${seeds[0]}`
+        : `seeds ${Math.min(...seeds)}–${Math.max(...seeds)}`;
+  const facts = [
+    `Made for <@${batch.userId}>`,
+    `*${escapeMrkdwn(first.model)}*`,
+    seedText,
+    `${images.length} images`,
+    `${first.width}×${first.height}`,
+    seconds(Math.max(...images.map((image) => image.seconds))),
+  ].filter((part) => part !== undefined);
+  const blocks: KnownBlock[] = [
+    { type: 'section', text: mrkdwn(`*${escapeMrkdwn(truncate(first.prompt, 500))}*`) },
+    { type: 'context', elements: [mrkdwn(facts.join(' · '))] },
+  ];
+  if (batch.failed > 0) {
+    const total = images.length + batch.failed;
+    blocks.push({
+      type: 'context',
+      elements: [
+        mrkdwn(
+          `${batch.failed} of ${total} images could not be made; only the ${images.length} shown count toward your quota.`,
+        ),
+      ],
+    });
+  }
+  const indexed = images.map((_, index) => index);
+  const target = { owner: batch.owner, batchId: batch.batchId };
+  blocks.push(
+    {
+      type: 'actions',
+      block_id: 'imagine_batch_upscale',
+      elements: indexed.map((index) =>
+        button(`U${index + 1}`, `imagine_upscale_${index + 1}`, { kind: 'upscale', ...target, index }),
+      ),
+    },
+    {
+      type: 'actions',
+      block_id: 'imagine_batch_variant',
+      elements: indexed.map((index) =>
+        button(`V${index + 1}`, `imagine_variant_${index + 1}`, { kind: 'variant', ...target, index }),
+      ),
+    },
+    {
+      type: 'context',
+      elements: [
+        mrkdwn('*U* posts that image full size (free) · *V* makes a variation of it (uses one image)'),
+      ],
+    },
+  );
+  return { text: `${truncate(first.prompt, 200)} (${images.length} images, ${first.model})`, blocks };
+}
+
+/** The image block used when the operator serves images publicly: Slack fetches the URL itself. */
+export function imageBlock(imageUrl: string, altText: string): KnownBlock {
+  return { type: 'image', image_url: imageUrl, alt_text: truncate(altText, 1900) };
+}
+
+/** Everything about one image, for the Details button (ephemeral). */
+export function detailsMessage(image: ShownImage, publicImages: boolean): SlackMessage {
+  const field = (label: string, value: string) =>
+    mrkdwn(`*${label}*\n${escapeMrkdwn(truncate(value, 1900))}`);
+  const fields = [
+    field('Model', image.model),
+    field('Seed', image.seed === undefined ? 'not set by this model' : String(image.seed)),
+    field('Size', `${image.width}×${image.height} (${image.quality})`),
+    field('Time', seconds(image.seconds)),
+    field('Style', image.style ?? 'none'),
+    field('Made', `${image.createdAt.toISOString().replace('T', ' ').slice(0, 16)} UTC`),
+  ];
+  const ratio = nearestAspectRatio(image.width, image.height);
+  const again = [
+    `/imagine ${image.prompt}`,
+    ratio && ratio !== '1:1' ? `--ar ${ratio}` : undefined,
+    image.style ? `--style ${image.style}` : undefined,
+    image.seed === undefined ? undefined : `--seed ${image.seed}`,
+    `--model ${image.model}`,
+  ]
+    .filter((part) => part !== undefined)
+    .join(' ');
+  const blocks: KnownBlock[] = [
+    { type: 'section', text: mrkdwn(`*Prompt*\n${escapeMrkdwn(truncate(image.prompt, 2900))}`) },
+  ];
+  if (image.promptUsed !== image.prompt) {
+    blocks.push({
+      type: 'section',
+      text: mrkdwn(`*Prompt used*\n${escapeMrkdwn(truncate(image.promptUsed, 2900))}`),
+    });
+  }
+  if (image.negativePrompt) {
+    blocks.push({
+      type: 'section',
+      text: mrkdwn(`*Negative prompt*\n${escapeMrkdwn(truncate(image.negativePrompt, 2900))}`),
+    });
+  }
+  blocks.push({ type: 'section', fields });
+  blocks.push(...warningLines(image.warnings));
+  blocks.push({
+    type: 'context',
+    elements: [mrkdwn(`Make it again: \`${escapeMrkdwn(truncate(again, 2800))}\``)],
+  });
+  if (publicImages) {
+    blocks.push({ type: 'context', elements: [mrkdwn(`<${image.imageUrl}|Open full size>`)] });
+  }
+  return { text: `Details of "${truncate(image.prompt, 200)}"`, blocks };
+}
+
+/**
+ * The `--ar` that gives this size again: sizes are snapped to multiples the models accept (16:9 renders
+ * as 1360×768), so the closest ratio within a few percent is the one that was asked for.
+ */
+function nearestAspectRatio(width: number, height: number): AspectRatio | undefined {
+  const actual = width / height;
+  let best: { ratio: AspectRatio; error: number } | undefined;
+  for (const ratio of aspectRatios) {
+    const [ratioWidth, ratioHeight] = ratio.split(':').map(Number) as [number, number];
+    const error = Math.abs(Math.log(actual / (ratioWidth / ratioHeight)));
+    if (!best || error < best.error) best = { ratio, error };
+  }
+  return best && best.error < 0.03 ? best.ratio : undefined;
+}
+
+function resetDate(date: Date): string {
+  return date.toLocaleDateString('en-US', { month: 'long', day: 'numeric', timeZone: 'UTC' });
+}
+
+/** `/imagine-usage` and the App Home's first lines. */
+export function usageText(usage: ChatUsage, workspaceMonthlyImages: number | undefined): string {
+  const lines = [
+    `*Plan:* ${escapeMrkdwn(usage.plan)}`,
+    `*This month:* ${usage.used} of ${usage.limit} images used, ${usage.remaining} left. Resets on ${resetDate(usage.resetsAt)}.`,
+    usage.linkedTo
+      ? `*Account:* linked to app account \`${escapeMrkdwn(usage.linkedTo)}\`; images count toward its plan.`
+      : '*Account:* not linked. Get a link code in the imagine app, then type `/imagine-link CODE` to use its plan.',
+  ];
+  if (workspaceMonthlyImages !== undefined) {
+    lines.push(`*Workspace:* this workspace may make ${workspaceMonthlyImages} images a month in all.`);
+  }
+  return lines.join('\n');
+}
+
+/** What `/imagine` shows at once, while the image is made. */
+export function workingText(prompt: string, queuePosition: number | undefined): string {
+  const queue =
+    queuePosition !== undefined && queuePosition > 0
+      ? ` You are number ${queuePosition + 1} in the queue.`
+      : '';
+  return `⏳ Working on *${escapeMrkdwn(truncate(prompt, 300))}*…${queue}`;
+}
+
+/** What replaces "working on it" once the image is in the channel. */
+export function doneText(remaining: number, limit: number, delivered: { inDirectMessage: boolean }): string {
+  const where = delivered.inDirectMessage
+    ? 'I cannot post in this conversation, so I sent it to you in a direct message. Invite me with `/invite @imagine` to post here.'
+    : 'Posted.';
+  return `✅ ${where} You have ${remaining} of ${limit} images left this month.`;
+}
+
+/** Help for a command typed without what it needs. */
+export function commandHelp(command: string, usageHint: string): string {
+  return `Usage: \`${command} ${usageHint}\``;
+}
+
+/** The App Home tab: plan, usage, link status, recent images and how to start. */
+export function homeView(options: {
+  usage: ChatUsage;
+  workspaceMonthlyImages: number | undefined;
+  recent: readonly ShownImage[];
+  publicImages: boolean;
+}): types.HomeView {
+  const blocks: KnownBlock[] = [
+    { type: 'header', text: plain('imagine') },
+    { type: 'section', text: mrkdwn(usageText(options.usage, options.workspaceMonthlyImages)) },
+    { type: 'divider' },
+    { type: 'header', text: plain('Recent images') },
+  ];
+  if (options.recent.length === 0) {
+    blocks.push({
+      type: 'section',
+      text: mrkdwn('No images yet. Try `/imagine a lighthouse at dusk --ar 16:9` in any channel.'),
+    });
+  }
+  for (const image of options.recent) {
+    blocks.push({
+      type: 'section',
+      text: mrkdwn(
+        `*${escapeMrkdwn(truncate(image.prompt, 300))}*\n${escapeMrkdwn(image.model)} · ${image.width}×${image.height}${image.seed === undefined ? '' : ` · seed ${image.seed}`} · ${resetDate(image.createdAt)}`,
+      ),
+      ...(options.publicImages
+        ? { accessory: { type: 'image', image_url: image.imageUrl, alt_text: truncate(image.prompt, 1900) } }
+        : {}),
+    });
+  }
+  blocks.push(
+    { type: 'divider' },
+    {
+      type: 'context',
+      elements: [
+        mrkdwn(
+          '`/imagine <prompt> [--ar 16:9 --style anime --no text --seed 42 --model …]` one image · `/imagine-batch <prompt> [--n 2..4]` a grid · `/imagine-usage` your quota · `/imagine-link <code>` use your app account',
+        ),
+      ],
+    },
+  );
+  return { type: 'home', blocks };
+}

@@ -1,0 +1,150 @@
+/** What every Slack handler works with, and the few steps they share (who, where, how to word an error). */
+import type { webApi } from '@slack/bolt';
+import type { Logger } from 'pino';
+import { chatErrorMessage } from '../../core/chat/chat-error-message.ts';
+import type { ChatIdentity, ChatImages, ChatPlace } from '../../core/chat/chat-images.ts';
+import { composeGrid } from '../../core/chat/image-grid.ts';
+import type { ProcessedEvents } from '../../core/chat/processed-events.ts';
+import { ImagineError } from '../../core/errors/imagine-error.ts';
+import type { GenerationRecords } from '../../core/generation/generation-records.ts';
+import type { GenerationOutcome } from '../../core/generation/image-generator.ts';
+import type { BackgroundWork } from './background-work.ts';
+import {
+  batchMessage,
+  imageMessage,
+  type ResultLead,
+  type ShownImage,
+  shownFromResult,
+  truncate,
+} from './slack-blocks.ts';
+import { type PostedImage, type SlackDelivery, SlackDeliveryError } from './slack-delivery.ts';
+
+/** The handlers' dependencies: the core services they call and the app's own plumbing. */
+export interface SlackContext {
+  chatImages: ChatImages;
+  processedEvents: ProcessedEvents;
+  records: GenerationRecords;
+  delivery: SlackDelivery;
+  work: BackgroundWork;
+  logger: Logger;
+  now: () => Date;
+  workspaceMonthlyImages: number | undefined;
+  /** How many images `/imagine-batch` makes when `--n` is not given. */
+  defaultBatchSize: number;
+  /** Slack can fetch stored images itself (image blocks instead of uploads). */
+  publicImages: boolean;
+  /** Where a new request stands in line; undefined while there is no queue (it starts at once). */
+  queuePosition: () => number | undefined;
+}
+
+/** `slack:<team>:<user>`: the chat identity whose quota (or linked account) pays. */
+export function slackIdentity(teamId: string, userId: string): ChatIdentity {
+  return `slack:${teamId}:${userId}`;
+}
+
+/** The workspace, with the operator's per-workspace monthly cap when one is set. */
+export function slackPlace(teamId: string, workspaceMonthlyImages: number | undefined): ChatPlace {
+  return { scopeKey: `slack-team:${teamId}`, scopeLimit: workspaceMonthlyImages };
+}
+
+/**
+ * The sentence a Slack user reads for a failure. The core's wording is shared with Discord; the few words
+ * that name Discord things (its `/link` command, a "server") are put in Slack's terms here.
+ */
+export function slackErrorText(
+  error: unknown,
+  now: Date,
+  options: { charged: boolean } = { charged: true },
+): string {
+  if (error instanceof SlackDeliveryError) {
+    const cost = options.charged ? ' It still counts toward your quota; the image is saved.' : '';
+    return `⚠️ Your image was made, but Slack did not accept it (\`${error.slackError}\`).${cost} Ask whoever runs imagine to check the app's scopes.`;
+  }
+  const text = chatErrorMessage(error, now)
+    .replace(/(^|\s)\/link\b/g, '$1/imagine-link')
+    .replace(/\bThis server\b/g, 'This workspace');
+  return `⚠️ ${text}`;
+}
+
+/**
+ * Posts what a generation produced: one image with Reroll / Vary / Details, or a batch as one grid with
+ * U1–U4 / V1–V4. The grid follows the stored batch order, which is what the U and V buttons look up.
+ */
+export async function postOutcome(
+  context: SlackContext,
+  client: webApi.WebClient,
+  request: {
+    outcome: GenerationOutcome;
+    owner: string;
+    channelId: string | undefined;
+    userId: string;
+    lead: ResultLead;
+  },
+): Promise<PostedImage> {
+  const { outcome, owner } = request;
+  const first = outcome.images[0];
+  if (!first) throw new Error('a generation outcome without images');
+  if (outcome.images.length === 1 || first.batchId === undefined) {
+    const shown = shownFromResult(owner, first);
+    return context.delivery.postImage(client, {
+      channelId: request.channelId,
+      userId: request.userId,
+      bytes: first.bytes,
+      filename: `imagine-${first.id}.${fileExtension(first.contentType)}`,
+      title: truncate(first.prompt, 200),
+      altText: first.promptUsed,
+      message: imageMessage(shown, request.lead),
+      publicImageUrl: context.publicImages ? first.imageUrl : undefined,
+    });
+  }
+  const batchId = first.batchId;
+  const ordered = inBatchOrder(context, outcome, owner, batchId);
+  const grid = await composeGrid(ordered.map((image) => image.bytes));
+  const shown: ShownImage[] = ordered.map((image) => shownFromResult(owner, image));
+  return context.delivery.postImage(client, {
+    channelId: request.channelId,
+    userId: request.userId,
+    bytes: grid,
+    filename: `imagine-batch-${batchId}.png`,
+    title: truncate(first.prompt, 200),
+    altText: `${ordered.length} images: ${first.promptUsed}`,
+    message: batchMessage(shown, { batchId, owner, failed: outcome.failures.length, userId: request.userId }),
+    publicImageUrl: undefined,
+  });
+}
+
+/** The batch's images in the order `findInBatch` numbers them, so tile k is what U(k+1) posts. */
+function inBatchOrder(
+  context: SlackContext,
+  outcome: GenerationOutcome,
+  owner: string,
+  batchId: string,
+): GenerationOutcome['images'] {
+  const byId = new Map(outcome.images.map((image) => [image.id, image]));
+  const ordered = outcome.images.map((_, index) => {
+    const record = context.chatImages.findInBatch(owner, batchId, index);
+    return byId.get(record.id);
+  });
+  return ordered.every((image) => image !== undefined) ? ordered : outcome.images;
+}
+
+/** The file extension Slack shows for a stored image's media type. */
+export function fileExtension(contentType: string): string {
+  return contentType === 'image/jpeg' ? 'jpg' : contentType === 'image/webp' ? 'webp' : 'png';
+}
+
+/** Runs a step whose failure should be logged, not shown (a response_url that expired, a closed view). */
+export async function quietly(logger: Logger, what: string, step: () => Promise<unknown>): Promise<void> {
+  try {
+    await step();
+  } catch (error) {
+    logger.warn({ err: error }, `${what} failed`);
+  }
+}
+
+/** A refusal the person can act on is routine; anything else is ours to look into. */
+export function logFailure(context: SlackContext, error: unknown, what: string): void {
+  if (ImagineError.isInstance(error))
+    context.logger.info({ code: error.code, what }, 'Slack request refused');
+  else context.logger.error({ err: error, what }, 'Slack request failed');
+}
