@@ -1,17 +1,20 @@
 /**
  * `npm run bench`: the speed targets of the core and REST API, each as a ratio against a baseline
  * measured in the same run on the same machine. Targets: API ≥ 30% of bare Fastify, ledger ≥ 50% of
- * raw inserts, idle RSS < 150 MB. Exits non-zero when a target is missed. `--api`, `--ledger` or `--memory`
- * runs one part.
+ * raw inserts, chat acks p99 < 50 ms, idle RSS < 150 MB. Exits non-zero when a target is missed. `--api`,
+ * `--ledger`, `--chat` or `--memory` runs one part.
  */
 import { connections, type LoadFigures, runApiBenchmark } from './api-benchmark.ts';
+import { runDiscordBenchmark } from './discord-benchmark.ts';
 import { runLedgerBenchmark } from './ledger-benchmark.ts';
 import { runMemoryBenchmark } from './memory-benchmark.ts';
+import { runSlackBenchmark } from './slack-benchmark.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
-const only = process.argv.find((argument) => ['--api', '--ledger', '--memory'].includes(argument));
+const only = process.argv.find((argument) => ['--api', '--ledger', '--chat', '--memory'].includes(argument));
 const runApi = only === undefined || only === '--api';
 const runLedger = only === undefined || only === '--ledger';
+const runChat = only === undefined || only === '--chat';
 const runMemory = only === undefined || only === '--memory';
 const percent = (ratio: number) => `${(ratio * 100).toFixed(0)}%`;
 const whole = (value: number) => Math.round(value).toLocaleString('en-US');
@@ -57,6 +60,22 @@ if (runLedger) {
     `  with a monthly budget     ${whole(ledger.withBudgetPerSecond).padStart(9)} /s   (${percent(ledger.withBudgetRatio)} of raw inserts)`,
   );
   if (ledger.ratio < 0.5) failures.push('ledger below 50% of raw inserts');
+}
+
+if (runChat) {
+  console.log(
+    '\nChat acknowledgements under 100 concurrent signed requests (instant model, platform stood in locally)',
+  );
+  const discord = await runDiscordBenchmark();
+  console.log(
+    `  Discord interaction → deferred response   p50 ${discord.p50Ms.toFixed(1)} ms   p99 ${discord.p99Ms.toFixed(1)} ms   (${discord.count} interactions; target p99 < 50 ms)`,
+  );
+  const slack = await runSlackBenchmark();
+  console.log(
+    `  Slack slash command → ack                 p50 ${slack.p50Ms.toFixed(1)} ms   p99 ${slack.p99Ms.toFixed(1)} ms   (${slack.count} commands; target p99 < 50 ms)`,
+  );
+  if (discord.p99Ms >= 50) failures.push('Discord ack p99 at or above 50 ms');
+  if (slack.p99Ms >= 50) failures.push('Slack ack p99 at or above 50 ms');
 }
 
 if (runMemory) {

@@ -81,18 +81,32 @@ describe('two processes, one database', () => {
           method: 'POST',
           headers: { authorization: `Bearer ${keys[index % 50]}`, 'content-type': 'application/json' },
           body: JSON.stringify({ prompt: `load ${index}`, size: '256x256' }),
-        }).then(async (response) => ({ status: response.status, body: (await response.json()) as { error?: string } })),
+        }).then(async (response) => ({
+          status: response.status,
+          body: (await response.json()) as { error?: string },
+        })),
       ),
     );
     const counts = new Map<number, number>();
     for (const response of responses) counts.set(response.status, (counts.get(response.status) ?? 0) + 1);
     expect(Object.fromEntries(counts)).toEqual({ 201: 250, 402: 750 });
-    expect(responses.filter((response) => response.status === 402).every((response) => response.body.error === 'graphics_limit_reached')).toBe(true);
+    expect(
+      responses
+        .filter((response) => response.status === 402)
+        .every((response) => response.body.error === 'graphics_limit_reached'),
+    ).toBe(true);
 
     for (const server of servers.splice(0)) server.kill('SIGTERM');
-    const check = await createServices(loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir }), pino({ level: 'silent' }));
-    for (const user of users) expect(check.ledger.usage(user, 5), user).toMatchObject({ used: 5, reserved: 0 });
-    const images = fs.readdirSync(path.join(dataDir, 'images'), { recursive: true }).map(String).filter((name) => name.endsWith('.png'));
+    const check = await createServices(
+      loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir }),
+      pino({ level: 'silent' }),
+    );
+    for (const user of users)
+      expect(check.ledger.usage(user, 5), user).toMatchObject({ used: 5, reserved: 0 });
+    const images = fs
+      .readdirSync(path.join(dataDir, 'images'), { recursive: true })
+      .map(String)
+      .filter((name) => name.endsWith('.png'));
     expect(images).toHaveLength(250);
     await check.close();
   }, 90_000);

@@ -1,0 +1,116 @@
+import { type APIMessageComponentInteraction, PermissionFlagsBits } from 'discord.js';
+import type { ChatAction } from '../../../core/chat/action-ids.ts';
+import { deliverGeneration, postResult } from '../generation-flow.ts';
+import type { InteractionContext } from '../interaction-context.ts';
+import { detailsMessage, imageMessage, shownFromRecord } from '../result-message.ts';
+import type { DiscordBotServices } from '../slash-command.ts';
+
+/** Presses of the same button by the same person closer together than this are one press. */
+const pressWindowMs = 2000;
+
+/** Button kinds that make or post an image: subject to DISCORD_ALLOWED_ROLES and to the double-press guard. */
+export function actionMakesImages(action: ChatAction): boolean {
+  return action.kind !== 'details' && action.kind !== 'delete';
+}
+
+/**
+ * The buttons under a result. Everything they need is in the custom id (the stored generation and its
+ * owner), so they keep working after a restart or on another instance. Reroll, Vary and V charge whoever
+ * pressed; U re-posts a stored image for free; Details is private; Delete is for the requester or a
+ * member who may manage messages.
+ */
+export async function handleImageAction(
+  action: ChatAction,
+  context: InteractionContext,
+  bot: DiscordBotServices,
+): Promise<void> {
+  switch (action.kind) {
+    case 'details': {
+      const record = bot.chatImages.find(action.owner, action.generationId);
+      await context.respond.reply(detailsMessage(record), { ephemeral: true });
+      return;
+    }
+    case 'delete':
+      await deleteResult(action.owner, context, bot);
+      return;
+    case 'reroll':
+    case 'vary': {
+      const record = bot.chatImages.find(action.owner, action.generationId);
+      if (!(await firstPress(context, bot))) return;
+      const mode = action.kind;
+      await deliverGeneration(context, bot, {
+        headline: record.prompt,
+        run: (call) => bot.chatImages.again(context.identity, context.place, record, mode, call),
+      });
+      return;
+    }
+    case 'variant': {
+      const record = bot.chatImages.findInBatch(action.owner, action.batchId, action.index);
+      if (!(await firstPress(context, bot))) return;
+      await deliverGeneration(context, bot, {
+        headline: record.prompt,
+        run: (call) => bot.chatImages.again(context.identity, context.place, record, 'vary', call),
+      });
+      return;
+    }
+    case 'upscale': {
+      const record = bot.chatImages.findInBatch(action.owner, action.batchId, action.index);
+      if (!(await firstPress(context, bot))) return;
+      await context.respond.defer({ ephemeral: false });
+      const bytes = await bot.chatImages.read(record);
+      const message = imageMessage(shownFromRecord(record, bytes), {
+        owner: action.owner,
+        requesterId: context.userId,
+        uploadLimitBytes: context.uploadLimitBytes,
+        standing: bot.chatImages.usage(context.identity),
+      });
+      await postResult(context, bot, message, record.imageUrl);
+      return;
+    }
+  }
+}
+
+async function deleteResult(
+  owner: string,
+  context: InteractionContext,
+  bot: DiscordBotServices,
+): Promise<void> {
+  const interaction = context.interaction as APIMessageComponentInteraction;
+  const requesterId = interaction.message?.interaction_metadata?.user?.id;
+  const isRequester =
+    requesterId === context.userId || bot.chatImages.caller(context.identity).userId === owner;
+  const mayManage =
+    context.memberPermissions !== undefined &&
+    (context.memberPermissions & PermissionFlagsBits.ManageMessages) === PermissionFlagsBits.ManageMessages;
+  if (!isRequester && !mayManage) {
+    await context.respond.reply(
+      {
+        content:
+          'Only the person who asked for this image, or a member who can manage messages, can delete it.',
+      },
+      { ephemeral: true },
+    );
+    return;
+  }
+  // Acknowledged as an update of the button's message, so `@original` is that message.
+  await context.respond.deferUpdate();
+  await context.respond.deleteOriginal();
+}
+
+/**
+ * A double click sends two interactions with different ids. Each person's press of one button on one
+ * message is claimed for a short window, so the second click neither generates nor charges.
+ */
+async function firstPress(context: InteractionContext, bot: DiscordBotServices): Promise<boolean> {
+  const interaction = context.interaction as APIMessageComponentInteraction;
+  const key = `discord:press:${context.userId}:${interaction.message?.id ?? '-'}:${interaction.data.custom_id}`;
+  const window = Math.floor(bot.now().getTime() / pressWindowMs);
+  const thisWindow = bot.processedEvents.claim(`${key}:${window}`);
+  const previousWindow = bot.processedEvents.claim(`${key}:${window - 1}`);
+  if (thisWindow && previousWindow) return true;
+  await context.respond.reply(
+    { content: 'That button was just pressed; the image is on its way.' },
+    { ephemeral: true },
+  );
+  return false;
+}

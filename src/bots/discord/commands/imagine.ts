@@ -1,0 +1,30 @@
+import { ApplicationCommandType } from 'discord.js';
+import { deliverGeneration } from '../generation-flow.ts';
+import {
+  checkPromptBeforeStarting,
+  imageCommandOptions,
+  imageOptionChoices,
+  readImageOptions,
+} from '../image-options.ts';
+import { everywhere, type SlashCommand } from '../slash-command.ts';
+
+/** `/imagine prompt:` — one image, with Reroll, Vary, Details and Delete. */
+export const imagineCommand: SlashCommand = {
+  definition: {
+    type: ApplicationCommandType.ChatInput,
+    name: 'imagine',
+    description: 'Make an image from a prompt',
+    options: imageCommandOptions(),
+    ...everywhere,
+  },
+  generatesImages: true,
+  async execute(context, bot) {
+    const options = readImageOptions(context);
+    const flags = checkPromptBeforeStarting(options, bot);
+    await deliverGeneration(context, bot, {
+      headline: flags.prompt || options.text,
+      run: (call) => bot.chatImages.create(context.identity, context.place, options, call),
+    });
+  },
+  autocomplete: imageOptionChoices,
+};

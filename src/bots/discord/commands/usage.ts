@@ -1,0 +1,29 @@
+import { ApplicationCommandType } from 'discord.js';
+import { everywhere, type SlashCommand } from '../slash-command.ts';
+
+/** `/usage` — the caller's plan and standing this month, privately. */
+export const usageCommand: SlashCommand = {
+  definition: {
+    type: ApplicationCommandType.ChatInput,
+    name: 'usage',
+    description: 'How many images you have left this month',
+    ...everywhere,
+  },
+  generatesImages: false,
+  async execute(context, bot) {
+    const usage = bot.chatImages.usage(context.identity);
+    const resets = Math.floor(usage.resetsAt.getTime() / 1000);
+    const lines = [
+      `**Plan:** ${usage.plan}`,
+      `**This month:** ${usage.used} of ${usage.limit} images used, ${usage.remaining} left`,
+      `**Resets:** <t:${resets}:D> (<t:${resets}:R>)`,
+      usage.linkedTo
+        ? `**Linked account:** \`${usage.linkedTo}\` (use /unlink to stop drawing on it)`
+        : '**Linked account:** none. Get a code in the app and run /link to use your plan here.',
+    ];
+    await context.respond.reply(
+      { embeds: [{ color: 0x5865f2, title: 'Your images', description: lines.join('\n') }] },
+      { ephemeral: true },
+    );
+  },
+};

@@ -1,0 +1,84 @@
+import type { ChatCallContext } from '../../core/chat/chat-images.ts';
+import type { GenerationOutcome } from '../../core/generation/image-generator.ts';
+import { DeliveryError } from './delivery-error.ts';
+import type { InteractionContext } from './interaction-context.ts';
+import type { OutgoingMessage } from './interaction-responder.ts';
+import { type GenerationProgress, outcomeMessage, progressMessage, withoutImage } from './result-message.ts';
+import type { DiscordBotServices } from './slash-command.ts';
+
+/**
+ * The public life of one generation, shared by the commands and the charged buttons: acknowledge at
+ * once, say it is being made, then replace that with the image. A failure propagates to the router,
+ * which deletes the public message and tells the person privately.
+ */
+export async function deliverGeneration(
+  context: InteractionContext,
+  bot: DiscordBotServices,
+  job: { headline: string; run: (call: ChatCallContext) => Promise<GenerationOutcome> },
+): Promise<void> {
+  // The quota subject the buttons will name: whoever's account pays for this generation.
+  const owner = bot.chatImages.caller(context.identity).userId;
+  await context.respond.defer({ ephemeral: false });
+  // Other interactions waiting on the socket get their deferral first: theirs is on a 3-second clock.
+  await new Promise((resolve) => setImmediate(resolve));
+  let progress: GenerationProgress = { stage: 'generating' };
+  const generation = job.run({
+    source: 'discord',
+    abortSignal: context.abortSignal,
+    // The user's line is full: say where this one stands (told as the job is submitted, before the edit).
+    onQueued: (position) => {
+      progress = { stage: 'queued', position };
+    },
+  });
+  // Awaited below; until then a rejection must not count as unhandled.
+  generation.catch(() => undefined);
+  await reportProgress(context, bot, progress, job.headline);
+  const outcome = await generation;
+  const message = await outcomeMessage(outcome, {
+    owner,
+    requesterId: context.userId,
+    uploadLimitBytes: context.uploadLimitBytes,
+    standing: outcome.usage,
+  });
+  await postResult(context, bot, message, outcome.images[0]?.imageUrl ?? '');
+}
+
+/** Shows where the job is; a failed progress edit is logged, never fatal (the result edit follows). */
+export async function reportProgress(
+  context: InteractionContext,
+  bot: DiscordBotServices,
+  progress: GenerationProgress,
+  headline: string,
+): Promise<void> {
+  try {
+    await context.respond.editOriginal(progressMessage(progress, headline, context.userId));
+  } catch (error) {
+    bot.logger.warn({ err: error, interaction: context.interaction.id }, 'Discord progress edit failed');
+  }
+}
+
+/**
+ * Replaces the deferred reply with the result. If Discord refuses the attachment (a limit the payload did
+ * not tell us), the message goes again without it; if that fails too, the person gets the image's address.
+ */
+export async function postResult(
+  context: InteractionContext,
+  bot: DiscordBotServices,
+  message: OutgoingMessage,
+  imageUrl: string,
+): Promise<void> {
+  try {
+    await context.respond.editOriginal(message);
+    return;
+  } catch (error) {
+    bot.logger.warn({ err: error, interaction: context.interaction.id }, 'posting the Discord result failed');
+    if (!message.files?.length) throw new DeliveryError(imageUrl, { cause: error });
+  }
+  try {
+    const embeds = message.body.embeds?.map(withoutImage);
+    const content = `${message.body.content ?? ''}\n${imageUrl}`.trim();
+    await context.respond.editOriginal({ body: { ...message.body, content, embeds, attachments: [] } });
+  } catch (error) {
+    throw new DeliveryError(imageUrl, { cause: error });
+  }
+}

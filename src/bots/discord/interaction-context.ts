@@ -1,0 +1,115 @@
+import type {
+  APIApplicationCommandInteractionDataBasicOption,
+  APIApplicationCommandInteractionDataOption,
+  APIInteraction,
+} from 'discord.js';
+import type { DiscordSettings } from '../../config/load-config.ts';
+import type { ChatIdentity, ChatPlace } from '../../core/chat/chat-images.ts';
+import type { InteractionResponder } from './interaction-responder.ts';
+
+/** Discord's upload limit for bots when the interaction does not say (servers with boosts allow more). */
+export const defaultUploadLimitBytes = 25 * 1024 * 1024;
+
+/**
+ * One interaction as every handler sees it, whichever transport delivered it: who asked, where, what
+ * they may do there, and how to answer.
+ */
+export interface InteractionContext {
+  /** The payload exactly as Discord sent it. */
+  interaction: APIInteraction;
+  /** The Discord user id of whoever typed or pressed. */
+  userId: string;
+  /** `discord:<user id>`: whose quota pays (or the app account it is linked to). */
+  identity: ChatIdentity;
+  /** The server (and its monthly cap) the interaction came from; no scope in DMs. */
+  place: ChatPlace;
+  guildId: string | undefined;
+  /** The member's role ids; undefined outside a server. */
+  memberRoleIds: readonly string[] | undefined;
+  /** The member's permissions in this channel; undefined outside a server. */
+  memberPermissions: bigint | undefined;
+  /** The largest attachment this channel takes. */
+  uploadLimitBytes: number;
+  respond: InteractionResponder;
+  /** Aborted when the bot shuts down or the interaction's token is about to expire. */
+  abortSignal: AbortSignal;
+}
+
+/** Builds the context from a raw payload: the one place a Discord interaction is read. */
+export function createInteractionContext(
+  interaction: APIInteraction,
+  respond: InteractionResponder,
+  settings: Pick<DiscordSettings, 'serverMonthlyImages'>,
+  abortSignal: AbortSignal,
+): InteractionContext {
+  const user = interaction.member?.user ?? interaction.user;
+  if (!user) throw new Error(`interaction ${interaction.id} names no user`);
+  const guildId = interaction.guild_id;
+  return {
+    interaction,
+    userId: user.id,
+    identity: `discord:${user.id}`,
+    place: {
+      scopeKey: guildId ? `discord-guild:${guildId}` : undefined,
+      scopeLimit: guildId ? settings.serverMonthlyImages : undefined,
+    },
+    guildId,
+    memberRoleIds: interaction.member?.roles,
+    memberPermissions: interaction.member ? toBits(interaction.member.permissions) : undefined,
+    uploadLimitBytes:
+      typeof interaction.attachment_size_limit === 'number' && interaction.attachment_size_limit > 0
+        ? interaction.attachment_size_limit
+        : defaultUploadLimitBytes,
+    respond,
+    abortSignal,
+  };
+}
+
+function toBits(permissions: string): bigint {
+  try {
+    return BigInt(permissions);
+  } catch {
+    return 0n;
+  }
+}
+
+/** A slash command's options by name (subcommands are not used by these commands). */
+export function commandOptions(
+  interaction: APIInteraction,
+): Map<string, APIApplicationCommandInteractionDataBasicOption> {
+  const options = new Map<string, APIApplicationCommandInteractionDataBasicOption>();
+  const data = interaction.data;
+  if (!data || !('options' in data) || !Array.isArray(data.options)) return options;
+  for (const option of data.options as APIApplicationCommandInteractionDataOption[]) {
+    if ('value' in option)
+      options.set(option.name, option as APIApplicationCommandInteractionDataBasicOption);
+  }
+  return options;
+}
+
+/** A string option's value, trimmed; undefined when absent or blank. */
+export function stringOption(
+  options: Map<string, APIApplicationCommandInteractionDataBasicOption>,
+  name: string,
+): string | undefined {
+  const value = options.get(name)?.value;
+  if (typeof value !== 'string') return undefined;
+  const trimmed = value.trim();
+  return trimmed.length > 0 ? trimmed : undefined;
+}
+
+export function numberOption(
+  options: Map<string, APIApplicationCommandInteractionDataBasicOption>,
+  name: string,
+): number | undefined {
+  const value = options.get(name)?.value;
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+export function booleanOption(
+  options: Map<string, APIApplicationCommandInteractionDataBasicOption>,
+  name: string,
+): boolean | undefined {
+  const value = options.get(name)?.value;
+  return typeof value === 'boolean' ? value : undefined;
+}
