@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   const config = readConfig();
   const logger = createLogger(config.logging);
   const services = await createServices(config, logger);
-  const chatBots = createChatBots(services);
+  const chatBots = await createChatBots(services);
   const app = await buildApp(services, { chatBots });
   const demoKey = config.createDemoKey ? ensureDemoKey(services.apiKeys, config.dataDir) : undefined;
 

@@ -21,7 +21,7 @@ export async function createTestApp(
 ): Promise<TestApp> {
   const services = await createTestServices(environment, overrides);
   // Bots the environment turns on (DISCORD_BOT_TOKEN, SLACK_BOT_TOKEN) are mounted as in production.
-  const app = await buildApp(services, { chatBots: createChatBots(services) });
+  const app = await buildApp(services, { chatBots: await createChatBots(services) });
   await app.ready();
   return {
     app,
