@@ -182,7 +182,11 @@ export async function createServices(
     ledger,
     logger,
     now,
-    onSweep: () => processedEvents.forgetOld(),
+    onSweep: () => {
+      processedEvents.forgetOld();
+      // A sibling process on the same file may have died since the start-up recovery.
+      jobs.recover();
+    },
   });
 
   let closed = false;

@@ -29,3 +29,9 @@ export function newRecordId(createdAt: Date): string {
   // random: xxxxxxxx-xxxx-4xxx-Vxxx-xxxxxxxxxxxx; keep its variant nibble (V) and random bits.
   return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${sequence.toString(16).padStart(3, '0')}-${random.slice(19)}`;
 }
+
+/** The smallest id `newRecordId` could give at or after `time`: a lower bound for an id range scan. */
+export function recordIdFloor(time: Date): string {
+  const hex = Math.max(0, Math.floor(time.getTime())).toString(16).padStart(12, '0');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}`;
+}

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { Logger } from 'pino';
-import { newRecordId } from '../database/record-id.ts';
+import { newRecordId, recordIdFloor } from '../database/record-id.ts';
 import type { WriteBatcher } from '../database/write-batcher.ts';
 import type { QuotaLedger } from '../quota/quota-ledger.ts';
 import type { JobDelivery, JobRecord, JobStore } from './job-store.ts';
@@ -56,10 +56,14 @@ export class JobRunner {
   readonly #maxRunningPerUser: number;
   readonly #lanes = new Map<string, UserLane>();
   readonly #queued = new Map<string, string>();
-  readonly #running = new Set<Promise<unknown>>();
   readonly #inFlight = new Map<string, Promise<unknown>>();
+  /** Jobs running or waiting in this process; `drain` waits for it to reach zero. */
+  #active = 0;
+  #whenIdle: (() => void) | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
   #rerun: ((job: JobRecord) => Promise<void>) | undefined;
+  /** Where the next recovery scan starts: the first scan reads every unfinished job. */
+  #recoveryFrom = '';
 
   constructor(dependencies: {
     store: JobStore;
@@ -111,8 +115,6 @@ export class JobRunner {
       }),
     );
     const done = this.#execute(id, spec.userId, lane, startsNow, recorded, work);
-    this.#inFlight.set(id, done);
-    void done.catch(() => undefined).finally(() => this.#inFlight.delete(id));
     return { id, position, done };
   }
 
@@ -144,19 +146,22 @@ export class JobRunner {
    * again under this worker, the rest are marked failed with the reason. Returns how many were recovered.
    */
   recover(): number {
-    const candidates = this.#store.staleJobs(new Date(this.#now().getTime() + 1));
+    const now = this.#now();
     let recovered = 0;
-    for (const job of candidates) {
-      if (!this.#workerIsGone(job.workerId, job)) continue;
+    let stillAlive: string | undefined;
+    for (const job of this.#store.unfinishedFrom(this.#recoveryFrom)) {
+      if (!this.#workerIsGone(job, now)) {
+        stillAlive ??= job.id;
+        continue;
+      }
       recovered++;
       const released = this.#ledger.releaseForJob(job.id);
       if (job.delivery === 'rest-async' && this.#rerun) {
         this.#store.adopt(job.id, this.workerId, this.#now());
         this.#logger.warn({ jobId: job.id, released }, 'recovered an interrupted job; running it again');
-        const rerun = this.#rerun(job).catch((error: unknown) => {
+        void this.#rerun(job).catch((error: unknown) => {
           this.#logger.error({ err: error, jobId: job.id }, 'a recovered job failed');
         });
-        this.#track(rerun);
       } else {
         this.#store.finish(
           job.id,
@@ -177,6 +182,8 @@ export class JobRunner {
         );
       }
     }
+    // Next time, start at the oldest job still running elsewhere, or at what could have started since.
+    this.#recoveryFrom = stillAlive ?? recordIdFloor(new Date(now.getTime() - staleAfterMs));
     return recovered;
   }
 
@@ -185,7 +192,11 @@ export class JobRunner {
     if (this.#heartbeat) clearInterval(this.#heartbeat);
     this.#heartbeat = undefined;
     const deadline = new Promise((resolve) => setTimeout(resolve, deadlineMs).unref());
-    await Promise.race([Promise.allSettled([...this.#running]), deadline]);
+    const idle = new Promise<void>((resolve) => {
+      if (this.#active === 0) resolve();
+      else this.#whenIdle = resolve;
+    });
+    await Promise.race([idle, deadline]);
   }
 
   /** Runs a recovered job under this runner's per-user lanes, updating its row as it goes. */
@@ -206,6 +217,7 @@ export class JobRunner {
     recorded: Promise<unknown>,
     work: (jobId: string, finishWithCharge: () => void) => Promise<JobOutcome<T>>,
   ): Promise<T> {
+    this.#active++;
     if (startsNow) {
       lane.running++;
     } else {
@@ -220,7 +232,12 @@ export class JobRunner {
     }
     const running = (async () => {
       try {
-        await recorded;
+        // Not awaited before the work: the job's insert and the work's quota hold go out in the same group
+        // commit (the batcher keeps their order), instead of one turn of the event loop apart.
+        let insertFailed: unknown;
+        recorded.catch((error: unknown) => {
+          insertFailed = error;
+        });
         let finished = false;
         // Called inside the generator's charge transaction: the job is done exactly when the images are paid.
         const finishWithCharge = () => {
@@ -228,6 +245,8 @@ export class JobRunner {
           finished = true;
         };
         const outcome = await work(id, finishWithCharge);
+        await recorded.catch(() => undefined);
+        if (insertFailed) throw insertFailed;
         if (finished && outcome.status === 'succeeded') {
           if (outcome.result !== undefined) {
             const result = outcome.result;
@@ -253,6 +272,9 @@ export class JobRunner {
           .catch(() => undefined);
         throw error;
       } finally {
+        this.#inFlight.delete(id);
+        this.#active--;
+        if (this.#active === 0) this.#whenIdle?.();
         const next = lane.waiting.shift();
         if (next) next();
         else {
@@ -261,13 +283,8 @@ export class JobRunner {
         }
       }
     })();
-    this.#track(running);
+    this.#inFlight.set(id, running);
     return running;
-  }
-
-  #track(work: Promise<unknown>): void {
-    this.#running.add(work);
-    void work.catch(() => undefined).finally(() => this.#running.delete(work));
   }
 
   #lane(userId: string): UserLane {
@@ -280,9 +297,9 @@ export class JobRunner {
   }
 
   /** A worker on this host whose pid is not alive is gone now; elsewhere, when its heartbeat is stale. */
-  #workerIsGone(workerId: string, job: JobRecord): boolean {
-    if (workerId === this.workerId) return false;
-    const [host, pidText] = workerId.split(':');
+  #workerIsGone(job: JobRecord, now: Date): boolean {
+    if (job.workerId === this.workerId) return false;
+    const [host, pidText] = job.workerId.split(':');
     const pid = Number(pidText);
     if (host === os.hostname() && Number.isInteger(pid)) {
       if (pid === process.pid) return true; // an earlier process had our pid: it is gone
@@ -292,14 +309,6 @@ export class JobRunner {
         return true;
       }
     }
-    return (
-      this.#now().getTime() - (job.startedAt ?? job.createdAt).getTime() > staleAfterMs && this.#isStale(job)
-    );
-  }
-
-  #isStale(job: JobRecord): boolean {
-    return this.#store
-      .staleJobs(new Date(this.#now().getTime() - staleAfterMs))
-      .some((stale) => stale.id === job.id);
+    return now.getTime() - job.heartbeatAt.getTime() > staleAfterMs;
   }
 }

@@ -17,6 +17,7 @@ export interface JobRecord {
   httpStatus: number | undefined;
   result: unknown;
   workerId: string;
+  heartbeatAt: Date;
   createdAt: Date;
   startedAt: Date | undefined;
   finishedAt: Date | undefined;
@@ -33,6 +34,7 @@ interface JobRow {
   http_status: number | null;
   result: string | null;
   worker_id: string;
+  heartbeat_at: string;
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
@@ -68,8 +70,8 @@ export class JobStore {
       adopt: database.prepare<[string, string, string], void>(
         "UPDATE jobs SET worker_id = ?, heartbeat_at = ?, status = 'queued' WHERE id = ? AND status IN ('queued', 'running')",
       ),
-      stale: database.prepare<[string], JobRow>(
-        "SELECT * FROM jobs WHERE status IN ('queued', 'running') AND heartbeat_at < ? ORDER BY created_at",
+      unfinishedFrom: database.prepare<[string], JobRow>(
+        "SELECT * FROM jobs WHERE id >= ? AND status IN ('queued', 'running') ORDER BY id",
       ),
       byId: database.prepare<[string, string], JobRow>('SELECT * FROM jobs WHERE id = ? AND user_id = ?'),
     };
@@ -131,9 +133,9 @@ export class JobStore {
     this.#statements.heartbeat.run(now.toISOString(), workerId);
   }
 
-  /** Unfinished jobs whose worker has not been heard from since `before`: their process is gone. */
-  staleJobs(before: Date): JobRecord[] {
-    return this.#statements.stale.all(before.toISOString()).map(fromRow);
+  /** Unfinished jobs with ids from `fromId` on (ids are time-ordered, so this is a range scan). */
+  unfinishedFrom(fromId: string): JobRecord[] {
+    return this.#statements.unfinishedFrom.all(fromId).map(fromRow);
   }
 
   /** Takes a stale job over for this worker, queued to run again. */
@@ -159,6 +161,7 @@ function fromRow(row: JobRow): JobRecord {
     httpStatus: row.http_status ?? undefined,
     result: row.result === null ? undefined : (JSON.parse(row.result) as unknown),
     workerId: row.worker_id,
+    heartbeatAt: new Date(row.heartbeat_at),
     createdAt: new Date(row.created_at),
     startedAt: row.started_at ? new Date(row.started_at) : undefined,
     finishedAt: row.finished_at ? new Date(row.finished_at) : undefined,

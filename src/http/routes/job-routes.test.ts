@@ -1,5 +1,6 @@
 /** Generations as jobs over REST: async answers, idempotency keys, per-user lines and crash recovery. */
 import { afterEach, describe, expect, it } from 'vitest';
+import { newRecordId } from '../../core/database/record-id.ts';
 import { JobStore } from '../../core/jobs/job-store.ts';
 import { createTestApp, type TestApp } from '../../test-support/test-app.ts';
 import { onePng, scriptedModel, storedImageFiles } from '../../test-support/test-services.ts';
@@ -144,9 +145,11 @@ describe('recovery', () => {
     const store = new JobStore(services.database);
     const deadWorker = 'ghost-host:999999:dead';
     const now = new Date();
+    const polledId = newRecordId(now);
+    const waitedId = newRecordId(now);
     for (const [id, delivery] of [
-      ['0190a000-0000-7000-8000-000000000001', 'rest-async'],
-      ['0190a000-0000-7000-8000-000000000002', 'rest'],
+      [polledId, 'rest-async'],
+      [waitedId, 'rest'],
     ] as const) {
       store.insert({
         id,
@@ -172,9 +175,9 @@ describe('recovery', () => {
     expect(services.ledger.usage('alice', 5)).toMatchObject({ reserved: 2 });
 
     expect(services.jobs.recover()).toBe(2);
-    const rerun = await waitForJob(current, authorization, '0190a000-0000-7000-8000-000000000001');
+    const rerun = await waitForJob(current, authorization, polledId);
     expect(rerun).toMatchObject({ status: 'succeeded', result: { success: true } });
-    const failed = await waitForJob(current, authorization, '0190a000-0000-7000-8000-000000000002');
+    const failed = await waitForJob(current, authorization, waitedId);
     expect(failed).toMatchObject({ status: 'failed', error: { error: 'provider_unavailable' } });
     expect(services.ledger.usage('alice', 5)).toMatchObject({ used: 1, reserved: 0 });
     expect(services.ledger.pendingReservationIds()).toEqual([]);

@@ -1,9 +1,9 @@
 /** Generations as durable jobs, the job that holds each quota reservation, and REST idempotency keys. */
 export const jobsSchema = `
--- Rowid table: rows carry the request and result JSON, too big for a WITHOUT ROWID b-tree to stay fast.
+-- Keyed by the UUIDv7 id itself (appends, one b-tree). Rows stay small: a result is kept only for jobs
+-- someone will ask about again (polled or idempotent).
 CREATE TABLE jobs (
-  row_id        INTEGER PRIMARY KEY,
-  id            TEXT NOT NULL UNIQUE,
+  id            TEXT PRIMARY KEY,
   user_id       TEXT NOT NULL,
   kind          TEXT NOT NULL CHECK (kind IN ('image', 'batch')),
   source        TEXT NOT NULL,
@@ -18,8 +18,9 @@ CREATE TABLE jobs (
   created_at    TEXT NOT NULL,
   started_at    TEXT,
   finished_at   TEXT
-);
-CREATE INDEX jobs_unfinished ON jobs(status, heartbeat_at) WHERE status IN ('queued', 'running');
+) WITHOUT ROWID;
+-- No index on status: recovery scans ids from a watermark (ids are time-ordered), which costs nothing on
+-- the request path, where every index would be written twice per job.
 
 ALTER TABLE reservations ADD COLUMN job_id TEXT;
 
