@@ -170,6 +170,7 @@ export async function createServices(
     moderator,
     ...(promptEnhancer ? { promptEnhancer } : {}),
     defaultModel: config.generation.defaultModel,
+    maxBatchSize: config.generation.maxBatchSize,
     fallbackModels: config.generation.fallbackModels,
     monthlyBudgetUsd: config.monthlyBudgetUsd,
     logger,

@@ -24,6 +24,7 @@ import {
   type ImageRequest,
   type ImageRequestInput,
   imageRequestSchema,
+  maximumBatchImages,
 } from './generation-request.ts';
 import { type AspectRatio, aspectRatioOf, parseSize, resolveDimensions } from './image-dimensions.ts';
 import { generateAlongRoute, highestPriceUsd, type ModelRoute, resolveModelRoute } from './model-route.ts';
@@ -95,6 +96,8 @@ export interface ImageGeneratorDependencies {
   defaultModel: string;
   /** Models tried in order when the chosen one's provider is unavailable. */
   fallbackModels?: readonly string[];
+  /** The operator's `MAX_BATCH_SIZE` (1–4). */
+  maxBatchSize?: number;
   monthlyBudgetUsd: number | undefined;
   logger: Logger;
   now?: () => Date;
@@ -190,6 +193,11 @@ export class ImageGenerator {
   ): Promise<GenerationOutcome> {
     const prompts = request.prompts ?? [request.prompt ?? ''];
     const imagesPerPrompt = request.prompts ? 1 : (request.num_images ?? 1);
+    const most = this.#dependencies.maxBatchSize ?? maximumBatchImages;
+    if (prompts.length * imagesPerPrompt > most) {
+      const field = request.prompts ? 'prompts' : 'num_images';
+      throw validationError([{ field, message: `at most ${most} images per batch on this server` }]);
+    }
     const prepared = this.#prepare(request, context, randomUUID());
     const calls = await this.#planCalls(prompts, imagesPerPrompt, request, prepared);
     return this.#run(calls, prepared, context);

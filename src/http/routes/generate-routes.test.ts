@@ -439,6 +439,21 @@ describe('POST /api/v1/generate/image/batch', () => {
     expect(testApp.services.ledger.usage('alice', 5)).toMatchObject({ used: 0, reserved: 0 });
   });
 
+  it("honours the operator's MAX_BATCH_SIZE", async () => {
+    const testApp = await start({ MAX_BATCH_SIZE: '2' });
+    const response = await post(
+      testApp,
+      '/api/v1/generate/image/batch',
+      { prompt: 'a fox', num_images: 3, size: '256x256' },
+      testApp.bearerFor('alice', 'pro'),
+    );
+    expect(response.statusCode).toBe(422);
+    expect(response.json().details).toEqual([
+      { field: 'num_images', message: 'at most 2 images per batch on this server' },
+    ]);
+    expect(testApp.services.ledger.usage('alice', 200).used).toBe(0);
+  });
+
   it('refuses an empty or oversized batch', async () => {
     const testApp = await start();
     const bearer = testApp.bearerFor('alice');
