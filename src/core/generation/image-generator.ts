@@ -242,19 +242,21 @@ export class ImageGenerator {
     prepared: PreparedRequest,
   ): Promise<PlannedCall[]> {
     const { moderator, promptEnhancer } = this.#dependencies;
-    // Every prompt passes moderation before any quota is held, so a refusal costs nothing.
-    await Promise.all(prompts.map((prompt) => moderator.check(prompt)));
-    const enhancedPrompts = await Promise.all(
-      prompts.map((prompt) => {
-        const input = {
-          prompt,
-          style: prepared.style,
-          enhance: request.enhance_prompt,
-          negativePrompt: request.negative_prompt,
-        };
-        return promptEnhancer ? promptEnhancer.enhance(input) : enhancePrompt(input);
-      }),
-    );
+    // Every prompt passes moderation before any quota is held, so a refusal costs nothing. Moderators and
+    // the rule-based enhancer answer synchronously; only a remote one (OpenAI) is awaited.
+    const checks = prompts
+      .map((prompt) => moderator.check(prompt))
+      .filter((answer) => answer instanceof Promise);
+    if (checks.length > 0) await Promise.all(checks);
+    const inputFor = (prompt: string) => ({
+      prompt,
+      style: prepared.style,
+      enhance: request.enhance_prompt,
+      negativePrompt: request.negative_prompt,
+    });
+    const enhancedPrompts = promptEnhancer
+      ? await Promise.all(prompts.map((prompt) => promptEnhancer.enhance(inputFor(prompt))))
+      : prompts.map((prompt) => enhancePrompt(inputFor(prompt)));
     // Calls are sized for the strictest model on the route, so a fallback can take any of them.
     const maxImagesPerCall = Math.min(...prepared.route.map((step) => step.model.maxImagesPerCall));
     const calls: PlannedCall[] = [];

@@ -15,7 +15,7 @@ describe('chainModerators', () => {
       ],
       logger,
     );
-    await expect(chain.check('a forbidden secret garden')).rejects.toMatchObject({
+    await expect((async () => chain.check('a forbidden secret garden'))()).rejects.toMatchObject({
       code: 'content_policy_violation',
     });
     expect(calls).toEqual([]);
@@ -32,6 +32,6 @@ describe('chainModerators', () => {
       [{ name: 'openai', moderator: { check: async () => Promise.reject(outage) } }],
       logger,
     );
-    await expect(chain.check('x')).rejects.toBe(outage);
+    await expect((async () => chain.check('x'))()).rejects.toBe(outage);
   });
 });

@@ -14,18 +14,29 @@ export function chainModerators(
   moderators: ReadonlyArray<{ name: string; moderator: Moderator }>,
   logger: Logger,
 ): Moderator {
-  return {
-    async check(prompt) {
-      for (const { name, moderator } of moderators) {
-        try {
-          await moderator.check(prompt);
-        } catch (error) {
-          if (ImagineError.isInstance(error) && error.code === 'content_policy_violation') {
-            logger.info({ moderator: name, promptLength: prompt.length }, 'prompt refused by moderation');
-          }
-          throw error;
-        }
-      }
-    },
+  const refused = (name: string, prompt: string, error: unknown): never => {
+    if (ImagineError.isInstance(error) && error.code === 'content_policy_violation') {
+      logger.info({ moderator: name, promptLength: prompt.length }, 'prompt refused by moderation');
+    }
+    throw error;
   };
+  /** Runs moderators from `start`; stays synchronous until one answers with a promise (the local blocklist never does). */
+  const runFrom = (start: number, prompt: string): void | Promise<void> => {
+    for (let index = start; index < moderators.length; index++) {
+      const { name, moderator } = moderators[index] as { name: string; moderator: Moderator };
+      let answer: void | Promise<void>;
+      try {
+        answer = moderator.check(prompt);
+      } catch (error) {
+        refused(name, prompt, error);
+      }
+      if (answer instanceof Promise) {
+        return answer.then(
+          () => runFrom(index + 1, prompt),
+          (error: unknown) => refused(name, prompt, error),
+        );
+      }
+    }
+  };
+  return { check: (prompt) => runFrom(0, prompt) };
 }
