@@ -24,17 +24,16 @@ export function chainModerators(
   const runFrom = (start: number, prompt: string): void | Promise<void> => {
     for (let index = start; index < moderators.length; index++) {
       const { name, moderator } = moderators[index] as { name: string; moderator: Moderator };
-      let answer: void | Promise<void>;
       try {
-        answer = moderator.check(prompt);
+        const answer = moderator.check(prompt);
+        if (answer instanceof Promise) {
+          return answer.then(
+            () => runFrom(index + 1, prompt),
+            (error: unknown) => refused(name, prompt, error),
+          );
+        }
       } catch (error) {
         refused(name, prompt, error);
-      }
-      if (answer instanceof Promise) {
-        return answer.then(
-          () => runFrom(index + 1, prompt),
-          (error: unknown) => refused(name, prompt, error),
-        );
       }
     }
   };
