@@ -184,9 +184,14 @@ export class ChatImages {
         delivery: 'chat',
         request,
       },
-      async (jobId, finishWithCharge) => ({
+      async (jobId, hooks) => ({
         status: 'succeeded',
-        value: await generate({ ...generationContext, jobId, recordWithCharge: finishWithCharge }),
+        value: await generate({
+          ...generationContext,
+          jobId,
+          recordWithCharge: hooks.finishWithCharge,
+          recordWithHold: hooks.recordWithHold,
+        }),
       }),
     );
     if (submitted.position > 0) onQueued?.(submitted.position);

@@ -40,6 +40,8 @@ export interface GenerationContext {
   jobId?: string | undefined;
   /** A write that must commit together with the charge (the job marking itself done): one commit, not two. */
   recordWithCharge?: (() => void) | undefined;
+  /** A write that must commit together with the quota hold (the job's row): one commit, not two. */
+  recordWithHold?: (() => void) | undefined;
 }
 
 /** One delivered image: stored, charged and recorded. */
@@ -297,8 +299,9 @@ export class ImageGenerator {
     const estimatedUsd = imageCount * highestPriceUsd(prepared.route, prepared);
     context.abortSignal?.throwIfAborted();
 
-    const reservation = await this.#dependencies.writes.run(() =>
-      ledger.reserve({
+    const reservation = await this.#dependencies.writes.run(() => {
+      context.recordWithHold?.();
+      return ledger.reserve({
         userId: context.caller.userId,
         userLimit: context.caller.plan.monthlyImages,
         scope: context.scope,
@@ -306,8 +309,8 @@ export class ImageGenerator {
         estimatedUsd,
         budgetUsd: this.#dependencies.monthlyBudgetUsd,
         jobId: context.jobId,
-      }),
-    );
+      });
+    });
     let settled = false;
     try {
       const { produced, failures } = await this.#produce(calls, prepared, context);

@@ -24,6 +24,19 @@ export interface JobOutcome<T> {
   result?: unknown;
 }
 
+/**
+ * Writes a job's work runs inside its own transactions, so the job's rows cost no commit of their own:
+ * `recordWithHold` (when set) inserts the job row with the quota hold; `finishWithCharge` marks it done
+ * with the charge.
+ */
+export interface JobHooks {
+  recordWithHold: (() => void) | undefined;
+  finishWithCharge: () => void;
+}
+
+/** The work of a job: given its id and hooks, produce its outcome. */
+export type JobWork<T> = (jobId: string, hooks: JobHooks) => Promise<JobOutcome<T>>;
+
 /** A job handed to the runner: its id, where it stands (0 = running now) and its end. */
 export interface SubmittedJob<T> {
   id: string;
@@ -96,25 +109,32 @@ export class JobRunner {
   }
 
   /** Records the job, waits for the user's turn, runs `work`, records how it ended. */
-  submit<T>(
-    spec: JobSpec,
-    work: (jobId: string, finishWithCharge: () => void) => Promise<JobOutcome<T>>,
-    jobId?: string,
-  ): SubmittedJob<T> {
+  submit<T>(spec: JobSpec, work: JobWork<T>, jobId?: string): SubmittedJob<T> {
     const id = jobId ?? newRecordId(this.#now());
     const lane = this.#lane(spec.userId);
     const startsNow = lane.running < this.#maxRunningPerUser && lane.waiting.length === 0;
     const position = startsNow ? 0 : lane.waiting.length + 1;
-    const recorded = this.#writes.run(() =>
+    const insert = () =>
       this.#store.insert({
         id,
         ...spec,
         status: startsNow ? 'running' : 'queued',
         workerId: this.workerId,
         now: this.#now(),
-      }),
+      });
+    // A caller waiting on its connection starting at once: the row goes in with the quota hold (a refusal
+    // before the hold leaves no row; that caller hears it directly). Polled or queued jobs need the row now.
+    const withHold = startsNow && spec.delivery !== 'rest-async';
+    const recorded = withHold ? Promise.resolve() : this.#writes.run(insert);
+    const done = this.#execute(
+      id,
+      spec.userId,
+      lane,
+      startsNow,
+      recorded,
+      work,
+      withHold ? insert : undefined,
     );
-    const done = this.#execute(id, spec.userId, lane, startsNow, recorded, work);
     return { id, position, done };
   }
 
@@ -200,13 +220,10 @@ export class JobRunner {
   }
 
   /** Runs a recovered job under this runner's per-user lanes, updating its row as it goes. */
-  resume<T>(
-    job: JobRecord,
-    work: (jobId: string, finishWithCharge: () => void) => Promise<JobOutcome<T>>,
-  ): Promise<T> {
+  resume<T>(job: JobRecord, work: JobWork<T>): Promise<T> {
     const lane = this.#lane(job.userId);
     const startsNow = lane.running < this.#maxRunningPerUser && lane.waiting.length === 0;
-    return this.#execute(job.id, job.userId, lane, startsNow, Promise.resolve(), work);
+    return this.#execute(job.id, job.userId, lane, startsNow, Promise.resolve(), work, undefined);
   }
 
   async #execute<T>(
@@ -215,7 +232,8 @@ export class JobRunner {
     lane: UserLane,
     startsNow: boolean,
     recorded: Promise<unknown>,
-    work: (jobId: string, finishWithCharge: () => void) => Promise<JobOutcome<T>>,
+    work: JobWork<T>,
+    recordWithHold: (() => void) | undefined,
   ): Promise<T> {
     this.#active++;
     if (startsNow) {
@@ -244,7 +262,7 @@ export class JobRunner {
           this.#store.finish(id, { status: 'succeeded', httpStatus: 201 }, this.#now());
           finished = true;
         };
-        const outcome = await work(id, finishWithCharge);
+        const outcome = await work(id, { recordWithHold, finishWithCharge });
         await recorded.catch(() => undefined);
         if (insertFailed) throw insertFailed;
         if (finished && outcome.status === 'succeeded') {

@@ -7,7 +7,7 @@ import type { BatchRequest, ImageRequest } from '../../core/generation/generatio
 import { batchRequestSchema, imageRequestSchema } from '../../core/generation/generation-request.ts';
 import type { ImageGenerator } from '../../core/generation/image-generator.ts';
 import { type IdempotencyKeys, requestHash } from '../../core/jobs/idempotency-keys.ts';
-import type { JobOutcome, JobRunner } from '../../core/jobs/job-runner.ts';
+import type { JobHooks, JobOutcome, JobRunner } from '../../core/jobs/job-runner.ts';
 import type { JobStatus, JobStore } from '../../core/jobs/job-store.ts';
 import { errorBody } from '../error-handler.ts';
 import { batchResponse, imageResponse } from '../image-response.ts';
@@ -65,14 +65,15 @@ export const generateRoutes: FastifyPluginAsyncZod<{
   ) {
     // Only a result someone may ask for again (a polled job, an idempotent retry) is worth storing.
     const kept = (result: unknown) => (keepResult ? { result } : {});
-    return async (jobId: string, finishWithCharge: () => void): Promise<JobOutcome<JobAnswer>> => {
+    return async (jobId: string, hooks: JobHooks): Promise<JobOutcome<JobAnswer>> => {
       const context = {
         caller,
         scope: undefined,
         source: 'api' as const,
         abortSignal,
         jobId,
-        recordWithCharge: finishWithCharge,
+        recordWithCharge: hooks.finishWithCharge,
+        recordWithHold: hooks.recordWithHold,
       };
       try {
         const outcome =
