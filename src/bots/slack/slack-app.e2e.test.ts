@@ -103,6 +103,33 @@ describe.each(['http', 'socket'] as const)('Slack app over %s', (mode) => {
     expect(transport.services.chatImages.usage(aliceIdentity).used).toBe(1);
   });
 
+  it('tells a person where a command stands when their earlier images are still being made', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const slow = sizedPngModel();
+    const gated = {
+      ...slow,
+      generate: async (options: Parameters<typeof slow.generate>[0]) => {
+        await gate;
+        return slow.generate(options);
+      },
+    };
+    const transport = await start(mode, { MAX_JOBS_PER_USER: '1' }, [gated]);
+    const slack = new SlackStandIn().uploadFlow(2).responseUrls(3);
+    await transport.command(slashCommand({ text: 'a first lighthouse' }));
+    await transport.command(slashCommand({ text: 'a second lighthouse' }));
+    await slack.until(() => slack.responses.length === 1);
+    expect(slack.responses[0]?.body).toMatchObject({
+      replace_original: true,
+      text: expect.stringContaining('You are number 1 in the queue.'),
+    });
+    release();
+    await slack.until(() => slack.responses.length === 3);
+    expect(transport.services.chatImages.usage(aliceIdentity).used).toBe(2);
+  });
+
   it('a retried delivery of the same command (same trigger) is acknowledged empty and neither generates nor charges again', async () => {
     const transport = await start(mode);
     const slack = new SlackStandIn().uploadFlow().responseUrls();

@@ -315,12 +315,10 @@ export function usageText(usage: ChatUsage, workspaceMonthlyImages: number | und
   return lines.join('\n');
 }
 
-/** What `/imagine` shows at once, while the image is made. */
+/** What `/imagine` shows while the image is made; `queuePosition` is the place in line (1 = next). */
 export function workingText(prompt: string, queuePosition: number | undefined): string {
   const queue =
-    queuePosition !== undefined && queuePosition > 0
-      ? ` You are number ${queuePosition + 1} in the queue.`
-      : '';
+    queuePosition !== undefined && queuePosition > 0 ? ` You are number ${queuePosition} in the queue.` : '';
   return `⏳ Working on *${escapeMrkdwn(truncate(prompt, 300))}*…${queue}`;
 }
 

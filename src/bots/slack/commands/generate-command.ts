@@ -39,7 +39,19 @@ export async function runGenerateCommand(
         identity,
         slackPlace(command.team_id, context.workspaceMonthlyImages),
         { text, count: shape.batch ? batchCount(text, context.defaultBatchSize) : undefined },
-        { source: 'slack', abortSignal: context.work.signal },
+        {
+          source: 'slack',
+          abortSignal: context.work.signal,
+          // The user's earlier images are still being made: say where this one stands.
+          onQueued: (position) =>
+            void quietly(context.logger, 'showing the queue position', () =>
+              respond({
+                response_type: 'ephemeral',
+                replace_original: true,
+                text: workingText(promptPart(text), position),
+              }),
+            ),
+        },
       );
       const posted = await postOutcome(context, client, {
         outcome,
