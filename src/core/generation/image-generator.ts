@@ -13,6 +13,7 @@ import type { GeneratedImage, GenerationWarning, ImageDimensions } from '../prov
 import { type ImageModelRegistry, splitIntoCalls } from '../providers/image-model-registry.ts';
 import type { ModelDescriptor } from '../providers/model-catalog.ts';
 import { ProviderCallError, toImagineError } from '../providers/provider-error.ts';
+import type { PlanDefinition } from '../quota/plans.ts';
 import type { QuotaLedger, Reservation, UsageSummary } from '../quota/quota-ledger.ts';
 import { type ImageStorage, imageKey } from '../storage/image-storage.ts';
 import { findStylePreset, type StylePreset } from '../styles/style-presets.ts';
@@ -154,6 +155,7 @@ export class ImageGenerator {
   readonly #dependencies: ImageGeneratorDependencies;
   readonly #now: () => Date;
   readonly #randomSeed: () => number;
+  readonly #routes = new Map<string, ModelRoute>();
 
   constructor(dependencies: ImageGeneratorDependencies) {
     this.#dependencies = dependencies;
@@ -216,14 +218,7 @@ export class ImageGenerator {
     context: GenerationContext,
     batchId: string | undefined,
   ): PreparedRequest {
-    const route = resolveModelRoute({
-      requested: request.model,
-      defaultModel: this.#dependencies.defaultModel,
-      fallbackModels: this.#dependencies.fallbackModels ?? [],
-      plan: context.caller.plan,
-      registry: this.#dependencies.models,
-      logger: this.#dependencies.logger,
-    });
+    const route = this.#routeFor(request.model, context.caller.plan);
     const size = parseSize(request.size);
     if (!size) throw validationError([{ field: 'size', message: 'size must look like WIDTHxHEIGHT' }]);
     const dimensions = resolveDimensions(size, request.aspect_ratio);
@@ -502,6 +497,29 @@ export class ImageGenerator {
       };
     });
     return { delivered, usage };
+  }
+
+  /**
+   * The model route for a requested model and plan. Models, plans and fallbacks are fixed for the life of
+   * the process, so a route is resolved once and kept; only successful resolutions are kept (an error is
+   * thrown afresh each time, with the caller's plan in it).
+   */
+  #routeFor(requested: string | undefined, plan: PlanDefinition): ModelRoute {
+    const key = `${plan.name}\u0000${requested ?? ''}`;
+    let route = this.#routes.get(key);
+    if (!route) {
+      route = resolveModelRoute({
+        requested,
+        defaultModel: this.#dependencies.defaultModel,
+        fallbackModels: this.#dependencies.fallbackModels ?? [],
+        plan,
+        registry: this.#dependencies.models,
+        logger: this.#dependencies.logger,
+      });
+      // Bounded: a client sending ever-new model names gets 422s, and those are not cached.
+      if (this.#routes.size < 1000) this.#routes.set(key, route);
+    }
+    return route;
   }
 
   #toCodedError(error: unknown, model: string): ImagineError {
