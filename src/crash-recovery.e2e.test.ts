@@ -3,17 +3,16 @@
  * Every job ends delivered or refunded, the ledger charges exactly the images delivered, and storage holds
  * no image without its record.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from './config/load-config.ts';
 import { createServices } from './services.ts';
+import { freePort, startServerProcess } from './test-support/server-process.ts';
 
-const projectRoot = path.resolve(import.meta.dirname, '..');
 const children: ChildProcess[] = [];
 let dataDir: string | undefined;
 
@@ -23,47 +22,16 @@ afterEach(() => {
   dataDir = undefined;
 });
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
 async function startServer(folder: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: projectRoot,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? os.tmpdir(),
-      PORT: String(port),
-      DATA_DIR: folder,
-      LOG_LEVEL: 'warn',
-      LOG_PRETTY: 'false',
-      NODE_ENV: 'production',
-      CREATE_DEMO_KEY: 'false',
-      PLACEHOLDER_DELAY_MS: '2500',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const started = await startServerProcess({
+    PORT: String(port),
+    DATA_DIR: folder,
+    NODE_ENV: 'production',
+    CREATE_DEMO_KEY: 'false',
+    PLACEHOLDER_DELAY_MS: '2500',
   });
-  children.push(child);
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  const deadline = Date.now() + 30_000;
-  while (!output.includes('imagine is listening')) {
-    if (Date.now() > deadline) throw new Error(`server did not start:\n${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return child;
+  children.push(started.process);
+  return started.process;
 }
 
 describe('crash recovery', () => {

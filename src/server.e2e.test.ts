@@ -2,15 +2,14 @@
  * The quick start, end to end: the real server process on embedded defaults (no .env), called over a real
  * socket with the key and body it prints, then stopped with SIGTERM.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
+import { freePort, startServerProcess } from './test-support/server-process.ts';
 
-const projectRoot = path.resolve(import.meta.dirname, '..');
 let server: ChildProcess | undefined;
 let dataDir: string | undefined;
 
@@ -21,44 +20,10 @@ afterEach(() => {
   dataDir = undefined;
 });
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-/** Starts `src/server.ts` as `npm start` does, with only the variables a fresh machine has. */
-function startServer(
-  port: number,
-  folder: string,
-  extra: Record<string, string> = {},
-): { process: ChildProcess; output: () => string } {
-  let output = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: projectRoot,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? os.tmpdir(),
-      PORT: String(port),
-      DATA_DIR: folder,
-      LOG_LEVEL: 'warn',
-      LOG_PRETTY: 'false',
-      ...extra,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  return { process: child, output: () => output };
+/** Starts the server as `npm start` does on a fresh machine: no .env, only the port and data folder. */
+async function startServer(port: number, folder: string, extra: Record<string, string> = {}) {
+  const started = await startServerProcess({ PORT: String(port), DATA_DIR: folder, ...extra });
+  return started;
 }
 
 async function waitFor<T>(
@@ -79,7 +44,7 @@ describe('the quick start', () => {
   it('serves the reference request with the printed key, stores a real PNG, and stops cleanly on SIGTERM', async () => {
     const port = await freePort();
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'imagine-e2e-'));
-    const started = startServer(port, dataDir);
+    const started = await startServer(port, dataDir);
     server = started.process;
 
     const key = await waitFor(
@@ -135,7 +100,7 @@ describe('the quick start', () => {
   it('finishes a request in flight when SIGTERM arrives, refuses new ones, then exits', async () => {
     const port = await freePort();
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'imagine-e2e-'));
-    const started = startServer(port, dataDir, { PLACEHOLDER_DELAY_MS: '1500' });
+    const started = await startServer(port, dataDir, { PLACEHOLDER_DELAY_MS: '1500' });
     server = started.process;
     const key = await waitFor(
       () => /Bearer (imk_[A-Za-z0-9]{40})/.exec(started.output())?.[1],

@@ -2,17 +2,16 @@
  * Two server processes on one SQLite file share quota exactly: 1000 concurrent requests from 50 users with
  * 5 images each give exactly 250 × 201 and 750 × 402, no 5xx, and the ledger agrees.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from './config/load-config.ts';
 import { createServices } from './services.ts';
+import { freePort, startServerProcess } from './test-support/server-process.ts';
 
-const projectRoot = path.resolve(import.meta.dirname, '..');
 const servers: ChildProcess[] = [];
 let dataDir: string | undefined;
 
@@ -22,46 +21,15 @@ afterEach(() => {
   dataDir = undefined;
 });
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
 async function startServer(folder: string): Promise<number> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: projectRoot,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? os.tmpdir(),
-      PORT: String(port),
-      DATA_DIR: folder,
-      LOG_LEVEL: 'warn',
-      LOG_PRETTY: 'false',
-      NODE_ENV: 'production',
-      CREATE_DEMO_KEY: 'false',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const started = await startServerProcess({
+    PORT: String(port),
+    DATA_DIR: folder,
+    NODE_ENV: 'production',
+    CREATE_DEMO_KEY: 'false',
   });
-  servers.push(child);
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  const deadline = Date.now() + 30_000;
-  while (!output.includes('imagine is listening')) {
-    if (Date.now() > deadline) throw new Error(`server did not start:\n${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  servers.push(started.process);
   return port;
 }
 
