@@ -11,6 +11,11 @@ import {
 } from 'discord.js';
 import { type ChatAction, encodeChatAction } from '../../core/chat/action-ids.ts';
 import { composeGrid } from '../../core/chat/image-grid.ts';
+import {
+  type ShownImage as SharedShownImage,
+  shownFromRecord,
+  shownFromResult,
+} from '../../core/chat/shown-image.ts';
 import type { GenerationRecord } from '../../core/generation/generation-records.ts';
 import { aspectRatioOf } from '../../core/generation/image-dimensions.ts';
 import type {
@@ -20,21 +25,8 @@ import type {
 } from '../../core/generation/image-generator.ts';
 import type { OutgoingMessage } from './interaction-responder.ts';
 
-/** One image as a message shows it: a fresh result or a stored record read back. */
-export interface ShownImage {
-  id: string;
-  batchId: string | undefined;
-  bytes: Uint8Array;
-  contentType: string;
-  imageUrl: string;
-  model: string;
-  seed: number | undefined;
-  width: number;
-  height: number;
-  prompt: string;
-  promptUsed: string;
-  seconds: number;
-}
+/** One image as a message shows it (the facts shared with Slack) and its bytes, to attach. */
+export type ShownImage = SharedShownImage & { bytes: Uint8Array };
 
 /** Who a result message is for: the quota owner its buttons name, and the standing to show. */
 export interface ResultAudience {
@@ -53,38 +45,13 @@ export type GenerationProgress = { stage: 'queued'; position: number } | { stage
 const embedColor = 0x5865f2;
 const noPings: APIAllowedMentions = { parse: [] };
 
-export function shownFromResult(image: GeneratedImageResult): ShownImage {
-  return {
-    id: image.id,
-    batchId: image.batchId,
-    bytes: image.bytes,
-    contentType: image.contentType,
-    imageUrl: image.imageUrl,
-    model: image.model,
-    seed: image.seed,
-    width: image.size.width,
-    height: image.size.height,
-    prompt: image.prompt,
-    promptUsed: image.promptUsed,
-    seconds: image.generationSeconds,
-  };
+function attachedFromResult(owner: string, image: GeneratedImageResult): ShownImage {
+  return { ...shownFromResult(owner, image), bytes: image.bytes };
 }
 
-export function shownFromRecord(record: GenerationRecord, bytes: Uint8Array): ShownImage {
-  return {
-    id: record.id,
-    batchId: record.batchId,
-    bytes,
-    contentType: record.contentType,
-    imageUrl: record.imageUrl,
-    model: record.model,
-    seed: record.seed,
-    width: record.width,
-    height: record.height,
-    prompt: record.prompt,
-    promptUsed: record.promptUsed,
-    seconds: record.generationMs / 1000,
-  };
+/** A stored image read back from storage, to post again. */
+export function attachedFromRecord(record: GenerationRecord, bytes: Uint8Array): ShownImage {
+  return { ...shownFromRecord(record), bytes };
 }
 
 /** The "working on it" edit of a deferred reply. */
@@ -106,7 +73,7 @@ export async function outcomeMessage(
   outcome: GenerationOutcome,
   audience: ResultAudience,
 ): Promise<OutgoingMessage> {
-  const images = outcome.images.map(shownFromResult);
+  const images = outcome.images.map((image) => attachedFromResult(audience.owner, image));
   const note = failureNote(outcome.failures, images.length);
   const [first] = images;
   if (!first) throw new RangeError('an outcome without images is an error, not a message');

@@ -2,9 +2,8 @@
 import type { types } from '@slack/bolt';
 import { type ChatAction, encodeChatAction } from '../../core/chat/action-ids.ts';
 import type { ChatUsage } from '../../core/chat/chat-images.ts';
-import type { GenerationRecord } from '../../core/generation/generation-records.ts';
+import type { ShownImage } from '../../core/chat/shown-image.ts';
 import { type AspectRatio, aspectRatios } from '../../core/generation/image-dimensions.ts';
-import type { GeneratedImageResult } from '../../core/generation/image-generator.ts';
 import type { GenerationWarning } from '../../core/providers/image-model.ts';
 
 type KnownBlock = types.KnownBlock;
@@ -14,66 +13,6 @@ type Button = types.Button;
 export interface SlackMessage {
   text: string;
   blocks: KnownBlock[];
-}
-
-/** One image as every message shows it, from a fresh result or a stored record alike. */
-export interface ShownImage {
-  id: string;
-  /** The quota subject the record belongs to: buttons name it to find the record again. */
-  owner: string;
-  prompt: string;
-  promptUsed: string;
-  negativePrompt: string | undefined;
-  style: string | undefined;
-  model: string;
-  seed: number | undefined;
-  width: number;
-  height: number;
-  quality: 'standard' | 'high';
-  seconds: number;
-  warnings: readonly GenerationWarning[];
-  imageUrl: string;
-  createdAt: Date;
-}
-
-export function shownFromResult(owner: string, result: GeneratedImageResult): ShownImage {
-  return {
-    id: result.id,
-    owner,
-    prompt: result.prompt,
-    promptUsed: result.promptUsed,
-    negativePrompt: result.negativePrompt,
-    style: result.style,
-    model: result.model,
-    seed: result.seed,
-    width: result.size.width,
-    height: result.size.height,
-    quality: result.quality,
-    seconds: result.generationSeconds,
-    warnings: result.warnings,
-    imageUrl: result.imageUrl,
-    createdAt: result.createdAt,
-  };
-}
-
-export function shownFromRecord(record: GenerationRecord): ShownImage {
-  return {
-    id: record.id,
-    owner: record.userId,
-    prompt: record.prompt,
-    promptUsed: record.promptUsed,
-    negativePrompt: record.negativePrompt,
-    style: record.style,
-    model: record.model,
-    seed: record.seed,
-    width: record.width,
-    height: record.height,
-    quality: record.quality,
-    seconds: record.generationMs / 1000,
-    warnings: record.warnings,
-    imageUrl: record.imageUrl,
-    createdAt: record.createdAt,
-  };
 }
 
 /** Who asked and how, shown above the facts: "Made for @ann", "Reroll by @bob", … */

@@ -5,18 +5,12 @@ import { chatErrorMessage } from '../../core/chat/chat-error-message.ts';
 import type { ChatIdentity, ChatImages, ChatPlace } from '../../core/chat/chat-images.ts';
 import { composeGrid } from '../../core/chat/image-grid.ts';
 import type { ProcessedEvents } from '../../core/chat/processed-events.ts';
+import { type ShownImage, shownFromResult } from '../../core/chat/shown-image.ts';
 import { ImagineError } from '../../core/errors/imagine-error.ts';
 import type { GenerationRecords } from '../../core/generation/generation-records.ts';
 import type { GenerationOutcome } from '../../core/generation/image-generator.ts';
 import type { BackgroundWork } from './background-work.ts';
-import {
-  batchMessage,
-  imageMessage,
-  type ResultLead,
-  type ShownImage,
-  shownFromResult,
-  truncate,
-} from './slack-blocks.ts';
+import { batchMessage, imageMessage, type ResultLead, truncate } from './slack-blocks.ts';
 import { type PostedImage, type SlackDelivery, SlackDeliveryError } from './slack-delivery.ts';
 
 /** The handlers' dependencies: the core services they call and the app's own plumbing. */

@@ -54,32 +54,26 @@ export interface ChatUsage {
   linkedTo: string | undefined;
 }
 
+/** What the chat service works with; tests pass their own clock. */
+export interface ChatImagesDependencies {
+  generator: ImageGenerator;
+  accounts: UserAccounts;
+  linkCodes: LinkCodes;
+  records: GenerationRecords;
+  ledger: QuotaLedger;
+  storage: ImageStorage;
+  jobs: JobRunner;
+  now?: () => Date;
+}
+
 /**
  * Everything Discord and Slack do with images, in one place: commands and buttons become generator calls
  * charged to whoever typed or pressed; re-posting a stored image is free. Transports only translate.
  */
 export class ChatImages {
-  readonly #dependencies: {
-    generator: ImageGenerator;
-    accounts: UserAccounts;
-    linkCodes: LinkCodes;
-    records: GenerationRecords;
-    ledger: QuotaLedger;
-    storage: ImageStorage;
-    jobs: JobRunner;
-    now: () => Date;
-  };
+  readonly #dependencies: Required<ChatImagesDependencies>;
 
-  constructor(dependencies: {
-    generator: ImageGenerator;
-    accounts: UserAccounts;
-    linkCodes: LinkCodes;
-    records: GenerationRecords;
-    ledger: QuotaLedger;
-    storage: ImageStorage;
-    jobs: JobRunner;
-    now?: () => Date;
-  }) {
+  constructor(dependencies: ChatImagesDependencies) {
     this.#dependencies = { ...dependencies, now: dependencies.now ?? (() => new Date()) };
   }
 

@@ -2,7 +2,7 @@ import { type APIMessageComponentInteraction, PermissionFlagsBits } from 'discor
 import type { ChatAction } from '../../../core/chat/action-ids.ts';
 import { deliverGeneration, postResult } from '../generation-flow.ts';
 import type { InteractionContext } from '../interaction-context.ts';
-import { detailsMessage, imageMessage, shownFromRecord } from '../result-message.ts';
+import { attachedFromRecord, detailsMessage, imageMessage } from '../result-message.ts';
 import type { DiscordBotServices } from '../slash-command.ts';
 
 /** Presses of the same button by the same person closer together than this are one press. */
@@ -58,7 +58,7 @@ export async function handleImageAction(
       if (!(await firstPress(context, bot))) return;
       await context.respond.defer({ ephemeral: false });
       const bytes = await bot.chatImages.read(record);
-      const message = imageMessage(shownFromRecord(record, bytes), {
+      const message = imageMessage(attachedFromRecord(record, bytes), {
         owner: action.owner,
         requesterId: context.userId,
         uploadLimitBytes: context.uploadLimitBytes,

@@ -6,15 +6,9 @@ import type {
   SlackActionMiddlewareArgs,
 } from '@slack/bolt';
 import { type ChatAction, decodeChatAction } from '../../../core/chat/action-ids.ts';
+import { shownFromRecord } from '../../../core/chat/shown-image.ts';
 import type { GenerationRecord } from '../../../core/generation/generation-records.ts';
-import {
-  detailsMessage,
-  escapeMrkdwn,
-  imageMessage,
-  type ResultLead,
-  shownFromRecord,
-  truncate,
-} from '../slack-blocks.ts';
+import { detailsMessage, escapeMrkdwn, imageMessage, type ResultLead, truncate } from '../slack-blocks.ts';
 import {
   fileExtension,
   logFailure,

@@ -1,5 +1,6 @@
 import type { App } from '@slack/bolt';
-import { homeView, shownFromRecord } from '../slack-blocks.ts';
+import { shownFromRecord } from '../../../core/chat/shown-image.ts';
+import { homeView } from '../slack-blocks.ts';
 import { quietly, type SlackContext, slackIdentity } from '../slack-context.ts';
 
 /** How many recent images the App Home lists. */
