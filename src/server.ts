@@ -2,6 +2,7 @@
 
 import { createChatBots } from './bots/create-chat-bots.ts';
 import { type Config, ConfigError, loadConfig } from './config/load-config.ts';
+import { readEnvironment } from './config/read-environment.ts';
 import { ensureDemoKey } from './demo-key.ts';
 import { buildApp } from './http/build-app.ts';
 import { createLogger } from './logger.ts';
@@ -9,7 +10,7 @@ import { createServices } from './services.ts';
 
 function readConfig(): Config {
   try {
-    return loadConfig(process.env);
+    return loadConfig(readEnvironment(process.env));
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\nSee .env.example for every variable and its default.\n`);

@@ -18,6 +18,8 @@ function environment(folder: string) {
     HOME: process.env.HOME ?? os.tmpdir(),
     DATA_DIR: folder,
     LOG_LEVEL: 'silent',
+    // A developer's own .env must not change what the tests run.
+    ENV_FILE: 'none',
   };
 }
 

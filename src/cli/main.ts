@@ -1,4 +1,6 @@
 #!/usr/bin/env -S npx tsx
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../config/load-config.ts';
 /**
  * Operator commands against the service's database (the same DATA_DIR the server uses):
  *   keys create --user <uid> [--plan <plan>] [--label <text>]   prints the new key alone on the last line
@@ -7,8 +9,7 @@
  *   plan set --user <uid> --plan <plan>
  *   usage --user <uid>
  */
-import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../config/load-config.ts';
+import { readEnvironment } from '../config/read-environment.ts';
 import { ApiKeys } from '../core/accounts/api-keys.ts';
 import { UserAccounts } from '../core/accounts/user-accounts.ts';
 import { openDatabase } from '../core/database/open-database.ts';
@@ -45,7 +46,7 @@ function run(argv: string[]): void {
     return;
   }
 
-  const config = loadConfig(process.env);
+  const config = loadConfig(readEnvironment(process.env));
   const database = openDatabase(config.databasePath);
   try {
     const accounts = new UserAccounts(database, config.plans);

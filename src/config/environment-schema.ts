@@ -72,6 +72,8 @@ const planModels = z
  */
 export const environmentSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  // Read by read-environment.ts before the rest; listed here so it is documented and validated like the others.
+  ENV_FILE: z.string().optional(),
   PORT: z.coerce.number().int().min(0).max(65535).default(8000),
   HOST: z.string().min(1).default('127.0.0.1'),
   DATA_DIR: z.string().min(1).default('./data'),

@@ -37,6 +37,8 @@ export async function startServerProcess(environment: Record<string, string>): P
       HOME: process.env.HOME ?? os.tmpdir(),
       LOG_LEVEL: 'warn',
       LOG_PRETTY: 'false',
+      // A developer's own .env must not change what the tests start.
+      ENV_FILE: 'none',
       ...environment,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -3,8 +3,10 @@
  * globally or to DISCORD_GUILD_ID (instant updates while developing), and prints what changed.
  * `npm run discord:register -- --remove` removes them instead (e.g. a server's copies after going global).
  */
+
 import { DiscordAPIError } from 'discord.js';
 import { ConfigError, loadConfig } from '../../config/load-config.ts';
+import { readEnvironment } from '../../config/read-environment.ts';
 import { formatRegistrationReport, registerCommands } from './command-registration.ts';
 import { commandDefinitions } from './commands/index.ts';
 import { createDiscordRest } from './discord-rest.ts';
@@ -12,7 +14,7 @@ import { createDiscordRest } from './discord-rest.ts';
 async function main(): Promise<number> {
   let config: ReturnType<typeof loadConfig>;
   try {
-    config = loadConfig(process.env);
+    config = loadConfig(readEnvironment(process.env));
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
