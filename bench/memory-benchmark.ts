@@ -35,6 +35,7 @@ export async function runMemoryBenchmark(seconds: number) {
       LOG_LEVEL: 'warn',
       CREATE_DEMO_KEY: 'false',
       RATE_LIMIT_PER_MINUTE: '1000000000',
+      ENV_FILE: 'none',
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
