@@ -4,7 +4,8 @@ import { ImagineError } from '../errors/imagine-error.ts';
 import type { GenerationRecord, GenerationRecords } from '../generation/generation-records.ts';
 import type { AspectRatio } from '../generation/image-dimensions.ts';
 import type { GenerationContext, GenerationOutcome, ImageGenerator } from '../generation/image-generator.ts';
-import type { JobRunner } from '../jobs/job-runner.ts';
+import type { JobRunner, JobWork } from '../jobs/job-runner.ts';
+import type { JobRecord } from '../jobs/job-store.ts';
 import { periodResetsAt } from '../quota/billing-period.ts';
 import type { QuotaLedger } from '../quota/quota-ledger.ts';
 import type { ImageStorage } from '../storage/image-storage.ts';
@@ -41,6 +42,36 @@ export interface ChatCallContext {
   abortSignal: AbortSignal | undefined;
   /** Called with the place in the user's line (1 = next) when the job cannot start at once. */
   onQueued?: ((position: number) => void) | undefined;
+  /**
+   * Where the reply goes (an interaction token, a response_url, a channel), as JSON: kept on the job so
+   * that after a crash the bot can still deliver (see `onRecovered`).
+   */
+  target?: unknown;
+}
+
+/** A chat job a crashed process left, handed to its bot to finish. */
+export interface RecoveredChatJob {
+  jobId: string;
+  identity: ChatIdentity;
+  /** What the bot stored as `target` when the job began. */
+  target: unknown;
+  createdAt: Date;
+  /** Generates the same request again (charged as it was meant to be) and returns the outcome. */
+  rerun(): Promise<GenerationOutcome>;
+  /** Ends the job without an image (the reply can no longer be delivered); its quota is already back. */
+  abandon(reason: string): void;
+}
+
+/** What a chat job keeps so that it can run again after a crash. */
+interface StoredChatJob {
+  chat: {
+    kind: 'image' | 'batch';
+    request: Record<string, unknown>;
+    identity: ChatIdentity;
+    place: ChatPlace;
+    source: 'discord' | 'slack';
+    target: unknown;
+  };
 }
 
 /** What the bot tells `/usage`. */
@@ -73,8 +104,11 @@ export interface ChatImagesDependencies {
 export class ChatImages {
   readonly #dependencies: Required<ChatImagesDependencies>;
 
+  readonly #recoverers = new Map<'discord' | 'slack', (job: RecoveredChatJob) => Promise<void>>();
+
   constructor(dependencies: ChatImagesDependencies) {
     this.#dependencies = { ...dependencies, now: dependencies.now ?? (() => new Date()) };
+    dependencies.jobs.onRecover('chat', (job) => this.#recover(job));
   }
 
   /** The caller whose quota pays: the linked app account, or the identity itself on the guest plan. */
@@ -109,19 +143,9 @@ export class ChatImages {
       negative_prompt: options.negativePrompt ?? flags.negativePrompt,
       enhance_prompt: options.enhance ?? flags.enhance ?? true,
     };
-    const generationContext = this.#context(identity, place, context);
-    const { generator } = this.#dependencies;
     return count > 1
-      ? this.#asJob(
-          'batch',
-          { ...request, num_images: count },
-          generationContext,
-          context.onQueued,
-          (jobContext) => generator.generateBatch({ ...request, num_images: count }, jobContext),
-        )
-      : this.#asJob('image', request, generationContext, context.onQueued, (jobContext) =>
-          generator.generate(request, jobContext),
-        );
+      ? this.#asJob('batch', { ...request, num_images: count }, identity, place, context)
+      : this.#asJob('image', request, identity, place, context);
   }
 
   /**
@@ -150,45 +174,92 @@ export class ChatImages {
       model: source.model,
       quality: source.quality,
     };
-    return this.#asJob(
-      'image',
-      fullRequest,
-      this.#context(identity, place, context),
-      context.onQueued,
-      (jobContext) => this.#dependencies.generator.generate(fullRequest, jobContext),
-    );
+    return this.#asJob('image', fullRequest, identity, place, context);
+  }
+
+  /**
+   * Lets a bot take up its chat jobs a crashed process left behind: deliver them while its reply target is
+   * still valid, or abandon them. Without a handler they end failed, their quota already released.
+   */
+  onRecovered(source: 'discord' | 'slack', handler: (job: RecoveredChatJob) => Promise<void>): void {
+    this.#recoverers.set(source, handler);
+  }
+
+  async #recover(job: JobRecord): Promise<void> {
+    const stored = (job.request as Partial<StoredChatJob>).chat;
+    const handler = stored ? this.#recoverers.get(stored.source) : undefined;
+    if (!stored || !handler) {
+      this.#dependencies.jobs.abandon(
+        job.id,
+        'The service restarted while this image was being made; you were not charged.',
+      );
+      return;
+    }
+    await handler({
+      jobId: job.id,
+      identity: stored.identity,
+      target: stored.target,
+      createdAt: job.createdAt,
+      rerun: () =>
+        this.#dependencies.jobs.resume(
+          job,
+          this.#work(
+            stored.kind,
+            stored.request,
+            this.#context(stored.identity, stored.place, { source: stored.source, abortSignal: undefined }),
+          ),
+        ),
+      abandon: (reason) => this.#dependencies.jobs.abandon(job.id, reason),
+    });
+  }
+
+  #work(
+    kind: 'image' | 'batch',
+    request: Record<string, unknown>,
+    generationContext: GenerationContext,
+  ): JobWork<GenerationOutcome> {
+    const { generator } = this.#dependencies;
+    return async (jobId, hooks) => {
+      const jobContext = {
+        ...generationContext,
+        jobId,
+        recordWithCharge: hooks.finishWithCharge,
+        recordWithHold: hooks.recordWithHold,
+      };
+      const value =
+        kind === 'batch'
+          ? await generator.generateBatch(request, jobContext)
+          : await generator.generate(request, jobContext);
+      return { status: 'succeeded', value };
+    };
   }
 
   /**
    * Runs a chat generation as a durable job: the user's line applies (`onQueued` hears the position when it
-   * has to wait), and a crash leaves a job that recovery closes with its quota hold released.
+   * has to wait), and a crash leaves a job the bot can take up again (`onRecovered`).
    */
   async #asJob(
     kind: 'image' | 'batch',
-    request: unknown,
-    generationContext: GenerationContext,
-    onQueued: ((position: number) => void) | undefined,
-    generate: (context: GenerationContext) => Promise<GenerationOutcome>,
+    request: Record<string, unknown>,
+    identity: ChatIdentity,
+    place: ChatPlace,
+    context: ChatCallContext,
   ): Promise<GenerationOutcome> {
+    const generationContext = this.#context(identity, place, context);
+    const stored: StoredChatJob = {
+      chat: { kind, request, identity, place, source: context.source, target: context.target ?? null },
+    };
     const submitted = this.#dependencies.jobs.submit(
       {
         userId: generationContext.caller.userId,
         kind,
-        source: generationContext.source,
+        source: context.source,
         delivery: 'chat',
-        request,
+        request: stored,
       },
-      async (jobId, hooks) => ({
-        status: 'succeeded',
-        value: await generate({
-          ...generationContext,
-          jobId,
-          recordWithCharge: hooks.finishWithCharge,
-          recordWithHold: hooks.recordWithHold,
-        }),
-      }),
+      this.#work(kind, request, generationContext),
     );
-    if (submitted.position > 0) onQueued?.(submitted.position);
+    if (submitted.position > 0) context.onQueued?.(submitted.position);
     return submitted.done;
   }
 

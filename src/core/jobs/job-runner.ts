@@ -74,7 +74,7 @@ export class JobRunner {
   #active = 0;
   #whenIdle: (() => void) | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
-  #rerun: ((job: JobRecord) => Promise<void>) | undefined;
+  readonly #recoverers = new Map<JobDelivery, (job: JobRecord) => Promise<void>>();
   /** Where the next recovery scan starts: the first scan reads every unfinished job. */
   #recoveryFrom = '';
 
@@ -156,9 +156,26 @@ export class JobRunner {
     return order.indexOf(jobId) + 1;
   }
 
-  /** How a recovered job that a caller still waits for is run again (set by the REST layer). */
-  onRerun(rerun: (job: JobRecord) => Promise<void>): void {
-    this.#rerun = rerun;
+  /**
+   * How a recovered job of one delivery kind is taken up again: polled REST jobs run again, chat jobs are
+   * handed to their bot (which decides whether its reply can still be delivered). Without a handler, a
+   * recovered job ends failed with its quota released.
+   */
+  onRecover(delivery: JobDelivery, recover: (job: JobRecord) => Promise<void>): void {
+    this.#recoverers.set(delivery, recover);
+  }
+
+  /** Ends a recovered job that cannot be delivered any more, with the reason for its caller. */
+  abandon(jobId: string, reason: string): void {
+    void this.#writes
+      .run(() =>
+        this.#store.finish(
+          jobId,
+          { status: 'failed', httpStatus: 503, result: { error: 'provider_unavailable', message: reason } },
+          this.#now(),
+        ),
+      )
+      .catch((error: unknown) => this.#logger.error({ err: error, jobId }, 'closing a recovered job failed'));
   }
 
   /**
@@ -176,10 +193,11 @@ export class JobRunner {
       }
       recovered++;
       const released = this.#ledger.releaseForJob(job.id);
-      if (job.delivery === 'rest-async' && this.#rerun) {
+      const recoverer = this.#recoverers.get(job.delivery);
+      if (recoverer) {
         this.#store.adopt(job.id, this.workerId, this.#now());
-        this.#logger.warn({ jobId: job.id, released }, 'recovered an interrupted job; running it again');
-        void this.#rerun(job).catch((error: unknown) => {
+        this.#logger.warn({ jobId: job.id, released }, 'recovered an interrupted job; taking it up again');
+        void recoverer(job).catch((error: unknown) => {
           this.#logger.error({ err: error, jobId: job.id }, 'a recovered job failed');
         });
       } else {

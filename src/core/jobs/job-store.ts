@@ -68,7 +68,7 @@ export class JobStore {
         "UPDATE jobs SET heartbeat_at = ? WHERE worker_id = ? AND status IN ('queued', 'running')",
       ),
       adopt: database.prepare<[string, string, string], void>(
-        "UPDATE jobs SET worker_id = ?, heartbeat_at = ?, status = 'queued' WHERE id = ? AND status IN ('queued', 'running')",
+        "UPDATE jobs SET worker_id = ?, heartbeat_at = ?, status = 'running' WHERE id = ? AND status IN ('queued', 'running')",
       ),
       unfinishedFrom: database.prepare<[string], JobRow>(
         "SELECT * FROM jobs WHERE id >= ? AND status IN ('queued', 'running') ORDER BY id",

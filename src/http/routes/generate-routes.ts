@@ -187,7 +187,7 @@ export const generateRoutes: FastifyPluginAsyncZod<{
   }
 
   // A job recovered after a crash runs again the way its caller asked for it.
-  jobs.onRerun(async (job) => {
+  jobs.onRecover('rest-async', async (job) => {
     const request = job.request as ImageRequest | BatchRequest;
     const caller = accounts.appCaller(job.userId);
     await jobs.resume(job, work(job.kind, request, caller, undefined, true));

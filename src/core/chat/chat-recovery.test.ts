@@ -1,0 +1,100 @@
+/** Chat jobs a crashed process left are handed to their bot, which delivers them or lets them go. */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Services } from '../../services.ts';
+import { createTestServices, onePng, scriptedModel } from '../../test-support/test-services.ts';
+import { newRecordId } from '../database/record-id.ts';
+import { JobStore } from '../jobs/job-store.ts';
+import type { RecoveredChatJob } from './chat-images.ts';
+
+let services: Services | undefined;
+afterEach(async () => {
+  await services?.close();
+  services = undefined;
+});
+
+/** What a process killed mid-generation leaves: a running chat job with a quota hold. */
+function leaveCrashedJob(target: unknown): string {
+  if (!services) throw new Error('no services');
+  const id = newRecordId(new Date());
+  new JobStore(services.database).insert({
+    id,
+    userId: 'discord:42',
+    kind: 'image',
+    source: 'discord',
+    delivery: 'chat',
+    request: {
+      chat: {
+        kind: 'image',
+        request: { prompt: 'a lighthouse', size: '256x256', enhance_prompt: false },
+        identity: 'discord:42',
+        place: { scopeKey: undefined, scopeLimit: undefined },
+        source: 'discord',
+        target,
+      },
+    },
+    status: 'running',
+    workerId: 'ghost-host:999999:dead',
+    now: new Date(Date.now() - 60_000),
+  });
+  services.ledger.reserve({
+    userId: 'discord:42',
+    userLimit: 3,
+    scope: undefined,
+    images: 1,
+    estimatedUsd: 0,
+    budgetUsd: undefined,
+    jobId: id,
+  });
+  return id;
+}
+
+async function settled(jobId: string) {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const job = services?.jobStore.get(jobId, 'discord:42');
+    if (job?.status === 'succeeded' || job?.status === 'failed') return job;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error('the recovered job did not end');
+}
+
+describe('chat job recovery', () => {
+  it('hands the job to its bot with the stored target; a rerun is charged once', async () => {
+    services = await createTestServices({}, { models: [scriptedModel(onePng)] });
+    const handed: RecoveredChatJob[] = [];
+    const delivered: number[] = [];
+    services.chatImages.onRecovered('discord', async (job) => {
+      handed.push(job);
+      const outcome = await job.rerun();
+      delivered.push(outcome.images.length);
+    });
+    const jobId = leaveCrashedJob({ interactionToken: 'token-1', channelId: '7' });
+    expect(services.ledger.usage('discord:42', 3)).toMatchObject({ reserved: 1 });
+
+    expect(services.jobs.recover()).toBe(1);
+    expect((await settled(jobId)).status).toBe('succeeded');
+    expect(handed.map((job) => job.target)).toEqual([{ interactionToken: 'token-1', channelId: '7' }]);
+    expect(delivered).toEqual([1]);
+    expect(services.ledger.usage('discord:42', 3)).toMatchObject({ used: 1, reserved: 0 });
+  });
+
+  it('ends a job its bot cannot deliver any more, with nothing charged', async () => {
+    services = await createTestServices({}, { models: [scriptedModel(onePng)] });
+    services.chatImages.onRecovered('discord', async (job) => job.abandon('too late to reply'));
+    const jobId = leaveCrashedJob({ interactionToken: 'expired' });
+    services.jobs.recover();
+    const job = await settled(jobId);
+    expect(job).toMatchObject({
+      status: 'failed',
+      result: { error: 'provider_unavailable', message: 'too late to reply' },
+    });
+    expect(services.ledger.usage('discord:42', 3)).toMatchObject({ used: 0, reserved: 0 });
+  });
+
+  it('closes the job when no bot takes it up', async () => {
+    services = await createTestServices({}, { models: [scriptedModel(onePng)] });
+    const jobId = leaveCrashedJob(null);
+    services.jobs.recover();
+    expect((await settled(jobId)).status).toBe('failed');
+    expect(services.ledger.pendingReservationIds()).toEqual([]);
+  });
+});
