@@ -20,6 +20,7 @@ import {
 import { discordInteractionRoutes, interactionsPath } from './http-interactions.ts';
 import { type InitialResponseSender, InteractionResponder } from './interaction-responder.ts';
 import { createInteractionRouter } from './interaction-router.ts';
+import { deliverRecovered } from './recovered-delivery.ts';
 import type { DiscordBotServices } from './slash-command.ts';
 import { createSignatureCheck } from './verify-signature.ts';
 
@@ -104,6 +105,22 @@ export function createDiscordBot(
     running.set(work, cancel);
     return work;
   }
+
+  // Generations a crashed process left (at start-up, before the gateway connects, and every minute): run
+  // again and delivered while the reply can still reach someone, ended uncharged otherwise.
+  services.chatImages.onRecovered('discord', (job) => {
+    const work = deliverRecovered(job, {
+      chatImages: services.chatImages,
+      rest,
+      webhooks,
+      logger,
+      now: bot.now,
+      tokenLifetimeMs: interactionLifetimeMs,
+    }).finally(() => running.delete(work));
+    // Counted as work in flight, so a shutdown waits for it like any interaction (nothing to cancel).
+    running.set(work, new AbortController());
+    return work;
+  });
 
   let stopListening: (() => void) | undefined;
   if (client) {

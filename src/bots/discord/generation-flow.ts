@@ -3,6 +3,7 @@ import type { GenerationOutcome } from '../../core/generation/image-generator.ts
 import { DeliveryError } from './delivery-error.ts';
 import type { InteractionContext } from './interaction-context.ts';
 import type { OutgoingMessage } from './interaction-responder.ts';
+import { replyTarget } from './reply-target.ts';
 import { type GenerationProgress, outcomeMessage, progressMessage, withoutImage } from './result-message.ts';
 import type { DiscordBotServices } from './slash-command.ts';
 
@@ -25,6 +26,8 @@ export async function deliverGeneration(
   const generation = job.run({
     source: 'discord',
     abortSignal: context.abortSignal,
+    // Kept on the job: after a crash the bot can still deliver the result (see recovered-delivery.ts).
+    target: replyTarget(context, bot.settings.applicationId),
     // The user's line is full: say where this one stands (told as the job is submitted, before the edit).
     onQueued: (position) => {
       progress = { stage: 'queued', position };
@@ -67,17 +70,39 @@ export async function postResult(
   message: OutgoingMessage,
   imageUrl: string,
 ): Promise<void> {
+  await sendResult(
+    (outgoing) => context.respond.editOriginal(outgoing),
+    message,
+    imageUrl,
+    (error) =>
+      bot.logger.warn(
+        { err: error, interaction: context.interaction.id },
+        'posting the Discord result failed',
+      ),
+  );
+}
+
+/**
+ * Sends a result message through `send`; if Discord refuses it with its attachment, sends it again without
+ * (the image's address instead). Throws a DeliveryError when neither goes through.
+ */
+export async function sendResult(
+  send: (message: OutgoingMessage) => Promise<void>,
+  message: OutgoingMessage,
+  imageUrl: string,
+  onFirstFailure: (error: unknown) => void,
+): Promise<void> {
   try {
-    await context.respond.editOriginal(message);
+    await send(message);
     return;
   } catch (error) {
-    bot.logger.warn({ err: error, interaction: context.interaction.id }, 'posting the Discord result failed');
+    onFirstFailure(error);
     if (!message.files?.length) throw new DeliveryError(imageUrl, { cause: error });
   }
   try {
     const embeds = message.body.embeds?.map(withoutImage);
     const content = `${message.body.content ?? ''}\n${imageUrl}`.trim();
-    await context.respond.editOriginal({ body: { ...message.body, content, embeds, attachments: [] } });
+    await send({ body: { ...message.body, content, embeds, attachments: [] } });
   } catch (error) {
     throw new DeliveryError(imageUrl, { cause: error });
   }

@@ -1,4 +1,4 @@
-import { App, type Receiver, SocketModeReceiver } from '@slack/bolt';
+import { App, type Receiver, SocketModeReceiver, webApi } from '@slack/bolt';
 import type { SlackSettings } from '../../config/load-config.ts';
 import type { Services } from '../../services.ts';
 import type { ChatBot } from '../chat-bot.ts';
@@ -6,6 +6,7 @@ import { registerImageButtons } from './actions/image-buttons.ts';
 import { BackgroundWork } from './background-work.ts';
 import { registerSlashCommands } from './commands/slash-commands.ts';
 import { registerAppHome } from './events/app-home.ts';
+import { finishRecoveredJob } from './recovered-jobs.ts';
 import type { SlackContext } from './slack-context.ts';
 import { SlackDelivery, slackErrorCode } from './slack-delivery.ts';
 import { FastifySlackReceiver } from './slack-http-receiver.ts';
@@ -60,6 +61,12 @@ export function createSlackApp(
           installerOptions: { clientOptions: { fetch: fetchFunction } },
         });
 
+  const clientOptions = {
+    fetch: fetchFunction,
+    // A person is waiting: a few quick retries, not the library's default of half an hour.
+    retryConfig: { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 3_000 },
+    timeout: 30_000,
+  };
   const bolt = new App({
     receiver,
     // One workspace, one bot token: no OAuth installation store, and no auth.test on every event.
@@ -67,12 +74,7 @@ export function createSlackApp(
     logger: slackLogger,
     ignoreSelf: false,
     convoStore: false,
-    clientOptions: {
-      fetch: fetchFunction,
-      // A person is waiting: a few quick retries, not the library's default of half an hour.
-      retryConfig: { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 3_000 },
-      timeout: 30_000,
-    },
+    clientOptions,
   });
   bolt.error(async (error) => {
     logger.error({ err: error }, 'a Slack listener failed');
@@ -94,6 +96,13 @@ export function createSlackApp(
   registerSlashCommands(bolt, context);
   registerImageButtons(bolt, context);
   registerAppHome(bolt, context);
+
+  // Generations a crashed process left: run again and delivered with the bot token, which (unlike Socket
+  // Mode) works as soon as the server starts.
+  const recoveryClient = new webApi.WebClient(settings.botToken, { ...clientOptions, logger: slackLogger });
+  services.chatImages.onRecovered('slack', (job) =>
+    work.run(() => finishRecoveredJob(context, recoveryClient, fetchFunction, job)),
+  );
 
   return {
     name: 'slack',

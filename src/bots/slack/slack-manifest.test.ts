@@ -27,6 +27,7 @@ const scopeOfMethod: Record<string, string | undefined> = {
   'auth.test': undefined,
   'views.publish': undefined,
   'chat.postMessage': 'chat:write',
+  'chat.postEphemeral': 'chat:write',
   'files.getUploadURLExternal': 'files:write',
   'files.completeUploadExternal': 'files:write',
   'conversations.open': 'im:write',

@@ -8,6 +8,7 @@ import type {
 import { type ChatAction, decodeChatAction } from '../../../core/chat/action-ids.ts';
 import { shownFromRecord } from '../../../core/chat/shown-image.ts';
 import type { GenerationRecord } from '../../../core/generation/generation-records.ts';
+import type { SlackTarget } from '../recovered-jobs.ts';
 import { detailsMessage, escapeMrkdwn, imageMessage, type ResultLead, truncate } from '../slack-blocks.ts';
 import {
   fileExtension,
@@ -27,6 +28,8 @@ interface Press {
   userId: string;
   teamId: string;
   channelId: string | undefined;
+  /** Where `note` posts: kept on a generation so it can still answer after a restart. */
+  responseUrl: string | undefined;
   /** An ephemeral line to the presser (the message with the button stays as it is). */
   note(text: string): Promise<void>;
 }
@@ -46,6 +49,7 @@ export function registerImageButtons(app: App, context: SlackContext): void {
       userId: body.user.id,
       teamId: body.user.team_id ?? body.team?.id ?? '',
       channelId: body.channel?.id,
+      responseUrl: body.response_url,
       note: (text) =>
         quietly(context.logger, 'an ephemeral reply to a button', () =>
           respond({ response_type: 'ephemeral', replace_original: false, text }),
@@ -140,7 +144,18 @@ async function generateFrom(
     slackPlace(press.teamId, context.workspaceMonthlyImages),
     source,
     mode,
-    { source: 'slack', abortSignal: context.work.signal },
+    {
+      source: 'slack',
+      abortSignal: context.work.signal,
+      target: {
+        origin: 'button',
+        teamId: press.teamId,
+        userId: press.userId,
+        channelId: press.channelId,
+        responseUrl: press.responseUrl,
+        lead,
+      } satisfies SlackTarget,
+    },
   );
   const posted = await postOutcome(context, args.client, {
     outcome,

@@ -1,5 +1,6 @@
 import { parsePromptFlags } from '../../../core/chat/prompt-flags.ts';
-import { commandHelp, doneText, workingText } from '../slack-blocks.ts';
+import type { SlackTarget } from '../recovered-jobs.ts';
+import { commandHelp, doneText, type ResultLead, workingText } from '../slack-blocks.ts';
 import {
   logFailure,
   postOutcome,
@@ -31,6 +32,15 @@ export async function runGenerateCommand(
   await ack(ephemeral(workingText(promptPart(text), context.queuePosition())));
 
   const identity = slackIdentity(command.team_id, command.user_id);
+  const lead: ResultLead = { kind: 'imagine', userId: command.user_id };
+  const target: SlackTarget = {
+    origin: 'command',
+    teamId: command.team_id,
+    userId: command.user_id,
+    channelId: command.channel_id,
+    responseUrl: command.response_url,
+    lead,
+  };
   await context.work.run(async () => {
     let reply: string;
     try {
@@ -42,6 +52,7 @@ export async function runGenerateCommand(
         {
           source: 'slack',
           abortSignal: context.work.signal,
+          target,
           // The user's earlier images are still being made: say where this one stands.
           onQueued: (position) =>
             void quietly(context.logger, 'showing the queue position', () =>
@@ -58,7 +69,7 @@ export async function runGenerateCommand(
         owner,
         channelId: command.channel_id,
         userId: command.user_id,
-        lead: { kind: 'imagine', userId: command.user_id },
+        lead,
       });
       reply = doneText(outcome.usage.remaining, outcome.usage.limit, posted);
     } catch (error) {
