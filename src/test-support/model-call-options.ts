@@ -12,6 +12,8 @@ export function modelCallOptions(overrides: Partial<ImageModelCallOptions> = {})
     quality: 'standard',
     style: undefined,
     abortSignal: undefined,
+    resumeProviderRequestId: undefined,
+    onProviderRequest: undefined,
     ...overrides,
   };
 }

@@ -225,6 +225,8 @@ export class ChatImages {
         jobId,
         recordWithCharge: hooks.finishWithCharge,
         recordWithHold: hooks.recordWithHold,
+        onProviderRequest: hooks.noteProviderRequest,
+        resumeProviderRequestId: hooks.resumeProviderRequestId,
       };
       const value =
         kind === 'batch'

@@ -43,6 +43,10 @@ export interface GenerationContext {
   recordWithCharge?: (() => void) | undefined;
   /** A write that must commit together with the quota hold (the job's row): one commit, not two. */
   recordWithHold?: (() => void) | undefined;
+  /** Work a crashed process started at the provider (one call only): followed instead of started again. */
+  resumeProviderRequestId?: string | undefined;
+  /** Told the provider's id for the work as soon as it exists (kept on the job for recovery). */
+  onProviderRequest?: ((providerRequestId: string) => void) | undefined;
 }
 
 /** One delivered image: stored, charged and recorded. */
@@ -362,6 +366,9 @@ export class ImageGenerator {
               quality: prepared.quality,
               style: prepared.style,
               abortSignal: context.abortSignal,
+              // Only a single-call job can name its one piece of provider work.
+              resumeProviderRequestId: calls.length === 1 ? context.resumeProviderRequestId : undefined,
+              onProviderRequest: calls.length === 1 ? context.onProviderRequest : undefined,
             },
             this.#dependencies.logger,
           );

@@ -32,6 +32,10 @@ export interface JobOutcome<T> {
 export interface JobHooks {
   recordWithHold: (() => void) | undefined;
   finishWithCharge: () => void;
+  /** Keeps the provider's id for the job's work on its row, for recovery. */
+  noteProviderRequest: (providerRequestId: string) => void;
+  /** For a recovered job: the provider work its first run started, to follow instead of starting again. */
+  resumeProviderRequestId: string | undefined;
 }
 
 /** The work of a job: given its id and hooks, produce its outcome. */
@@ -241,7 +245,16 @@ export class JobRunner {
   resume<T>(job: JobRecord, work: JobWork<T>): Promise<T> {
     const lane = this.#lane(job.userId);
     const startsNow = lane.running < this.#maxRunningPerUser && lane.waiting.length === 0;
-    return this.#execute(job.id, job.userId, lane, startsNow, Promise.resolve(), work, undefined);
+    return this.#execute(
+      job.id,
+      job.userId,
+      lane,
+      startsNow,
+      Promise.resolve(),
+      work,
+      undefined,
+      job.providerRequestId,
+    );
   }
 
   async #execute<T>(
@@ -252,6 +265,7 @@ export class JobRunner {
     recorded: Promise<unknown>,
     work: JobWork<T>,
     recordWithHold: (() => void) | undefined,
+    resumeProviderRequestId?: string,
   ): Promise<T> {
     this.#active++;
     if (startsNow) {
@@ -280,7 +294,19 @@ export class JobRunner {
           this.#store.finish(id, { status: 'succeeded', httpStatus: 201 }, this.#now());
           finished = true;
         };
-        const outcome = await work(id, { recordWithHold, finishWithCharge });
+        const noteProviderRequest = (providerRequestId: string) => {
+          void this.#writes
+            .run(() => this.#store.setProviderRequest(id, providerRequestId))
+            .catch((error: unknown) =>
+              this.#logger.error({ err: error, jobId: id }, 'noting the provider request failed'),
+            );
+        };
+        const outcome = await work(id, {
+          recordWithHold,
+          finishWithCharge,
+          noteProviderRequest,
+          resumeProviderRequestId,
+        });
         await recorded.catch(() => undefined);
         if (insertFailed) throw insertFailed;
         if (finished && outcome.status === 'succeeded') {

@@ -17,6 +17,8 @@ export interface JobRecord {
   httpStatus: number | undefined;
   result: unknown;
   workerId: string;
+  /** The provider's id for the job's work, once it exists (a Replicate prediction). */
+  providerRequestId: string | undefined;
   heartbeatAt: Date;
   createdAt: Date;
   startedAt: Date | undefined;
@@ -34,6 +36,7 @@ interface JobRow {
   http_status: number | null;
   result: string | null;
   worker_id: string;
+  provider_request_id: string | null;
   heartbeat_at: string;
   created_at: string;
   started_at: string | null;
@@ -63,6 +66,9 @@ export class JobStore {
       // A job finished inside the charge transaction that still has a result to keep.
       setResult: database.prepare<[number, string | null, string], void>(
         "UPDATE jobs SET http_status = ?, result = ? WHERE id = ? AND status = 'succeeded'",
+      ),
+      providerRequest: database.prepare<[string, string], void>(
+        'UPDATE jobs SET provider_request_id = ? WHERE id = ?',
       ),
       heartbeat: database.prepare<[string, string], void>(
         "UPDATE jobs SET heartbeat_at = ? WHERE worker_id = ? AND status IN ('queued', 'running')",
@@ -107,6 +113,11 @@ export class JobStore {
   start(id: string, now: Date): void {
     const at = now.toISOString();
     this.#statements.start.run(at, at, id);
+  }
+
+  /** Notes the provider's id for a job's work. */
+  setProviderRequest(id: string, providerRequestId: string): void {
+    this.#statements.providerRequest.run(providerRequestId, id);
   }
 
   /** Stores the result of a job already marked succeeded with its charge. */
@@ -161,6 +172,7 @@ function fromRow(row: JobRow): JobRecord {
     httpStatus: row.http_status ?? undefined,
     result: row.result === null ? undefined : (JSON.parse(row.result) as unknown),
     workerId: row.worker_id,
+    providerRequestId: row.provider_request_id ?? undefined,
     heartbeatAt: new Date(row.heartbeat_at),
     createdAt: new Date(row.created_at),
     startedAt: row.started_at ? new Date(row.started_at) : undefined,

@@ -36,6 +36,8 @@ const options: ImageModelCallOptions = {
   quality: 'high',
   style: undefined,
   abortSignal: undefined,
+  resumeProviderRequestId: undefined,
+  onProviderRequest: undefined,
 };
 
 describe('limitConcurrency', () => {

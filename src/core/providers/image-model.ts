@@ -31,6 +31,13 @@ export interface ImageModelCallOptions {
   quality: 'standard' | 'high';
   style: StylePreset | undefined;
   abortSignal: AbortSignal | undefined;
+  /**
+   * The provider's id for work a crashed process started (a Replicate prediction): follow it to its end
+   * instead of starting (and paying for) the same work again. Models that cannot resume ignore it.
+   */
+  resumeProviderRequestId: string | undefined;
+  /** Told the provider's id as soon as the work exists, so the job can be resumed after a crash. */
+  onProviderRequest: ((providerRequestId: string) => void) | undefined;
 }
 
 /** One image as the model produced it. */

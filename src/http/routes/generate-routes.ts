@@ -74,6 +74,8 @@ export const generateRoutes: FastifyPluginAsyncZod<{
         jobId,
         recordWithCharge: hooks.finishWithCharge,
         recordWithHold: hooks.recordWithHold,
+        onProviderRequest: hooks.noteProviderRequest,
+        resumeProviderRequestId: hooks.resumeProviderRequestId,
       };
       try {
         const outcome =

@@ -14,6 +14,8 @@ import path from 'node:path';
 import nock from 'nock';
 import sharp from 'sharp';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { newRecordId } from '../../core/database/record-id.ts';
+import { JobStore } from '../../core/jobs/job-store.ts';
 import { createTestApp, type TestApp } from '../../test-support/test-app.ts';
 import { storedImageFiles } from '../../test-support/test-services.ts';
 
@@ -190,6 +192,54 @@ describe('fallback between providers', () => {
     expect(response.json()).toMatchObject({ error: 'provider_unavailable' });
     expect(response.body).not.toMatch(/Replicate|server had an error/);
     expectNothingCharged(current, 'boss', 2000);
+  });
+});
+
+describe('a Replicate job after a crash', () => {
+  it('follows the prediction the crashed process started, instead of paying for a new one', async () => {
+    current = await createTestApp(replicateOnly);
+    const { services } = current;
+    const authorization = current.bearerFor('alice');
+    // What a process killed mid-generation leaves: a polled job, its quota hold, and its prediction's id.
+    const jobId = newRecordId(new Date());
+    const store = new JobStore(services.database);
+    store.insert({
+      id: jobId,
+      userId: 'alice',
+      kind: 'image',
+      source: 'api',
+      delivery: 'rest-async',
+      request: { prompt: 'a lighthouse', size: '1024x1024', enhance_prompt: false },
+      status: 'running',
+      workerId: 'ghost-host:999999:dead',
+      now: new Date(Date.now() - 60_000),
+    });
+    store.setProviderRequest(jobId, 'rsq9k2x7hnrm80cmz1a8tq3p4w');
+    services.ledger.reserve({
+      userId: 'alice',
+      userLimit: 5,
+      scope: undefined,
+      images: 1,
+      estimatedUsd: 0.003,
+      budgetUsd: undefined,
+      jobId,
+    });
+    nock(replicateApi)
+      .get('/v1/predictions/rsq9k2x7hnrm80cmz1a8tq3p4w')
+      .reply(200, fixture('replicate-prediction-succeeded.json'));
+    nock(outputHost).get(outputPath).reply(200, fluxPng, { 'content-type': 'image/png' });
+
+    expect(services.jobs.recover()).toBe(1);
+    let job: Record<string, unknown> = {};
+    for (let attempt = 0; attempt < 100 && job.status !== 'succeeded' && job.status !== 'failed'; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      job = (
+        await current.app.inject({ method: 'GET', url: `/api/v1/jobs/${jobId}`, headers: { authorization } })
+      ).json();
+    }
+    expect(job).toMatchObject({ status: 'succeeded', result: { model: 'flux-schnell', size: '1024x1024' } });
+    expect(services.ledger.usage('alice', 5)).toMatchObject({ used: 1, reserved: 0 });
+    expect(storedImageFiles(services)).toHaveLength(1);
   });
 });
 

@@ -88,7 +88,11 @@ export function createReplicateImageModel(settings: ReplicateImageModelSettings)
       }
       const { input, warnings } = buildReplicateInput(descriptor.providerModel, options);
       const startedAt = performance.now();
-      let prediction: ReplicatePrediction | undefined;
+      // A prediction a crashed process started is followed, not started again (and not paid twice).
+      let prediction: ReplicatePrediction | undefined =
+        options.resumeProviderRequestId === undefined
+          ? undefined
+          : { id: options.resumeProviderRequestId, status: 'starting' };
 
       const attempt = async (signal: AbortSignal) => {
         let current = prediction;
@@ -96,6 +100,7 @@ export function createReplicateImageModel(settings: ReplicateImageModelSettings)
           const waitSeconds = waitSecondsFor(configuredWaitSeconds, policy, performance.now() - startedAt);
           current = await createPrediction(apiToken, descriptor.providerModel, input, waitSeconds, signal);
           prediction = current;
+          options.onProviderRequest?.(current.id);
           logger?.debug({ model: descriptor.id, predictionId: current.id }, 'Replicate prediction created');
         }
         while (!hasImages(current, options.n)) {
