@@ -101,6 +101,11 @@ describe('Replicate through the REST API', () => {
     expect(current.services.records.get('alice', body.id)?.providerRequestId).toBe(
       'rsq9k2x7hnrm80cmz1a8tq3p4w',
     );
+    // The job knew the prediction while it ran, so a crash could have followed it instead of paying twice.
+    const noted = current.services.database
+      .prepare('SELECT COUNT(*) AS n FROM jobs WHERE provider_request_id = ?')
+      .get('rsq9k2x7hnrm80cmz1a8tq3p4w') as { n: number };
+    expect(noted.n).toBe(1);
     expect(current.services.ledger.usage('alice', 5)).toMatchObject({ used: 1, reserved: 0 });
   });
 
