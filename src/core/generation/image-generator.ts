@@ -300,7 +300,8 @@ export class ImageGenerator {
 
     const reservation = await this.#dependencies.writes.run(() => {
       context.recordWithHold?.();
-      return ledger.reserve({
+      // The batcher runs this in a savepoint of its own, so the ledger opens none.
+      return ledger.reserveWithinSavepoint({
         userId: context.caller.userId,
         userLimit: context.caller.plan.monthlyImages,
         scope: context.scope,
@@ -466,7 +467,7 @@ export class ImageGenerator {
     let usage: UsageSummary;
     try {
       usage = await writes.run(() => {
-        ledger.commit(reservation.id, {
+        ledger.commitWithinSavepoint(reservation.id, {
           images: generationRecords.length,
           costUsd: roundUsd(generationRecords.reduce((total, record) => total + record.costUsd, 0)),
         });

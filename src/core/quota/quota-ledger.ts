@@ -137,11 +137,23 @@ export class QuotaLedger {
    * Throws `graphics_limit_reached`, `scope_limit_reached` or `budget_exhausted` with the numbers.
    */
   reserve(request: ReservationRequest): Reservation {
+    return this.#reserve(request, (now) => this.#reserveTransaction.immediate(request, now));
+  }
+
+  /**
+   * `reserve` for a caller that is already inside a savepoint of its own (the group-commit batcher): that
+   * savepoint, rolled back when this throws, is what keeps the hold all or nothing, so no second one is
+   * opened. Every request takes this path, and a savepoint pair is measurable there.
+   */
+  reserveWithinSavepoint(request: ReservationRequest): Reservation {
+    return this.#reserve(request, (now) => this.#hold(request, now));
+  }
+
+  #reserve(request: ReservationRequest, hold: (now: Date) => { id: number; period: string }): Reservation {
     if (!Number.isInteger(request.images) || request.images < 1) {
       throw new RangeError(`a reservation needs at least one image, got ${request.images}`);
     }
-    const now = this.#now();
-    const { id, period } = this.#reserveTransaction.immediate(request, now);
+    const { id, period } = hold(this.#now());
     return { id, userId: request.userId, period, images: request.images };
   }
 
@@ -151,6 +163,11 @@ export class QuotaLedger {
    */
   commit(reservationId: number, charge: { images: number; costUsd: number }): boolean {
     return this.#settleTransaction.immediate(reservationId, charge);
+  }
+
+  /** `commit` for a caller already inside a savepoint of its own (see `reserveWithinSavepoint`). */
+  commitWithinSavepoint(reservationId: number, charge: { images: number; costUsd: number }): boolean {
+    return this.#settle(reservationId, charge);
   }
 
   /** Gives the whole hold back (nothing was produced). Returns false if it was already settled. */

@@ -140,7 +140,8 @@ export const generateRoutes: FastifyPluginAsyncZod<{
       kind,
       source: 'api',
       delivery: respondAsync ? 'rest-async' : 'rest',
-      request: request.body,
+      // Only a polled job runs again after a crash; a waiting caller's connection is gone with the process.
+      request: respondAsync ? request.body : null,
     } as const;
     // An async caller is not waiting on this connection, so its job must not stop when the connection does.
     const keepResult = respondAsync || key !== undefined;
