@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import nock from 'nock';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { rejectionOf } from '../../test-support/rejection.ts';
 import { ProviderCallError } from './provider-error.ts';
 import { type DownloadRules, downloadImage } from './safe-download.ts';
 
@@ -27,14 +28,7 @@ beforeAll(async () => {
 });
 
 /** The ProviderCallError a download rejected with (fails the test if it resolved or threw something else). */
-async function failure(promise: Promise<unknown>): Promise<ProviderCallError> {
-  const error = await promise.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(ProviderCallError);
-  return error as ProviderCallError;
-}
+const failure = (promise: Promise<unknown>) => rejectionOf(promise, ProviderCallError);
 
 describe('downloadImage', () => {
   it('returns a PNG with its real size and media type', async () => {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { App } from 'firebase-admin/app';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { rejectionOf } from '../../test-support/rejection.ts';
 import { ImagineError } from '../errors/imagine-error.ts';
 import { createFirebaseApp, deleteFirebaseApp } from '../firebase/firebase-app.ts';
 import { createFirebaseImageStorage } from './firebase-image-storage.ts';
@@ -87,14 +88,7 @@ function mockUpload(
   };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<ImagineError> {
-  const error = await promise.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  if (!ImagineError.isInstance(error)) throw new Error(`expected an ImagineError, got ${String(error)}`);
-  return error;
-}
+const rejection = (promise: Promise<unknown>) => rejectionOf(promise, ImagineError);
 
 function expectStorageFailure(error: ImagineError, googleDetail: string): void {
   expect(error.code).toBe('internal_error');

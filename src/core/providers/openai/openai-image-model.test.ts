@@ -3,6 +3,7 @@ import path from 'node:path';
 import nock from 'nock';
 import { describe, expect, it } from 'vitest';
 import { modelCallOptions } from '../../../test-support/model-call-options.ts';
+import { rejectionOf } from '../../../test-support/rejection.ts';
 import type { RetryPolicy } from '../call-with-retries.ts';
 import type { ImageModelCallOptions } from '../image-model.ts';
 import { findModel, type ModelDescriptor } from '../model-catalog.ts';
@@ -58,20 +59,8 @@ function captureBodies(bodies: unknown[]) {
   };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the promise to reject');
-}
-
-async function providerFailure(promise: Promise<unknown>): Promise<ProviderCallError> {
-  const error = await rejection(promise);
-  expect(error).toBeInstanceOf(ProviderCallError);
-  return error as ProviderCallError;
-}
+const rejection = (promise: Promise<unknown>) => rejectionOf(promise);
+const providerFailure = (promise: Promise<unknown>) => rejectionOf(promise, ProviderCallError);
 
 describe('OpenAI image model: dall-e-3', () => {
   it('maps the size, sends hd and b64_json, and returns the PNG with the revised prompt', async () => {

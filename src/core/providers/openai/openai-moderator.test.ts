@@ -3,6 +3,7 @@ import path from 'node:path';
 import nock from 'nock';
 import { describe, expect, it } from 'vitest';
 import { capturingLogger } from '../../../test-support/capturing-logger.ts';
+import { rejectionOf } from '../../../test-support/rejection.ts';
 import { ImagineError } from '../../errors/imagine-error.ts';
 import { createOpenAIClient } from './openai-client.ts';
 import { createOpenAIModerator } from './openai-moderator.ts';
@@ -27,14 +28,7 @@ function moderatorWith(failureMode: 'open' | 'closed') {
   return { moderator, lines };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the promise to reject');
-}
+const rejection = (promise: Promise<unknown>) => rejectionOf(promise);
 
 describe('OpenAI moderator', () => {
   it('asks omni-moderation-latest and allows a clean prompt', async () => {

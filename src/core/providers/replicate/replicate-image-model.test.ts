@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { modelCallOptions } from '../../../test-support/model-call-options.ts';
+import { rejectionOf } from '../../../test-support/rejection.ts';
 import type { RetryPolicy } from '../call-with-retries.ts';
 import type { ImageModelCallOptions } from '../image-model.ts';
 import { findModel, type ModelDescriptor } from '../model-catalog.ts';
@@ -85,14 +86,7 @@ function serveOutputs(prediction: PredictionFixture, png: Buffer = square): void
 }
 
 /** The ProviderCallError a call rejected with (fails the test if it resolved or threw something else). */
-async function failure(promise: Promise<unknown>): Promise<ProviderCallError> {
-  const error = await promise.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(ProviderCallError);
-  return error as ProviderCallError;
-}
+const failure = (promise: Promise<unknown>) => rejectionOf(promise, ProviderCallError);
 
 describe('createReplicateImageModel', () => {
   it('describes itself from the catalog entry', () => {
