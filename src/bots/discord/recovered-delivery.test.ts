@@ -4,8 +4,10 @@
  */
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
+import { storedChatJob } from '../../core/chat/chat-images.ts';
 import { ProviderCallError } from '../../core/providers/provider-error.ts';
 import type { ServiceOverrides, Services } from '../../services.ts';
+import { leaveCrashedJob } from '../../test-support/crashed-jobs.ts';
 import { scriptedModel } from '../../test-support/test-services.ts';
 import { abandonedReason } from './recovered-delivery.ts';
 import type { DiscordReplyTarget } from './reply-target.ts';
@@ -31,26 +33,19 @@ async function harness(overrides: ServiceOverrides = {}): Promise<HttpHarness> {
  * (another host, its heartbeat stale), created `ageMs` ago. Then the periodic recovery runs.
  */
 function crashedJob(services: Services, target: DiscordReplyTarget, ageMs: number): string {
-  const id = services.jobs.newJobId();
-  services.jobStore.insert({
-    id,
+  const id = leaveCrashedJob(services, {
     userId: ada,
-    kind: 'image',
     source: 'discord',
     delivery: 'chat',
-    request: {
-      chat: {
-        kind: 'image',
-        request: { prompt: 'a lighthouse at dusk', size: '1024x1024', enhance_prompt: true },
-        identity: ada,
-        place: { scopeKey: undefined, scopeLimit: undefined },
-        source: 'discord',
-        target,
-      },
-    },
-    status: 'running',
-    workerId: 'ghost-host:999999:dead',
-    now: new Date(Date.now() - ageMs),
+    ageMs,
+    request: storedChatJob({
+      kind: 'image',
+      request: { prompt: 'a lighthouse at dusk', size: '1024x1024', enhance_prompt: true },
+      identity: ada,
+      place: { scopeKey: undefined, scopeLimit: undefined },
+      source: 'discord',
+      target,
+    }),
   });
   expect(services.jobs.recover()).toBe(1);
   return id;

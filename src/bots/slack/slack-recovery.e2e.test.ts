@@ -4,8 +4,9 @@
  */
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
-import { newRecordId } from '../../core/database/record-id.ts';
+import { storedChatJob } from '../../core/chat/chat-images.ts';
 import { ProviderCallError } from '../../core/providers/provider-error.ts';
+import { leaveCrashedJob } from '../../test-support/crashed-jobs.ts';
 import { scriptedModel } from '../../test-support/test-services.ts';
 import {
   alice,
@@ -44,33 +45,25 @@ function crashedJob(
   target: unknown,
   options: { ageMs: number; model?: string },
 ): string {
-  const id = newRecordId(new Date());
-  running.services.jobStore.insert({
-    id,
+  return leaveCrashedJob(running.services, {
     userId: aliceIdentity,
-    kind: 'image',
     source: 'slack',
     delivery: 'chat',
-    request: {
-      chat: {
-        kind: 'image',
-        request: {
-          prompt: 'a lighthouse after the crash',
-          size: '1024x1024',
-          enhance_prompt: true,
-          ...(options.model ? { model: options.model } : {}),
-        },
-        identity: aliceIdentity,
-        place: { scopeKey: undefined, scopeLimit: undefined },
-        source: 'slack',
-        target,
+    ageMs: options.ageMs,
+    request: storedChatJob({
+      kind: 'image',
+      request: {
+        prompt: 'a lighthouse after the crash',
+        size: '1024x1024',
+        enhance_prompt: true,
+        ...(options.model ? { model: options.model } : {}),
       },
-    },
-    status: 'running',
-    workerId: 'ghost-host:999999:dead',
-    now: new Date(Date.now() - options.ageMs),
+      identity: aliceIdentity,
+      place: { scopeKey: undefined, scopeLimit: undefined },
+      source: 'slack',
+      target,
+    }),
   });
-  return id;
 }
 
 async function jobStatus(running: HttpTransport, id: string): Promise<string | undefined> {

@@ -62,8 +62,8 @@ export interface RecoveredChatJob {
   abandon(reason: string): void;
 }
 
-/** What a chat job keeps so that it can run again after a crash. */
-interface StoredChatJob {
+/** What a chat job keeps so that it can run again after a crash (the job row's `request`). */
+export interface StoredChatJob {
   chat: {
     kind: 'image' | 'batch';
     request: Record<string, unknown>;
@@ -248,9 +248,14 @@ export class ChatImages {
     context: ChatCallContext,
   ): Promise<GenerationOutcome> {
     const generationContext = this.#context(identity, place, context);
-    const stored: StoredChatJob = {
-      chat: { kind, request, identity, place, source: context.source, target: context.target ?? null },
-    };
+    const stored = storedChatJob({
+      kind,
+      request,
+      identity,
+      place,
+      source: context.source,
+      target: context.target,
+    });
     const submitted = this.#dependencies.jobs.submit(
       {
         userId: generationContext.caller.userId,
@@ -318,4 +323,16 @@ export class ChatImages {
       abortSignal: context.abortSignal,
     };
   }
+}
+
+/** The job row's `request` for a chat generation: everything recovery needs to run and deliver it again. */
+export function storedChatJob(fields: {
+  kind: 'image' | 'batch';
+  request: Record<string, unknown>;
+  identity: ChatIdentity;
+  place: ChatPlace;
+  source: 'discord' | 'slack';
+  target: unknown;
+}): StoredChatJob {
+  return { chat: { ...fields, target: fields.target ?? null } };
 }

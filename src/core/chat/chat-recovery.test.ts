@@ -1,10 +1,9 @@
 /** Chat jobs a crashed process left are handed to their bot, which delivers them or lets them go. */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Services } from '../../services.ts';
+import { leaveCrashedJob } from '../../test-support/crashed-jobs.ts';
 import { createTestServices, onePng, scriptedModel } from '../../test-support/test-services.ts';
-import { newRecordId } from '../database/record-id.ts';
-import { JobStore } from '../jobs/job-store.ts';
-import type { RecoveredChatJob } from './chat-images.ts';
+import { type RecoveredChatJob, storedChatJob } from './chat-images.ts';
 
 let services: Services | undefined;
 afterEach(async () => {
@@ -13,39 +12,22 @@ afterEach(async () => {
 });
 
 /** What a process killed mid-generation leaves: a running chat job with a quota hold. */
-function leaveCrashedJob(target: unknown): string {
+function leaveCrashedChatJob(target: unknown): string {
   if (!services) throw new Error('no services');
-  const id = newRecordId(new Date());
-  new JobStore(services.database).insert({
-    id,
+  return leaveCrashedJob(services, {
     userId: 'discord:42',
-    kind: 'image',
     source: 'discord',
     delivery: 'chat',
-    request: {
-      chat: {
-        kind: 'image',
-        request: { prompt: 'a lighthouse', size: '256x256', enhance_prompt: false },
-        identity: 'discord:42',
-        place: { scopeKey: undefined, scopeLimit: undefined },
-        source: 'discord',
-        target,
-      },
-    },
-    status: 'running',
-    workerId: 'ghost-host:999999:dead',
-    now: new Date(Date.now() - 60_000),
+    request: storedChatJob({
+      kind: 'image',
+      request: { prompt: 'a lighthouse', size: '256x256', enhance_prompt: false },
+      identity: 'discord:42',
+      place: { scopeKey: undefined, scopeLimit: undefined },
+      source: 'discord',
+      target,
+    }),
+    hold: { userLimit: 3 },
   });
-  services.ledger.reserve({
-    userId: 'discord:42',
-    userLimit: 3,
-    scope: undefined,
-    images: 1,
-    estimatedUsd: 0,
-    budgetUsd: undefined,
-    jobId: id,
-  });
-  return id;
 }
 
 async function settled(jobId: string) {
@@ -67,7 +49,7 @@ describe('chat job recovery', () => {
       const outcome = await job.rerun();
       delivered.push(outcome.images.length);
     });
-    const jobId = leaveCrashedJob({ interactionToken: 'token-1', channelId: '7' });
+    const jobId = leaveCrashedChatJob({ interactionToken: 'token-1', channelId: '7' });
     expect(services.ledger.usage('discord:42', 3)).toMatchObject({ reserved: 1 });
 
     expect(services.jobs.recover()).toBe(1);
@@ -80,7 +62,7 @@ describe('chat job recovery', () => {
   it('ends a job its bot cannot deliver any more, with nothing charged', async () => {
     services = await createTestServices({}, { models: [scriptedModel(onePng)] });
     services.chatImages.onRecovered('discord', async (job) => job.abandon('too late to reply'));
-    const jobId = leaveCrashedJob({ interactionToken: 'expired' });
+    const jobId = leaveCrashedChatJob({ interactionToken: 'expired' });
     services.jobs.recover();
     const job = await settled(jobId);
     expect(job).toMatchObject({
@@ -92,7 +74,7 @@ describe('chat job recovery', () => {
 
   it('closes the job when no bot takes it up', async () => {
     services = await createTestServices({}, { models: [scriptedModel(onePng)] });
-    const jobId = leaveCrashedJob(null);
+    const jobId = leaveCrashedChatJob(null);
     services.jobs.recover();
     expect((await settled(jobId)).status).toBe('failed');
     expect(services.ledger.pendingReservationIds()).toEqual([]);

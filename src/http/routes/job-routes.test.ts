@@ -1,7 +1,6 @@
 /** Generations as jobs over REST: async answers, idempotency keys, per-user lines and crash recovery. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { newRecordId } from '../../core/database/record-id.ts';
-import { JobStore } from '../../core/jobs/job-store.ts';
+import { leaveCrashedJob } from '../../test-support/crashed-jobs.ts';
 import { createTestApp, type TestApp } from '../../test-support/test-app.ts';
 import { onePng, scriptedModel, storedImageFiles } from '../../test-support/test-services.ts';
 
@@ -142,36 +141,16 @@ describe('recovery', () => {
     const { services } = current;
     const authorization = current.bearerFor('alice');
     // What a process killed mid-generation leaves: two running jobs, each with a quota hold.
-    const store = new JobStore(services.database);
-    const deadWorker = 'ghost-host:999999:dead';
-    const now = new Date();
-    const polledId = newRecordId(now);
-    const waitedId = newRecordId(now);
-    for (const [id, delivery] of [
-      [polledId, 'rest-async'],
-      [waitedId, 'rest'],
-    ] as const) {
-      store.insert({
-        id,
+    const leftBehind = (delivery: 'rest-async' | 'rest') =>
+      leaveCrashedJob(services, {
         userId: 'alice',
-        kind: 'image',
         source: 'api',
         delivery,
         request: { prompt: `left behind ${delivery}`, size: '256x256', enhance_prompt: false },
-        status: 'running',
-        workerId: deadWorker,
-        now: new Date(now.getTime() - 60_000),
+        hold: { userLimit: 5 },
       });
-      services.ledger.reserve({
-        userId: 'alice',
-        userLimit: 5,
-        scope: undefined,
-        images: 1,
-        estimatedUsd: 0,
-        budgetUsd: undefined,
-        jobId: id,
-      });
-    }
+    const polledId = leftBehind('rest-async');
+    const waitedId = leftBehind('rest');
     expect(services.ledger.usage('alice', 5)).toMatchObject({ reserved: 2 });
 
     expect(services.jobs.recover()).toBe(2);

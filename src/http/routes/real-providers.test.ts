@@ -14,8 +14,7 @@ import path from 'node:path';
 import nock from 'nock';
 import sharp from 'sharp';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { newRecordId } from '../../core/database/record-id.ts';
-import { JobStore } from '../../core/jobs/job-store.ts';
+import { leaveCrashedJob } from '../../test-support/crashed-jobs.ts';
 import { createTestApp, type TestApp } from '../../test-support/test-app.ts';
 import { storedImageFiles } from '../../test-support/test-services.ts';
 
@@ -206,28 +205,13 @@ describe('a Replicate job after a crash', () => {
     const { services } = current;
     const authorization = current.bearerFor('alice');
     // What a process killed mid-generation leaves: a polled job, its quota hold, and its prediction's id.
-    const jobId = newRecordId(new Date());
-    const store = new JobStore(services.database);
-    store.insert({
-      id: jobId,
+    const jobId = leaveCrashedJob(services, {
       userId: 'alice',
-      kind: 'image',
       source: 'api',
       delivery: 'rest-async',
       request: { prompt: 'a lighthouse', size: '1024x1024', enhance_prompt: false },
-      status: 'running',
-      workerId: 'ghost-host:999999:dead',
-      now: new Date(Date.now() - 60_000),
-    });
-    store.setProviderRequest(jobId, 'rsq9k2x7hnrm80cmz1a8tq3p4w');
-    services.ledger.reserve({
-      userId: 'alice',
-      userLimit: 5,
-      scope: undefined,
-      images: 1,
-      estimatedUsd: 0.003,
-      budgetUsd: undefined,
-      jobId,
+      providerRequestId: 'rsq9k2x7hnrm80cmz1a8tq3p4w',
+      hold: { userLimit: 5, estimatedUsd: 0.003 },
     });
     nock(replicateApi)
       .get('/v1/predictions/rsq9k2x7hnrm80cmz1a8tq3p4w')

@@ -1,0 +1,49 @@
+/** Jobs as a process killed mid-generation leaves them, for recovery tests. */
+import type { JobDelivery } from '../core/jobs/job-store.ts';
+import type { Services } from '../services.ts';
+
+/** A worker that is gone: another host, never heard from again. */
+export const deadWorkerId = 'ghost-host:999999:dead';
+
+/**
+ * Writes a running job under a dead worker, `ageMs` old, and (with `hold`) the quota hold it had, as a
+ * crash leaves them. Returns the job id; call `services.jobs.recover()` to see what recovery makes of it.
+ */
+export function leaveCrashedJob(
+  services: Services,
+  job: {
+    userId: string;
+    source: string;
+    delivery: JobDelivery;
+    request: unknown;
+    ageMs?: number;
+    providerRequestId?: string;
+    hold?: { userLimit: number; estimatedUsd?: number };
+  },
+): string {
+  const id = services.jobs.newJobId();
+  services.jobStore.insert({
+    id,
+    userId: job.userId,
+    kind: 'image',
+    source: job.source,
+    delivery: job.delivery,
+    request: job.request,
+    status: 'running',
+    workerId: deadWorkerId,
+    now: new Date(Date.now() - (job.ageMs ?? 60_000)),
+  });
+  if (job.providerRequestId) services.jobStore.setProviderRequest(id, job.providerRequestId);
+  if (job.hold) {
+    services.ledger.reserve({
+      userId: job.userId,
+      userLimit: job.hold.userLimit,
+      scope: undefined,
+      images: 1,
+      estimatedUsd: job.hold.estimatedUsd ?? 0,
+      budgetUsd: undefined,
+      jobId: id,
+    });
+  }
+  return id;
+}
