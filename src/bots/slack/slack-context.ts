@@ -1,7 +1,7 @@
 /** What every Slack handler works with, and the few steps they share (who, where, how to word an error). */
 import type { webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
-import { chatErrorMessage } from '../../core/chat/chat-error-message.ts';
+import { chatErrorMessage, slackTerms } from '../../core/chat/chat-error-message.ts';
 import type { ChatIdentity, ChatImages, ChatPlace } from '../../core/chat/chat-images.ts';
 import { composeGrid } from '../../core/chat/image-grid.ts';
 import type { ProcessedEvents } from '../../core/chat/processed-events.ts';
@@ -54,10 +54,7 @@ export function slackErrorText(
     const cost = options.charged ? ' It still counts toward your quota; the image is saved.' : '';
     return `⚠️ Your image was made, but Slack did not accept it (\`${error.slackError}\`).${cost} Ask whoever runs imagine to check the app's scopes.`;
   }
-  const text = chatErrorMessage(error, now)
-    .replace(/(^|\s)\/link\b/g, '$1/imagine-link')
-    .replace(/\bThis server\b/g, 'This workspace');
-  return `⚠️ ${text}`;
+  return `⚠️ ${chatErrorMessage(error, now, slackTerms)}`;
 }
 
 /**

@@ -5,19 +5,33 @@ function resetDate(now: Date): string {
   return periodResetsAt(now).toLocaleDateString('en-US', { month: 'long', day: 'numeric', timeZone: 'UTC' });
 }
 
+/** The words that differ between platforms: the link command and what a shared cap belongs to. */
+export interface ChatTerms {
+  linkCommand: string;
+  place: string;
+}
+
+export const discordTerms: ChatTerms = { linkCommand: '/link', place: 'server' };
+export const slackTerms: ChatTerms = { linkCommand: '/imagine-link', place: 'workspace' };
+
 /**
- * The short, human sentence a chat user sees for an error, the same in Discord and Slack. Every failure
- * before an image is delivered costs nothing, and where it helps the sentence says so.
+ * The short, human sentence a chat user sees for an error, the same in Discord and Slack but for the
+ * platform's own words. Every failure before an image is delivered costs nothing, and where it helps the
+ * sentence says so.
  */
-export function chatErrorMessage(error: unknown, now: Date = new Date()): string {
+export function chatErrorMessage(
+  error: unknown,
+  now: Date = new Date(),
+  terms: ChatTerms = discordTerms,
+): string {
   if (!ImagineError.isInstance(error))
     return 'Something went wrong on our side. You were not charged; please try again.';
   const context = error.context;
   switch (error.code) {
     case 'graphics_limit_reached':
-      return `You have used all your images for this month (${context.used}/${context.limit}). Your quota resets on ${resetDate(now)}. Link your app account with /link to use its plan.`;
+      return `You have used all your images for this month (${context.used}/${context.limit}). Your quota resets on ${resetDate(now)}. Link your app account with ${terms.linkCommand} to use its plan.`;
     case 'scope_limit_reached':
-      return `This server has used all ${context.limit} of its images for this month. It resets on ${resetDate(now)}.`;
+      return `This ${terms.place} has used all ${context.limit} of its images for this month. It resets on ${resetDate(now)}.`;
     case 'budget_exhausted':
       return `This bot has reached its monthly generation budget. It resets on ${resetDate(now)}.`;
     case 'model_not_allowed':

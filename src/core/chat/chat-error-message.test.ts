@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { ImagineError } from '../errors/imagine-error.ts';
+import { chatErrorMessage, slackTerms } from './chat-error-message.ts';
+
+const now = new Date('2026-03-10T12:00:00Z');
+
+describe('chatErrorMessage', () => {
+  it("words a used-up quota with the numbers, the reset date and the way to link, in each platform's terms", () => {
+    const limit = new ImagineError('graphics_limit_reached', undefined, { used: 3, limit: 3 });
+    expect(chatErrorMessage(limit, now)).toBe(
+      'You have used all your images for this month (3/3). Your quota resets on April 1. Link your app account with /link to use its plan.',
+    );
+    expect(chatErrorMessage(limit, now, slackTerms)).toContain('with /imagine-link to use its plan');
+    const cap = new ImagineError('scope_limit_reached', undefined, { used: 50, limit: 50 });
+    expect(chatErrorMessage(cap, now)).toMatch(/^This server has used all 50/);
+    expect(chatErrorMessage(cap, now, slackTerms)).toMatch(/^This workspace has used all 50/);
+  });
+
+  it('says when to come back and that nothing was charged when the provider is down', () => {
+    const down = new ImagineError('provider_unavailable', undefined, { retry_after: 42 });
+    expect(chatErrorMessage(down, now)).toBe(
+      'The image provider is not available right now. Try again in 42 s. You were not charged.',
+    );
+  });
+
+  it("never shows an unexpected error's own text", () => {
+    expect(chatErrorMessage(new Error('SQLITE_BUSY: database is locked at /srv/data'), now)).toBe(
+      'Something went wrong on our side. You were not charged; please try again.',
+    );
+  });
+});
