@@ -110,7 +110,6 @@ export class GenerationRecords {
       batch: database.prepare<[string, string], GenerationRow>(
         'SELECT * FROM generations WHERE user_id = ? AND batch_id = ? ORDER BY id',
       ),
-      storageKeys: database.prepare<[], { storage_key: string }>('SELECT storage_key FROM generations'),
     };
   }
 
@@ -163,11 +162,6 @@ export class GenerationRecords {
     const last = records.at(-1);
     const nextCursor = rows.length > page.limit && last ? encodeCursor(last.id) : undefined;
     return { records, nextCursor };
-  }
-
-  /** Every storage key a record points at, to find orphaned objects. */
-  allStorageKeys(): Set<string> {
-    return new Set(this.#statements.storageKeys.all().map((row) => row.storage_key));
   }
 }
 
