@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { isoTimestamp } from '../core/database/iso-timestamp.ts';
 import type { GeneratedImageResult, GenerationOutcome } from '../core/generation/image-generator.ts';
 import type { batchResponseSchema, imageResponseSchema } from './schemas/response-schemas.ts';
 
@@ -6,7 +7,7 @@ type Usage = GenerationOutcome['usage'];
 
 /** ISO 8601 UTC to the second, as the contract's sample (`2025-11-27T10:30:00Z`). */
 export function isoSeconds(instant: Date): string {
-  return `${instant.toISOString().slice(0, 19)}Z`;
+  return `${isoTimestamp(instant).slice(0, 19)}Z`;
 }
 
 function usageBody(usage: Usage) {

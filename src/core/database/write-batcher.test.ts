@@ -58,6 +58,45 @@ describe('WriteBatcher', () => {
     ]);
   });
 
+  it('commits a refused write\'s group-mates exactly once, in their order, with their own results', async () => {
+    const db = database();
+    const batcher = new WriteBatcher(db);
+    const insert = db.prepare('INSERT INTO notes (text) VALUES (?)');
+    const texts = ['one', 'two', 'refused', 'three'];
+    const results = await Promise.allSettled(
+      texts.map((text) =>
+        batcher.run(() => {
+          if (text === 'refused') throw new Error('refused');
+          return Number(insert.run(text).lastInsertRowid);
+        }),
+      ),
+    );
+    expect(results).toEqual([
+      { status: 'fulfilled', value: 1 },
+      { status: 'fulfilled', value: 2 },
+      { status: 'rejected', reason: new Error('refused') },
+      { status: 'fulfilled', value: 3 },
+    ]);
+    expect(db.prepare('SELECT id, text FROM notes ORDER BY id').all()).toEqual([
+      { id: 1, text: 'one' },
+      { id: 2, text: 'two' },
+      { id: 3, text: 'three' },
+    ]);
+  });
+
+  it('undoes a write alone in its group when it throws', async () => {
+    const db = database();
+    const batcher = new WriteBatcher(db);
+    const insert = db.prepare('INSERT INTO notes (text) VALUES (?)');
+    await expect(
+      batcher.run(() => {
+        insert.run('half done');
+        throw new Error('refused');
+      }),
+    ).rejects.toThrow('refused');
+    expect(db.prepare('SELECT COUNT(*) AS n FROM notes').get()).toEqual({ n: 0 });
+  });
+
   it('reports nothing done when the commit itself fails', async () => {
     const db = database();
     const batcher = new WriteBatcher(db);

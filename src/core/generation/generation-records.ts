@@ -1,3 +1,4 @@
+import { isoTimestamp } from '../database/iso-timestamp.ts';
 import type { SqliteDatabase } from '../database/open-database.ts';
 import { validationError } from '../errors/imagine-error.ts';
 import type { GenerationWarning } from '../providers/image-model.ts';
@@ -136,7 +137,7 @@ export class GenerationRecords {
       record.contentType,
       record.providerRequestId ?? null,
       record.warnings.length === 0 ? '[]' : JSON.stringify(record.warnings),
-      record.createdAt.toISOString(),
+      isoTimestamp(record.createdAt),
     );
   }
 

@@ -300,8 +300,8 @@ export class ImageGenerator {
 
     const reservation = await this.#dependencies.writes.run(() => {
       context.recordWithHold?.();
-      // The batcher runs this in a savepoint of its own, so the ledger opens none.
-      return ledger.reserveWithinSavepoint({
+      // The batcher undoes this write whole if it throws, so the ledger opens no transaction of its own.
+      return ledger.reserveInBatchedWrite({
         userId: context.caller.userId,
         userLimit: context.caller.plan.monthlyImages,
         scope: context.scope,
@@ -467,7 +467,7 @@ export class ImageGenerator {
     let usage: UsageSummary;
     try {
       usage = await writes.run(() => {
-        ledger.commitWithinSavepoint(reservation.id, {
+        ledger.commitInBatchedWrite(reservation.id, {
           images: generationRecords.length,
           costUsd: roundUsd(generationRecords.reduce((total, record) => total + record.costUsd, 0)),
         });

@@ -1,3 +1,4 @@
+import { isoTimestamp } from '../database/iso-timestamp.ts';
 import type { SqliteDatabase } from '../database/open-database.ts';
 
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -94,7 +95,7 @@ export class JobStore {
     workerId: string;
     now: Date;
   }): void {
-    const at = job.now.toISOString();
+    const at = isoTimestamp(job.now);
     this.#statements.insert.run(
       job.id,
       job.userId,
@@ -111,7 +112,7 @@ export class JobStore {
   }
 
   start(id: string, now: Date): void {
-    const at = now.toISOString();
+    const at = isoTimestamp(now);
     this.#statements.start.run(at, at, id);
   }
 
@@ -134,14 +135,14 @@ export class JobStore {
       outcome.status,
       outcome.httpStatus ?? null,
       outcome.result === undefined ? null : JSON.stringify(outcome.result),
-      now.toISOString(),
+      isoTimestamp(now),
       id,
     );
   }
 
   /** Marks every unfinished job of this worker as alive. */
   heartbeat(workerId: string, now: Date): void {
-    this.#statements.heartbeat.run(now.toISOString(), workerId);
+    this.#statements.heartbeat.run(isoTimestamp(now), workerId);
   }
 
   /** Unfinished jobs with ids from `fromId` on (ids are time-ordered, so this is a range scan). */
@@ -151,7 +152,7 @@ export class JobStore {
 
   /** Takes a stale job over for this worker, queued to run again. */
   adopt(id: string, workerId: string, now: Date): void {
-    this.#statements.adopt.run(workerId, now.toISOString(), id);
+    this.#statements.adopt.run(workerId, isoTimestamp(now), id);
   }
 
   get(id: string, userId: string): JobRecord | undefined {

@@ -1,6 +1,8 @@
+import { isoTimestamp } from '../database/iso-timestamp.ts';
+
 /** The calendar month (UTC) an instant falls in, as `YYYY-MM`: the unit every quota counts in. */
 export function billingPeriod(instant: Date): string {
-  return instant.toISOString().slice(0, 7);
+  return isoTimestamp(instant).slice(0, 7);
 }
 
 /** When the month containing `instant` ends and a new quota begins (first day of next month, 00:00 UTC). */

@@ -1,3 +1,4 @@
+import { isoTimestamp } from '../database/iso-timestamp.ts';
 import type { SqliteDatabase } from '../database/open-database.ts';
 import { ImagineError } from '../errors/imagine-error.ts';
 import { billingPeriod, periodResetsAt } from './billing-period.ts';
@@ -141,11 +142,11 @@ export class QuotaLedger {
   }
 
   /**
-   * `reserve` for a caller that is already inside a savepoint of its own (the group-commit batcher): that
-   * savepoint, rolled back when this throws, is what keeps the hold all or nothing, so no second one is
-   * opened. Every request takes this path, and a savepoint pair is measurable there.
+   * `reserve` as a write of the group-commit batcher, which undoes a write that throws: that is what keeps
+   * the hold all or nothing, so no transaction of its own is opened. Every request takes this path, and a
+   * savepoint pair is measurable there.
    */
-  reserveWithinSavepoint(request: ReservationRequest): Reservation {
+  reserveInBatchedWrite(request: ReservationRequest): Reservation {
     return this.#reserve(request, (now) => this.#hold(request, now));
   }
 
@@ -165,8 +166,8 @@ export class QuotaLedger {
     return this.#settleTransaction.immediate(reservationId, charge);
   }
 
-  /** `commit` for a caller already inside a savepoint of its own (see `reserveWithinSavepoint`). */
-  commitWithinSavepoint(reservationId: number, charge: { images: number; costUsd: number }): boolean {
+  /** `commit` as a write of the group-commit batcher (see `reserveInBatchedWrite`). */
+  commitInBatchedWrite(reservationId: number, charge: { images: number; costUsd: number }): boolean {
     return this.#settle(reservationId, charge);
   }
 
@@ -188,7 +189,7 @@ export class QuotaLedger {
    */
   releaseAbandoned(before: Date): number {
     let released = 0;
-    for (const row of this.#statements.heldBefore.all(before.toISOString()))
+    for (const row of this.#statements.heldBefore.all(isoTimestamp(before)))
       if (this.release(row.id)) released++;
     return released;
   }
@@ -225,7 +226,7 @@ export class QuotaLedger {
   }
 
   #hold(request: ReservationRequest, now: Date): { id: number; period: string } {
-    const createdAt = now.toISOString();
+    const createdAt = isoTimestamp(now);
     const period = createdAt.slice(0, 7); // billingPeriod(now), without formatting the date twice
     const userSubjectKey = userSubject(request.userId);
     if (!this.#tryHoldImages(userSubjectKey, period, request.images, request.userLimit)) {
