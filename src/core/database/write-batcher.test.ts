@@ -58,7 +58,7 @@ describe('WriteBatcher', () => {
     ]);
   });
 
-  it('commits a refused write\'s group-mates exactly once, in their order, with their own results', async () => {
+  it("commits a refused write's group-mates exactly once, in their order, with their own results", async () => {
     const db = database();
     const batcher = new WriteBatcher(db);
     const insert = db.prepare('INSERT INTO notes (text) VALUES (?)');
