@@ -467,14 +467,17 @@ export class ImageGenerator {
     let usage: UsageSummary;
     try {
       usage = await writes.run(() => {
-        ledger.commitInBatchedWrite(reservation.id, {
-          images: generationRecords.length,
-          costUsd: roundUsd(generationRecords.reduce((total, record) => total + record.costUsd, 0)),
-        });
         for (const record of generationRecords) records.insert(record);
         if (generationRecords.length > 0) context.recordWithCharge?.();
         // Read in the same transaction: the standing the response reports is exactly the one just written.
-        return ledger.usage(context.caller.userId, context.caller.plan.monthlyImages);
+        return ledger.commitInBatchedWrite(
+          reservation,
+          {
+            images: generationRecords.length,
+            costUsd: roundUsd(generationRecords.reduce((total, record) => total + record.costUsd, 0)),
+          },
+          context.caller.plan.monthlyImages,
+        );
       });
     } catch (error) {
       await Promise.allSettled(generationRecords.map((record) => storage.remove(record.storageKey)));

@@ -29,27 +29,28 @@ const functionWords = new Set(['a', 'an', 'and', 'at', 'in', 'no', 'of', 'on', '
  */
 export function enhancePrompt(input: PromptEnhancementInput): EnhancedPrompt {
   const prompt = input.prompt.trim();
-  const candidates = [...(input.style?.modifiers ?? []), ...(input.enhance ? qualityTerms : [])];
-  const seenWords = new Set(contentWords(prompt));
-  const added: string[] = [];
-  for (const term of candidates) {
-    const words = termWords(term);
-    if (words.some((word) => seenWords.has(word))) continue;
-    for (const word of words) seenWords.add(word);
-    added.push(term);
-  }
-  const promptUsed =
-    added.length === 0 ? prompt : `${withoutTrailingPunctuation(prompt)}, ${added.join(', ')}`;
+  const seenWords = new Set<string>();
+  addContentWords(prompt, seenWords);
+  let added = '';
+  const addTerms = (terms: readonly string[]) => {
+    for (const term of terms) {
+      const words = termWords(term);
+      if (words.some((word) => seenWords.has(word))) continue;
+      for (const word of words) seenWords.add(word);
+      added += `, ${term}`;
+    }
+  };
+  if (input.style) addTerms(input.style.modifiers);
+  if (input.enhance) addTerms(qualityTerms);
+  const promptUsed = added === '' ? prompt : `${withoutTrailingPunctuation(prompt)}${added}`;
   return { promptUsed, negativePrompt: mergeNegativePrompts(input) };
 }
 
 /** The user's negative prompt first (it matters most), then the style's, then quality negatives. */
 function mergeNegativePrompts(input: PromptEnhancementInput): string | undefined {
-  const phrases = [
-    ...splitPhrases(input.negativePrompt),
-    ...splitPhrases(input.style?.negativePrompt),
-    ...(input.enhance ? qualityNegativeTerms : []),
-  ];
+  const ours = presetNegatives(input.style, input.enhance);
+  if (!input.negativePrompt) return ours.text;
+  const phrases = [...splitPhrases(input.negativePrompt), ...ours.phrases];
   const seen = new Set<string>();
   const unique = phrases.filter((phrase) => {
     const key = phrase.toLowerCase();
@@ -58,6 +59,32 @@ function mergeNegativePrompts(input: PromptEnhancementInput): string | undefined
     return true;
   });
   return unique.length === 0 ? undefined : unique.join(', ');
+}
+
+interface PresetNegatives {
+  phrases: string[];
+  /** The phrases joined, without repeats: the whole negative prompt when the user wrote none. */
+  text: string | undefined;
+}
+
+// A style's negatives and the quality negatives are fixed, so each combination is split and joined once.
+const negativesByPreset = new Map<string, PresetNegatives>();
+function presetNegatives(style: StylePreset | undefined, enhance: boolean): PresetNegatives {
+  const key = `${style?.name ?? ''}\u0000${enhance}`;
+  let negatives = negativesByPreset.get(key);
+  if (!negatives) {
+    const phrases = [...splitPhrases(style?.negativePrompt), ...(enhance ? qualityNegativeTerms : [])];
+    const seen = new Set<string>();
+    const unique = phrases.filter((phrase) => {
+      const lowered = phrase.toLowerCase();
+      if (seen.has(lowered)) return false;
+      seen.add(lowered);
+      return true;
+    });
+    negatives = { phrases: unique, text: unique.length === 0 ? undefined : unique.join(', ') };
+    negativesByPreset.set(key, negatives);
+  }
+  return negatives;
 }
 
 function splitPhrases(text: string | undefined): string[] {
@@ -73,20 +100,28 @@ const wordsOfTerm = new Map<string, string[]>();
 function termWords(term: string): string[] {
   let words = wordsOfTerm.get(term);
   if (!words) {
-    words = contentWords(term);
+    const found = new Set<string>();
+    addContentWords(term, found);
+    words = [...found];
     wordsOfTerm.set(term, words);
   }
   return words;
 }
 
-/** Lower-cased words without function words, with a plural `s` dropped so "colors" matches "color". */
-function contentWords(text: string): string[] {
-  const words = text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
-  return words
-    .filter((word) => !functionWords.has(word))
-    .map((word) =>
-      word.length > 3 && word.endsWith('s') && !word.endsWith('ss') ? word.slice(0, -1) : word,
-    );
+const wordPattern = /[\p{L}\p{N}]+/gu;
+
+/**
+ * Adds the text's words, lower-cased and without function words, with a plural `s` dropped so "colors"
+ * matches "color". One pass with no intermediate arrays: this runs on every prompt.
+ */
+function addContentWords(text: string, words: Set<string>): void {
+  const lowered = text.toLowerCase();
+  wordPattern.lastIndex = 0;
+  for (let match = wordPattern.exec(lowered); match !== null; match = wordPattern.exec(lowered)) {
+    const word = match[0];
+    if (functionWords.has(word)) continue;
+    words.add(word.length > 3 && word.endsWith('s') && !word.endsWith('ss') ? word.slice(0, -1) : word);
+  }
 }
 
 function withoutTrailingPunctuation(text: string): string {

@@ -32,6 +32,28 @@ function captureError(action: () => unknown): ImagineError {
 }
 
 describe('QuotaLedger', () => {
+  it('answers a batched charge with the standing it just wrote, and charges only once', () => {
+    const { ledger } = ledgerAt('2026-03-10T12:00:00Z');
+    const running = ledger.reserve({ ...request, images: 1 });
+    const batch = ledger.reserve({ ...request, images: 3 });
+    const usage = ledger.commitInBatchedWrite(batch, { images: 2, costUsd: 0 }, 5);
+    expect(usage).toMatchObject({ period: '2026-03', used: 2, reserved: 1, limit: 5, remaining: 2 });
+    expect(usage).toEqual(ledger.usage('u1', 5));
+    // A second charge of the same hold changes nothing.
+    expect(ledger.commitInBatchedWrite(batch, { images: 2, costUsd: 0 }, 5)).toEqual(usage);
+    ledger.release(running.id);
+  });
+
+  it('charges a hold that ran across a month end to its month, and reports the new month', () => {
+    const { ledger, setNow } = ledgerAt('2026-03-31T23:59:59Z');
+    const hold = ledger.reserve(request);
+    setNow('2026-04-01T00:00:01Z');
+    const usage = ledger.commitInBatchedWrite(hold, { images: 1, costUsd: 0 }, 5);
+    expect(usage).toMatchObject({ period: '2026-04', used: 0, reserved: 0, remaining: 5 });
+    setNow('2026-03-31T23:59:59Z');
+    expect(ledger.usage('u1', 5)).toMatchObject({ period: '2026-03', used: 1, reserved: 0 });
+  });
+
   it('refuses the reservation that would pass the limit, with used and limit', () => {
     const { ledger } = ledgerAt('2026-03-10T12:00:00Z');
     for (let index = 0; index < 5; index++)

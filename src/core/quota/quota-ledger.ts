@@ -100,9 +100,13 @@ export class QuotaLedger {
         'SELECT used_images, reserved_images, spent_usd, reserved_usd FROM quota_counters WHERE subject = ? AND period = ?',
       ),
       reservation: database.prepare<[number], ReservationRow>('SELECT * FROM reservations WHERE id = ?'),
-      settleImages: database.prepare<[number, number, string, string], void>(
+      // Answers the counter as settled: the caller's standing after a charge costs no second read.
+      settleImages: database.prepare<
+        [number, number, string, string],
+        Pick<CounterRow, 'used_images' | 'reserved_images'>
+      >(
         `UPDATE quota_counters SET reserved_images = reserved_images - ?, used_images = used_images + ?
-         WHERE subject = ? AND period = ?`,
+         WHERE subject = ? AND period = ? RETURNING used_images, reserved_images`,
       ),
       // An upsert, not an update: without a budget, reserve() holds nothing, and spending is still counted.
       settleBudget: database.prepare<[string, string, number, number], void>(
@@ -163,12 +167,23 @@ export class QuotaLedger {
    * no-op that returns false, so a retry can never charge twice.
    */
   commit(reservationId: number, charge: { images: number; costUsd: number }): boolean {
-    return this.#settleTransaction.immediate(reservationId, charge);
+    return this.#settleTransaction.immediate(reservationId, charge) !== undefined;
   }
 
-  /** `commit` as a write of the group-commit batcher (see `reserveInBatchedWrite`). */
-  commitInBatchedWrite(reservationId: number, charge: { images: number; costUsd: number }): boolean {
-    return this.#settle(reservationId, charge);
+  /**
+   * `commit` as a write of the group-commit batcher (see `reserveInBatchedWrite`). Answers the user's
+   * standing after the charge (what a reply reports), read by the statement that charges.
+   */
+  commitInBatchedWrite(
+    reservation: Reservation,
+    charge: { images: number; costUsd: number },
+    userLimit: number,
+  ): UsageSummary {
+    const now = this.#now();
+    const settled = this.#settle(reservation.id, charge);
+    // A hold from last month (the month turned while it ran) charged last month: this month is read afresh.
+    if (!settled || settled.period !== billingPeriod(now)) return this.usage(reservation.userId, userLimit);
+    return usageSummary(settled.period, settled.used, settled.reserved, userLimit, now);
   }
 
   /** Gives the whole hold back (nothing was produced). Returns false if it was already settled. */
@@ -206,16 +221,7 @@ export class QuotaLedger {
     const now = this.#now();
     const period = billingPeriod(now);
     const row = this.#statements.counter.get(userSubject(userId), period);
-    const used = row?.used_images ?? 0;
-    const reserved = row?.reserved_images ?? 0;
-    return {
-      period,
-      used,
-      reserved,
-      limit,
-      remaining: Math.max(0, limit - used - reserved),
-      resetsAt: periodResetsAt(now),
-    };
+    return usageSummary(period, row?.used_images ?? 0, row?.reserved_images ?? 0, limit, now);
   }
 
   /** What the service has spent at list price this month, and holds for running work. */
@@ -284,24 +290,54 @@ export class QuotaLedger {
     return Math.min(limit, (row?.used_images ?? 0) + (row?.reserved_images ?? 0));
   }
 
-  #settle(reservationId: number, charge: { images: number; costUsd: number }): boolean {
+  /** Charges and removes the hold; answers the user's counter as settled, or undefined if settled before. */
+  #settle(
+    reservationId: number,
+    charge: { images: number; costUsd: number },
+  ): { period: string; used: number; reserved: number } | undefined {
     if (charge.images < 0) throw new RangeError(`cannot charge ${charge.images} images`);
     const reservation = this.#statements.settleReservation.get(reservationId, charge.images);
     if (!reservation) {
       const existing = this.#statements.reservation.get(reservationId);
       if (existing)
         throw new RangeError(`cannot charge ${charge.images} of ${existing.images} reserved images`);
-      return false; // settled already
+      return undefined; // settled already
     }
     const { period, images } = reservation;
-    this.#statements.settleImages.run(images, charge.images, userSubject(reservation.user_id), period);
+    const counter = this.#statements.settleImages.get(
+      images,
+      charge.images,
+      userSubject(reservation.user_id),
+      period,
+    );
     if (reservation.scope_key) {
-      this.#statements.settleImages.run(images, charge.images, scopeSubject(reservation.scope_key), period);
+      this.#statements.settleImages.get(images, charge.images, scopeSubject(reservation.scope_key), period);
     }
     // A free model with no budget held leaves the budget row as it is: one statement fewer per request.
     if (charge.costUsd !== 0 || reservation.held_usd !== 0) {
       this.#statements.settleBudget.run(budgetSubject, period, charge.costUsd, reservation.held_usd);
     }
-    return true;
+    return {
+      period,
+      used: counter?.used_images ?? 0,
+      reserved: counter?.reserved_images ?? 0,
+    };
   }
+}
+
+function usageSummary(
+  period: string,
+  used: number,
+  reserved: number,
+  limit: number,
+  now: Date,
+): UsageSummary {
+  return {
+    period,
+    used,
+    reserved,
+    limit,
+    remaining: Math.max(0, limit - used - reserved),
+    resetsAt: periodResetsAt(now),
+  };
 }

@@ -5,8 +5,11 @@ import type { Caller, UserAccounts } from '../../core/accounts/user-accounts.ts'
 import { ImagineError } from '../../core/errors/imagine-error.ts';
 import type { FirebaseTokenVerifier } from './firebase-token-verifier.ts';
 
-/** Turns a request's bearer token into the caller whose quota pays, or throws `unauthorized`. */
-export type Authenticator = (request: FastifyRequest) => Promise<Caller>;
+/**
+ * Turns a request's bearer token into the caller whose quota pays, or throws `unauthorized`. An API key is
+ * answered at once (a cached lookup); only a Firebase ID token needs a promise.
+ */
+export type Authenticator = (request: FastifyRequest) => Caller | Promise<Caller>;
 
 /** API keys always; Firebase ID tokens when Firebase is configured. */
 export function createAuthenticator(dependencies: {
@@ -14,7 +17,7 @@ export function createAuthenticator(dependencies: {
   accounts: UserAccounts;
   firebaseTokens: FirebaseTokenVerifier | undefined;
 }): Authenticator {
-  return async (request) => {
+  return (request) => {
     const token = bearerToken(request.headers.authorization);
     if (!token) throw new ImagineError('unauthorized');
     if (token.startsWith(apiKeyMarker)) {
@@ -22,10 +25,12 @@ export function createAuthenticator(dependencies: {
       if (!owner) throw new ImagineError('unauthorized');
       return dependencies.accounts.callerWithPlan(owner.userId, owner.planName);
     }
-    if (!dependencies.firebaseTokens) throw new ImagineError('unauthorized');
-    const verified = await dependencies.firebaseTokens.verify(token);
-    dependencies.accounts.ensureUser(verified.uid, verified.plan);
-    return dependencies.accounts.appCaller(verified.uid);
+    const firebaseTokens = dependencies.firebaseTokens;
+    if (!firebaseTokens) throw new ImagineError('unauthorized');
+    return firebaseTokens.verify(token).then((verified) => {
+      dependencies.accounts.ensureUser(verified.uid, verified.plan);
+      return dependencies.accounts.appCaller(verified.uid);
+    });
   };
 }
 
