@@ -1,8 +1,9 @@
+import http from 'node:http';
 import sharp from 'sharp';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ImagineError } from '../../core/errors/imagine-error.ts';
 import { createTestApp, type TestApp } from '../../test-support/test-app.ts';
-import { onePng, scriptedModel } from '../../test-support/test-services.ts';
+import { onePng, scriptedModel, storedImageFiles } from '../../test-support/test-services.ts';
 
 /** The request body from the reference integration note. */
 const referenceBody = {
@@ -196,6 +197,47 @@ describe('POST /api/v1/generate/image', () => {
     expect(testApp.services.records.listForUser('alice', { limit: 10, cursor: undefined }).records).toEqual(
       [],
     );
+  });
+
+  it('stops the provider call and charges nothing when the client hangs up mid-generation', async () => {
+    let callStarted: () => void = () => undefined;
+    const started = new Promise<void>((resolve) => {
+      callStarted = resolve;
+    });
+    let abortSeen: (reason: unknown) => void = () => undefined;
+    const aborted = new Promise<unknown>((resolve) => {
+      abortSeen = resolve;
+    });
+    // A provider that works until it is told the caller left, as fetch-based clients do.
+    const slow = scriptedModel(
+      (options) =>
+        new Promise((_resolve, reject) => {
+          options.abortSignal?.addEventListener('abort', () => {
+            abortSeen(options.abortSignal?.reason);
+            reject(options.abortSignal?.reason);
+          });
+          callStarted();
+        }),
+    );
+    const testApp = await start({}, { models: [slow] });
+    const address = await testApp.app.listen({ host: '127.0.0.1', port: 0 });
+    const request = http.request(`${address}/api/v1/generate/image`, {
+      method: 'POST',
+      headers: { authorization: testApp.bearerFor('alice'), 'content-type': 'application/json' },
+    });
+    request.on('error', () => undefined);
+    request.end(JSON.stringify({ prompt: 'a fox' }));
+    await started;
+    expect(testApp.services.ledger.usage('alice', 5)).toMatchObject({ used: 0, reserved: 1 });
+    request.destroy();
+    expect(await aborted).toMatchObject({ name: 'AbortError' });
+    await vi.waitFor(() =>
+      expect(testApp.services.ledger.usage('alice', 5)).toMatchObject({ used: 0, reserved: 0 }),
+    );
+    expect(testApp.services.records.listForUser('alice', { limit: 10, cursor: undefined }).records).toEqual(
+      [],
+    );
+    expect(storedImageFiles(testApp.services)).toEqual([]);
   });
 
   it('passes on a provider outage as 503 with Retry-After', async () => {
