@@ -41,13 +41,17 @@ export async function buildApp(
   options: { chatBots?: readonly ChatBot[] } = {},
 ): Promise<FastifyInstance> {
   const { config } = services;
+  // LOG_LEVEL=silent means no logging at all: no request lines, and no per-request child logger binding a
+  // request id nobody will read (together a few microseconds of every request).
+  const silent = services.logger.level === 'silent';
   const app = Fastify({
     // pino's Logger and Fastify's logger type differ only in generics; the instance is the same.
     loggerInstance: services.logger as FastifyBaseLogger,
     bodyLimit: config.server.bodyLimitBytes,
     // genReqId reads x-request-id itself, so an unsafe one is replaced rather than echoed.
     requestIdHeader: false,
-    logController: new LogController({ requestIdLogLabel: 'request_id' }),
+    logController: new LogController({ requestIdLogLabel: 'request_id', disableRequestLogging: silent }),
+    ...(silent ? { childLoggerFactory: (logger: FastifyBaseLogger) => logger } : {}),
     // A caller's own id is kept when it is harmless, so their logs and ours line up.
     genReqId: (request) => {
       const given = request.headers['x-request-id'];
