@@ -99,6 +99,14 @@ export async function buildApp(
 
   await app.register(fastifyRateLimit, {
     global: false,
+    // A refusal carries Retry-After and the x-ratelimit-* figures; a success carries none of them. Three
+    // headers on every reply cost the server and every client a measurable share of a request, for a
+    // per-minute limit few callers come near (the quota that matters is in each reply's `usage`).
+    addHeadersOnExceeding: {
+      'x-ratelimit-limit': false,
+      'x-ratelimit-remaining': false,
+      'x-ratelimit-reset': false,
+    },
     max: config.server.rateLimitPerMinute,
     timeWindow: 60_000,
     keyGenerator: (request) => request.caller?.userId ?? request.ip,

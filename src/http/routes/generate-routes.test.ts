@@ -371,11 +371,15 @@ describe('rate limiting', () => {
     const other = testApp.bearerFor('bob');
     const get = (authorization: string) =>
       testApp.app.inject({ method: 'GET', url: '/api/v1/usage', headers: { authorization } });
-    expect((await get(bearer)).statusCode).toBe(200);
+    const first = await get(bearer);
+    expect(first.statusCode).toBe(200);
+    // Successes carry no rate-limit headers; the refusal carries them all.
+    expect(Object.keys(first.headers).filter((name) => name.startsWith('x-ratelimit'))).toEqual([]);
     expect((await get(bearer)).statusCode).toBe(200);
     const limited = await get(bearer);
     expect(limited.statusCode).toBe(429);
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    expect(limited.headers).toMatchObject({ 'x-ratelimit-limit': '2', 'x-ratelimit-remaining': '0' });
     expect(limited.json()).toMatchObject({
       error: 'rate_limited',
       retry_after: Number(limited.headers['retry-after']),
