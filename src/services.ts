@@ -6,6 +6,7 @@ import { LinkCodes } from './core/accounts/link-codes.ts';
 import { UserAccounts } from './core/accounts/user-accounts.ts';
 import { ChatImages } from './core/chat/chat-images.ts';
 import { ProcessedEvents } from './core/chat/processed-events.ts';
+import { startBackgroundCheckpoints } from './core/database/background-checkpoints.ts';
 import { openDatabase, type SqliteDatabase } from './core/database/open-database.ts';
 import { WriteBatcher } from './core/database/write-batcher.ts';
 import { GenerationRecords } from './core/generation/generation-records.ts';
@@ -152,6 +153,12 @@ export async function createServices(
       ? createOpenAIPromptEnhancer({ client: openai, logger })
       : undefined;
   const writes = new WriteBatcher(database);
+  const stopCheckpoints =
+    config.databasePath === ':memory:'
+      ? async () => undefined
+      : startBackgroundCheckpoints(database, (message) =>
+          logger.error({ error: message }, 'background checkpoint failed'),
+        );
   const jobs = new JobRunner({
     store: new JobStore(database),
     writes,
@@ -225,6 +232,7 @@ export async function createServices(
       // Jobs still running get a moment to record how they ended; whatever is queued is committed.
       await jobs.drain(2_000);
       writes.flushNow();
+      await stopCheckpoints();
       if (firebase && firebaseApp) await firebase.deleteFirebaseApp(firebaseApp);
       database.close();
     },
