@@ -45,4 +45,12 @@ describe('startBackgroundCheckpoints', () => {
     await stop();
     database.close();
   });
+
+  it('stops at once when asked twice or after its worker has already gone', async () => {
+    const database = openDatabase(databaseFile(), []);
+    const stop = startBackgroundCheckpoints(database, () => undefined);
+    await expect(stop()).resolves.toBeUndefined();
+    await expect(stop()).resolves.toBeUndefined();
+    database.close();
+  });
 });

@@ -56,6 +56,8 @@ export function startBackgroundCheckpoints(
       driverPath: createRequire(import.meta.url).resolve('better-sqlite3'),
     },
   });
+  // Listened for from the start, so stopping a worker that already died does not wait forever.
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   // The checkpointer never keeps the process alive: a server stops when its work is done.
   worker.unref();
   worker.on('message', (message: { error?: string }) => {
@@ -63,7 +65,6 @@ export function startBackgroundCheckpoints(
   });
   worker.on('error', (error) => onError(error.message));
   return async () => {
-    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     // Held again while it stops: an unreferenced worker would leave nothing keeping this wait alive.
     worker.ref();
     worker.postMessage('stop');

@@ -129,7 +129,7 @@ export class JobRunner {
     // A caller waiting on its connection starting at once: the row goes in with the quota hold (a refusal
     // before the hold leaves no row; that caller hears it directly). Polled or queued jobs need the row now.
     const withHold = startsNow && spec.delivery !== 'rest-async';
-    const recorded = withHold ? Promise.resolve() : this.#writes.run(insert);
+    const recorded = withHold ? undefined : this.#writes.run(insert);
     const done = this.#execute(
       id,
       spec.userId,
@@ -250,103 +250,126 @@ export class JobRunner {
       job.userId,
       lane,
       startsNow,
-      Promise.resolve(),
+      undefined,
       work,
       undefined,
       job.providerRequestId,
     );
   }
 
-  async #execute<T>(
+  /**
+   * Runs a job now or once its user's turn comes. Not async itself: a job that starts at once (nearly every
+   * one) goes straight to `#run`, without a promise of its own wrapped around that one's.
+   */
+  #execute<T>(
     id: string,
     userId: string,
     lane: UserLane,
     startsNow: boolean,
-    recorded: Promise<unknown>,
+    recorded: Promise<unknown> | undefined,
     work: JobWork<T>,
     recordWithHold: (() => void) | undefined,
     resumeProviderRequestId?: string,
   ): Promise<T> {
     this.#active++;
+    let running: Promise<T>;
     if (startsNow) {
       lane.running++;
+      running = this.#run(id, userId, lane, recorded, work, recordWithHold, resumeProviderRequestId);
     } else {
-      this.#queued.set(id, userId);
-      await new Promise<void>((resolve) => lane.waiting.push(resolve));
-      this.#queued.delete(id);
-      void this.#writes
-        .run(() => this.#store.start(id, this.#now()))
-        .catch((error: unknown) => {
-          this.#logger.error({ err: error, jobId: id }, 'recording that a job started failed');
-        });
+      running = this.#waitForTurn(id, userId, lane).then(() =>
+        this.#run(id, userId, lane, recorded, work, recordWithHold, resumeProviderRequestId),
+      );
     }
-    const running = (async () => {
-      try {
-        // Not awaited before the work: the job's insert and the work's quota hold go out in the same group
-        // commit (the batcher keeps their order), instead of one turn of the event loop apart.
-        let insertFailed: unknown;
-        recorded.catch((error: unknown) => {
-          insertFailed = error;
-        });
-        let finished = false;
-        // Called inside the generator's charge transaction: the job is done exactly when the images are paid.
-        const finishWithCharge = () => {
-          this.#store.finish(id, { status: 'succeeded', httpStatus: 201 }, this.#now());
-          finished = true;
-        };
-        const noteProviderRequest = (providerRequestId: string) => {
-          void this.#writes
-            .run(() => this.#store.setProviderRequest(id, providerRequestId))
-            .catch((error: unknown) =>
-              this.#logger.error({ err: error, jobId: id }, 'noting the provider request failed'),
-            );
-        };
-        const outcome = await work(id, {
-          recordWithHold,
-          finishWithCharge,
-          noteProviderRequest,
-          resumeProviderRequestId,
-        });
-        await recorded.catch(() => undefined);
-        if (insertFailed) throw insertFailed;
-        if (finished && outcome.status === 'succeeded') {
-          if (outcome.result !== undefined) {
-            const result = outcome.result;
-            await this.#writes.run(() => this.#store.setResult(id, outcome.httpStatus ?? 201, result));
-          }
-          return outcome.value;
-        }
-        await this.#writes.run(() =>
-          this.#store.finish(
-            id,
-            {
-              status: outcome.status,
-              ...(outcome.httpStatus === undefined ? {} : { httpStatus: outcome.httpStatus }),
-              ...(outcome.result === undefined ? {} : { result: outcome.result }),
-            },
-            this.#now(),
-          ),
-        );
-        return outcome.value;
-      } catch (error) {
-        await this.#writes
-          .run(() => this.#store.finish(id, { status: 'failed' }, this.#now()))
-          .catch(() => undefined);
-        throw error;
-      } finally {
-        this.#inFlight.delete(id);
-        this.#active--;
-        if (this.#active === 0) this.#whenIdle?.();
-        const next = lane.waiting.shift();
-        if (next) next();
-        else {
-          lane.running--;
-          if (lane.running === 0) this.#lanes.delete(userId);
-        }
-      }
-    })();
     this.#inFlight.set(id, running);
     return running;
+  }
+
+  /** Waits in the user's line, then records that the job started. */
+  async #waitForTurn(id: string, userId: string, lane: UserLane): Promise<void> {
+    this.#queued.set(id, userId);
+    await new Promise<void>((resolve) => lane.waiting.push(resolve));
+    this.#queued.delete(id);
+    void this.#writes
+      .run(() => this.#store.start(id, this.#now()))
+      .catch((error: unknown) => {
+        this.#logger.error({ err: error, jobId: id }, 'recording that a job started failed');
+      });
+  }
+
+  /** Runs the work of a job whose turn it is, records how it ended, and lets the next in line start. */
+  async #run<T>(
+    id: string,
+    userId: string,
+    lane: UserLane,
+    recorded: Promise<unknown> | undefined,
+    work: JobWork<T>,
+    recordWithHold: (() => void) | undefined,
+    resumeProviderRequestId: string | undefined,
+  ): Promise<T> {
+    try {
+      // Not awaited before the work: the job's insert and the work's quota hold go out in the same group
+      // commit (the batcher keeps their order), instead of one turn of the event loop apart.
+      let insertFailed: unknown;
+      recorded?.catch((error: unknown) => {
+        insertFailed = error;
+      });
+      let finished = false;
+      // Called inside the generator's charge transaction: the job is done exactly when the images are paid.
+      const finishWithCharge = () => {
+        this.#store.finish(id, { status: 'succeeded', httpStatus: 201 }, this.#now());
+        finished = true;
+      };
+      const noteProviderRequest = (providerRequestId: string) => {
+        void this.#writes
+          .run(() => this.#store.setProviderRequest(id, providerRequestId))
+          .catch((error: unknown) =>
+            this.#logger.error({ err: error, jobId: id }, 'noting the provider request failed'),
+          );
+      };
+      const outcome = await work(id, {
+        recordWithHold,
+        finishWithCharge,
+        noteProviderRequest,
+        resumeProviderRequestId,
+      });
+      if (recorded) await recorded.catch(() => undefined);
+      if (insertFailed) throw insertFailed;
+      if (finished && outcome.status === 'succeeded') {
+        if (outcome.result !== undefined) {
+          const result = outcome.result;
+          await this.#writes.run(() => this.#store.setResult(id, outcome.httpStatus ?? 201, result));
+        }
+        return outcome.value;
+      }
+      await this.#writes.run(() =>
+        this.#store.finish(
+          id,
+          {
+            status: outcome.status,
+            ...(outcome.httpStatus === undefined ? {} : { httpStatus: outcome.httpStatus }),
+            ...(outcome.result === undefined ? {} : { result: outcome.result }),
+          },
+          this.#now(),
+        ),
+      );
+      return outcome.value;
+    } catch (error) {
+      await this.#writes
+        .run(() => this.#store.finish(id, { status: 'failed' }, this.#now()))
+        .catch(() => undefined);
+      throw error;
+    } finally {
+      this.#inFlight.delete(id);
+      this.#active--;
+      if (this.#active === 0) this.#whenIdle?.();
+      const next = lane.waiting.shift();
+      if (next) next();
+      else {
+        lane.running--;
+        if (lane.running === 0) this.#lanes.delete(userId);
+      }
+    }
   }
 
   #lane(userId: string): UserLane {
