@@ -4,7 +4,7 @@
  * raw inserts, chat acks p99 < 50 ms, idle RSS < 150 MB. Exits non-zero when a target is missed. `--api`,
  * `--ledger`, `--chat` or `--memory` runs one part.
  */
-import { connections, type LoadFigures, runApiBenchmark } from './api-benchmark.ts';
+import { apiRounds, connections, type LoadFigures, runApiBenchmark } from './api-benchmark.ts';
 import { runDiscordBenchmark } from './discord-benchmark.ts';
 import { runLedgerBenchmark } from './ledger-benchmark.ts';
 import { runMemoryBenchmark } from './memory-benchmark.ts';
@@ -16,7 +16,8 @@ const runApi = only === undefined || only === '--api';
 const runLedger = only === undefined || only === '--ledger';
 const runChat = only === undefined || only === '--chat';
 const runMemory = only === undefined || only === '--memory';
-const percent = (ratio: number) => `${(ratio * 100).toFixed(0)}%`;
+// One decimal: a ratio just under a target must not print as the target itself.
+const percent = (ratio: number) => `${(ratio * 100).toFixed(1)}%`;
 const whole = (value: number) => Math.round(value).toLocaleString('en-US');
 const failures: string[] = [];
 
@@ -33,7 +34,7 @@ console.log(`imagine benchmarks (node ${process.version})\n`);
 if (runApi) {
   console.log(
     `POST /api/v1/generate/image, instant in-memory model and storage, beside a bare Fastify route parsing the same JSON\n` +
-      `(median of 3 alternating runs of ${seconds}s each, ${connections} connections)`,
+      `(${apiRounds} alternating runs of ${seconds}s each, ${connections} connections: median runs, median ratio of the pairs)`,
   );
   for (const placement of ['in-process', 'own-thread'] as const) {
     const api = await runApiBenchmark(seconds, placement);
