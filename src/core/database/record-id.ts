@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 
 let lastMilliseconds = -1;
 let sequence = 0;
+// The id's time part, formatted once per millisecond: under load many ids share one.
+let timePrefix = '';
 
 /**
  * A new id for a generation: a UUIDv7 (RFC 9562), whose text sorts by creation time, so a user's newest
@@ -23,11 +25,13 @@ export function newRecordId(createdAt: Date): string {
   } else {
     sequence = 0;
   }
+  if (milliseconds !== lastMilliseconds) {
+    const time = milliseconds.toString(16).padStart(12, '0');
+    timePrefix = `${time.slice(0, 8)}-${time.slice(8, 12)}-7`;
+  }
   lastMilliseconds = milliseconds;
-  const time = milliseconds.toString(16).padStart(12, '0');
-  const random = randomUUID();
   // random: xxxxxxxx-xxxx-4xxx-Vxxx-xxxxxxxxxxxx; keep its variant nibble (V) and random bits.
-  return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${sequence.toString(16).padStart(3, '0')}-${random.slice(19)}`;
+  return `${timePrefix}${sequence.toString(16).padStart(3, '0')}-${randomUUID().slice(19)}`;
 }
 
 /** The smallest id `newRecordId` could give at or after `time`: a lower bound for an id range scan. */

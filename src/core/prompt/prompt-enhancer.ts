@@ -32,18 +32,22 @@ export function enhancePrompt(input: PromptEnhancementInput): EnhancedPrompt {
   const seenWords = new Set<string>();
   addContentWords(prompt, seenWords);
   let added = '';
-  const addTerms = (terms: readonly string[]) => {
-    for (const term of terms) {
-      const words = termWords(term);
-      if (words.some((word) => seenWords.has(word))) continue;
-      for (const word of words) seenWords.add(word);
-      added += `, ${term}`;
-    }
-  };
-  if (input.style) addTerms(input.style.modifiers);
-  if (input.enhance) addTerms(qualityTerms);
+  if (input.style) added += newTerms(input.style.modifiers, seenWords);
+  if (input.enhance) added += newTerms(qualityTerms, seenWords);
   const promptUsed = added === '' ? prompt : `${withoutTrailingPunctuation(prompt)}${added}`;
   return { promptUsed, negativePrompt: mergeNegativePrompts(input) };
+}
+
+/** `, term` for each term none of whose words was seen yet; the words of a term added count as seen. */
+function newTerms(terms: readonly string[], seenWords: Set<string>): string {
+  let added = '';
+  for (const term of terms) {
+    const words = termWords(term);
+    if (words.some((word) => seenWords.has(word))) continue;
+    for (const word of words) seenWords.add(word);
+    added += `, ${term}`;
+  }
+  return added;
 }
 
 /** The user's negative prompt first (it matters most), then the style's, then quality negatives. */
@@ -108,18 +112,15 @@ function termWords(term: string): string[] {
   return words;
 }
 
-const wordPattern = /[\p{L}\p{N}]+/gu;
+const betweenWords = /[^\p{L}\p{N}]+/u;
 
 /**
  * Adds the text's words, lower-cased and without function words, with a plural `s` dropped so "colors"
- * matches "color". One pass with no intermediate arrays: this runs on every prompt.
+ * matches "color". One split, not a match object per word: this runs on every prompt.
  */
 function addContentWords(text: string, words: Set<string>): void {
-  const lowered = text.toLowerCase();
-  wordPattern.lastIndex = 0;
-  for (let match = wordPattern.exec(lowered); match !== null; match = wordPattern.exec(lowered)) {
-    const word = match[0];
-    if (functionWords.has(word)) continue;
+  for (const word of text.toLowerCase().split(betweenWords)) {
+    if (word === '' || functionWords.has(word)) continue;
     words.add(word.length > 3 && word.endsWith('s') && !word.endsWith('ss') ? word.slice(0, -1) : word);
   }
 }
