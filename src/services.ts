@@ -26,6 +26,7 @@ import { startAbandonedHoldSweeper } from './core/quota/abandoned-hold-sweeper.t
 import { QuotaLedger } from './core/quota/quota-ledger.ts';
 import type { ImageStorage } from './core/storage/image-storage.ts';
 import { createLocalImageStorage } from './core/storage/local-image-storage.ts';
+import { removeUnrecordedImages } from './core/storage/unrecorded-images.ts';
 import type { FirebaseTokenVerifier } from './http/auth/firebase-token-verifier.ts';
 
 /** Everything the front doors share: one database, one ledger, one generator. */
@@ -166,6 +167,7 @@ export async function createServices(
     logger,
     now,
     maxRunningPerUser: config.generation.maxJobsPerUser,
+    onAbandonedHolds: (holds) => void removeUnrecordedImages(storage, holds, logger),
   });
   jobs.start();
   const generator = new ImageGenerator({
@@ -190,6 +192,7 @@ export async function createServices(
     ledger,
     logger,
     now,
+    onAbandonedHolds: (holds) => void removeUnrecordedImages(storage, holds, logger),
     onSweep: () => {
       processedEvents.forgetOld();
       // A sibling process on the same file may have died since the start-up recovery.

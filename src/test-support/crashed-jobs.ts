@@ -18,7 +18,8 @@ export function leaveCrashedJob(
     request: unknown;
     ageMs?: number;
     providerRequestId?: string;
-    hold?: { userLimit: number; estimatedUsd?: number };
+    /** `imageIds`: what the job's images were to be recorded (and stored) under. */
+    hold?: { userLimit: number; estimatedUsd?: number; imageIds?: string[] };
   },
 ): string {
   const id = services.jobs.newJobId();
@@ -43,6 +44,7 @@ export function leaveCrashedJob(
       estimatedUsd: job.hold.estimatedUsd ?? 0,
       budgetUsd: undefined,
       jobId: id,
+      imageIds: job.hold.imageIds,
     });
   }
   return id;

@@ -15,7 +15,7 @@ import type { ModelDescriptor } from '../providers/model-catalog.ts';
 import { ProviderCallError, toImagineError } from '../providers/provider-error.ts';
 import type { PlanDefinition } from '../quota/plans.ts';
 import type { QuotaLedger, Reservation, UsageSummary } from '../quota/quota-ledger.ts';
-import { type ImageStorage, imageKey } from '../storage/image-storage.ts';
+import { extensionOfMediaType, type ImageStorage, imageKey } from '../storage/image-storage.ts';
 import { findStylePreset, type StylePreset } from '../styles/style-presets.ts';
 import type { GenerationRecord, GenerationRecords, GenerationSource } from './generation-records.ts';
 import {
@@ -297,6 +297,10 @@ export class ImageGenerator {
     // Held at the dearest model on the route: a fallback must not push spending past the budget.
     const estimatedUsd = imageCount * highestPriceUsd(prepared.route, prepared);
     context.abortSignal?.throwIfAborted();
+    // Image k of the request is recorded (and stored) under imageIds[k], fixed before the hold, which
+    // keeps them: after a crash, recovery knows what may have been stored for nothing.
+    const requestedAt = this.#now();
+    const imageIds = Array.from({ length: imageCount }, () => newRecordId(requestedAt));
 
     const reservation = await this.#dependencies.writes.run(() => {
       context.recordWithHold?.();
@@ -309,6 +313,7 @@ export class ImageGenerator {
         estimatedUsd,
         budgetUsd: this.#dependencies.monthlyBudgetUsd,
         jobId: context.jobId,
+        imageIds,
       });
     });
     let settled = false;
@@ -320,6 +325,7 @@ export class ImageGenerator {
         prepared,
         context,
         reservation,
+        imageIds,
       );
       settled = true;
       const outcome: GenerationOutcome = {
@@ -419,12 +425,13 @@ export class ImageGenerator {
     prepared: PreparedRequest,
     context: GenerationContext,
     reservation: Reservation,
+    imageIds: readonly string[],
   ): Promise<{ delivered: GeneratedImageResult[]; usage: UsageSummary }> {
     const { storage, records, ledger, writes, logger } = this.#dependencies;
     const createdAt = this.#now();
     const stored = await Promise.all(
       produced.map(async (item) => {
-        const id = newRecordId(createdAt);
+        const id = imageIds[item.index] as string;
         const key = imageKey(context.caller.userId, id, extensionOf(item.image.mediaType));
         try {
           const saved = await storage.save({
@@ -578,7 +585,7 @@ function mostTelling(failures: BatchFailure[]): ImagineError {
 }
 
 function extensionOf(mediaType: GeneratedImage['mediaType']): string {
-  return { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/webp': 'webp' }[mediaType];
+  return extensionOfMediaType[mediaType];
 }
 
 function roundUsd(amount: number): number {

@@ -3,7 +3,7 @@ import os from 'node:os';
 import type { Logger } from 'pino';
 import { newRecordId, recordIdFloor } from '../database/record-id.ts';
 import type { WriteBatcher } from '../database/write-batcher.ts';
-import type { QuotaLedger } from '../quota/quota-ledger.ts';
+import type { AbandonedHold, QuotaLedger } from '../quota/quota-ledger.ts';
 import type { JobDelivery, JobRecord, JobStore } from './job-store.ts';
 
 /** What a job is, recorded before it runs. */
@@ -71,6 +71,7 @@ export class JobRunner {
   readonly #logger: Logger;
   readonly #now: () => Date;
   readonly #maxRunningPerUser: number;
+  readonly #onAbandonedHolds: ((holds: AbandonedHold[]) => void) | undefined;
   readonly #lanes = new Map<string, UserLane>();
   readonly #queued = new Map<string, string>();
   readonly #inFlight = new Map<string, Promise<unknown>>();
@@ -89,6 +90,8 @@ export class JobRunner {
     logger: Logger;
     now?: () => Date;
     maxRunningPerUser: number;
+    /** Told of the holds a recovered job lost, so what its images may have left in storage is removed. */
+    onAbandonedHolds?: (holds: AbandonedHold[]) => void;
   }) {
     this.#store = dependencies.store;
     this.#writes = dependencies.writes;
@@ -96,6 +99,7 @@ export class JobRunner {
     this.#logger = dependencies.logger;
     this.#now = dependencies.now ?? (() => new Date());
     this.#maxRunningPerUser = dependencies.maxRunningPerUser;
+    this.#onAbandonedHolds = dependencies.onAbandonedHolds;
     // Host and pid make a dead worker on this machine recognisable at once, without waiting for staleness.
     this.workerId = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   }
@@ -196,7 +200,9 @@ export class JobRunner {
         continue;
       }
       recovered++;
-      const released = this.#ledger.releaseForJob(job.id);
+      const lostHolds = this.#ledger.releaseForJob(job.id);
+      if (lostHolds.length > 0) this.#onAbandonedHolds?.(lostHolds);
+      const released = lostHolds.length;
       const recoverer = this.#recoverers.get(job.delivery);
       if (recoverer) {
         this.#store.adopt(job.id, this.workerId, this.#now());

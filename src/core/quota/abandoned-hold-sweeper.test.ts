@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../config/load-config.ts';
 import { createServices } from '../../services.ts';
-import { temporaryDataDir } from '../../test-support/test-services.ts';
+import { storedImageFiles, temporaryDataDir } from '../../test-support/test-services.ts';
+import { imageKey } from '../storage/image-storage.ts';
 
 const folders: string[] = [];
 afterEach(() => {
@@ -11,7 +12,7 @@ afterEach(() => {
 });
 
 describe('abandoned quota holds', () => {
-  it('gives a user back the quota a crashed process was holding, at the next start', async () => {
+  it('gives a user back the quota a crashed process was holding at the next start, and removes what it stored unrecorded', async () => {
     const dataDir = temporaryDataDir();
     folders.push(dataDir);
     const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir });
@@ -24,7 +25,14 @@ describe('abandoned quota holds', () => {
       images: 4,
       estimatedUsd: 0,
       budgetUsd: undefined,
+      imageIds: ['unrecorded-image'],
     });
+    const unrecorded = await crashed.storage.save({
+      key: imageKey('alice', 'unrecorded-image', 'webp'),
+      bytes: new Uint8Array([1, 2, 3]),
+      contentType: 'image/webp',
+    });
+    expect(storedImageFiles(crashed)).toHaveLength(1);
     expect(crashed.ledger.usage('alice', 5).remaining).toBe(1);
     // The process dies here: the hold is never settled.
     crashed.database.close();
@@ -40,6 +48,8 @@ describe('abandoned quota holds', () => {
       now: () => new Date('2026-03-10T12:30:00Z'),
     });
     expect(restarted.ledger.usage('alice', 5)).toMatchObject({ used: 0, reserved: 0, remaining: 5 });
+    await vi.waitFor(() => expect(storedImageFiles(restarted)).toEqual([]));
+    await expect(restarted.storage.read(unrecorded.key)).rejects.toThrow();
     await restarted.close();
   });
 });

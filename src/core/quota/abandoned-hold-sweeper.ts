@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { QuotaLedger } from './quota-ledger.ts';
+import type { AbandonedHold, QuotaLedger } from './quota-ledger.ts';
 
 /**
  * No generation may run longer than this (provider deadlines are a minute or two); a hold older than it
@@ -16,6 +16,8 @@ export function startAbandonedHoldSweeper(dependencies: {
   ledger: QuotaLedger;
   logger: Logger;
   now: () => Date;
+  /** Told of every hold released, so what its images may have left in storage is removed. */
+  onAbandonedHolds?: (holds: AbandonedHold[]) => void;
   /** Other housekeeping that belongs on the same minute timer (forgetting old chat delivery ids). */
   onSweep?: () => void;
 }): () => void {
@@ -24,8 +26,13 @@ export function startAbandonedHoldSweeper(dependencies: {
       const released = dependencies.ledger.releaseAbandoned(
         new Date(dependencies.now().getTime() - abandonedHoldAgeMs),
       );
-      if (released > 0)
-        dependencies.logger.warn({ released }, 'released quota holds left by an interrupted generation');
+      if (released.length > 0) {
+        dependencies.logger.warn(
+          { released: released.length },
+          'released quota holds left by an interrupted generation',
+        );
+        dependencies.onAbandonedHolds?.(released);
+      }
     } catch (error) {
       dependencies.logger.error({ err: error }, 'sweeping abandoned quota holds failed');
     }

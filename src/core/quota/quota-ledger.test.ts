@@ -151,18 +151,33 @@ describe('QuotaLedger', () => {
 
   it('releases holds abandoned by a crashed process, and never a hold still young enough to be running', () => {
     const { ledger, setNow } = ledgerAt('2026-03-10T12:00:00Z');
-    const abandoned = ledger.reserve({ ...request, images: 2 });
+    const abandoned = ledger.reserve({ ...request, images: 2, imageIds: ['image-a', 'image-b'] });
     setNow('2026-03-10T12:20:00Z');
     const running = ledger.reserve({ ...request, images: 1 });
-    expect(ledger.releaseAbandoned(new Date('2026-03-10T12:15:00Z'))).toBe(1);
+    // What the released hold's images were to be recorded under comes back, to be removed from storage.
+    expect(ledger.releaseAbandoned(new Date('2026-03-10T12:15:00Z'))).toEqual([
+      { userId: 'u1', imageIds: ['image-a', 'image-b'] },
+    ]);
     expect(ledger.usage('u1', 5)).toMatchObject({ used: 0, reserved: 1 });
     // A later sweep still sees the young hold once it is old, and settles nothing twice.
     setNow('2026-03-10T12:40:00Z');
-    expect(ledger.releaseAbandoned(new Date('2026-03-10T12:35:00Z'))).toBe(1);
+    expect(ledger.releaseAbandoned(new Date('2026-03-10T12:35:00Z'))).toEqual([
+      { userId: 'u1', imageIds: [] },
+    ]);
     expect(ledger.pendingReservationIds()).toEqual([]);
     expect(ledger.commit(abandoned.id, { images: 2, costUsd: 0 })).toBe(false);
     expect(ledger.commit(running.id, { images: 1, costUsd: 0 })).toBe(false);
     expect(ledger.usage('u1', 5)).toMatchObject({ used: 0, reserved: 0, remaining: 5 });
+  });
+
+  it('releases what an interrupted job holds, naming its images, and nothing it already paid for', () => {
+    const { ledger } = ledgerAt('2026-03-10T12:00:00Z');
+    ledger.reserve({ ...request, jobId: 'job-1', imageIds: ['image-a'] });
+    const paid = ledger.reserve({ ...request, jobId: 'job-2', imageIds: ['image-b'] });
+    ledger.commit(paid.id, { images: 1, costUsd: 0 });
+    expect(ledger.releaseForJob('job-1')).toEqual([{ userId: 'u1', imageIds: ['image-a'] }]);
+    expect(ledger.releaseForJob('job-2')).toEqual([]);
+    expect(ledger.usage('u1', 5)).toMatchObject({ used: 1, reserved: 0 });
   });
 
   it('counts spending even when no budget is set', () => {

@@ -17,6 +17,17 @@ export interface ReservationRequest {
   budgetUsd: number | undefined;
   /** The job this hold pays for, so recovering the job can release it at once. */
   jobId?: string | undefined;
+  /**
+   * The ids the images will be recorded under, chosen before any is stored: a hold released without its
+   * charge (a crash) names what may have been stored for nothing.
+   */
+  imageIds?: readonly string[] | undefined;
+}
+
+/** A hold released without its charge: its images were never recorded, whatever of them was stored. */
+export interface AbandonedHold {
+  userId: string;
+  imageIds: string[];
 }
 
 /** A hold on quota, to be committed (for what was produced) or released. */
@@ -44,6 +55,12 @@ interface CounterRow {
   reserved_images: number;
   spent_usd: number;
   reserved_usd: number;
+}
+
+interface HeldRow {
+  id: number;
+  user_id: string;
+  image_ids: string | null;
 }
 
 interface ReservationRow {
@@ -90,11 +107,11 @@ export class QuotaLedger {
          WHERE spent_usd + reserved_usd + excluded.reserved_usd <= ?`,
       ),
       insertReservation: database.prepare<
-        [string, string | null, string, number, number, number, string, string | null],
+        [string, string | null, string, number, number, number, string, string | null, string | null],
         void
       >(
-        `INSERT INTO reservations (user_id, scope_key, period, images, estimated_usd, held_usd, created_at, job_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO reservations (user_id, scope_key, period, images, estimated_usd, held_usd, created_at, job_id, image_ids)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       counter: database.prepare<[string, string], CounterRow>(
         'SELECT used_images, reserved_images, spent_usd, reserved_usd FROM quota_counters WHERE subject = ? AND period = ?',
@@ -122,11 +139,13 @@ export class QuotaLedger {
         `DELETE FROM reservations WHERE id = ? AND images >= ?
          RETURNING user_id, scope_key, period, images, held_usd`,
       ),
-      heldBefore: database.prepare<[string], { id: number }>(
-        'SELECT id FROM reservations WHERE created_at < ?',
+      heldBefore: database.prepare<[string], HeldRow>(
+        'SELECT id, user_id, image_ids FROM reservations WHERE created_at < ?',
       ),
       allHeld: database.prepare<[], { id: number }>('SELECT id FROM reservations'),
-      heldForJob: database.prepare<[string], { id: number }>('SELECT id FROM reservations WHERE job_id = ?'),
+      heldForJob: database.prepare<[string], HeldRow>(
+        'SELECT id, user_id, image_ids FROM reservations WHERE job_id = ?',
+      ),
     };
     this.#reserveTransaction = database.transaction((request: ReservationRequest, now: Date) =>
       this.#hold(request, now),
@@ -200,19 +219,23 @@ export class QuotaLedger {
    * Releases holds made before `before` that nobody settled: a process that crashed mid-generation leaves
    * them, and without this they would count against the user until the month ends. `before` must be older
    * than any generation can run, so holds of work still running (here or in another process sharing the
-   * file) are never touched. Returns how many were released.
+   * file) are never touched. Returns the holds released.
    */
-  releaseAbandoned(before: Date): number {
-    let released = 0;
-    for (const row of this.#statements.heldBefore.all(isoTimestamp(before)))
-      if (this.release(row.id)) released++;
-    return released;
+  releaseAbandoned(before: Date): AbandonedHold[] {
+    return this.#releaseAll(this.#statements.heldBefore.all(isoTimestamp(before)));
   }
 
-  /** Releases whatever a job still holds (the job was interrupted); returns how many holds. */
-  releaseForJob(jobId: string): number {
-    let released = 0;
-    for (const row of this.#statements.heldForJob.all(jobId)) if (this.release(row.id)) released++;
+  /** Releases whatever a job still holds (the job was interrupted); returns the holds released. */
+  releaseForJob(jobId: string): AbandonedHold[] {
+    return this.#releaseAll(this.#statements.heldForJob.all(jobId));
+  }
+
+  #releaseAll(rows: HeldRow[]): AbandonedHold[] {
+    const released: AbandonedHold[] = [];
+    for (const row of rows) {
+      if (!this.release(row.id)) continue; // settled meanwhile
+      released.push({ userId: row.user_id, imageIds: row.image_ids ? row.image_ids.split(',') : [] });
+    }
     return released;
   }
 
@@ -276,6 +299,8 @@ export class QuotaLedger {
       budget === undefined ? 0 : request.estimatedUsd,
       createdAt,
       request.jobId ?? null,
+      // Ids are UUIDs: a comma never occurs in one, and joining costs less than JSON.
+      request.imageIds === undefined || request.imageIds.length === 0 ? null : request.imageIds.join(','),
     );
     return { id: Number(inserted.lastInsertRowid), period };
   }

@@ -23,6 +23,16 @@ export interface ImageStorage {
   checkReady(): Promise<boolean>;
 }
 
+/** The file extension of each image type a provider may return. */
+export const extensionOfMediaType = {
+  'image/png': 'png',
+  'image/jpeg': 'jpg',
+  'image/webp': 'webp',
+} as const;
+
+/** Every extension a stored image may have. */
+export const imageExtensions: readonly string[] = Object.values(extensionOfMediaType);
+
 /** The object path for a generation: user ids are reduced to safe characters so a key is never a path trick. */
 export function imageKey(userId: string, generationId: string, extension = 'png'): string {
   const safeUser = userId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 128) || '_';

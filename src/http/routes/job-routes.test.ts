@@ -1,5 +1,6 @@
 /** Generations as jobs over REST: async answers, idempotency keys, per-user lines and crash recovery. */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { imageKey } from '../../core/storage/image-storage.ts';
 import { leaveCrashedJob } from '../../test-support/crashed-jobs.ts';
 import { createTestApp, type TestApp } from '../../test-support/test-app.ts';
 import { onePng, scriptedModel, storedImageFiles } from '../../test-support/test-services.ts';
@@ -161,5 +162,33 @@ describe('recovery', () => {
     expect(services.ledger.usage('alice', 5)).toMatchObject({ used: 1, reserved: 0 });
     expect(services.ledger.pendingReservationIds()).toEqual([]);
     expect(storedImageFiles(services)).toHaveLength(1);
+  });
+
+  it('removes an image a crash left stored but unrecorded, and keeps every recorded one', async () => {
+    current = await createTestApp({}, { models: [scriptedModel(onePng)] });
+    const { services } = current;
+    const authorization = current.bearerFor('alice');
+    const delivered = await post(current, authorization, { prompt: 'a fox', size: '256x256' });
+    expect(delivered.statusCode).toBe(201);
+    // The process died between storing the image and recording it: the file exists, nothing points at it.
+    const unrecordedId = services.jobs.newJobId();
+    await services.storage.save({
+      key: imageKey('alice', unrecordedId, 'png'),
+      bytes: onePng()[0]?.bytes ?? new Uint8Array(),
+      contentType: 'image/png',
+    });
+    leaveCrashedJob(services, {
+      userId: 'alice',
+      source: 'api',
+      delivery: 'rest',
+      request: null,
+      hold: { userLimit: 5, imageIds: [unrecordedId] },
+    });
+    expect(storedImageFiles(services)).toHaveLength(2);
+
+    expect(services.jobs.recover()).toBe(1);
+    await vi.waitFor(() => expect(storedImageFiles(services)).toHaveLength(1));
+    expect(storedImageFiles(services)[0]).toContain(delivered.json().id);
+    expect(services.ledger.usage('alice', 5)).toMatchObject({ used: 1, reserved: 0 });
   });
 });

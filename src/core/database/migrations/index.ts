@@ -2,6 +2,7 @@ import { initialSchema } from './0001-initial.ts';
 import { processedEventsSchema } from './0002-processed-events.ts';
 import { jobsSchema } from './0003-jobs.ts';
 import { jobProviderRequestSchema } from './0004-job-provider-request.ts';
+import { reservationImageIdsSchema } from './0005-reservation-image-ids.ts';
 
 /** A numbered schema change; numbers only grow, and an applied migration is never edited. */
 export interface Migration {
@@ -16,4 +17,5 @@ export const migrations: readonly Migration[] = [
   { version: 2, name: 'processed-events', sql: processedEventsSchema },
   { version: 3, name: 'jobs', sql: jobsSchema },
   { version: 4, name: 'job-provider-request', sql: jobProviderRequestSchema },
+  { version: 5, name: 'reservation-image-ids', sql: reservationImageIdsSchema },
 ];
