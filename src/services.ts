@@ -23,7 +23,7 @@ import { createOpenAIClient } from './core/providers/openai/openai-client.ts';
 import { createOpenAIModerator } from './core/providers/openai/openai-moderator.ts';
 import { createOpenAIPromptEnhancer } from './core/providers/openai/openai-prompt-enhancer.ts';
 import { startAbandonedHoldSweeper } from './core/quota/abandoned-hold-sweeper.ts';
-import { QuotaLedger } from './core/quota/quota-ledger.ts';
+import { type AbandonedHold, QuotaLedger } from './core/quota/quota-ledger.ts';
 import type { ImageStorage } from './core/storage/image-storage.ts';
 import { createLocalImageStorage } from './core/storage/local-image-storage.ts';
 import { removeUnrecordedImages } from './core/storage/unrecorded-images.ts';
@@ -153,6 +153,14 @@ export async function createServices(
     openai && config.providers.promptEnhancer === 'openai'
       ? createOpenAIPromptEnhancer({ client: openai, logger })
       : undefined;
+  // Removals of what a crash stored unrecorded run in the background; close() lets them finish first.
+  const pendingRemovals = new Set<Promise<void>>();
+  const removeAbandonedImages = (holds: AbandonedHold[]) => {
+    const removal = removeUnrecordedImages(storage, holds, logger).finally(() =>
+      pendingRemovals.delete(removal),
+    );
+    pendingRemovals.add(removal);
+  };
   const writes = new WriteBatcher(database);
   const stopCheckpoints =
     config.databasePath === ':memory:'
@@ -167,7 +175,7 @@ export async function createServices(
     logger,
     now,
     maxRunningPerUser: config.generation.maxJobsPerUser,
-    onAbandonedHolds: (holds) => void removeUnrecordedImages(storage, holds, logger),
+    onAbandonedHolds: removeAbandonedImages,
   });
   jobs.start();
   const generator = new ImageGenerator({
@@ -192,7 +200,7 @@ export async function createServices(
     ledger,
     logger,
     now,
-    onAbandonedHolds: (holds) => void removeUnrecordedImages(storage, holds, logger),
+    onAbandonedHolds: removeAbandonedImages,
     onSweep: () => {
       processedEvents.forgetOld();
       // A sibling process on the same file may have died since the start-up recovery.
@@ -235,6 +243,7 @@ export async function createServices(
       // Jobs still running get a moment to record how they ended; whatever is queued is committed.
       await jobs.drain(2_000);
       writes.flushNow();
+      await Promise.allSettled(pendingRemovals);
       await stopCheckpoints();
       if (firebase && firebaseApp) await firebase.deleteFirebaseApp(firebaseApp);
       database.close();

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -52,5 +53,22 @@ describe('startBackgroundCheckpoints', () => {
     await expect(stop()).resolves.toBeUndefined();
     await expect(stop()).resolves.toBeUndefined();
     database.close();
+  });
+
+  it('never keeps a process alive by itself', async () => {
+    const file = databaseFile();
+    const script = [
+      `import { openDatabase } from ${JSON.stringify(new URL('./open-database.ts', import.meta.url).href)};`,
+      `import { startBackgroundCheckpoints } from ${JSON.stringify(new URL('./background-checkpoints.ts', import.meta.url).href)};`,
+      `startBackgroundCheckpoints(openDatabase(${JSON.stringify(file)}, []), () => undefined);`,
+    ].join('\n');
+    // A script that starts the checkpointer and forgets it must still end on its own.
+    const exit = await new Promise<number | null>((resolve) => {
+      const child = execFile(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        timeout: 10_000,
+      });
+      child.on('exit', (code) => resolve(code));
+    });
+    expect(exit).toBe(0);
   });
 });

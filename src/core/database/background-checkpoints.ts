@@ -16,11 +16,16 @@ const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driverPath);
 const database = new Database(workerData.file);
 database.pragma('busy_timeout = 5000');
+let lastError = '';
 const timer = setInterval(() => {
   try {
     database.pragma('wal_checkpoint(PASSIVE)');
+    lastError = '';
   } catch (error) {
-    parentPort.postMessage({ error: String(error && error.message || error) });
+    // Told once per kind of failure, not five times a second while it lasts.
+    const message = String((error && error.message) || error);
+    if (message !== lastError) parentPort.postMessage({ error: message });
+    lastError = message;
   }
 }, workerData.everyMs);
 parentPort.on('message', () => {
@@ -58,12 +63,13 @@ export function startBackgroundCheckpoints(
   });
   // Listened for from the start, so stopping a worker that already died does not wait forever.
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-  // The checkpointer never keeps the process alive: a server stops when its work is done.
-  worker.unref();
   worker.on('message', (message: { error?: string }) => {
     if (message.error) onError(message.error);
   });
   worker.on('error', (error) => onError(error.message));
+  // After the listeners: adding a 'message' listener references the worker again. The checkpointer must
+  // never be what keeps the process alive.
+  worker.unref();
   return async () => {
     // Held again while it stops: an unreferenced worker would leave nothing keeping this wait alive.
     worker.ref();

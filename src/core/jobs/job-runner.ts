@@ -278,17 +278,19 @@ export class JobRunner {
     resumeProviderRequestId?: string,
   ): Promise<T> {
     this.#active++;
-    let running: Promise<T>;
+    const run = () => {
+      const running = this.#run(id, userId, lane, recorded, work, recordWithHold, resumeProviderRequestId);
+      // Only a running job is shared with a repeated request; a queued one is polled for (see replay).
+      this.#inFlight.set(id, running);
+      return running;
+    };
     if (startsNow) {
       lane.running++;
-      running = this.#run(id, userId, lane, recorded, work, recordWithHold, resumeProviderRequestId);
-    } else {
-      running = this.#waitForTurn(id, userId, lane).then(() =>
-        this.#run(id, userId, lane, recorded, work, recordWithHold, resumeProviderRequestId),
-      );
+      return run();
     }
-    this.#inFlight.set(id, running);
-    return running;
+    // Handled now, read when the turn comes: a failed insert must not be an unhandled rejection meanwhile.
+    recorded?.catch(() => undefined);
+    return this.#waitForTurn(id, userId, lane).then(run);
   }
 
   /** Waits in the user's line, then records that the job started. */

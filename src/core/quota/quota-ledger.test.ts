@@ -39,8 +39,11 @@ describe('QuotaLedger', () => {
     const usage = ledger.commitInBatchedWrite(batch, { images: 2, costUsd: 0 }, 5);
     expect(usage).toMatchObject({ period: '2026-03', used: 2, reserved: 1, limit: 5, remaining: 2 });
     expect(usage).toEqual(ledger.usage('u1', 5));
-    // A second charge of the same hold changes nothing.
-    expect(ledger.commitInBatchedWrite(batch, { images: 2, costUsd: 0 }, 5)).toEqual(usage);
+    // A second charge of the same hold is refused and changes nothing.
+    expect(captureError(() => ledger.commitInBatchedWrite(batch, { images: 2, costUsd: 0 }, 5)).code).toBe(
+      'generation_failed',
+    );
+    expect(ledger.usage('u1', 5)).toEqual(usage);
     ledger.release(running.id);
   });
 

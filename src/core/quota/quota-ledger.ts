@@ -191,7 +191,9 @@ export class QuotaLedger {
 
   /**
    * `commit` as a write of the group-commit batcher (see `reserveInBatchedWrite`). Answers the user's
-   * standing after the charge (what a reply reports), read by the statement that charges.
+   * standing after the charge (what a reply reports), read by the statement that charges. Throws
+   * `generation_failed` when the hold is gone: recovery or the abandoned-hold sweeper gave it back (the
+   * generation ran so long it was taken for dead) and may be removing its images, so nothing may be recorded.
    */
   commitInBatchedWrite(
     reservation: Reservation,
@@ -200,8 +202,14 @@ export class QuotaLedger {
   ): UsageSummary {
     const now = this.#now();
     const settled = this.#settle(reservation.id, charge);
+    if (!settled) {
+      throw new ImagineError(
+        'generation_failed',
+        'The image took too long and its quota hold was given back; you were not charged',
+      );
+    }
     // A hold from last month (the month turned while it ran) charged last month: this month is read afresh.
-    if (!settled || settled.period !== billingPeriod(now)) return this.usage(reservation.userId, userLimit);
+    if (settled.period !== billingPeriod(now)) return this.usage(reservation.userId, userLimit);
     return usageSummary(settled.period, settled.used, settled.reserved, userLimit, now);
   }
 

@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import type { AbandonedHold } from '../quota/quota-ledger.ts';
 import { type ImageStorage, imageExtensions, imageKey } from './image-storage.ts';
@@ -17,11 +18,15 @@ export function removeUnrecordedImages(
   const keys = holds.flatMap((hold) =>
     hold.imageIds.flatMap((id) => imageExtensions.map((extension) => imageKey(hold.userId, id, extension))),
   );
+  // A few at a time: with remote storage each is a request, and a recovery may release many holds at once.
+  const limit = pLimit(8);
   return Promise.all(
     keys.map((key) =>
-      storage.remove(key).catch((error: unknown) => {
-        logger.error({ err: error, key }, 'removing an image a crash left unrecorded failed');
-      }),
+      limit(() =>
+        storage.remove(key).catch((error: unknown) => {
+          logger.error({ err: error, key }, 'removing an image a crash left unrecorded failed');
+        }),
+      ),
     ),
   ).then(() => undefined);
 }

@@ -25,6 +25,13 @@ async function start(...parameters: Parameters<typeof createTestApp>): Promise<T
   return current;
 }
 
+/** The user was charged nothing, and nothing of theirs was recorded or stored. */
+function expectNothingKept(testApp: TestApp, userId: string) {
+  expect(testApp.services.ledger.usage(userId, 5)).toMatchObject({ used: 0, reserved: 0 });
+  expect(testApp.services.records.listForUser(userId, { limit: 10, cursor: undefined }).records).toEqual([]);
+  expect(storedImageFiles(testApp.services)).toEqual([]);
+}
+
 function post(testApp: TestApp, url: string, body: unknown, authorization: string) {
   return testApp.app.inject({ method: 'POST', url, payload: body as object, headers: { authorization } });
 }
@@ -193,10 +200,7 @@ describe('POST /api/v1/generate/image', () => {
       error: 'generation_failed',
       message: 'The image could not be generated',
     });
-    expect(testApp.services.ledger.usage('alice', 5)).toMatchObject({ used: 0, reserved: 0 });
-    expect(testApp.services.records.listForUser('alice', { limit: 10, cursor: undefined }).records).toEqual(
-      [],
-    );
+    expectNothingKept(testApp, 'alice');
   });
 
   it('stops the provider call and charges nothing when the client hangs up mid-generation', async () => {
@@ -234,10 +238,26 @@ describe('POST /api/v1/generate/image', () => {
     await vi.waitFor(() =>
       expect(testApp.services.ledger.usage('alice', 5)).toMatchObject({ used: 0, reserved: 0 }),
     );
-    expect(testApp.services.records.listForUser('alice', { limit: 10, cursor: undefined }).records).toEqual(
-      [],
+    expectNothingKept(testApp, 'alice');
+  });
+
+  it('records nothing when the quota hold was given back while the image was being made', async () => {
+    let testApp: TestApp | undefined;
+    // The abandoned-hold sweeper takes a generation running far too long for dead and gives its hold back.
+    const tooSlow = scriptedModel(() => {
+      testApp?.services.ledger.releaseAbandoned(new Date(Date.now() + 60 * 60_000));
+      return onePng();
+    });
+    testApp = await start({}, { models: [tooSlow] });
+    const response = await post(
+      testApp,
+      '/api/v1/generate/image',
+      { prompt: 'a fox' },
+      testApp.bearerFor('alice'),
     );
-    expect(storedImageFiles(testApp.services)).toEqual([]);
+    expect(response.statusCode).toBe(502);
+    expect(response.json()).toMatchObject({ error: 'generation_failed' });
+    expectNothingKept(testApp, 'alice');
   });
 
   it('passes on a provider outage as 503 with Retry-After', async () => {
