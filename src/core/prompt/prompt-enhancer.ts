@@ -54,7 +54,17 @@ function newTerms(terms: readonly string[], seenWords: Set<string>): string {
 function mergeNegativePrompts(input: PromptEnhancementInput): string | undefined {
   const ours = presetNegatives(input.style, input.enhance);
   if (!input.negativePrompt) return ours.text;
-  const phrases = [...splitPhrases(input.negativePrompt), ...ours.phrases];
+  return withoutRepeats([...splitPhrases(input.negativePrompt), ...ours.phrases]).text;
+}
+
+interface NegativePhrases {
+  phrases: string[];
+  /** The phrases joined; undefined when there are none. */
+  text: string | undefined;
+}
+
+/** The phrases without repeats, ignoring case (the first one stays), and them joined. */
+function withoutRepeats(phrases: readonly string[]): NegativePhrases {
   const seen = new Set<string>();
   const unique = phrases.filter((phrase) => {
     const key = phrase.toLowerCase();
@@ -62,30 +72,19 @@ function mergeNegativePrompts(input: PromptEnhancementInput): string | undefined
     seen.add(key);
     return true;
   });
-  return unique.length === 0 ? undefined : unique.join(', ');
-}
-
-interface PresetNegatives {
-  phrases: string[];
-  /** The phrases joined, without repeats: the whole negative prompt when the user wrote none. */
-  text: string | undefined;
+  return { phrases: unique, text: unique.length === 0 ? undefined : unique.join(', ') };
 }
 
 // A style's negatives and the quality negatives are fixed, so each combination is split and joined once.
-const negativesByPreset = new Map<string, PresetNegatives>();
-function presetNegatives(style: StylePreset | undefined, enhance: boolean): PresetNegatives {
+const negativesByPreset = new Map<string, NegativePhrases>();
+function presetNegatives(style: StylePreset | undefined, enhance: boolean): NegativePhrases {
   const key = `${style?.name ?? ''}\u0000${enhance}`;
   let negatives = negativesByPreset.get(key);
   if (!negatives) {
-    const phrases = [...splitPhrases(style?.negativePrompt), ...(enhance ? qualityNegativeTerms : [])];
-    const seen = new Set<string>();
-    const unique = phrases.filter((phrase) => {
-      const lowered = phrase.toLowerCase();
-      if (seen.has(lowered)) return false;
-      seen.add(lowered);
-      return true;
-    });
-    negatives = { phrases: unique, text: unique.length === 0 ? undefined : unique.join(', ') };
+    negatives = withoutRepeats([
+      ...splitPhrases(style?.negativePrompt),
+      ...(enhance ? qualityNegativeTerms : []),
+    ]);
     negativesByPreset.set(key, negatives);
   }
   return negatives;
