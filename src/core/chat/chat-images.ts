@@ -326,13 +326,6 @@ export class ChatImages {
 }
 
 /** The job row's `request` for a chat generation: everything recovery needs to run and deliver it again. */
-export function storedChatJob(fields: {
-  kind: 'image' | 'batch';
-  request: Record<string, unknown>;
-  identity: ChatIdentity;
-  place: ChatPlace;
-  source: 'discord' | 'slack';
-  target: unknown;
-}): StoredChatJob {
+export function storedChatJob(fields: StoredChatJob['chat']): StoredChatJob {
   return { chat: { ...fields, target: fields.target ?? null } };
 }
