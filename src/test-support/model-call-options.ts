@@ -14,6 +14,7 @@ export function modelCallOptions(overrides: Partial<ImageModelCallOptions> = {})
     abortSignal: undefined,
     resumeProviderRequestId: undefined,
     onProviderRequest: undefined,
+    onProgress: undefined,
     ...overrides,
   };
 }

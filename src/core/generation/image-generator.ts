@@ -376,6 +376,7 @@ export class ImageGenerator {
               // Only a single-call job can name its one piece of provider work.
               resumeProviderRequestId: calls.length === 1 ? context.resumeProviderRequestId : undefined,
               onProviderRequest: calls.length === 1 ? context.onProviderRequest : undefined,
+              onProgress: undefined,
             },
             this.#dependencies.logger,
           );

@@ -38,6 +38,7 @@ const options: ImageModelCallOptions = {
   abortSignal: undefined,
   resumeProviderRequestId: undefined,
   onProviderRequest: undefined,
+  onProgress: undefined,
 };
 
 describe('limitConcurrency', () => {

@@ -38,6 +38,8 @@ export interface ImageModelCallOptions {
   resumeProviderRequestId: string | undefined;
   /** Told the provider's id as soon as the work exists, so the job can be resumed after a crash. */
   onProviderRequest: ((providerRequestId: string) => void) | undefined;
+  /** Told how far the work has got, 0–1, by providers that report it (A1111, ComfyUI, the placeholder). */
+  onProgress: ((progress: number) => void) | undefined;
 }
 
 /** One image as the model produced it. */
