@@ -183,10 +183,9 @@ export async function buildApp(
     await api.register(catalogRoutes, { records: services.records });
   });
 
-  // Jobs a crashed process left behind: holds released, polled jobs run again (the re-run handler is
-  // registered by the generate routes above).
-  const recovered = services.jobs.recover();
-  if (recovered > 0) services.logger.warn({ recovered }, 'recovered interrupted jobs');
+  // Background work starts once every route is registered: recovery hands polled jobs to the generate
+  // routes' re-run handler and chat jobs to their bots, so it must not run before those exist.
+  app.addHook('onReady', () => services.background.start());
 
   return app;
 }

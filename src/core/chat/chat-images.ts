@@ -1,6 +1,7 @@
 import type { LinkCodes } from '../accounts/link-codes.ts';
 import type { Caller, UserAccounts } from '../accounts/user-accounts.ts';
 import { ImagineError } from '../errors/imagine-error.ts';
+import { generationJob } from '../generation/generation-job.ts';
 import type { GenerationRecord, GenerationRecords } from '../generation/generation-records.ts';
 import type { AspectRatio } from '../generation/image-dimensions.ts';
 import type { GenerationContext, GenerationOutcome, ImageGenerator } from '../generation/image-generator.ts';
@@ -219,15 +220,8 @@ export class ChatImages {
     generationContext: GenerationContext,
   ): JobWork<GenerationOutcome> {
     const { generator } = this.#dependencies;
-    return async (jobId, hooks) => {
-      const jobContext = {
-        ...generationContext,
-        jobId,
-        recordWithCharge: hooks.finishWithCharge,
-        recordWithHold: hooks.recordWithHold,
-        onProviderRequest: hooks.noteProviderRequest,
-        resumeProviderRequestId: hooks.resumeProviderRequestId,
-      };
+    return async (job) => {
+      const jobContext = { ...generationContext, job: generationJob(job) };
       const value =
         kind === 'batch'
           ? await generator.generateBatch(request, jobContext)
