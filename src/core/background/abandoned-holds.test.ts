@@ -34,8 +34,9 @@ describe('abandoned quota holds', () => {
     });
     expect(storedImageFiles(crashed)).toHaveLength(1);
     expect(crashed.ledger.usage('alice', 5).remaining).toBe(1);
-    // The process dies here: the hold is never settled.
-    crashed.database.close();
+    // The process ends here without settling the hold (closing also stops its checkpoint worker, which
+    // would otherwise still be writing to the folder while the test removes it).
+    await crashed.close();
 
     const soonAfter = await createServices(config, pino({ level: 'silent' }), {
       now: () => new Date('2026-03-10T12:05:00Z'),

@@ -366,17 +366,20 @@ export class JobRunner {
       if (recorded) await recorded.catch(() => undefined);
       if (insertFailed) throw insertFailed;
       if (finished && outcome.status === 'succeeded') return outcome.value;
-      await this.#writes.run(() =>
-        this.#store.finish(
-          id,
-          {
-            status: outcome.status,
-            ...(outcome.httpStatus === undefined ? {} : { httpStatus: outcome.httpStatus }),
-            ...(outcome.result === undefined ? {} : { result: outcome.result }),
-          },
-          this.#now(),
-        ),
-      );
+      const ending = {
+        status: outcome.status,
+        ...(outcome.httpStatus === undefined ? {} : { httpStatus: outcome.httpStatus }),
+        ...(outcome.result === undefined ? {} : { result: outcome.result }),
+      };
+      await this.#writes.run(() => {
+        if (this.#store.finish(id, ending, this.#now())) return;
+        // A refusal at the quota hold rolled the job's row back with it. When its ending is worth keeping
+        // (an idempotent retry replays a 402), the row goes in now, already finished.
+        if (recordWithHold && outcome.result !== undefined) {
+          recordWithHold();
+          this.#store.finish(id, ending, this.#now());
+        }
+      });
       return outcome.value;
     } catch (error) {
       await this.#writes

@@ -128,17 +128,20 @@ export class JobStore {
     this.#statements.progress.run(progress, id);
   }
 
+  /** Ends an unfinished job; false when there is no such job still unfinished. */
   finish(
     id: string,
     outcome: { status: 'succeeded' | 'failed' | 'cancelled'; httpStatus?: number; result?: unknown },
     now: Date,
-  ): void {
-    this.#statements.finish.run(
-      outcome.status,
-      outcome.httpStatus ?? null,
-      outcome.result === undefined ? null : JSON.stringify(outcome.result),
-      isoTimestamp(now),
-      id,
+  ): boolean {
+    return (
+      this.#statements.finish.run(
+        outcome.status,
+        outcome.httpStatus ?? null,
+        outcome.result === undefined ? null : JSON.stringify(outcome.result),
+        isoTimestamp(now),
+        id,
+      ).changes === 1
     );
   }
 
