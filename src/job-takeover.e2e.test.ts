@@ -138,9 +138,7 @@ describe('job takeover', () => {
     const jobIds = await submitAsync(port, key, 20);
     process.kill(first.pid, 'SIGKILL');
     // Its parent never reaps it: the killed server stays a zombie, which `kill(pid, 0)` calls alive.
-    await expect
-      .poll(() => fs.readFileSync(`/proc/${first.pid}/stat`, 'utf8').split(') ')[1]?.[0])
-      .toBe('Z');
+    await expect.poll(() => fs.readFileSync(`/proc/${first.pid}/stat`, 'utf8').split(') ')[1]?.[0]).toBe('Z');
 
     const restarted = await startServer(folder, port);
     // By the time it listens, start-up recovery has taken every job over.

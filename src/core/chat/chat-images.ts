@@ -43,6 +43,8 @@ export interface ChatCallContext {
   abortSignal: AbortSignal | undefined;
   /** Called with the place in the user's line (1 = next) when the job cannot start at once. */
   onQueued?: ((position: number) => void) | undefined;
+  /** Called as the work gets on (0–1), when the model reports it; throttle before editing a message. */
+  onProgress?: ((progress: number) => void) | undefined;
   /**
    * Where the reply goes (an interaction token, a response_url, a channel), as JSON: kept on the job so
    * that after a crash the bot can still deliver (see `onRecovered`).
@@ -218,10 +220,23 @@ export class ChatImages {
     kind: 'image' | 'batch',
     request: Record<string, unknown>,
     generationContext: GenerationContext,
+    onProgress?: (progress: number) => void,
   ): JobWork<GenerationOutcome> {
     const { generator } = this.#dependencies;
     return async (job) => {
-      const jobContext = { ...generationContext, job: generationJob(job) };
+      const asGeneration = generationJob(job);
+      const jobContext = {
+        ...generationContext,
+        job: onProgress
+          ? {
+              ...asGeneration,
+              noteProgress: (progress: number) => {
+                asGeneration.noteProgress(progress);
+                onProgress(progress);
+              },
+            }
+          : asGeneration,
+      };
       const value =
         kind === 'batch'
           ? await generator.generateBatch(request, jobContext)
@@ -258,7 +273,7 @@ export class ChatImages {
         delivery: 'chat',
         request: stored,
       },
-      this.#work(kind, request, generationContext),
+      this.#work(kind, request, generationContext, context.onProgress),
     );
     if (submitted.position > 0) context.onQueued?.(submitted.position);
     return submitted.done;

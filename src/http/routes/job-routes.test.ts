@@ -69,6 +69,32 @@ describe('Prefer: respond-async', () => {
     ).toBe(404);
   });
 
+  it('shows how far a running job has got, as the model reports it', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const reporting = scriptedModel(async (options) => {
+      options.onProgress?.(0.5);
+      await gate;
+      return onePng();
+    });
+    current = await createTestApp({}, { models: [reporting] });
+    const authorization = current.bearerFor('alice');
+    const accepted = await post(current, authorization, { prompt: 'a fox' }, { prefer: 'respond-async' });
+    const jobId = accepted.json().job_id;
+    const poll = async () =>
+      (
+        await current?.app.inject({ method: 'GET', url: `/api/v1/jobs/${jobId}`, headers: { authorization } })
+      )?.json();
+    await vi.waitFor(async () => expect(await poll()).toMatchObject({ status: 'running', progress: 0.5 }));
+    release();
+    expect(await waitForJob(current, authorization, jobId)).toMatchObject({
+      status: 'succeeded',
+      progress: 1,
+    });
+  });
+
   it('keeps the failure in the contract error shape', async () => {
     current = await createTestApp({ BLOCKED_TERMS: 'forbidden' }, { models: [slowModel(5)] });
     const authorization = current.bearerFor('alice');
