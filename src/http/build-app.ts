@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import fastifyRateLimit from '@fastify/rate-limit';
-import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
@@ -21,6 +20,7 @@ import { accountRoutes } from './routes/account-routes.ts';
 import { catalogRoutes } from './routes/catalog-routes.ts';
 import { generateRoutes } from './routes/generate-routes.ts';
 import { healthRoute } from './routes/health-route.ts';
+import { imageFilesRoute } from './routes/image-files-route.ts';
 import { jobRoutes } from './routes/job-routes.ts';
 
 declare module 'fastify' {
@@ -124,17 +124,7 @@ export async function buildApp(
   });
 
   if (services.storage.kind === 'local') {
-    await app.register(fastifyStatic, {
-      root: localImagesFolder(config.dataDir),
-      prefix: '/images/',
-      decorateReply: false,
-      index: false,
-      dotfiles: 'deny',
-      // Image URLs name a unique id and never change content, so clients and CDNs may keep them for a year.
-      immutable: true,
-      maxAge: '365d',
-      schemaHide: true,
-    });
+    await app.register(imageFilesRoute({ root: localImagesFolder(config.dataDir) }));
   }
 
   // Chat platforms authenticate with their own signatures, checked inside their routes before anything else.
