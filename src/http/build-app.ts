@@ -15,7 +15,8 @@ import { ImagineError } from '../core/errors/imagine-error.ts';
 import { localImagesFolder } from '../core/storage/local-image-storage.ts';
 import type { Services } from '../services.ts';
 import { createAuthenticator } from './auth/authenticate.ts';
-import { installErrorHandling } from './error-handler.ts';
+import { answerFrameworkError, installErrorHandling } from './error-handler.ts';
+import { answerClientError, installProtocolChecks } from './protocol-refusals.ts';
 import { accountRoutes } from './routes/account-routes.ts';
 import { catalogRoutes } from './routes/catalog-routes.ts';
 import { generateRoutes } from './routes/generate-routes.ts';
@@ -57,6 +58,10 @@ export async function buildApp(
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && requestIdPattern.test(given) ? given : randomUUID();
     },
+    // Refusals by the router and by Node's parser, in the contract's shape like every other error.
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
+    http: { requireHostHeader: false },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     trustProxy: config.server.trustProxy,
@@ -71,11 +76,15 @@ export async function buildApp(
     config.environment === 'production' ? () => (data: unknown) => JSON.stringify(data) : serializerCompiler,
   );
   installErrorHandling(app);
+  // Bodies are JSON (CONTRACT.md): text/plain gets the same 400 `invalid_json` as any other media type,
+  // rather than reaching validation as a string.
+  app.removeContentTypeParser('text/plain');
   // Set as the request starts, so every reply carries it, errors and 404s included.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     done();
   });
+  installProtocolChecks(app);
 
   await app.register(fastifySwagger, {
     openapi: {
