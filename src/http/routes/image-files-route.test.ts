@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../test-support/test-app.ts';
 import { temporaryDataDir } from '../../test-support/test-services.ts';
 
@@ -22,6 +22,9 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await testApp.close();
+});
+afterAll(() => {
+  fs.rmSync(outside, { recursive: true, force: true });
 });
 
 const get = (url: string, headers: Record<string, string> = {}, method: 'GET' | 'HEAD' = 'GET') =>
