@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import fastifyRateLimit from '@fastify/rate-limit';
-import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
@@ -16,11 +15,13 @@ import { ImagineError } from '../core/errors/imagine-error.ts';
 import { localImagesFolder } from '../core/storage/local-image-storage.ts';
 import type { Services } from '../services.ts';
 import { createAuthenticator } from './auth/authenticate.ts';
-import { installErrorHandling } from './error-handler.ts';
+import { answerFrameworkError, installErrorHandling } from './error-handler.ts';
+import { answerClientError, installProtocolChecks } from './protocol-refusals.ts';
 import { accountRoutes } from './routes/account-routes.ts';
 import { catalogRoutes } from './routes/catalog-routes.ts';
 import { generateRoutes } from './routes/generate-routes.ts';
 import { healthRoute } from './routes/health-route.ts';
+import { imageFilesRoute } from './routes/image-files-route.ts';
 import { jobRoutes } from './routes/job-routes.ts';
 
 declare module 'fastify' {
@@ -57,6 +58,10 @@ export async function buildApp(
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && requestIdPattern.test(given) ? given : randomUUID();
     },
+    // Refusals by the router and by Node's parser, in the contract's shape like every other error.
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
+    http: { requireHostHeader: false },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     trustProxy: config.server.trustProxy,
@@ -71,11 +76,15 @@ export async function buildApp(
     config.environment === 'production' ? () => (data: unknown) => JSON.stringify(data) : serializerCompiler,
   );
   installErrorHandling(app);
+  // Bodies are JSON (CONTRACT.md): text/plain gets the same 400 `invalid_json` as any other media type,
+  // rather than reaching validation as a string.
+  app.removeContentTypeParser('text/plain');
   // Set as the request starts, so every reply carries it, errors and 404s included.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     done();
   });
+  installProtocolChecks(app);
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -124,17 +133,7 @@ export async function buildApp(
   });
 
   if (services.storage.kind === 'local') {
-    await app.register(fastifyStatic, {
-      root: localImagesFolder(config.dataDir),
-      prefix: '/images/',
-      decorateReply: false,
-      index: false,
-      dotfiles: 'deny',
-      // Image URLs name a unique id and never change content, so clients and CDNs may keep them for a year.
-      immutable: true,
-      maxAge: '365d',
-      schemaHide: true,
-    });
+    await app.register(imageFilesRoute({ root: localImagesFolder(config.dataDir) }));
   }
 
   // Chat platforms authenticate with their own signatures, checked inside their routes before anything else.
