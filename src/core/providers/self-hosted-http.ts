@@ -11,6 +11,25 @@ export function selfHostedRetryPolicy(timeoutMs: number): RetryPolicy {
   return { deadlineMs: timeoutMs, attemptTimeoutMs: timeoutMs, initialDelayMs: 500, maxRetries: 1 };
 }
 
+/** Where a variable named by MODELS_FILE (`username_env`, `api_key_env`) is read, at call time. */
+export type EnvironmentVariables = Readonly<Record<string, string | undefined>>;
+
+/** What a readiness probe found: whether the model can take work now, and why not, for operators. */
+export interface ProbeResult {
+  ready: boolean;
+  detail: string;
+}
+
+/**
+ * A secret from the variable an entry names (`api_key_env`), read at call time so the message can say
+ * which variable to set. Throws ProviderCallError('credentials') when it is unset or empty.
+ */
+export function readSecret(env: EnvironmentVariables, name: string, provider: string): string {
+  const value = env[name];
+  if (!value) throw new ProviderCallError('credentials', `${name} is not set`, { provider });
+  return value;
+}
+
 /** `base_url` without trailing slashes, so paths can be appended to it. */
 export function trimTrailingSlashes(baseUrl: string): string {
   return baseUrl.replace(/\/+$/, '');
@@ -123,6 +142,22 @@ export function classifyHttpError(provider: string): (error: unknown) => Provide
 /** `Basic` credentials for HTTP Basic auth (A1111's `--api-auth`). */
 export function basicAuthorization(username: string, password: string): string {
   return `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
+}
+
+const dataUrlPrefix = /^data:image\/[a-z]+;base64,/;
+const base64Pattern = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/**
+ * The bytes of a base64 image in a JSON answer (a `data:` prefix, which some forks add, is dropped).
+ * Buffer.from skips characters that are not base64, so a garbled string is refused here rather than
+ * decoded into garbage: ProviderCallError('malformed').
+ */
+export function decodeBase64Image(text: string, provider: string): Uint8Array {
+  const base64 = text.replace(dataUrlPrefix, '');
+  if (!base64Pattern.test(base64)) {
+    throw new ProviderCallError('malformed', `${provider} sent an image that is not base64`, { provider });
+  }
+  return Buffer.from(base64, 'base64');
 }
 
 function parseJson(text: string): unknown {

@@ -15,15 +15,16 @@ import { identifyImageBytes } from '../safe-download.ts';
 import {
   basicAuthorization,
   classifyHttpError,
+  decodeBase64Image,
+  type EnvironmentVariables,
+  type ProbeResult,
+  readSecret,
   requestJson,
   selfHostedRetryPolicy,
   trimTrailingSlashes,
 } from '../self-hosted-http.ts';
 import { parseProgress, parseSdModels, parseTxt2ImgResponse } from './automatic1111-api.ts';
 import { type Automatic1111Options, buildTxt2ImgRequest } from './automatic1111-options.ts';
-
-/** Where a variable named by MODELS_FILE (`username_env`, `api_key_env`) is read, at call time. */
-export type EnvironmentVariables = Readonly<Record<string, string | undefined>>;
 
 /** One configured A1111 or Forge model: an entry of MODELS_FILE with `provider: automatic1111`. */
 export interface Automatic1111ImageModelSettings {
@@ -51,12 +52,6 @@ export interface Automatic1111ImageModelSettings {
   retryPolicy?: RetryPolicy;
 }
 
-/** What a readiness probe found: whether the model can take work now, and why not, for operators. */
-export interface ProbeResult {
-  ready: boolean;
-  detail: string;
-}
-
 const provider = 'automatic1111';
 const defaultProgressPollMs = 1000;
 /** A progress poll or an interrupt that takes longer than this is abandoned: they are cheap calls. */
@@ -65,8 +60,6 @@ const defaultProbeTimeoutMs = 3000;
 /** SD's latent is an eighth of the image: A1111 renders sides in multiples of 8. */
 const sideStep = 8;
 const smallestSide = 64;
-const base64Pattern = /^[A-Za-z0-9+/]+={0,2}$/;
-const dataUrlPrefix = /^data:image\/[a-z]+;base64,/;
 
 /**
  * A Stable Diffusion checkpoint behind AUTOMATIC1111's or Forge's API (`--api`). One call is one
@@ -139,7 +132,7 @@ export function createAutomatic1111ImageModel(settings: Automatic1111ImageModelS
       const images = await Promise.all(
         parsed.images.map(async (base64, index): Promise<GeneratedImage> => {
           const { bytes, mediaType, width, height } = await identifyImageBytes(
-            decodeBase64(base64),
+            decodeBase64Image(base64, provider),
             provider,
           );
           return { bytes, mediaType, dimensions: { width, height }, seed: parsed.seeds[index] };
@@ -211,15 +204,9 @@ function namesCheckpoint(wanted: string, checkpoint: { title: string; model_name
 function authHeaders(options: Automatic1111Options, env: EnvironmentVariables): Record<string, string> {
   const { username_env: usernameVariable, password_env: passwordVariable } = options;
   if (usernameVariable === undefined || passwordVariable === undefined) return {};
-  const username = env[usernameVariable];
-  const password = env[passwordVariable];
-  for (const [name, value] of [
-    [usernameVariable, username],
-    [passwordVariable, password],
-  ] as const) {
-    if (!value) throw new ProviderCallError('credentials', `${name} is not set`, { provider });
-  }
-  return { authorization: basicAuthorization(username as string, password as string) };
+  const username = readSecret(env, usernameVariable, provider);
+  const password = readSecret(env, passwordVariable, provider);
+  return { authorization: basicAuthorization(username, password) };
 }
 
 /** The nearest size the entry allows, or the asked one rounded to a multiple of 8. */
@@ -288,15 +275,6 @@ async function interrupt(
   } catch (error) {
     logger?.warn({ err: error, provider }, 'interrupting the A1111 render failed');
   }
-}
-
-function decodeBase64(text: string): Uint8Array {
-  const base64 = text.replace(dataUrlPrefix, '');
-  // Buffer.from skips characters that are not base64, so a garbled string is refused here, not decoded.
-  if (!base64Pattern.test(base64)) {
-    throw new ProviderCallError('malformed', 'A1111 sent an image that is not base64', { provider });
-  }
-  return Buffer.from(base64, 'base64');
 }
 
 function warningsFor(
