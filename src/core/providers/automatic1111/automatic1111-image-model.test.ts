@@ -406,6 +406,17 @@ describe('createAutomatic1111ImageModel', () => {
     expect(error instanceof ProviderCallError).toBe(false);
   });
 
+  it('sends nothing, not even an interrupt, for a caller who left before the call', async () => {
+    const stand = await startA1111();
+
+    const error = await rejectionOf(
+      a1111Model(stand.url).generate(callOptions({ abortSignal: AbortSignal.abort() })),
+    );
+
+    expect(error).toMatchObject({ name: 'AbortError' });
+    expect(stand.requests).toEqual([]);
+  });
+
   it('interrupts a render that passes its timeout, and reports a timeout, which may fall back', async () => {
     let interrupted: () => void = () => undefined;
     const interruptReceived = new Promise<void>((resolve) => {

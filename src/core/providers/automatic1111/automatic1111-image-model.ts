@@ -98,10 +98,13 @@ export function createAutomatic1111ImageModel(settings: Automatic1111ImageModelS
         : undefined;
 
       let answer: unknown;
+      // Only a render that was asked for is interrupted: the server may be busy with someone else's.
+      let sent = false;
       try {
         answer = await callWithRetries(
-          (signal) =>
-            requestJson({
+          (signal) => {
+            sent = true;
+            return requestJson({
               provider,
               method: 'POST',
               url: `${root}/sdapi/v1/txt2img`,
@@ -109,7 +112,8 @@ export function createAutomatic1111ImageModel(settings: Automatic1111ImageModelS
               headers,
               signal,
               fetch,
-            }),
+            });
+          },
           {
             policy,
             classify: classifyHttpError(provider),
@@ -121,8 +125,9 @@ export function createAutomatic1111ImageModel(settings: Automatic1111ImageModelS
       } catch (error) {
         progress?.stop();
         const abandoned =
-          options.abortSignal?.aborted === true ||
-          (error instanceof ProviderCallError && error.kind === 'timeout');
+          sent &&
+          (options.abortSignal?.aborted === true ||
+            (error instanceof ProviderCallError && error.kind === 'timeout'));
         if (abandoned) await interrupt(root, headers, fetch, logger);
         throw error;
       }
