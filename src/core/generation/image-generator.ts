@@ -384,7 +384,8 @@ export class ImageGenerator {
               image,
               descriptor,
               size: image.dimensions ?? prepared.size,
-              seed: call.seeds[offset],
+              // The seed the model reports using (A1111 echoes it), else the one we sent.
+              seed: image.seed ?? call.seeds[offset],
               costUsd: costPerImage,
               warnings: call.userNegativePrompt
                 ? result.warnings
