@@ -199,17 +199,14 @@ export function createComfyUIImageModel(settings: ComfyUIImageModelSettings): Im
           }
           socket?.follow(promptId);
           const end = await waitForEnd(promptId, socket, following, signal);
-          const failure =
-            'failure' in end
-              ? end.failure
-              : (failureInHistory(end.entry) ??
-                (end.entry.status?.status_str === 'error'
-                  ? { prompt_id: promptId, event: 'execution_error' as const }
-                  : undefined));
-          if (failure) {
-            const error = executionFailed(promptId, failure);
+          const failure = 'failure' in end ? end.failure : failureRecorded(end.entry, promptId);
+          if (failure || !('entry' in end)) {
+            const error = executionFailed(
+              promptId,
+              failure ?? { prompt_id: promptId, event: 'execution_error' },
+            );
             logger?.warn(
-              { model: modelId, promptId, node: failure.node_id, classType: failure.node_type },
+              { model: modelId, promptId, node: failure?.node_id, classType: failure?.node_type },
               error.message,
             );
             // The prompt is over: a retry must queue it again.
@@ -217,7 +214,7 @@ export function createComfyUIImageModel(settings: ComfyUIImageModelSettings): Im
             throw error;
           }
           finished = true;
-          const entry = (end as { entry: ComfyUIHistoryEntry }).entry;
+          const { entry } = end;
           const references = imagesOf(entry, workflow.outputNode);
           if (references.length === 0) {
             const from = workflow.outputNode === undefined ? '' : ` from node ${workflow.outputNode}`;
@@ -391,6 +388,14 @@ function comfyuiServer(settings: {
       const parsed = promptResponseSchema.safeParse(await response.json());
       if (!parsed.success)
         throw malformed(`POST /prompt answered without a prompt_id: ${parsed.error.message}`);
+      const dropped = promptRejectionSchema.safeParse({ node_errors: parsed.data.node_errors });
+      for (const node of dropped.success ? nodeProblems(dropped.data) : []) {
+        // ComfyUI runs the outputs that validated and skips the rest; the operator should hear of it.
+        settings.logger?.warn(
+          { workflow: file, node: node.nodeId, classType: node.classType, problems: node.problems },
+          `ComfyUI skipped node ${node.nodeId} (${node.classType ?? 'unknown class'}) of the workflow`,
+        );
+      }
       return parsed.data.prompt_id;
     },
 
@@ -449,6 +454,13 @@ function comfyuiServer(settings: {
       );
     },
   };
+}
+
+/** How a finished prompt failed, if it did: the recorded error, or just `status_str: error`. */
+function failureRecorded(entry: ComfyUIHistoryEntry, promptId: string): ComfyUIExecutionFailure | undefined {
+  const recorded = failureInHistory(entry);
+  if (recorded) return recorded;
+  return entry.status?.status_str === 'error' ? { prompt_id: promptId, event: 'execution_error' } : undefined;
 }
 
 /** The images a finished prompt saved: the named node's, or every node's saved (`output`) files. */
