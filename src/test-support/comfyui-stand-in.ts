@@ -69,6 +69,8 @@ export interface ComfyUIStandInOptions {
    * `recorded` is the entry the stand-in holds for it (undefined until the job finished).
    */
   history?: (promptId: string, poll: number, recorded: unknown) => unknown;
+  /** How many of the first `GET /history/{id}` reads answer 503, as a restarting proxy does. */
+  historyFailures?: number;
 }
 
 /** Starts the stand-in on an ephemeral port. */
@@ -196,6 +198,7 @@ export async function startComfyUIStandIn(options: ComfyUIStandInOptions = {}): 
       const promptId = decodeURIComponent(url.pathname.slice('/history/'.length));
       const poll = (polls.get(promptId) ?? 0) + 1;
       polls.set(promptId, poll);
+      if (poll <= (options.historyFailures ?? 0)) return reply(503, { error: 'Service Unavailable' });
       const entry = history.get(promptId);
       if (options.history) return reply(200, options.history(promptId, poll, entry));
       return reply(200, entry === undefined ? {} : { [promptId]: entry });

@@ -219,6 +219,33 @@ describe('a ComfyUI model', () => {
     expect(requestsTo(server, 'GET', '/history/').length).toBeGreaterThanOrEqual(1);
   });
 
+  it('a retry follows the prompt it already queued instead of queueing it again', async () => {
+    const server = await start({ websocket: false, historyFailures: 1 });
+    const result = await modelFor(server.baseUrl, {
+      retryPolicy: { maxRetries: 2, initialDelayMs: 1 },
+    }).generate(modelCallOptions());
+    expect(result.images).toHaveLength(1);
+    expect(requestsTo(server, 'POST', '/prompt')).toHaveLength(1);
+    expect(requestsTo(server, 'GET', '/history/').length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('a prompt interrupted by someone else on the GPU box is queued again', async () => {
+    const server = await start({
+      onQueued: (job, comfy) => {
+        if (comfy.jobs.length > 1) return comfy.finish(job);
+        comfy.send(job.clientId, {
+          type: 'execution_interrupted',
+          data: { prompt_id: job.promptId, node_id: '3', node_type: 'KSampler', executed: ['4'] },
+        });
+      },
+    });
+    const result = await modelFor(server.baseUrl, {
+      retryPolicy: { maxRetries: 1, initialDelayMs: 1 },
+    }).generate(modelCallOptions());
+    expect(requestsTo(server, 'POST', '/prompt')).toHaveLength(2);
+    expect(result.response.providerRequestId).toBe(server.jobs[1]?.promptId);
+  });
+
   it('on cancel, rejects with the caller’s reason and interrupts the prompt it queued', async () => {
     const server = await start({
       onQueued: (job, comfy) => {
