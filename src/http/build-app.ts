@@ -17,6 +17,7 @@ import { localImagesFolder } from '../core/storage/local-image-storage.ts';
 import type { Services } from '../services.ts';
 import { createAuthenticator } from './auth/authenticate.ts';
 import { installErrorHandling } from './error-handler.ts';
+import { rateLimitByBudget } from './rate-limit-budgets.ts';
 import { accountRoutes } from './routes/account-routes.ts';
 import { catalogRoutes } from './routes/catalog-routes.ts';
 import { generateRoutes } from './routes/generate-routes.ts';
@@ -165,7 +166,13 @@ export async function buildApp(
       }
     });
     // After authentication, so the limit is per user rather than per address behind a shared NAT.
-    api.addHook('onRequest', app.rateLimit());
+    api.addHook(
+      'onRequest',
+      rateLimitByBudget(app, {
+        generation: config.server.rateLimitPerMinute,
+        read: config.server.readRateLimitPerMinute,
+      }),
+    );
     await api.register(generateRoutes, {
       generator: services.generator,
       jobs: services.jobs,

@@ -386,7 +386,7 @@ describe('authentication', () => {
 
 describe('rate limiting', () => {
   it('answers 429 rate_limited with Retry-After past the per-user limit', async () => {
-    const testApp = await start({ RATE_LIMIT_PER_MINUTE: '2' });
+    const testApp = await start({ READ_RATE_LIMIT_PER_MINUTE: '2' });
     const bearer = testApp.bearerFor('alice');
     const other = testApp.bearerFor('bob');
     const get = (authorization: string) =>

@@ -11,6 +11,7 @@ import type { JobHooks, JobOutcome, JobRunner } from '../../core/jobs/job-runner
 import type { JobStatus, JobStore } from '../../core/jobs/job-store.ts';
 import { errorBody } from '../error-handler.ts';
 import { batchResponse, imageResponse } from '../image-response.ts';
+import { pollAfterSeconds } from '../poll-after.ts';
 import { abortSignalFor } from '../request-abort-signal.ts';
 import {
   batchResponseSchema,
@@ -186,6 +187,7 @@ export const generateRoutes: FastifyPluginAsyncZod<{
       .code(202)
       .header('location', statusUrl)
       .header('preference-applied', 'respond-async')
+      .header('retry-after', String(pollAfterSeconds(position)))
       .send({ job_id: jobId, status, position, status_url: statusUrl });
   }
 
@@ -199,6 +201,7 @@ export const generateRoutes: FastifyPluginAsyncZod<{
   app.post(
     '/api/v1/generate/image',
     {
+      config: { rateLimitBudget: 'generation' },
       schema: {
         summary: 'Generate one image',
         tags: ['generate'],
@@ -214,6 +217,7 @@ export const generateRoutes: FastifyPluginAsyncZod<{
   app.post(
     '/api/v1/generate/image/batch',
     {
+      config: { rateLimitBudget: 'generation' },
       schema: {
         summary: 'Generate 1–4 images of one prompt, or one image for each of up to 4 prompts',
         tags: ['generate'],
