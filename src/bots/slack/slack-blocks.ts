@@ -2,8 +2,8 @@
 import type { types } from '@slack/bolt';
 import { type ChatAction, encodeChatAction } from '../../core/chat/action-ids.ts';
 import type { ChatUsage } from '../../core/chat/chat-images.ts';
+import { reproductionCommand } from '../../core/chat/reproduction-command.ts';
 import type { ShownImage } from '../../core/chat/shown-image.ts';
-import { type AspectRatio, aspectRatios } from '../../core/generation/image-dimensions.ts';
 import type { GenerationWarning } from '../../core/providers/image-model.ts';
 
 type KnownBlock = types.KnownBlock;
@@ -183,16 +183,7 @@ export function detailsMessage(image: ShownImage, publicImages: boolean): SlackM
     field('Style', image.style ?? 'none'),
     field('Made', `${image.createdAt.toISOString().replace('T', ' ').slice(0, 16)} UTC`),
   ];
-  const ratio = nearestAspectRatio(image.width, image.height);
-  const again = [
-    `/imagine ${image.prompt}`,
-    ratio && ratio !== '1:1' ? `--ar ${ratio}` : undefined,
-    image.style ? `--style ${image.style}` : undefined,
-    image.seed === undefined ? undefined : `--seed ${image.seed}`,
-    `--model ${image.model}`,
-  ]
-    .filter((part) => part !== undefined)
-    .join(' ');
+  const again = reproductionCommand(image, '/imagine ');
   const blocks: KnownBlock[] = [
     { type: 'section', text: mrkdwn(`*Prompt*\n${escapeMrkdwn(truncate(image.prompt, 2900))}`) },
   ];
@@ -218,21 +209,6 @@ export function detailsMessage(image: ShownImage, publicImages: boolean): SlackM
     blocks.push({ type: 'context', elements: [mrkdwn(`<${image.imageUrl}|Open full size>`)] });
   }
   return { text: `Details of "${truncate(image.prompt, 200)}"`, blocks };
-}
-
-/**
- * The `--ar` that gives this size again: sizes are snapped to multiples the models accept (16:9 renders
- * as 1360×768), so the closest ratio within a few percent is the one that was asked for.
- */
-function nearestAspectRatio(width: number, height: number): AspectRatio | undefined {
-  const actual = width / height;
-  let best: { ratio: AspectRatio; error: number } | undefined;
-  for (const ratio of aspectRatios) {
-    const [ratioWidth, ratioHeight] = ratio.split(':').map(Number) as [number, number];
-    const error = Math.abs(Math.log(actual / (ratioWidth / ratioHeight)));
-    if (!best || error < best.error) best = { ratio, error };
-  }
-  return best && best.error < 0.03 ? best.ratio : undefined;
 }
 
 function resetDate(date: Date): string {
