@@ -415,6 +415,29 @@ describe('authentication', () => {
     expect(response.json()).toEqual(unauthorized);
   });
 
+  it('answers 503 provider_unavailable with Retry-After when sign-in cannot be checked', async () => {
+    const testApp = await start(
+      {},
+      {
+        firebaseTokens: {
+          async verify() {
+            throw new ImagineError('provider_unavailable', 'Sign-in cannot be checked right now', {
+              retry_after: 30,
+            });
+          },
+        },
+      },
+    );
+    const response = await post(testApp, '/api/v1/generate/image', { prompt: 'cat' }, 'Bearer eyJ.a.b');
+    expect(response.statusCode).toBe(503);
+    expect(response.headers['retry-after']).toBe('30');
+    expect(response.json()).toEqual({
+      error: 'provider_unavailable',
+      message: 'Sign-in cannot be checked right now',
+      retry_after: 30,
+    });
+  });
+
   it('answers 401 for a revoked API key', async () => {
     const testApp = await start();
     const key = testApp.bearerFor('alice').slice('Bearer '.length);
