@@ -108,6 +108,7 @@ export const environmentSchema = z.object({
 
   TRUST_PROXY: booleanFlag.default(false),
   RATE_LIMIT_PER_MINUTE: positiveInteger.default(60),
+  READ_RATE_LIMIT_PER_MINUTE: positiveInteger.default(600),
   BODY_LIMIT_BYTES: positiveInteger.default(65_536),
   SHUTDOWN_GRACE_MS: positiveInteger.default(10_000),
   CREATE_DEMO_KEY: booleanFlag.optional(),

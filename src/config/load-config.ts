@@ -53,7 +53,10 @@ export interface Config {
     /** The base of every URL we hand out (image links); defaults to http://localhost:PORT. */
     publicBaseUrl: string;
     bodyLimitBytes: number;
+    /** Generation requests per user per minute. */
     rateLimitPerMinute: number;
+    /** Every other /api/v1 request (job polls, usage, history) per user per minute: a budget of its own. */
+    readRateLimitPerMinute: number;
     shutdownGraceMs: number;
     /** Trust X-Forwarded-* from a reverse proxy (for client addresses in logs and rate limits). */
     trustProxy: boolean;
@@ -193,6 +196,7 @@ function deriveConfig(environment: Environment): Config {
       publicBaseUrl: (environment.PUBLIC_BASE_URL ?? `http://localhost:${portForLinks}`).replace(/\/+$/, ''),
       bodyLimitBytes: environment.BODY_LIMIT_BYTES,
       rateLimitPerMinute: environment.RATE_LIMIT_PER_MINUTE,
+      readRateLimitPerMinute: environment.READ_RATE_LIMIT_PER_MINUTE,
       shutdownGraceMs: environment.SHUTDOWN_GRACE_MS,
       trustProxy: environment.TRUST_PROXY,
     },

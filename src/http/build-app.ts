@@ -17,6 +17,7 @@ import type { Services } from '../services.ts';
 import { createAuthenticator } from './auth/authenticate.ts';
 import { answerFrameworkError, installErrorHandling } from './error-handler.ts';
 import { answerClientError, installProtocolChecks } from './protocol-refusals.ts';
+import { rateLimitByBudget } from './rate-limit-budgets.ts';
 import { accountRoutes } from './routes/account-routes.ts';
 import { catalogRoutes } from './routes/catalog-routes.ts';
 import { generateRoutes } from './routes/generate-routes.ts';
@@ -164,7 +165,13 @@ export async function buildApp(
       }
     });
     // After authentication, so the limit is per user rather than per address behind a shared NAT.
-    api.addHook('onRequest', app.rateLimit());
+    api.addHook(
+      'onRequest',
+      rateLimitByBudget(app, {
+        generation: config.server.rateLimitPerMinute,
+        read: config.server.readRateLimitPerMinute,
+      }),
+    );
     await api.register(generateRoutes, {
       generator: services.generator,
       jobs: services.jobs,

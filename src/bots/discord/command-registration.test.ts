@@ -1,5 +1,10 @@
 import { ApplicationCommandOptionType } from 'discord.js';
 import { describe, expect, it } from 'vitest';
+import {
+  imageRequestSchema,
+  maximumNegativePromptLength,
+  maximumPromptLength,
+} from '../../core/generation/generation-request.ts';
 import { formatRegistrationReport, registerCommands } from './command-registration.ts';
 import { commandDefinitions } from './commands/index.ts';
 import { createDiscordRest } from './discord-rest.ts';
@@ -108,5 +113,17 @@ describe('discord:register', () => {
       .find((definition) => definition.name === 'imagine-batch')
       ?.options?.find((option) => option.name === 'count');
     expect(count).toMatchObject({ type: ApplicationCommandOptionType.Integer, min_value: 2, max_value: 4 });
+  });
+
+  it('lets Discord refuse a prompt longer than the core accepts, as it is typed', () => {
+    for (const name of ['imagine', 'imagine-batch']) {
+      const options = commandDefinitions().find((definition) => definition.name === name)?.options ?? [];
+      const option = (optionName: string) => options.find((candidate) => candidate.name === optionName);
+      expect(option('prompt')).toMatchObject({ min_length: 1, max_length: maximumPromptLength });
+      expect(option('negative')).toMatchObject({ max_length: maximumNegativePromptLength });
+    }
+    // The limit is the core's own: a prompt of exactly that length is accepted, one more is not.
+    expect(imageRequestSchema.safeParse({ prompt: 'x'.repeat(maximumPromptLength) }).success).toBe(true);
+    expect(imageRequestSchema.safeParse({ prompt: 'x'.repeat(maximumPromptLength + 1) }).success).toBe(false);
   });
 });

@@ -270,6 +270,23 @@ describe.each(transports)('Discord bot over %s', (_transport, start) => {
     );
   });
 
+  it('Details keeps --ar for a ratio whose pixels were rounded (16:9 renders 1360×768)', async () => {
+    const testHarness = await harness();
+    const made = await generate(testHarness, 'imagine', {
+      prompt: 'a wide bay',
+      aspect_ratio: '16:9',
+      seed: 5,
+    });
+    const answer = await testHarness.send(buttonPress(customIdOf(made.final.json, 'Details')));
+    const fields = (answer as { data: { embeds: { fields: { name: string; value: string }[] }[] } }).data
+      .embeds[0]?.fields;
+    const field = (name: string) => fields?.find((candidate) => candidate.name === name)?.value;
+    expect(field('Size')).toBe('1360×768');
+    expect(field('Make it again')).toContain(
+      '/imagine prompt:a wide bay --ar 16:9 --seed 5 --model placeholder',
+    );
+  });
+
   it('Delete works for the requester and for members who manage messages, and no one else', async () => {
     const testHarness = await harness();
     const made = await generate(testHarness, 'imagine', { prompt: 'a red fox' });

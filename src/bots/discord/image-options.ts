@@ -6,6 +6,10 @@ import {
 import type { ChatImageOptions } from '../../core/chat/chat-images.ts';
 import { type PromptWithFlags, parsePromptFlags } from '../../core/chat/prompt-flags.ts';
 import { ImagineError } from '../../core/errors/imagine-error.ts';
+import {
+  maximumNegativePromptLength,
+  maximumPromptLength,
+} from '../../core/generation/generation-request.ts';
 import { type AspectRatio, aspectRatios } from '../../core/generation/image-dimensions.ts';
 import { modelCatalog } from '../../core/providers/model-catalog.ts';
 import { planAllowsModel } from '../../core/quota/plans.ts';
@@ -40,6 +44,8 @@ const promptOption: APIApplicationCommandBasicOption = {
   description: 'What to draw. Flags work too: --ar 16:9 --style anime --no text --seed 42 --model flux-dev',
   required: true,
   min_length: 1,
+  // Discord refuses a longer one as it is typed, instead of the core refusing it after the command is sent.
+  max_length: maximumPromptLength,
 };
 
 /** The options /imagine and /imagine-batch share, after `prompt` (and the batch's `count`). */
@@ -73,7 +79,7 @@ const sharedOptions: APIApplicationCommandBasicOption[] = [
     type: ApplicationCommandOptionType.String,
     name: 'negative',
     description: 'What to keep out of the image',
-    max_length: 1000,
+    max_length: maximumNegativePromptLength,
   },
   {
     type: ApplicationCommandOptionType.Boolean,

@@ -11,13 +11,13 @@ import {
 } from 'discord.js';
 import { type ChatAction, encodeChatAction } from '../../core/chat/action-ids.ts';
 import { composeGrid } from '../../core/chat/image-grid.ts';
+import { reproductionCommand } from '../../core/chat/reproduction-command.ts';
 import {
   type ShownImage as SharedShownImage,
   shownFromRecord,
   shownFromResult,
 } from '../../core/chat/shown-image.ts';
 import type { GenerationRecord } from '../../core/generation/generation-records.ts';
-import { aspectRatioOf } from '../../core/generation/image-dimensions.ts';
 import type {
   BatchFailure,
   GeneratedImageResult,
@@ -206,7 +206,13 @@ export function detailsMessage(record: GenerationRecord): APIInteractionResponse
     { name: 'Quality', value: record.quality, inline: true },
     { name: 'Time', value: formatSeconds(record.generationMs / 1000), inline: true },
     { name: 'Made', value: `<t:${Math.floor(record.createdAt.getTime() / 1000)}:f>`, inline: true },
-    { name: 'Make it again', value: clip(`\`\`\`\n${reproduction(record)}\n\`\`\``, 1024) },
+    {
+      name: 'Make it again',
+      value: clip(
+        `\`\`\`\n${reproductionCommand(record, '/imagine prompt:').replaceAll('`', "'")}\n\`\`\``,
+        1024,
+      ),
+    },
   );
   const link = linkButton(record.imageUrl);
   return {
@@ -214,19 +220,6 @@ export function detailsMessage(record: GenerationRecord): APIInteractionResponse
     components: link ? rows([[link]]) : [],
     allowed_mentions: noPings,
   };
-}
-
-/** The /imagine prompt that reproduces a stored image (same prompt, shape, style, seed and model). */
-function reproduction(record: GenerationRecord): string {
-  const ratio = aspectRatioOf({ width: record.width, height: record.height });
-  const flags = [
-    ratio && ratio !== '1:1' ? `--ar ${ratio}` : undefined,
-    record.style ? `--style ${record.style}` : undefined,
-    record.seed === undefined ? undefined : `--seed ${record.seed}`,
-    `--model ${record.model}`,
-    record.promptUsed === record.prompt ? '--raw' : undefined,
-  ].filter(Boolean);
-  return `/imagine prompt:${record.prompt.replaceAll('`', "'")} ${flags.join(' ')}`;
 }
 
 function failureNote(failures: readonly BatchFailure[], delivered: number): string | undefined {

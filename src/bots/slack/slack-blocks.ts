@@ -2,8 +2,8 @@
 import type { types } from '@slack/bolt';
 import { type ChatAction, encodeChatAction } from '../../core/chat/action-ids.ts';
 import type { ChatUsage } from '../../core/chat/chat-images.ts';
+import { reproductionCommand } from '../../core/chat/reproduction-command.ts';
 import type { ShownImage } from '../../core/chat/shown-image.ts';
-import { type AspectRatio, aspectRatios } from '../../core/generation/image-dimensions.ts';
 import type { GenerationWarning } from '../../core/providers/image-model.ts';
 
 type KnownBlock = types.KnownBlock;
@@ -27,7 +27,26 @@ export function escapeMrkdwn(text: string): string {
 
 /** Cuts at a character limit (Slack rejects the whole message when a field is too long). */
 export function truncate(text: string, limit: number): string {
-  return text.length <= limit ? text : `${text.slice(0, limit - 1)}…`;
+  return text.length <= limit ? text : `${withoutHalfPair(text.slice(0, limit - 1))}…`;
+}
+
+/**
+ * Escapes, then cuts: Slack counts the escaped text against a field's limit (a prompt of `<3` doubles
+ * and more), so cutting first lets it through too long. The cut never splits an entity such as `&lt;`.
+ */
+export function escapeAndTruncate(text: string, limit: number): string {
+  const escaped = escapeMrkdwn(text);
+  if (escaped.length <= limit) return escaped;
+  let kept = escaped.slice(0, limit - 1);
+  // Every & in escaped text starts an entity (at most `&amp;`, 5 long): drop one left unfinished.
+  const entityStart = kept.lastIndexOf('&');
+  if (entityStart !== -1 && !kept.includes(';', entityStart)) kept = kept.slice(0, entityStart);
+  return `${withoutHalfPair(kept)}…`;
+}
+
+/** Drops a high surrogate left at the end by a cut, so an emoji is not halved into invalid text. */
+function withoutHalfPair(text: string): string {
+  return /[\uD800-\uDBFF]$/.test(text) ? text.slice(0, -1) : text;
 }
 
 const mrkdwn = (text: string) => ({ type: 'mrkdwn' as const, text });
@@ -55,8 +74,8 @@ function seconds(value: number): string {
 
 function warningLines(warnings: readonly GenerationWarning[]): KnownBlock[] {
   if (warnings.length === 0) return [];
-  const lines = warnings.map((warning) => `⚠️ ${escapeMrkdwn(warning.detail || warning.feature)}`);
-  return [{ type: 'context', elements: [mrkdwn(truncate(lines.join('\n'), 2900))] }];
+  const lines = warnings.map((warning) => `⚠️ ${warning.detail || warning.feature}`);
+  return [{ type: 'context', elements: [mrkdwn(escapeAndTruncate(lines.join('\n'), 2900))] }];
 }
 
 function button(text: string, actionId: string, action: ChatAction, style?: 'primary'): Button {
@@ -79,13 +98,13 @@ export function imageMessage(image: ShownImage, lead: ResultLead): SlackMessage 
     seconds(image.seconds),
   ].filter((part) => part !== undefined);
   const blocks: KnownBlock[] = [
-    { type: 'section', text: mrkdwn(`*${escapeMrkdwn(truncate(image.prompt, 500))}*`) },
+    { type: 'section', text: mrkdwn(`*${escapeAndTruncate(image.prompt, 500)}*`) },
     { type: 'context', elements: [mrkdwn(facts.join(' · '))] },
   ];
   if (image.promptUsed !== image.prompt) {
     blocks.push({
       type: 'context',
-      elements: [mrkdwn(`Prompt used: ${escapeMrkdwn(truncate(image.promptUsed, 2800))}`)],
+      elements: [mrkdwn(`Prompt used: ${escapeAndTruncate(image.promptUsed, 2800)}`)],
     });
   }
   blocks.push(...warningLines(image.warnings));
@@ -99,7 +118,7 @@ export function imageMessage(image: ShownImage, lead: ResultLead): SlackMessage 
       button('ℹ️ Details', 'imagine_details', { kind: 'details', ...target }),
     ],
   });
-  return { text: `${truncate(image.prompt, 200)} (${image.model})`, blocks };
+  return { text: `${escapeAndTruncate(image.prompt, 200)} (${escapeMrkdwn(image.model)})`, blocks };
 }
 
 /** A batch grid: prompt, facts, then U1–Un (post one full size, free) and V1–Vn (a variation, charged). */
@@ -125,7 +144,7 @@ export function batchMessage(
     seconds(Math.max(...images.map((image) => image.seconds))),
   ].filter((part) => part !== undefined);
   const blocks: KnownBlock[] = [
-    { type: 'section', text: mrkdwn(`*${escapeMrkdwn(truncate(first.prompt, 500))}*`) },
+    { type: 'section', text: mrkdwn(`*${escapeAndTruncate(first.prompt, 500)}*`) },
     { type: 'context', elements: [mrkdwn(facts.join(' · '))] },
   ];
   if (batch.failed > 0) {
@@ -163,7 +182,10 @@ export function batchMessage(
       ],
     },
   );
-  return { text: `${truncate(first.prompt, 200)} (${images.length} images, ${first.model})`, blocks };
+  return {
+    text: `${escapeAndTruncate(first.prompt, 200)} (${images.length} images, ${escapeMrkdwn(first.model)})`,
+    blocks,
+  };
 }
 
 /** The image block used when the operator serves images publicly: Slack fetches the URL itself. */
@@ -173,8 +195,7 @@ export function imageBlock(imageUrl: string, altText: string): KnownBlock {
 
 /** Everything about one image, for the Details button (ephemeral). */
 export function detailsMessage(image: ShownImage, publicImages: boolean): SlackMessage {
-  const field = (label: string, value: string) =>
-    mrkdwn(`*${label}*\n${escapeMrkdwn(truncate(value, 1900))}`);
+  const field = (label: string, value: string) => mrkdwn(`*${label}*\n${escapeAndTruncate(value, 1900)}`);
   const fields = [
     field('Model', image.model),
     field('Seed', image.seed === undefined ? 'not set by this model' : String(image.seed)),
@@ -183,56 +204,32 @@ export function detailsMessage(image: ShownImage, publicImages: boolean): SlackM
     field('Style', image.style ?? 'none'),
     field('Made', `${image.createdAt.toISOString().replace('T', ' ').slice(0, 16)} UTC`),
   ];
-  const ratio = nearestAspectRatio(image.width, image.height);
-  const again = [
-    `/imagine ${image.prompt}`,
-    ratio && ratio !== '1:1' ? `--ar ${ratio}` : undefined,
-    image.style ? `--style ${image.style}` : undefined,
-    image.seed === undefined ? undefined : `--seed ${image.seed}`,
-    `--model ${image.model}`,
-  ]
-    .filter((part) => part !== undefined)
-    .join(' ');
+  const again = reproductionCommand(image, '/imagine ');
   const blocks: KnownBlock[] = [
-    { type: 'section', text: mrkdwn(`*Prompt*\n${escapeMrkdwn(truncate(image.prompt, 2900))}`) },
+    { type: 'section', text: mrkdwn(`*Prompt*\n${escapeAndTruncate(image.prompt, 2900)}`) },
   ];
   if (image.promptUsed !== image.prompt) {
     blocks.push({
       type: 'section',
-      text: mrkdwn(`*Prompt used*\n${escapeMrkdwn(truncate(image.promptUsed, 2900))}`),
+      text: mrkdwn(`*Prompt used*\n${escapeAndTruncate(image.promptUsed, 2900)}`),
     });
   }
   if (image.negativePrompt) {
     blocks.push({
       type: 'section',
-      text: mrkdwn(`*Negative prompt*\n${escapeMrkdwn(truncate(image.negativePrompt, 2900))}`),
+      text: mrkdwn(`*Negative prompt*\n${escapeAndTruncate(image.negativePrompt, 2900)}`),
     });
   }
   blocks.push({ type: 'section', fields });
   blocks.push(...warningLines(image.warnings));
   blocks.push({
     type: 'context',
-    elements: [mrkdwn(`Make it again: \`${escapeMrkdwn(truncate(again, 2800))}\``)],
+    elements: [mrkdwn(`Make it again: \`${escapeAndTruncate(again, 2800)}\``)],
   });
   if (publicImages) {
     blocks.push({ type: 'context', elements: [mrkdwn(`<${image.imageUrl}|Open full size>`)] });
   }
-  return { text: `Details of "${truncate(image.prompt, 200)}"`, blocks };
-}
-
-/**
- * The `--ar` that gives this size again: sizes are snapped to multiples the models accept (16:9 renders
- * as 1360×768), so the closest ratio within a few percent is the one that was asked for.
- */
-function nearestAspectRatio(width: number, height: number): AspectRatio | undefined {
-  const actual = width / height;
-  let best: { ratio: AspectRatio; error: number } | undefined;
-  for (const ratio of aspectRatios) {
-    const [ratioWidth, ratioHeight] = ratio.split(':').map(Number) as [number, number];
-    const error = Math.abs(Math.log(actual / (ratioWidth / ratioHeight)));
-    if (!best || error < best.error) best = { ratio, error };
-  }
-  return best && best.error < 0.03 ? best.ratio : undefined;
+  return { text: `Details of "${escapeAndTruncate(image.prompt, 200)}"`, blocks };
 }
 
 function resetDate(date: Date): string {
@@ -263,7 +260,7 @@ export function workingText(
   const queue =
     queuePosition !== undefined && queuePosition > 0 ? ` You are number ${queuePosition} in the queue.` : '';
   const done = percent === undefined ? '' : ` ${percent}%`;
-  return `⏳ Working on *${escapeMrkdwn(truncate(prompt, 300))}*…${done}${queue}`;
+  return `⏳ Working on *${escapeAndTruncate(prompt, 300)}*…${done}${queue}`;
 }
 
 /** What replaces "working on it" once the image is in the channel. */
@@ -302,7 +299,7 @@ export function homeView(options: {
     blocks.push({
       type: 'section',
       text: mrkdwn(
-        `*${escapeMrkdwn(truncate(image.prompt, 300))}*\n${escapeMrkdwn(image.model)} · ${image.width}×${image.height}${image.seed === undefined ? '' : ` · seed ${image.seed}`} · ${resetDate(image.createdAt)}`,
+        `*${escapeAndTruncate(image.prompt, 300)}*\n${escapeMrkdwn(image.model)} · ${image.width}×${image.height}${image.seed === undefined ? '' : ` · seed ${image.seed}`} · ${resetDate(image.createdAt)}`,
       ),
       ...(options.publicImages
         ? { accessory: { type: 'image', image_url: image.imageUrl, alt_text: truncate(image.prompt, 1900) } }

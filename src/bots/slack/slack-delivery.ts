@@ -43,6 +43,23 @@ export function slackErrorCode(error: unknown): string | undefined {
   return typeof data?.error === 'string' ? data.error : undefined;
 }
 
+/**
+ * What Slack said about each block it refused, e.g. `[ERROR] downloading image failed
+ * [json-pointer:/blocks/1/image_url]` or `[ERROR] must be less than 3001 characters
+ * [json-pointer:/blocks/0/text/text]`.
+ */
+function blockProblems(error: unknown): string[] {
+  if (typeof error !== 'object' || error === null || !('data' in error)) return [];
+  const messages = (error as { data?: { response_metadata?: { messages?: unknown } } }).data
+    ?.response_metadata?.messages;
+  return Array.isArray(messages) ? messages.filter((message) => typeof message === 'string') : [];
+}
+
+/** `invalid_blocks` because Slack could not fetch an image URL, not because a block itself was wrong. */
+function isImageFetchFailure(problems: readonly string[]): boolean {
+  return problems.some((problem) => /image_url|downloading image|invalid image/i.test(problem));
+}
+
 /** Errors that mean "the app may not post here" (not a member, a DM between other people). */
 const noAccessErrors = new Set(['not_in_channel', 'channel_not_found', 'is_archived']);
 
@@ -97,12 +114,25 @@ export class SlackDelivery {
         await client.chat.postMessage({ channel, text: post.message.text, blocks, unfurl_links: false });
         return;
       } catch (error) {
-        // Slack could not download the image (a firewall, an expired link): upload the bytes instead.
         if (slackErrorCode(error) !== 'invalid_blocks') throw error;
-        this.#logger.warn(
-          { channel },
-          'Slack could not fetch the public image URL; uploading the image instead',
-        );
+        const problems = blockProblems(error);
+        if (problems.length === 0) {
+          // No detail to tell an unreachable image from a bad block: the upload leaves the image block out.
+          this.#logger.warn(
+            { channel },
+            'Slack refused the message blocks without saying why; uploading instead',
+          );
+        } else if (isImageFetchFailure(problems)) {
+          // Slack could not download the image (a firewall, an expired link): upload the bytes instead.
+          this.#logger.warn(
+            { channel, problems },
+            'Slack could not fetch the public image URL; uploading the image instead',
+          );
+        } else {
+          // Any other refused block would be refused with the upload too: report what Slack said.
+          this.#logger.error({ channel, problems }, 'Slack refused the message blocks (invalid_blocks)');
+          throw error;
+        }
       }
     }
     await this.#upload(client, channel, post);

@@ -109,6 +109,12 @@ export class ApiKeys {
     return owner;
   }
 
+  /** Why `authenticate` refused this key, for the log: no such key, or one that was revoked. */
+  refusalReason(key: string): 'unknown key' | 'revoked key' {
+    const row = this.#statements.byHash.get(hashSecret(key));
+    return row?.revoked_at ? 'revoked key' : 'unknown key';
+  }
+
   #dropCacheIfStale(): void {
     const planChanges = this.#accounts.planChanges;
     if (this.#externalChanges.changedSinceLastCheck() || planChanges !== this.#ownersPlanChanges) {

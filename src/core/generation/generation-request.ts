@@ -1,15 +1,23 @@
 import { z } from 'zod';
 import { findStylePreset, stylePresets } from '../styles/style-presets.ts';
 import { aspectRatios, maximumSide, minimumSide, parseSize } from './image-dimensions.ts';
+import { cleanPromptText, hasVisibleCharacter } from './prompt-text.ts';
 
 /** The most images one batch may ask for. */
 export const maximumBatchImages = 4;
 
+/** The longest prompt, in UTF-16 code units (what `String.length` and Discord's `max_length` count). */
+export const maximumPromptLength = 2000;
+/** The longest negative prompt. */
+export const maximumNegativePromptLength = 1000;
+
 const prompt = z
   .string({ error: 'prompt must be a string' })
-  .trim()
+  .overwrite(cleanPromptText)
   .min(1, 'prompt must not be empty')
-  .max(2000, 'prompt must be at most 2000 characters');
+  // Only spaces or zero-width characters: as empty as "" to the model and to whoever reads it.
+  .refine((text) => text === '' || hasVisibleCharacter(text), 'prompt must not be empty')
+  .max(maximumPromptLength, `prompt must be at most ${maximumPromptLength} characters`);
 
 const size = z
   .string()
@@ -43,8 +51,12 @@ export const imageRequestFields = {
     .describe('Add quality terms to the prompt (a chosen style is always applied)'),
   negative_prompt: z
     .string()
-    .trim()
-    .max(1000)
+    // Nothing visible means nothing to avoid: the same as an empty one.
+    .overwrite((text) => {
+      const cleaned = cleanPromptText(text);
+      return hasVisibleCharacter(cleaned) ? cleaned : '';
+    })
+    .max(maximumNegativePromptLength)
     .optional()
     .describe('Extension: what to keep out of the image'),
   seed: z.number().int().min(0).max(4_294_967_295).optional().describe('Extension: for reproducible results'),

@@ -4,6 +4,7 @@ import { apiKeyMarker } from '../../core/accounts/api-keys.ts';
 import type { Caller, UserAccounts } from '../../core/accounts/user-accounts.ts';
 import { ImagineError } from '../../core/errors/imagine-error.ts';
 import type { FirebaseTokenVerifier } from './firebase-token-verifier.ts';
+import { firebaseRefusal, type RefusalReason } from './token-refusal.ts';
 
 /**
  * Turns a request's bearer token into the caller whose quota pays, or throws `unauthorized`. An API key is
@@ -18,20 +19,40 @@ export function createAuthenticator(dependencies: {
   firebaseTokens: FirebaseTokenVerifier | undefined;
 }): Authenticator {
   return (request) => {
-    const token = bearerToken(request.headers.authorization);
-    if (!token) throw new ImagineError('unauthorized');
+    const header = request.headers.authorization;
+    const token = bearerToken(header);
+    if (!token) throw refused(request, header === undefined ? 'missing' : 'malformed');
     if (token.startsWith(apiKeyMarker)) {
       const owner = dependencies.apiKeys.authenticate(token);
-      if (!owner) throw new ImagineError('unauthorized');
+      if (!owner) throw refused(request, dependencies.apiKeys.refusalReason(token));
       return dependencies.accounts.callerWithPlan(owner.userId, owner.planName);
     }
     const firebaseTokens = dependencies.firebaseTokens;
-    if (!firebaseTokens) throw new ImagineError('unauthorized');
-    return firebaseTokens.verify(token).then((verified) => {
-      dependencies.accounts.ensureUser(verified.uid, verified.plan);
-      return dependencies.accounts.appCaller(verified.uid);
-    });
+    if (!firebaseTokens) throw refused(request, 'firebase not configured');
+    return firebaseTokens.verify(token).then(
+      (verified) => {
+        dependencies.accounts.ensureUser(verified.uid, verified.plan);
+        return dependencies.accounts.appCaller(verified.uid);
+      },
+      (error: unknown) => {
+        if (ImagineError.isInstance(error) && error.code === 'unauthorized') {
+          const reason = firebaseRefusal(error.cause);
+          logRefusal(request, reason === 'unavailable' ? 'invalid' : reason);
+        }
+        throw error;
+      },
+    );
   };
+}
+
+/** The 401 every refusal gets, after the log has said why (the reason only: never the token). */
+function refused(request: FastifyRequest, reason: RefusalReason): ImagineError {
+  logRefusal(request, reason);
+  return new ImagineError('unauthorized');
+}
+
+function logRefusal(request: FastifyRequest, reason: RefusalReason): void {
+  request.log.info({ reason }, 'authentication refused');
 }
 
 function bearerToken(header: string | undefined): string | undefined {

@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { ImagineError } from '../../core/errors/imagine-error.ts';
 import { createFirebaseApp, deleteFirebaseApp } from '../../core/firebase/firebase-app.ts';
 import { createFirebaseTokenVerifier } from './firebase-token-verifier.ts';
+import { firebaseRefusal } from './token-refusal.ts';
 
 const fixtures = path.join(import.meta.dirname, '__fixtures__');
 const projectId = 'imagine-test';
@@ -172,6 +173,7 @@ describe('Firebase ID token verifier', () => {
     const error = await expectUnauthorized(verifier.verify(token), token);
 
     expect(String((error.cause as Error).message)).toMatch(/expired/);
+    expect(firebaseRefusal(error.cause)).toBe('expired');
   });
 
   it('rejects a token signed by another key', async () => {
@@ -182,6 +184,7 @@ describe('Firebase ID token verifier', () => {
     const error = await expectUnauthorized(verifier.verify(token), token);
 
     expect(String((error.cause as Error).message)).toMatch(/invalid signature/);
+    expect(firebaseRefusal(error.cause)).toBe('bad signature');
   });
 
   it('rejects a token for another project without fetching keys', async () => {
@@ -192,6 +195,7 @@ describe('Firebase ID token verifier', () => {
     const error = await expectUnauthorized(verifier.verify(token), token);
 
     expect(String((error.cause as Error).message)).toMatch(/audience/);
+    expect(firebaseRefusal(error.cause)).toBe('wrong project');
   });
 
   it.each([
@@ -201,20 +205,75 @@ describe('Firebase ID token verifier', () => {
   ])('rejects %s', async (_name, token) => {
     const verifier = createFirebaseTokenVerifier({ app, checkRevoked: false });
 
-    await expectUnauthorized(verifier.verify(token), token);
+    const error = await expectUnauthorized(verifier.verify(token), token);
+
+    expect(firebaseRefusal(error.cause)).toBe('malformed');
   });
 
-  it('rejects a token when Google’s keys cannot be fetched', async () => {
-    const verifier = createFirebaseTokenVerifier({ app, checkRevoked: false });
-    nock('https://www.googleapis.com')
-      .get('/robot/v1/metadata/x509/securetoken@system.gserviceaccount.com')
-      .reply(404, 'Not Found', { 'Content-Type': 'text/html' });
-    const token = signIdToken(idTokenClaims());
+  describe('when Google’s signing keys cannot be fetched', () => {
+    /** What Node's http client emits when the connection cannot be made. */
+    const networkError = (code: string, message: string) => Object.assign(new Error(message), { code });
+    const keysUrl = () =>
+      nock('https://www.googleapis.com').get(
+        '/robot/v1/metadata/x509/securetoken@system.gserviceaccount.com',
+      );
 
-    await expectUnauthorized(verifier.verify(token), token);
+    // firebase-admin itself retries a 503 and a reset connection four times, seconds apart; these it does not.
+    it.each([
+      ['a 502', () => keysUrl().reply(502, 'Bad Gateway', { 'Content-Type': 'text/html' })],
+      ['a 404', () => keysUrl().reply(404, 'Not Found', { 'Content-Type': 'text/html' })],
+      [
+        'a 500 in Google’s JSON error shape',
+        () => keysUrl().reply(500, { error: 'backend_error', error_description: 'try again' }),
+      ],
+      [
+        'a refused connection',
+        () => keysUrl().replyWithError(networkError('ECONNREFUSED', 'connect ECONNREFUSED 142.250.0.95:443')),
+      ],
+      [
+        'a name that does not resolve',
+        () => keysUrl().replyWithError(networkError('ENOTFOUND', 'getaddrinfo ENOTFOUND www.googleapis.com')),
+      ],
+    ])('answers provider_unavailable with retry_after after %s, not unauthorized', async (_name, reply) => {
+      const verifier = createFirebaseTokenVerifier({ app, checkRevoked: false });
+      reply();
+      const token = signIdToken(idTokenClaims());
+
+      const error = await verifier.verify(token).catch((thrown: unknown) => thrown);
+
+      if (!ImagineError.isInstance(error)) throw new Error(`expected an ImagineError, got ${String(error)}`);
+      expect(error.code).toBe('provider_unavailable');
+      expect(error.httpStatus).toBe(503);
+      expect(error.context).toEqual({ retry_after: 30 });
+      expect(error.message).not.toContain(token);
+    });
+
+    it('verifies the next token once the keys come back', async () => {
+      const verifier = createFirebaseTokenVerifier({ app, checkRevoked: false });
+      keysUrl().reply(502, 'Bad Gateway', { 'Content-Type': 'text/html' });
+      mockPublicKeys();
+      const token = signIdToken(idTokenClaims());
+
+      await expect(verifier.verify(token)).rejects.toMatchObject({ code: 'provider_unavailable' });
+      await expect(verifier.verify(token)).resolves.toMatchObject({ uid: 'user-1' });
+    });
   });
 
   describe('with checkRevoked', () => {
+    it('answers provider_unavailable when the user lookup fails on Google’s side', async () => {
+      const verifier = createFirebaseTokenVerifier({ app, checkRevoked: true });
+      mockPublicKeys();
+      mockAccessToken();
+      nock('https://identitytoolkit.googleapis.com')
+        .post(`/v1/projects/${projectId}/accounts:lookup`)
+        .reply(500, { error: { code: 500, message: 'INTERNAL_ERROR', status: 'INTERNAL' } });
+
+      await expect(verifier.verify(signIdToken(idTokenClaims()))).rejects.toMatchObject({
+        code: 'provider_unavailable',
+        context: { retry_after: 30 },
+      });
+    });
+
     it('accepts a token issued after the user’s tokens were last revoked', async () => {
       const verifier = createFirebaseTokenVerifier({ app, checkRevoked: true });
       const claims = idTokenClaims();
@@ -239,6 +298,7 @@ describe('Firebase ID token verifier', () => {
       const error = await expectUnauthorized(verifier.verify(token), token);
 
       expect(error.cause).toMatchObject({ code: 'auth/id-token-revoked' });
+      expect(firebaseRefusal(error.cause)).toBe('revoked');
     });
   });
 });

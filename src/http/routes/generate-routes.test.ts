@@ -281,6 +281,9 @@ describe('request validation', () => {
   it.each([
     [{}, 'prompt'],
     [{ prompt: '   ' }, 'prompt'],
+    // Zero-width space, non-joiner, joiner, word joiner, BOM: nothing anyone can see.
+    [{ prompt: '\u200b\u200c\u200d\u2060\ufeff' }, 'prompt'],
+    [{ prompt: ' \u200b\t\u00ad\u3164 ' }, 'prompt'],
     [{ prompt: 'x'.repeat(2001) }, 'prompt'],
     [{ prompt: 'cat', size: 'huge' }, 'size'],
     [{ prompt: 'cat', size: '4096x4096' }, 'size'],
@@ -296,6 +299,44 @@ describe('request validation', () => {
     expect(payload.error).toBe('validation_error');
     expect(payload.details).toEqual(expect.arrayContaining([expect.objectContaining({ field })]));
     expect(testApp.services.ledger.usage('alice', 5).used).toBe(0);
+  });
+
+  it('refuses a batch prompt with nothing visible in it, naming the entry', async () => {
+    const testApp = await start();
+    const response = await post(
+      testApp,
+      '/api/v1/generate/image/batch',
+      { prompts: ['a cat', '\u200b\u200b'] },
+      testApp.bearerFor('alice'),
+    );
+    expect(response.statusCode).toBe(422);
+    expect(response.json()).toMatchObject({
+      error: 'validation_error',
+      details: [expect.objectContaining({ field: 'prompts.1', message: 'prompt must not be empty' })],
+    });
+    expectNothingKept(testApp, 'alice');
+  });
+
+  it('stores and returns well-formed, composed text: a lone surrogate becomes one U+FFFD', async () => {
+    const testApp = await start();
+    const authorization = testApp.bearerFor('alice');
+    // An emoji cut in half (its high surrogate alone), and an "é" typed as e + combining acute accent.
+    const response = await post(
+      testApp,
+      '/api/v1/generate/image',
+      { prompt: 'cafe\u0301 fox \ud83e', negative_prompt: '\u200b', enhance_prompt: false },
+      authorization,
+    );
+    expect(response.statusCode).toBe(201);
+    expect(response.json().prompt_used).toBe('café fox \ufffd');
+    const history = await testApp.app.inject({
+      method: 'GET',
+      url: '/api/v1/images',
+      headers: { authorization },
+    });
+    expect(history.json().images[0].prompt).toBe('café fox \ufffd');
+    const [record] = testApp.services.records.listForUser('alice', { limit: 1, cursor: undefined }).records;
+    expect(record?.prompt).toBe('café fox \ufffd');
   });
 
   it('answers 400 invalid_json for a body that is not JSON', async () => {
@@ -374,6 +415,29 @@ describe('authentication', () => {
     expect(response.json()).toEqual(unauthorized);
   });
 
+  it('answers 503 provider_unavailable with Retry-After when sign-in cannot be checked', async () => {
+    const testApp = await start(
+      {},
+      {
+        firebaseTokens: {
+          async verify() {
+            throw new ImagineError('provider_unavailable', 'Sign-in cannot be checked right now', {
+              retry_after: 30,
+            });
+          },
+        },
+      },
+    );
+    const response = await post(testApp, '/api/v1/generate/image', { prompt: 'cat' }, 'Bearer eyJ.a.b');
+    expect(response.statusCode).toBe(503);
+    expect(response.headers['retry-after']).toBe('30');
+    expect(response.json()).toEqual({
+      error: 'provider_unavailable',
+      message: 'Sign-in cannot be checked right now',
+      retry_after: 30,
+    });
+  });
+
   it('answers 401 for a revoked API key', async () => {
     const testApp = await start();
     const key = testApp.bearerFor('alice').slice('Bearer '.length);
@@ -386,7 +450,7 @@ describe('authentication', () => {
 
 describe('rate limiting', () => {
   it('answers 429 rate_limited with Retry-After past the per-user limit', async () => {
-    const testApp = await start({ RATE_LIMIT_PER_MINUTE: '2' });
+    const testApp = await start({ READ_RATE_LIMIT_PER_MINUTE: '2' });
     const bearer = testApp.bearerFor('alice');
     const other = testApp.bearerFor('bob');
     const get = (authorization: string) =>

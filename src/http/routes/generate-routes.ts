@@ -12,6 +12,7 @@ import type { JobOutcome, JobRunner, JobWork } from '../../core/jobs/job-runner.
 import type { JobStatus, JobStore } from '../../core/jobs/job-store.ts';
 import { errorBody } from '../error-handler.ts';
 import { batchResponse, imageResponse } from '../image-response.ts';
+import { pollAfterSeconds } from '../poll-after.ts';
 import { abortSignalFor } from '../request-abort-signal.ts';
 import {
   batchResponseSchema,
@@ -220,6 +221,7 @@ export const generateRoutes: FastifyPluginAsyncZod<{
       .code(202)
       .header('location', statusUrl)
       .header('preference-applied', 'respond-async')
+      .header('retry-after', String(pollAfterSeconds(position)))
       .send({ job_id: jobId, status, position, status_url: statusUrl });
   }
 
@@ -233,6 +235,7 @@ export const generateRoutes: FastifyPluginAsyncZod<{
   app.post(
     '/api/v1/generate/image',
     {
+      config: { rateLimitBudget: 'generation' },
       schema: {
         summary: 'Generate one image',
         tags: ['generate'],
@@ -250,6 +253,7 @@ export const generateRoutes: FastifyPluginAsyncZod<{
   app.post(
     '/api/v1/generate/image/batch',
     {
+      config: { rateLimitBudget: 'generation' },
       schema: {
         summary: 'Generate 1–4 images of one prompt, or one image for each of up to 4 prompts',
         tags: ['generate'],

@@ -345,3 +345,113 @@ describe('recovery', () => {
     expect(services.ledger.usage('alice', 5)).toMatchObject({ used: 1, reserved: 0 });
   });
 });
+
+describe('polling', () => {
+  /** A model that holds every call until `release()`, so jobs stay running while the test looks at them. */
+  function gatedModel() {
+    let release: () => void = () => {};
+    const opened = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    return {
+      model: scriptedModel(async () => {
+        await opened;
+        return onePng();
+      }),
+      release: () => release(),
+    };
+  }
+
+  /** Job rows go out in a group commit at the end of the turn; `inject()` alone never ends one. */
+  const rowsCommitted = () => new Promise((resolve) => setImmediate(resolve));
+
+  function getJob(testApp: TestApp, authorization: string, jobId: string) {
+    return testApp.app.inject({ method: 'GET', url: `/api/v1/jobs/${jobId}`, headers: { authorization } });
+  }
+
+  it('polls 20 async jobs 30 times each within a minute without a 429', async () => {
+    const gate = gatedModel();
+    current = await createTestApp({}, { models: [gate.model] });
+    const authorization = current.bearerFor('alice', 'pro');
+    const jobIds: string[] = [];
+    for (let index = 0; index < 20; index++) {
+      const accepted = await post(
+        current,
+        authorization,
+        { prompt: `fox ${index}` },
+        { prefer: 'respond-async' },
+      );
+      expect(accepted.statusCode).toBe(202);
+      jobIds.push(accepted.json().job_id);
+    }
+    await rowsCommitted();
+    const statuses = new Set<number>();
+    for (let round = 0; round < 30; round++) {
+      for (const jobId of jobIds) statuses.add((await getJob(current, authorization, jobId)).statusCode);
+    }
+    expect([...statuses]).toEqual([200]);
+    gate.release();
+  });
+
+  it('refuses the 61st generation request in a minute in the contract shape, and reads go on', async () => {
+    current = await createTestApp({}, { models: [scriptedModel(onePng)] });
+    const authorization = current.bearerFor('alice', 'pro');
+    const generate = (url: string) =>
+      current?.app.inject({
+        method: 'POST',
+        url,
+        payload: url.endsWith('/batch') ? { prompt: 'a fox', num_images: 1 } : { prompt: 'a fox' },
+        headers: { authorization, prefer: 'respond-async' },
+      });
+    // The single-image and batch routes draw on one allowance.
+    for (let index = 0; index < 60; index++) {
+      const answer = await generate(index % 2 ? '/api/v1/generate/image/batch' : '/api/v1/generate/image');
+      expect(answer?.statusCode).toBe(202);
+    }
+    const refused = await generate('/api/v1/generate/image/batch');
+    expect(refused?.statusCode).toBe(429);
+    const retryAfter = Number(refused?.headers['retry-after']);
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(refused?.json()).toEqual({
+      error: 'rate_limited',
+      message: 'Too many requests: at most 60 a minute',
+      retry_after: retryAfter,
+    });
+    const usage = await current.app.inject({
+      method: 'GET',
+      url: '/api/v1/usage',
+      headers: { authorization },
+    });
+    expect(usage.statusCode).toBe(200);
+  });
+
+  it('tells the client when to poll: Retry-After on the 202 and on a job still in progress', async () => {
+    const gate = gatedModel();
+    current = await createTestApp({ MAX_JOBS_PER_USER: '1' }, { models: [gate.model] });
+    const authorization = current.bearerFor('alice', 'pro');
+    const answers = [];
+    for (const index of [1, 2, 3])
+      answers.push(
+        await post(current, authorization, { prompt: `fox ${index}` }, { prefer: 'respond-async' }),
+      );
+    await rowsCommitted();
+    // Running: a second; queued behind others: longer, the further back the longer.
+    const waits = answers.map((answer) => Number(answer.headers['retry-after']));
+    expect(waits[0]).toBe(1);
+    expect(waits[1]).toBeGreaterThan(1);
+    expect(waits[2]).toBeGreaterThan(waits[1] as number);
+
+    const running = await getJob(current, authorization, answers[0]?.json().job_id);
+    expect(running.json().status).toBe('running');
+    expect(running.headers['retry-after']).toBe('1');
+    const queued = await getJob(current, authorization, answers[2]?.json().job_id);
+    expect(queued.json()).toMatchObject({ status: 'queued', position: 2 });
+    expect(queued.headers['retry-after']).toBe(String(waits[2]));
+
+    gate.release();
+    const done = await waitForJob(current, authorization, answers[0]?.json().job_id);
+    expect(done.status).toBe('succeeded');
+    const finished = await getJob(current, authorization, done.id);
+    expect(finished.headers['retry-after']).toBeUndefined();
+  });
+});

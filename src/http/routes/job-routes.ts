@@ -4,6 +4,7 @@ import { ImagineError } from '../../core/errors/imagine-error.ts';
 import type { JobRunner } from '../../core/jobs/job-runner.ts';
 import type { JobStore } from '../../core/jobs/job-store.ts';
 import { isoSeconds } from '../image-response.ts';
+import { pollAfterSeconds } from '../poll-after.ts';
 import { commonErrorResponses, errorResponseSchema } from '../schemas/response-schemas.ts';
 
 const jobSchema = z.object({
@@ -44,14 +45,17 @@ export const jobRoutes: FastifyPluginAsyncZod<{ jobs: JobRunner; jobStore: JobSt
         response: { 200: jobSchema, 404: errorResponseSchema, ...commonErrorResponses },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const job = jobStore.get(request.params.id, request.caller.userId);
       if (!job) throw new ImagineError('not_found', 'No such job');
       const finished = job.httpStatus !== undefined;
+      const position = job.status === 'queued' ? jobs.position(job.id) : 0;
+      // Still in progress: say when to look again, so a polling client neither hammers nor dawdles.
+      if (!finished) reply.header('retry-after', String(pollAfterSeconds(position)));
       return {
         id: job.id,
         status: job.status,
-        position: job.status === 'queued' ? jobs.position(job.id) : 0,
+        position,
         progress: job.status === 'succeeded' ? 1 : (job.progress ?? 0),
         created_at: isoSeconds(job.createdAt),
         finished_at: job.finishedAt ? isoSeconds(job.finishedAt) : null,

@@ -9,7 +9,13 @@ import { type ChatAction, decodeChatAction } from '../../../core/chat/action-ids
 import { shownFromRecord } from '../../../core/chat/shown-image.ts';
 import type { GenerationRecord } from '../../../core/generation/generation-records.ts';
 import type { SlackTarget } from '../recovered-jobs.ts';
-import { detailsMessage, escapeMrkdwn, imageMessage, type ResultLead, truncate } from '../slack-blocks.ts';
+import {
+  detailsMessage,
+  escapeAndTruncate,
+  imageMessage,
+  type ResultLead,
+  truncate,
+} from '../slack-blocks.ts';
 import {
   fileExtension,
   logFailure,
@@ -135,7 +141,7 @@ async function generateFrom(
 ) {
   const verb = mode === 'reroll' ? '🎲 Rerolling' : '🔀 Making a variation of';
   await press.note(
-    `${verb} *${escapeMrkdwn(truncate(source.prompt, 200))}*… it will be posted here (uses one of your images).`,
+    `${verb} *${escapeAndTruncate(source.prompt, 200)}*… it will be posted here (uses one of your images).`,
   );
   const identity = slackIdentity(press.teamId, press.userId);
   const owner = context.chatImages.caller(identity).userId;
