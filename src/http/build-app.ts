@@ -120,7 +120,9 @@ export async function buildApp(
     database: services.database,
     storage: services.storage,
     models: services.models,
+    readiness: services.readiness,
     defaultModel: config.generation.defaultModel,
+    fallbackModels: config.generation.fallbackModels,
   });
 
   if (services.storage.kind === 'local') {
@@ -180,7 +182,11 @@ export async function buildApp(
       linkCodes: services.linkCodes,
       now: () => new Date(),
     });
-    await api.register(catalogRoutes, { records: services.records });
+    await api.register(catalogRoutes, {
+      records: services.records,
+      models: services.models,
+      defaultModel: config.generation.defaultModel,
+    });
   });
 
   // Jobs a crashed process left behind: holds released, polled jobs run again (the re-run handler is
