@@ -13,6 +13,8 @@ const capabilities = [
   'upscale',
 ] as const satisfies readonly ModelCapability[];
 
+const sizeMessage = 'must be "any" or a list of sizes like "1024x1024"';
+
 /** The fields every entry may have, whatever its provider; the provider's own fields are the rest. */
 const commonEntrySchema = z.object({
   id: z
@@ -23,8 +25,8 @@ const commonEntrySchema = z.object({
   base_url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   vendor_model: z.string().min(1).optional(),
   sizes: z
-    .union([z.literal('any'), z.array(z.string().regex(/^[1-9]\d{1,4}x[1-9]\d{1,4}$/)).min(1)], {
-      error: 'must be "any" or a list of sizes like "1024x1024"',
+    .union([z.literal('any'), z.array(z.string().regex(/^[1-9]\d{1,4}x[1-9]\d{1,4}$/, sizeMessage)).min(1)], {
+      error: sizeMessage,
     })
     .optional(),
   max_images_per_call: z.number().int().min(1).max(16).optional(),
