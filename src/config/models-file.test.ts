@@ -81,6 +81,7 @@ describe('MODELS_FILE', () => {
       capabilities: ['text_to_image'],
       options: { steps: 30 },
       source: 'models file',
+      definedIn: path.resolve(file),
     });
     expect(model?.priceUsd({ width: 1024, height: 1024 }, 'high')).toBe(0);
     expect(config.generation.defaultModel).toBe('sdxl-local');

@@ -86,7 +86,7 @@ export function readModelsFile(
     }
     const fields = raw as Record<string, unknown>;
     const entryProblems: string[] = [];
-    const model = parseEntry(fields, models, settings, entryProblems);
+    const model = parseEntry(fields, models, { ...settings, definedIn: path.resolve(file) }, entryProblems);
     problems.push(...entryProblems.map((problem) => `${where(fields.id)}: ${problem}`));
     if (!model) return;
     if (seen.has(model.id)) {
@@ -109,7 +109,7 @@ function failed(problem: string): ModelsFileResult {
 function parseEntry(
   fields: Record<string, unknown>,
   catalog: readonly ModelDescriptor[],
-  settings: { registry: ProviderRegistry; planNames: readonly string[] },
+  settings: { registry: ProviderRegistry; planNames: readonly string[]; definedIn: string },
   problems: string[],
 ): ModelDescriptor | undefined {
   const commonFields = Object.fromEntries(Object.entries(fields).filter(([key]) => commonKeys.has(key)));
@@ -170,7 +170,10 @@ function parseEntry(
   }
   if (problems.length > 0) return undefined;
 
-  const model = mergeEntry(common, base, providerName, provider.capabilities, options);
+  const model = {
+    ...mergeEntry(common, base, providerName, provider.capabilities, options),
+    definedIn: settings.definedIn,
+  };
   for (const problem of provider.checkEntry?.(model) ?? [])
     problems.push(`${problem.field}: ${problem.message}`);
   return problems.length > 0 ? undefined : model;
@@ -206,6 +209,7 @@ function mergeEntry(
     apiKeyEnv: common.api_key_env ?? base?.apiKeyEnv,
     options,
     source: 'models file',
+    definedIn: undefined,
   };
 }
 

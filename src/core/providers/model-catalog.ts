@@ -47,6 +47,11 @@ export interface ModelDescriptor<Options = Readonly<Record<string, unknown>>> {
   options: Options;
   /** Where the entry came from, for operators reading `npm run cli -- models`. */
   source: 'built-in' | 'models file';
+  /**
+   * The models file that defined it (an absolute path), so a provider resolves paths an entry names
+   * (ComfyUI's `workflow`) against the file rather than the working directory. Undefined when built in.
+   */
+  definedIn: string | undefined;
 }
 
 /** The fields a built-in entry must spell out; the rest take their defaults. */
@@ -54,7 +59,7 @@ export type BuiltInModelFields = Pick<
   ModelDescriptor,
   'id' | 'provider' | 'providerModel' | 'description' | 'maxImagesPerCall' | 'priceUsd'
 > &
-  Partial<Omit<ModelDescriptor, 'source'>>;
+  Partial<Omit<ModelDescriptor, 'source' | 'definedIn'>>;
 
 /** A built-in model entry, with the defaults a models-file entry also gets. */
 export function builtInModel(fields: BuiltInModelFields): ModelDescriptor {
@@ -70,6 +75,7 @@ export function builtInModel(fields: BuiltInModelFields): ModelDescriptor {
     options: {},
     ...fields,
     source: 'built-in',
+    definedIn: undefined,
   };
 }
 
