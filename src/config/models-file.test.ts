@@ -111,6 +111,13 @@ describe('MODELS_FILE', () => {
             price_usd: 0.003,
             api_key_env: 'TEAM_REPLICATE_TOKEN',
           },
+          {
+            id: 'gpt-image-1-mini',
+            provider: 'openai',
+            vendor_model: 'gpt-image-1-mini',
+            sizes: ['1024x1024'],
+            price_usd: 0.011,
+          },
         ],
       }),
     );
@@ -124,8 +131,13 @@ describe('MODELS_FILE', () => {
       concurrency: 2,
     });
     expect(dev?.priceUsd({ width: 1024, height: 1024 }, 'standard')).toBe(0.03);
-    expect(config.models.find('schnell-team')).toMatchObject({ apiKeyEnv: 'TEAM_REPLICATE_TOKEN' });
-    expect(config.models.all()).toHaveLength(7);
+    expect(config.models.find('schnell-team')).toMatchObject({
+      apiKeyEnv: 'TEAM_REPLICATE_TOKEN',
+      premium: false,
+    });
+    // OpenAI's models are premium, whether built in or added: enterprise-only unless a plan lists them.
+    expect(config.models.find('gpt-image-1-mini')).toMatchObject({ premium: true });
+    expect(config.models.all()).toHaveLength(8);
   });
 
   it('lets IMAGE_FALLBACK_MODELS and PLAN_MODELS name models from the file', () => {

@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { ImageDimensions } from '../core/providers/image-model.ts';
 import { flatPrice, type ModelCapability, type ModelDescriptor } from '../core/providers/model-catalog.ts';
+import type { ProviderDescriptor } from '../core/providers/provider-descriptor.ts';
 import type { ProviderRegistry } from '../core/providers/provider-registry.ts';
 
 const capabilities = [
@@ -171,7 +172,7 @@ function parseEntry(
   if (problems.length > 0) return undefined;
 
   const model = {
-    ...mergeEntry(common, base, providerName, provider.capabilities, options),
+    ...mergeEntry(common, base, provider, options),
     definedIn: settings.definedIn,
   };
   for (const problem of provider.checkEntry?.(model) ?? [])
@@ -182,17 +183,16 @@ function parseEntry(
 function mergeEntry(
   common: CommonEntry,
   base: ModelDescriptor | undefined,
-  provider: string,
-  providerCapabilities: readonly ModelCapability[],
+  provider: ProviderDescriptor,
   options: Readonly<Record<string, unknown>>,
 ): ModelDescriptor {
   const vendorModel = common.vendor_model ?? base?.providerModel;
   return {
     id: common.id,
-    provider,
+    provider: provider.name,
     providerModel: vendorModel,
-    premium: base?.premium ?? false,
-    description: common.description ?? base?.description ?? `${provider} ${vendorModel ?? common.id}`,
+    premium: base?.premium ?? provider.premium ?? false,
+    description: common.description ?? base?.description ?? `${provider.name} ${vendorModel ?? common.id}`,
     maxImagesPerCall: common.max_images_per_call ?? base?.maxImagesPerCall ?? 1,
     fixedSizes:
       common.sizes === undefined
@@ -201,7 +201,7 @@ function mergeEntry(
           ? undefined
           : common.sizes.map(parseDimensions),
     priceUsd: common.price_usd === undefined ? (base?.priceUsd ?? flatPrice(0)) : flatPrice(common.price_usd),
-    capabilities: common.capabilities ?? base?.capabilities ?? providerCapabilities,
+    capabilities: common.capabilities ?? base?.capabilities ?? provider.capabilities,
     baseUrl: common.base_url?.replace(/\/+$/, '') ?? base?.baseUrl,
     plans: common.plans ?? base?.plans,
     concurrency: common.concurrency ?? base?.concurrency,

@@ -35,12 +35,11 @@ export function createImageModels(settings: {
     built.map((entry) => entry.model),
     (model) => groups.get(model),
   );
-  return built.map(({ descriptor, configured, probe }, index) => ({
-    descriptor,
-    model: limited[index] ?? built[index]?.model ?? unreachable(),
-    configured,
-    probe,
-  }));
+  // limitConcurrency returns one model for each it was given, in order.
+  return limited.map((model, index) => {
+    const { descriptor, configured, probe } = built[index] as (typeof built)[number];
+    return { descriptor, model, configured, probe };
+  });
 }
 
 function contextFor(
@@ -81,8 +80,4 @@ function probeFor(
 ): ((signal: AbortSignal) => Promise<void>) | undefined {
   const probe = provider.probe;
   return probe ? (signal) => probe.call(provider, descriptor, context, signal) : undefined;
-}
-
-function unreachable(): never {
-  throw new Error('limitConcurrency returned fewer models than it was given');
 }

@@ -36,6 +36,11 @@ export interface ProviderDescriptor<Options = Readonly<Record<string, unknown>>>
    * name a `base_url`. `cloud`: entries share the provider's configured concurrency (`concurrency`).
    */
   readonly hosting: 'cloud' | 'self-hosted';
+  /**
+   * Its models are premium (enterprise-only unless a plan lists them), built-in or added by a models file:
+   * OpenAI's, as CONTRACT.md says. Default false.
+   */
+  readonly premium?: boolean;
   /** What its models can do, unless an entry says less. Every provider today: `['text_to_image']`. */
   readonly capabilities: readonly ModelCapability[];
   /**

@@ -12,6 +12,7 @@ const square1024 = { width: 1024, height: 1024 };
 export const openaiProvider = defineProvider({
   name: 'openai',
   hosting: 'cloud',
+  premium: true,
   capabilities: ['text_to_image'],
   // OpenAI's list prices per image, by size and quality.
   builtInModels: [
