@@ -27,6 +27,23 @@ export interface ProviderContext {
  * (`<name>-options.ts`) and its readiness probe; registering it is one line in `provider-registry.ts`.
  * Nothing outside the folder names the provider: config validates its entries with `entryOptions`,
  * services build its models with `createModel`, `/health` and `npm run cli -- models` call `probe`.
+ *
+ * A self-hosted provider, for instance:
+ * ```ts
+ * export const automatic1111Provider = defineProvider({
+ *   name: 'automatic1111',
+ *   hosting: 'self-hosted',
+ *   capabilities: ['text_to_image'],
+ *   entryOptions: automatic1111EntryOptions, // z.strictObject({ steps, cfg_scale, sampler, username_env, … })
+ *   isConfigured: (model, context) => !model.options.username_env || !!context.variable(model.options.username_env),
+ *   createModel: (model, context) =>
+ *     createAutomatic1111ImageModel({ descriptor: model, retryPolicy: context.retryPolicy, logger: context.logger,
+ *       username: model.options.username_env ? context.variable(model.options.username_env) : undefined }),
+ *   probe: (model, context, signal) => probeAutomatic1111({ baseUrl: model.baseUrl, signal }),
+ * });
+ * ```
+ * `model.baseUrl` is set for every self-hosted entry (config refuses one without `base_url`), without a
+ * trailing slash; `model.providerModel` is the entry's `vendor_model` (A1111's checkpoint), if any.
  */
 export interface ProviderDescriptor<Options = Readonly<Record<string, unknown>>> {
   /** The `provider` value of a MODELS_FILE entry (kebab-case, unique): `replicate`, `automatic1111`. */

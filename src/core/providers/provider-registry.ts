@@ -4,7 +4,10 @@ import { placeholderProvider } from './placeholder/placeholder-provider.ts';
 import type { ProviderDescriptor } from './provider-descriptor.ts';
 import { replicateProvider } from './replicate/replicate-provider.ts';
 
-/** Every provider this build knows: one line each. Their built-in models are listed in this order. */
+/**
+ * Every provider this build knows: one line each (`import { fooProvider } from './foo/foo-provider.ts'` and
+ * `fooProvider,` here is all it takes). Their built-in models are listed in this order.
+ */
 export const builtInProviders: readonly ProviderDescriptor[] = [
   placeholderProvider,
   replicateProvider,
