@@ -77,7 +77,8 @@ export interface ProviderDescriptor<Options = Readonly<Record<string, unknown>>>
   checkEntry?(model: ModelDescriptor<Options>): readonly { field: string; message: string }[];
   /**
    * Whether a model can be called on this instance: its credentials are present (REPLICATE_API_TOKEN, the
-   * variable `api_key_env` names). Unconfigured models stay in the catalog but are not offered or routed to.
+   * variable `api_key_env` names). Unconfigured models stay in the catalog but are not offered to callers or
+   * counted ready; a call that reaches one fails as `credentials` and routing moves on.
    */
   isConfigured(model: ModelDescriptor<Options>, context: ProviderContext): boolean;
   /** A cloud provider's concurrency shared by its models with no `concurrency` of their own. */
