@@ -21,6 +21,7 @@ import { createBlocklistModerator } from './core/prompt/prompt-moderation.ts';
 import { createImageModels } from './core/providers/create-image-models.ts';
 import type { ImageModel } from './core/providers/image-model.ts';
 import { ImageModelRegistry } from './core/providers/image-model-registry.ts';
+import { ReadinessChecker } from './core/providers/model-readiness.ts';
 import { createOpenAIClient } from './core/providers/openai/openai-client.ts';
 import { createOpenAIModerator } from './core/providers/openai/openai-moderator.ts';
 import { createOpenAIPromptEnhancer } from './core/providers/openai/openai-prompt-enhancer.ts';
@@ -42,6 +43,8 @@ export interface Services {
   records: GenerationRecords;
   storage: ImageStorage;
   models: ImageModelRegistry;
+  /** Each model's backend readiness (its provider's probe), for /health. */
+  readiness: ReadinessChecker;
   generator: ImageGenerator;
   /** What Discord and Slack do with images, shared so the two bots cannot drift apart. */
   chatImages: ChatImages;
@@ -64,6 +67,7 @@ export interface Services {
 
 /** Stand-ins a test or benchmark may pass instead of what the config would build. */
 export interface ServiceOverrides {
+  /** Stand-ins for the built models, by model id (each id must be in the catalog); counted as configured. */
   models?: readonly ImageModel[];
   storage?: ImageStorage;
   firebaseTokens?: FirebaseTokenVerifier;
@@ -121,19 +125,21 @@ export async function createServices(
   }
 
   const models = new ImageModelRegistry(
-    overrides.models ??
-      createImageModels({
-        providers: config.providers,
-        placeholderDelayMs: config.generation.placeholderDelayMs,
-        logger,
-      }),
+    config.models,
     overrides.models
-      ? undefined
-      : (model) =>
-          model.provider === 'placeholder' ||
-          (model.provider === 'replicate' && config.providers.replicate.apiToken !== undefined) ||
-          (model.provider === 'openai' && config.providers.openai.apiKey !== undefined),
+      ? overrides.models.map((model) => {
+          const descriptor = config.models.find(model.modelId);
+          if (!descriptor) throw new Error(`stand-in model ${model.modelId} is not in the catalog`);
+          return { descriptor, model, configured: true, probe: undefined };
+        })
+      : createImageModels({
+          catalog: config.models,
+          registry: config.providerRegistry,
+          providers: config.providers,
+          logger,
+        }),
   );
+  const readiness = new ReadinessChecker(models, { logger });
   const openai = config.providers.openai.apiKey
     ? createOpenAIClient({ apiKey: config.providers.openai.apiKey, baseUrl: config.providers.openai.baseUrl })
     : undefined;
@@ -226,6 +232,7 @@ export async function createServices(
     records,
     storage,
     models,
+    readiness,
     generator,
     chatImages: new ChatImages({
       generator,

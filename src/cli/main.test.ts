@@ -12,8 +12,9 @@ afterEach(() => {
   dataDir = undefined;
 });
 
-function environment(folder: string) {
+function environment(folder: string, extra: Record<string, string> = {}) {
   return {
+    ...extra,
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? os.tmpdir(),
     DATA_DIR: folder,
@@ -24,9 +25,13 @@ function environment(folder: string) {
 }
 
 function cli(folder: string, ...args: string[]): string {
+  return cliWith({}, folder, ...args);
+}
+
+function cliWith(extra: Record<string, string>, folder: string, ...args: string[]): string {
   return execFileSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
     cwd: projectRoot,
-    env: environment(folder),
+    env: environment(folder, extra),
     encoding: 'utf8',
   });
 }
@@ -56,5 +61,50 @@ describe('operator CLI', () => {
     );
     expect(result.status).not.toBe(0);
     expect(result.stderr).toContain('unknown plan "gold"');
+  }, 30_000);
+
+  it('prints the catalog, models from MODELS_FILE included, with whether each can be called', () => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'imagine-cli-'));
+    const file = path.join(dataDir, 'models.yaml');
+    fs.writeFileSync(
+      file,
+      [
+        'models:',
+        '  - id: schnell-team',
+        '    provider: replicate',
+        '    vendor_model: black-forest-labs/flux-schnell',
+        '    price_usd: 0.003',
+        '    plans: [pro]',
+        '    api_key_env: TEAM_REPLICATE_TOKEN',
+      ].join('\n'),
+    );
+    const lines = cliWith({ MODELS_FILE: file, TEAM_REPLICATE_TOKEN: 'r8_team' }, dataDir, 'models').split(
+      '\n',
+    );
+    expect(lines[0]).toMatch(/^model\s+provider\s+vendor model\s+sizes\s+price\s+plans\s+from\s+status$/);
+    expect(lines.find((line) => line.startsWith('placeholder (default)'))).toMatch(/built-in\s+ready$/);
+    expect(lines.find((line) => line.startsWith('flux-dev '))).toMatch(
+      /\$0\.025\s+all\s+built-in\s+not_configured$/,
+    );
+    expect(lines.find((line) => line.startsWith('dall-e-3 '))).toMatch(
+      /1024x1024,1792x1024,1024x1792\s+\$0\.08\s+premium/,
+    );
+    expect(lines.find((line) => line.startsWith('schnell-team '))).toMatch(
+      /replicate\s+black-forest-labs\/flux-schnell\s+any\s+\$0\.003\s+pro\s+models file\s+ready$/,
+    );
+    expect(lines.join('\n')).not.toContain('r8_team');
+  }, 30_000);
+
+  it('stops with status 78 and the entry and field when MODELS_FILE is wrong', () => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'imagine-cli-'));
+    const file = path.join(dataDir, 'models.json');
+    fs.writeFileSync(file, JSON.stringify({ models: [{ id: 'gpu', provider: 'replicate', sizes: 'huge' }] }));
+    const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'models'], {
+      cwd: projectRoot,
+      env: environment(dataDir, { MODELS_FILE: file }),
+      encoding: 'utf8',
+    });
+    expect(result.status).toBe(78);
+    expect(result.stderr).toContain(`MODELS_FILE ${file}: models[0] (id "gpu"): sizes: must be "any"`);
   }, 30_000);
 });

@@ -1,6 +1,6 @@
 #!/usr/bin/env -S npx tsx
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../config/load-config.ts';
+import { type Config, ConfigError, loadConfig } from '../config/load-config.ts';
 /**
  * Operator commands against the service's database (the same DATA_DIR the server uses):
  *   keys create --user <uid> [--plan <plan>] [--label <text>]   prints the new key alone on the last line
@@ -8,19 +8,25 @@ import { ConfigError, loadConfig } from '../config/load-config.ts';
  *   keys list
  *   plan set --user <uid> --plan <plan>
  *   usage --user <uid>
+ *   models                                                      the catalog with each backend's readiness
  */
 import { readEnvironment } from '../config/read-environment.ts';
 import { ApiKeys } from '../core/accounts/api-keys.ts';
 import { UserAccounts } from '../core/accounts/user-accounts.ts';
 import { openDatabase } from '../core/database/open-database.ts';
+import { createImageModels } from '../core/providers/create-image-models.ts';
+import { ImageModelRegistry } from '../core/providers/image-model-registry.ts';
+import { ReadinessChecker } from '../core/providers/model-readiness.ts';
 import { QuotaLedger } from '../core/quota/quota-ledger.ts';
+import { createLogger } from '../logger.ts';
 
 const usageText = `Usage: npm run cli -- <command>
   keys create --user <uid> [--plan <plan>] [--label <text>]
   keys revoke <key-prefix>
   keys list
   plan set --user <uid> --plan <plan>
-  usage --user <uid>`;
+  usage --user <uid>
+  models`;
 
 class UsageError extends Error {}
 
@@ -29,7 +35,50 @@ function required(value: string | undefined, flag: string): string {
   return value;
 }
 
-function run(argv: string[]): void {
+/** The catalog as operators configured it, with whether each backend answers right now. */
+async function printModels(config: Config): Promise<void> {
+  // Probe failures are shown in the table; the log would only repeat them.
+  const logger = createLogger({ ...config.logging, level: 'silent' });
+  const registry = new ImageModelRegistry(
+    config.models,
+    createImageModels({
+      catalog: config.models,
+      registry: config.providerRegistry,
+      providers: config.providers,
+      logger,
+    }),
+  );
+  const report = await new ReadinessChecker(registry, { logger }).check();
+  const square = { width: 1024, height: 1024 };
+  const rows = config.models.all().map((model, index) => {
+    const readiness = report[index];
+    const status = readiness?.ready ? 'ready' : (readiness?.problem ?? 'unknown');
+    return [
+      `${model.id}${model.id === config.generation.defaultModel ? ' (default)' : ''}`,
+      model.provider,
+      model.providerModel ?? '-',
+      model.fixedSizes ? model.fixedSizes.map((size) => `${size.width}x${size.height}`).join(',') : 'any',
+      `$${Number(model.priceUsd(square, 'high').toFixed(4))}`,
+      model.plans ? model.plans.join(',') : model.premium ? 'premium' : 'all',
+      model.source,
+      status,
+    ];
+  });
+  const header = ['model', 'provider', 'vendor model', 'sizes', 'price', 'plans', 'from', 'status'];
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
+  for (const row of [header, ...rows]) {
+    console.log(
+      row
+        .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    );
+  }
+}
+
+async function run(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -47,6 +96,10 @@ function run(argv: string[]): void {
   }
 
   const config = loadConfig(readEnvironment(process.env));
+  if (group === 'models') {
+    await printModels(config);
+    return;
+  }
   const database = openDatabase(config.databasePath);
   try {
     const accounts = new UserAccounts(database, config.plans);
@@ -110,7 +163,7 @@ function run(argv: string[]): void {
 }
 
 try {
-  run(process.argv.slice(2));
+  await run(process.argv.slice(2));
 } catch (error) {
   if (error instanceof UsageError) {
     console.error(`${error.message}\n\n${usageText}`);

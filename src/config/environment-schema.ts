@@ -84,6 +84,7 @@ export const environmentSchema = z.object({
   // No default here: it depends on which provider credentials are set (see load-config.ts).
   IMAGE_MODEL: z.string().min(1).optional(),
   IMAGE_FALLBACK_MODELS: commaList.default([]),
+  MODELS_FILE: z.string().min(1).optional(),
   REPLICATE_API_TOKEN: z.string().min(1).optional(),
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),

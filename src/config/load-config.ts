@@ -1,7 +1,10 @@
 import path from 'node:path';
-import { findModel } from '../core/providers/model-catalog.ts';
+import { ModelCatalog } from '../core/providers/model-catalog.ts';
+import type { ProviderDescriptor } from '../core/providers/provider-descriptor.ts';
+import { ProviderRegistry } from '../core/providers/provider-registry.ts';
 import { buildPlanCatalog, type PlanCatalog } from '../core/quota/plans.ts';
 import { type Environment, environmentSchema } from './environment-schema.ts';
+import { readModelsFile } from './models-file.ts';
 
 /** Where images are kept. */
 export type StorageSettings = { kind: 'local' } | { kind: 'firebase'; bucket: string; makePublic: boolean };
@@ -13,6 +16,12 @@ export interface ProviderSettings {
   /** One provider call, every retry included. */
   deadlineMs: number;
   downloadMaxBytes: number;
+  placeholderDelayMs: number;
+  /**
+   * Reads the variable a model entry names (`api_key_env`, `username_env`): a function, not a copy of the
+   * environment, so logging the config can never print the secrets behind it.
+   */
+  variable(name: string): string | undefined;
   /** OpenAI moderation before generation; `onError` decides when the moderation call itself fails. */
   moderation: { kind: 'off' | 'openai'; onError: 'allow' | 'refuse' };
   promptEnhancer: 'rules' | 'openai';
@@ -75,6 +84,10 @@ export interface Config {
     maxBatchSize: number;
   };
   providers: ProviderSettings;
+  /** The providers models are built with (built-in ones, plus any a test registers). */
+  providerRegistry: ProviderRegistry;
+  /** Every model by name: the providers' built-in ones, with MODELS_FILE's added or overriding by id. */
+  models: ModelCatalog;
   plans: PlanCatalog;
   monthlyBudgetUsd: number | undefined;
   storage: StorageSettings;
@@ -93,8 +106,14 @@ export class ConfigError extends Error {
   }
 }
 
-/** Parses the environment (process.env in production, a plain object in tests) into a Config. */
-export function loadConfig(variables: Readonly<Record<string, string | undefined>>): Config {
+/**
+ * Parses the environment (process.env in production, a plain object in tests) into a Config, reading
+ * MODELS_FILE if it names one. `providers` registers descriptors beyond the built-in ones (a test's own).
+ */
+export function loadConfig(
+  variables: Readonly<Record<string, string | undefined>>,
+  options: { providers?: readonly ProviderDescriptor[] } = {},
+): Config {
   // Empty strings mean "unset": that is how .env files and shells usually express it.
   const present = Object.fromEntries(Object.entries(variables).filter(([, value]) => value !== ''));
   const parsed = environmentSchema.safeParse(present);
@@ -109,14 +128,18 @@ export function loadConfig(variables: Readonly<Record<string, string | undefined
       }),
     );
   }
-  return deriveConfig(parsed.data);
+  return deriveConfig(parsed.data, new ProviderRegistry(options.providers), (name) => present[name]);
 }
 
 function isSecretName(variable: string): boolean {
   return /TOKEN|KEY|SECRET|PASSWORD|CREDENTIAL/i.test(variable);
 }
 
-function deriveConfig(environment: Environment): Config {
+function deriveConfig(
+  environment: Environment,
+  providerRegistry: ProviderRegistry,
+  variable: (name: string) => string | undefined,
+): Config {
   const problems: string[] = [];
   const dataDir = path.resolve(environment.DATA_DIR);
 
@@ -131,6 +154,18 @@ function deriveConfig(environment: Environment): Config {
   } catch (error) {
     problems.push((error as Error).message);
   }
+  let models = providerRegistry.builtInModels();
+  if (environment.MODELS_FILE) {
+    const fromFile = readModelsFile(environment.MODELS_FILE, {
+      registry: providerRegistry,
+      builtIn: models,
+      planNames: plans ? Object.keys(plans.plans) : [],
+    });
+    problems.push(...fromFile.problems);
+    if (fromFile.problems.length === 0) models = fromFile.models;
+  }
+  const catalog = new ModelCatalog(models);
+  const findModel = (id: string) => catalog.find(id);
   // With no IMAGE_MODEL, a Replicate token makes Flux Schnell the default; without any, the placeholder.
   const defaultModel = (
     environment.IMAGE_MODEL ?? (environment.REPLICATE_API_TOKEN ? 'flux-schnell' : 'placeholder')
@@ -226,9 +261,13 @@ function deriveConfig(environment: Environment): Config {
       },
       deadlineMs: environment.PROVIDER_DEADLINE_MS,
       downloadMaxBytes: environment.DOWNLOAD_MAX_BYTES,
+      placeholderDelayMs: environment.PLACEHOLDER_DELAY_MS,
+      variable,
       moderation: { kind: moderation, onError: environment.MODERATION_ON_ERROR },
       promptEnhancer: environment.PROMPT_ENHANCER,
     },
+    providerRegistry,
+    models: catalog,
     plans,
     monthlyBudgetUsd: environment.MONTHLY_BUDGET_USD,
     storage,

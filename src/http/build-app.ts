@@ -130,7 +130,9 @@ export async function buildApp(
     database: services.database,
     storage: services.storage,
     models: services.models,
+    readiness: services.readiness,
     defaultModel: config.generation.defaultModel,
+    fallbackModels: config.generation.fallbackModels,
   });
 
   if (services.storage.kind === 'local') {
@@ -186,7 +188,11 @@ export async function buildApp(
       linkCodes: services.linkCodes,
       now: () => new Date(),
     });
-    await api.register(catalogRoutes, { records: services.records });
+    await api.register(catalogRoutes, {
+      records: services.records,
+      models: services.models,
+      defaultModel: config.generation.defaultModel,
+    });
   });
 
   // Background work starts once every route is registered: recovery hands polled jobs to the generate

@@ -2,8 +2,8 @@
 import type { FastifyInstance } from 'fastify';
 import { createChatBots } from '../bots/create-chat-bots.ts';
 import { buildApp } from '../http/build-app.ts';
-import type { ServiceOverrides, Services } from '../services.ts';
-import { createTestServices } from './test-services.ts';
+import type { Services } from '../services.ts';
+import { createTestServices, type TestOverrides } from './test-services.ts';
 
 /** An app ready for `inject()`, its services, and a helper that makes API keys. */
 export interface TestApp {
@@ -17,7 +17,7 @@ export interface TestApp {
 /** Builds the app with `environment` on top of the embedded defaults. */
 export async function createTestApp(
   environment: Record<string, string> = {},
-  overrides: ServiceOverrides = {},
+  overrides: TestOverrides = {},
 ): Promise<TestApp> {
   const services = await createTestServices(environment, overrides);
   // Bots the environment turns on (DISCORD_BOT_TOKEN, SLACK_BOT_TOKEN) are mounted as in production.

@@ -13,6 +13,7 @@ import type {
   ImageModelCallOptions,
   ImageModelResult,
 } from '../core/providers/image-model.ts';
+import type { ProviderDescriptor } from '../core/providers/provider-descriptor.ts';
 import { createServices, type ServiceOverrides, type Services } from '../services.ts';
 
 /** A data folder that is removed when the test's services close. */
@@ -20,14 +21,23 @@ export function temporaryDataDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'imagine-test-'));
 }
 
+/** Stand-ins for the services, and providers registered beyond the built-in ones (a test's own). */
+export interface TestOverrides extends ServiceOverrides {
+  providers?: readonly ProviderDescriptor[];
+}
+
 /** Real services over a fresh SQLite file, with `environment` on top of the embedded defaults. */
 export async function createTestServices(
   environment: Record<string, string> = {},
-  overrides: ServiceOverrides = {},
+  overrides: TestOverrides = {},
 ): Promise<Services> {
   const dataDir = temporaryDataDir();
-  const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...environment });
-  const services = await createServices(config, pino({ level: 'silent' }), overrides);
+  const { providers, ...serviceOverrides } = overrides;
+  const config = loadConfig(
+    { NODE_ENV: 'test', DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...environment },
+    providers ? { providers } : {},
+  );
+  const services = await createServices(config, pino({ level: 'silent' }), serviceOverrides);
   const close = services.close.bind(services);
   services.close = async () => {
     await close();

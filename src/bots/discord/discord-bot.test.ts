@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { InteractionResponseType, MessageFlags } from 'discord.js';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -387,6 +390,42 @@ describe.each(transports)('Discord bot over %s', (_transport, start) => {
     expect((styleAnswer as { data: { choices: unknown[] } }).data.choices).toEqual([
       { name: expect.stringMatching(/^Oil painting — /), value: 'oil_painting' },
     ]);
+  });
+
+  it('autocompletes models from MODELS_FILE by the same rules as GET /api/v1/models', async () => {
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'imagine-discord-models-'));
+    const file = path.join(folder, 'models.yaml');
+    fs.writeFileSync(
+      file,
+      [
+        'models:',
+        '  - id: flux-schnell',
+        '    plans: [pro, enterprise]',
+        '  - id: team-flux',
+        '    provider: replicate',
+        '    vendor_model: black-forest-labs/flux-dev',
+        '    description: The team GPU budget',
+        '    price_usd: 0.025',
+      ].join('\n'),
+    );
+    try {
+      const models = ['placeholder', 'flux-schnell', 'team-flux'].map((id) => scriptedModel(onePng, id));
+      const testHarness = await harness({ MODELS_FILE: file }, { models });
+      const answer = await testHarness.send(
+        autocomplete('imagine', { prompt: 'a fox' }, { name: 'model', value: 'team' }),
+      );
+      const choices = (answer as { data: { choices: { name: string; value: string }[] } }).data.choices;
+      // A guest may not use flux-schnell any more; the file's own model is offered, found by its description.
+      expect(choices).toEqual([{ name: 'team-flux — The team GPU budget', value: 'team-flux' }]);
+      const all = await testHarness.send(
+        autocomplete('imagine', { prompt: 'a fox' }, { name: 'model', value: '' }),
+      );
+      expect(
+        (all as { data: { choices: { value: string }[] } }).data.choices.map((choice) => choice.value),
+      ).toEqual(['placeholder', 'team-flux']);
+    } finally {
+      fs.rmSync(folder, { recursive: true, force: true });
+    }
   });
 
   describe('errors are short, private, and never leave the public reply hanging', () => {

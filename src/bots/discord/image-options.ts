@@ -11,8 +11,6 @@ import {
   maximumPromptLength,
 } from '../../core/generation/generation-request.ts';
 import { type AspectRatio, aspectRatios } from '../../core/generation/image-dimensions.ts';
-import { modelCatalog } from '../../core/providers/model-catalog.ts';
-import { planAllowsModel } from '../../core/quota/plans.ts';
 import { findStylePreset, stylePresets } from '../../core/styles/style-presets.ts';
 import {
   booleanOption,
@@ -159,8 +157,9 @@ export function imageOptionChoices(
   if (focused.name === 'model') {
     const plan = bot.chatImages.caller(context.identity).plan;
     const typed = focused.value.trim().toLowerCase();
-    return modelCatalog
-      .filter((model) => planAllowsModel(plan, model) && bot.models.isConfigured(model.id))
+    // The same list GET /api/v1/models answers with.
+    return bot.models
+      .availableTo(plan)
       .filter(
         (model) => !typed || model.id.includes(typed) || model.description.toLowerCase().includes(typed),
       )

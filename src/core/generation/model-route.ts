@@ -2,9 +2,9 @@ import type { Logger } from 'pino';
 import { ImagineError, validationError } from '../errors/imagine-error.ts';
 import type { ImageModel, ImageModelCallOptions, ImageModelResult } from '../providers/image-model.ts';
 import type { ImageModelRegistry } from '../providers/image-model-registry.ts';
-import { findModel, type ModelDescriptor } from '../providers/model-catalog.ts';
+import { type ModelDescriptor, modelAllowedForPlan } from '../providers/model-catalog.ts';
 import { canFallBack, ProviderCallError, toImagineError } from '../providers/provider-error.ts';
-import { type PlanDefinition, planAllowsModel } from '../quota/plans.ts';
+import type { PlanDefinition } from '../quota/plans.ts';
 
 /** One model a request may be served by. */
 export interface RouteStep {
@@ -32,10 +32,11 @@ export function resolveModelRoute(settings: {
   logger: Logger;
 }): ModelRoute {
   const { plan, registry } = settings;
+  const findModel = (name: string) => registry.catalog.find(name);
   const primaryName = (settings.requested ?? settings.defaultModel).toLowerCase();
   const primary = findModel(primaryName);
   if (!primary) throw validationError([{ field: 'model', message: `unknown model "${primaryName}"` }]);
-  if (!planAllowsModel(plan, primary)) {
+  if (!modelAllowedForPlan(plan, primary)) {
     throw new ImagineError(
       'model_not_allowed',
       `The ${plan.name} plan does not include the ${primary.id} model`,
@@ -48,7 +49,7 @@ export function resolveModelRoute(settings: {
   const steps: RouteStep[] = [];
   for (const descriptor of [primary, ...settings.fallbackModels.map((name) => findModel(name))]) {
     if (!descriptor || steps.some((step) => step.descriptor.id === descriptor.id)) continue;
-    if (!planAllowsModel(plan, descriptor)) continue;
+    if (!modelAllowedForPlan(plan, descriptor)) continue;
     const model = registry.get(descriptor.id);
     if (model) steps.push({ descriptor, model });
   }

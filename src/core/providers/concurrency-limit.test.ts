@@ -46,7 +46,7 @@ describe('limitConcurrency', () => {
     const replicate = { running: 0, most: 0 };
     const [schnell, dev] = limitConcurrency(
       [slowModel('replicate', 'flux-schnell', replicate), slowModel('replicate', 'flux-dev', replicate)],
-      { replicate: 2 },
+      (model) => ({ key: model.provider, limit: 2 }),
     );
     await Promise.all(
       Array.from({ length: 6 }, (_, index) => (index % 2 ? schnell : dev)?.generate(options)),
@@ -54,9 +54,19 @@ describe('limitConcurrency', () => {
     expect(replicate.most).toBe(2);
   });
 
+  it('leaves models without a group unlimited', async () => {
+    const tracker = { running: 0, most: 0 };
+    const [model] = limitConcurrency([slowModel('placeholder', 'placeholder', tracker)], () => undefined);
+    await Promise.all(Array.from({ length: 3 }, () => model?.generate(options)));
+    expect(tracker.most).toBe(3);
+  });
+
   it('does not start a queued call whose caller has gone', async () => {
     const tracker = { running: 0, most: 0 };
-    const [model] = limitConcurrency([slowModel('openai', 'dall-e-3', tracker)], { openai: 1 });
+    const [model] = limitConcurrency([slowModel('openai', 'dall-e-3', tracker)], () => ({
+      key: 'openai',
+      limit: 1,
+    }));
     const controller = new AbortController();
     const first = model?.generate(options);
     const queued = model?.generate({ ...options, abortSignal: controller.signal });

@@ -1,23 +1,29 @@
 import pLimit from 'p-limit';
 import type { ImageModel } from './image-model.ts';
 
+/** Calls that share one limit: a cloud provider's models, one self-hosted server, or one model alone. */
+export interface ConcurrencyGroup {
+  key: string;
+  limit: number;
+}
+
 /**
- * Wraps models so that at most `limits[provider]` calls to one provider run at once, across all its models:
- * a burst of requests queues here instead of tripping the operator's provider rate limit. Providers
- * without a limit are returned as they are.
+ * Wraps models so that at most `limit` calls of one group run at once, across all the group's models: a
+ * burst of requests queues here instead of tripping a provider's rate limit or stacking jobs on one GPU.
+ * Models without a group are returned as they are.
  */
 export function limitConcurrency(
   models: readonly ImageModel[],
-  limits: Readonly<Record<string, number>>,
+  groupOf: (model: ImageModel) => ConcurrencyGroup | undefined,
 ): ImageModel[] {
   const limiters = new Map<string, ReturnType<typeof pLimit>>();
   return models.map((model) => {
-    const limit = limits[model.provider];
-    if (limit === undefined) return model;
-    let limiter = limiters.get(model.provider);
+    const group = groupOf(model);
+    if (group === undefined) return model;
+    let limiter = limiters.get(group.key);
     if (!limiter) {
-      limiter = pLimit(limit);
-      limiters.set(model.provider, limiter);
+      limiter = pLimit(group.limit);
+      limiters.set(group.key, limiter);
     }
     const run = limiter;
     return {

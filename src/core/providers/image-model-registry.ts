@@ -1,38 +1,61 @@
+import type { PlanDefinition } from '../quota/plans.ts';
 import type { ImageModel } from './image-model.ts';
+import { type ModelCatalog, type ModelDescriptor, modelAllowedForPlan } from './model-catalog.ts';
 
-/** The models this instance can actually call (their provider is configured), by model id. */
+/** A catalog entry with the model built for it. */
+export interface RegisteredModel {
+  descriptor: ModelDescriptor;
+  model: ImageModel;
+  /** Whether its provider has what it needs to be called (credentials present). */
+  configured: boolean;
+  /** The provider's cheap readiness check, when it has one. */
+  probe: ((signal: AbortSignal) => Promise<void>) | undefined;
+}
+
+/** The models this instance can call, by model id, beside the catalog that names them. */
 export class ImageModelRegistry {
-  readonly #models: ReadonlyMap<string, ImageModel>;
-  readonly #isConfigured: (model: ImageModel) => boolean;
+  readonly catalog: ModelCatalog;
+  readonly #models: ReadonlyMap<string, RegisteredModel>;
 
   /**
-   * `isConfigured` tells which models have their provider's credentials; the others stay registered so a
-   * call fails as `credentials` and routing moves on, but health reports them as not callable.
+   * Unconfigured models stay registered so a call fails as `credentials` and routing moves on, but they are
+   * neither offered to callers nor reported ready.
    */
-  constructor(models: readonly ImageModel[], isConfigured: (model: ImageModel) => boolean = () => true) {
-    this.#models = new Map(models.map((model) => [model.modelId, model]));
-    this.#isConfigured = isConfigured;
+  constructor(catalog: ModelCatalog, models: readonly RegisteredModel[]) {
+    this.catalog = catalog;
+    this.#models = new Map(models.map((entry) => [entry.descriptor.id, entry]));
   }
 
   /** Whether this model's provider has what it needs to be called. */
   isConfigured(modelId: string): boolean {
-    const model = this.#models.get(modelId);
-    return model !== undefined && this.#isConfigured(model);
+    return this.#models.get(modelId)?.configured === true;
   }
 
-  /** Ids of the models whose provider is configured. */
+  /** Ids of the models whose provider is configured, in catalog order. */
   configuredIds(): string[] {
-    return [...this.#models.values()].filter(this.#isConfigured).map((model) => model.modelId);
+    return this.registered()
+      .filter((entry) => entry.configured)
+      .map((entry) => entry.descriptor.id);
   }
 
-  /** The configured model with this id. */
+  /** The model built for this id. */
   get(modelId: string): ImageModel | undefined {
-    return this.#models.get(modelId);
+    return this.#models.get(modelId)?.model;
   }
 
-  /** Ids of every configured model. */
-  ids(): string[] {
-    return [...this.#models.keys()];
+  /** Every registered model with its entry, in catalog order. */
+  registered(): RegisteredModel[] {
+    return [...this.#models.values()];
+  }
+
+  /**
+   * The models a plan may use on this instance: configured, and allowed by the plan and the entry's `plans`.
+   * `GET /api/v1/models` and Discord's model autocomplete both read this list.
+   */
+  availableTo(plan: PlanDefinition): ModelDescriptor[] {
+    return this.registered()
+      .filter((entry) => entry.configured && modelAllowedForPlan(plan, entry.descriptor))
+      .map((entry) => entry.descriptor);
   }
 }
 

@@ -2,7 +2,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type ModelDescriptor, modelCatalog } from './model-catalog.ts';
+import type { ModelDescriptor } from './model-catalog.ts';
+import { ProviderRegistry } from './provider-registry.ts';
 
 const readme = fs.readFileSync(path.resolve(import.meta.dirname, '../../../README.md'), 'utf8');
 
@@ -32,7 +33,7 @@ function sizesCell(model: ModelDescriptor): string {
 }
 
 describe('README model table', () => {
-  it.each(modelCatalog.map((model) => [model.id, model] as const))(
+  it.each(new ProviderRegistry().builtInModels().map((model) => [model.id, model] as const))(
     'documents %s as the code prices it',
     (_id, model) => {
       const expected = `| \`${model.id}\` | ${model.provider} | \`${model.providerModel}\` | ${sizesCell(model)} | ${model.maxImagesPerCall} | ${priceCell(model)} | ${model.premium ? 'enterprise' : 'all'} |`;

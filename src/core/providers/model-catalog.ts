@@ -1,102 +1,113 @@
+import type { PlanDefinition } from '../quota/plans.ts';
+import { planAllowsModel } from '../quota/plans.ts';
 import type { ImageDimensions } from './image-model.ts';
 
-/** A model the service knows by name, whether or not its provider is configured on this instance. */
-export interface ModelDescriptor {
+/** What a model can be asked to do. Every model today draws from text only. */
+export type ModelCapability = 'text_to_image' | 'image_to_image' | 'edit' | 'upscale';
+
+/**
+ * A model entry: a model the service knows by name, whether or not its provider is configured on this
+ * instance. Built-in entries come from each provider's descriptor (`builtInModels`); a `MODELS_FILE` adds
+ * entries of the same kind or overrides built-in ones by id. `Options` are the provider's own entry fields,
+ * as its descriptor's `entryOptions` schema parsed them (A1111's `steps`, ComfyUI's `workflow`).
+ */
+export interface ModelDescriptor<Options = Readonly<Record<string, unknown>>> {
   id: string;
-  provider: 'placeholder' | 'replicate' | 'openai';
-  /** The vendor's name for the model: a Replicate `owner/name` (its latest version) or an OpenAI model id. */
-  providerModel: string;
+  /** The `name` of the provider descriptor that builds it (`replicate`, `openai`, `automatic1111`, …). */
+  provider: string;
+  /**
+   * The vendor's name for the model (`vendor_model`): a Replicate `owner/name`, an OpenAI model id, a
+   * checkpoint on a self-hosted server. Undefined when the server decides (a ComfyUI workflow names it).
+   */
+  providerModel: string | undefined;
   /** Premium models are enterprise-only unless a plan lists them. */
   premium: boolean;
   description: string;
-  /** The most images one provider call may return (`num_outputs`, `n`). */
+  /** The most images one provider call may return (`num_outputs`, `n`, `batch_size`). */
   maxImagesPerCall: number;
-  /** The only sizes the model renders (OpenAI); undefined when it takes an aspect ratio instead. */
+  /** The only sizes the model renders (`sizes: [WxH, …]`); undefined when it takes any (`sizes: any`). */
   fixedSizes: readonly ImageDimensions[] | undefined;
-  /** US dollars for one image of this size and quality. */
+  /** US dollars for one image of this size and quality (`price_usd`; 0 for your own GPU). */
   priceUsd(size: ImageDimensions, quality: 'standard' | 'high'): number;
+  capabilities: readonly ModelCapability[];
+  /** Where a self-hosted server listens (`base_url`). */
+  baseUrl: string | undefined;
+  /** The only plans that may use it (`plans`), on top of the plan's own rules; undefined means all. */
+  plans: readonly string[] | undefined;
+  /**
+   * Calls in flight to this model (`concurrency`). Undefined: a cloud model shares its provider's limit
+   * (REPLICATE_CONCURRENCY…), a self-hosted one takes one call at a time per `base_url` (it is one GPU).
+   */
+  concurrency: number | undefined;
+  /** One call, every retry included (`timeout_ms`); undefined means PROVIDER_DEADLINE_MS. */
+  timeoutMs: number | undefined;
+  /** The name of the environment variable holding this model's key (`api_key_env`), never the key. */
+  apiKeyEnv: string | undefined;
+  /** The provider's own entry fields, parsed by its descriptor's `entryOptions`. */
+  options: Options;
+  /** Where the entry came from, for operators reading `npm run cli -- models`. */
+  source: 'built-in' | 'models file';
+  /**
+   * The models file that defined it (an absolute path), so a provider resolves paths an entry names
+   * (ComfyUI's `workflow`) against the file rather than the working directory. Undefined when built in.
+   */
+  definedIn: string | undefined;
 }
 
-const square1024 = { width: 1024, height: 1024 };
+/** The fields a built-in entry must spell out; the rest take their defaults. */
+export type BuiltInModelFields = Pick<
+  ModelDescriptor,
+  'id' | 'provider' | 'providerModel' | 'description' | 'maxImagesPerCall' | 'priceUsd'
+> &
+  Partial<Omit<ModelDescriptor, 'source' | 'definedIn'>>;
 
-const flat = (price: number) => (): number => price;
+/** A built-in model entry, with the defaults a models-file entry also gets. */
+export function builtInModel(fields: BuiltInModelFields): ModelDescriptor {
+  return {
+    premium: false,
+    fixedSizes: undefined,
+    capabilities: ['text_to_image'],
+    baseUrl: undefined,
+    plans: undefined,
+    concurrency: undefined,
+    timeoutMs: undefined,
+    apiKeyEnv: undefined,
+    options: {},
+    ...fields,
+    source: 'built-in',
+    definedIn: undefined,
+  };
+}
+
+/** A flat price per image, whatever the size or quality. */
+export const flatPrice = (price: number) => (): number => price;
+
+/** Whether a plan may use a model: the plan's rules (`*`, standard, a list), then the entry's `plans`. */
+export function modelAllowedForPlan(plan: PlanDefinition, model: ModelDescriptor): boolean {
+  if (model.plans !== undefined && !model.plans.includes(plan.name)) return false;
+  return planAllowsModel(plan, model);
+}
 
 /**
- * Every model by the name users and operators type. Prices are the providers' list prices and are what
- * the ledger records and the monthly budget counts.
+ * Every model by the name users and operators type, in the order operators listed them (built-in ones
+ * first). Prices are what the ledger records and the monthly budget counts.
  */
-export const modelCatalog: readonly ModelDescriptor[] = [
-  {
-    id: 'placeholder',
-    provider: 'placeholder',
-    providerModel: 'placeholder',
-    premium: false,
-    maxImagesPerCall: 1,
-    fixedSizes: undefined,
-    description: 'Offline placeholder renderer (no AI; for trying the service out)',
-    priceUsd: flat(0),
-  },
-  {
-    id: 'flux-schnell',
-    provider: 'replicate',
-    providerModel: 'black-forest-labs/flux-schnell',
-    premium: false,
-    maxImagesPerCall: 4,
-    fixedSizes: undefined,
-    description: 'Replicate black-forest-labs/flux-schnell: fast, cheap',
-    priceUsd: flat(0.003),
-  },
-  {
-    id: 'flux-dev',
-    provider: 'replicate',
-    providerModel: 'black-forest-labs/flux-dev',
-    premium: false,
-    maxImagesPerCall: 4,
-    fixedSizes: undefined,
-    description: 'Replicate black-forest-labs/flux-dev: higher quality, slower',
-    priceUsd: flat(0.025),
-  },
-  {
-    id: 'flux-1.1-pro',
-    provider: 'replicate',
-    providerModel: 'black-forest-labs/flux-1.1-pro',
-    premium: false,
-    maxImagesPerCall: 1,
-    fixedSizes: undefined,
-    description: 'Replicate black-forest-labs/flux-1.1-pro: best Flux quality',
-    priceUsd: flat(0.04),
-  },
-  {
-    id: 'dall-e-3',
-    provider: 'openai',
-    providerModel: 'dall-e-3',
-    premium: true,
-    maxImagesPerCall: 1,
-    fixedSizes: [square1024, { width: 1792, height: 1024 }, { width: 1024, height: 1792 }],
-    description: 'OpenAI DALL·E 3',
-    priceUsd: (size, quality) => {
-      const square = size.width === size.height;
-      if (quality === 'high') return square ? 0.08 : 0.12;
-      return square ? 0.04 : 0.08;
-    },
-  },
-  {
-    id: 'gpt-image-1',
-    provider: 'openai',
-    providerModel: 'gpt-image-1',
-    premium: true,
-    maxImagesPerCall: 4,
-    fixedSizes: [square1024, { width: 1536, height: 1024 }, { width: 1024, height: 1536 }],
-    description: 'OpenAI gpt-image-1',
-    priceUsd: (size, quality) => {
-      const square = size.width === size.height;
-      if (quality === 'high') return square ? 0.167 : 0.25;
-      return square ? 0.042 : 0.063;
-    },
-  },
-];
+export class ModelCatalog {
+  readonly #models: readonly ModelDescriptor[];
+  readonly #byId: ReadonlyMap<string, ModelDescriptor>;
 
-/** The model with this name, if the service knows it. */
-export function findModel(id: string): ModelDescriptor | undefined {
-  return modelCatalog.find((model) => model.id === id.trim().toLowerCase());
+  constructor(models: readonly ModelDescriptor[]) {
+    this.#models = models;
+    this.#byId = new Map(models.map((model) => [model.id, model]));
+  }
+
+  /** The model with this name (case and surrounding spaces ignored), if the service knows it. */
+  find(id: string): ModelDescriptor | undefined {
+    return this.#byId.get(id.trim().toLowerCase());
+  }
+
+  /** Every model, in catalog order. */
+  all(): readonly ModelDescriptor[] {
+    return this.#models;
+  }
 }

@@ -1,6 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { GenerationRecords } from '../../core/generation/generation-records.ts';
+import type { ImageModelRegistry } from '../../core/providers/image-model-registry.ts';
+import type { ModelDescriptor } from '../../core/providers/model-catalog.ts';
 import { stylePresets } from '../../core/styles/style-presets.ts';
 import { isoSeconds } from '../image-response.ts';
 import { commonErrorResponses } from '../schemas/response-schemas.ts';
@@ -14,6 +16,40 @@ const stylesResponseSchema = z.object({
     }),
   ),
 });
+
+const modelsResponseSchema = z.object({
+  models: z.array(
+    z.object({
+      id: z.string().describe('The value to send as `model`'),
+      provider: z.string(),
+      description: z.string(),
+      sizes: z
+        .union([z.literal('any'), z.array(z.string())])
+        .describe('`any`, or the only sizes (WIDTHxHEIGHT) the model renders; others map to the nearest'),
+      max_images_per_call: z.number().int(),
+      price_usd: z.number().describe('US dollars for one 1024x1024 image at the default (high) quality'),
+      capabilities: z.array(z.enum(['text_to_image', 'image_to_image', 'edit', 'upscale'])),
+      default: z.boolean().describe('Whether requests that name no model use it'),
+    }),
+  ),
+});
+
+const square = { width: 1024, height: 1024 };
+
+function modelItem(model: ModelDescriptor, defaultModel: string) {
+  return {
+    id: model.id,
+    provider: model.provider,
+    description: model.description,
+    sizes: model.fixedSizes
+      ? model.fixedSizes.map((size) => `${size.width}x${size.height}`)
+      : ('any' as const),
+    max_images_per_call: model.maxImagesPerCall,
+    price_usd: model.priceUsd(square, 'high'),
+    capabilities: [...model.capabilities],
+    default: model.id === defaultModel,
+  };
+}
 
 const historyItemSchema = z.object({
   id: z.string(),
@@ -35,11 +71,27 @@ const historyResponseSchema = z.object({
   next_cursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page'),
 });
 
-/** `GET /api/v1/styles` and `GET /api/v1/images`. */
-export const catalogRoutes: FastifyPluginAsyncZod<{ records: GenerationRecords }> = async (
-  app,
-  { records },
-) => {
+/** `GET /api/v1/styles`, `GET /api/v1/models` and `GET /api/v1/images`. */
+export const catalogRoutes: FastifyPluginAsyncZod<{
+  records: GenerationRecords;
+  models: ImageModelRegistry;
+  defaultModel: string;
+}> = async (app, { records, models, defaultModel }) => {
+  app.get(
+    '/api/v1/models',
+    {
+      schema: {
+        summary: "The models the caller's plan may use on this server",
+        tags: ['catalog'],
+        security: [{ bearer: [] }],
+        response: { 200: modelsResponseSchema, ...commonErrorResponses },
+      },
+    },
+    async (request) => ({
+      models: models.availableTo(request.caller.plan).map((model) => modelItem(model, defaultModel)),
+    }),
+  );
+
   app.get(
     '/api/v1/styles',
     {

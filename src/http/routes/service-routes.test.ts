@@ -28,7 +28,12 @@ describe('service routes', () => {
       status: 'ok',
       database: 'ok',
       storage: 'ok',
-      provider: { default_model: 'placeholder', ready: true, models: ['placeholder'] },
+      provider: {
+        default_model: 'placeholder',
+        ready: true,
+        models: ['placeholder'],
+        readiness: [{ id: 'placeholder', provider: 'placeholder', ready: true }],
+      },
     });
   });
 
@@ -41,6 +46,7 @@ describe('service routes', () => {
         '/api/v1/generate/image',
         '/api/v1/generate/image/batch',
         '/api/v1/styles',
+        '/api/v1/models',
         '/api/v1/usage',
         '/api/v1/images',
         '/api/v1/account/link-codes',

@@ -6,13 +6,14 @@ import { modelCallOptions } from '../../../test-support/model-call-options.ts';
 import { rejectionOf } from '../../../test-support/rejection.ts';
 import type { RetryPolicy } from '../call-with-retries.ts';
 import type { ImageModelCallOptions } from '../image-model.ts';
-import { findModel, type ModelDescriptor } from '../model-catalog.ts';
+import type { ModelDescriptor } from '../model-catalog.ts';
 import { ProviderCallError, toImagineError } from '../provider-error.ts';
 import {
   createOpenAIImageModel,
   nearestOpenAISize,
   type OpenAIImageModelSettings,
 } from './openai-image-model.ts';
+import { openaiProvider } from './openai-provider.ts';
 
 const fixtures = path.join(import.meta.dirname, '__fixtures__');
 const openAIHost = 'https://api.openai.com';
@@ -31,7 +32,7 @@ function fixture<T = unknown>(name: string): T {
 }
 
 function descriptor(id: 'dall-e-3' | 'gpt-image-1'): ModelDescriptor {
-  const found = findModel(id);
+  const found = openaiProvider.builtInModels?.find((model) => model.id === id);
   if (!found) throw new Error(`${id} is missing from the catalog`);
   return found;
 }

@@ -18,6 +18,8 @@ import { classifyOpenAIError } from './openai-error.ts';
 /** What an OpenAI image model needs; the key is checked at call time, so a missing one names the variable. */
 export interface OpenAIImageModelSettings {
   apiKey: string | undefined;
+  /** The variable to name when the key is missing (OPENAI_API_KEY, or the entry's `api_key_env`). */
+  keyVariable?: string;
   baseUrl: string | undefined;
   descriptor: ModelDescriptor;
   retryPolicy?: RetryPolicy;
@@ -52,7 +54,9 @@ export function createOpenAIImageModel(settings: OpenAIImageModelSettings): Imag
   const allowedSizes = checkedSizes(descriptor);
   const policy = settings.retryPolicy ?? defaultRetryPolicy;
   const now = settings.now ?? (() => new Date());
-  const isDallE = descriptor.providerModel.startsWith('dall-e');
+  const vendorModel = descriptor.providerModel ?? descriptor.id;
+  const isDallE = vendorModel.startsWith('dall-e');
+  const keyVariable = settings.keyVariable ?? 'OPENAI_API_KEY';
   let client: OpenAI | undefined;
 
   return {
@@ -62,7 +66,7 @@ export function createOpenAIImageModel(settings: OpenAIImageModelSettings): Imag
     async generate(options: ImageModelCallOptions): Promise<ImageModelResult> {
       const apiKey = settings.apiKey;
       if (!apiKey) {
-        throw new ProviderCallError('credentials', 'OPENAI_API_KEY is not set', { provider: 'openai' });
+        throw new ProviderCallError('credentials', `${keyVariable} is not set`, { provider: 'openai' });
       }
       if (!Number.isInteger(options.n) || options.n < 1 || options.n > descriptor.maxImagesPerCall) {
         // The core splits requests by maxImagesPerCall, so this is a caller's bug, not a user's mistake.
@@ -75,7 +79,7 @@ export function createOpenAIImageModel(settings: OpenAIImageModelSettings): Imag
 
       const size = nearestOpenAISize(options.size, allowedSizes);
       const body: ImageGenerateParamsNonStreaming = {
-        model: descriptor.providerModel,
+        model: vendorModel,
         prompt: options.prompt,
         n: options.n,
         size: sizeParameter(size),

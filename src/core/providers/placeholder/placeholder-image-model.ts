@@ -21,6 +21,8 @@ export const placeholderModelId = 'placeholder';
 /** How long the placeholder pretends to work, and the clock behind `response.timestamp`. */
 export interface PlaceholderImageModelSettings {
   delayMs: number;
+  /** The catalog id it answers to (default `placeholder`; a models file may add more under other ids). */
+  modelId?: string;
   now?: () => Date;
 }
 
@@ -41,9 +43,10 @@ const mostPromptLines = 8;
  */
 export function createPlaceholderImageModel(settings: PlaceholderImageModelSettings): ImageModel {
   const now = settings.now ?? (() => new Date());
+  const modelId = settings.modelId ?? placeholderModelId;
   return {
     provider: 'placeholder',
-    modelId: placeholderModelId,
+    modelId,
     maxImagesPerCall: 1,
     async generate(options: ImageModelCallOptions): Promise<ImageModelResult> {
       checkSize(options.size.width, options.size.height);
@@ -61,7 +64,7 @@ export function createPlaceholderImageModel(settings: PlaceholderImageModelSetti
         images,
         warnings: warningsFor(options),
         response: {
-          modelId: placeholderModelId,
+          modelId,
           timestamp: now(),
           providerRequestId: undefined,
           revisedPrompt: undefined,

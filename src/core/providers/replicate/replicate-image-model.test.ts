@@ -8,8 +8,9 @@ import { modelCallOptions } from '../../../test-support/model-call-options.ts';
 import { rejectionOf } from '../../../test-support/rejection.ts';
 import type { RetryPolicy } from '../call-with-retries.ts';
 import type { ImageModelCallOptions } from '../image-model.ts';
-import { findModel, type ModelDescriptor } from '../model-catalog.ts';
+import type { ModelDescriptor } from '../model-catalog.ts';
 import { ProviderCallError } from '../provider-error.ts';
+import { ProviderRegistry } from '../provider-registry.ts';
 import { parsePrediction } from './replicate-api.ts';
 import { classifyFailedPrediction } from './replicate-error.ts';
 import { createReplicateImageModel, type ReplicateImageModelSettings } from './replicate-image-model.ts';
@@ -40,7 +41,7 @@ function fixture<T = PredictionFixture>(name: string): T {
 }
 
 function descriptor(id: string): ModelDescriptor {
-  const found = findModel(id);
+  const found = new ProviderRegistry().builtInModels().find((model) => model.id === id);
   if (!found) throw new Error(`no model ${id} in the catalog`);
   return found;
 }

@@ -19,6 +19,8 @@ import { buildReplicateInput, isKnownReplicateModel, type ReplicateInput } from 
 /** What a Replicate model needs; the token is checked at call time, so a missing one names the variable. */
 export interface ReplicateImageModelSettings {
   apiToken: string | undefined;
+  /** The variable to name when the token is missing (REPLICATE_API_TOKEN, or the entry's `api_key_env`). */
+  tokenVariable?: string;
   descriptor: ModelDescriptor;
   retryPolicy?: RetryPolicy;
   downloadRules?: Partial<DownloadRules>;
@@ -58,9 +60,15 @@ const sizeTolerance = 0.1;
  */
 export function createReplicateImageModel(settings: ReplicateImageModelSettings): ImageModel {
   const { descriptor, logger } = settings;
-  if (descriptor.provider !== 'replicate' || !isKnownReplicateModel(descriptor.providerModel)) {
+  const vendorModel = descriptor.providerModel;
+  if (
+    descriptor.provider !== 'replicate' ||
+    vendorModel === undefined ||
+    !isKnownReplicateModel(vendorModel)
+  ) {
     throw new Error(`${descriptor.id} is not a Replicate model this provider can call`);
   }
+  const tokenVariable = settings.tokenVariable ?? 'REPLICATE_API_TOKEN';
   const policy = settings.retryPolicy ?? defaultRetryPolicy;
   const now = settings.now ?? (() => new Date());
   const pollIntervalMs = settings.pollIntervalMs ?? defaultPollIntervalMs;
@@ -78,15 +86,14 @@ export function createReplicateImageModel(settings: ReplicateImageModelSettings)
     maxImagesPerCall: descriptor.maxImagesPerCall,
     async generate(options: ImageModelCallOptions): Promise<ImageModelResult> {
       const apiToken = settings.apiToken;
-      if (!apiToken)
-        throw new ProviderCallError('credentials', 'REPLICATE_API_TOKEN is not set', { provider });
+      if (!apiToken) throw new ProviderCallError('credentials', `${tokenVariable} is not set`, { provider });
       if (!Number.isInteger(options.n) || options.n < 1 || options.n > descriptor.maxImagesPerCall) {
         // The core splits requests by maxImagesPerCall, so this is a caller's bug, not a user's mistake.
         throw new RangeError(
           `${descriptor.id} takes 1 to ${descriptor.maxImagesPerCall} images a call, not ${options.n}`,
         );
       }
-      const { input, warnings } = buildReplicateInput(descriptor.providerModel, options);
+      const { input, warnings } = buildReplicateInput(vendorModel, options);
       const startedAt = performance.now();
       // A prediction a crashed process started is followed, not started again (and not paid twice).
       let prediction: ReplicatePrediction | undefined =
@@ -98,7 +105,7 @@ export function createReplicateImageModel(settings: ReplicateImageModelSettings)
         let current = prediction;
         if (current === undefined || (isFinished(current) && current.status !== 'succeeded')) {
           const waitSeconds = waitSecondsFor(configuredWaitSeconds, policy, performance.now() - startedAt);
-          current = await createPrediction(apiToken, descriptor.providerModel, input, waitSeconds, signal);
+          current = await createPrediction(apiToken, vendorModel, input, waitSeconds, signal);
           prediction = current;
           options.onProviderRequest?.(current.id);
           logger?.debug({ model: descriptor.id, predictionId: current.id }, 'Replicate prediction created');
