@@ -154,7 +154,7 @@ describe('MODELS_FILE', () => {
     [
       'an unknown provider',
       { id: 'x', provider: 'midjourney' },
-      'models[0] (id "x"): provider: "midjourney" is not one of: placeholder, replicate, openai, test-gpu',
+      'models[0] (id "x"): provider: "midjourney" is not one of: placeholder, replicate, openai, automatic1111, comfyui, openai-compatible, test-gpu',
     ],
     [
       'a size that is not WxH',

@@ -29,7 +29,15 @@ function sourceFiles(folder: string): string[] {
 describe('ProviderRegistry', () => {
   it("lists the built-in providers' models in registration order, then accepts a caller's own", () => {
     const registry = new ProviderRegistry([extra]);
-    expect(registry.names()).toEqual(['placeholder', 'replicate', 'openai', 'extra']);
+    expect(registry.names()).toEqual([
+      'placeholder',
+      'replicate',
+      'openai',
+      'automatic1111',
+      'comfyui',
+      'openai-compatible',
+      'extra',
+    ]);
     expect(registry.builtInModels().map((model) => model.id)).toEqual([
       'placeholder',
       'flux-schnell',

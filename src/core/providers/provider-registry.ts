@@ -1,5 +1,8 @@
+import { automatic1111Provider } from './automatic1111/automatic1111-provider.ts';
+import { comfyuiProvider } from './comfyui/comfyui-provider.ts';
 import type { ModelDescriptor } from './model-catalog.ts';
 import { openaiProvider } from './openai/openai-provider.ts';
+import { openaiCompatibleProvider } from './openai-compatible/openai-compatible-provider.ts';
 import { placeholderProvider } from './placeholder/placeholder-provider.ts';
 import type { ProviderDescriptor } from './provider-descriptor.ts';
 import { replicateProvider } from './replicate/replicate-provider.ts';
@@ -12,6 +15,9 @@ export const builtInProviders: readonly ProviderDescriptor[] = [
   placeholderProvider,
   replicateProvider,
   openaiProvider,
+  automatic1111Provider,
+  comfyuiProvider,
+  openaiCompatibleProvider,
 ];
 
 /** The providers an instance can build models with, by name. */
