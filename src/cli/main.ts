@@ -11,6 +11,7 @@ import { ConfigError, loadConfig } from '../config/load-config.ts';
  */
 import { readEnvironment } from '../config/read-environment.ts';
 import { ApiKeys } from '../core/accounts/api-keys.ts';
+import { DatabaseUnusableError } from '../core/database/database-unusable-error.ts';
 import { UserAccounts } from '../core/accounts/user-accounts.ts';
 import { openDatabase } from '../core/database/open-database.ts';
 import { QuotaLedger } from '../core/quota/quota-ledger.ts';
@@ -116,7 +117,7 @@ try {
     console.error(`${error.message}\n\n${usageText}`);
     process.exit(64); // EX_USAGE
   }
-  if (error instanceof ConfigError) {
+  if (error instanceof ConfigError || DatabaseUnusableError.isInstance(error)) {
     console.error(error.message);
     process.exit(78);
   }

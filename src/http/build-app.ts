@@ -117,7 +117,8 @@ export async function buildApp(
   });
 
   await app.register(healthRoute, {
-    database: services.database,
+    probeDatabase: services.probeDatabase,
+    disk: services.disk,
     storage: services.storage,
     models: services.models,
     defaultModel: config.generation.defaultModel,
@@ -172,6 +173,7 @@ export async function buildApp(
       jobStore: services.jobStore,
       idempotencyKeys: services.idempotencyKeys,
       accounts: services.accounts,
+      disk: services.disk,
     });
     await api.register(jobRoutes, { jobs: services.jobs, jobStore: services.jobStore });
     await api.register(accountRoutes, {

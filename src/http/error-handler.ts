@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { type FieldProblem, ImagineError, validationError } from '../core/errors/imagine-error.ts';
+import { isStorageFailure, storageUnavailable } from '../core/errors/storage-unavailable.ts';
 
 /** The contract's error body for an ImagineError: `{ error, message, …context }`. */
 export function errorBody(error: ImagineError): Record<string, unknown> {
@@ -28,6 +29,8 @@ const frameworkErrors: Record<string, () => ImagineError> = {
 
 function toCodedError(error: FastifyError): ImagineError | undefined {
   if (ImagineError.isInstance(error)) return error;
+  // A write the disk refused outside the group commit (an idempotency key, a read of a damaged page).
+  if (isStorageFailure(error)) return storageUnavailable(error);
   if (hasZodFastifySchemaValidationErrors(error)) {
     const details: FieldProblem[] = error.validation.map((issue) => {
       const field = issue.instancePath.replace(/^\//, '').replaceAll('/', '.');

@@ -46,6 +46,11 @@ export interface SubmittedJob<T> {
   id: string;
   position: number;
   done: Promise<T>;
+  /**
+   * Settles once the job's row is committed (at once for a job whose row goes in with its quota hold);
+   * rejects with 503 `storage_unavailable` when the disk refused it, and then the job does not run.
+   */
+  recorded: Promise<void>;
 }
 
 interface UserLane {
@@ -143,7 +148,7 @@ export class JobRunner {
       work,
       withHold ? insert : undefined,
     );
-    return { id, position, done };
+    return { id, position, done, recorded: recorded ? recorded.then(() => undefined) : Promise.resolve() };
   }
 
   /** The end of a job running in this process, for a repeated request that should share it. */
@@ -316,12 +321,9 @@ export class JobRunner {
     resumeProviderRequestId: string | undefined,
   ): Promise<T> {
     try {
-      // Not awaited before the work: the job's insert and the work's quota hold go out in the same group
-      // commit (the batcher keeps their order), instead of one turn of the event loop apart.
-      let insertFailed: unknown;
-      recorded?.catch((error: unknown) => {
-        insertFailed = error;
-      });
+      // A job that could not be written down must not run: its caller was told it failed, and work that
+      // ran anyway would hold quota and store images for a job no one can see.
+      if (recorded) await recorded;
       let finished = false;
       // Called inside the generator's charge transaction: the job is done exactly when the images are paid.
       const finishWithCharge = () => {
@@ -341,8 +343,6 @@ export class JobRunner {
         noteProviderRequest,
         resumeProviderRequestId,
       });
-      if (recorded) await recorded.catch(() => undefined);
-      if (insertFailed) throw insertFailed;
       if (finished && outcome.status === 'succeeded') {
         if (outcome.result !== undefined) {
           const result = outcome.result;
@@ -350,7 +350,8 @@ export class JobRunner {
         }
         return outcome.value;
       }
-      await this.#writes.run(() =>
+      // Eventually: on a full disk the end is written once space returns, so the row is not left running.
+      await this.#writes.runEventually(() =>
         this.#store.finish(
           id,
           {
@@ -364,7 +365,7 @@ export class JobRunner {
       return outcome.value;
     } catch (error) {
       await this.#writes
-        .run(() => this.#store.finish(id, { status: 'failed' }, this.#now()))
+        .runEventually(() => this.#store.finish(id, { status: 'failed' }, this.#now()))
         .catch(() => undefined);
       throw error;
     } finally {

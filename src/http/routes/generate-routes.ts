@@ -9,6 +9,7 @@ import type { ImageGenerator } from '../../core/generation/image-generator.ts';
 import { type IdempotencyKeys, requestHash } from '../../core/jobs/idempotency-keys.ts';
 import type { JobHooks, JobOutcome, JobRunner } from '../../core/jobs/job-runner.ts';
 import type { JobStatus, JobStore } from '../../core/jobs/job-store.ts';
+import type { DiskHealth } from '../../core/storage/disk-health.ts';
 import { errorBody } from '../error-handler.ts';
 import { batchResponse, imageResponse } from '../image-response.ts';
 import { abortSignalFor } from '../request-abort-signal.ts';
@@ -24,7 +25,9 @@ const generationErrors = {
   402: errorResponseSchema.describe('graphics_limit_reached: the monthly limit is used up'),
   403: errorResponseSchema.describe('model_not_allowed: the plan does not include that model'),
   502: errorResponseSchema.describe('generation_failed'),
-  503: errorResponseSchema.describe('provider_unavailable or budget_exhausted'),
+  503: errorResponseSchema.describe(
+    'provider_unavailable, budget_exhausted, or storage_unavailable (the disk is full or failing; retry_after)',
+  ),
 };
 
 const acceptedSchema = z.object({
@@ -54,7 +57,8 @@ export const generateRoutes: FastifyPluginAsyncZod<{
   jobStore: JobStore;
   idempotencyKeys: IdempotencyKeys;
   accounts: UserAccounts;
-}> = async (app, { generator, jobs, jobStore, idempotencyKeys, accounts }) => {
+  disk: DiskHealth;
+}> = async (app, { generator, jobs, jobStore, idempotencyKeys, accounts, disk }) => {
   /** Runs a validated request as a job; errors become the contract's bodies so async callers can read them. */
   function work(
     kind: 'image' | 'batch',
@@ -119,6 +123,8 @@ export const generateRoutes: FastifyPluginAsyncZod<{
   ) {
     const caller = request.caller;
     const respondAsync = /\brespond-async\b/i.test(request.headers.prefer ?? '');
+    // Before anything is written: a full disk is a 503 now, not a key or a job that cannot be recorded.
+    disk.assertWritable();
     const jobId = jobs.newJobId();
     const key = request.headers['idempotency-key'];
     if (key !== undefined) {
@@ -154,6 +160,8 @@ export const generateRoutes: FastifyPluginAsyncZod<{
       submitted.done.catch((error: unknown) =>
         request.log.error({ err: error, jobId }, 'an async job failed'),
       );
+      // 202 only for a job that exists: one the disk refused to record is the caller's 503, now.
+      await submitted.recorded;
       return accepted(reply, jobId, submitted.position === 0 ? 'running' : 'queued', submitted.position);
     }
     return answer(reply, await submitted.done);
