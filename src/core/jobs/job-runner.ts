@@ -148,7 +148,10 @@ export class JobRunner {
       work,
       withHold ? insert : undefined,
     );
-    return { id, position, done, recorded: recorded ? recorded.then(() => undefined) : Promise.resolve() };
+    const committed = recorded ? recorded.then(() => undefined) : Promise.resolve();
+    // Handled here for callers that never look (a caller waiting on `done` hears the failure there).
+    committed.catch(() => undefined);
+    return { id, position, done, recorded: committed };
   }
 
   /** The end of a job running in this process, for a repeated request that should share it. */

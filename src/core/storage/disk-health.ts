@@ -71,6 +71,8 @@ export class DiskHealth {
 
   writeFailed(target: WriteTarget): void {
     this.#failedAt.set(target, this.#now());
+    // Look at the free space again on the next request rather than trust a figure from before the failure.
+    this.#checkedAt = Number.NEGATIVE_INFINITY;
   }
 
   writeSucceeded(target: WriteTarget): void {
