@@ -147,14 +147,18 @@ describe('a job that cannot be recorded', () => {
       'CREATE TEMP TRIGGER jobs_full BEFORE INSERT ON main.jobs BEGIN SELECT jobs_disk_full(); END',
     );
 
-    expectStorageUnavailable(await generate(testApp, authorization, { prefer: 'respond-async' }));
+    const retried = { prefer: 'respond-async', 'idempotency-key': 'retry-me' };
+    expectStorageUnavailable(await generate(testApp, authorization, retried));
     expect(model.calls).toHaveLength(0);
     expect(database.prepare('SELECT count(*) FROM jobs').pluck().get()).toBe(0);
     expect(leftovers(testApp)).toEqual(nothingLeft);
 
     database.exec('DROP TRIGGER temp.jobs_full');
-    const accepted = await generate(testApp, authorization, { prefer: 'respond-async' });
+    // The same key again: a new job that runs, not a replay of one that was never recorded.
+    const accepted = await generate(testApp, authorization, retried);
     expect(accepted.statusCode).toBe(202);
+    expect(accepted.headers['idempotent-replayed']).toBeUndefined();
     expect((await waitForJob(testApp, authorization, accepted.json().job_id)).status).toBe('succeeded');
+    expect(model.calls).toHaveLength(1);
   });
 });

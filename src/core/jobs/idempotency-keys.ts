@@ -46,7 +46,15 @@ export class IdempotencyKeys {
       forget: database.prepare<[string, string], void>(
         'DELETE FROM idempotency_keys WHERE user_id = ? AND key = ?',
       ),
+      release: database.prepare<[string, string, string], void>(
+        'DELETE FROM idempotency_keys WHERE user_id = ? AND key = ? AND job_id = ?',
+      ),
     };
+  }
+
+  /** Frees `key` if it still names `jobId`: that job was never recorded, so a retry must run anew. */
+  release(userId: string, key: string, jobId: string): void {
+    this.#statements.release.run(userId, key, jobId);
   }
 
   /** Claims `key` for `jobId`, or says which earlier job it belongs to. Atomic across processes. */

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Caller, UserAccounts } from '../../core/accounts/user-accounts.ts';
 import { ImagineError, validationError } from '../../core/errors/imagine-error.ts';
+import { isStorageFailure } from '../../core/errors/storage-unavailable.ts';
 import type { BatchRequest, ImageRequest } from '../../core/generation/generation-request.ts';
 import { batchRequestSchema, imageRequestSchema } from '../../core/generation/generation-request.ts';
 import type { ImageGenerator } from '../../core/generation/image-generator.ts';
@@ -156,15 +157,30 @@ export const generateRoutes: FastifyPluginAsyncZod<{
       work(kind, request.body, caller, respondAsync ? undefined : abortSignalFor(reply), keepResult),
       jobId,
     );
-    if (respondAsync) {
-      submitted.done.catch((error: unknown) =>
-        request.log.error({ err: error, jobId }, 'an async job failed'),
-      );
-      // 202 only for a job that exists: one the disk refused to record is the caller's 503, now.
-      await submitted.recorded;
-      return accepted(reply, jobId, submitted.position === 0 ? 'running' : 'queued', submitted.position);
+    try {
+      if (respondAsync) {
+        submitted.done.catch((error: unknown) =>
+          request.log.error({ err: error, jobId }, 'an async job failed'),
+        );
+        // 202 only for a job that exists: one the disk refused to record is the caller's 503, now.
+        await submitted.recorded;
+        return accepted(reply, jobId, submitted.position === 0 ? 'running' : 'queued', submitted.position);
+      }
+      return answer(reply, await submitted.done);
+    } catch (error) {
+      // The disk refused the job: the retry this key exists for must run, not replay a job never recorded.
+      if (key !== undefined && isStorageFailure(error)) {
+        try {
+          idempotencyKeys.release(caller.userId, key, jobId);
+        } catch (releaseError) {
+          request.log.warn(
+            { err: releaseError, jobId },
+            'freeing the idempotency key of a refused job failed',
+          );
+        }
+      }
+      throw error;
     }
-    return answer(reply, await submitted.done);
   }
 
   /** A repeated Idempotency-Key: the first request's answer, without running (or charging) again. */
