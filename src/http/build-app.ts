@@ -70,7 +70,12 @@ export async function buildApp(
   app.setSerializerCompiler(
     config.environment === 'production' ? () => (data: unknown) => JSON.stringify(data) : serializerCompiler,
   );
-  installErrorHandling(app);
+  installErrorHandling(app, {
+    onStorageFailure: (error) =>
+      services.disk.writeFailed(
+        String((error as { code?: unknown }).code).startsWith('SQLITE') ? 'database' : 'storage',
+      ),
+  });
   // Set as the request starts, so every reply carries it, errors and 404s included.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);

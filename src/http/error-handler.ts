@@ -52,8 +52,15 @@ function toCodedError(error: FastifyError): ImagineError | undefined {
 }
 
 /** Installs the one error handler: coded errors in the contract's shape, anything else a 500 with a request id. */
-export function installErrorHandling(app: FastifyInstance): void {
+export function installErrorHandling(
+  app: FastifyInstance,
+  options: {
+    /** Told of a raw disk or database failure a request met (a damaged page read), so /health reports it. */
+    onStorageFailure?: (error: unknown) => void;
+  } = {},
+): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    if (!ImagineError.isInstance(error) && isStorageFailure(error)) options.onStorageFailure?.(error);
     const coded = toCodedError(error);
     if (coded) {
       if (coded.httpStatus >= 500) request.log.warn({ err: error, code: coded.code }, 'request failed');

@@ -69,12 +69,14 @@ export class DiskHealth {
     };
   }
 
+  /** A write to `target` failed on the disk (or SQLite met a damaged page): /health says so for 30 s. */
   writeFailed(target: WriteTarget): void {
     this.#failedAt.set(target, this.#now());
     // Look at the free space again on the next request rather than trust a figure from before the failure.
     this.#checkedAt = Number.NEGATIVE_INFINITY;
   }
 
+  /** A write to `target` landed: whatever failed before is over. */
   writeSucceeded(target: WriteTarget): void {
     if (this.#failedAt.size > 0) this.#failedAt.delete(target);
   }
