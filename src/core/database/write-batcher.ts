@@ -67,9 +67,8 @@ export class WriteBatcher {
     );
   }
 
-  /** Runs `work` (synchronous database work) in the next group transaction and returns its result. */
   /**
-   * Runs `work` in the next group transaction and returns its result. When the disk refuses the commit
+   * Runs `work` (synchronous database work) in the next group transaction and returns its result. When the disk refuses the commit
    * (full, read-only, failing), the promise rejects with the contract's 503 `storage_unavailable`.
    */
   run<T>(work: () => T): Promise<T> {
@@ -80,9 +79,9 @@ export class WriteBatcher {
 
   /**
    * For a write that must happen even when the disk is full now (releasing a quota hold, ending a job):
-   * resolves `true` once committed, or `false` at once when the disk refused it, in which case the write is
-   * kept and run again at the head of every later group (the job heartbeat makes one every 10 s) until it
-   * commits. Other failures reject, as with `run`.
+   * resolves `true` once committed, or `false` at once when its group could not commit (a full disk, a
+   * lock held past the busy timeout), in which case the write is kept and run again at the head of every
+   * later group (the job heartbeat makes one every 10 s) until it commits. An error of its own rejects.
    */
   runEventually(work: () => unknown): Promise<boolean> {
     return new Promise<boolean>((resolve, reject) => {
@@ -136,7 +135,7 @@ export class WriteBatcher {
       this.#listener?.failed(error);
       const storageFailed = isStorageFailure(error);
       for (const write of writes) {
-        if (write.eventually && storageFailed) {
+        if (write.eventually) {
           this.#retained.push(write);
           write.resolve(false);
         } else write.reject(storageFailed ? storageUnavailable(error) : error);
