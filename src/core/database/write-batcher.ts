@@ -68,8 +68,8 @@ export class WriteBatcher {
   }
 
   /**
-   * Runs `work` (synchronous database work) in the next group transaction and returns its result. When the disk refuses the commit
-   * (full, read-only, failing), the promise rejects with the contract's 503 `storage_unavailable`.
+   * Runs `work` (synchronous database work) in the next group transaction and returns its result. When
+   * the disk refuses the commit (full, read-only, failing), it rejects with 503 `storage_unavailable`.
    */
   run<T>(work: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
