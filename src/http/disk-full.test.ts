@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FillableDisk, fillableDisk } from '../test-support/fillable-disk.ts';
 import { createTestApp, type TestApp } from '../test-support/test-app.ts';
-import { onePng, scriptedModel } from '../test-support/test-services.ts';
+import { onePng, scriptedModel, storedImageFiles } from '../test-support/test-services.ts';
 
 let current: { testApp: TestApp; disk: FillableDisk } | undefined;
 afterEach(async () => {
@@ -69,6 +69,15 @@ function leftovers(testApp: TestApp) {
 
 const nothingLeft = { reserved: 0, holds: 0, unfinishedJobs: 0, temporaryFiles: [] };
 
+/** Charged images, their records and the files on disk: the three must agree after any failure. */
+function charged(testApp: TestApp) {
+  return {
+    used: testApp.services.ledger.usage('fox-fan', 200).used,
+    records: testApp.services.database.prepare('SELECT count(*) FROM generations').pluck().get(),
+    files: storedImageFiles(testApp.services).length,
+  };
+}
+
 async function waitForJob(testApp: TestApp, authorization: string, jobId: string) {
   for (let attempt = 0; attempt < 500; attempt++) {
     const job = (
@@ -109,7 +118,7 @@ describe('a full disk', () => {
     expect(accepted.statusCode).toBe(202);
     const job = await waitForJob(testApp, authorization, accepted.json().job_id);
     expect(job.status).toBe('succeeded');
-    expect(testApp.services.ledger.usage('fox-fan', 200).used).toBe(2);
+    expect(charged(testApp)).toEqual({ used: 2, records: 2, files: 2 });
     expect(leftovers(testApp)).toEqual(nothingLeft);
   });
 
@@ -122,13 +131,13 @@ describe('a full disk', () => {
     const whileFull = await health(testApp);
     expect(whileFull.statusCode).toBe(503);
     expect(whileFull.body.disk.status).toBe('failing');
-    expect(testApp.services.ledger.usage('fox-fan', 200).used).toBe(0);
+    expect(charged(testApp)).toEqual({ used: 0, records: 0, files: 0 });
 
     disk.free();
     const made = await generate(testApp, authorization);
     expect(made.statusCode).toBe(201);
     // Any hold or job end the full disk refused went in with that request's first commit.
-    expect(testApp.services.ledger.usage('fox-fan', 200)).toMatchObject({ used: 1, reserved: 0 });
+    expect(charged(testApp)).toEqual({ used: 1, records: 1, files: 1 });
     expect(leftovers(testApp)).toEqual(nothingLeft);
     expect((await health(testApp)).statusCode).toBe(200);
   });
