@@ -3,6 +3,7 @@
 import { createChatBots } from './bots/create-chat-bots.ts';
 import { type Config, ConfigError, loadConfig } from './config/load-config.ts';
 import { readEnvironment } from './config/read-environment.ts';
+import { DatabaseUnusableError } from './core/database/database-unusable-error.ts';
 import { ensureDemoKey } from './demo-key.ts';
 import { buildApp } from './http/build-app.ts';
 import { createLogger } from './logger.ts';
@@ -90,6 +91,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  // Something the operator must fix before a start can work: their sentence, not a stack.
+  if (DatabaseUnusableError.isInstance(error)) {
+    process.stderr.write(`imagine cannot start: ${error.message}\n`);
+    process.exit(78); // EX_CONFIG, as for a bad setting
+  }
   process.stderr.write(
     `imagine failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
   );

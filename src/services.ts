@@ -9,8 +9,10 @@ import { housekeepingDuties } from './core/background/housekeeping-duties.ts';
 import { ChatImages } from './core/chat/chat-images.ts';
 import { ProcessedEvents } from './core/chat/processed-events.ts';
 import { startBackgroundCheckpoints } from './core/database/background-checkpoints.ts';
+import { createDatabaseProbe, type DatabaseProbe } from './core/database/database-probe.ts';
 import { openDatabase, type SqliteDatabase } from './core/database/open-database.ts';
 import { WriteBatcher } from './core/database/write-batcher.ts';
+import { isStorageFailure } from './core/errors/storage-unavailable.ts';
 import { GenerationRecords } from './core/generation/generation-records.ts';
 import { ImageGenerator } from './core/generation/image-generator.ts';
 import { IdempotencyKeys } from './core/jobs/idempotency-keys.ts';
@@ -26,6 +28,7 @@ import { createOpenAIClient } from './core/providers/openai/openai-client.ts';
 import { createOpenAIModerator } from './core/providers/openai/openai-moderator.ts';
 import { createOpenAIPromptEnhancer } from './core/providers/openai/openai-prompt-enhancer.ts';
 import { type AbandonedHold, QuotaLedger } from './core/quota/quota-ledger.ts';
+import { DiskHealth, watchStorageWrites } from './core/storage/disk-health.ts';
 import type { ImageStorage } from './core/storage/image-storage.ts';
 import { createLocalImageStorage } from './core/storage/local-image-storage.ts';
 import { removeUnrecordedImages } from './core/storage/unrecorded-images.ts';
@@ -61,6 +64,10 @@ export interface Services {
   background: BackgroundWork;
   /** Present when Firebase is configured: the app's ID tokens are accepted. */
   firebaseTokens: FirebaseTokenVerifier | undefined;
+  /** Free space under DATA_DIR and the writes that failed lately, for refusing work and for /health. */
+  disk: DiskHealth;
+  /** A real read and write of the database, for /health. */
+  probeDatabase: DatabaseProbe;
   /** Closes the database and releases clients; call once, after the last request is done. */
   close(): Promise<void>;
 }
@@ -72,6 +79,8 @@ export interface ServiceOverrides {
   storage?: ImageStorage;
   firebaseTokens?: FirebaseTokenVerifier;
   now?: () => Date;
+  /** Bytes free under DATA_DIR, instead of asking the file system (a test's full disk). */
+  freeBytesOf?: (directory: string) => number;
 }
 
 /**
@@ -115,6 +124,12 @@ export async function createServices(
     dataDir: config.dataDir,
     publicBaseUrl: config.server.publicBaseUrl,
   });
+  const disk = new DiskHealth({
+    directory: config.dataDir,
+    minFreeBytes: config.minFreeDiskBytes,
+    ...(overrides.freeBytesOf ? { freeBytesOf: overrides.freeBytesOf } : {}),
+  });
+  storage = watchStorageWrites(storage, disk);
   let firebaseTokens = overrides.firebaseTokens;
   if (!firebaseTokens && firebaseApp && config.firebase) {
     const { createFirebaseTokenVerifier } = await import('./http/auth/firebase-token-verifier.ts');
@@ -173,7 +188,12 @@ export async function createServices(
     );
     pendingRemovals.add(removal);
   };
-  const writes = new WriteBatcher(database);
+  const writes = new WriteBatcher(database, {
+    committed: () => disk.writeSucceeded('database'),
+    failed: (error) => {
+      if (isStorageFailure(error)) disk.writeFailed('database');
+    },
+  });
   const stopCheckpoints =
     config.databasePath === ':memory:'
       ? async () => undefined
@@ -201,6 +221,7 @@ export async function createServices(
     maxBatchSize: config.generation.maxBatchSize,
     fallbackModels: config.generation.fallbackModels,
     monthlyBudgetUsd: config.monthlyBudgetUsd,
+    disk,
     logger,
     now,
   });
@@ -250,6 +271,8 @@ export async function createServices(
     jobStore: new JobStore(database),
     idempotencyKeys,
     firebaseTokens,
+    disk,
+    probeDatabase: createDatabaseProbe(database, writes),
     async close() {
       if (closed) return;
       closed = true;

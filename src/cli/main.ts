@@ -13,6 +13,7 @@ import { type Config, ConfigError, loadConfig } from '../config/load-config.ts';
 import { readEnvironment } from '../config/read-environment.ts';
 import { ApiKeys } from '../core/accounts/api-keys.ts';
 import { UserAccounts } from '../core/accounts/user-accounts.ts';
+import { DatabaseUnusableError } from '../core/database/database-unusable-error.ts';
 import { openDatabase } from '../core/database/open-database.ts';
 import { createImageModels } from '../core/providers/create-image-models.ts';
 import { ImageModelRegistry } from '../core/providers/image-model-registry.ts';
@@ -169,7 +170,7 @@ try {
     console.error(`${error.message}\n\n${usageText}`);
     process.exit(64); // EX_USAGE
   }
-  if (error instanceof ConfigError) {
+  if (error instanceof ConfigError || DatabaseUnusableError.isInstance(error)) {
     console.error(error.message);
     process.exit(78);
   }

@@ -72,6 +72,8 @@ export interface Config {
   };
   dataDir: string;
   databasePath: string;
+  /** Below this many free bytes under `dataDir`, new work is refused and /health says 503. */
+  minFreeDiskBytes: number;
   logging: { level: Environment['LOG_LEVEL']; pretty: boolean };
   generation: {
     defaultModel: string;
@@ -237,6 +239,7 @@ function deriveConfig(
     },
     dataDir,
     databasePath: path.join(dataDir, 'imagine.sqlite'),
+    minFreeDiskBytes: environment.MIN_FREE_DISK_MB * 1024 * 1024,
     logging: {
       level: environment.LOG_LEVEL,
       pretty: environment.LOG_PRETTY ?? environment.NODE_ENV === 'development',

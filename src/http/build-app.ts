@@ -76,7 +76,12 @@ export async function buildApp(
   app.setSerializerCompiler(
     config.environment === 'production' ? () => (data: unknown) => JSON.stringify(data) : serializerCompiler,
   );
-  installErrorHandling(app);
+  installErrorHandling(app, {
+    onStorageFailure: (error) =>
+      services.disk.writeFailed(
+        String((error as { code?: unknown }).code).startsWith('SQLITE') ? 'database' : 'storage',
+      ),
+  });
   // Bodies are JSON (CONTRACT.md): text/plain gets the same 400 `invalid_json` as any other media type,
   // rather than reaching validation as a string.
   app.removeContentTypeParser('text/plain');
@@ -127,7 +132,8 @@ export async function buildApp(
   });
 
   await app.register(healthRoute, {
-    database: services.database,
+    probeDatabase: services.probeDatabase,
+    disk: services.disk,
     storage: services.storage,
     models: services.models,
     readiness: services.readiness,
@@ -180,6 +186,7 @@ export async function buildApp(
       jobStore: services.jobStore,
       idempotencyKeys: services.idempotencyKeys,
       accounts: services.accounts,
+      disk: services.disk,
     });
     await api.register(jobRoutes, { jobs: services.jobs, jobStore: services.jobStore });
     await api.register(accountRoutes, {

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { type FieldProblem, ImagineError, validationError } from '../core/errors/imagine-error.ts';
+import { isStorageFailure, storageUnavailable } from '../core/errors/storage-unavailable.ts';
 
 /** The contract's error body for an ImagineError: `{ error, message, …context }`. */
 export function errorBody(error: ImagineError): Record<string, unknown> {
@@ -28,6 +29,8 @@ const frameworkErrors: Record<string, () => ImagineError> = {
 
 function toCodedError(error: FastifyError): ImagineError | undefined {
   if (ImagineError.isInstance(error)) return error;
+  // A write the disk refused outside the group commit (an idempotency key, a read of a damaged page).
+  if (isStorageFailure(error)) return storageUnavailable(error);
   if (hasZodFastifySchemaValidationErrors(error)) {
     const details: FieldProblem[] = error.validation.map((issue) => {
       const field = issue.instancePath.replace(/^\//, '').replaceAll('/', '.');
@@ -74,8 +77,15 @@ export function answerFrameworkError(
 }
 
 /** Installs the one error handler: coded errors in the contract's shape, anything else a 500 with a request id. */
-export function installErrorHandling(app: FastifyInstance): void {
+export function installErrorHandling(
+  app: FastifyInstance,
+  options: {
+    /** Told of a raw disk or database failure a request met (a damaged page read), so /health reports it. */
+    onStorageFailure?: (error: unknown) => void;
+  } = {},
+): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    if (!ImagineError.isInstance(error) && isStorageFailure(error)) options.onStorageFailure?.(error);
     const coded = toCodedError(error);
     if (coded) {
       if (coded.httpStatus >= 500) request.log.warn({ err: error, code: coded.code }, 'request failed');

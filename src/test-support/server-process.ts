@@ -75,3 +75,39 @@ export async function startServerProcess(
   const pid = options.unreaped ? Number(/^server pid (\d+)$/m.exec(output)?.[1]) : (child.pid ?? 0);
   return { process: child, pid, output: () => output };
 }
+
+/** How a server process that was expected not to start ended: its exit code and all it printed. */
+export interface EndedProcess {
+  code: number | null;
+  output: string;
+}
+
+/**
+ * Starts `src/server.ts` like `startServerProcess`, expecting it to refuse to start: resolves with its exit
+ * code once it exits, or with `code: null` (after killing it) if it starts listening instead.
+ */
+export async function runServerUntilExit(environment: Record<string, string>): Promise<EndedProcess> {
+  let output = '';
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: projectRoot,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? os.tmpdir(),
+      LOG_LEVEL: 'warn',
+      LOG_PRETTY: 'false',
+      ENV_FILE: 'none',
+      ...environment,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const collect = (chunk: Buffer) => {
+    output += chunk.toString();
+    if (output.includes('imagine is listening')) child.kill('SIGKILL');
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const code = await new Promise<number | null>((resolve) =>
+    child.once('exit', (exitCode) => resolve(exitCode)),
+  );
+  return { code: output.includes('imagine is listening') ? null : code, output };
+}

@@ -21,6 +21,10 @@ describe('chatErrorMessage', () => {
     expect(chatErrorMessage(down, now)).toBe(
       'The image provider is not available right now. Try again in 42 s. You were not charged.',
     );
+    const full = new ImagineError('storage_unavailable', undefined, { retry_after: 30 });
+    expect(chatErrorMessage(full, now)).toBe(
+      "Images cannot be saved right now (the server's disk is full or failing). Try again in 30 s. You were not charged.",
+    );
   });
 
   it("never shows an unexpected error's own text", () => {

@@ -45,6 +45,8 @@ export function chatErrorMessage(
           : ' Try again in a minute.';
       return `The image provider is not available right now.${wait} You were not charged.`;
     }
+    case 'storage_unavailable':
+      return `Images cannot be saved right now (the server's disk is full or failing). Try again in ${context.retry_after ?? 30} s. You were not charged.`;
     case 'rate_limited':
       return `You are going a bit fast. Try again in ${context.retry_after ?? 60} s.`;
     case 'generation_failed':

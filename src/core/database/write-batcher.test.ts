@@ -105,4 +105,44 @@ describe('WriteBatcher', () => {
     db.close();
     await expect(pending).rejects.toThrow();
   });
+
+  it('refuses every write of a group the disk will not take with 503 storage_unavailable, and keeps the ones that must land until it does', async () => {
+    const db = database();
+    let full = true;
+    db.function('disk_full', () => {
+      if (full) throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+      return 0;
+    });
+    db.exec('CREATE TEMP TRIGGER notes_full BEFORE INSERT ON main.notes BEGIN SELECT disk_full(); END');
+    const failures: unknown[] = [];
+    let commits = 0;
+    const batcher = new WriteBatcher(db, {
+      committed: () => commits++,
+      failed: (error) => failures.push(error),
+    });
+    const insert = db.prepare('INSERT INTO notes (text) VALUES (?)');
+    const ordinary = batcher.run(() => insert.run('ordinary'));
+    const release = batcher.runEventually(() => insert.run('release'));
+    await expect(ordinary).rejects.toMatchObject({
+      code: 'storage_unavailable',
+      context: { retry_after: 30 },
+    });
+    // Told at once that it waits, so the caller is not held up by the outage.
+    expect(await release).toBe(false);
+    expect(batcher.waitingForDisk).toBe(1);
+    expect(failures).toHaveLength(1);
+    // Still full: the kept write fails again with the next group and stays kept.
+    await expect(batcher.run(() => insert.run('second'))).rejects.toMatchObject({
+      code: 'storage_unavailable',
+    });
+    expect(batcher.waitingForDisk).toBe(1);
+
+    full = false;
+    await batcher.run(() => insert.run('after'));
+    expect(batcher.waitingForDisk).toBe(0);
+    // The kept write went in first, with the first group the disk took; the refused ordinary writes never.
+    expect(db.prepare('SELECT text FROM notes ORDER BY id').pluck().all()).toEqual(['release', 'after']);
+    expect(commits).toBe(1);
+    db.close();
+  });
 });

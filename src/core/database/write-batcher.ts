@@ -1,9 +1,18 @@
+import { isStorageFailure, storageUnavailable } from '../errors/storage-unavailable.ts';
 import type { SqliteDatabase } from './open-database.ts';
 
 interface QueuedWrite {
   work: () => unknown;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
+  /** Kept and tried again with later groups while the disk refuses it (see `runEventually`). */
+  eventually: boolean;
+}
+
+/** Told how each group's commit went, so `/health` can say when writes are failing. */
+export interface CommitListener {
+  committed(): void;
+  failed(error: unknown): void;
 }
 
 type WriteOutcome = { ok: true; value: unknown } | { ok: false; error: unknown };
@@ -28,11 +37,15 @@ export class WriteBatcher {
   readonly #savepoint;
   readonly #runTogether;
   readonly #runSeparately;
+  readonly #listener: CommitListener | undefined;
   #queue: QueuedWrite[] = [];
+  /** Writes that must land (a hold's release, a job's end) that a full disk refused; retried with every group. */
+  #retained: QueuedWrite[] = [];
   #flushScheduled = false;
 
-  constructor(database: SqliteDatabase) {
+  constructor(database: SqliteDatabase, listener?: CommitListener) {
     this.#database = database;
+    this.#listener = listener;
     // Prepared once: wrapping each write with database.transaction() would build a new wrapper per call.
     this.#savepoint = {
       open: database.prepare('SAVEPOINT batched_write'),
@@ -54,27 +67,61 @@ export class WriteBatcher {
     );
   }
 
-  /** Runs `work` (synchronous database work) in the next group transaction and returns its result. */
+  /**
+   * Runs `work` (synchronous database work) in the next group transaction and returns its result. When
+   * the disk refuses the commit (full, read-only, failing), it rejects with 503 `storage_unavailable`.
+   */
   run<T>(work: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
-      if (!this.#flushScheduled) {
-        this.#flushScheduled = true;
-        setImmediate(() => this.#flush());
-      }
+      this.#enqueue({ work, resolve: resolve as (value: unknown) => void, reject, eventually: false });
     });
+  }
+
+  /**
+   * For a write that must happen even when the disk is full now (releasing a quota hold, ending a job):
+   * resolves `true` once committed, or `false` at once when its group could not commit (a full disk, a
+   * lock held past the busy timeout), in which case the write is kept and run again at the head of every
+   * later group (the job heartbeat makes one every 10 s) until it commits. An error of its own rejects.
+   */
+  runEventually(work: () => unknown): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
+      this.#enqueue({
+        work: () => {
+          work();
+          return true;
+        },
+        resolve: resolve as (value: unknown) => void,
+        reject,
+        eventually: true,
+      });
+    });
+  }
+
+  /** How many refused writes wait for the disk to take them. */
+  get waitingForDisk(): number {
+    return this.#retained.length;
   }
 
   /** Commits whatever is queued now, before the database closes. */
   flushNow(): void {
-    if (this.#queue.length > 0) this.#flush();
+    if (this.#queue.length > 0 || this.#retained.length > 0) this.#flush();
+  }
+
+  #enqueue(write: QueuedWrite): void {
+    this.#queue.push(write);
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      setImmediate(() => this.#flush());
+    }
   }
 
   #flush(): void {
     this.#flushScheduled = false;
-    const writes = this.#queue;
+    if (this.#queue.length === 0 && this.#retained.length === 0) return;
+    // Retained writes go first: a hold released before a new one is taken gives its quota back in time.
+    const writes = this.#retained.length > 0 ? [...this.#retained, ...this.#queue] : this.#queue;
+    this.#retained = [];
     this.#queue = [];
-    if (writes.length === 0) return;
     if (!this.#database.open) {
       const closed = new Error('the database is closed');
       for (const write of writes) write.reject(closed);
@@ -85,13 +132,25 @@ export class WriteBatcher {
       outcomes = this.#commit(writes);
     } catch (error) {
       // The commit itself failed (disk full, database locked past busy_timeout): nothing was written.
-      for (const write of writes) write.reject(error);
+      this.#listener?.failed(error);
+      const storageFailed = isStorageFailure(error);
+      for (const write of writes) {
+        if (write.eventually) {
+          this.#retained.push(write);
+          write.resolve(false);
+        } else write.reject(storageFailed ? storageUnavailable(error) : error);
+      }
       return;
     }
+    this.#listener?.committed();
     writes.forEach((write, index) => {
       const outcome = outcomes[index];
       if (outcome?.ok) write.resolve(outcome.value);
-      else write.reject(outcome?.error);
+      else if (write.eventually && isStorageFailure(outcome?.error)) {
+        this.#retained.push(write);
+        write.resolve(false);
+      } else
+        write.reject(isStorageFailure(outcome?.error) ? storageUnavailable(outcome?.error) : outcome?.error);
     });
   }
 
@@ -108,6 +167,8 @@ export class WriteBatcher {
       return this.#runTogether.immediate(writes);
     } catch (error) {
       if (!(error instanceof WriteThrew)) throw error;
+      // A disk that refuses one write refuses the group: that is a failed commit, not one write's refusal.
+      if (isStorageFailure(error.error)) throw error.error;
       // Alone in its group, the failing write was undone by the rollback already.
       if (writes.length === 1) return [{ ok: false, error: error.error }];
       return this.#runSeparately.immediate(writes);

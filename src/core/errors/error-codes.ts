@@ -40,6 +40,11 @@ export const errorCodes = {
     retryable: true,
     message: 'The image provider is unavailable right now; try again shortly',
   },
+  storage_unavailable: {
+    httpStatus: 503,
+    retryable: true,
+    message: 'The service cannot save anything right now (its disk is full or failing); try again shortly',
+  },
   budget_exhausted: {
     httpStatus: 503,
     retryable: false,

@@ -4,6 +4,7 @@ import type { Caller } from '../accounts/user-accounts.ts';
 import { newRecordId } from '../database/record-id.ts';
 import type { WriteBatcher } from '../database/write-batcher.ts';
 import { ImagineError, validationError } from '../errors/imagine-error.ts';
+import { isStorageFailure, storageUnavailable } from '../errors/storage-unavailable.ts';
 import {
   type EnhancedPrompt,
   enhancePrompt,
@@ -99,6 +100,8 @@ export interface ImageGeneratorDependencies {
   /** The operator's `MAX_BATCH_SIZE` (1–4). */
   maxBatchSize?: number;
   monthlyBudgetUsd: number | undefined;
+  /** Refuses new work with 503 `storage_unavailable` while the disk under DATA_DIR is too full to take it. */
+  disk?: { assertWritable(): void };
   logger: Logger;
   now?: () => Date;
   randomSeed?: () => number;
@@ -290,6 +293,7 @@ export class ImageGenerator {
     // Held at the dearest model on the route: a fallback must not push spending past the budget.
     const estimatedUsd = imageCount * highestPriceUsd(prepared.route, prepared);
     context.abortSignal?.throwIfAborted();
+    this.#dependencies.disk?.assertWritable();
     // Image k of the request is recorded (and stored) under imageIds[k], fixed before the hold, which
     // keeps them: after a crash, recovery knows what may have been stored for nothing.
     const requestedAt = this.#now();
@@ -337,7 +341,29 @@ export class ImageGenerator {
       if (delivered.length === 0) throw mostTelling(failures);
       return outcome;
     } finally {
-      if (!settled) ledger.release(reservation.id);
+      if (!settled) this.#release(reservation.id);
+    }
+  }
+
+  /**
+   * Gives a hold back. On a full disk the release itself may not be writable: it then waits in the write
+   * batcher and lands with the first commit that the disk takes, so a hold never outlasts the outage.
+   */
+  #release(reservationId: number): void {
+    const { ledger, writes, logger } = this.#dependencies;
+    try {
+      ledger.release(reservationId);
+    } catch (error) {
+      if (!isStorageFailure(error)) throw error;
+      logger.warn(
+        { err: error, reservationId },
+        'releasing a quota hold failed; it is retried once the disk takes writes',
+      );
+      void writes
+        .runEventually(() => ledger.release(reservationId))
+        .catch((retryError: unknown) => {
+          logger.error({ err: retryError, reservationId }, 'releasing a quota hold failed');
+        });
     }
   }
 
@@ -437,7 +463,11 @@ export class ImageGenerator {
           return { item, id, saved };
         } catch (error) {
           logger.error({ err: error, key }, 'storing a generated image failed');
-          failures.push({ index: item.index, error: new ImagineError('generation_failed') });
+          // A full or failing disk is the service's outage, not this image's: say so, and when to retry.
+          const failure = isStorageFailure(error)
+            ? storageUnavailable(error)
+            : new ImagineError('generation_failed');
+          failures.push({ index: item.index, error: failure });
           return undefined;
         }
       }),
@@ -577,7 +607,12 @@ function parseOrThrow<Output>(
 
 /** When nothing was delivered, the error that tells the caller most: a policy refusal or outage over a plain failure. */
 function mostTelling(failures: BatchFailure[]): ImagineError {
-  const priority = ['content_policy_violation', 'provider_unavailable', 'budget_exhausted'];
+  const priority = [
+    'content_policy_violation',
+    'storage_unavailable',
+    'provider_unavailable',
+    'budget_exhausted',
+  ];
   for (const code of priority) {
     const match = failures.find((failure) => failure.error.code === code);
     if (match) return match.error;

@@ -78,7 +78,8 @@ export class IdempotencyKeys {
 
   /**
    * Frees `key` if it still belongs to `jobId`: that job ended in a way its caller never heard (cancelled
-   * when the client hung up, a failure on our side), so a retry with the key must run again, not replay it.
+   * when the client hung up, a failure on our side, never recorded on a full disk), so a retry with the key
+   * must run again, not replay it.
    */
   release(userId: string, key: string, jobId: string): void {
     this.#statements.release.run(userId, key, jobId);

@@ -57,6 +57,11 @@ export interface SubmittedJob<T> {
   id: string;
   position: number;
   done: Promise<T>;
+  /**
+   * Settles once the job's row is committed (at once for a job whose row goes in with its quota hold);
+   * rejects with 503 `storage_unavailable` when the disk refused it, and then the job does not run.
+   */
+  recorded: Promise<void>;
 }
 
 interface UserLane {
@@ -150,7 +155,10 @@ export class JobRunner {
       work,
       withHold ? insert : undefined,
     );
-    return { id, position, done };
+    const committed = recorded ? recorded.then(() => undefined) : Promise.resolve();
+    // Handled here for callers that never look (a caller waiting on `done` hears the failure there).
+    committed.catch(() => undefined);
+    return { id, position, done, recorded: committed };
   }
 
   /** The end of a job running in this process, for a repeated request that should share it. */
@@ -321,12 +329,9 @@ export class JobRunner {
     resumeProviderRequestId: string | undefined,
   ): Promise<T> {
     try {
-      // Not awaited before the work: the job's insert and the work's quota hold go out in the same group
-      // commit (the batcher keeps their order), instead of one turn of the event loop apart.
-      let insertFailed: unknown;
-      recorded?.catch((error: unknown) => {
-        insertFailed = error;
-      });
+      // A job that could not be written down must not run: its caller was told it failed, and work that
+      // ran anyway would hold quota and store images for a job no one can see.
+      if (recorded) await recorded;
       let finished = false;
       let progressWrittenAt = 0;
       const job: RunningJob = {
@@ -363,15 +368,14 @@ export class JobRunner {
         },
       };
       const outcome = await work(job);
-      if (recorded) await recorded.catch(() => undefined);
-      if (insertFailed) throw insertFailed;
       if (finished && outcome.status === 'succeeded') return outcome.value;
       const ending = {
         status: outcome.status,
         ...(outcome.httpStatus === undefined ? {} : { httpStatus: outcome.httpStatus }),
         ...(outcome.result === undefined ? {} : { result: outcome.result }),
       };
-      await this.#writes.run(() => {
+      // Eventually: on a full disk the end is written once space returns, so the row is not left running.
+      await this.#writes.runEventually(() => {
         if (this.#store.finish(id, ending, this.#now())) return;
         // A refusal at the quota hold rolled the job's row back with it. When its ending is worth keeping
         // (an idempotent retry replays a 402), the row goes in now, already finished.
@@ -383,7 +387,7 @@ export class JobRunner {
       return outcome.value;
     } catch (error) {
       await this.#writes
-        .run(() => this.#store.finish(id, { status: 'failed' }, this.#now()))
+        .runEventually(() => this.#store.finish(id, { status: 'failed' }, this.#now()))
         .catch(() => undefined);
       throw error;
     } finally {

@@ -15,6 +15,7 @@ export function createLocalImageStorage(dependencies: {
   const root = path.resolve(dependencies.dataDir);
   // Created up front so the static file server has a folder to serve before the first image exists.
   fsSync.mkdirSync(path.join(root, 'images'), { recursive: true });
+  removeOrphanedTemporaryFiles(path.join(root, 'images'));
 
   function fileFor(key: string): string {
     const file = path.resolve(root, key);
@@ -31,7 +32,8 @@ export function createLocalImageStorage(dependencies: {
     async save(image: StoredImageInput): Promise<StoredImage> {
       const file = fileFor(image.key);
       await fs.mkdir(path.dirname(file), { recursive: true });
-      const temporary = `${file}.${randomUUID()}.tmp`;
+      // The pid in the name tells a later start whether the writer is gone (see removeOrphanedTemporaryFiles).
+      const temporary = `${file}.${process.pid}-${randomUUID()}.tmp`;
       try {
         await fs.writeFile(temporary, image.bytes);
         await fs.rename(temporary, file);
@@ -60,6 +62,43 @@ export function createLocalImageStorage(dependencies: {
       }
     },
   };
+}
+
+/** A temporary file this old is left over whoever wrote it: no image takes a minute to write. */
+const orphanAgeMs = 60_000;
+
+/**
+ * Removes the `*.tmp` files a crash left between writing an image and renaming it into place. Another
+ * process sharing DATA_DIR may be writing one right now, so a file is removed only when the pid in its
+ * name is gone (or is ours: an earlier process had it) or when it is older than any write takes.
+ */
+export function removeOrphanedTemporaryFiles(folder: string, now = Date.now()): number {
+  let removed = 0;
+  for (const name of fsSync.readdirSync(folder, { recursive: true }).map(String)) {
+    if (!name.endsWith('.tmp')) continue;
+    const file = path.join(folder, name);
+    try {
+      const pid = Number(/\.(\d+)-[0-9a-f-]+\.tmp$/.exec(name)?.[1]);
+      const writerGone = !Number.isInteger(pid) || pid === process.pid || !processIsAlive(pid);
+      if (writerGone || now - fsSync.statSync(file).mtimeMs > orphanAgeMs) {
+        fsSync.rmSync(file, { force: true });
+        removed++;
+      }
+    } catch {
+      // Gone already (its writer renamed it), or not ours to remove: either way nothing to do.
+    }
+  }
+  return removed;
+}
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: alive, but another user's.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** The folder local images live in (served at `/images/`). */

@@ -10,6 +10,7 @@ import type { GenerationOutcome, ImageGenerator } from '../../core/generation/im
 import { type IdempotencyKeys, isReplayableStatus, requestHash } from '../../core/jobs/idempotency-keys.ts';
 import type { JobOutcome, JobRunner, JobWork } from '../../core/jobs/job-runner.ts';
 import type { JobStatus, JobStore } from '../../core/jobs/job-store.ts';
+import type { DiskHealth } from '../../core/storage/disk-health.ts';
 import { errorBody } from '../error-handler.ts';
 import { batchResponse, imageResponse } from '../image-response.ts';
 import { pollAfterSeconds } from '../poll-after.ts';
@@ -26,7 +27,9 @@ const generationErrors = {
   402: errorResponseSchema.describe('graphics_limit_reached: the monthly limit is used up'),
   403: errorResponseSchema.describe('model_not_allowed: the plan does not include that model'),
   502: errorResponseSchema.describe('generation_failed'),
-  503: errorResponseSchema.describe('provider_unavailable or budget_exhausted'),
+  503: errorResponseSchema.describe(
+    'provider_unavailable, budget_exhausted, or storage_unavailable (the disk is full or failing; retry_after)',
+  ),
 };
 
 const acceptedSchema = z.object({
@@ -56,7 +59,8 @@ export const generateRoutes: FastifyPluginAsyncZod<{
   jobStore: JobStore;
   idempotencyKeys: IdempotencyKeys;
   accounts: UserAccounts;
-}> = async (app, { generator, jobs, jobStore, idempotencyKeys, accounts }) => {
+  disk: DiskHealth;
+}> = async (app, { generator, jobs, jobStore, idempotencyKeys, accounts, disk }) => {
   /** Runs a validated request as a job; errors become the contract's bodies so async callers can read them. */
   function work(
     kind: 'image' | 'batch',
@@ -120,6 +124,8 @@ export const generateRoutes: FastifyPluginAsyncZod<{
   ): Promise<FastifyReply> {
     const caller = request.caller;
     const respondAsync = /\brespond-async\b/i.test(request.headers.prefer ?? '');
+    // Before anything is written: a full disk is a 503 now, not a key or a job that cannot be recorded.
+    disk.assertWritable();
     const jobId = jobs.newJobId();
     const key = request.headers['idempotency-key'];
     if (key !== undefined) {
@@ -151,24 +157,33 @@ export const generateRoutes: FastifyPluginAsyncZod<{
       work(kind, request.body, caller, respondAsync ? undefined : abortSignalFor(reply), keepResult),
       jobId,
     );
-    // An outcome the caller never got to act on (cancelled, failed on our side) frees the key for a retry.
-    const freeKeyUnlessReplayable = (answer: JobAnswer) => {
-      if (key !== undefined && !isReplayableStatus(answer.httpStatus))
+    // An outcome the caller never got to act on (cancelled, failed on our side, never recorded because the
+    // disk refused it) frees the key: the retry it exists for must run, not replay that.
+    const freeKey = () => {
+      if (key === undefined) return;
+      try {
         idempotencyKeys.release(caller.userId, key, jobId);
+      } catch (releaseError) {
+        request.log.warn({ err: releaseError, jobId }, 'freeing an idempotency key failed');
+      }
+    };
+    const freeKeyUnlessReplayable = (answer: JobAnswer) => {
+      if (!isReplayableStatus(answer.httpStatus)) freeKey();
       return answer;
     };
-    if (respondAsync) {
-      submitted.done.then(freeKeyUnlessReplayable, (error: unknown) => {
-        if (key !== undefined) idempotencyKeys.release(caller.userId, key, jobId);
-        request.log.error({ err: error, jobId }, 'an async job failed');
-      });
-      return accepted(reply, jobId, submitted.position === 0 ? 'running' : 'queued', submitted.position);
-    }
     try {
+      if (respondAsync) {
+        submitted.done.then(freeKeyUnlessReplayable, (error: unknown) => {
+          freeKey();
+          request.log.error({ err: error, jobId }, 'an async job failed');
+        });
+        // 202 only for a job that exists: one the disk refused to record is the caller's 503, now.
+        await submitted.recorded;
+        return accepted(reply, jobId, submitted.position === 0 ? 'running' : 'queued', submitted.position);
+      }
       return answer(reply, freeKeyUnlessReplayable(await submitted.done));
     } catch (error) {
-      if (key !== undefined && !(ImagineError.isInstance(error) && isReplayableStatus(error.httpStatus)))
-        idempotencyKeys.release(caller.userId, key, jobId);
+      if (!(ImagineError.isInstance(error) && isReplayableStatus(error.httpStatus))) freeKey();
       throw error;
     }
   }

@@ -1,14 +1,24 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { SqliteDatabase } from '../../core/database/open-database.ts';
+import type { DatabaseProbe } from '../../core/database/database-probe.ts';
 import type { ImageModelRegistry } from '../../core/providers/image-model-registry.ts';
 import type { ReadinessChecker } from '../../core/providers/model-readiness.ts';
+import type { DiskHealth } from '../../core/storage/disk-health.ts';
 import type { ImageStorage } from '../../core/storage/image-storage.ts';
+
+const megabyte = 1024 * 1024;
 
 const healthSchema = z.object({
   status: z.enum(['ok', 'degraded']),
-  database: z.enum(['ok', 'error']),
+  database: z.enum(['ok', 'error']).describe('error: the database file cannot be read or written right now'),
   storage: z.enum(['ok', 'error']),
+  disk: z
+    .object({
+      status: z.enum(['ok', 'low', 'failing']),
+      free_mb: z.number().describe('Free space under DATA_DIR'),
+      min_free_mb: z.number().describe('MIN_FREE_DISK_MB: below it new generations are refused'),
+    })
+    .describe('low: under MIN_FREE_DISK_MB free; failing: a write to the disk failed in the last 30 s'),
   provider: z.object({
     default_model: z.string(),
     ready: z
@@ -32,19 +42,21 @@ const healthSchema = z.object({
 });
 
 /**
- * `GET /health`: liveness with database, storage and provider readiness. 503 when the database or storage
- * is down, or when neither the default model nor any fallback can serve; a down backend of some other
- * model (a GPU box switched off for the night) is reported in `readiness` but does not fail the check,
- * since a load balancer taking the whole service out for it would only make things worse.
+ * `GET /health`: liveness with database, storage, disk and provider readiness. 503 when the database or
+ * storage is down, free space is low or a write failed, or when neither the default model nor any fallback
+ * can serve; a down backend of some other model (a GPU box switched off for the night) is reported in
+ * `readiness` but does not fail the check, since a load balancer taking the whole service out for it would
+ * only make things worse.
  */
 export const healthRoute: FastifyPluginAsyncZod<{
-  database: SqliteDatabase;
+  probeDatabase: DatabaseProbe;
+  disk: DiskHealth;
   storage: ImageStorage;
   models: ImageModelRegistry;
   readiness: ReadinessChecker;
   defaultModel: string;
   fallbackModels: readonly string[];
-}> = async (app, { database, storage, models, readiness, defaultModel, fallbackModels }) => {
+}> = async (app, { probeDatabase, disk, storage, models, readiness, defaultModel, fallbackModels }) => {
   app.get(
     '/health',
     {
@@ -55,22 +67,28 @@ export const healthRoute: FastifyPluginAsyncZod<{
       },
     },
     async (_request, reply) => {
-      const databaseOk = (() => {
-        try {
-          return database.open && database.prepare('SELECT 1 AS ok').get() !== undefined;
-        } catch {
-          return false;
-        }
-      })();
-      const [storageOk, report] = await Promise.all([storage.checkReady(), readiness.check()]);
+      const [databaseOk, storageReady, report] = await Promise.all([
+        probeDatabase(),
+        storage.checkReady(),
+        readiness.check(),
+      ]);
+      const space = disk.report();
+      const databaseHealthy = databaseOk && !space.failing.includes('database');
+      const storageOk = storageReady && !space.failing.includes('storage');
+      const diskStatus = space.lowSpace ? 'low' : space.failing.length > 0 ? 'failing' : 'ok';
       const configured = report.filter((model) => model.configured);
       const route = new Set([defaultModel, ...fallbackModels]);
       const providerReady = configured.some((model) => route.has(model.id) && model.ready);
-      const healthy = databaseOk && storageOk && providerReady;
+      const healthy = databaseHealthy && storageOk && diskStatus === 'ok' && providerReady;
       return reply.code(healthy ? 200 : 503).send({
         status: healthy ? 'ok' : 'degraded',
-        database: databaseOk ? 'ok' : 'error',
+        database: databaseHealthy ? 'ok' : 'error',
         storage: storageOk ? 'ok' : 'error',
+        disk: {
+          status: diskStatus,
+          free_mb: Math.floor(space.freeBytes / megabyte),
+          min_free_mb: space.minFreeBytes / megabyte,
+        },
         provider: {
           default_model: defaultModel,
           ready: providerReady,

@@ -28,6 +28,7 @@ describe('service routes', () => {
       status: 'ok',
       database: 'ok',
       storage: 'ok',
+      disk: { status: 'ok', free_mb: expect.any(Number), min_free_mb: 64 },
       provider: {
         default_model: 'placeholder',
         ready: true,

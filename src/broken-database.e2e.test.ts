@@ -1,0 +1,177 @@
+/**
+ * A broken database is reported, not served: a damaged file, a file that is not a database and a read-only
+ * DATA_DIR stop the server (and the CLI) at start with exit 78 and a sentence naming the file and what to
+ * do, never a stack; a database that becomes unreadable while serving turns /health to 503.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openDatabase } from './core/database/open-database.ts';
+import { freePort, runServerUntilExit } from './test-support/server-process.ts';
+import { createTestApp, type TestApp } from './test-support/test-app.ts';
+
+const projectRoot = path.resolve(import.meta.dirname, '..');
+const cleanups: Array<() => void> = [];
+let testApp: TestApp | undefined;
+afterEach(async () => {
+  await testApp?.close();
+  testApp = undefined;
+  for (const cleanup of cleanups.splice(0).reverse()) cleanup();
+});
+
+function dataFolder(): string {
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'imagine-broken-'));
+  cleanups.push(() => fs.rmSync(folder, { recursive: true, force: true }));
+  return folder;
+}
+
+/** A real imagine database with enough rows to span many pages, closed cleanly (its WAL folded in). */
+function realDatabase(folder: string): string {
+  const file = path.join(folder, 'imagine.sqlite');
+  const database = openDatabase(file);
+  database.exec('CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL)');
+  const insert = database.prepare('INSERT INTO notes (text) VALUES (?)');
+  database.transaction(() => {
+    for (let index = 0; index < 20_000; index++) insert.run(`note ${index} `.repeat(5));
+  })();
+  database.close();
+  return file;
+}
+
+/** Writes garbage over `pages` pages from the middle of the file, as a failing disk or a bad copy does. */
+function damage(file: string, pages = 4): void {
+  const pageSize = 4096;
+  const middle = Math.floor(fs.statSync(file).size / pageSize / 2) * pageSize;
+  const descriptor = fs.openSync(file, 'r+');
+  fs.writeSync(descriptor, Buffer.alloc(pages * pageSize, 0xa5), 0, pages * pageSize, middle);
+  fs.closeSync(descriptor);
+}
+
+/**
+ * Makes `folder` read-only even for root: a tmpfs remounted read-only, else (not root) permissions, else
+ * the immutable attribute. Throws if none is possible here, rather than pass without checking anything.
+ */
+function makeReadOnly(folder: string): void {
+  const attempts: Array<[string, () => () => void]> = [
+    [
+      'read-only tmpfs',
+      () => {
+        execFileSync('mount', ['-o', 'remount,ro', folder], { stdio: 'ignore' });
+        return () => execFileSync('mount', ['-o', 'remount,rw', folder], { stdio: 'ignore' });
+      },
+    ],
+    [
+      'permissions',
+      () => {
+        if (process.getuid?.() === 0) throw new Error('root ignores permissions');
+        fs.chmodSync(folder, 0o555);
+        return () => fs.chmodSync(folder, 0o755);
+      },
+    ],
+    [
+      'immutable attribute',
+      () => {
+        execFileSync('chattr', ['+i', folder], { stdio: 'ignore' });
+        return () => execFileSync('chattr', ['-i', folder], { stdio: 'ignore' });
+      },
+    ],
+  ];
+  for (const [, attempt] of attempts) {
+    try {
+      cleanups.push(attempt());
+      return;
+    } catch {
+      // Try the next way.
+    }
+  }
+  throw new Error(
+    `cannot make ${folder} read-only on this machine (${attempts.map(([name]) => name).join(', ')})`,
+  );
+}
+
+/** A folder on a tmpfs of its own when this process may mount one (so it can be remounted read-only). */
+function mountableFolder(): string {
+  const folder = dataFolder();
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'tmpfs', folder], { stdio: 'ignore' });
+    cleanups.push(() => execFileSync('umount', ['-l', folder], { stdio: 'ignore' }));
+  } catch {
+    // Not allowed to mount: makeReadOnly falls back to permissions or the immutable attribute.
+  }
+  return folder;
+}
+
+async function startWith(folder: string) {
+  return runServerUntilExit({ DATA_DIR: folder, PORT: String(await freePort()) });
+}
+
+function cliWith(folder: string) {
+  return spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'keys', 'list'], {
+    cwd: projectRoot,
+    env: { PATH: process.env.PATH ?? '', HOME: os.tmpdir(), DATA_DIR: folder, ENV_FILE: 'none' },
+    encoding: 'utf8',
+  });
+}
+
+/** No stack trace: no "    at something (file:line)" lines. */
+const stackLine = /^\s+at\s/m;
+
+describe('a broken database at start', () => {
+  it('refuses a file with damaged pages: exit 78, naming the file and how to recover it', async () => {
+    const folder = dataFolder();
+    const file = realDatabase(folder);
+    damage(file);
+    const ended = await startWith(folder);
+    expect(ended.code).toBe(78);
+    expect(ended.output).toContain(`The database ${file} is damaged`);
+    expect(ended.output).toContain('.recover');
+    expect(ended.output).not.toMatch(stackLine);
+
+    const cli = cliWith(folder);
+    expect(cli.status).toBe(78);
+    expect(cli.stderr).toContain(`The database ${file} is damaged`);
+    expect(cli.stderr).not.toMatch(stackLine);
+  }, 60_000);
+
+  it('refuses a file that is not a database: exit 78, saying to move it aside', async () => {
+    const folder = dataFolder();
+    const file = path.join(folder, 'imagine.sqlite');
+    fs.writeFileSync(file, 'these are my notes, not a database\n'.repeat(200));
+    const ended = await startWith(folder);
+    expect(ended.code).toBe(78);
+    expect(ended.output).toContain(`${file} is not an SQLite database`);
+    expect(ended.output).toContain('Move it out of DATA_DIR');
+    expect(ended.output).not.toMatch(stackLine);
+  }, 60_000);
+
+  it('refuses a read-only DATA_DIR: exit 78, saying it must be writable', async () => {
+    const folder = mountableFolder();
+    const file = realDatabase(folder);
+    makeReadOnly(folder);
+    const ended = await startWith(folder);
+    expect(ended.code).toBe(78);
+    expect(ended.output).toContain(`The database ${file} cannot be opened for writing`);
+    expect(ended.output).toContain(`DATA_DIR (${folder}) must be a folder this user can write`);
+    expect(ended.output).not.toMatch(stackLine);
+  }, 60_000);
+});
+
+describe('a database that breaks while serving', () => {
+  it('turns /health to 503 with database: error', async () => {
+    const folder = dataFolder();
+    testApp = await createTestApp({ DATA_DIR: folder });
+    expect((await testApp.app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
+    // Overwritten under the running server (a bad restore, a failing disk): the serving connection's
+    // page cache would go on answering, so only a real read of the file shows it.
+    const file = testApp.services.config.databasePath;
+    // As in a server that has run a while: its pages are in the file, not only in the write-ahead log
+    // (a fresh database keeps everything in the log until the first checkpoint).
+    testApp.services.database.pragma('wal_checkpoint(TRUNCATE)');
+    fs.writeFileSync(file, Buffer.alloc(fs.statSync(file).size, 0x5a));
+    const response = await testApp.app.inject({ method: 'GET', url: '/health' });
+    expect(response.statusCode).toBe(503);
+    expect(response.json()).toMatchObject({ status: 'degraded', database: 'error' });
+  });
+});
