@@ -57,6 +57,8 @@ export interface Config {
     shutdownGraceMs: number;
     /** Trust X-Forwarded-* from a reverse proxy (for client addresses in logs and rate limits). */
     trustProxy: boolean;
+    /** Origins whose web pages may call the API (`*` for any); empty: no CORS headers. */
+    corsOrigins: readonly string[];
   };
   dataDir: string;
   databasePath: string;
@@ -195,6 +197,7 @@ function deriveConfig(environment: Environment): Config {
       rateLimitPerMinute: environment.RATE_LIMIT_PER_MINUTE,
       shutdownGraceMs: environment.SHUTDOWN_GRACE_MS,
       trustProxy: environment.TRUST_PROXY,
+      corsOrigins: environment.CORS_ORIGINS,
     },
     dataDir,
     databasePath: path.join(dataDir, 'imagine.sqlite'),

@@ -3,17 +3,20 @@ import { z } from 'zod';
 import type { SqliteDatabase } from '../../core/database/open-database.ts';
 import type { ImageModelRegistry } from '../../core/providers/image-model-registry.ts';
 import type { ImageStorage } from '../../core/storage/image-storage.ts';
+import { documented } from '../schemas/documented-response.ts';
 
-const healthSchema = z.object({
-  status: z.enum(['ok', 'degraded']),
-  database: z.enum(['ok', 'error']),
-  storage: z.enum(['ok', 'error']),
-  provider: z.object({
-    default_model: z.string(),
-    ready: z.boolean().describe('Whether the default model can be called on this instance'),
-    models: z.array(z.string()).describe('Models this instance can call'),
-  }),
-});
+const healthSchema = z
+  .object({
+    status: z.enum(['ok', 'degraded']),
+    database: z.enum(['ok', 'error']),
+    storage: z.enum(['ok', 'error']),
+    provider: z.object({
+      default_model: z.string(),
+      ready: z.boolean().describe('Whether the default model can be called on this instance'),
+      models: z.array(z.string()).describe('Models this instance can call'),
+    }),
+  })
+  .meta({ id: 'Health', description: 'Whether the database, storage and default model are ready' });
 
 /** `GET /health`: liveness with database, storage and provider readiness; 503 when something is down. */
 export const healthRoute: FastifyPluginAsyncZod<{
@@ -26,9 +29,14 @@ export const healthRoute: FastifyPluginAsyncZod<{
     '/health',
     {
       schema: {
+        operationId: 'getHealth',
         summary: 'Liveness and readiness',
         tags: ['service'],
-        response: { 200: healthSchema, 503: healthSchema },
+        security: [],
+        response: {
+          200: documented(healthSchema, 'Everything is ready'),
+          503: documented(healthSchema, 'Something is down: the body says what'),
+        },
       },
     },
     async (_request, reply) => {

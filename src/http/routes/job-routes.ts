@@ -4,24 +4,31 @@ import { ImagineError } from '../../core/errors/imagine-error.ts';
 import type { JobRunner } from '../../core/jobs/job-runner.ts';
 import type { JobStore } from '../../core/jobs/job-store.ts';
 import { isoSeconds } from '../image-response.ts';
-import { commonErrorResponses, errorResponseSchema } from '../schemas/response-schemas.ts';
+import {
+  batchResponseSchema,
+  commonErrorResponses,
+  errorResponse,
+  errorResponseSchema,
+  imageResponseSchema,
+  jobStatusSchema,
+} from '../schemas/response-schemas.ts';
 
-const jobSchema = z.object({
-  id: z.string(),
-  status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']),
-  position: z.number().int().describe('Place in your line of waiting jobs; 0 once running or done'),
-  created_at: z.string(),
-  finished_at: z.string().nullable(),
-  result: z
-    .unknown()
-    .optional()
-    .describe(
-      'When succeeded: the same body the synchronous call returns (ImageGenerationResponse or MultipleImageResponse)',
-    ),
-  error: errorResponseSchema
-    .optional()
-    .describe('When failed: the error body the synchronous call would have returned'),
-});
+const jobSchema = z
+  .object({
+    id: z.string(),
+    status: jobStatusSchema,
+    position: z.number().int().describe('Place in your line of waiting jobs; 0 once running or done'),
+    created_at: z.string(),
+    finished_at: z.string().nullable(),
+    result: z
+      .union([imageResponseSchema, batchResponseSchema])
+      .optional()
+      .describe('When succeeded: the same body the synchronous call returns'),
+    error: errorResponseSchema
+      .optional()
+      .describe('When failed: the error body the synchronous call would have returned'),
+  })
+  .meta({ id: 'Job', description: 'A generation job: where it stands and, once done, its result' });
 
 /** `GET /api/v1/jobs/:id`: the async extension's status and result. */
 export const jobRoutes: FastifyPluginAsyncZod<{ jobs: JobRunner; jobStore: JobStore }> = async (
@@ -32,11 +39,16 @@ export const jobRoutes: FastifyPluginAsyncZod<{ jobs: JobRunner; jobStore: JobSt
     '/api/v1/jobs/:id',
     {
       schema: {
+        operationId: 'getJob',
         summary: 'A generation job: where it stands and, once done, its result',
         tags: ['generate'],
         security: [{ bearer: [] }],
         params: z.object({ id: z.string().min(1).max(64) }),
-        response: { 200: jobSchema, 404: errorResponseSchema, ...commonErrorResponses },
+        response: {
+          200: jobSchema,
+          404: errorResponse('not_found: no job of yours has this id'),
+          ...commonErrorResponses,
+        },
       },
     },
     async (request) => {
@@ -49,7 +61,10 @@ export const jobRoutes: FastifyPluginAsyncZod<{ jobs: JobRunner; jobStore: JobSt
         position: job.status === 'queued' ? jobs.position(job.id) : 0,
         created_at: isoSeconds(job.createdAt),
         finished_at: job.finishedAt ? isoSeconds(job.finishedAt) : null,
-        ...(finished && job.status === 'succeeded' ? { result: job.result } : {}),
+        // The stored result is the body the synchronous call sent, written by the same schemas.
+        ...(finished && job.status === 'succeeded'
+          ? { result: job.result as z.infer<typeof jobSchema>['result'] }
+          : {}),
         ...(finished && job.status !== 'succeeded'
           ? { error: job.result as z.infer<typeof errorResponseSchema> }
           : {}),
