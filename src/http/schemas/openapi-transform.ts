@@ -63,6 +63,32 @@ function renameRefs(value: unknown, renamed: Map<string, string>): unknown {
 }
 
 /**
+ * A request schema's optional field with a default, its default said in words instead of `default`:
+ * openapi-typescript (by default) types a named schema's field that has a default as always present, which
+ * is true of a response but would make a client send `size` and `enhance_prompt` on every request.
+ */
+function requestDefaultsDescribed(schema: unknown): unknown {
+  if (!isObject(schema) || !isObject(schema.properties)) return schema;
+  const required = Array.isArray(schema.required) ? schema.required : [];
+  const properties = Object.fromEntries(
+    Object.entries(schema.properties).map(([name, property]) => {
+      if (!isObject(property) || !('default' in property) || required.includes(name)) return [name, property];
+      const { default: value, ...rest } = property;
+      const said = `Default: \`${JSON.stringify(value)}\`.`;
+      return [
+        name,
+        {
+          ...rest,
+          description:
+            typeof rest.description === 'string' ? `${rest.description.replace(/\.?$/, '.')} ${said}` : said,
+        },
+      ];
+    }),
+  );
+  return { ...schema, properties };
+}
+
+/**
  * fastify-type-provider-zod emits every registered schema twice, as read (`FooInput`) and as written
  * (`Foo`). Keeps only the ones the operations use, under their own names: a request body used only as
  * input is `ImageGenerationRequest`, not `ImageGenerationRequestInput`.
@@ -86,9 +112,13 @@ function keepUsedSchemas(document: Json): Json {
     const plain = name.replace(/Input$/, '');
     if (plain !== name && !used.has(plain)) renamed.set(name, plain);
   }
-  const kept = [...used].map(
-    (name) => [renamed.get(name) ?? name, renameRefs(schemas[name], renamed)] as const,
-  );
+  const kept = [...used].map((name) => {
+    const schema = renameRefs(schemas[name], renamed);
+    const plain = renamed.get(name);
+    return plain === undefined
+      ? ([name, schema] as const)
+      : ([plain, requestDefaultsDescribed(schema)] as const);
+  });
   return {
     ...document,
     paths: renameRefs(document.paths, renamed),
