@@ -26,6 +26,9 @@ const generationErrors = {
   ...commonErrorResponses,
   402: errorResponse('graphics_limit_reached: the monthly limit is used up (`used`, `limit`)'),
   403: errorResponse('model_not_allowed: the plan does not include that model (`model`, `plan`)'),
+  422: errorResponse(
+    'validation_error (`details` names each field), or content_policy_violation: the prompt was refused',
+  ),
   502: errorResponse('generation_failed: the provider could not make the image'),
   503: errorResponse(
     'provider_unavailable (`retry_after` when known) or budget_exhausted',
