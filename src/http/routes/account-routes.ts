@@ -6,27 +6,31 @@ import type { QuotaLedger } from '../../core/quota/quota-ledger.ts';
 import { isoSeconds } from '../image-response.ts';
 import { commonErrorResponses } from '../schemas/response-schemas.ts';
 
-const usageResponseSchema = z
-  .object({
-    plan: z.string(),
-    used: z.number().int().describe('Images charged this month'),
-    limit: z.number().int(),
-    remaining: z.number().int(),
-    resets_at: z.string().describe('When the monthly count starts again (ISO 8601 UTC)'),
-    reserved: z.number().int().describe('Extension: images held by generations still running'),
-    linked_identities: z
-      .array(z.string())
-      .describe('Extension: Discord and Slack identities drawing on this quota'),
-  })
-  .meta({ id: 'Usage', description: "The caller's plan and usage this month" });
+const usageResponseSchema = z.object({
+  plan: z.string(),
+  used: z.number().int().describe('Images charged this month'),
+  limit: z.number().int(),
+  remaining: z.number().int(),
+  resets_at: z.string().describe('When the monthly count starts again (ISO 8601 UTC)'),
+  reserved: z.number().int().describe('Extension: images held by generations still running'),
+  linked_identities: z
+    .array(z.string())
+    .describe('Extension: Discord and Slack identities drawing on this quota'),
+});
+z.globalRegistry.add(usageResponseSchema, {
+  id: 'Usage',
+  description: "The caller's plan and usage this month",
+});
 
-const linkCodeResponseSchema = z
-  .object({
-    code: z.string().describe('Type this into /link in Discord or /imagine-link in Slack'),
-    expires_at: z.string(),
-    expires_in: z.number().int().describe('Seconds until the code expires'),
-  })
-  .meta({ id: 'LinkCode', description: 'A one-time code that links a chat account to this one' });
+const linkCodeResponseSchema = z.object({
+  code: z.string().describe('Type this into /link in Discord or /imagine-link in Slack'),
+  expires_at: z.string(),
+  expires_in: z.number().int().describe('Seconds until the code expires'),
+});
+z.globalRegistry.add(linkCodeResponseSchema, {
+  id: 'LinkCode',
+  description: 'A one-time code that links a chat account to this one',
+});
 
 /** `GET /api/v1/usage` and `POST /api/v1/account/link-codes`. */
 export const accountRoutes: FastifyPluginAsyncZod<{

@@ -5,43 +5,44 @@ import { stylePresets } from '../../core/styles/style-presets.ts';
 import { isoSeconds } from '../image-response.ts';
 import { commonErrorResponses } from '../schemas/response-schemas.ts';
 
-const stylesResponseSchema = z
-  .object({
-    styles: z.array(
-      z
-        .object({
-          name: z.string().describe('The value to send as `style`'),
-          label: z.string(),
-          description: z.string(),
-        })
-        .meta({ id: 'Style', description: 'A style preset' }),
-    ),
-  })
-  .meta({ id: 'StyleList', description: 'The style presets `style` accepts' });
+const stylesResponseSchema = z.object({
+  styles: z.array(
+    z.object({
+      name: z.string().describe('The value to send as `style`'),
+      label: z.string(),
+      description: z.string(),
+    }),
+  ),
+});
+z.globalRegistry.add(stylesResponseSchema, {
+  id: 'StyleList',
+  description: 'The style presets `style` accepts',
+});
 
-const historyItemSchema = z
-  .object({
-    id: z.string(),
-    image_url: z.string(),
-    model: z.string(),
-    size: z.string(),
-    quality: z.string(),
-    prompt: z.string(),
-    prompt_used: z.string(),
-    style: z.string().nullable(),
-    seed: z.number().int().nullable(),
-    cost: z.number(),
-    source: z.string().describe('api, discord, slack or cli'),
-    timestamp: z.string(),
-  })
-  .meta({ id: 'ImageRecord', description: 'One image the caller generated' });
+const historyItemSchema = z.object({
+  id: z.string(),
+  image_url: z.string(),
+  model: z.string(),
+  size: z.string(),
+  quality: z.string(),
+  prompt: z.string(),
+  prompt_used: z.string(),
+  style: z.string().nullable(),
+  seed: z.number().int().nullable(),
+  cost: z.number(),
+  source: z.string().describe('api, discord, slack or cli'),
+  timestamp: z.string(),
+});
+z.globalRegistry.add(historyItemSchema, { id: 'ImageRecord', description: 'One image the caller generated' });
 
-const historyResponseSchema = z
-  .object({
-    images: z.array(historyItemSchema),
-    next_cursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page'),
-  })
-  .meta({ id: 'ImageList', description: "A page of the caller's images, newest first" });
+const historyResponseSchema = z.object({
+  images: z.array(historyItemSchema),
+  next_cursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page'),
+});
+z.globalRegistry.add(historyResponseSchema, {
+  id: 'ImageList',
+  description: "A page of the caller's images, newest first",
+});
 
 /** `GET /api/v1/styles` and `GET /api/v1/images`. */
 export const catalogRoutes: FastifyPluginAsyncZod<{ records: GenerationRecords }> = async (

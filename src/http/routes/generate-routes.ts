@@ -36,14 +36,16 @@ const generationErrors = {
   ),
 };
 
-const acceptedSchema = z
-  .object({
-    job_id: z.string(),
-    status: jobStatusSchema,
-    position: z.number().int().describe('Place in your line of waiting jobs; 0 once running'),
-    status_url: z.string(),
-  })
-  .meta({ id: 'JobAccepted', description: 'The job was accepted; poll `status_url` for its result' });
+const acceptedSchema = z.object({
+  job_id: z.string(),
+  status: jobStatusSchema,
+  position: z.number().int().describe('Place in your line of waiting jobs; 0 once running'),
+  status_url: z.string(),
+});
+z.globalRegistry.add(acceptedSchema, {
+  id: 'JobAccepted',
+  description: 'The job was accepted; poll `status_url` for its result',
+});
 
 /** The synchronous answer and the async one are separate statuses, so a generated client needs no narrowing. */
 function generationResponses(created: typeof imageResponseSchema | typeof batchResponseSchema, what: string) {

@@ -5,18 +5,20 @@ import type { ImageModelRegistry } from '../../core/providers/image-model-regist
 import type { ImageStorage } from '../../core/storage/image-storage.ts';
 import { documented } from '../schemas/documented-response.ts';
 
-const healthSchema = z
-  .object({
-    status: z.enum(['ok', 'degraded']),
-    database: z.enum(['ok', 'error']),
-    storage: z.enum(['ok', 'error']),
-    provider: z.object({
-      default_model: z.string(),
-      ready: z.boolean().describe('Whether the default model can be called on this instance'),
-      models: z.array(z.string()).describe('Models this instance can call'),
-    }),
-  })
-  .meta({ id: 'Health', description: 'Whether the database, storage and default model are ready' });
+const healthSchema = z.object({
+  status: z.enum(['ok', 'degraded']),
+  database: z.enum(['ok', 'error']),
+  storage: z.enum(['ok', 'error']),
+  provider: z.object({
+    default_model: z.string(),
+    ready: z.boolean().describe('Whether the default model can be called on this instance'),
+    models: z.array(z.string()).describe('Models this instance can call'),
+  }),
+});
+z.globalRegistry.add(healthSchema, {
+  id: 'Health',
+  description: 'Whether the database, storage and default model are ready',
+});
 
 /** `GET /health`: liveness with database, storage and provider readiness; 503 when something is down. */
 export const healthRoute: FastifyPluginAsyncZod<{

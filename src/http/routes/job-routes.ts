@@ -13,22 +13,24 @@ import {
   jobStatusSchema,
 } from '../schemas/response-schemas.ts';
 
-const jobSchema = z
-  .object({
-    id: z.string(),
-    status: jobStatusSchema,
-    position: z.number().int().describe('Place in your line of waiting jobs; 0 once running or done'),
-    created_at: z.string(),
-    finished_at: z.string().nullable(),
-    result: z
-      .union([imageResponseSchema, batchResponseSchema])
-      .optional()
-      .describe('When succeeded: the same body the synchronous call returns'),
-    error: errorResponseSchema
-      .optional()
-      .describe('When failed: the error body the synchronous call would have returned'),
-  })
-  .meta({ id: 'Job', description: 'A generation job: where it stands and, once done, its result' });
+const jobSchema = z.object({
+  id: z.string(),
+  status: jobStatusSchema,
+  position: z.number().int().describe('Place in your line of waiting jobs; 0 once running or done'),
+  created_at: z.string(),
+  finished_at: z.string().nullable(),
+  result: z
+    .union([imageResponseSchema, batchResponseSchema])
+    .optional()
+    .describe('When succeeded: the same body the synchronous call returns'),
+  error: errorResponseSchema
+    .optional()
+    .describe('When failed: the error body the synchronous call would have returned'),
+});
+z.globalRegistry.add(jobSchema, {
+  id: 'Job',
+  description: 'A generation job: where it stands and, once done, its result',
+});
 
 /** `GET /api/v1/jobs/:id`: the async extension's status and result. */
 export const jobRoutes: FastifyPluginAsyncZod<{ jobs: JobRunner; jobStore: JobStore }> = async (
