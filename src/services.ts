@@ -4,6 +4,8 @@ import type { Config } from './config/load-config.ts';
 import { ApiKeys } from './core/accounts/api-keys.ts';
 import { LinkCodes } from './core/accounts/link-codes.ts';
 import { UserAccounts } from './core/accounts/user-accounts.ts';
+import { BackgroundWork } from './core/background/background-work.ts';
+import { housekeepingDuties } from './core/background/housekeeping-duties.ts';
 import { ChatImages } from './core/chat/chat-images.ts';
 import { ProcessedEvents } from './core/chat/processed-events.ts';
 import { startBackgroundCheckpoints } from './core/database/background-checkpoints.ts';
@@ -22,7 +24,6 @@ import { ImageModelRegistry } from './core/providers/image-model-registry.ts';
 import { createOpenAIClient } from './core/providers/openai/openai-client.ts';
 import { createOpenAIModerator } from './core/providers/openai/openai-moderator.ts';
 import { createOpenAIPromptEnhancer } from './core/providers/openai/openai-prompt-enhancer.ts';
-import { startAbandonedHoldSweeper } from './core/quota/abandoned-hold-sweeper.ts';
 import { type AbandonedHold, QuotaLedger } from './core/quota/quota-ledger.ts';
 import type { ImageStorage } from './core/storage/image-storage.ts';
 import { createLocalImageStorage } from './core/storage/local-image-storage.ts';
@@ -50,6 +51,11 @@ export interface Services {
   idempotencyKeys: IdempotencyKeys;
   /** Once-only handling of chat deliveries (retries, double clicks). */
   processedEvents: ProcessedEvents;
+  /**
+   * Heartbeats, job recovery, abandoned holds and pruning, on one scheduler. Started by the HTTP app once
+   * it is ready (recovery needs the routes' and bots' handlers registered); stopped by `close`.
+   */
+  background: BackgroundWork;
   /** Present when Firebase is configured: the app's ID tokens are accepted. */
   firebaseTokens: FirebaseTokenVerifier | undefined;
   /** Closes the database and releases clients; call once, after the last request is done. */
@@ -177,7 +183,6 @@ export async function createServices(
     maxRunningPerUser: config.generation.maxJobsPerUser,
     onAbandonedHolds: removeAbandonedImages,
   });
-  jobs.start();
   const generator = new ImageGenerator({
     writes,
     ledger,
@@ -196,17 +201,18 @@ export async function createServices(
 
   const linkCodes = new LinkCodes(database, accounts, now);
   const processedEvents = new ProcessedEvents(database, now);
-  const stopSweeper = startAbandonedHoldSweeper({
+  const idempotencyKeys = new IdempotencyKeys(database, now);
+  const background = new BackgroundWork(logger);
+  for (const duty of housekeepingDuties({
+    jobs,
     ledger,
+    processedEvents,
+    idempotencyKeys,
     logger,
     now,
     onAbandonedHolds: removeAbandonedImages,
-    onSweep: () => {
-      processedEvents.forgetOld();
-      // A sibling process on the same file may have died since the start-up recovery.
-      jobs.recover();
-    },
-  });
+  }))
+    background.add(duty);
 
   let closed = false;
   return {
@@ -232,14 +238,15 @@ export async function createServices(
       now,
     }),
     processedEvents,
+    background,
     jobs,
     jobStore: new JobStore(database),
-    idempotencyKeys: new IdempotencyKeys(database, now),
+    idempotencyKeys,
     firebaseTokens,
     async close() {
       if (closed) return;
       closed = true;
-      stopSweeper();
+      await background.stop();
       // Jobs still running get a moment to record how they ended; whatever is queued is committed.
       await jobs.drain(2_000);
       writes.flushNow();

@@ -1,12 +1,17 @@
 /**
  * 5000 generated malformed requests against every route: only 4xx answers in the contract's error shape,
- * the process stays up, and memory returns to where it started.
+ * the process stays up, and memory returns to where it started. Then malformed paths through `inject()`
+ * and malformed request lines and headers as raw bytes on a real socket, which `inject()` cannot send.
  */
 import { generateKeyPairSync } from 'node:crypto';
+import fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sendRaw } from '../test-support/raw-http.ts';
 import { createTestApp, type TestApp } from '../test-support/test-app.ts';
 
 const routes: Array<{ method: 'GET' | 'POST'; url: string }> = [
@@ -74,6 +79,7 @@ function collectGarbage(): void {
 }
 
 let testApp: TestApp;
+let port = 0;
 beforeAll(async () => {
   const { publicKey } = generateKeyPairSync('ed25519');
   const rawPublicKey = publicKey.export({ format: 'der', type: 'spki' }).subarray(12).toString('hex');
@@ -89,6 +95,14 @@ beforeAll(async () => {
     SLACK_SIGNING_SECRET: 'test-signing-secret',
   });
   validAuthorization = testApp.bearerFor('fuzzer');
+  // Something real for path fuzzing to find: an image, a planted page and a link out of the folder.
+  const images = path.join(testApp.services.config.dataDir, 'images');
+  fs.mkdirSync(path.join(images, 'fuzzer'), { recursive: true });
+  fs.writeFileSync(path.join(images, 'fuzzer', 'real.png'), 'not really a png, but named like one');
+  fs.writeFileSync(path.join(images, 'fuzzer', 'page.html'), '<script>alert(1)</script>');
+  fs.symlinkSync(testApp.services.config.dataDir, path.join(images, 'fuzzer', 'linked'));
+  await testApp.app.listen({ host: '127.0.0.1', port: 0 });
+  port = (testApp.app.server.address() as AddressInfo).port;
 });
 afterAll(async () => {
   await testApp.close();
@@ -140,5 +154,197 @@ describe('bad input', () => {
     expect(health.statusCode).toBe(200);
     expect(after - baseline, `heap grew from ${baseline} to ${after}`).toBeLessThan(16 * 1024 * 1024);
     expect([...statuses.keys()].every((status) => status < 500)).toBe(true);
+  }, 120_000);
+});
+
+/** Any answer at 400 or above is the contract's `{ error, message }`; nothing is a 5xx. */
+function expectContractAnswer(label: string, status: number, body: string, method = 'GET'): void {
+  expect(status, `${label} → ${status} ${body}`).toBeLessThan(500);
+  if (status < 400 || method === 'HEAD') return;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    throw new Error(`${label} → ${status} answered outside the contract's shape: ${JSON.stringify(body)}`);
+  }
+  expect(parsed, `${label} → ${status}`).toEqual(
+    expect.objectContaining({ error: expect.stringMatching(/^[a-z_]+$/), message: expect.any(String) }),
+  );
+  expect(Object.keys(parsed as object), `${label}: not Fastify's own error body`).not.toContain('statusCode');
+}
+
+describe('bad paths and headers', () => {
+  it('answers the paths and bodies that used to escape the contract with a coded 4xx', async () => {
+    const longId = 'j'.repeat(300);
+    const cases: Array<{ method?: 'GET' | 'POST'; url: string; expected: [number, string]; body?: string }> =
+      [
+        { url: '/images/%00', expected: [404, 'not_found'] },
+        { url: '/images/a%00', expected: [404, 'not_found'] },
+        { url: '/images/x.png%00.txt', expected: [404, 'not_found'] },
+        { url: '/images/%ZZ', expected: [400, 'bad_request'] },
+        { url: '/api/v1/jobs/%FF', expected: [400, 'bad_request'] },
+        { url: '/api/v1/jobs/%C3%28', expected: [400, 'bad_request'] },
+        { url: `/api/v1/jobs/${longId}`, expected: [404, 'not_found'] },
+        { url: '/nowhere/%E2%82', expected: [400, 'bad_request'] },
+        {
+          method: 'POST',
+          url: '/api/v1/generate/image',
+          body: '{"prompt":"a cat"}',
+          expected: [400, 'invalid_json'],
+        },
+      ];
+    for (const { method = 'GET', url, expected, body } of cases) {
+      const response = await testApp.app.inject({
+        method,
+        url,
+        headers: { authorization: validAuthorization, ...(body ? { 'content-type': 'text/plain' } : {}) },
+        ...(body ? { payload: body } : {}),
+      });
+      expect([response.statusCode, response.json().error], `${method} ${url}`).toEqual(expected);
+      expectContractAnswer(url, response.statusCode, response.body);
+      expect(response.headers['x-request-id'], url).toBeDefined();
+    }
+  });
+
+  it('answers 2000 generated malformed paths on every method with 4xx in the error shape', async () => {
+    const piece = fc.oneof(
+      fc.constantFrom(
+        ...['%00', '%ZZ', '%FF', '%C3%28', '%E2%82', '%', '%%', '%2e%2e', '%2f', '%5c', '..', '.', '/', '//'],
+        ...['.png', '.png%00.txt', '.html', '.svg', '.tmp', 'fuzzer', 'real.png', 'page.html', 'linked'],
+        ...['imagine.sqlite', '~', ';', '*', '?x=%ZZ', '?cursor=%FF', '#frag', '%20', '+'],
+      ),
+      fc.string({ maxLength: 12 }).map(encodeURIComponent),
+      fc.string({ unit: 'grapheme', maxLength: 8 }).map(encodeURIComponent),
+      fc.stringMatching(/^[A-Za-z0-9._~!$&'()*+,;=:@-]{0,12}$/),
+    );
+    const generatedPath = fc
+      .record({
+        prefix: fc.constantFrom(
+          ...['/images/', '/images/fuzzer/', '/api/v1/jobs/', '/api/v1/', '/api/v1/images/', '/'],
+          ...['/discord/interactions/', '/slack/events/', '/docs/', '/docs/static/', '/health/'],
+        ),
+        pieces: fc.array(piece, { maxLength: 6 }),
+      })
+      .map(({ prefix, pieces }) => prefix + pieces.join(''));
+    await fc.assert(
+      fc.asyncProperty(
+        generatedPath,
+        fc.constantFrom('GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS' as const),
+        fc.boolean(),
+        async (url, method, authorized) => {
+          const response = await testApp.app.inject({
+            method,
+            url,
+            headers: authorized ? { authorization: validAuthorization } : {},
+          });
+          expectContractAnswer(`${method} ${url}`, response.statusCode, response.body, method);
+          if (url.startsWith('/images/') && response.statusCode === 200) {
+            expect(response.headers['content-type'], url).toBe('image/png');
+          }
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  }, 120_000);
+
+  it('answers what Node’s parser refuses (huge headers, control characters, broken request lines) in the error shape', async () => {
+    const cases: Array<{ label: string; request: string; expected: [number, string] }> = [
+      {
+        label: 'a 20 KB header',
+        request: `GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\nConnection: close\r\n\r\n`,
+        expected: [431, 'headers_too_large'],
+      },
+      {
+        label: 'a control character in Authorization',
+        request:
+          'GET /api/v1/usage HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer imk_\x01x\r\nConnection: close\r\n\r\n',
+        expected: [400, 'bad_request'],
+      },
+      {
+        label: 'a NUL in the path',
+        request: 'GET /images/\x00.png HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+        expected: [400, 'bad_request'],
+      },
+      {
+        label: 'a header line without a colon',
+        request: 'GET /health HTTP/1.1\r\nHost: x\r\nno colon here\r\nConnection: close\r\n\r\n',
+        expected: [400, 'bad_request'],
+      },
+      {
+        label: 'two Content-Lengths',
+        request: 'GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab',
+        expected: [400, 'bad_request'],
+      },
+      {
+        label: 'HTTP/1.1 without Host',
+        request: 'GET /health HTTP/1.1\r\nConnection: close\r\n\r\n',
+        expected: [400, 'bad_request'],
+      },
+      { label: 'not HTTP at all', request: 'HELLO\r\n\r\n', expected: [400, 'bad_request'] },
+    ];
+    for (const { label, request, expected } of cases) {
+      const response = await sendRaw(port, request);
+      expectContractAnswer(label, response.status, response.body);
+      expect([response.status, JSON.parse(response.body).error], label).toEqual(expected);
+      expect(response.headers['content-type'], label).toMatch(/^application\/json/);
+    }
+    // An expectation we do not know is ignored (Node would answer 417 with no body).
+    const expecting = await sendRaw(
+      port,
+      'GET /health HTTP/1.1\r\nHost: x\r\nExpect: x\r\nConnection: close\r\n\r\n',
+    );
+    expect(expecting.status).toBe(200);
+  });
+
+  it('answers 400 generated raw requests with bad bytes in the path and headers with 4xx in the error shape', async () => {
+    const bytes = (maxLength: number) =>
+      fc
+        .array(fc.oneof(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0x20, max: 0x7e })), {
+          maxLength,
+        })
+        .map((values) => Buffer.from(values));
+    const headerName = fc.oneof(
+      fc.constantFrom(
+        ...['Authorization', 'Content-Type', 'Accept', 'If-None-Match', 'If-Modified-Since', 'Range'],
+        ...['If-Range', 'X-Request-Id', 'Accept-Encoding', 'X-Signature-Ed25519', 'Origin', 'Cookie'],
+        ...['Host', 'Expect'],
+      ),
+      bytes(12).map((name) => name.toString('latin1')),
+    );
+    const rawRequest = fc.record({
+      method: fc.constantFrom('GET', 'HEAD', 'POST', 'DELETE', 'G\x01T', ''),
+      path: fc.oneof(
+        fc.constantFrom('/health', '/images/fuzzer/real.png', '/api/v1/usage', '/api/v1/jobs/x'),
+        bytes(30).map((tail) => Buffer.concat([Buffer.from('/images/'), tail]).toString('latin1')),
+        bytes(30).map((tail) => Buffer.concat([Buffer.from('/api/v1/jobs/'), tail]).toString('latin1')),
+      ),
+      headers: fc.array(fc.tuple(headerName, bytes(60)), { maxLength: 4 }),
+      authorized: fc.boolean(),
+    });
+    await fc.assert(
+      fc.asyncProperty(rawRequest, async (generated) => {
+        const head = Buffer.from(
+          `${generated.method} ${generated.path} HTTP/1.1\r\nHost: 127.0.0.1\r\n`,
+          'latin1',
+        );
+        const lines = generated.headers.map(([name, value]) =>
+          Buffer.concat([Buffer.from(`${name}: `, 'latin1'), value, Buffer.from('\r\n')]),
+        );
+        if (generated.authorized) lines.push(Buffer.from(`Authorization: ${validAuthorization}\r\n`));
+        const request = Buffer.concat([
+          head,
+          ...lines,
+          Buffer.from('Content-Length: 0\r\nConnection: close\r\n\r\n'),
+        ]);
+        const response = await sendRaw(port, request);
+        expectContractAnswer(
+          JSON.stringify(request.toString('latin1')),
+          response.status,
+          response.body,
+          generated.method,
+        );
+      }),
+      { numRuns: 400 },
+    );
   }, 120_000);
 });

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import fastifyCors from '@fastify/cors';
 import fastifyRateLimit from '@fastify/rate-limit';
-import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
@@ -14,11 +13,13 @@ import { localImagesFolder } from '../core/storage/local-image-storage.ts';
 import type { Services } from '../services.ts';
 import { createAuthenticator } from './auth/authenticate.ts';
 import { corsOptions } from './cors.ts';
-import { installErrorHandling } from './error-handler.ts';
+import { answerFrameworkError, installErrorHandling } from './error-handler.ts';
+import { answerClientError, installProtocolChecks } from './protocol-refusals.ts';
 import { accountRoutes } from './routes/account-routes.ts';
 import { catalogRoutes } from './routes/catalog-routes.ts';
 import { generateRoutes } from './routes/generate-routes.ts';
 import { healthRoute } from './routes/health-route.ts';
+import { imageFilesRoute } from './routes/image-files-route.ts';
 import { jobRoutes } from './routes/job-routes.ts';
 import { openapiTransform, openapiTransformObject } from './schemas/openapi-transform.ts';
 
@@ -61,6 +62,10 @@ export async function buildApp(
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && requestIdPattern.test(given) ? given : randomUUID();
     },
+    // Refusals by the router and by Node's parser, in the contract's shape like every other error.
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
+    http: { requireHostHeader: false },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     trustProxy: config.server.trustProxy,
@@ -75,6 +80,9 @@ export async function buildApp(
     config.environment === 'production' ? () => (data: unknown) => JSON.stringify(data) : serializerCompiler,
   );
   installErrorHandling(app);
+  // Bodies are JSON (CONTRACT.md): text/plain gets the same 400 `invalid_json` as any other media type,
+  // rather than reaching validation as a string.
+  app.removeContentTypeParser('text/plain');
   // Before every route, so preflights are answered ahead of authentication. Unset: no CORS headers at all.
   if (config.server.corsOrigins.length > 0)
     await app.register(fastifyCors, corsOptions(config.server.corsOrigins));
@@ -83,6 +91,7 @@ export async function buildApp(
     reply.header('x-request-id', request.id);
     done();
   });
+  installProtocolChecks(app);
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -134,17 +143,7 @@ export async function buildApp(
   });
 
   if (services.storage.kind === 'local') {
-    await app.register(fastifyStatic, {
-      root: localImagesFolder(config.dataDir),
-      prefix: '/images/',
-      decorateReply: false,
-      index: false,
-      dotfiles: 'deny',
-      // Image URLs name a unique id and never change content, so clients and CDNs may keep them for a year.
-      immutable: true,
-      maxAge: '365d',
-      schemaHide: true,
-    });
+    await app.register(imageFilesRoute({ root: localImagesFolder(config.dataDir) }));
   }
 
   // Chat platforms authenticate with their own signatures, checked inside their routes before anything else.
@@ -193,10 +192,9 @@ export async function buildApp(
     await api.register(catalogRoutes, { records: services.records });
   });
 
-  // Jobs a crashed process left behind: holds released, polled jobs run again (the re-run handler is
-  // registered by the generate routes above).
-  const recovered = services.jobs.recover();
-  if (recovered > 0) services.logger.warn({ recovered }, 'recovered interrupted jobs');
+  // Background work starts once every route is registered: recovery hands polled jobs to the generate
+  // routes' re-run handler and chat jobs to their bots, so it must not run before those exist.
+  app.addHook('onReady', () => services.background.start());
 
   return app;
 }

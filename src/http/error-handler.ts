@@ -45,7 +45,32 @@ function toCodedError(error: FastifyError): ImagineError | undefined {
   // The static file server answers 403 for paths it refuses (dot files, traversal): to a caller that is
   // the same as a file that does not exist, and saying more would confirm the file is there.
   if (error.statusCode === 404 || error.statusCode === 403) return new ImagineError('not_found');
+  // Any other refusal Fastify or a plugin decides before our code runs (a malformed Content-Type, a NUL in
+  // a docs asset path) is still the caller's mistake: a 400 in the contract's shape, never a 500. Plugins
+  // raise http-errors, whose `expose` marks an error as the client's.
+  const fromFramework = error.code?.startsWith('FST_ERR_') || (error as { expose?: unknown }).expose === true;
+  if (fromFramework && error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+    return new ImagineError('bad_request');
+  }
   return undefined;
+}
+
+/**
+ * Fastify's `frameworkErrors`: the router's refusals before any route or hook runs (a URL with a broken
+ * %-escape or invalid UTF-8, a path parameter past the length limit), in the contract's shape.
+ */
+export function answerFrameworkError(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  reply.header('x-request-id', request.id);
+  const coded =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? // No id that long exists, so this is the same answer as any unknown id.
+        new ImagineError('not_found')
+      : new ImagineError('bad_request', 'The URL is not valid: it has a broken %-escape or is not UTF-8');
+  sendError(reply, coded);
 }
 
 /** Installs the one error handler: coded errors in the contract's shape, anything else a 500 with a request id. */

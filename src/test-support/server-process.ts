@@ -20,7 +20,10 @@ export async function freePort(): Promise<number> {
 
 /** A started server: its process and everything it has printed so far. */
 export interface ServerProcess {
+  /** The process to signal: the server itself, or (unreaped) the parent that never reaps it. */
   process: ChildProcess;
+  /** The server's own pid. */
+  pid: number;
   output(): string;
 }
 
@@ -28,9 +31,22 @@ export interface ServerProcess {
  * Starts `src/server.ts` with only the variables a fresh machine has plus `environment`, and resolves once
  * it prints that it is listening (or rejects with what it printed).
  */
-export async function startServerProcess(environment: Record<string, string>): Promise<ServerProcess> {
+export async function startServerProcess(
+  environment: Record<string, string>,
+  options: {
+    /**
+     * Start it under a parent that never reaps it (`sh` starts the server, then becomes `sleep`): killed, it
+     * stays a zombie, as it does for a moment under a supervisor that restarts it at once.
+     */
+    unreaped?: boolean;
+  } = {},
+): Promise<ServerProcess> {
   let output = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const server = [process.execPath, '--import', 'tsx', 'src/server.ts'];
+  const [command, ...parameters] = options.unreaped
+    ? ['sh', '-c', '"$@" & echo "server pid $!"; exec sleep 3600', 'sh', ...server]
+    : server;
+  const child = spawn(command as string, parameters, {
     cwd: projectRoot,
     env: {
       PATH: process.env.PATH ?? '',
@@ -56,5 +72,6 @@ export async function startServerProcess(environment: Record<string, string>): P
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  return { process: child, output: () => output };
+  const pid = options.unreaped ? Number(/^server pid (\d+)$/m.exec(output)?.[1]) : (child.pid ?? 0);
+  return { process: child, pid, output: () => output };
 }

@@ -121,6 +121,28 @@ describe.each(transports)('Discord bot over %s', (_transport, start) => {
     expect(testHarness.services.chatImages.usage(ada).used).toBe(1);
   });
 
+  it("edits the reply with the model's progress, and never after the result", async () => {
+    let progressSeen: Promise<CapturedRequest> | undefined;
+    const reporting = scriptedModel(async (options) => {
+      options.onProgress?.(0.4);
+      // Hold the image until the progress edit has reached Discord, then report more just before the end.
+      await progressSeen;
+      options.onProgress?.(0.9);
+      return onePng();
+    });
+    const testHarness = await harness({}, { models: [reporting] });
+    const interaction = slashCommand('imagine', { prompt: 'a red fox in the snow' });
+    const working = testHarness.api.expect('PATCH', webhook.original(interaction.token));
+    progressSeen = testHarness.api.expect('PATCH', webhook.original(interaction.token), {}, 10_000);
+    const final = testHarness.api.expect('PATCH', webhook.original(interaction.token), {}, 10_000);
+    await testHarness.send(interaction);
+    expect((await working).json.content).toBe(`🎨 Generating **a red fox in the snow** for <@${ids.ada}>…`);
+    expect((await progressSeen).json.content).toBe(
+      `🎨 Generating **a red fox in the snow** for <@${ids.ada}>… 40%`,
+    );
+    expect((await final).files).toHaveLength(1);
+  });
+
   it('reads Midjourney-style flags typed in the prompt', async () => {
     const testHarness = await harness();
     const { final } = await generate(testHarness, 'imagine', {

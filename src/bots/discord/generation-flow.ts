@@ -1,4 +1,5 @@
 import type { ChatCallContext } from '../../core/chat/chat-images.ts';
+import { throttledProgress } from '../../core/chat/progress-updates.ts';
 import type { GenerationOutcome } from '../../core/generation/image-generator.ts';
 import { DeliveryError } from './delivery-error.ts';
 import type { InteractionContext } from './interaction-context.ts';
@@ -23,6 +24,16 @@ export async function deliverGeneration(
   // Other interactions waiting on the socket get their deferral first: theirs is on a 3-second clock.
   await new Promise((resolve) => setImmediate(resolve));
   let progress: GenerationProgress = { stage: 'generating' };
+  const liveProgress = throttledProgress(
+    (percent) =>
+      context.respond.editOriginal(
+        progressMessage({ stage: 'generating', percent }, job.headline, context.userId),
+      ),
+    {
+      onError: (error) =>
+        bot.logger.warn({ err: error, interaction: context.interaction.id }, 'Discord progress edit failed'),
+    },
+  );
   const generation = job.run({
     source: 'discord',
     abortSignal: context.abortSignal,
@@ -32,11 +43,18 @@ export async function deliverGeneration(
     onQueued: (position) => {
       progress = { stage: 'queued', position };
     },
+    onProgress: (fraction) => liveProgress.update(fraction),
   });
   // Awaited below; until then a rejection must not count as unhandled.
   generation.catch(() => undefined);
   await reportProgress(context, bot, progress, job.headline);
-  const outcome = await generation;
+  let outcome: GenerationOutcome;
+  try {
+    outcome = await generation;
+  } finally {
+    // No "Generating… 40%" may land after the result (or the failure notice) replaces it.
+    await liveProgress.stop();
+  }
   const message = await outcomeMessage(outcome, {
     owner,
     requesterId: context.userId,

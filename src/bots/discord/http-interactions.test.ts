@@ -67,6 +67,18 @@ describe('POST /discord/interactions', () => {
     expect(response.statusCode).toBe(400);
   });
 
+  it('answers a signed body that is JSON but not an object with 400, not 500', async () => {
+    const testHarness = await harness();
+    for (const body of ['null', '1', '"x"', '[]', 'true']) {
+      const response = await testHarness.post(body, testHarness.signedHeaders(body, now()));
+      expect(response.statusCode, body).toBe(400);
+      expect(response.json(), body).toEqual({
+        error: 'invalid_json',
+        message: 'The request body is not an interaction object',
+      });
+    }
+  });
+
   it('works over a real socket: deferred response, then the webhook edits', async () => {
     const testHarness = await harness();
     const address = await testHarness.testApp.app.listen({ host: '127.0.0.1', port: 0 });

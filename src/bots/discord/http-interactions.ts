@@ -78,12 +78,19 @@ export function discordInteractionRoutes(settings: {
       ) {
         return reply.code(401).send({ error: 'unauthorized', message: 'Invalid request signature' });
       }
-      let interaction: APIInteraction | { type: InteractionType.Ping };
+      let parsed: unknown;
       try {
-        interaction = JSON.parse(rawBody.toString('utf8'));
+        parsed = JSON.parse(rawBody.toString('utf8'));
       } catch {
         return reply.code(400).send({ error: 'invalid_json', message: 'The request body is not valid JSON' });
       }
+      // Signed is not the same as well-formed: `null`, `1` or `[]` would fail below on `.type`.
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+        return reply
+          .code(400)
+          .send({ error: 'invalid_json', message: 'The request body is not an interaction object' });
+      }
+      const interaction = parsed as APIInteraction | { type: InteractionType.Ping };
       if (interaction.type === InteractionType.Ping) return { type: InteractionResponseType.Pong };
       if (settings.isStopping()) {
         return reply.code(503).send({ error: 'unavailable', message: 'The bot is restarting' });

@@ -40,7 +40,9 @@ export interface ResultAudience {
 }
 
 /** Where a job is: the hook for a queue position once there is a job queue. */
-export type GenerationProgress = { stage: 'queued'; position: number } | { stage: 'generating' };
+export type GenerationProgress =
+  | { stage: 'queued'; position: number }
+  | { stage: 'generating'; percent?: number | undefined };
 
 const embedColor = 0x5865f2;
 const noPings: APIAllowedMentions = { parse: [] };
@@ -64,7 +66,7 @@ export function progressMessage(
   const content =
     progress.stage === 'queued'
       ? `🕒 Queued (position ${progress.position}): ${prompt} for <@${requesterId}>`
-      : `🎨 Generating ${prompt} for <@${requesterId}>…`;
+      : `🎨 Generating ${prompt} for <@${requesterId}>…${progress.percent === undefined ? '' : ` ${progress.percent}%`}`;
   return { body: { content, allowed_mentions: noPings } };
 }
 

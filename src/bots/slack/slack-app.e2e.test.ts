@@ -130,6 +130,31 @@ describe.each(['http', 'socket'] as const)('Slack app over %s', (mode) => {
     expect(transport.services.chatImages.usage(aliceIdentity).used).toBe(2);
   });
 
+  it("shows the model's progress in the working message, and nothing of it after the result", async () => {
+    const painter = sizedPngModel();
+    let slackRef: SlackStandIn | undefined;
+    const reporting = {
+      ...painter,
+      generate: async (options: Parameters<typeof painter.generate>[0]) => {
+        options.onProgress?.(0.4);
+        // Hold the image until the progress edit has reached Slack, then report more just before the end.
+        await slackRef?.until(() => (slackRef?.responses.length ?? 0) >= 1, 10_000);
+        options.onProgress?.(0.9);
+        return painter.generate(options);
+      },
+    };
+    const transport = await start(mode, {}, [reporting]);
+    const slack = new SlackStandIn().uploadFlow().responseUrls(2);
+    slackRef = slack;
+    await transport.command(slashCommand({ text: 'a lighthouse at dusk' }));
+    await slack.until(() => slack.responses.length === 2, 10_000);
+    expect(slack.responses[0]?.body).toMatchObject({
+      replace_original: true,
+      text: '⏳ Working on *a lighthouse at dusk*… 40%',
+    });
+    expect(slack.responses[1]?.body.text).toMatch(/^✅ Posted\./);
+  });
+
   it('a retried delivery of the same command (same trigger) is acknowledged empty and neither generates nor charges again', async () => {
     const transport = await start(mode);
     const slack = new SlackStandIn().uploadFlow().responseUrls();

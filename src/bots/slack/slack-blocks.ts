@@ -255,10 +255,15 @@ export function usageText(usage: ChatUsage, workspaceMonthlyImages: number | und
 }
 
 /** What `/imagine` shows while the image is made; `queuePosition` is the place in line (1 = next). */
-export function workingText(prompt: string, queuePosition: number | undefined): string {
+export function workingText(
+  prompt: string,
+  queuePosition: number | undefined,
+  percent?: number | undefined,
+): string {
   const queue =
     queuePosition !== undefined && queuePosition > 0 ? ` You are number ${queuePosition} in the queue.` : '';
-  return `⏳ Working on *${escapeMrkdwn(truncate(prompt, 300))}*…${queue}`;
+  const done = percent === undefined ? '' : ` ${percent}%`;
+  return `⏳ Working on *${escapeMrkdwn(truncate(prompt, 300))}*…${done}${queue}`;
 }
 
 /** What replaces "working on it" once the image is in the channel. */

@@ -1,6 +1,7 @@
 import type { LinkCodes } from '../accounts/link-codes.ts';
 import type { Caller, UserAccounts } from '../accounts/user-accounts.ts';
 import { ImagineError } from '../errors/imagine-error.ts';
+import { generationJob } from '../generation/generation-job.ts';
 import type { GenerationRecord, GenerationRecords } from '../generation/generation-records.ts';
 import type { AspectRatio } from '../generation/image-dimensions.ts';
 import type { GenerationContext, GenerationOutcome, ImageGenerator } from '../generation/image-generator.ts';
@@ -42,6 +43,8 @@ export interface ChatCallContext {
   abortSignal: AbortSignal | undefined;
   /** Called with the place in the user's line (1 = next) when the job cannot start at once. */
   onQueued?: ((position: number) => void) | undefined;
+  /** Called as the work gets on (0–1), when the model reports it; throttle before editing a message. */
+  onProgress?: ((progress: number) => void) | undefined;
   /**
    * Where the reply goes (an interaction token, a response_url, a channel), as JSON: kept on the job so
    * that after a crash the bot can still deliver (see `onRecovered`).
@@ -217,16 +220,22 @@ export class ChatImages {
     kind: 'image' | 'batch',
     request: Record<string, unknown>,
     generationContext: GenerationContext,
+    onProgress?: (progress: number) => void,
   ): JobWork<GenerationOutcome> {
     const { generator } = this.#dependencies;
-    return async (jobId, hooks) => {
+    return async (job) => {
+      const asGeneration = generationJob(job);
       const jobContext = {
         ...generationContext,
-        jobId,
-        recordWithCharge: hooks.finishWithCharge,
-        recordWithHold: hooks.recordWithHold,
-        onProviderRequest: hooks.noteProviderRequest,
-        resumeProviderRequestId: hooks.resumeProviderRequestId,
+        job: onProgress
+          ? {
+              ...asGeneration,
+              noteProgress: (progress: number) => {
+                asGeneration.noteProgress(progress);
+                onProgress(progress);
+              },
+            }
+          : asGeneration,
       };
       const value =
         kind === 'batch'
@@ -264,7 +273,7 @@ export class ChatImages {
         delivery: 'chat',
         request: stored,
       },
-      this.#work(kind, request, generationContext),
+      this.#work(kind, request, generationContext, context.onProgress),
     );
     if (submitted.position > 0) context.onQueued?.(submitted.position);
     return submitted.done;

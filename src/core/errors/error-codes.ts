@@ -4,6 +4,11 @@
  */
 export const errorCodes = {
   invalid_json: { httpStatus: 400, retryable: false, message: 'The request body is not valid JSON' },
+  bad_request: {
+    httpStatus: 400,
+    retryable: false,
+    message: 'The request is malformed: check the URL and headers',
+  },
   unauthorized: { httpStatus: 401, retryable: false, message: 'Invalid or expired token' },
   graphics_limit_reached: { httpStatus: 402, retryable: false, message: 'Monthly graphics limit reached' },
   scope_limit_reached: {
@@ -13,6 +18,7 @@ export const errorCodes = {
   },
   model_not_allowed: { httpStatus: 403, retryable: false, message: 'Your plan does not allow this model' },
   not_found: { httpStatus: 404, retryable: false, message: 'Not found' },
+  request_timeout: { httpStatus: 408, retryable: true, message: 'The request took too long to arrive' },
   payload_too_large: { httpStatus: 413, retryable: false, message: 'The request body is too large' },
   validation_error: { httpStatus: 422, retryable: false, message: 'The request is not valid' },
   content_policy_violation: {
@@ -26,6 +32,7 @@ export const errorCodes = {
     message: 'That link code is not valid: it may be mistyped, used already or expired',
   },
   rate_limited: { httpStatus: 429, retryable: true, message: 'Too many requests; slow down' },
+  headers_too_large: { httpStatus: 431, retryable: false, message: 'The request headers are too large' },
   internal_error: { httpStatus: 500, retryable: false, message: 'Something went wrong on our side' },
   generation_failed: { httpStatus: 502, retryable: true, message: 'The image could not be generated' },
   provider_unavailable: {

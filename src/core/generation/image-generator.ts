@@ -17,6 +17,7 @@ import type { PlanDefinition } from '../quota/plans.ts';
 import type { QuotaLedger, Reservation, UsageSummary } from '../quota/quota-ledger.ts';
 import { extensionOfMediaType, type ImageStorage, imageKey } from '../storage/image-storage.ts';
 import { findStylePreset, type StylePreset } from '../styles/style-presets.ts';
+import type { GenerationJob } from './generation-job.ts';
 import type { GenerationRecord, GenerationRecords, GenerationSource } from './generation-records.ts';
 import {
   type BatchRequest,
@@ -38,15 +39,7 @@ export interface GenerationContext {
   source: GenerationSource;
   abortSignal: AbortSignal | undefined;
   /** The durable job this generation runs as, when it runs as one (its quota hold is tagged with it). */
-  jobId?: string | undefined;
-  /** A write that must commit together with the charge (the job marking itself done): one commit, not two. */
-  recordWithCharge?: (() => void) | undefined;
-  /** A write that must commit together with the quota hold (the job's row): one commit, not two. */
-  recordWithHold?: (() => void) | undefined;
-  /** Work a crashed process started at the provider (one call only): followed instead of started again. */
-  resumeProviderRequestId?: string | undefined;
-  /** Told the provider's id for the work as soon as it exists (kept on the job for recovery). */
-  onProviderRequest?: ((providerRequestId: string) => void) | undefined;
+  job?: GenerationJob | undefined;
 }
 
 /** One delivered image: stored, charged and recorded. */
@@ -303,7 +296,7 @@ export class ImageGenerator {
     const imageIds = Array.from({ length: imageCount }, () => newRecordId(requestedAt));
 
     const reservation = await this.#dependencies.writes.run(() => {
-      context.recordWithHold?.();
+      context.job?.recordWithHold?.();
       // The batcher undoes this write whole if it throws, so the ledger opens no transaction of its own.
       return ledger.reserveInBatchedWrite({
         userId: context.caller.userId,
@@ -312,29 +305,24 @@ export class ImageGenerator {
         images: imageCount,
         estimatedUsd,
         budgetUsd: this.#dependencies.monthlyBudgetUsd,
-        jobId: context.jobId,
+        jobId: context.job?.id,
         imageIds,
       });
     });
     let settled = false;
     try {
       const { produced, failures } = await this.#produce(calls, prepared, context);
-      const { delivered, usage } = await this.#storeAndRecord(
+      const outcome = await this.#storeAndRecord(
         produced,
         failures,
         prepared,
         context,
         reservation,
         imageIds,
+        startedAt,
       );
       settled = true;
-      const outcome: GenerationOutcome = {
-        images: delivered,
-        failures: failures.sort((left, right) => left.index - right.index),
-        totalCostUsd: roundUsd(delivered.reduce((total, image) => total + image.costUsd, 0)),
-        generationSeconds: secondsSince(startedAt),
-        usage,
-      };
+      const delivered = outcome.images;
       logger.info(
         {
           userId: context.caller.userId,
@@ -357,8 +345,9 @@ export class ImageGenerator {
   async #produce(calls: PlannedCall[], prepared: PreparedRequest, context: GenerationContext) {
     const produced: ProducedImage[] = [];
     const failures: BatchFailure[] = [];
+    const progress = progressOfCalls(calls.length, context.job);
     await Promise.all(
-      calls.map(async (call) => {
+      calls.map(async (call, callIndex) => {
         const callStartedAt = performance.now();
         try {
           const { result, descriptor } = await generateAlongRoute(
@@ -374,9 +363,12 @@ export class ImageGenerator {
               style: prepared.style,
               abortSignal: context.abortSignal,
               // Only a single-call job can name its one piece of provider work.
-              resumeProviderRequestId: calls.length === 1 ? context.resumeProviderRequestId : undefined,
-              onProviderRequest: calls.length === 1 ? context.onProviderRequest : undefined,
-              onProgress: undefined,
+              resumeProviderRequestId: calls.length === 1 ? context.job?.resumeProviderRequestId : undefined,
+              onProviderRequest:
+                calls.length === 1 && context.job
+                  ? (providerRequestId) => context.job?.noteProviderRequest(providerRequestId)
+                  : undefined,
+              onProgress: progress && ((fraction) => progress(callIndex, fraction)),
             },
             this.#dependencies.logger,
           );
@@ -392,7 +384,8 @@ export class ImageGenerator {
               image,
               descriptor,
               size: image.dimensions ?? prepared.size,
-              seed: call.seeds[offset],
+              // The seed the model reports using (A1111 echoes it), else the one we sent.
+              seed: image.seed ?? call.seeds[offset],
               costUsd: costPerImage,
               warnings: call.userNegativePrompt
                 ? result.warnings
@@ -427,7 +420,8 @@ export class ImageGenerator {
     context: GenerationContext,
     reservation: Reservation,
     imageIds: readonly string[],
-  ): Promise<{ delivered: GeneratedImageResult[]; usage: UsageSummary }> {
+    startedAt: number,
+  ): Promise<GenerationOutcome> {
     const { storage, records, ledger, writes, logger } = this.#dependencies;
     const createdAt = this.#now();
     const stored = await Promise.all(
@@ -472,26 +466,7 @@ export class ImageGenerator {
       warnings: item.warnings,
       createdAt,
     }));
-    let usage: UsageSummary;
-    try {
-      usage = await writes.run(() => {
-        for (const record of generationRecords) records.insert(record);
-        if (generationRecords.length > 0) context.recordWithCharge?.();
-        // Read in the same transaction: the standing the response reports is exactly the one just written.
-        return ledger.commitInBatchedWrite(
-          reservation,
-          {
-            images: generationRecords.length,
-            costUsd: roundUsd(generationRecords.reduce((total, record) => total + record.costUsd, 0)),
-          },
-          context.caller.plan.monthlyImages,
-        );
-      });
-    } catch (error) {
-      await Promise.allSettled(generationRecords.map((record) => storage.remove(record.storageKey)));
-      throw error;
-    }
-    const delivered = kept.map(({ item }, position) => {
+    const delivered = kept.map(({ item }, position): GeneratedImageResult => {
       const record = generationRecords[position] as GenerationRecord;
       return {
         id: record.id,
@@ -515,7 +490,32 @@ export class ImageGenerator {
         contentType: record.contentType,
       };
     });
-    return { delivered, usage };
+    failures.sort((left, right) => left.index - right.index);
+    const totalCostUsd = roundUsd(delivered.reduce((total, image) => total + image.costUsd, 0));
+    try {
+      return await writes.run((): GenerationOutcome => {
+        for (const record of generationRecords) records.insert(record);
+        // Read in the same transaction: the standing the response reports is exactly the one just written.
+        const usage = ledger.commitInBatchedWrite(
+          reservation,
+          { images: generationRecords.length, costUsd: totalCostUsd },
+          context.caller.plan.monthlyImages,
+        );
+        const outcome: GenerationOutcome = {
+          images: delivered,
+          failures,
+          totalCostUsd,
+          generationSeconds: secondsSince(startedAt),
+          usage,
+        };
+        // The job ends succeeded, with its result, in the charge's own commit.
+        if (generationRecords.length > 0) context.job?.finishWithCharge(outcome);
+        return outcome;
+      });
+    } catch (error) {
+      await Promise.allSettled(generationRecords.map((record) => storage.remove(record.storageKey)));
+      throw error;
+    }
   }
 
   /**
@@ -587,6 +587,22 @@ function mostTelling(failures: BatchFailure[]): ImagineError {
 
 function extensionOf(mediaType: GeneratedImage['mediaType']): string {
   return extensionOfMediaType[mediaType];
+}
+
+/**
+ * Progress across a request's calls, as the mean of each call's own: what a job reports while a batch's
+ * calls run side by side. Undefined when there is no job to tell.
+ */
+function progressOfCalls(
+  calls: number,
+  job: GenerationJob | undefined,
+): ((call: number, fraction: number) => void) | undefined {
+  if (!job) return undefined;
+  const fractions = new Array<number>(calls).fill(0);
+  return (call, fraction) => {
+    fractions[call] = fraction;
+    job.noteProgress(fractions.reduce((total, each) => total + each, 0) / calls);
+  };
 }
 
 function roundUsd(amount: number): number {

@@ -7,10 +7,19 @@ export const idempotencyWindowMs = 24 * 60 * 60 * 1000;
 /** What a request with an `Idempotency-Key` should do. */
 export type IdempotencyClaim =
   | { kind: 'new' }
-  /** The same key and body were seen: answer with that job's result, charged once. */
+  /** The same key and body were seen: answer with that job's result (once it is one to replay), charged once. */
   | { kind: 'replay'; jobId: string }
   /** The same key with another body: a client bug, refused with 422. */
   | { kind: 'conflict' };
+
+/**
+ * Whether an outcome is one to replay for a repeated key: what the caller could have received and acted on
+ * (a success, or a refusal decided before any work: 4xx). A 5xx (cancelled, failed on our side) is not:
+ * the retry the key exists for must run again.
+ */
+export function isReplayableStatus(httpStatus: number | undefined): boolean {
+  return httpStatus !== undefined && httpStatus < 500;
+}
 
 /** A stable hash of a request body: the same JSON in another key order is the same request. */
 export function requestHash(body: unknown): string {
@@ -46,6 +55,10 @@ export class IdempotencyKeys {
       forget: database.prepare<[string, string], void>(
         'DELETE FROM idempotency_keys WHERE user_id = ? AND key = ?',
       ),
+      release: database.prepare<[string, string, string], void>(
+        'DELETE FROM idempotency_keys WHERE user_id = ? AND key = ? AND job_id = ?',
+      ),
+      forgetBefore: database.prepare<[string], void>('DELETE FROM idempotency_keys WHERE created_at < ?'),
     };
   }
 
@@ -61,5 +74,19 @@ export class IdempotencyKeys {
       return this.claim(userId, key, hash, jobId);
     }
     return existing.request_hash === hash ? { kind: 'replay', jobId: existing.job_id } : { kind: 'conflict' };
+  }
+
+  /**
+   * Frees `key` if it still belongs to `jobId`: that job ended in a way its caller never heard (cancelled
+   * when the client hung up, a failure on our side), so a retry with the key must run again, not replay it.
+   */
+  release(userId: string, key: string, jobId: string): void {
+    this.#statements.release.run(userId, key, jobId);
+  }
+
+  /** Drops keys past the window; returns how many. */
+  forgetExpired(): number {
+    const cutoff = new Date(this.#now().getTime() - idempotencyWindowMs).toISOString();
+    return this.#statements.forgetBefore.run(cutoff).changes;
   }
 }

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import os from 'node:os';
 import type { Logger } from 'pino';
 import { newRecordId, recordIdFloor } from '../database/record-id.ts';
 import type { WriteBatcher } from '../database/write-batcher.ts';
 import type { AbandonedHold, QuotaLedger } from '../quota/quota-ledger.ts';
 import type { JobDelivery, JobRecord, JobStore } from './job-store.ts';
+import { isWorkerProcessGone, workerIdFor } from './worker-liveness.ts';
 
 /** What a job is, recorded before it runs. */
 export interface JobSpec {
@@ -19,27 +19,38 @@ export interface JobSpec {
 /** How a job ended, as its caller should see it (REST jobs keep the status and body). */
 export interface JobOutcome<T> {
   value: T;
-  status: 'succeeded' | 'failed';
+  status: 'succeeded' | 'failed' | 'cancelled';
   httpStatus?: number;
   result?: unknown;
 }
 
-/**
- * Writes a job's work runs inside its own transactions, so the job's rows cost no commit of their own:
- * `recordWithHold` (when set) inserts the job row with the quota hold; `finishWithCharge` marks it done
- * with the charge.
- */
-export interface JobHooks {
-  recordWithHold: (() => void) | undefined;
-  finishWithCharge: () => void;
-  /** Keeps the provider's id for the job's work on its row, for recovery. */
-  noteProviderRequest: (providerRequestId: string) => void;
-  /** For a recovered job: the provider work its first run started, to follow instead of starting again. */
-  resumeProviderRequestId: string | undefined;
+/** The body a finished REST job keeps for its caller: what the synchronous call would have answered. */
+export interface KeptResult {
+  httpStatus: number;
+  result: unknown;
 }
 
-/** The work of a job: given its id and hooks, produce its outcome. */
-export type JobWork<T> = (jobId: string, hooks: JobHooks) => Promise<JobOutcome<T>>;
+/**
+ * A job as its work sees it while it runs. Its rows ride on the work's own transactions, so a job costs
+ * statements, not commits: `recordWithHold` (when set) inserts the job row with the quota hold, and
+ * `finishWithCharge` marks it succeeded, with the result its caller will read, in the charge's
+ * transaction: a job is never succeeded without its result.
+ */
+export interface RunningJob {
+  readonly id: string;
+  readonly recordWithHold: (() => void) | undefined;
+  /** Called inside the charge transaction. `kept`: the result to store for a caller who asks again. */
+  finishWithCharge(kept: KeptResult | undefined): void;
+  /** Keeps the provider's id for the job's work on its row, for recovery. */
+  noteProviderRequest(providerRequestId: string): void;
+  /** Keeps how far the work has got (0–1) on the row, for callers polling it; written at most every second. */
+  noteProgress(progress: number): void;
+  /** For a recovered job: the provider work its first run started, to follow instead of starting again. */
+  readonly resumeProviderRequestId: string | undefined;
+}
+
+/** The work of a job: given the running job, produce its outcome. */
+export type JobWork<T> = (job: RunningJob) => Promise<JobOutcome<T>>;
 
 /** A job handed to the runner: its id, where it stands (0 = running now) and its end. */
 export interface SubmittedJob<T> {
@@ -53,9 +64,12 @@ interface UserLane {
   waiting: Array<() => void>;
 }
 
-const heartbeatEveryMs = 10_000;
+/** How often a worker tells the others its jobs are alive (the heartbeat duty). */
+export const heartbeatEveryMs = 10_000;
 /** A worker not heard from for this long is gone (a crash on another machine, or a hung process). */
-const staleAfterMs = 30_000;
+export const staleAfterMs = 30_000;
+/** Progress is written at most this often per job: a poller needs no finer grain, the database less. */
+const progressEveryMs = 1_000;
 
 /**
  * Runs generations as durable jobs. Each user has at most `maxRunningPerUser` jobs running; the rest wait
@@ -78,7 +92,6 @@ export class JobRunner {
   /** Jobs running or waiting in this process; `drain` waits for it to reach zero. */
   #active = 0;
   #whenIdle: (() => void) | undefined;
-  #heartbeat: NodeJS.Timeout | undefined;
   readonly #recoverers = new Map<JobDelivery, (job: JobRecord) => Promise<void>>();
   /** Where the next recovery scan starts: the first scan reads every unfinished job. */
   #recoveryFrom = '';
@@ -100,20 +113,14 @@ export class JobRunner {
     this.#now = dependencies.now ?? (() => new Date());
     this.#maxRunningPerUser = dependencies.maxRunningPerUser;
     this.#onAbandonedHolds = dependencies.onAbandonedHolds;
-    // Host and pid make a dead worker on this machine recognisable at once, without waiting for staleness.
-    this.workerId = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    // Host, pid and start time make a dead worker on this machine recognisable at once, without waiting
+    // for its heartbeat to go stale.
+    this.workerId = workerIdFor(process.pid, randomUUID().slice(0, 8));
   }
 
-  /** Starts the heartbeat that tells other processes this worker's jobs are alive. */
-  start(): void {
-    this.#heartbeat ??= setInterval(() => {
-      void this.#writes
-        .run(() => this.#store.heartbeat(this.workerId, this.#now()))
-        .catch((error: unknown) => {
-          this.#logger.error({ err: error }, 'job heartbeat failed');
-        });
-    }, heartbeatEveryMs);
-    this.#heartbeat.unref();
+  /** Tells other processes this worker's jobs are alive (run every `heartbeatEveryMs` by the scheduler). */
+  heartbeat(): Promise<void> {
+    return this.#writes.run(() => this.#store.heartbeat(this.workerId, this.#now()));
   }
 
   /** Records the job, waits for the user's turn, runs `work`, records how it ended. */
@@ -237,8 +244,6 @@ export class JobRunner {
 
   /** Waits for running jobs, up to `deadlineMs`; what is left is picked up by recovery on the next start. */
   async drain(deadlineMs: number): Promise<void> {
-    if (this.#heartbeat) clearInterval(this.#heartbeat);
-    this.#heartbeat = undefined;
     const deadline = new Promise((resolve) => setTimeout(resolve, deadlineMs).unref());
     const idle = new Promise<void>((resolve) => {
       if (this.#active === 0) resolve();
@@ -323,44 +328,58 @@ export class JobRunner {
         insertFailed = error;
       });
       let finished = false;
-      // Called inside the generator's charge transaction: the job is done exactly when the images are paid.
-      const finishWithCharge = () => {
-        this.#store.finish(id, { status: 'succeeded', httpStatus: 201 }, this.#now());
-        finished = true;
-      };
-      const noteProviderRequest = (providerRequestId: string) => {
-        void this.#writes
-          .run(() => this.#store.setProviderRequest(id, providerRequestId))
-          .catch((error: unknown) =>
-            this.#logger.error({ err: error, jobId: id }, 'noting the provider request failed'),
-          );
-      };
-      const outcome = await work(id, {
+      let progressWrittenAt = 0;
+      const job: RunningJob = {
+        id,
         recordWithHold,
-        finishWithCharge,
-        noteProviderRequest,
         resumeProviderRequestId,
-      });
+        // Called inside the generator's charge transaction: the job is done, with its result, exactly when
+        // the images are paid. It may run twice (a retried group commit); only the committed run counts.
+        finishWithCharge: (kept) => {
+          this.#store.finish(
+            id,
+            { status: 'succeeded', httpStatus: kept?.httpStatus ?? 201, result: kept?.result },
+            this.#now(),
+          );
+          finished = true;
+        },
+        noteProviderRequest: (providerRequestId) => {
+          void this.#writes
+            .run(() => this.#store.setProviderRequest(id, providerRequestId))
+            .catch((error: unknown) =>
+              this.#logger.error({ err: error, jobId: id }, 'noting the provider request failed'),
+            );
+        },
+        noteProgress: (progress) => {
+          const at = Date.now();
+          if (at - progressWrittenAt < progressEveryMs || finished) return;
+          progressWrittenAt = at;
+          const clamped = Math.min(1, Math.max(0, progress));
+          void this.#writes
+            .run(() => this.#store.setProgress(id, clamped))
+            .catch((error: unknown) =>
+              this.#logger.warn({ err: error, jobId: id }, "noting a job's progress failed"),
+            );
+        },
+      };
+      const outcome = await work(job);
       if (recorded) await recorded.catch(() => undefined);
       if (insertFailed) throw insertFailed;
-      if (finished && outcome.status === 'succeeded') {
-        if (outcome.result !== undefined) {
-          const result = outcome.result;
-          await this.#writes.run(() => this.#store.setResult(id, outcome.httpStatus ?? 201, result));
+      if (finished && outcome.status === 'succeeded') return outcome.value;
+      const ending = {
+        status: outcome.status,
+        ...(outcome.httpStatus === undefined ? {} : { httpStatus: outcome.httpStatus }),
+        ...(outcome.result === undefined ? {} : { result: outcome.result }),
+      };
+      await this.#writes.run(() => {
+        if (this.#store.finish(id, ending, this.#now())) return;
+        // A refusal at the quota hold rolled the job's row back with it. When its ending is worth keeping
+        // (an idempotent retry replays a 402), the row goes in now, already finished.
+        if (recordWithHold && outcome.result !== undefined) {
+          recordWithHold();
+          this.#store.finish(id, ending, this.#now());
         }
-        return outcome.value;
-      }
-      await this.#writes.run(() =>
-        this.#store.finish(
-          id,
-          {
-            status: outcome.status,
-            ...(outcome.httpStatus === undefined ? {} : { httpStatus: outcome.httpStatus }),
-            ...(outcome.result === undefined ? {} : { result: outcome.result }),
-          },
-          this.#now(),
-        ),
-      );
+      });
       return outcome.value;
     } catch (error) {
       await this.#writes
@@ -389,19 +408,10 @@ export class JobRunner {
     return lane;
   }
 
-  /** A worker on this host whose pid is not alive is gone now; elsewhere, when its heartbeat is stale. */
+  /** A worker on this host whose process is gone is gone now; elsewhere, when its heartbeat is stale. */
   #workerIsGone(job: JobRecord, now: Date): boolean {
     if (job.workerId === this.workerId) return false;
-    const [host, pidText] = job.workerId.split(':');
-    const pid = Number(pidText);
-    if (host === os.hostname() && Number.isInteger(pid)) {
-      if (pid === process.pid) return true; // an earlier process had our pid: it is gone
-      try {
-        process.kill(pid, 0);
-      } catch {
-        return true;
-      }
-    }
+    if (isWorkerProcessGone(job.workerId, { pid: process.pid, workerId: this.workerId })) return true;
     return now.getTime() - job.heartbeatAt.getTime() > staleAfterMs;
   }
 }

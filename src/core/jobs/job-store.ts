@@ -20,6 +20,8 @@ export interface JobRecord {
   workerId: string;
   /** The provider's id for the job's work, once it exists (a Replicate prediction). */
   providerRequestId: string | undefined;
+  /** How far the work has got, 0–1, when its provider reports it. */
+  progress: number | undefined;
   heartbeatAt: Date;
   createdAt: Date;
   startedAt: Date | undefined;
@@ -38,6 +40,7 @@ interface JobRow {
   result: string | null;
   worker_id: string;
   provider_request_id: string | null;
+  progress: number | null;
   heartbeat_at: string;
   created_at: string;
   started_at: string | null;
@@ -64,9 +67,8 @@ export class JobStore {
         `UPDATE jobs SET status = ?, http_status = ?, result = ?, finished_at = ?
          WHERE id = ? AND status IN ('queued', 'running')`,
       ),
-      // A job finished inside the charge transaction that still has a result to keep.
-      setResult: database.prepare<[number, string | null, string], void>(
-        "UPDATE jobs SET http_status = ?, result = ? WHERE id = ? AND status = 'succeeded'",
+      progress: database.prepare<[number, string], void>(
+        "UPDATE jobs SET progress = ? WHERE id = ? AND status = 'running'",
       ),
       providerRequest: database.prepare<[string, string], void>(
         'UPDATE jobs SET provider_request_id = ? WHERE id = ?',
@@ -121,22 +123,25 @@ export class JobStore {
     this.#statements.providerRequest.run(providerRequestId, id);
   }
 
-  /** Stores the result of a job already marked succeeded with its charge. */
-  setResult(id: string, httpStatus: number, result: unknown): void {
-    this.#statements.setResult.run(httpStatus, JSON.stringify(result), id);
+  /** Notes how far a running job's work has got, 0–1. */
+  setProgress(id: string, progress: number): void {
+    this.#statements.progress.run(progress, id);
   }
 
+  /** Ends an unfinished job; false when there is no such job still unfinished. */
   finish(
     id: string,
     outcome: { status: 'succeeded' | 'failed' | 'cancelled'; httpStatus?: number; result?: unknown },
     now: Date,
-  ): void {
-    this.#statements.finish.run(
-      outcome.status,
-      outcome.httpStatus ?? null,
-      outcome.result === undefined ? null : JSON.stringify(outcome.result),
-      isoTimestamp(now),
-      id,
+  ): boolean {
+    return (
+      this.#statements.finish.run(
+        outcome.status,
+        outcome.httpStatus ?? null,
+        outcome.result === undefined ? null : JSON.stringify(outcome.result),
+        isoTimestamp(now),
+        id,
+      ).changes === 1
     );
   }
 
@@ -174,6 +179,7 @@ function fromRow(row: JobRow): JobRecord {
     result: row.result === null ? undefined : (JSON.parse(row.result) as unknown),
     workerId: row.worker_id,
     providerRequestId: row.provider_request_id ?? undefined,
+    progress: row.progress ?? undefined,
     heartbeatAt: new Date(row.heartbeat_at),
     createdAt: new Date(row.created_at),
     startedAt: row.started_at ? new Date(row.started_at) : undefined,

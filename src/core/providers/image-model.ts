@@ -48,6 +48,8 @@ export interface GeneratedImage {
   mediaType: 'image/png' | 'image/jpeg' | 'image/webp';
   /** The pixels actually produced, when the model knows them (a mapped size, a downloaded file). */
   dimensions?: ImageDimensions | undefined;
+  /** The seed the provider reports it used (A1111's `info`), when it reports one. */
+  seed?: number | undefined;
 }
 
 /** What a model call returns. `usage.costUsd` is what the provider charged for this call, when known. */

@@ -4,7 +4,7 @@ import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { rejectionOf } from '../../test-support/rejection.ts';
 import { ProviderCallError } from './provider-error.ts';
-import { type DownloadRules, downloadImage } from './safe-download.ts';
+import { type DownloadRules, downloadImage, identifyImageBytes } from './safe-download.ts';
 
 const origin = 'https://replicate.delivery';
 const rules: DownloadRules = {
@@ -229,5 +229,54 @@ describe('downloadImage', () => {
     await expect(downloadImage(`${origin}/out.png`, rules, signal)).rejects.toMatchObject({
       name: 'AbortError',
     });
+  });
+});
+
+describe('downloadImage from an operator-named origin', () => {
+  const lan = 'http://192.168.1.20:8080';
+  const selfHosted: DownloadRules = {
+    allowedHosts: [],
+    allowedOrigins: [lan],
+    maxBytes: 20 * 1024 * 1024,
+    provider: 'openai-compatible',
+  };
+
+  it('fetches plain http on a port when the origin is listed exactly', async () => {
+    nock(lan).get('/generated-images/b641.png').reply(200, png);
+
+    const image = await downloadImage(`${lan}/generated-images/b641.png`, selfHosted, undefined);
+
+    expect(image).toMatchObject({ mediaType: 'image/png', width: 48, height: 32 });
+  });
+
+  it.each([
+    ['another port on the same host', 'http://192.168.1.20:9000/out.png'],
+    ['https on the same host', 'https://192.168.1.20:8080/out.png'],
+    ['another LAN host', 'http://192.168.1.21:8080/out.png'],
+    ['credentials in the URL', 'http://user:secret@192.168.1.20:8080/out.png'],
+  ])('still refuses %s', async (_case, url) => {
+    const error = await failure(downloadImage(url, selfHosted, undefined));
+
+    expect(error.kind).toBe('malformed');
+  });
+
+  it('refuses a redirect from the listed origin to one that is not', async () => {
+    nock(lan).get('/out.png').reply(302, '', { location: 'http://127.0.0.1:22/secret' });
+
+    const error = await failure(downloadImage(`${lan}/out.png`, selfHosted, undefined));
+
+    expect(error.kind).toBe('malformed');
+  });
+});
+
+describe('identifyImageBytes', () => {
+  it('reads an inline image by the same rule as a download', async () => {
+    await expect(identifyImageBytes(webp, 'automatic1111')).resolves.toMatchObject({
+      mediaType: 'image/webp',
+      width: 48,
+      height: 32,
+    });
+    const error = await failure(identifyImageBytes(Buffer.from('not an image'), 'automatic1111'));
+    expect(error).toMatchObject({ kind: 'malformed', provider: 'automatic1111' });
   });
 });

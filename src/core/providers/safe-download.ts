@@ -12,6 +12,12 @@ export interface DownloadRules {
   provider: string;
   /** Redirects followed before giving up (default 3); each target must pass the same host check. */
   maxRedirects?: number;
+  /**
+   * Exact origins (`http://192.168.1.20:8080`) of self-hosted servers the operator named in MODELS_FILE:
+   * only these may be fetched over plain http, on a port, or on a loopback or LAN address, since that is
+   * where such servers live. Everything else keeps the https-on-an-allowed-host rule.
+   */
+  allowedOrigins?: readonly string[];
 }
 
 /** A downloaded image, checked to be what its bytes say it is. */
@@ -79,7 +85,10 @@ async function fetchFollowingRedirects(
   }
 }
 
-/** Parses `raw` (relative to `base`) and refuses anything but https on the default port of an allowed host. */
+/**
+ * Parses `raw` (relative to `base`) and refuses anything but https on the default port of an allowed host,
+ * or one of the operator's own origins exactly.
+ */
 function checkedUrl(raw: string, base: URL | undefined, rules: DownloadRules): URL {
   let parsed: URL;
   try {
@@ -87,9 +96,10 @@ function checkedUrl(raw: string, base: URL | undefined, rules: DownloadRules): U
   } catch {
     throw malformed('Image URL does not parse', rules);
   }
+  if (parsed.username || parsed.password) throw malformed('Image URL carries credentials', rules);
+  if (rules.allowedOrigins?.includes(parsed.origin)) return parsed;
   // URL lower-cases the hostname and empties `port` when it is the scheme's default.
   if (parsed.protocol !== 'https:') throw malformed(`Image URL is not https: ${describeUrl(parsed)}`, rules);
-  if (parsed.username || parsed.password) throw malformed('Image URL carries credentials', rules);
   if (parsed.port !== '') throw malformed(`Image URL names a port: ${describeUrl(parsed)}`, rules);
   if (!rules.allowedHosts.includes(parsed.hostname)) {
     throw malformed(`Image host is not allowed: ${parsed.hostname}`, rules);
@@ -142,8 +152,19 @@ async function readCapped(response: Response, rules: DownloadRules): Promise<Uin
   return bytes;
 }
 
+/**
+ * Checks image bytes a provider sent inline (base64) by the same rule as a download: a PNG, JPEG or WebP
+ * by its magic number, which sharp reads with a size. Throws ProviderCallError('malformed').
+ */
+export function identifyImageBytes(bytes: Uint8Array, provider: string): Promise<DownloadedImage> {
+  return identifyImage(bytes, { provider });
+}
+
 /** Trusts the bytes, not Content-Type: the magic number names the format, and sharp must agree. */
-async function identifyImage(bytes: Uint8Array, rules: DownloadRules): Promise<DownloadedImage> {
+async function identifyImage(
+  bytes: Uint8Array,
+  rules: Pick<DownloadRules, 'provider'>,
+): Promise<DownloadedImage> {
   const mediaType = sniffMediaType(bytes);
   if (!mediaType)
     throw malformed(`Downloaded ${bytes.byteLength} bytes that are not a PNG, JPEG or WebP`, rules);
@@ -181,7 +202,11 @@ async function discardBody(response: Response): Promise<void> {
   await response.body?.cancel().catch(() => undefined);
 }
 
-function malformed(message: string, rules: DownloadRules, status?: number): ProviderCallError {
+function malformed(
+  message: string,
+  rules: Pick<DownloadRules, 'provider'>,
+  status?: number,
+): ProviderCallError {
   return new ProviderCallError('malformed', message, { provider: rules.provider, status });
 }
 

@@ -3,10 +3,11 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Caller, UserAccounts } from '../../core/accounts/user-accounts.ts';
 import { ImagineError, validationError } from '../../core/errors/imagine-error.ts';
+import { generationJob } from '../../core/generation/generation-job.ts';
 import type { BatchRequest, ImageRequest } from '../../core/generation/generation-request.ts';
-import type { ImageGenerator } from '../../core/generation/image-generator.ts';
-import { type IdempotencyKeys, requestHash } from '../../core/jobs/idempotency-keys.ts';
-import type { JobHooks, JobOutcome, JobRunner } from '../../core/jobs/job-runner.ts';
+import type { GenerationOutcome, ImageGenerator } from '../../core/generation/image-generator.ts';
+import { type IdempotencyKeys, isReplayableStatus, requestHash } from '../../core/jobs/idempotency-keys.ts';
+import type { JobOutcome, JobRunner, JobWork } from '../../core/jobs/job-runner.ts';
 import type { JobStatus, JobStore } from '../../core/jobs/job-store.ts';
 import { errorBody } from '../error-handler.ts';
 import { batchResponse, imageResponse } from '../image-response.ts';
@@ -88,61 +89,60 @@ export const generateRoutes: FastifyPluginAsyncZod<{
     caller: Caller,
     abortSignal: AbortSignal | undefined,
     keepResult: boolean,
-  ) {
+  ): JobWork<JobAnswer> {
     // Only a result someone may ask for again (a polled job, an idempotent retry) is worth storing.
-    const kept = (result: unknown) => (keepResult ? { result } : {});
-    return async (jobId: string, hooks: JobHooks): Promise<JobOutcome<JobAnswer>> => {
+    const responseFor = (outcome: GenerationOutcome) => {
+      const image = outcome.images[0];
+      if (kind === 'image' && !image) throw new Error('a generation reported success without an image');
+      return kind === 'image' && image
+        ? imageResponse(image, outcome.usage, outcome.generationSeconds)
+        : batchResponse(outcome);
+    };
+    return async (job): Promise<JobOutcome<JobAnswer>> => {
       const context = {
         caller,
         scope: undefined,
         source: 'api' as const,
         abortSignal,
-        jobId,
-        recordWithCharge: hooks.finishWithCharge,
-        recordWithHold: hooks.recordWithHold,
-        onProviderRequest: hooks.noteProviderRequest,
-        resumeProviderRequestId: hooks.resumeProviderRequestId,
+        // The response is built in the charge's transaction and kept with it: never succeeded without it.
+        job: generationJob(
+          job,
+          keepResult ? (outcome) => ({ httpStatus: 201, result: responseFor(outcome) }) : undefined,
+        ),
       };
       try {
         const outcome =
           kind === 'image'
             ? await generator.generateValidated(body as ImageRequest, context)
             : await generator.generateBatchValidated(body as BatchRequest, context);
-        const image = outcome.images[0];
-        if (kind === 'image' && !image) throw new Error('a generation reported success without an image');
-        const response =
-          kind === 'image' && image
-            ? imageResponse(image, outcome.usage, outcome.generationSeconds)
-            : batchResponse(outcome);
-        return {
-          status: 'succeeded',
-          httpStatus: 201,
-          ...kept(response),
-          value: { httpStatus: 201, body: response, error: undefined },
-        };
+        const response = responseFor(outcome);
+        return { status: 'succeeded', value: { httpStatus: 201, body: response, error: undefined } };
       } catch (error) {
         if (!ImagineError.isInstance(error)) throw error;
         const failure = errorBody(error);
         return {
-          status: 'failed',
+          // A caller who hung up cancelled the job; nothing was charged.
+          status: abortSignal?.aborted ? 'cancelled' : 'failed',
           httpStatus: error.httpStatus,
-          ...kept(failure),
+          ...(keepResult ? { result: failure } : {}),
           value: { httpStatus: error.httpStatus, body: failure, error },
         };
       }
     };
   }
 
+  type GenerateRequest = {
+    body: ImageRequest | BatchRequest;
+    headers: z.infer<typeof asyncHeaders>;
+    caller: Caller;
+    log: FastifyBaseLogger;
+  };
+
   async function handle(
     kind: 'image' | 'batch',
-    request: {
-      body: ImageRequest | BatchRequest;
-      headers: z.infer<typeof asyncHeaders>;
-      caller: Caller;
-      log: FastifyBaseLogger;
-    },
+    request: GenerateRequest,
     reply: FastifyReply,
-  ) {
+  ): Promise<FastifyReply> {
     const caller = request.caller;
     const respondAsync = /\brespond-async\b/i.test(request.headers.prefer ?? '');
     const jobId = jobs.newJobId();
@@ -159,7 +159,7 @@ export const generateRoutes: FastifyPluginAsyncZod<{
           { field: 'Idempotency-Key', message: 'was already used with a different request body' },
         ]);
       }
-      if (claim.kind === 'replay') return replay(claim.jobId, caller.userId, respondAsync, reply);
+      if (claim.kind === 'replay') return replay(kind, request, claim.jobId, reply);
     }
     const spec = {
       userId: caller.userId,
@@ -176,27 +176,61 @@ export const generateRoutes: FastifyPluginAsyncZod<{
       work(kind, request.body, caller, respondAsync ? undefined : abortSignalFor(reply), keepResult),
       jobId,
     );
+    // An outcome the caller never got to act on (cancelled, failed on our side) frees the key for a retry.
+    const freeKeyUnlessReplayable = (answer: JobAnswer) => {
+      if (key !== undefined && !isReplayableStatus(answer.httpStatus))
+        idempotencyKeys.release(caller.userId, key, jobId);
+      return answer;
+    };
     if (respondAsync) {
-      submitted.done.catch((error: unknown) =>
-        request.log.error({ err: error, jobId }, 'an async job failed'),
-      );
+      submitted.done.then(freeKeyUnlessReplayable, (error: unknown) => {
+        if (key !== undefined) idempotencyKeys.release(caller.userId, key, jobId);
+        request.log.error({ err: error, jobId }, 'an async job failed');
+      });
       return accepted(reply, jobId, submitted.position === 0 ? 'running' : 'queued', submitted.position);
     }
-    return answer(reply, await submitted.done);
+    try {
+      return answer(reply, freeKeyUnlessReplayable(await submitted.done));
+    } catch (error) {
+      if (key !== undefined && !(ImagineError.isInstance(error) && isReplayableStatus(error.httpStatus)))
+        idempotencyKeys.release(caller.userId, key, jobId);
+      throw error;
+    }
   }
 
-  /** A repeated Idempotency-Key: the first request's answer, without running (or charging) again. */
-  async function replay(jobId: string, userId: string, respondAsync: boolean, reply: FastifyReply) {
-    reply.header('idempotent-replayed', 'true');
+  /**
+   * A repeated Idempotency-Key: the first request's answer, without running (or charging) again, once that
+   * answer is one to replay. A first request that was cancelled or failed on our side freed its key (or,
+   * after a crash, is found so here): the retry runs as a new request.
+   */
+  async function replay(
+    kind: 'image' | 'batch',
+    request: GenerateRequest,
+    jobId: string,
+    reply: FastifyReply,
+  ): Promise<FastifyReply> {
+    const userId = request.caller.userId;
+    const key = request.headers['idempotency-key'] as string;
+    const respondAsync = /\brespond-async\b/i.test(request.headers.prefer ?? '');
+    const runAgain = () => {
+      idempotencyKeys.release(userId, key, jobId);
+      return handle(kind, request, reply);
+    };
     const running = jobs.inFlight(jobId);
-    if (running && !respondAsync) return answer(reply, (await running) as JobAnswer);
+    if (running && !respondAsync) {
+      const shared = (await running.catch(() => undefined)) as JobAnswer | undefined;
+      if (!shared || !isReplayableStatus(shared.httpStatus)) return runAgain();
+      reply.header('idempotent-replayed', 'true');
+      return answer(reply, shared);
+    }
     for (let waited = 0; ; waited += 200) {
       const job = jobStore.get(jobId, userId);
-      if (job?.httpStatus !== undefined) {
-        return reply.code(job.httpStatus).send(job.result);
-      }
-      if (respondAsync || waited >= 60_000)
-        return accepted(reply, jobId, job?.status ?? 'queued', jobs.position(jobId));
+      const finished = job !== undefined && job.status !== 'queued' && job.status !== 'running';
+      // No row (it was never recorded) or an ending the caller never heard: not one to replay.
+      if (!job || (finished && !isReplayableStatus(job.httpStatus))) return runAgain();
+      reply.header('idempotent-replayed', 'true');
+      if (finished) return reply.code(job.httpStatus as number).send(job.result);
+      if (respondAsync || waited >= 60_000) return accepted(reply, jobId, job.status, jobs.position(jobId));
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
@@ -235,7 +269,9 @@ export const generateRoutes: FastifyPluginAsyncZod<{
         response: generationResponses(imageResponseSchema, 'The image, generated and stored'),
       },
     },
-    (request, reply) => handle('image', request, reply),
+    async (request, reply) => {
+      await handle('image', request, reply);
+    },
   );
 
   app.post(
@@ -251,6 +287,8 @@ export const generateRoutes: FastifyPluginAsyncZod<{
         response: generationResponses(batchResponseSchema, 'The images; `failed` > 0 when some failed'),
       },
     },
-    (request, reply) => handle('batch', request, reply),
+    async (request, reply) => {
+      await handle('batch', request, reply);
+    },
   );
 };

@@ -1,5 +1,9 @@
 /** Generations as jobs over REST: async answers, idempotency keys, per-user lines and crash recovery. */
+import http from 'node:http';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ImagineError } from '../../core/errors/imagine-error.ts';
+import { imageRequestSchema } from '../../core/generation/generation-request.ts';
+import { requestHash } from '../../core/jobs/idempotency-keys.ts';
 import { imageKey } from '../../core/storage/image-storage.ts';
 import { leaveCrashedJob } from '../../test-support/crashed-jobs.ts';
 import { createTestApp, type TestApp } from '../../test-support/test-app.ts';
@@ -65,6 +69,32 @@ describe('Prefer: respond-async', () => {
     ).toBe(404);
   });
 
+  it('shows how far a running job has got, as the model reports it', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const reporting = scriptedModel(async (options) => {
+      options.onProgress?.(0.5);
+      await gate;
+      return onePng();
+    });
+    current = await createTestApp({}, { models: [reporting] });
+    const authorization = current.bearerFor('alice');
+    const accepted = await post(current, authorization, { prompt: 'a fox' }, { prefer: 'respond-async' });
+    const jobId = accepted.json().job_id;
+    const poll = async () =>
+      (
+        await current?.app.inject({ method: 'GET', url: `/api/v1/jobs/${jobId}`, headers: { authorization } })
+      )?.json();
+    await vi.waitFor(async () => expect(await poll()).toMatchObject({ status: 'running', progress: 0.5 }));
+    release();
+    expect(await waitForJob(current, authorization, jobId)).toMatchObject({
+      status: 'succeeded',
+      progress: 1,
+    });
+  });
+
   it('keeps the failure in the contract error shape', async () => {
     current = await createTestApp({ BLOCKED_TERMS: 'forbidden' }, { models: [slowModel(5)] });
     const authorization = current.bearerFor('alice');
@@ -77,6 +107,35 @@ describe('Prefer: respond-async', () => {
     const job = await waitForJob(current, authorization, accepted.json().job_id);
     expect(job.status).toBe('failed');
     expect(job.error).toMatchObject({ error: 'content_policy_violation' });
+  });
+});
+
+describe('a job and its result', () => {
+  it('are committed together: no poll ever sees a succeeded job without its result', async () => {
+    current = await createTestApp({}, { models: [slowModel(20)] });
+    const { services } = current;
+    const authorization = current.bearerFor('alice');
+    // Right after the charge's commit (the generation's records are written in it), before anything the
+    // job does later can run: what a poll at that instant would read.
+    const seen: Array<{ status: string; result: string | null }> = [];
+    const insert = services.records.insert.bind(services.records);
+    services.records.insert = (record) => {
+      insert(record);
+      setImmediate(() => {
+        seen.push(
+          services.database.prepare('SELECT status, result FROM jobs WHERE user_id = ?').get('alice') as {
+            status: string;
+            result: string | null;
+          },
+        );
+      });
+    };
+    const accepted = await post(current, authorization, { prompt: 'a fox' }, { prefer: 'respond-async' });
+    const job = await waitForJob(current, authorization, accepted.json().job_id);
+    expect(job.status).toBe('succeeded');
+    expect(seen).toHaveLength(1);
+    expect(seen[0]?.status).toBe('succeeded');
+    expect(JSON.parse(seen[0]?.result ?? 'null')).toEqual(job.result);
   });
 });
 
@@ -107,6 +166,100 @@ describe('Idempotency-Key', () => {
     expect((await post(current, current.bearerFor('bob'), { prompt: 'a wolf' }, headers)).statusCode).toBe(
       201,
     );
+  });
+});
+
+describe('Idempotency-Key after an outcome the caller never got', () => {
+  it('runs a retry again after the client hung up, and charges only the image delivered', async () => {
+    let firstCallStarted: () => void = () => undefined;
+    const started = new Promise<void>((resolve) => {
+      firstCallStarted = resolve;
+    });
+    const model = scriptedModel((options, callNumber) => {
+      if (callNumber > 1) return onePng();
+      // The first call works until the caller leaves, like a fetch-based client.
+      return new Promise((_resolve, reject) => {
+        options.abortSignal?.addEventListener('abort', () => reject(options.abortSignal?.reason));
+        firstCallStarted();
+      });
+    });
+    current = await createTestApp({}, { models: [model] });
+    const authorization = current.bearerFor('alice');
+    const address = await current.app.listen({ host: '127.0.0.1', port: 0 });
+    const timedOut = http.request(`${address}/api/v1/generate/image`, {
+      method: 'POST',
+      headers: { authorization, 'content-type': 'application/json', 'idempotency-key': 'upload-7' },
+    });
+    timedOut.on('error', () => undefined);
+    timedOut.end(JSON.stringify({ prompt: 'a fox' }));
+    await started;
+    timedOut.destroy();
+    await vi.waitFor(() =>
+      expect(current?.services.ledger.usage('alice', 5)).toMatchObject({ used: 0, reserved: 0 }),
+    );
+    await vi.waitFor(() =>
+      expect(
+        current?.services.database.prepare("SELECT status FROM jobs WHERE user_id = 'alice'").get(),
+      ).toEqual({ status: 'cancelled' }),
+    );
+
+    const retry = await post(current, authorization, { prompt: 'a fox' }, { 'idempotency-key': 'upload-7' });
+    expect(retry.statusCode).toBe(201);
+    expect(retry.headers['idempotent-replayed']).toBeUndefined();
+    expect(model.calls).toHaveLength(2);
+    // The retry's answer is now the one its key replays.
+    const again = await post(current, authorization, { prompt: 'a fox' }, { 'idempotency-key': 'upload-7' });
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.json().id).toBe(retry.json().id);
+    expect(model.calls).toHaveLength(2);
+    expect(current.services.ledger.usage('alice', 5)).toMatchObject({ used: 1, reserved: 0 });
+  });
+
+  it('runs a retry again after a failure on our side, but replays a refusal decided before any work', async () => {
+    const model = scriptedModel((_options, callNumber) => {
+      if (callNumber === 1) throw new ImagineError('provider_unavailable', undefined, { retry_after: 5 });
+      return onePng();
+    });
+    current = await createTestApp({ PLAN_LIMITS: 'free=1' }, { models: [model] });
+    const authorization = current.bearerFor('alice', 'free');
+    const outage = await post(current, authorization, { prompt: 'a fox' }, { 'idempotency-key': 'k1' });
+    expect(outage.statusCode).toBe(503);
+    const retried = await post(current, authorization, { prompt: 'a fox' }, { 'idempotency-key': 'k1' });
+    expect(retried.statusCode).toBe(201);
+    expect(retried.headers['idempotent-replayed']).toBeUndefined();
+
+    // The plan's one image is used: a 402 is what the caller was told, and it is what a retry replays.
+    const refused = await post(current, authorization, { prompt: 'a wolf' }, { 'idempotency-key': 'k2' });
+    expect(refused.statusCode).toBe(402);
+    const replayed = await post(current, authorization, { prompt: 'a wolf' }, { 'idempotency-key': 'k2' });
+    expect(replayed.statusCode).toBe(402);
+    expect(replayed.headers['idempotent-replayed']).toBe('true');
+    expect(replayed.json()).toEqual(refused.json());
+    expect(model.calls).toHaveLength(2);
+  });
+
+  it('runs a retry again when its first job was lost to a crash', async () => {
+    current = await createTestApp({}, { models: [scriptedModel(onePng)] });
+    const { services } = current;
+    const authorization = current.bearerFor('alice');
+    const crashedJob = leaveCrashedJob(services, {
+      userId: 'alice',
+      source: 'api',
+      delivery: 'rest',
+      request: null,
+      hold: { userLimit: 5 },
+    });
+    services.idempotencyKeys.claim(
+      'alice',
+      'k3',
+      requestHash({ kind: 'image', body: imageRequestSchema.parse({ prompt: 'a fox' }) }),
+      crashedJob,
+    );
+    expect(services.jobs.recover()).toBe(1);
+    const retry = await post(current, authorization, { prompt: 'a fox' }, { 'idempotency-key': 'k3' });
+    expect(retry.statusCode).toBe(201);
+    expect(retry.headers['idempotent-replayed']).toBeUndefined();
+    expect(services.ledger.usage('alice', 5)).toMatchObject({ used: 1, reserved: 0 });
   });
 });
 

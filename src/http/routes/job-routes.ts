@@ -17,6 +17,11 @@ const jobSchema = z.object({
   id: z.string(),
   status: jobStatusSchema,
   position: z.number().int().describe('Place in your line of waiting jobs; 0 once running or done'),
+  progress: z
+    .number()
+    .min(0)
+    .max(1)
+    .describe('How far the work has got, 0–1, where the model reports it (1 once succeeded)'),
   created_at: z.string(),
   finished_at: z.string().nullable(),
   result: z
@@ -61,6 +66,7 @@ export const jobRoutes: FastifyPluginAsyncZod<{ jobs: JobRunner; jobStore: JobSt
         id: job.id,
         status: job.status,
         position: job.status === 'queued' ? jobs.position(job.id) : 0,
+        progress: job.status === 'succeeded' ? 1 : (job.progress ?? 0),
         created_at: isoSeconds(job.createdAt),
         finished_at: job.finishedAt ? isoSeconds(job.finishedAt) : null,
         // The stored result is the body the synchronous call sent, written by the same schemas.

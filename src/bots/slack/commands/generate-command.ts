@@ -1,3 +1,4 @@
+import { throttledProgress } from '../../../core/chat/progress-updates.ts';
 import { parsePromptFlags } from '../../../core/chat/prompt-flags.ts';
 import type { SlackTarget } from '../recovered-jobs.ts';
 import { commandHelp, doneText, type ResultLead, workingText } from '../slack-blocks.ts';
@@ -43,6 +44,15 @@ export async function runGenerateCommand(
   };
   await context.work.run(async () => {
     let reply: string;
+    const liveProgress = throttledProgress(
+      (percent) =>
+        respond({
+          response_type: 'ephemeral',
+          replace_original: true,
+          text: workingText(promptPart(text), undefined, percent),
+        }).then(() => undefined),
+      { onError: (error) => context.logger.warn({ err: error }, 'showing progress failed') },
+    );
     try {
       const owner = context.chatImages.caller(identity).userId;
       const outcome = await context.chatImages.create(
@@ -62,8 +72,10 @@ export async function runGenerateCommand(
                 text: workingText(promptPart(text), position),
               }),
             ),
+          onProgress: (fraction) => liveProgress.update(fraction),
         },
       );
+      await liveProgress.stop();
       const posted = await postOutcome(context, client, {
         outcome,
         owner,
@@ -73,6 +85,7 @@ export async function runGenerateCommand(
       });
       reply = doneText(outcome.usage.remaining, outcome.usage.limit, posted);
     } catch (error) {
+      await liveProgress.stop();
       logFailure(context, error, command.command);
       reply = slackErrorText(error, context.now());
     }

@@ -3,6 +3,7 @@ import { processedEventsSchema } from './0002-processed-events.ts';
 import { jobsSchema } from './0003-jobs.ts';
 import { jobProviderRequestSchema } from './0004-job-provider-request.ts';
 import { reservationImageIdsSchema } from './0005-reservation-image-ids.ts';
+import { jobProgressSchema } from './0006-job-progress.ts';
 
 /** A numbered schema change; numbers only grow, and an applied migration is never edited. */
 export interface Migration {
@@ -18,4 +19,5 @@ export const migrations: readonly Migration[] = [
   { version: 3, name: 'jobs', sql: jobsSchema },
   { version: 4, name: 'job-provider-request', sql: jobProviderRequestSchema },
   { version: 5, name: 'reservation-image-ids', sql: reservationImageIdsSchema },
+  { version: 6, name: 'job-progress', sql: jobProgressSchema },
 ];

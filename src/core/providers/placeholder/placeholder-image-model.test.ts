@@ -179,3 +179,17 @@ describe('placeholder image model', () => {
     expect(failure).toMatchObject({ code: 'validation_error', message: expect.stringContaining('0x1024') });
   });
 });
+
+describe('placeholder progress', () => {
+  it('reports rising progress below 1 while it waits, as a real backend would', async () => {
+    const reported: number[] = [];
+    const model = createPlaceholderImageModel({ delayMs: 200 });
+    const result = await model.generate(
+      modelCallOptions({ size: { width: 64, height: 64 }, onProgress: (value) => reported.push(value) }),
+    );
+    expect(result.images).toHaveLength(1);
+    expect(reported.length).toBeGreaterThan(0);
+    expect(reported.every((value) => value > 0 && value < 1)).toBe(true);
+    expect([...reported].sort((left, right) => left - right)).toEqual(reported);
+  });
+});

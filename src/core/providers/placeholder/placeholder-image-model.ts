@@ -47,7 +47,7 @@ export function createPlaceholderImageModel(settings: PlaceholderImageModelSetti
     maxImagesPerCall: 1,
     async generate(options: ImageModelCallOptions): Promise<ImageModelResult> {
       checkSize(options.size.width, options.size.height);
-      await abortableDelay(settings.delayMs, options.abortSignal);
+      await abortableDelay(settings.delayMs, options.abortSignal, options.onProgress);
       const images: ImageModelResult['images'] = [];
       for (let offset = 0; offset < options.n; offset++) {
         options.abortSignal?.throwIfAborted();
@@ -96,15 +96,32 @@ function warningsFor(options: ImageModelCallOptions): GenerationWarning[] {
 }
 
 /** Waits `ms`, or rejects with the signal's reason as soon as it aborts (as `fetch` does). */
-function abortableDelay(ms: number, signal: AbortSignal | undefined): Promise<void> {
+/** Steps a wait reports its progress in, so a newcomer sees "Generating… 40%" as with a real backend. */
+const progressSteps = 10;
+
+/** Waits `ms` (ending early with the signal's reason when aborted), telling `onProgress` as it goes. */
+function abortableDelay(
+  ms: number,
+  signal: AbortSignal | undefined,
+  onProgress: ((progress: number) => void) | undefined,
+): Promise<void> {
   if (signal?.aborted) return Promise.reject(signal.reason);
   if (ms <= 0) return Promise.resolve();
   return new Promise((resolve, reject) => {
+    let step = 0;
+    const ticker = onProgress
+      ? setInterval(() => {
+          step++;
+          if (step < progressSteps) onProgress(step / progressSteps);
+        }, ms / progressSteps)
+      : undefined;
     const onAbort = () => {
       clearTimeout(timer);
+      clearInterval(ticker);
       reject(signal?.reason);
     };
     const timer = setTimeout(() => {
+      clearInterval(ticker);
       signal?.removeEventListener('abort', onAbort);
       resolve();
     }, ms);

@@ -34,12 +34,14 @@ describe('abandoned quota holds', () => {
     });
     expect(storedImageFiles(crashed)).toHaveLength(1);
     expect(crashed.ledger.usage('alice', 5).remaining).toBe(1);
-    // The process dies here: the hold is never settled.
-    crashed.database.close();
+    // The process ends here without settling the hold (closing also stops its checkpoint worker, which
+    // would otherwise still be writing to the folder while the test removes it).
+    await crashed.close();
 
     const soonAfter = await createServices(config, pino({ level: 'silent' }), {
       now: () => new Date('2026-03-10T12:05:00Z'),
     });
+    await soonAfter.background.start();
     // Five minutes on, the generation could still be running in another process: the hold stays.
     expect(soonAfter.ledger.usage('alice', 5).remaining).toBe(1);
     await soonAfter.close();
@@ -47,6 +49,7 @@ describe('abandoned quota holds', () => {
     const restarted = await createServices(config, pino({ level: 'silent' }), {
       now: () => new Date('2026-03-10T12:30:00Z'),
     });
+    await restarted.background.start();
     expect(restarted.ledger.usage('alice', 5)).toMatchObject({ used: 0, reserved: 0, remaining: 5 });
     await vi.waitFor(() => expect(storedImageFiles(restarted)).toEqual([]));
     await expect(restarted.storage.read(unrecorded.key)).rejects.toThrow();

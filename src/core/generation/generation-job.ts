@@ -1,0 +1,38 @@
+import type { KeptResult, RunningJob } from '../jobs/job-runner.ts';
+import type { GenerationOutcome } from './image-generator.ts';
+
+/**
+ * The durable job a generation runs as, as the generator sees it: one object instead of a bundle of hooks.
+ * Its writes ride on the generation's own transactions, so the job costs statements, not commits.
+ */
+export interface GenerationJob {
+  readonly id: string;
+  /** Written in the quota hold's transaction (the job's row), when the row is not written yet. */
+  readonly recordWithHold: (() => void) | undefined;
+  /** Written in the charge's transaction with the outcome: the job ends succeeded with its result. */
+  finishWithCharge(outcome: GenerationOutcome): void;
+  /** Work a crashed process started at the provider (one call only): followed instead of started again. */
+  readonly resumeProviderRequestId: string | undefined;
+  /** Told the provider's id for the work as soon as it exists (kept on the job for recovery). */
+  noteProviderRequest(providerRequestId: string): void;
+  /** Told how far the work has got, 0–1. */
+  noteProgress(progress: number): void;
+}
+
+/**
+ * A running job as a generation's job. `keep` turns the outcome into the body a caller may ask for again
+ * (a polled REST job, an idempotent retry); without it nothing is kept.
+ */
+export function generationJob(
+  job: RunningJob,
+  keep?: (outcome: GenerationOutcome) => KeptResult | undefined,
+): GenerationJob {
+  return {
+    id: job.id,
+    recordWithHold: job.recordWithHold,
+    resumeProviderRequestId: job.resumeProviderRequestId,
+    finishWithCharge: (outcome) => job.finishWithCharge(keep?.(outcome)),
+    noteProviderRequest: (providerRequestId) => job.noteProviderRequest(providerRequestId),
+    noteProgress: (progress) => job.noteProgress(progress),
+  };
+}

@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import { ProviderCallError } from '../provider-error.ts';
+
+const provider = 'automatic1111';
+
+/**
+ * The part of A1111's TextToImageResponse we rely on (`modules/api/models.py`): base64 images and `info`,
+ * a JSON *string* with the generation's parameters. `parameters` echoes the request and is ignored.
+ */
+const txt2ImgResponseSchema = z.object({
+  images: z.array(z.string()).nullish(),
+  info: z.string().optional(),
+});
+
+/** The fields of `info` (A1111's `Processed.js()`) we read; Forge writes the same ones. */
+const infoSchema = z.object({
+  seed: z.number().int().optional(),
+  all_seeds: z.array(z.number().int()).optional(),
+  /** 1 when a grid of the batch comes first in `images`. */
+  index_of_first_image: z.number().int().min(0).optional(),
+});
+
+/** ProgressResponse: `progress` is 0–1 over the whole job; `state.job_count` is 0 when the server is idle. */
+const progressResponseSchema = z.object({
+  progress: z.number(),
+  eta_relative: z.number().optional(),
+  state: z.object({ job_count: z.number().optional(), interrupted: z.boolean().optional() }).optional(),
+});
+
+/** One checkpoint of `GET /sdapi/v1/sd-models`. */
+const sdModelsSchema = z.array(
+  z.object({ title: z.string(), model_name: z.string(), filename: z.string().optional() }),
+);
+
+/** A txt2img answer, checked: the base64 images and the seeds A1111 used, one per image. */
+export interface Txt2ImgResult {
+  images: string[];
+  /** Seeds of `images`, in order; undefined when `info` did not say (an old fork, a broken string). */
+  seeds: (number | undefined)[];
+}
+
+/** Reads a txt2img answer; throws ProviderCallError('malformed') when it carries no images. */
+export function parseTxt2ImgResponse(value: unknown): Txt2ImgResult {
+  const parsed = txt2ImgResponseSchema.safeParse(value);
+  if (!parsed.success) {
+    throw new ProviderCallError(
+      'malformed',
+      `A1111 sent something that is not a txt2img answer: ${parsed.error.message}`,
+      {
+        provider,
+      },
+    );
+  }
+  const info = parseInfo(parsed.data.info);
+  const images = (parsed.data.images ?? []).slice(info?.index_of_first_image ?? 0);
+  if (images.length === 0) {
+    throw new ProviderCallError('malformed', 'A1111 answered txt2img without images', { provider });
+  }
+  const seeds = images.map((_, index) => {
+    const listed = info?.all_seeds?.[index];
+    if (listed !== undefined) return listed;
+    // A1111 gives image k of a batch seed + k.
+    return info?.seed === undefined ? undefined : info.seed + index;
+  });
+  return { images, seeds };
+}
+
+/** The job's progress, 0–1, or undefined when the answer is not a progress report. */
+export function parseProgress(value: unknown): { progress: number; idle: boolean } | undefined {
+  const parsed = progressResponseSchema.safeParse(value);
+  if (!parsed.success) return undefined;
+  const progress = Math.min(1, Math.max(0, parsed.data.progress));
+  return { progress, idle: parsed.data.state?.job_count === 0 };
+}
+
+/** The checkpoints the server has, by title (`name.safetensors [hash]`) and by name; undefined if not a list. */
+export function parseSdModels(value: unknown): { title: string; model_name: string }[] | undefined {
+  const parsed = sdModelsSchema.safeParse(value);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/** `info` is JSON inside a string; a fork that breaks it costs the seed, not the images. */
+function parseInfo(text: string | undefined): z.infer<typeof infoSchema> | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const parsed = infoSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
