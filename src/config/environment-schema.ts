@@ -109,6 +109,16 @@ export const environmentSchema = z.object({
   MONTHLY_BUDGET_USD: z.coerce.number().nonnegative().optional(),
 
   TRUST_PROXY: booleanFlag.default(false),
+  CORS_ORIGINS: commaList
+    .pipe(
+      z.array(
+        z.union([
+          z.literal('*'),
+          z.url({ protocol: /^https?$/ }).regex(/^[^/]+\/\/[^/]+$/, 'an origin (no path)'),
+        ]),
+      ),
+    )
+    .default([]),
   RATE_LIMIT_PER_MINUTE: positiveInteger.default(60),
   READ_RATE_LIMIT_PER_MINUTE: positiveInteger.default(600),
   BODY_LIMIT_BYTES: positiveInteger.default(65_536),

@@ -69,6 +69,8 @@ export interface Config {
     shutdownGraceMs: number;
     /** Trust X-Forwarded-* from a reverse proxy (for client addresses in logs and rate limits). */
     trustProxy: boolean;
+    /** Origins whose web pages may call the API (`*` for any); empty: no CORS headers. */
+    corsOrigins: readonly string[];
   };
   dataDir: string;
   databasePath: string;
@@ -236,6 +238,7 @@ function deriveConfig(
       readRateLimitPerMinute: environment.READ_RATE_LIMIT_PER_MINUTE,
       shutdownGraceMs: environment.SHUTDOWN_GRACE_MS,
       trustProxy: environment.TRUST_PROXY,
+      corsOrigins: environment.CORS_ORIGINS,
     },
     dataDir,
     databasePath: path.join(dataDir, 'imagine.sqlite'),

@@ -1,20 +1,18 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import fastifyCors from '@fastify/cors';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
-import {
-  jsonSchemaTransform,
-  serializerCompiler,
-  validatorCompiler,
-  type ZodTypeProvider,
-} from 'fastify-type-provider-zod';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { ChatBot } from '../bots/chat-bot.ts';
 import type { Caller } from '../core/accounts/user-accounts.ts';
 import { ImagineError } from '../core/errors/imagine-error.ts';
 import { localImagesFolder } from '../core/storage/local-image-storage.ts';
 import type { Services } from '../services.ts';
 import { createAuthenticator } from './auth/authenticate.ts';
+import { corsOptions } from './cors.ts';
 import { answerFrameworkError, installErrorHandling } from './error-handler.ts';
 import { answerClientError, installProtocolChecks } from './protocol-refusals.ts';
 import { rateLimitByBudget } from './rate-limit-budgets.ts';
@@ -24,6 +22,7 @@ import { generateRoutes } from './routes/generate-routes.ts';
 import { healthRoute } from './routes/health-route.ts';
 import { imageFilesRoute } from './routes/image-files-route.ts';
 import { jobRoutes } from './routes/job-routes.ts';
+import { openapiTransform, openapiTransformObject } from './schemas/openapi-transform.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -33,6 +32,11 @@ declare module 'fastify' {
 }
 
 const requestIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** The OpenAPI document's version is the package's. */
+const packageVersion: string = JSON.parse(
+  readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+).version;
 
 /**
  * The HTTP API as a Fastify instance, not yet listening: `server.ts` listens, tests call `inject()`.
@@ -85,6 +89,9 @@ export async function buildApp(
   // Bodies are JSON (CONTRACT.md): text/plain gets the same 400 `invalid_json` as any other media type,
   // rather than reaching validation as a string.
   app.removeContentTypeParser('text/plain');
+  // Before every route, so preflights are answered ahead of authentication. Unset: no CORS headers at all.
+  if (config.server.corsOrigins.length > 0)
+    await app.register(fastifyCors, corsOptions(config.server.corsOrigins));
   // Set as the request starts, so every reply carries it, errors and 404s included.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
@@ -98,16 +105,19 @@ export async function buildApp(
         title: 'imagine',
         description:
           'Self-hosted image generation. Authenticate with `Authorization: Bearer <Firebase ID token | imk_… API key>`.',
-        version: '1.0.0',
+        version: packageVersion,
       },
-      servers: [{ url: config.server.publicBaseUrl }],
+      // Relative, so "Try it out" calls whichever address the page was loaded from (localhost, 127.0.0.1,
+      // a proxy's host); the path of PUBLIC_BASE_URL covers a proxy that serves us under a prefix.
+      servers: [{ url: new URL(config.server.publicBaseUrl).pathname }],
       components: {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer', description: 'Firebase ID token or imk_ API key' },
         },
       },
     },
-    transform: jsonSchemaTransform,
+    transform: openapiTransform,
+    transformObject: openapiTransformObject,
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -17,11 +17,19 @@ const usageResponseSchema = z.object({
     .array(z.string())
     .describe('Extension: Discord and Slack identities drawing on this quota'),
 });
+z.globalRegistry.add(usageResponseSchema, {
+  id: 'Usage',
+  description: "The caller's plan and usage this month",
+});
 
 const linkCodeResponseSchema = z.object({
   code: z.string().describe('Type this into /link in Discord or /imagine-link in Slack'),
   expires_at: z.string(),
   expires_in: z.number().int().describe('Seconds until the code expires'),
+});
+z.globalRegistry.add(linkCodeResponseSchema, {
+  id: 'LinkCode',
+  description: 'A one-time code that links a chat account to this one',
 });
 
 /** `GET /api/v1/usage` and `POST /api/v1/account/link-codes`. */
@@ -35,6 +43,7 @@ export const accountRoutes: FastifyPluginAsyncZod<{
     '/api/v1/usage',
     {
       schema: {
+        operationId: 'getUsage',
         summary: "The caller's plan and usage this month",
         tags: ['account'],
         security: [{ bearer: [] }],
@@ -60,6 +69,7 @@ export const accountRoutes: FastifyPluginAsyncZod<{
     '/api/v1/account/link-codes',
     {
       schema: {
+        operationId: 'createLinkCode',
         summary: 'Create a one-time code that links a Discord or Slack account to this one',
         tags: ['account'],
         security: [{ bearer: [] }],

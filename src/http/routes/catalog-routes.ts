@@ -16,6 +16,10 @@ const stylesResponseSchema = z.object({
     }),
   ),
 });
+z.globalRegistry.add(stylesResponseSchema, {
+  id: 'StyleList',
+  description: 'The style presets `style` accepts',
+});
 
 const modelsResponseSchema = z.object({
   models: z.array(
@@ -65,10 +69,15 @@ const historyItemSchema = z.object({
   source: z.string().describe('api, discord, slack or cli'),
   timestamp: z.string(),
 });
+z.globalRegistry.add(historyItemSchema, { id: 'ImageRecord', description: 'One image the caller generated' });
 
 const historyResponseSchema = z.object({
   images: z.array(historyItemSchema),
   next_cursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page'),
+});
+z.globalRegistry.add(historyResponseSchema, {
+  id: 'ImageList',
+  description: "A page of the caller's images, newest first",
 });
 
 /** `GET /api/v1/styles`, `GET /api/v1/models` and `GET /api/v1/images`. */
@@ -96,6 +105,7 @@ export const catalogRoutes: FastifyPluginAsyncZod<{
     '/api/v1/styles',
     {
       schema: {
+        operationId: 'listStyles',
         summary: 'The style presets `style` accepts',
         tags: ['catalog'],
         security: [{ bearer: [] }],
@@ -115,6 +125,7 @@ export const catalogRoutes: FastifyPluginAsyncZod<{
     '/api/v1/images',
     {
       schema: {
+        operationId: 'listImages',
         summary: "The caller's images, newest first",
         tags: ['catalog'],
         security: [{ bearer: [] }],

@@ -5,7 +5,6 @@ import type { Caller, UserAccounts } from '../../core/accounts/user-accounts.ts'
 import { ImagineError, validationError } from '../../core/errors/imagine-error.ts';
 import { generationJob } from '../../core/generation/generation-job.ts';
 import type { BatchRequest, ImageRequest } from '../../core/generation/generation-request.ts';
-import { batchRequestSchema, imageRequestSchema } from '../../core/generation/generation-request.ts';
 import type { GenerationOutcome, ImageGenerator } from '../../core/generation/image-generator.ts';
 import { type IdempotencyKeys, isReplayableStatus, requestHash } from '../../core/jobs/idempotency-keys.ts';
 import type { JobOutcome, JobRunner, JobWork } from '../../core/jobs/job-runner.ts';
@@ -15,29 +14,54 @@ import { errorBody } from '../error-handler.ts';
 import { batchResponse, imageResponse } from '../image-response.ts';
 import { pollAfterSeconds } from '../poll-after.ts';
 import { abortSignalFor } from '../request-abort-signal.ts';
+import { documented } from '../schemas/documented-response.ts';
+import { imageGenerationRequestSchema, multipleImageRequestSchema } from '../schemas/request-schemas.ts';
+import { responseHeaders } from '../schemas/response-headers.ts';
 import {
   batchResponseSchema,
   commonErrorResponses,
-  errorResponseSchema,
+  errorResponse,
   imageResponseSchema,
+  jobStatusSchema,
 } from '../schemas/response-schemas.ts';
 
 const generationErrors = {
   ...commonErrorResponses,
-  402: errorResponseSchema.describe('graphics_limit_reached: the monthly limit is used up'),
-  403: errorResponseSchema.describe('model_not_allowed: the plan does not include that model'),
-  502: errorResponseSchema.describe('generation_failed'),
-  503: errorResponseSchema.describe(
-    'provider_unavailable, budget_exhausted, or storage_unavailable (the disk is full or failing; retry_after)',
+  402: errorResponse('graphics_limit_reached: the monthly limit is used up (`used`, `limit`)'),
+  403: errorResponse('model_not_allowed: the plan does not include that model (`model`, `plan`)'),
+  422: errorResponse(
+    'validation_error (`details` names each field), or content_policy_violation: the prompt was refused',
+  ),
+  502: errorResponse('generation_failed: the provider could not make the image'),
+  503: errorResponse(
+    'provider_unavailable (`retry_after` when known), budget_exhausted, or storage_unavailable (the disk is full or failing; `retry_after`)',
+    responseHeaders.retryAfter,
   ),
 };
 
 const acceptedSchema = z.object({
   job_id: z.string(),
-  status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']),
+  status: jobStatusSchema,
   position: z.number().int().describe('Place in your line of waiting jobs; 0 once running'),
   status_url: z.string(),
 });
+z.globalRegistry.add(acceptedSchema, {
+  id: 'JobAccepted',
+  description: 'The job was accepted; poll `status_url` for its result',
+});
+
+/** The synchronous answer and the async one are separate statuses, so a generated client needs no narrowing. */
+function generationResponses(created: typeof imageResponseSchema | typeof batchResponseSchema, what: string) {
+  return {
+    201: documented(created, what, responseHeaders.idempotentReplayed),
+    202: documented(acceptedSchema, 'With `Prefer: respond-async`: the job, to poll at `status_url`', {
+      ...responseHeaders.location,
+      ...responseHeaders.preferenceApplied,
+      ...responseHeaders.idempotentReplayed,
+    }),
+    ...generationErrors,
+  };
+}
 
 const asyncHeaders = z.looseObject({
   prefer: z.string().optional().describe('`respond-async`: answer 202 at once and poll the job'),
@@ -252,12 +276,13 @@ export const generateRoutes: FastifyPluginAsyncZod<{
     {
       config: { rateLimitBudget: 'generation' },
       schema: {
+        operationId: 'generateImage',
         summary: 'Generate one image',
         tags: ['generate'],
         security: [{ bearer: [] }],
         headers: asyncHeaders,
-        body: imageRequestSchema,
-        response: { 201: imageResponseSchema, 202: acceptedSchema, ...generationErrors },
+        body: imageGenerationRequestSchema,
+        response: generationResponses(imageResponseSchema, 'The image, generated and stored'),
       },
     },
     async (request, reply) => {
@@ -270,12 +295,13 @@ export const generateRoutes: FastifyPluginAsyncZod<{
     {
       config: { rateLimitBudget: 'generation' },
       schema: {
+        operationId: 'generateImageBatch',
         summary: 'Generate 1–4 images of one prompt, or one image for each of up to 4 prompts',
         tags: ['generate'],
         security: [{ bearer: [] }],
         headers: asyncHeaders,
-        body: batchRequestSchema,
-        response: { 201: batchResponseSchema, 202: acceptedSchema, ...generationErrors },
+        body: multipleImageRequestSchema,
+        response: generationResponses(batchResponseSchema, 'The images; `failed` > 0 when some failed'),
       },
     },
     async (request, reply) => {

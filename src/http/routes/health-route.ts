@@ -5,6 +5,7 @@ import type { ImageModelRegistry } from '../../core/providers/image-model-regist
 import type { ReadinessChecker } from '../../core/providers/model-readiness.ts';
 import type { DiskHealth } from '../../core/storage/disk-health.ts';
 import type { ImageStorage } from '../../core/storage/image-storage.ts';
+import { documented } from '../schemas/documented-response.ts';
 
 const megabyte = 1024 * 1024;
 
@@ -40,6 +41,10 @@ const healthSchema = z.object({
       .describe('Each configured model, probed with a short timeout; answers are cached for a few seconds'),
   }),
 });
+z.globalRegistry.add(healthSchema, {
+  id: 'Health',
+  description: 'Whether the database, storage and default model are ready',
+});
 
 /**
  * `GET /health`: liveness with database, storage, disk and provider readiness. 503 when the database or
@@ -61,9 +66,14 @@ export const healthRoute: FastifyPluginAsyncZod<{
     '/health',
     {
       schema: {
+        operationId: 'getHealth',
         summary: 'Liveness and readiness',
         tags: ['service'],
-        response: { 200: healthSchema, 503: healthSchema },
+        security: [],
+        response: {
+          200: documented(healthSchema, 'Everything is ready'),
+          503: documented(healthSchema, 'Something is down: the body says what'),
+        },
       },
     },
     async (_request, reply) => {

@@ -5,11 +5,18 @@ import type { JobRunner } from '../../core/jobs/job-runner.ts';
 import type { JobStore } from '../../core/jobs/job-store.ts';
 import { isoSeconds } from '../image-response.ts';
 import { pollAfterSeconds } from '../poll-after.ts';
-import { commonErrorResponses, errorResponseSchema } from '../schemas/response-schemas.ts';
+import {
+  batchResponseSchema,
+  commonErrorResponses,
+  errorResponse,
+  errorResponseSchema,
+  imageResponseSchema,
+  jobStatusSchema,
+} from '../schemas/response-schemas.ts';
 
 const jobSchema = z.object({
   id: z.string(),
-  status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']),
+  status: jobStatusSchema,
   position: z.number().int().describe('Place in your line of waiting jobs; 0 once running or done'),
   progress: z
     .number()
@@ -19,14 +26,16 @@ const jobSchema = z.object({
   created_at: z.string(),
   finished_at: z.string().nullable(),
   result: z
-    .unknown()
+    .union([imageResponseSchema, batchResponseSchema])
     .optional()
-    .describe(
-      'When succeeded: the same body the synchronous call returns (ImageGenerationResponse or MultipleImageResponse)',
-    ),
+    .describe('When succeeded: the same body the synchronous call returns'),
   error: errorResponseSchema
     .optional()
     .describe('When failed: the error body the synchronous call would have returned'),
+});
+z.globalRegistry.add(jobSchema, {
+  id: 'Job',
+  description: 'A generation job: where it stands and, once done, its result',
 });
 
 /** `GET /api/v1/jobs/:id`: the async extension's status and result. */
@@ -38,11 +47,16 @@ export const jobRoutes: FastifyPluginAsyncZod<{ jobs: JobRunner; jobStore: JobSt
     '/api/v1/jobs/:id',
     {
       schema: {
+        operationId: 'getJob',
         summary: 'A generation job: where it stands and, once done, its result',
         tags: ['generate'],
         security: [{ bearer: [] }],
         params: z.object({ id: z.string().min(1).max(64) }),
-        response: { 200: jobSchema, 404: errorResponseSchema, ...commonErrorResponses },
+        response: {
+          200: jobSchema,
+          404: errorResponse('not_found: no job of yours has this id'),
+          ...commonErrorResponses,
+        },
       },
     },
     async (request, reply) => {
@@ -59,7 +73,10 @@ export const jobRoutes: FastifyPluginAsyncZod<{ jobs: JobRunner; jobStore: JobSt
         progress: job.status === 'succeeded' ? 1 : (job.progress ?? 0),
         created_at: isoSeconds(job.createdAt),
         finished_at: job.finishedAt ? isoSeconds(job.finishedAt) : null,
-        ...(finished && job.status === 'succeeded' ? { result: job.result } : {}),
+        // The stored result is the body the synchronous call sent, written by the same schemas.
+        ...(finished && job.status === 'succeeded'
+          ? { result: job.result as z.infer<typeof jobSchema>['result'] }
+          : {}),
         ...(finished && job.status !== 'succeeded'
           ? { error: job.result as z.infer<typeof errorResponseSchema> }
           : {}),

@@ -54,7 +54,10 @@ describe('service routes', () => {
         '/health',
       ]),
     );
-    const body = document.paths['/api/v1/generate/image'].post.requestBody.content['application/json'].schema;
+    const bodyRef =
+      document.paths['/api/v1/generate/image'].post.requestBody.content['application/json'].schema;
+    expect(bodyRef).toEqual({ $ref: '#/components/schemas/ImageGenerationRequest' });
+    const body = document.components.schemas.ImageGenerationRequest;
     expect(body.required).toContain('prompt');
     expect(Object.keys(body.properties)).toEqual(
       expect.arrayContaining(['prompt', 'size', 'style', 'aspect_ratio', 'enhance_prompt']),
