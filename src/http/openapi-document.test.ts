@@ -44,6 +44,7 @@ describe('the OpenAPI document', () => {
       'POST /api/v1/account/link-codes': 'createLinkCode',
       'GET /api/v1/styles': 'listStyles',
       'GET /api/v1/images': 'listImages',
+      'GET /api/v1/models': 'listModels',
     });
   });
 

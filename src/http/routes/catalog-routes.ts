@@ -38,6 +38,11 @@ const modelsResponseSchema = z.object({
   ),
 });
 
+z.globalRegistry.add(modelsResponseSchema, {
+  id: 'ModelList',
+  description: "The models the caller's plan may use on this server",
+});
+
 const square = { width: 1024, height: 1024 };
 
 function modelItem(model: ModelDescriptor, defaultModel: string) {
@@ -90,6 +95,7 @@ export const catalogRoutes: FastifyPluginAsyncZod<{
     '/api/v1/models',
     {
       schema: {
+        operationId: 'listModels',
         summary: "The models the caller's plan may use on this server",
         tags: ['catalog'],
         security: [{ bearer: [] }],
