@@ -98,7 +98,10 @@ if (runSelfHosted) {
     const problems =
       figures.non2xx + figures.errors > 0 ? `, ${figures.non2xx} non-2xx, ${figures.errors} errors` : '';
     console.log(
-      `  ${name.padEnd(24)} ${whole(figures.requestsPerSecond).padStart(7)} req/s   overhead p50 ${ms(figures.overheadP50Ms)}   p99 ${ms(figures.overheadP99Ms)}   (${whole(figures.timed)} requests; ${note}${problems})`,
+      `  ${name.padEnd(24)} ${whole(figures.requestsPerSecond).padStart(6)} req/s   overhead p50 ${ms(figures.overheadP50Ms)}   p99 ${ms(figures.overheadP99Ms)}   (${whole(figures.timed)} requests; ${note}${problems})`,
+    );
+    console.log(
+      `  ${''.padEnd(24)} ${''.padStart(6)}         outside the model call p50 ${ms(figures.outsideModelP50Ms)}   p99 ${ms(figures.outsideModelP99Ms)}`,
     );
   }
   console.log(

@@ -33,6 +33,9 @@ export interface SelfHostedFigures {
   /** Arrival to reply at imagine, minus the stand-in's time for the request (none for the instant model). */
   overheadP50Ms: number;
   overheadP99Ms: number;
+  /** Arrival to reply minus the whole time inside the model's generate(): imagine without its adapter. */
+  outsideModelP50Ms: number;
+  outsideModelP99Ms: number;
   /** The stand-in's own handling time per txt2img call; undefined for the instant model. */
   standInP99Ms: number | undefined;
   non2xx: number;
@@ -89,10 +92,35 @@ async function startStandIn(): Promise<StandIn> {
   };
 }
 
-/** imagine listening on 127.0.0.1 with `model`, keeping each request's time from arrival to reply. */
+/** The bench id a prompt carries. */
+function requestIdIn(prompt: string): string | undefined {
+  return /bench-\d+/.exec(prompt)?.[0];
+}
+
+/** `model`, keeping the time each call spends inside generate(), by the request id in its prompt. */
+function timedModel(model: ImageModel, modelTimes: Map<string, number>): ImageModel {
+  return {
+    ...model,
+    async generate(options) {
+      const startedAt = performance.now();
+      try {
+        return await model.generate(options);
+      } finally {
+        const id = requestIdIn(options.prompt);
+        if (id !== undefined) modelTimes.set(id, performance.now() - startedAt);
+      }
+    },
+  };
+}
+
+/**
+ * imagine listening on 127.0.0.1 with `model`, keeping each request's time from arrival to reply and the
+ * time its model call took.
+ */
 async function startImagine(config: Config, model: ImageModel) {
+  const modelTimes = new Map<string, number>();
   const services = await createServices(config, pino({ level: 'silent' }), {
-    models: [model],
+    models: [timedModel(model, modelTimes)],
     storage: memoryStorage(),
   });
   const app = await buildApp(services);
@@ -111,6 +139,7 @@ async function startImagine(config: Config, model: ImageModel) {
     address,
     key,
     serverTimes,
+    modelTimes,
     async close() {
       await app.close();
       await services.close();
@@ -124,6 +153,7 @@ let nextId = 0;
 
 async function load(imagine: Imagine, seconds: number, standIn: StandIn | undefined) {
   imagine.serverTimes.clear();
+  imagine.modelTimes.clear();
   await standIn?.takeTimings();
   const result = await autocannon({
     url: `${imagine.address}/api/v1/generate/image`,
@@ -154,20 +184,23 @@ async function load(imagine: Imagine, seconds: number, standIn: StandIn | undefi
   });
   const standInTimes = await standIn?.takeTimings();
   const overheads: number[] = [];
+  const outsideModel: number[] = [];
   for (const [id, serverMs] of imagine.serverTimes) {
-    if (!standInTimes) {
-      overheads.push(serverMs);
-      continue;
-    }
-    const standInMs = standInTimes.get(id);
-    if (standInMs !== undefined) overheads.push(serverMs - standInMs);
+    const standInMs = standInTimes ? standInTimes.get(id) : 0;
+    const modelMs = imagine.modelTimes.get(id);
+    if (standInMs === undefined || modelMs === undefined) continue;
+    overheads.push(serverMs - standInMs);
+    outsideModel.push(serverMs - modelMs);
   }
   const overheadsSorted = sorted(overheads);
+  const outsideModelSorted = sorted(outsideModel);
   return {
     timed: overheads.length,
     requestsPerSecond: result.requests.average,
     overheadP50Ms: percentile(overheadsSorted, 0.5),
     overheadP99Ms: percentile(overheadsSorted, 0.99),
+    outsideModelP50Ms: percentile(outsideModelSorted, 0.5),
+    outsideModelP99Ms: percentile(outsideModelSorted, 0.99),
     standInP99Ms: standInTimes ? percentile(sorted(standInTimes.values()), 0.99) : undefined,
     non2xx: result.non2xx,
     errors: result.errors,
