@@ -105,7 +105,7 @@ if (runSelfHosted) {
     );
   }
   console.log(
-    `  stand-in's own time per txt2img call   p99 ${ms(selfHosted.automatic1111.standInP99Ms ?? 0)}`,
+    `  stand-in's own time per txt2img call   p99 ${ms(selfHosted.automatic1111.standInP99Ms ?? 0)}   (${whole(selfHosted.automatic1111.progressPolls)} progress polls, every 1 s of a call by default)`,
   );
   if (!(selfHosted.automatic1111.overheadP99Ms < 15))
     failures.push('self-hosted overhead p99 at or above 15 ms');

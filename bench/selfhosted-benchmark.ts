@@ -38,6 +38,8 @@ export interface SelfHostedFigures {
   outsideModelP99Ms: number;
   /** The stand-in's own handling time per txt2img call; undefined for the instant model. */
   standInP99Ms: number | undefined;
+  /** `GET /sdapi/v1/progress` calls the stand-in answered: only a call slower than the poll interval makes one. */
+  progressPolls: number;
   non2xx: number;
   errors: number;
 }
@@ -60,8 +62,8 @@ import(workerData.tsx).then(({ register }) => { register(); return import(worker
 
 interface StandIn {
   url: string;
-  /** The per-request times kept since the last call, by request id; the stand-in then forgets them. */
-  takeTimings(): Promise<Map<string, number>>;
+  /** The per-request times kept since the last call, by request id, and the progress polls since then. */
+  takeTimings(): Promise<{ times: Map<string, number>; progressPolls: number }>;
   stop(): Promise<void>;
 }
 
@@ -83,8 +85,10 @@ async function startStandIn(): Promise<StandIn> {
     url: ready.url,
     async takeTimings() {
       worker.postMessage('timings');
-      const [answer] = (await once(worker, 'message')) as [{ timings: [string, number][] }];
-      return new Map(answer.timings);
+      const [answer] = (await once(worker, 'message')) as [
+        { timings: [string, number][]; progressPolls: number },
+      ];
+      return { times: new Map(answer.timings), progressPolls: answer.progressPolls };
     },
     async stop() {
       await worker.terminate();
@@ -182,7 +186,8 @@ async function load(imagine: Imagine, seconds: number, standIn: StandIn | undefi
       },
     ],
   });
-  const standInTimes = await standIn?.takeTimings();
+  const standInSide = await standIn?.takeTimings();
+  const standInTimes = standInSide?.times;
   const overheads: number[] = [];
   const outsideModel: number[] = [];
   for (const [id, serverMs] of imagine.serverTimes) {
@@ -202,6 +207,7 @@ async function load(imagine: Imagine, seconds: number, standIn: StandIn | undefi
     outsideModelP50Ms: percentile(outsideModelSorted, 0.5),
     outsideModelP99Ms: percentile(outsideModelSorted, 0.99),
     standInP99Ms: standInTimes ? percentile(sorted(standInTimes.values()), 0.99) : undefined,
+    progressPolls: standInSide?.progressPolls ?? 0,
     non2xx: result.non2xx,
     errors: result.errors,
   } satisfies SelfHostedFigures;
