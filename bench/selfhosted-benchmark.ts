@@ -159,6 +159,7 @@ async function load(imagine: Imagine, seconds: number, standIn: StandIn | undefi
   imagine.serverTimes.clear();
   imagine.modelTimes.clear();
   await standIn?.takeTimings();
+  // In imagine's process, as the API benchmark's headline figure: both sides pay the same client cost.
   const result = await autocannon({
     url: `${imagine.address}/api/v1/generate/image`,
     method: 'POST',
