@@ -2,13 +2,10 @@
 import type { ImageModel } from '../src/core/providers/image-model.ts';
 import type { ImageStorage } from '../src/core/storage/image-storage.ts';
 
-// A real 1×1 PNG: the smallest image the pipeline accepts.
-const tinyPng = Uint8Array.from(
-  Buffer.from(
-    'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
-    'base64',
-  ),
-);
+/** A real 1×1 PNG, base64: the smallest image the pipeline accepts. */
+export const tinyPngBase64 =
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+const tinyPng = Uint8Array.from(Buffer.from(tinyPngBase64, 'base64'));
 
 /** A model that answers at once with a tiny PNG. */
 export function instantModel(modelId = 'placeholder'): ImageModel {

@@ -1,20 +1,24 @@
 /**
  * `npm run bench`: the speed targets of the core and REST API, each as a ratio against a baseline
  * measured in the same run on the same machine. Targets: API ≥ 30% of bare Fastify, ledger ≥ 50% of
- * raw inserts, chat acks p99 < 50 ms, idle RSS < 150 MB. Exits non-zero when a target is missed. `--api`,
- * `--ledger`, `--chat` or `--memory` runs one part.
+ * raw inserts, chat acks p99 < 50 ms, self-hosted overhead p99 < 15 ms, idle RSS < 150 MB. Exits non-zero
+ * when a target is missed. `--api`, `--ledger`, `--chat`, `--selfhosted` or `--memory` runs one part.
  */
 import { apiRounds, connections, type LoadFigures, runApiBenchmark } from './api-benchmark.ts';
 import { runDiscordBenchmark } from './discord-benchmark.ts';
 import { runLedgerBenchmark } from './ledger-benchmark.ts';
 import { runMemoryBenchmark } from './memory-benchmark.ts';
+import { runSelfHostedBenchmark, selfHostedConnections, selfHostedRounds } from './selfhosted-benchmark.ts';
 import { runSlackBenchmark } from './slack-benchmark.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
-const only = process.argv.find((argument) => ['--api', '--ledger', '--chat', '--memory'].includes(argument));
+const only = process.argv.find((argument) =>
+  ['--api', '--ledger', '--chat', '--selfhosted', '--memory'].includes(argument),
+);
 const runApi = only === undefined || only === '--api';
 const runLedger = only === undefined || only === '--ledger';
 const runChat = only === undefined || only === '--chat';
+const runSelfHosted = only === undefined || only === '--selfhosted';
 const runMemory = only === undefined || only === '--memory';
 // One decimal: a ratio just under a target must not print as the target itself.
 const percent = (ratio: number) => `${(ratio * 100).toFixed(1)}%`;
@@ -77,6 +81,36 @@ if (runChat) {
   );
   if (discord.p99Ms >= 50) failures.push('Discord ack p99 at or above 50 ms');
   if (slack.p99Ms >= 50) failures.push('Slack ack p99 at or above 50 ms');
+}
+
+if (runSelfHosted) {
+  console.log(
+    '\nSelf-hosted GPU: POST /api/v1/generate/image through the AUTOMATIC1111 adapter to a stand-in A1111 answering at once\n' +
+      `(${selfHostedRounds} alternating runs of ${seconds}s each, ${selfHostedConnections} connections, each side's run with the median p99; ` +
+      "overhead = arrival at imagine to reply leaving, minus the stand-in's own time)",
+  );
+  const selfHosted = await runSelfHostedBenchmark(seconds);
+  const ms = (value: number) => `${value.toFixed(1)} ms`;
+  for (const [name, figures, note] of [
+    ['imagine + A1111 adapter', selfHosted.automatic1111, 'target p99 < 15 ms'],
+    ['instant in-memory model', selfHosted.instant, 'baseline: no provider call'],
+  ] as const) {
+    const problems =
+      figures.non2xx + figures.errors > 0 ? `, ${figures.non2xx} non-2xx, ${figures.errors} errors` : '';
+    console.log(
+      `  ${name.padEnd(24)} ${whole(figures.requestsPerSecond).padStart(6)} req/s   overhead p50 ${ms(figures.overheadP50Ms)}   p99 ${ms(figures.overheadP99Ms)}   (${whole(figures.timed)} requests; ${note}${problems})`,
+    );
+    console.log(
+      `  ${''.padEnd(24)} ${''.padStart(6)}         outside the model call p50 ${ms(figures.outsideModelP50Ms)}   p99 ${ms(figures.outsideModelP99Ms)}`,
+    );
+  }
+  console.log(
+    `  stand-in's own time per txt2img call   p99 ${ms(selfHosted.automatic1111.standInP99Ms ?? 0)}   (${whole(selfHosted.automatic1111.progressPolls)} progress polls, every 1 s of a call by default)`,
+  );
+  if (!(selfHosted.automatic1111.overheadP99Ms < 15))
+    failures.push('self-hosted overhead p99 at or above 15 ms');
+  if (selfHosted.automatic1111.non2xx + selfHosted.automatic1111.errors > 0)
+    failures.push('the self-hosted path answered with errors under load');
 }
 
 if (runMemory) {
