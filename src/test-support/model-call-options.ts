@@ -3,6 +3,7 @@ import type { ImageModelCallOptions } from '../core/providers/image-model.ts';
 /** A model call as the core makes one, every key present; tests override what they are about. */
 export function modelCallOptions(overrides: Partial<ImageModelCallOptions> = {}): ImageModelCallOptions {
   return {
+    task: 'text_to_image',
     prompt: 'a lighthouse on a cliff at sunset',
     negativePrompt: undefined,
     n: 1,
@@ -15,6 +16,9 @@ export function modelCallOptions(overrides: Partial<ImageModelCallOptions> = {})
     resumeProviderRequestId: undefined,
     onProviderRequest: undefined,
     onProgress: undefined,
+    inputImages: undefined,
+    strength: undefined,
+    upscaleFactor: undefined,
     ...overrides,
   };
 }

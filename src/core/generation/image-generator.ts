@@ -379,6 +379,7 @@ export class ImageGenerator {
           const { result, descriptor } = await generateAlongRoute(
             prepared.route,
             {
+              task: 'text_to_image',
               prompt: call.promptUsed,
               negativePrompt: call.negativePrompt,
               n: call.n,
@@ -395,6 +396,9 @@ export class ImageGenerator {
                   ? (providerRequestId) => context.job?.noteProviderRequest(providerRequestId)
                   : undefined,
               onProgress: progress && ((fraction) => progress(callIndex, fraction)),
+              inputImages: undefined,
+              strength: undefined,
+              upscaleFactor: undefined,
             },
             this.#dependencies.logger,
           );

@@ -27,6 +27,7 @@ function slowModel(
 }
 
 const options: ImageModelCallOptions = {
+  task: 'text_to_image',
   prompt: 'x',
   negativePrompt: undefined,
   n: 1,
@@ -39,6 +40,9 @@ const options: ImageModelCallOptions = {
   resumeProviderRequestId: undefined,
   onProviderRequest: undefined,
   onProgress: undefined,
+  inputImages: undefined,
+  strength: undefined,
+  upscaleFactor: undefined,
 };
 
 describe('limitConcurrency', () => {

@@ -1,5 +1,19 @@
 import type { StylePreset } from '../styles/style-presets.ts';
 
+/**
+ * What a model can be asked to do: draw from text, redraw an init image (`strength`), apply an instruction
+ * to reference images (an edit), or enlarge an image (`upscaleFactor`).
+ */
+export type ModelCapability = 'text_to_image' | 'image_to_image' | 'edit' | 'upscale';
+
+/** An image a request brings as input, checked and decoded by the core before any model sees it. */
+export interface InputImage {
+  bytes: Uint8Array;
+  mediaType: 'image/png' | 'image/jpeg' | 'image/webp';
+  width: number;
+  height: number;
+}
+
 /** Pixel dimensions of an image. */
 export interface ImageDimensions {
   width: number;
@@ -22,6 +36,8 @@ export interface GenerationWarning {
  * ratio, OpenAI maps the size to its fixed set.
  */
 export interface ImageModelCallOptions {
+  /** What this call does; a model is only routed calls of a capability it declares. */
+  task: ModelCapability;
   prompt: string;
   negativePrompt: string | undefined;
   n: number;
@@ -40,6 +56,18 @@ export interface ImageModelCallOptions {
   onProviderRequest: ((providerRequestId: string) => void) | undefined;
   /** Told how far the work has got, 0–1, by providers that report it (A1111, ComfyUI, the placeholder). */
   onProgress: ((progress: number) => void) | undefined;
+  /**
+   * The images the call works from: the init image (image_to_image), the reference images (edit), the image
+   * to enlarge (upscale). Undefined for text_to_image.
+   */
+  inputImages: readonly InputImage[] | undefined;
+  /**
+   * image_to_image: how far to move from the init image, 0 (keep it) to 1 (ignore it); providers map it to
+   * their own knob (Flux's `prompt_strength`, A1111's `denoising_strength`).
+   */
+  strength: number | undefined;
+  /** upscale: how many times larger each side becomes (2 or 4). */
+  upscaleFactor: number | undefined;
 }
 
 /** One image as the model produced it. */

@@ -1,9 +1,8 @@
 import type { PlanDefinition } from '../quota/plans.ts';
 import { planAllowsModel } from '../quota/plans.ts';
-import type { ImageDimensions } from './image-model.ts';
+import type { ImageDimensions, ModelCapability } from './image-model.ts';
 
-/** What a model can be asked to do. Every model today draws from text only. */
-export type ModelCapability = 'text_to_image' | 'image_to_image' | 'edit' | 'upscale';
+export type { ModelCapability } from './image-model.ts';
 
 /**
  * A model entry: a model the service knows by name, whether or not its provider is configured on this
