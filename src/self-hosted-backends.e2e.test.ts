@@ -105,7 +105,9 @@ describe('self-hosted backends from a models file', () => {
       sampler_name: 'DPM++ 2M',
       override_settings: { sd_model_checkpoint: 'sd_xl_base_1.0.safetensors' },
     });
-    expect(String((txt2img?.body as { prompt?: string } | undefined)?.prompt)).toContain('a lighthouse at dusk');
+    expect(String((txt2img?.body as { prompt?: string } | undefined)?.prompt)).toContain(
+      'a lighthouse at dusk',
+    );
     const image = await fetch(body.image_url.replace(/^https?:\/\/[^/]+/, address));
     expect(image.status).toBe(200);
     expect((await sharp(Buffer.from(await image.arrayBuffer())).metadata()).format).toBe('png');
