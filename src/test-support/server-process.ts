@@ -25,12 +25,16 @@ export interface ServerProcess {
 }
 
 /**
- * Starts `src/server.ts` with only the variables a fresh machine has plus `environment`, and resolves once
- * it prints that it is listening (or rejects with what it printed).
+ * Starts `src/server.ts` (or the Node arguments given, such as a built `dist/server.js`) with only the
+ * variables a fresh machine has plus `environment`, and resolves once it prints that it is listening (or
+ * rejects with what it printed).
  */
-export async function startServerProcess(environment: Record<string, string>): Promise<ServerProcess> {
+export async function startServerProcess(
+  environment: Record<string, string>,
+  nodeArguments: readonly string[] = ['--import', 'tsx', 'src/server.ts'],
+): Promise<ServerProcess> {
   let output = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const child = spawn(process.execPath, nodeArguments, {
     cwd: projectRoot,
     env: {
       PATH: process.env.PATH ?? '',
