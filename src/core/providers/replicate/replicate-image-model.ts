@@ -15,6 +15,7 @@ import { type DownloadRules, downloadImage } from '../safe-download.ts';
 import { isFinished, outputUrls, parsePrediction, type ReplicatePrediction } from './replicate-api.ts';
 import { classifyFailedPrediction, classifyReplicateError } from './replicate-error.ts';
 import { buildReplicateInput, isKnownReplicateModel, type ReplicateInput } from './replicate-options.ts';
+import { progressFromLogs } from './replicate-progress.ts';
 
 /** What a Replicate model needs; the token is checked at call time, so a missing one names the variable. */
 export interface ReplicateImageModelSettings {
@@ -115,6 +116,8 @@ export function createReplicateImageModel(settings: ReplicateImageModelSettings)
           await sleep(pollIntervalMs, undefined, { signal });
           current = await getPrediction(apiToken, current.id, signal);
           prediction = current;
+          const progress = progressFromLogs(current.logs);
+          if (progress !== undefined) options.onProgress?.(progress);
         }
         const urls = outputUrls(current);
         const images = await Promise.all(urls.map((url) => downloadImage(url, rules, signal)));
