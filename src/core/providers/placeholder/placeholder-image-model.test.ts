@@ -193,3 +193,32 @@ describe('placeholder progress', () => {
     expect([...reported].sort((left, right) => left - right)).toEqual(reported);
   });
 });
+
+describe('placeholder prompt text', () => {
+  /** The prompt panel's pixels (the bottom 30% of a 512² image), where the prompt is drawn. */
+  async function promptRegion(prompt: string): Promise<Buffer> {
+    const image = await firstImage({ prompt, size: { width: 512, height: 512 } });
+    return sharp(image).extract({ left: 0, top: 358, width: 512, height: 154 }).raw().toBuffer();
+  }
+
+  it('draws Latin accents, Arabic and Japanese in real glyphs, not the fallback ?', async () => {
+    const scripts = await promptRegion('Café پاکستان 日本');
+    const fallback = await promptRegion('Caf? ??????? ??');
+    const again = await promptRegion('Café پاکستان 日本');
+
+    expect(scripts.equals(fallback)).toBe(false);
+    expect(scripts.equals(again)).toBe(true);
+    // Each script changes the drawing: none of them falls back to the same shape as another.
+    const latinOnly = await promptRegion('Café ??????? ??');
+    const arabicOnly = await promptRegion('Caf? پاکستان ??');
+    expect(latinOnly.equals(fallback)).toBe(false);
+    expect(arabicOnly.equals(fallback)).toBe(false);
+  });
+
+  it('writes the prompt in lower case as typed, not only upper-case ASCII', async () => {
+    const lower = await promptRegion('a lighthouse');
+    const upper = await promptRegion('A LIGHTHOUSE');
+
+    expect(lower.equals(upper)).toBe(false);
+  });
+});
