@@ -2,7 +2,13 @@ import { createHash } from 'node:crypto';
 import sharp, { type Sharp } from 'sharp';
 import { ImagineError, validationError } from '../../errors/imagine-error.ts';
 import type { Canvas } from './placeholder-canvas.ts';
-import { encodePng, type PlaceholderRequest, paintBanner, placeholderPattern } from './placeholder-render.ts';
+import {
+  encodePng,
+  type PlaceholderRequest,
+  paintBanner,
+  placeholderPattern,
+  yieldToThreadPool,
+} from './placeholder-render.ts';
 
 /** Past this a side, an upscale would cost seconds and hundreds of megabytes (as for a generation). */
 const largestSide = 4096;
@@ -22,8 +28,12 @@ export async function renderImageToImage(
       { field: 'strength', message: `strength is a number from 0 to 1, not ${strength}` },
     ]);
   const { width, height } = request.size;
-  const source = await decodeRgb(input, (image) => image.resize(width, height, { fit: 'cover' }));
+  // The input decodes on libuv's thread pool while this thread paints the pattern.
+  const decoding = decodeRgb(input, (image) => image.resize(width, height, { fit: 'cover' }));
+  decoding.catch(() => {});
+  await yieldToThreadPool();
   const { canvas, hue } = placeholderPattern(request, 0);
+  const source = await decoding;
   const toPattern = Math.round(strength * 256);
   const { pixels } = canvas;
   for (let index = 0; index < pixels.length; index++) {

@@ -1,4 +1,4 @@
-import { blendDisc, type Canvas, hsl, type Rgb, radialTable } from './placeholder-canvas.ts';
+import { blendDisc, type Canvas, createCanvas, hsl, type Rgb, radialTable } from './placeholder-canvas.ts';
 
 /** A deterministic source of numbers in [0, 1). */
 export type Random = () => number;
@@ -15,8 +15,23 @@ export function mulberry32(seed: number): Random {
   };
 }
 
-/** A diagonal gradient under soft glows, discs and rings in related colours, darkened at the edges. */
+/**
+ * A diagonal gradient under soft glows, discs and rings in related colours, darkened at the edges. From
+ * 512 px a side the shapes are painted at half size and enlarged (bilinear, with the darkening applied on
+ * the way): the picture is all soft gradients, and a quarter of the pixels cost a quarter of the time.
+ */
 export function paintPattern(canvas: Canvas, random: Random, hue: number): void {
+  if (Math.min(canvas.width, canvas.height) < 512) {
+    paintShapes(canvas, random, hue);
+    enlargeWithVignette(canvas, canvas);
+    return;
+  }
+  const half = createCanvas(Math.ceil(canvas.width / 2), Math.ceil(canvas.height / 2));
+  paintShapes(half, random, hue);
+  enlargeWithVignette(half, canvas);
+}
+
+function paintShapes(canvas: Canvas, random: Random, hue: number): void {
   paintBackground(canvas, random, hue);
   const { width, height } = canvas;
   const shortSide = Math.min(width, height);
@@ -72,7 +87,6 @@ export function paintPattern(canvas: Canvas, random: Random, hue: number): void 
       );
     }
   }
-  vignette(canvas);
 }
 
 /** Three stops along a random direction, looked up from a 1024-entry table rather than mixed per pixel. */
@@ -117,36 +131,79 @@ function paintBackground(canvas: Canvas, random: Random, hue: number): void {
   }
 }
 
-/** Darkens towards the corners: no change inside 55% of 0.75 of the half-diagonal, half as bright at its end. */
-function vignette(canvas: Canvas): void {
-  const { width, height, pixels } = canvas;
+/** For each target pixel along one axis: the two source pixels it lies between, and the second's weight of 16. */
+function samplePlan(
+  source: number,
+  target: number,
+): { low: Int32Array; high: Int32Array; weight: Int32Array } {
+  const low = new Int32Array(target);
+  const high = new Int32Array(target);
+  const weight = new Int32Array(target);
+  for (let index = 0; index < target; index++) {
+    const at = Math.max(0, Math.min(source - 1, ((index + 0.5) * source) / target - 0.5));
+    low[index] = Math.floor(at);
+    high[index] = Math.min(source - 1, Math.floor(at) + 1);
+    weight[index] = Math.round((at - Math.floor(at)) * 16);
+  }
+  return { low, high, weight };
+}
+
+/**
+ * Writes `source` enlarged (bilinear) into `target`, darkened towards the corners on the way: no change
+ * within 55% of 0.75 of the half-diagonal, half as bright at its end (an SVG radial gradient's look).
+ * `source` may be `target` itself (same size): a source row is widened before any of it is overwritten.
+ */
+function enlargeWithVignette(source: Canvas, target: Canvas): void {
+  const { width, height, pixels } = target;
+  const from = source.pixels;
   const steps = 2048;
   // Squared distance from the centre in image units tops out at 0.5 (a corner).
   const factor = new Int32Array(steps + 1);
   for (let step = 0; step <= steps; step++) {
     const distance = Math.sqrt((step / steps) * 0.5) / 0.75;
     const dark = Math.max(0, Math.min(1, (distance - 0.55) / 0.45)) * 0.5;
+    // Out of 256, with the bilinear weights' 16 × 16 folded in.
     factor[step] = Math.round((1 - dark) * 256);
   }
   const columnTerm = new Float32Array(width);
   for (let x = 0; x < width; x++) columnTerm[x] = ((x + 0.5) / width - 0.5) ** 2;
   const toStep = steps / 0.5;
-  // Within 0.55 × 0.75 of the centre nothing darkens: each row skips that stretch.
-  const untouched2 = (0.55 * 0.75) ** 2;
+  const columns = samplePlan(source.width, width);
+  const rows = samplePlan(source.height, height);
+  // Source rows widened to the target's width (×16), two at a time: each is widened once, not per use.
+  const widened = [new Int32Array(width * 3), new Int32Array(width * 3)];
+  const holds = [-1, -1];
+  const widen = (row: number): Int32Array => {
+    const slot = holds[0] === row ? 0 : holds[1] === row ? 1 : (holds[0] as number) < row - 1 ? 0 : 1;
+    const out = widened[slot] as Int32Array;
+    if (holds[slot] === row) return out;
+    holds[slot] = row;
+    const base = row * source.width * 3;
+    for (let x = 0, index = 0; x < width; x++, index += 3) {
+      const left = base + (columns.low[x] as number) * 3;
+      const right = base + (columns.high[x] as number) * 3;
+      const across = columns.weight[x] as number;
+      const stay = 16 - across;
+      out[index] = (from[left] as number) * stay + (from[right] as number) * across;
+      out[index + 1] = (from[left + 1] as number) * stay + (from[right + 1] as number) * across;
+      out[index + 2] = (from[left + 2] as number) * stay + (from[right + 2] as number) * across;
+    }
+    return out;
+  };
   for (let y = 0; y < height; y++) {
     const rowTerm = ((y + 0.5) / height - 0.5) ** 2;
-    const half = untouched2 > rowTerm ? Math.sqrt(untouched2 - rowTerm) * width : -1;
-    const skipFrom = half < 0 ? width : Math.max(0, Math.ceil(width / 2 - half));
-    const skipTo = half < 0 ? width : Math.min(width, Math.floor(width / 2 + half));
-    for (let x = 0; x < width; x++) {
-      if (x === skipFrom) x = skipTo;
-      if (x >= width) break;
+    const upper = widen(rows.low[y] as number);
+    const lower = widen(rows.high[y] as number);
+    const down = rows.weight[y] as number;
+    const up = 16 - down;
+    let index = y * width * 3;
+    for (let x = 0, at = 0; x < width; x++, index += 3, at += 3) {
       const keep = factor[(((columnTerm[x] as number) + rowTerm) * toStep) | 0] as number;
-      if (keep >= 256) continue;
-      const index = (y * width + x) * 3;
-      pixels[index] = ((pixels[index] as number) * keep + 128) >> 8;
-      pixels[index + 1] = ((pixels[index + 1] as number) * keep + 128) >> 8;
-      pixels[index + 2] = ((pixels[index + 2] as number) * keep + 128) >> 8;
+      pixels[index] = (((upper[at] as number) * up + (lower[at] as number) * down) * keep + 32768) >> 16;
+      pixels[index + 1] =
+        (((upper[at + 1] as number) * up + (lower[at + 1] as number) * down) * keep + 32768) >> 16;
+      pixels[index + 2] =
+        (((upper[at + 2] as number) * up + (lower[at + 2] as number) * down) * keep + 32768) >> 16;
     }
   }
 }

@@ -5,7 +5,7 @@ import type { ImageModelCallOptions } from '../image-model.ts';
 import { glyphHeight, glyphRectsFor, glyphWidth, toPixelFontCharacters } from './pixel-font.ts';
 import { blendRgba, type Canvas, createCanvas, fillRect, hsl, type Rgb } from './placeholder-canvas.ts';
 import { mulberry32, paintPattern, type Random } from './placeholder-pattern.ts';
-import { renderTextLayer } from './placeholder-text.ts';
+import { renderTextLayer, type TextLayer } from './placeholder-text.ts';
 
 const bannerText = 'PLACEHOLDER';
 const subtitleText = 'OFFLINE PREVIEW - NOT AI-GENERATED';
@@ -38,10 +38,23 @@ export function placeholderPattern(
 
 /** Image `offset` of a request: pattern, PLACEHOLDER banner, and a panel with the prompt and its details. */
 export async function renderPlaceholder(request: PlaceholderRequest, offset: number): Promise<Canvas> {
+  const layout = panelLayout(request.size.width, request.size.height);
+  // Pango lays the text out on libuv's thread pool while this thread paints the pattern.
+  const text = renderTextLayer({
+    ...layout.text,
+    text: request.prompt,
+    details: detailsFor(request, offset),
+  });
+  await yieldToThreadPool();
   const { canvas, hue } = placeholderPattern(request, offset);
   paintBanner(canvas, hue);
-  await paintPromptPanel(canvas, request.prompt, detailsFor(request, offset));
+  paintPromptPanel(canvas, layout, await text);
   return canvas;
+}
+
+/** Lets queued promise work (such as a sharp call waiting on a resolved promise) start before a long synchronous stretch. */
+export function yieldToThreadPool(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function detailsFor(request: PlaceholderRequest, offset: number): string {
@@ -141,25 +154,25 @@ export function paintBanner(canvas: Canvas, hue: number): void {
   paintPixelText(canvas, subtitleCharacters, subtitleLeft, subtitleTop, subtitleScale, accent);
 }
 
-/** A dark panel along the bottom with the prompt in a real font, wrapped and cut with an ellipsis, over a dimmer details line. */
-async function paintPromptPanel(canvas: Canvas, prompt: string, details: string): Promise<void> {
-  const { width, height } = canvas;
+/** Where the prompt panel sits and the box its text must fit, for an image of this size. */
+function panelLayout(width: number, height: number) {
   const shortSide = Math.min(width, height);
   const margin = Math.round(shortSide * 0.04);
   const padding = Math.max(4, Math.round(shortSide * 0.018));
   const fontPixels = Math.max(8, Math.round(shortSide / 36));
-  const boxWidth = Math.max(1, width - 2 * margin - 2 * padding);
-  const layer = await renderTextLayer({
-    text: prompt,
-    details,
-    fontPixels,
-    maxWidth: boxWidth,
-    maxHeight: Math.max(fontPixels * 2, Math.floor(height * 0.4) - 2 * padding),
-  });
+  const maxWidth = Math.max(1, width - 2 * margin - 2 * padding);
+  const maxHeight = Math.max(fontPixels * 2, Math.floor(height * 0.4) - 2 * padding);
+  return { margin, padding, text: { fontPixels, maxWidth, maxHeight } };
+}
+
+/** A dark panel along the bottom with the prompt in a real font, wrapped and cut with an ellipsis, over a dimmer details line. */
+function paintPromptPanel(canvas: Canvas, layout: ReturnType<typeof panelLayout>, layer: TextLayer): void {
+  const { width, height } = canvas;
+  const { margin, padding } = layout;
   const panelHeight = layer.height + 2 * padding;
   const panelTop = height - margin - panelHeight;
   fillRoundedRect(canvas, margin, panelTop, width - 2 * margin, panelHeight, Math.round(padding * 0.7), 0.6);
-  const left = layer.rightToLeft ? margin + padding + boxWidth - layer.width : margin + padding;
+  const left = layer.rightToLeft ? margin + padding + layout.text.maxWidth - layer.width : margin + padding;
   blendRgba(canvas, layer.pixels, layer.width, layer.height, left, panelTop + padding);
 }
 
