@@ -215,6 +215,30 @@ describe('placeholder prompt text', () => {
     expect(arabicOnly.equals(fallback)).toBe(false);
   });
 
+  it('sets a right-to-left prompt against the right edge, a left-to-right one against the left', async () => {
+    /** Mean column of the prompt's white letters (the details line under them is dimmer). */
+    async function inkCentre(prompt: string): Promise<number> {
+      const image = await firstImage({ prompt, size: { width: 512, height: 512 } });
+      const { data } = await sharp(image)
+        .extract({ left: 0, top: 400, width: 512, height: 112 })
+        .greyscale()
+        .raw()
+        .toBuffer({ resolveWithObject: true });
+      let sum = 0;
+      let count = 0;
+      data.forEach((value, index) => {
+        if (value <= 225) return;
+        sum += index % 512;
+        count++;
+      });
+      expect(count).toBeGreaterThan(20);
+      return sum / count;
+    }
+
+    expect(await inkCentre('پاکستان')).toBeGreaterThan(300);
+    expect(await inkCentre('Pakistan')).toBeLessThan(200);
+  });
+
   it('writes the prompt in lower case as typed, not only upper-case ASCII', async () => {
     const lower = await promptRegion('a lighthouse');
     const upper = await promptRegion('A LIGHTHOUSE');
