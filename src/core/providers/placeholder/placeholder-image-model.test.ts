@@ -246,3 +246,47 @@ describe('placeholder prompt text', () => {
     expect(lower.equals(upper)).toBe(false);
   });
 });
+
+describe('placeholder tasks with an input image', () => {
+  async function inputImage(width: number, height: number) {
+    const bytes = await sharp({
+      create: { width, height, channels: 3, background: { r: 200, g: 40, b: 40 } },
+    })
+      .png()
+      .toBuffer();
+    return { bytes: new Uint8Array(bytes), mediaType: 'image/png' as const, width, height };
+  }
+
+  it('upscales by the factor and derives image-to-image from the input, deterministically', async () => {
+    const model = createPlaceholderImageModel({ delayMs: 0 });
+    const source = await inputImage(200, 100);
+    const upscaled = await model.generate(
+      modelCallOptions({ task: 'upscale', inputImages: [source], upscaleFactor: 4 }),
+    );
+    expect(await sharp(upscaled.images[0]?.bytes).metadata()).toMatchObject({ width: 800, height: 400 });
+
+    const call = modelCallOptions({
+      task: 'image_to_image',
+      inputImages: [source],
+      strength: 0.2,
+      size: { width: 256, height: 256 },
+      seed: 3,
+    });
+    const first = await model.generate(call);
+    const again = await model.generate(call);
+    expect(Buffer.from(first.images[0]?.bytes ?? [])).toEqual(Buffer.from(again.images[0]?.bytes ?? []));
+    // At a low strength the result stays close to the (red) input in the middle, away from the banner.
+    const { data } = await sharp(first.images[0]?.bytes)
+      .extract({ left: 120, top: 120, width: 16, height: 16 })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    expect(data[0]).toBeGreaterThan(120);
+  });
+
+  it('refuses a task that brings no image', async () => {
+    const model = createPlaceholderImageModel({ delayMs: 0 });
+    await expect(model.generate(modelCallOptions({ task: 'upscale', upscaleFactor: 2 }))).rejects.toThrow(
+      /input image/,
+    );
+  });
+});

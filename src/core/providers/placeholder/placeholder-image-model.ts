@@ -5,6 +5,7 @@ import type {
   ImageModelCallOptions,
   ImageModelResult,
 } from '../image-model.ts';
+import { renderImageToImage, renderUpscale } from './placeholder-image-input.ts';
 import { encodePng, renderPlaceholder } from './placeholder-render.ts';
 
 /** The id of the offline model that draws a labelled pattern instead of calling an AI provider. */
@@ -40,11 +41,7 @@ export function createPlaceholderImageModel(settings: PlaceholderImageModelSetti
       const images: ImageModelResult['images'] = [];
       for (let offset = 0; offset < options.n; offset++) {
         options.abortSignal?.throwIfAborted();
-        images.push({
-          bytes: await renderPng(options, offset),
-          mediaType: 'image/png',
-          dimensions: options.size,
-        });
+        images.push(await renderFor(options, offset));
       }
       return {
         images,
@@ -118,6 +115,38 @@ function abortableDelay(
   });
 }
 
-async function renderPng(options: ImageModelCallOptions, offset: number): Promise<Uint8Array> {
-  return encodePng(await renderPlaceholder(options, offset));
+/** The edit of a placeholder moves halfway from its reference: it cannot follow an instruction. */
+const editStrength = 0.5;
+
+/**
+ * One image for the call's task, so a newcomer can try every flow offline: text draws the pattern;
+ * image-to-image (and an edit) blends the input toward it by `strength`; an upscale is a real Lanczos resize.
+ */
+async function renderFor(
+  options: ImageModelCallOptions,
+  offset: number,
+): Promise<ImageModelResult['images'][number]> {
+  if (options.task === 'text_to_image') {
+    return {
+      bytes: await encodePng(await renderPlaceholder(options, offset)),
+      mediaType: 'image/png',
+      dimensions: options.size,
+    };
+  }
+  const input = options.inputImages?.[0];
+  if (!input) throw validationError([{ field: 'image', message: `${options.task} needs an input image` }]);
+  if (options.task === 'upscale') {
+    const factor = options.upscaleFactor === 4 ? 4 : 2;
+    return {
+      bytes: await renderUpscale(input.bytes, factor),
+      mediaType: 'image/png',
+      dimensions: { width: input.width * factor, height: input.height * factor },
+    };
+  }
+  const strength = options.task === 'edit' ? editStrength : (options.strength ?? 0.65);
+  return {
+    bytes: await renderImageToImage(input.bytes, options, strength),
+    mediaType: 'image/png',
+    dimensions: options.size,
+  };
 }
