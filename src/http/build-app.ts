@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import fastifyCors from '@fastify/cors';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
@@ -14,6 +13,7 @@ import type { Services } from '../services.ts';
 import { createAuthenticator } from './auth/authenticate.ts';
 import { corsOptions } from './cors.ts';
 import { answerFrameworkError, installErrorHandling } from './error-handler.ts';
+import { packageVersion } from './package-version.ts';
 import { answerClientError, installProtocolChecks } from './protocol-refusals.ts';
 import { rateLimitByBudget } from './rate-limit-budgets.ts';
 import { accountRoutes } from './routes/account-routes.ts';
@@ -34,9 +34,7 @@ declare module 'fastify' {
 const requestIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** The OpenAPI document's version is the package's. */
-const packageVersion: string = JSON.parse(
-  readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
-).version;
+const serviceVersion = packageVersion();
 
 /**
  * The HTTP API as a Fastify instance, not yet listening: `server.ts` listens, tests call `inject()`.
@@ -105,7 +103,7 @@ export async function buildApp(
         title: 'imagine',
         description:
           'Self-hosted image generation. Authenticate with `Authorization: Bearer <Firebase ID token | imk_… API key>`.',
-        version: packageVersion,
+        version: serviceVersion,
       },
       // Relative, so "Try it out" calls whichever address the page was loaded from (localhost, 127.0.0.1,
       // a proxy's host); the path of PUBLIC_BASE_URL covers a proxy that serves us under a prefix.
