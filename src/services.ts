@@ -4,6 +4,8 @@ import type { Config } from './config/load-config.ts';
 import { ApiKeys } from './core/accounts/api-keys.ts';
 import { LinkCodes } from './core/accounts/link-codes.ts';
 import { UserAccounts } from './core/accounts/user-accounts.ts';
+import { type AdminServices, createAdminServices } from './core/admin/admin-services.ts';
+import { GenerationFailures } from './core/admin/generation-failures.ts';
 import { BackgroundWork } from './core/background/background-work.ts';
 import { housekeepingDuties } from './core/background/housekeeping-duties.ts';
 import { ChatImages } from './core/chat/chat-images.ts';
@@ -56,6 +58,8 @@ export interface Services {
    * it is ready (recovery needs the routes' and bots' handlers registered); stopped by `close`.
    */
   background: BackgroundWork;
+  /** The operator console's queries, actions, audit trail and sign-in sessions. */
+  admin: AdminServices;
   /** Present when Firebase is configured: the app's ID tokens are accepted. */
   firebaseTokens: FirebaseTokenVerifier | undefined;
   /** Closes the database and releases clients; call once, after the last request is done. */
@@ -195,6 +199,7 @@ export async function createServices(
     maxBatchSize: config.generation.maxBatchSize,
     fallbackModels: config.generation.fallbackModels,
     monthlyBudgetUsd: config.monthlyBudgetUsd,
+    failures: new GenerationFailures(database, now),
     logger,
     now,
   });
@@ -214,6 +219,7 @@ export async function createServices(
   }))
     background.add(duty);
 
+  const apiKeys = new ApiKeys(database, accounts, now);
   let closed = false;
   return {
     config,
@@ -221,7 +227,20 @@ export async function createServices(
     database,
     ledger,
     accounts,
-    apiKeys: new ApiKeys(database, accounts, now),
+    apiKeys,
+    admin: createAdminServices({
+      database,
+      accounts,
+      apiKeys,
+      ledger,
+      storage,
+      models,
+      plans: config.plans,
+      defaultModel: config.generation.defaultModel,
+      budgetUsd: config.monthlyBudgetUsd,
+      sessionHours: config.consoleSessionHours,
+      now,
+    }),
     linkCodes,
     records,
     storage,

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load-config.ts';
 /**
  * Operator commands against the service's database (the same DATA_DIR the server uses):
- *   keys create --user <uid> [--plan <plan>] [--label <text>]   prints the new key alone on the last line
+ *   keys create --user <uid> [--plan <plan>] [--label <text>] [--admin]   prints the new key alone on the last line
  *   keys revoke <key-prefix>
  *   keys list
  *   plan set --user <uid> --plan <plan>
@@ -16,7 +16,7 @@ import { openDatabase } from '../core/database/open-database.ts';
 import { QuotaLedger } from '../core/quota/quota-ledger.ts';
 
 const usageText = `Usage: npm run cli -- <command>
-  keys create --user <uid> [--plan <plan>] [--label <text>]
+  keys create --user <uid> [--plan <plan>] [--label <text>] [--admin]
   keys revoke <key-prefix>
   keys list
   plan set --user <uid> --plan <plan>
@@ -37,6 +37,7 @@ function run(argv: string[]): void {
       user: { type: 'string' },
       plan: { type: 'string' },
       label: { type: 'string' },
+      admin: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -55,9 +56,10 @@ function run(argv: string[]): void {
     switch (command) {
       case 'keys create': {
         const user = required(values.user, '--user <uid>');
-        const key = apiKeys.create(user, { plan: values.plan, label: values.label });
+        const key = apiKeys.create(user, { plan: values.plan, label: values.label, admin: values.admin });
         const plan = accounts.appCaller(user).plan.name;
-        console.log(`Created an API key for user "${user}" (plan ${plan}). It is shown once; store it now:`);
+        const kind = values.admin ? 'an admin API key' : 'an API key';
+        console.log(`Created ${kind} for user "${user}" (plan ${plan}). It is shown once; store it now:`);
         console.log(key);
         return;
       }
@@ -72,7 +74,7 @@ function run(argv: string[]): void {
         for (const key of keys) {
           const state = key.revokedAt ? `revoked ${key.revokedAt}` : 'active';
           console.log(
-            `${key.prefix}…  user=${key.userId}  created=${key.createdAt}  ${state}${key.label ? `  (${key.label})` : ''}`,
+            `${key.prefix}…  user=${key.userId}${key.admin ? '  admin' : ''}  created=${key.createdAt}  ${state}${key.label ? `  (${key.label})` : ''}`,
           );
         }
         return;

@@ -74,6 +74,8 @@ export interface Config {
   providers: ProviderSettings;
   plans: PlanCatalog;
   monthlyBudgetUsd: number | undefined;
+  /** How long an operator console sign-in lasts before the admin key must be given again. */
+  consoleSessionHours: number;
   storage: StorageSettings;
   discord: DiscordSettings | undefined;
   slack: SlackSettings | undefined;
@@ -227,6 +229,7 @@ function deriveConfig(environment: Environment): Config {
     },
     plans,
     monthlyBudgetUsd: environment.MONTHLY_BUDGET_USD,
+    consoleSessionHours: environment.CONSOLE_SESSION_HOURS,
     storage,
     discord,
     slack,

@@ -4,6 +4,7 @@ import { jobsSchema } from './0003-jobs.ts';
 import { jobProviderRequestSchema } from './0004-job-provider-request.ts';
 import { reservationImageIdsSchema } from './0005-reservation-image-ids.ts';
 import { jobProgressSchema } from './0006-job-progress.ts';
+import { adminConsoleSchema } from './0007-admin-console.ts';
 
 /** A numbered schema change; numbers only grow, and an applied migration is never edited. */
 export interface Migration {
@@ -20,4 +21,5 @@ export const migrations: readonly Migration[] = [
   { version: 4, name: 'job-provider-request', sql: jobProviderRequestSchema },
   { version: 5, name: 'reservation-image-ids', sql: reservationImageIdsSchema },
   { version: 6, name: 'job-progress', sql: jobProgressSchema },
+  { version: 7, name: 'admin-console', sql: adminConsoleSchema },
 ];
