@@ -70,7 +70,9 @@ describe('admin API access', () => {
   it('lists every admin route in the OpenAPI document under the admin tag with an operationId', async () => {
     const testApp = await start();
     const document = (await testApp.app.inject({ method: 'GET', url: '/openapi.json' })).json();
-    const operations = Object.entries(document.paths as Record<string, Record<string, any>>)
+    const operations = Object.entries(
+      document.paths as Record<string, Record<string, { tags?: string[]; operationId?: string }>>,
+    )
       .filter(([path]) => path.startsWith('/api/v1/admin/'))
       .flatMap(([, methods]) => Object.values(methods));
     expect(operations).toHaveLength(routes.length);
