@@ -56,7 +56,9 @@ export function consoleRoutes(services: Services) {
 
   /** A sign-in form posted from another site is refused: nobody should be signed in by someone else's page. */
   const crossSite = (request: FastifyRequest) => {
-    if (request.headers['sec-fetch-site'] === 'cross-site') return true;
+    // Browsers say where a request comes from; older ones only send Origin, which must then be ours.
+    const site = request.headers['sec-fetch-site'];
+    if (site !== undefined) return site !== 'same-origin' && site !== 'none';
     const origin = request.headers.origin;
     if (origin === undefined) return false;
     try {
@@ -70,7 +72,8 @@ export function consoleRoutes(services: Services) {
     app.addHook('onRequest', (_request, reply, done) => {
       reply.header('content-security-policy', policy);
       reply.header('x-content-type-options', 'nosniff');
-      reply.header('referrer-policy', 'no-referrer');
+      // same-origin, not no-referrer: with no-referrer a browser sends `Origin: null` on our own form posts.
+      reply.header('referrer-policy', 'same-origin');
       reply.header('x-frame-options', 'DENY');
       done();
     });
