@@ -1,5 +1,11 @@
+import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../config/load-config.ts';
+import { createServices } from '../../services.ts';
+import { capturingLogger } from '../../test-support/capturing-logger.ts';
 import { createTestApp, type TestApp } from '../../test-support/test-app.ts';
+import { temporaryDataDir } from '../../test-support/test-services.ts';
+import { buildApp } from '../build-app.ts';
 
 let current: TestApp | undefined;
 afterEach(async () => {
@@ -182,5 +188,42 @@ describe('operator console sign-in', () => {
     const page = (await testApp.app.inject({ method: 'GET', url: '/console' })).body;
     expect(page).not.toMatch(/<script(?![^>]*\ssrc=)/);
     expect(page).not.toMatch(/https?:\/\//);
+  });
+
+  it('writes neither the admin key, the session id nor a new key to the logs', async () => {
+    const { logger, output } = capturingLogger('trace');
+    const dataDir = temporaryDataDir();
+    const services = await createServices(
+      loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, LOG_LEVEL: 'trace' }),
+      logger,
+    );
+    const app = await buildApp(services);
+    try {
+      const key = services.apiKeys.create('ops', { admin: true });
+      const signedIn = await app.inject({
+        method: 'POST',
+        url: '/console/sign-in',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: new URLSearchParams({ key }).toString(),
+      });
+      const cookie = sessionCookie(signedIn);
+      const csrf = csrfOf((await app.inject({ method: 'GET', url: '/console', headers: { cookie } })).body);
+      const created = await app.inject({
+        method: 'POST',
+        url: '/api/v1/admin/keys',
+        headers: { cookie, 'x-csrf-token': csrf },
+        payload: { uid: 'dave' },
+      });
+      expect(created.statusCode).toBe(201);
+      const logs = output();
+      expect(logs).toContain('console sign-in');
+      for (const secret of [key, cookie.split('=')[1] as string, csrf, created.json().key as string]) {
+        expect(logs).not.toContain(secret);
+      }
+    } finally {
+      await app.close();
+      await services.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

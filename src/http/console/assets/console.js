@@ -243,7 +243,7 @@ async function overviewPage(params) {
       card(
         'Today',
         overview.today ? overview.today.images : '–',
-        overview.today ? usd(overview.today.cost_usd) : 'not this month',
+        overview.today ? `${usd(overview.today.cost_usd)} · images on record` : 'not this month',
         'images-today',
       ),
       spend,
