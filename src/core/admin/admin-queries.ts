@@ -289,6 +289,11 @@ export class AdminQueries {
     };
   }
 
+  /** The plans an operator may move a user to, as configured (PLAN_LIMITS on top of the defaults). */
+  planNames(): string[] {
+    return Object.keys(this.#plans.plans);
+  }
+
   /** App accounts by uid, optionally those whose uid or a linked identity contains `query`. */
   users(page: { query: string; cursor: string | undefined; limit: number }): Page<AdminUser> {
     const month = this.#now().toISOString().slice(0, 7);

@@ -332,14 +332,12 @@ async function overviewPage(params) {
 
 // --- Users ----------------------------------------------------------------------------------------------
 
-const knownPlans = new Set(['free', 'pro', 'enterprise', 'guest']);
-
-function userRow(user) {
-  knownPlans.add(user.plan);
+function userRow(user, plans) {
+  const choices = plans.includes(user.plan) ? plans : [user.plan, ...plans];
   const select = h(
     'select',
     { 'aria-label': `Plan of ${user.uid}` },
-    [...knownPlans].map((plan) => h('option', { value: plan, selected: plan === user.plan }, plan)),
+    choices.map((plan) => h('option', { value: plan, selected: plan === user.plan }, plan)),
   );
   const status = h('span', { class: 'notice', role: 'status' });
   const save = h('button', { type: 'button', class: 'secondary' }, 'Save');
@@ -398,7 +396,7 @@ async function usersPage(params) {
       { class: 'panel' },
       table(
         ['User', 'Plan', 'Linked identities', { label: 'Used this month', number: true }],
-        result.users.map(userRow),
+        result.users.map((user) => userRow(user, result.plans)),
         'No users match.',
       ),
     ),

@@ -29,7 +29,11 @@ export const adminManageRoutes: FastifyPluginAsyncZod<{ admin: AdminServices; ap
         security,
         querystring: pageQuerySchema.extend({ query: z.string().max(200).default('') }),
         response: {
-          200: z.object({ users: z.array(userSchema), next_cursor: z.string().nullable() }),
+          200: z.object({
+            users: z.array(userSchema),
+            next_cursor: z.string().nullable(),
+            plans: z.array(z.string()).describe('The plans a user may be moved to'),
+          }),
           ...adminErrorResponses,
         },
       },
@@ -49,6 +53,7 @@ export const adminManageRoutes: FastifyPluginAsyncZod<{ admin: AdminServices; ap
           created_at: user.createdAt,
         })),
         next_cursor: page.nextCursor ?? null,
+        plans: admin.queries.planNames(),
       };
     },
   );

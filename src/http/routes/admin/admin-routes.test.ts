@@ -229,7 +229,7 @@ describe('admin reports', () => {
 
 describe('admin users and plans', () => {
   it('pages through users, finds them by linked identity, and changes a plan with an audit row', async () => {
-    const testApp = await start();
+    const testApp = await start({ PLAN_LIMITS: 'team=500' });
     const { accounts } = testApp.services;
     for (const uid of ['carol', 'alice', 'bob']) accounts.ensureUser(uid);
     accounts.link('discord:4242', 'bob');
@@ -245,6 +245,7 @@ describe('admin users and plans', () => {
       })
     ).json();
     expect(first.users.map((user: { uid: string }) => user.uid)).toEqual(['alice', 'bob']);
+    expect(first.plans).toEqual(['free', 'pro', 'enterprise', 'guest', 'team']);
     expect(first.users[0]).toMatchObject({
       uid: 'alice',
       plan: 'free',
