@@ -11,12 +11,14 @@ import { ImagineError } from '../core/errors/imagine-error.ts';
 import { localImagesFolder } from '../core/storage/local-image-storage.ts';
 import type { Services } from '../services.ts';
 import { createAuthenticator } from './auth/authenticate.ts';
+import { consoleRoutes } from './console/console-routes.ts';
 import { corsOptions } from './cors.ts';
 import { answerFrameworkError, installErrorHandling } from './error-handler.ts';
 import { packageVersion } from './package-version.ts';
 import { answerClientError, installProtocolChecks } from './protocol-refusals.ts';
 import { rateLimitByBudget } from './rate-limit-budgets.ts';
 import { accountRoutes } from './routes/account-routes.ts';
+import { adminRoutes } from './routes/admin/admin-routes.ts';
 import { catalogRoutes } from './routes/catalog-routes.ts';
 import { generateRoutes } from './routes/generate-routes.ts';
 import { healthRoute } from './routes/health-route.ts';
@@ -209,6 +211,10 @@ export async function buildApp(
       defaultModel: config.generation.defaultModel,
     });
   });
+
+  // The operator console and its admin API check admin keys and console sessions, not app callers.
+  await app.register(adminRoutes(services));
+  await app.register(consoleRoutes(services));
 
   // Background work starts once every route is registered: recovery hands polled jobs to the generate
   // routes' re-run handler and chat jobs to their bots, so it must not run before those exist.
