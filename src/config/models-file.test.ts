@@ -91,6 +91,8 @@ describe('MODELS_FILE', () => {
       'flux-schnell',
       'flux-dev',
       'flux-1.1-pro',
+      'flux-kontext-pro',
+      'real-esrgan',
       'dall-e-3',
       'gpt-image-1',
       'sdxl-local',
@@ -129,15 +131,18 @@ describe('MODELS_FILE', () => {
       maxImagesPerCall: 4,
       plans: ['pro', 'enterprise'],
       concurrency: 2,
+      capabilities: ['text_to_image', 'image_to_image'],
     });
     expect(dev?.priceUsd({ width: 1024, height: 1024 }, 'standard')).toBe(0.03);
     expect(config.models.find('schnell-team')).toMatchObject({
       apiKeyEnv: 'TEAM_REPLICATE_TOKEN',
       premium: false,
+      // What its vendor model's input mapping can do, not everything Replicate's models can.
+      capabilities: ['text_to_image'],
     });
     // OpenAI's models are premium, whether built in or added: enterprise-only unless a plan lists them.
     expect(config.models.find('gpt-image-1-mini')).toMatchObject({ premium: true });
-    expect(config.models.all()).toHaveLength(8);
+    expect(config.models.all()).toHaveLength(10);
   });
 
   it('lets IMAGE_FALLBACK_MODELS and PLAN_MODELS name models from the file', () => {
@@ -190,6 +195,17 @@ describe('MODELS_FILE', () => {
       'a Replicate model without an input mapping',
       { id: 'x', provider: 'replicate', vendor_model: 'stability-ai/sdxl', price_usd: 0.01 },
       'models[0] (id "x"): vendor_model: must be a Replicate model this service has an input mapping for',
+    ],
+    [
+      'a capability its vendor model cannot do',
+      {
+        id: 'x',
+        provider: 'replicate',
+        vendor_model: 'black-forest-labs/flux-schnell',
+        price_usd: 0.003,
+        capabilities: ['text_to_image', 'image_to_image'],
+      },
+      'models[0] (id "x"): capabilities: this replicate entry cannot do image_to_image (it can: text_to_image)',
     ],
     [
       'a plan that does not exist',
