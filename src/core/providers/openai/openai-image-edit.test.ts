@@ -14,8 +14,8 @@ const fixtures = path.join(import.meta.dirname, '__fixtures__');
 const openAIHost = 'https://api.openai.com';
 const fastRetries = { deadlineMs: 5_000, attemptTimeoutMs: 2_000, initialDelayMs: 1, maxRetries: 2 };
 
-function fixture(name: string): unknown {
-  return JSON.parse(readFileSync(path.join(fixtures, name), 'utf8'));
+function fixture(name: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(path.join(fixtures, name), 'utf8')) as Record<string, unknown>;
 }
 
 function descriptor(id: 'dall-e-3' | 'gpt-image-1'): ModelDescriptor {
