@@ -1,4 +1,4 @@
-import { builtInModel, flatPrice, type ModelCapability } from '../model-catalog.ts';
+import { builtInModel, flatPrice } from '../model-catalog.ts';
 import { defineProvider, type ProviderContext } from '../provider-descriptor.ts';
 import { createReplicateImageModel } from './replicate-image-model.ts';
 import { isKnownReplicateModel, realEsrganModel, replicateModelCapabilities } from './replicate-options.ts';
@@ -11,7 +11,7 @@ const flux = (id: string, vendorModel: string, maxImagesPerCall: number, price: 
     maxImagesPerCall,
     description: `Replicate ${vendorModel}: ${blurb}`,
     priceUsd: flatPrice(price),
-    capabilities: replicateModelCapabilities(vendorModel) as ModelCapability[],
+    capabilities: replicateModelCapabilities(vendorModel),
   });
 
 /**
