@@ -86,8 +86,9 @@ const smallestSide = 64;
  * A Stable Diffusion checkpoint behind AUTOMATIC1111's or Forge's API (`--api`). One call is one
  * `POST /sdapi/v1/txt2img` with `batch_size` = n (`/sdapi/v1/img2img` with the init image for
  * image_to_image, `/sdapi/v1/extra-single-image` for an upscale); while it renders,
- * `GET /sdapi/v1/progress` feeds `onProgress`. A caller who leaves, or a render past its timeout, gets `POST /sdapi/v1/interrupt` so the
- * GPU does not keep working for nobody. Each image carries the seed A1111 reports in `info`.
+ * `GET /sdapi/v1/progress` feeds `onProgress`. A caller who leaves, or a render past its timeout, gets
+ * `POST /sdapi/v1/interrupt` so the GPU does not keep working for nobody. Each image carries the seed A1111
+ * reports in `info`.
  */
 export function createAutomatic1111ImageModel(settings: Automatic1111ImageModelSettings): ImageModel {
   const root = trimTrailingSlashes(settings.baseUrl);

@@ -65,9 +65,10 @@ const inlineImageBytes = 750_000;
 const sizeTolerance = 0.1;
 
 /**
- * A model on Replicate: the official Flux models by name, Real-ESRGAN by its pinned version. It creates a prediction with `Prefer: wait`,
- * polls it if the wait ran out, and downloads the output images from Replicate's delivery hosts at once
- * (the links expire in an hour). Retries keep the prediction they have: a failed poll or a timed-out
+ * A model on Replicate: the official Flux models by name, Real-ESRGAN by its pinned version. Input images
+ * go inline as data URIs, or uploaded first when large. It creates a prediction with `Prefer: wait`, polls
+ * it if the wait ran out, and downloads the output images from Replicate's delivery hosts at once (the
+ * links expire in an hour). Retries keep the prediction they have: a failed poll or a timed-out
  * attempt resumes it, and only a prediction that failed for a transient reason is replaced. A prediction
  * still running when the call gives up (the caller aborted, the deadline passed) is canceled.
  */
