@@ -145,6 +145,38 @@ describe('MODELS_FILE', () => {
     expect(config.models.all()).toHaveLength(10);
   });
 
+  it('gives a ComfyUI entry what its workflow can do, and refuses a claim the workflow cannot back', () => {
+    const workflows = path.resolve(import.meta.dirname, '../../workflows');
+    const entry = (id: string, workflow: string, extra: object = {}) => ({
+      id,
+      provider: 'comfyui',
+      base_url: 'http://127.0.0.1:8188',
+      workflow: path.join(workflows, workflow),
+      ...extra,
+    });
+    const file = write(
+      'models.json',
+      JSON.stringify({
+        models: [entry('sdxl-i2i', 'sdxl-image-to-image.json'), entry('sdxl-t2i', 'sdxl-text-to-image.json')],
+      }),
+    );
+    const config = load(file);
+    expect(config.models.find('sdxl-i2i')?.capabilities).toEqual(['image_to_image']);
+    expect(config.models.find('sdxl-t2i')?.capabilities).toEqual(['text_to_image']);
+
+    const claiming = write(
+      'claiming.json',
+      JSON.stringify({
+        models: [
+          entry('x', 'sdxl-text-to-image.json', { capabilities: ['text_to_image', 'image_to_image'] }),
+        ],
+      }),
+    );
+    expect(problemsOf(claiming)).toEqual([
+      `MODELS_FILE ${claiming}: models[0] (id "x"): capabilities: this comfyui entry cannot do image_to_image (it can: text_to_image)`,
+    ]);
+  });
+
   it('lets IMAGE_FALLBACK_MODELS and PLAN_MODELS name models from the file', () => {
     const file = write(
       'models.yml',

@@ -144,6 +144,19 @@ describe('Replicate image input', () => {
     expect(result.usage.costUsd).toBe(0.025);
   });
 
+  it('does not warn about the aspect ratio of an image-to-image call, which follows the init image', async () => {
+    const done = fixture('prediction-image-to-image-succeeded.json');
+    const sent = capturePrediction(devRoute, done);
+    serveOutputs(done, output512);
+
+    const result = await replicateModel('flux-dev').generate(
+      call({ task: 'image_to_image', aspectRatio: '7:5', inputImages: [init], strength: 0.6 }),
+    );
+
+    expect(sent.body).toMatchObject({ input: { aspect_ratio: '4:3', prompt_strength: 0.6 } });
+    expect(result.warnings).toEqual([]);
+  });
+
   it('uploads an init image too large for a data URI and sends its file URL', async () => {
     const large: InputImage = {
       bytes: randomBytes(800_000),

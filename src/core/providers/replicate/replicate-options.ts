@@ -205,7 +205,8 @@ export function buildReplicateInput(
     if (takesImage && model.imageSchema) schema = model.imageSchema;
     candidate = {
       prompt: options.prompt,
-      aspect_ratio: chooseAspectRatio(options, model.aspectRatios, warnings),
+      // With an init image Flux renders at the image's shape, so a mapped ratio is no news to the caller.
+      aspect_ratio: chooseAspectRatio(options, model.aspectRatios, takesImage ? [] : warnings),
       ...(model.takesNumOutputs ? { num_outputs: options.n } : {}),
       ...seed,
       output_format: 'png',
