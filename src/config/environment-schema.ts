@@ -141,12 +141,14 @@ export const environmentSchema = z.object({
     .optional(),
   DISCORD_ALLOWED_ROLES: commaList.default([]),
   DISCORD_SERVER_MONTHLY_IMAGES: positiveInteger.optional(),
+  DISCORD_API_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
 
   SLACK_MODE: z.enum(['socket', 'http']).default('socket'),
   SLACK_BOT_TOKEN: z.string().startsWith('xoxb-', 'a bot token starting with xoxb-').optional(),
   SLACK_SIGNING_SECRET: z.string().min(1).optional(),
   SLACK_APP_TOKEN: z.string().startsWith('xapp-', 'an app-level token starting with xapp-').optional(),
   SLACK_WORKSPACE_MONTHLY_IMAGES: positiveInteger.optional(),
+  SLACK_API_URL: z.url({ protocol: /^https?$/ }).optional(),
 
   STORAGE: z.enum(['local', 'firebase']).default('local'),
   FIREBASE_PROJECT_ID: z.string().min(1).optional(),

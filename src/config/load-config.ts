@@ -40,6 +40,11 @@ export interface DiscordSettings {
   allowedRoles: readonly string[];
   /** Images a server may make per month on top of each user's quota. */
   serverMonthlyImages: number | undefined;
+  /**
+   * Where every REST call goes, before `/v10/…`: Discord's own API, or a REST proxy that shares rate limits
+   * between processes (nirn-proxy, twilight-http-proxy), e.g. `http://proxy:8080/api`.
+   */
+  apiBaseUrl: string;
 }
 
 /** The Slack app, present when SLACK_BOT_TOKEN is set. */
@@ -51,6 +56,8 @@ export interface SlackSettings {
   appToken: string | undefined;
   /** Images a workspace may make per month on top of each user's quota. */
   workspaceMonthlyImages: number | undefined;
+  /** The Web API base every method call goes to (ends in `/`): Slack's, or another host such as GovSlack's. */
+  apiUrl: string;
 }
 
 /** The service's settings, derived once from the environment. */
@@ -300,6 +307,7 @@ function deriveDiscord(environment: Environment, problems: string[]): DiscordSet
     guildId: environment.DISCORD_GUILD_ID,
     allowedRoles: environment.DISCORD_ALLOWED_ROLES,
     serverMonthlyImages: environment.DISCORD_SERVER_MONTHLY_IMAGES,
+    apiBaseUrl: (environment.DISCORD_API_BASE_URL ?? 'https://discord.com/api').replace(/\/+$/, ''),
   };
 }
 
@@ -317,5 +325,6 @@ function deriveSlack(environment: Environment, problems: string[]): SlackSetting
     signingSecret: environment.SLACK_SIGNING_SECRET ?? '',
     appToken: environment.SLACK_APP_TOKEN,
     workspaceMonthlyImages: environment.SLACK_WORKSPACE_MONTHLY_IMAGES,
+    apiUrl: (environment.SLACK_API_URL ?? 'https://slack.com/api/').replace(/\/*$/, '/'),
   };
 }
