@@ -109,6 +109,7 @@ export async function createServices(
           projectId: config.firebase.projectId,
           credentialsPath: config.firebase.credentialsPath,
           storageBucket: config.storage.kind === 'firebase' ? config.storage.bucket : undefined,
+          emulators: config.firebase.emulators,
         })
       : undefined;
   let storage = overrides.storage;
@@ -118,6 +119,7 @@ export async function createServices(
       app: firebaseApp,
       bucketName: config.storage.bucket,
       makePublic: config.storage.makePublic,
+      emulatorHost: config.firebase?.emulators.storage,
     });
   }
   storage ??= createLocalImageStorage({

@@ -60,6 +60,15 @@ export interface SlackSettings {
   apiUrl: string;
 }
 
+/** Firebase, present when FIREBASE_PROJECT_ID is set: ID-token auth, and the bucket when STORAGE=firebase. */
+export interface FirebaseSettings {
+  projectId: string;
+  credentialsPath: string | undefined;
+  checkRevoked: boolean;
+  /** `host:port` of the Firebase Local Emulator Suite's emulators, when development runs against them. */
+  emulators: { auth: string | undefined; storage: string | undefined };
+}
+
 /** The service's settings, derived once from the environment. */
 export interface Config {
   environment: Environment['NODE_ENV'];
@@ -104,7 +113,7 @@ export interface Config {
   storage: StorageSettings;
   discord: DiscordSettings | undefined;
   slack: SlackSettings | undefined;
-  firebase: { projectId: string; credentialsPath: string | undefined; checkRevoked: boolean } | undefined;
+  firebase: FirebaseSettings | undefined;
   /** Create a ready-to-use API key on first start, so the quick start works with no setup. */
   createDemoKey: boolean;
 }
@@ -221,6 +230,20 @@ function deriveConfig(
   ) {
     problems.push('FIREBASE_PROJECT_ID is missing: Firebase auth and storage need the project id');
   }
+  if (
+    (environment.FIREBASE_AUTH_EMULATOR_HOST || environment.FIREBASE_STORAGE_EMULATOR_HOST) &&
+    !environment.FIREBASE_PROJECT_ID
+  ) {
+    problems.push(
+      'FIREBASE_PROJECT_ID is missing: the Firebase emulators need the project id (demo-… keeps them offline)',
+    );
+  }
+  // The Auth emulator's tokens are unsigned, and firebase-admin accepts them while this is set.
+  if (environment.FIREBASE_AUTH_EMULATOR_HOST && environment.NODE_ENV === 'production') {
+    problems.push(
+      'FIREBASE_AUTH_EMULATOR_HOST is set with NODE_ENV=production: anyone could sign in with an unsigned token',
+    );
+  }
   const discord = deriveDiscord(environment, problems);
   const slack = deriveSlack(environment, problems);
   if (problems.length > 0 || !plans) throw new ConfigError(problems);
@@ -230,6 +253,10 @@ function deriveConfig(
         projectId: environment.FIREBASE_PROJECT_ID,
         credentialsPath: environment.FIREBASE_CREDENTIALS_PATH,
         checkRevoked: environment.FIREBASE_CHECK_REVOKED,
+        emulators: {
+          auth: environment.FIREBASE_AUTH_EMULATOR_HOST,
+          storage: environment.FIREBASE_STORAGE_EMULATOR_HOST,
+        },
       }
     : undefined;
   const portForLinks = environment.PORT === 0 ? 8000 : environment.PORT;

@@ -162,7 +162,12 @@ async function checkBotToken(bolt: App, botToken: string, logger: Services['logg
  */
 export function imagesArePublic(services: Pick<Services, 'config' | 'storage'>): boolean {
   const { config, storage } = services;
-  if (storage.kind === 'firebase') return config.storage.kind === 'firebase' && config.storage.makePublic;
+  // The Storage emulator's URLs are on this machine, out of Slack's reach.
+  if (storage.kind === 'firebase') {
+    return (
+      config.storage.kind === 'firebase' && config.storage.makePublic && !config.firebase?.emulators.storage
+    );
+  }
   if (storage.kind !== 'local') return false;
   const url = new URL(config.server.publicBaseUrl);
   return url.protocol === 'https:' && !isPrivateHost(url.hostname);
