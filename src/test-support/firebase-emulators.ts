@@ -10,9 +10,12 @@
  * API, which the emulator serves with admin rights and never checks against rules, as Google does for a
  * service account.
  */
+import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 
 const require = createRequire(import.meta.url);
 
@@ -56,7 +59,7 @@ export async function startAuthEmulator(projectId: string): Promise<RunningEmula
 interface StorageEmulatorInternals {
   args: { port: number };
   _rulesManager: unknown;
-  _persistence: { deleteAll(): Promise<void> };
+  _persistence: { reset(directory: string): void; deleteAll(): Promise<void> };
 }
 
 /** What the rules runtime answers for `allow read: if true;`. */
@@ -87,6 +90,9 @@ export async function startStorageEmulator(projectId: string): Promise<RunningEm
     rules: { name: 'storage.rules', content: '' },
     auto_download: false,
   });
+  // Its own folder for the stored bytes: the default is one shared by every emulator on the machine, and
+  // closing removes the whole folder.
+  emulator._persistence.reset(mkdtempSync(path.join(tmpdir(), 'imagine-storage-emulator-')));
   emulator._rulesManager = {
     getRuleset: () => readOnlyRuleset,
     start: async () => undefined,
