@@ -16,6 +16,7 @@ export function modelCallOptions(overrides: Partial<ImageModelCallOptions> = {})
     resumeProviderRequestId: undefined,
     onProviderRequest: undefined,
     onProgress: undefined,
+    onQueued: undefined,
     inputImages: undefined,
     strength: undefined,
     upscaleFactor: undefined,

@@ -24,6 +24,7 @@ export async function deliverGeneration(
   // Other interactions waiting on the socket get their deferral first: theirs is on a 3-second clock.
   await new Promise((resolve) => setImmediate(resolve));
   let progress: GenerationProgress = { stage: 'generating' };
+  let shown = false;
   const liveProgress = throttledProgress(
     (percent) =>
       context.respond.editOriginal(
@@ -39,15 +40,18 @@ export async function deliverGeneration(
     abortSignal: context.abortSignal,
     // Kept on the job: after a crash the bot can still deliver the result (see recovered-delivery.ts).
     target: replyTarget(context, bot.settings.applicationId),
-    // The user's line is full: say where this one stands (told as the job is submitted, before the edit).
+    // The user's line is full, or a busy model (one GPU) keeps the job waiting: say where it stands. Told
+    // before the first edit, it shapes that edit; told later, it edits the reply itself.
     onQueued: (position) => {
-      progress = { stage: 'queued', position };
+      progress = position > 0 ? { stage: 'queued', position } : { stage: 'generating' };
+      if (shown) void reportProgress(context, bot, progress, job.headline);
     },
     onProgress: (fraction) => liveProgress.update(fraction),
   });
   // Awaited below; until then a rejection must not count as unhandled.
   generation.catch(() => undefined);
   await reportProgress(context, bot, progress, job.headline);
+  shown = true;
   let outcome: GenerationOutcome;
   try {
     outcome = await generation;

@@ -41,7 +41,10 @@ export interface ChatImageOptions {
 export interface ChatCallContext {
   source: 'discord' | 'slack';
   abortSignal: AbortSignal | undefined;
-  /** Called with the place in the user's line (1 = next) when the job cannot start at once. */
+  /**
+   * Called with the job's place in line (1 = next) when it cannot start at once (the user's line is full,
+   * or a busy model keeps it waiting), as the line moves, and with 0 when a model's wait is over.
+   */
   onQueued?: ((position: number) => void) | undefined;
   /** Called as the work gets on (0–1), when the model reports it; throttle before editing a message. */
   onProgress?: ((progress: number) => void) | undefined;
@@ -220,22 +223,28 @@ export class ChatImages {
     kind: 'image' | 'batch',
     request: Record<string, unknown>,
     generationContext: GenerationContext,
-    onProgress?: (progress: number) => void,
+    callbacks: Pick<ChatCallContext, 'onProgress' | 'onQueued'> = {},
   ): JobWork<GenerationOutcome> {
     const { generator } = this.#dependencies;
     return async (job) => {
       const asGeneration = generationJob(job);
+      let waited = false;
       const jobContext = {
         ...generationContext,
-        job: onProgress
-          ? {
-              ...asGeneration,
-              noteProgress: (progress: number) => {
-                asGeneration.noteProgress(progress);
-                onProgress(progress);
-              },
-            }
-          : asGeneration,
+        job: {
+          ...asGeneration,
+          noteProgress: (progress: number) => {
+            asGeneration.noteProgress(progress);
+            callbacks.onProgress?.(progress);
+          },
+          // Waiting behind other work on a busy model (one GPU): the person hears where they stand, and
+          // when the wait is over.
+          noteQueuePosition: (position: number) => {
+            asGeneration.noteQueuePosition(position);
+            if (position > 0 || waited) callbacks.onQueued?.(position);
+            waited ||= position > 0;
+          },
+        },
       };
       const value =
         kind === 'batch'
@@ -273,7 +282,7 @@ export class ChatImages {
         delivery: 'chat',
         request: stored,
       },
-      this.#work(kind, request, generationContext, context.onProgress),
+      this.#work(kind, request, generationContext, context),
     );
     if (submitted.position > 0) context.onQueued?.(submitted.position);
     return submitted.done;

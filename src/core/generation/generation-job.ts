@@ -17,6 +17,8 @@ export interface GenerationJob {
   noteProviderRequest(providerRequestId: string): void;
   /** Told how far the work has got, 0–1. */
   noteProgress(progress: number): void;
+  /** Told its place in a model's line (1 = next) while the model is busy (one GPU), 0 once it starts. */
+  noteQueuePosition(position: number): void;
 }
 
 /**
@@ -34,5 +36,6 @@ export function generationJob(
     finishWithCharge: (outcome) => job.finishWithCharge(keep?.(outcome)),
     noteProviderRequest: (providerRequestId) => job.noteProviderRequest(providerRequestId),
     noteProgress: (progress) => job.noteProgress(progress),
+    noteQueuePosition: (position) => job.noteQueuePosition(position),
   };
 }

@@ -399,6 +399,11 @@ export class ImageGenerator {
                   ? (providerRequestId) => context.job?.noteProviderRequest(providerRequestId)
                   : undefined,
               onProgress: progress && ((fraction) => progress(callIndex, fraction)),
+              // A request's calls queue together; the first one's place stands for the request's.
+              onQueued:
+                context.job && callIndex === 0
+                  ? (position) => context.job?.noteQueuePosition(position)
+                  : undefined,
               inputImages: undefined,
               strength: undefined,
               upscaleFactor: undefined,

@@ -45,6 +45,8 @@ export interface RunningJob {
   noteProviderRequest(providerRequestId: string): void;
   /** Keeps how far the work has got (0–1) on the row, for callers polling it; written at most every second. */
   noteProgress(progress: number): void;
+  /** Keeps its place in a busy model's line (0 once it runs), for `position` while it waits for the GPU. */
+  noteQueuePosition(position: number): void;
   /** For a recovered job: the provider work its first run started, to follow instead of starting again. */
   readonly resumeProviderRequestId: string | undefined;
 }
@@ -93,6 +95,8 @@ export class JobRunner {
   readonly #onAbandonedHolds: ((holds: AbandonedHold[]) => void) | undefined;
   readonly #lanes = new Map<string, UserLane>();
   readonly #queued = new Map<string, string>();
+  /** Running jobs of this process waiting in a busy model's line, with their place in it. */
+  readonly #waitingOnModel = new Map<string, number>();
   readonly #inFlight = new Map<string, Promise<unknown>>();
   /** Jobs running or waiting in this process; `drain` waits for it to reach zero. */
   #active = 0;
@@ -171,10 +175,13 @@ export class JobRunner {
     return newRecordId(this.#now());
   }
 
-  /** Where a queued job of this process stands in its user's line (1 = next); 0 when running or unknown. */
+  /**
+   * Where a job of this process stands (1 = next): in its user's line while queued, or in a busy model's
+   * line while it waits for the GPU; 0 when its work is under way or the job is unknown here.
+   */
   position(jobId: string): number {
     const userId = this.#queued.get(jobId);
-    if (!userId) return 0;
+    if (!userId) return this.#waitingOnModel.get(jobId) ?? 0;
     const order = [...this.#queued.entries()].filter(([, owner]) => owner === userId).map(([id]) => id);
     return order.indexOf(jobId) + 1;
   }
@@ -355,6 +362,10 @@ export class JobRunner {
               this.#logger.error({ err: error, jobId: id }, 'noting the provider request failed'),
             );
         },
+        noteQueuePosition: (position) => {
+          if (position > 0) this.#waitingOnModel.set(id, position);
+          else this.#waitingOnModel.delete(id);
+        },
         noteProgress: (progress) => {
           const at = Date.now();
           if (at - progressWrittenAt < progressEveryMs || finished) return;
@@ -392,6 +403,7 @@ export class JobRunner {
       throw error;
     } finally {
       this.#inFlight.delete(id);
+      this.#waitingOnModel.delete(id);
       this.#active--;
       if (this.#active === 0) this.#whenIdle?.();
       const next = lane.waiting.shift();

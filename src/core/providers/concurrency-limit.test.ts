@@ -40,6 +40,7 @@ const options: ImageModelCallOptions = {
   resumeProviderRequestId: undefined,
   onProviderRequest: undefined,
   onProgress: undefined,
+  onQueued: undefined,
   inputImages: undefined,
   strength: undefined,
   upscaleFactor: undefined,
@@ -78,5 +79,47 @@ describe('limitConcurrency', () => {
     await first;
     await expect(queued).rejects.toThrow('client left');
     expect(tracker.most).toBe(1);
+  });
+});
+
+describe('a busy model tells waiting calls their place', () => {
+  it('tells each waiting call its place as the line moves, and 0 when it starts', async () => {
+    const releases: Array<() => void> = [];
+    const gated: ImageModel = {
+      provider: 'gpu',
+      modelId: 'one-gpu',
+      maxImagesPerCall: 1,
+      generate: () =>
+        new Promise((resolve) => {
+          releases.push(() =>
+            resolve({
+              images: [],
+              warnings: [],
+              response: {
+                modelId: 'one-gpu',
+                timestamp: new Date(),
+                providerRequestId: undefined,
+                revisedPrompt: undefined,
+              },
+              usage: { costUsd: 0 },
+            }),
+          );
+        }),
+    };
+    const [model] = limitConcurrency([gated], () => ({ key: 'box', limit: 1 }));
+    const told: Record<string, number[]> = { a: [], b: [], c: [] };
+    const call = (name: string) =>
+      model?.generate({ ...options, onQueued: (position) => told[name]?.push(position) });
+    const calls = [call('a'), call('b'), call('c')];
+    await expect.poll(() => releases.length).toBe(1);
+    expect(told).toEqual({ a: [], b: [1], c: [2] });
+    releases.shift()?.();
+    await expect.poll(() => releases.length).toBe(1);
+    expect(told).toEqual({ a: [], b: [1, 0], c: [2, 1] });
+    releases.shift()?.();
+    await expect.poll(() => releases.length).toBe(1);
+    expect(told).toEqual({ a: [], b: [1, 0], c: [2, 1, 0] });
+    releases.shift()?.();
+    await Promise.all(calls);
   });
 });

@@ -57,6 +57,11 @@ export interface ImageModelCallOptions {
   /** Told how far the work has got, 0–1, by providers that report it (A1111, ComfyUI, the placeholder). */
   onProgress: ((progress: number) => void) | undefined;
   /**
+   * Told the call's place in line (1 = next) while a model's concurrency limit keeps it waiting (a GPU that
+   * takes one job at a time), again as the line moves, and 0 once it starts.
+   */
+  onQueued: ((position: number) => void) | undefined;
+  /**
    * The images the call works from: the init image (image_to_image), the reference images (edit), the image
    * to enlarge (upscale). Undefined for text_to_image.
    */

@@ -17,7 +17,12 @@ import {
 const jobSchema = z.object({
   id: z.string(),
   status: jobStatusSchema,
-  position: z.number().int().describe('Place in your line of waiting jobs; 0 once running or done'),
+  position: z
+    .number()
+    .int()
+    .describe(
+      'Place in line (1 = next): in your line of waiting jobs, or behind other work on a busy self-hosted model; 0 once the work is under way or done',
+    ),
   progress: z
     .number()
     .min(0)
@@ -63,7 +68,7 @@ export const jobRoutes: FastifyPluginAsyncZod<{ jobs: JobRunner; jobStore: JobSt
       const job = jobStore.get(request.params.id, request.caller.userId);
       if (!job) throw new ImagineError('not_found', 'No such job');
       const finished = job.httpStatus !== undefined;
-      const position = job.status === 'queued' ? jobs.position(job.id) : 0;
+      const position = job.status === 'queued' || job.status === 'running' ? jobs.position(job.id) : 0;
       // Still in progress: say when to look again, so a polling client neither hammers nor dawdles.
       if (!finished) reply.header('retry-after', String(pollAfterSeconds(position)));
       return {

@@ -334,4 +334,38 @@ describe('a provider registered by one line', () => {
     expect(running.requests).toHaveLength(2);
     expect(running.mostInFlight).toBe(1);
   });
+
+  it('shows a job waiting for the busy GPU its place in line, over REST', async () => {
+    gpu = await startStandInGpu();
+    const file = modelsFile(
+      'models.json',
+      JSON.stringify({ models: [{ id: 'box-a', provider, base_url: gpu.baseUrl }] }),
+    );
+    current = await createTestApp({ MODELS_FILE: file }, { providers: [standInGpuProvider] });
+    const testApp = current;
+    gpu.hold = true;
+    const running = gpu;
+    const first = generate(testApp, testApp.bearerFor('alice'), { model: 'box-a' });
+    await expect.poll(() => running.requests.length).toBe(1);
+    const bob = testApp.bearerFor('bob');
+    const accepted = await testApp.app.inject({
+      method: 'POST',
+      url: '/api/v1/generate/image',
+      payload: { prompt: 'a lighthouse at dusk', size: '1024x768', model: 'box-a' },
+      headers: { authorization: bob, prefer: 'respond-async' },
+    });
+    const job = () =>
+      testApp.app
+        .inject({
+          method: 'GET',
+          url: `/api/v1/jobs/${accepted.json().job_id}`,
+          headers: { authorization: bob },
+        })
+        .then((response) => response.json());
+    // Bob's own line is empty: it is the GPU that keeps him waiting, first in its line.
+    await expect.poll(job).toMatchObject({ status: 'running', position: 1 });
+    running.release();
+    expect((await first).statusCode).toBe(201);
+    await expect.poll(job).toMatchObject({ status: 'succeeded', position: 0 });
+  });
 });
