@@ -79,8 +79,8 @@ describe('/docs in a browser', () => {
     await operation.locator('.live-responses-table tbody .response-col_status').first().waitFor();
     expect(
       (
-        await operation.locator('.live-responses-table tbody .response-col_status').first().innerText()
-      ).trim(),
+        await operation.locator('.live-responses-table tbody .response-col_status').first().textContent()
+      )?.trim(),
     ).toBe('201');
     await page.screenshot({ path: path.join(screenshots, 'try-it-out.png'), fullPage: false });
     expect(services.ledger.usage('docs-reader', 100).used).toBe(1);

@@ -48,7 +48,7 @@ export function limitConcurrency(
             // pLimit starts calls in the order they came: this one was first in line.
             waiting.splice(waiting.indexOf(tell), 1);
             tell(0);
-            waiting.forEach((others, index) => others(index + 1));
+            for (const [index, others] of waiting.entries()) others(index + 1);
           }
           // A caller that left while queued should not start provider work.
           options.abortSignal?.throwIfAborted();
