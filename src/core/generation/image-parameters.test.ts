@@ -21,9 +21,9 @@ describe('image parameters', () => {
     expect(parametersText(parameters)).toBe(
       'a lighthouse at dusk, highly detailed\nNegative prompt: blurry\nSeed: 42, Size: 64x48, Model: flux-dev',
     );
-    expect(parametersText({ ...parameters, negativePrompt: undefined, seed: undefined, strength: 0.35 })).toBe(
-      'a lighthouse at dusk, highly detailed\nSize: 64x48, Model: flux-dev, Denoising strength: 0.35',
-    );
+    expect(
+      parametersText({ ...parameters, negativePrompt: undefined, seed: undefined, strength: 0.35 }),
+    ).toBe('a lighthouse at dusk, highly detailed\nSize: 64x48, Model: flux-dev, Denoising strength: 0.35');
   });
 
   it('puts a parameters chunk in a PNG that sharp still decodes, pixels untouched', async () => {
