@@ -123,7 +123,8 @@ function pngChunk(type: string, data: Uint8Array): Uint8Array {
 // zlib.crc32 only arrived in Node 20.15 and we support 20.11: the table is 1 KB, built on first use.
 let crcTable: Uint32Array | undefined;
 
-function crc32(bytes: Uint8Array): number {
+/** The CRC-32 a PNG chunk ends with (over its type and data). */
+export function crc32(bytes: Uint8Array): number {
   crcTable ??= Uint32Array.from({ length: 256 }, (_, index) => {
     let value = index;
     for (let bit = 0; bit < 8; bit++) value = value & 1 ? 0xedb88320 ^ (value >>> 1) : value >>> 1;

@@ -99,6 +99,12 @@ async function checkImage(bytes: Uint8Array, refuse: (message: string) => Error)
     if (head.startsWith('gif8')) throw refuse('GIF images are not accepted; send a PNG, JPEG or WebP');
     throw refuse('is not a PNG, JPEG or WebP image');
   }
+  // A PNG states its size in IHDR: read it ourselves, so a header claiming a canvas too large for any decoder
+  // is named for what it is rather than as an undecodable file.
+  if (mediaType === 'image/png' && bytes.byteLength >= 24) {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    checkSize(view.getUint32(16), view.getUint32(20), refuse);
+  }
   let metadata: Metadata;
   try {
     // The header only: no pixel is decoded yet.
@@ -109,9 +115,7 @@ async function checkImage(bytes: Uint8Array, refuse: (message: string) => Error)
   const { width, height, pages } = metadata;
   if (!width || !height) throw refuse(`does not decode as a ${formatName(mediaType)} image`);
   if ((pages ?? 1) > 1) throw refuse('animated images are not accepted; send a single frame');
-  if (width > maximumInputSide || height > maximumInputSide || width * height > maximumInputPixels) {
-    throw refuse(`is ${width}x${height}; at most ${maximumInputSide} pixels a side`);
-  }
+  checkSize(width, height, refuse);
   try {
     // A full decode (streamed into a thumbnail, so memory stays small) proves the pixels are all there;
     // limitInputPixels holds even if the header lied.
@@ -123,6 +127,12 @@ async function checkImage(bytes: Uint8Array, refuse: (message: string) => Error)
     throw refuse(`is a damaged ${formatName(mediaType)} image`);
   }
   return { bytes, mediaType, width, height };
+}
+
+function checkSize(width: number, height: number, refuse: (message: string) => Error): void {
+  if (width > maximumInputSide || height > maximumInputSide || width * height > maximumInputPixels) {
+    throw refuse(`is ${width}x${height}; at most ${maximumInputSide} pixels a side`);
+  }
 }
 
 function formatName(mediaType: InputImage['mediaType']): string {
