@@ -12,6 +12,7 @@ import { crc32, readPngText } from '../../core/generation/image-parameters.ts';
 import type { GeneratedImage, ImageModelCallOptions } from '../../core/providers/image-model.ts';
 import { builtInModel, flatPrice } from '../../core/providers/model-catalog.ts';
 import { defineProvider } from '../../core/providers/provider-descriptor.ts';
+import { leaveCrashedJob } from '../../test-support/crashed-jobs.ts';
 import { createTestApp, type TestApp } from '../../test-support/test-app.ts';
 import { scriptedModel, storedImageFiles } from '../../test-support/test-services.ts';
 
@@ -549,6 +550,71 @@ describe('POST /api/v1/images/{id}/upscale', () => {
       job = (await testApp.app.inject({ url: statusUrl, headers: { authorization: alice } })).json();
     }
     expect(job).toMatchObject({ status: 'succeeded', result: { parent_id: source.id, kind: 'upscale' } });
+  });
+});
+
+describe('routing by capability', () => {
+  it('passes over a default model that cannot take an image to a fallback that can', async () => {
+    const { testApp, texter, remixer } = await start({
+      IMAGE_TO_IMAGE_MODEL: '',
+      IMAGE_FALLBACK_MODELS: 'upscaler,remixer',
+    });
+    const alice = testApp.bearerFor('alice');
+    const response = await post(
+      testApp,
+      '/api/v1/generate/image',
+      { prompt: 'a cat', size: '256x256', image: base64(await solidPng(64, 64)) },
+      alice,
+    );
+    expect(response.statusCode).toBe(201);
+    expect(response.json().model).toBe('remixer');
+    expect(texter.calls).toHaveLength(0);
+    // Text goes to the default; the upscale-only fallback is never offered a prompt.
+    const text = await post(testApp, '/api/v1/generate/image', { prompt: 'a cat', size: '256x256' }, alice);
+    expect(text.json().model).toBe('texter');
+    expect(remixer.calls.map((call) => call.task)).toEqual(['image_to_image']);
+  });
+
+  it('is a 422 unsupported_by_model, not a text-only image, when no model on the route can do it', async () => {
+    const { testApp, texter } = await start({ UPSCALE_MODEL: '' });
+    const alice = testApp.bearerFor('alice');
+    const source = await sourceImage(testApp, alice);
+    const response = await post(testApp, `/api/v1/images/${source.id}/upscale`, { factor: 2 }, alice);
+    expect(response.statusCode).toBe(422);
+    expect(response.json()).toMatchObject({
+      error: 'unsupported_by_model',
+      model: 'texter',
+      feature: 'upscale',
+      models: ['upscaler'],
+    });
+    expect(texter.calls).toHaveLength(1);
+    expectNothingKept(testApp, 'alice', 1);
+  });
+});
+
+describe('a polled variation after a crash', () => {
+  it('runs again from its stored request, on the same source image', async () => {
+    const { testApp, remixer } = await start();
+    const alice = testApp.bearerFor('alice');
+    const source = await sourceImage(testApp, alice);
+    const jobId = leaveCrashedJob(testApp.services, {
+      userId: 'alice',
+      source: 'api',
+      delivery: 'rest-async',
+      request: { operation: 'variation', image_id: source.id, body: { strength: 'subtle' } },
+      hold: { userLimit: 5 },
+    });
+    expect(testApp.services.jobs.recover()).toBe(1);
+    let job: Record<string, unknown> = {};
+    for (let attempt = 0; attempt < 500 && job.status !== 'succeeded' && job.status !== 'failed'; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      job = (
+        await testApp.app.inject({ url: `/api/v1/jobs/${jobId}`, headers: { authorization: alice } })
+      ).json();
+    }
+    expect(job).toMatchObject({ status: 'succeeded', result: { parent_id: source.id, kind: 'variation' } });
+    expect(remixer.calls[0]?.strength).toBe(0.35);
+    expect(testApp.services.ledger.usage('alice', 5)).toMatchObject({ used: 2, reserved: 0 });
   });
 });
 
