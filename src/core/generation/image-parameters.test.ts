@@ -57,6 +57,18 @@ describe('image parameters', () => {
     }
   });
 
+  it("keeps a PNG's own parameters (AUTOMATIC1111 writes them with its steps and sampler)", async () => {
+    const own = withPngText(
+      await plainImage('png'),
+      'parameters',
+      'a cat\nSteps: 30, Sampler: Euler a, Seed: 1',
+    );
+    if (!own) throw new Error('not a PNG');
+    const tagged = await embedParameters({ bytes: own, mediaType: 'image/png' }, parameters);
+    expect(tagged).toBe(own);
+    expect(readPngText(tagged).parameters).toBe('a cat\nSteps: 30, Sampler: Euler a, Seed: 1');
+  });
+
   it('leaves bytes that are not a PNG as they are', async () => {
     const notPng = Uint8Array.from([1, 2, 3, 4]);
     expect(await embedParameters({ bytes: notPng, mediaType: 'image/png' }, parameters)).toBe(notPng);

@@ -40,7 +40,11 @@ export async function embedParameters(
   parameters: ImageParameters,
 ): Promise<Uint8Array> {
   const text = parametersText(parameters);
-  if (image.mediaType === 'image/png') return withPngText(image.bytes, 'parameters', text) ?? image.bytes;
+  if (image.mediaType === 'image/png') {
+    // AUTOMATIC1111 writes its own, with the steps and sampler we cannot know: that one is kept.
+    if (hasPngText(image.bytes, 'parameters')) return image.bytes;
+    return withPngText(image.bytes, 'parameters', text) ?? image.bytes;
+  }
   try {
     const pipeline = sharp(image.bytes).withExif({ IFD2: { UserComment: text } });
     const encoded =
@@ -78,6 +82,24 @@ export function withPngText(png: Uint8Array, keyword: string, text: string): Uin
   out.set(chunk, afterHeader);
   out.set(png.subarray(afterHeader), afterHeader + chunk.byteLength);
   return out;
+}
+
+/** Whether a PNG already has a text chunk (`tEXt`, `zTXt`, `iTXt`) of this keyword; reads chunk headers only. */
+function hasPngText(png: Uint8Array, keyword: string): boolean {
+  const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
+  const wanted = Buffer.from(`${keyword}\0`, 'latin1');
+  for (let offset = 8; offset + 12 <= png.byteLength; ) {
+    const length = view.getUint32(offset);
+    const type = chunkType(png, offset);
+    if (type === 'IEND') return false;
+    if (
+      (type === 'tEXt' || type === 'zTXt' || type === 'iTXt') &&
+      Buffer.from(png.subarray(offset + 8, offset + 8 + wanted.byteLength)).equals(wanted)
+    )
+      return true;
+    offset += 12 + length;
+  }
+  return false;
 }
 
 /** Every `tEXt` and `iTXt` (uncompressed) entry of a PNG, by keyword: what PNG-info tools show. */
