@@ -354,7 +354,7 @@ export class ImageGenerator {
 
   /** The `image` of a generate request, read and checked before anything is held; undefined without one. */
   async #requestSource(
-    request: { image?: string | undefined; strength?: number | undefined },
+    request: { image?: string | undefined; strength?: number | undefined; model?: string | undefined },
     context: GenerationContext,
   ): Promise<ImageSource | undefined> {
     if (request.image === undefined) {
@@ -362,6 +362,8 @@ export class ImageGenerator {
         throw validationError([{ field: 'strength', message: 'strength needs an image' }]);
       return undefined;
     }
+    // A model that cannot take an image is refused before the image is fetched or decoded.
+    this.#routeFor(request.model, context.caller.plan, 'image_to_image');
     const rules = this.#dependencies.inputImages ?? { maxBytes: 10 * 1024 * 1024, allowedHosts: [] };
     const image = await readInputImage(request.image, rules, context.abortSignal);
     return {

@@ -256,6 +256,14 @@ describe('POST /api/v1/generate/image with an image', () => {
       feature: 'image_to_image',
       models: ['remixer'],
     });
+    // Refused before the image is fetched: no interceptor is set, and the network guard fails any request.
+    const byUrl = await post(
+      testApp,
+      '/api/v1/generate/image',
+      { prompt: 'a cat', model: 'texter', image: `https://${allowedHost}/never-fetched.png` },
+      testApp.bearerFor('alice'),
+    );
+    expect(byUrl.json()).toMatchObject({ error: 'unsupported_by_model', model: 'texter' });
     expect(texter.calls).toHaveLength(0);
     expect(remixer.calls).toHaveLength(0);
     expectNothingKept(testApp, 'alice');
