@@ -15,7 +15,6 @@ export const generationErrors = {
   ...commonErrorResponses,
   402: errorResponse('graphics_limit_reached: the monthly limit is used up (`used`, `limit`)'),
   403: errorResponse('model_not_allowed: the plan does not include that model (`model`, `plan`)'),
-  404: errorResponse('not_found: no image of yours has that id (variations, upscales)'),
   422: errorResponse(
     'validation_error (`details` names each field; a bad `image` says what was wrong), content_policy_violation: the prompt was refused, or unsupported_by_model: the model cannot take an image (`model`, `feature`, `models` that can)',
   ),

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { upscaleRequestSchema, variationRequestSchema } from '../../core/generation/generation-request.ts';
 import { asyncHeaders, type GenerationJobs } from '../generation-jobs.ts';
-import { imageResponseSchema } from '../schemas/response-schemas.ts';
+import { errorResponse, imageResponseSchema } from '../schemas/response-schemas.ts';
 import { generationResponses } from './generate-routes.ts';
 
 const variationBodySchema = variationRequestSchema.meta({
@@ -16,6 +16,8 @@ const upscaleBodySchema = upscaleRequestSchema.meta({
   description: 'A stored image enlarged 2 or 4 times each side',
   example: { factor: 2 },
 });
+
+const notYours = { 404: errorResponse('not_found: you have no image with that id') };
 
 const imageParams = z.object({ id: z.string().min(1).max(64).describe('The id of one of your images') });
 
@@ -39,7 +41,10 @@ export const imageRoutes: FastifyPluginAsyncZod<{ generation: GenerationJobs }> 
         params: imageParams,
         headers: asyncHeaders,
         body: variationBodySchema,
-        response: generationResponses(imageResponseSchema, 'The variation, generated and stored'),
+        response: {
+          ...generationResponses(imageResponseSchema, 'The variation, generated and stored'),
+          ...notYours,
+        },
       },
     },
     async (request, reply) => {
@@ -63,7 +68,7 @@ export const imageRoutes: FastifyPluginAsyncZod<{ generation: GenerationJobs }> 
         params: imageParams,
         headers: asyncHeaders,
         body: upscaleBodySchema,
-        response: generationResponses(imageResponseSchema, 'The upscaled image, stored'),
+        response: { ...generationResponses(imageResponseSchema, 'The upscaled image, stored'), ...notYours },
       },
     },
     async (request, reply) => {
