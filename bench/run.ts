@@ -2,24 +2,27 @@
  * `npm run bench`: the speed targets of the core and REST API, each as a ratio against a baseline
  * measured in the same run on the same machine. Targets: API ≥ 30% of bare Fastify, ledger ≥ 50% of
  * raw inserts, chat acks p99 < 50 ms, self-hosted overhead p99 < 15 ms, idle RSS < 150 MB. Exits non-zero
- * when a target is missed. `--api`, `--ledger`, `--chat`, `--selfhosted` or `--memory` runs one part.
+ * when a target is missed. `--api`, `--ledger`, `--chat`, `--selfhosted`, `--memory` or `--placeholder` runs
+ * one part (placeholder targets in bench/placeholder-benchmark.ts).
  */
 import { apiRounds, connections, type LoadFigures, runApiBenchmark } from './api-benchmark.ts';
 import { runDiscordBenchmark } from './discord-benchmark.ts';
 import { runLedgerBenchmark } from './ledger-benchmark.ts';
 import { runMemoryBenchmark } from './memory-benchmark.ts';
+import { reportPlaceholderBenchmark } from './placeholder-benchmark.ts';
 import { runSelfHostedBenchmark, selfHostedConnections, selfHostedRounds } from './selfhosted-benchmark.ts';
 import { runSlackBenchmark } from './slack-benchmark.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const only = process.argv.find((argument) =>
-  ['--api', '--ledger', '--chat', '--selfhosted', '--memory'].includes(argument),
+  ['--api', '--ledger', '--chat', '--selfhosted', '--memory', '--placeholder'].includes(argument),
 );
 const runApi = only === undefined || only === '--api';
 const runLedger = only === undefined || only === '--ledger';
 const runChat = only === undefined || only === '--chat';
 const runSelfHosted = only === undefined || only === '--selfhosted';
 const runMemory = only === undefined || only === '--memory';
+const runPlaceholder = only === undefined || only === '--placeholder';
 // One decimal: a ratio just under a target must not print as the target itself.
 const percent = (ratio: number) => `${(ratio * 100).toFixed(1)}%`;
 const whole = (value: number) => Math.round(value).toLocaleString('en-US');
@@ -124,6 +127,8 @@ if (runMemory) {
   if (memory.idleMb >= 150) failures.push('idle RSS at or above 150 MB');
   if (memory.non2xx > 0) failures.push('the service answered with errors under load');
 }
+
+if (runPlaceholder) await reportPlaceholderBenchmark(failures);
 
 if (failures.length > 0) {
   console.log(`\nMISSED: ${failures.join('; ')}`);

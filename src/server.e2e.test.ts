@@ -53,6 +53,11 @@ describe('the quick start', () => {
       () => `no demo key in the banner:\n${started.output()}`,
     );
     expect(started.output()).toContain(`curl -s -X POST http://localhost:${port}/api/v1/generate/image`);
+    // One address throughout the banner: the one the image links below are handed out under.
+    const printedOrigins = [...started.output().matchAll(/https?:\/\/[^\s'"]+/g)].map(
+      (match) => new URL(match[0]).origin,
+    );
+    expect(new Set(printedOrigins)).toEqual(new Set([`http://localhost:${port}`]));
 
     const response = await fetch(`http://127.0.0.1:${port}/api/v1/generate/image`, {
       method: 'POST',

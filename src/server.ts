@@ -21,11 +21,16 @@ function readConfig(): Config {
   }
 }
 
-function banner(config: Config, address: string, demoKey: string | undefined): string {
+/**
+ * What `npm start` prints. Every URL in it uses one address, PUBLIC_BASE_URL (http://localhost:PORT unless
+ * set): the one image links and the API page hand out, so what the banner shows is what a client gets back.
+ * The socket address itself (0.0.0.0 in a container, say) is in Fastify's "Server listening" log line.
+ */
+function banner(config: Config, demoKey: string | undefined): string {
   const base = config.server.publicBaseUrl;
   const lines = [
     '',
-    `imagine is listening on ${address}`,
+    `imagine is listening at ${base}`,
     `  API docs:  ${base}/docs`,
     `  health:    ${base}/health`,
     `  model:     ${config.generation.defaultModel}    storage: ${config.storage.kind}    data: ${config.dataDir}`,
@@ -82,8 +87,8 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
 
-  const address = await app.listen({ host: config.server.host, port: config.server.port });
-  process.stdout.write(banner(config, address, demoKey));
+  await app.listen({ host: config.server.host, port: config.server.port });
+  process.stdout.write(banner(config, demoKey));
   for (const bot of chatBots) {
     await bot.start();
     logger.info({ bot: bot.name }, 'chat bot started');

@@ -4,6 +4,8 @@ import type { Config } from './config/load-config.ts';
 import { ApiKeys } from './core/accounts/api-keys.ts';
 import { LinkCodes } from './core/accounts/link-codes.ts';
 import { UserAccounts } from './core/accounts/user-accounts.ts';
+import { type AdminServices, createAdminServices } from './core/admin/admin-services.ts';
+import { GenerationFailures } from './core/admin/generation-failures.ts';
 import { BackgroundWork } from './core/background/background-work.ts';
 import { housekeepingDuties } from './core/background/housekeeping-duties.ts';
 import { ChatImages } from './core/chat/chat-images.ts';
@@ -62,6 +64,8 @@ export interface Services {
    * it is ready (recovery needs the routes' and bots' handlers registered); stopped by `close`.
    */
   background: BackgroundWork;
+  /** The operator console's queries, actions, audit trail and sign-in sessions. */
+  admin: AdminServices;
   /** Present when Firebase is configured: the app's ID tokens are accepted. */
   firebaseTokens: FirebaseTokenVerifier | undefined;
   /** Free space under DATA_DIR and the writes that failed lately, for refusing work and for /health. */
@@ -228,6 +232,7 @@ export async function createServices(
     embedParameters: config.generation.embedParameters,
     monthlyBudgetUsd: config.monthlyBudgetUsd,
     disk,
+    failures: new GenerationFailures(database, now),
     logger,
     now,
   });
@@ -247,6 +252,7 @@ export async function createServices(
   }))
     background.add(duty);
 
+  const apiKeys = new ApiKeys(database, accounts, now);
   let closed = false;
   return {
     config,
@@ -254,7 +260,20 @@ export async function createServices(
     database,
     ledger,
     accounts,
-    apiKeys: new ApiKeys(database, accounts, now),
+    apiKeys,
+    admin: createAdminServices({
+      database,
+      accounts,
+      apiKeys,
+      ledger,
+      storage,
+      models,
+      plans: config.plans,
+      defaultModel: config.generation.defaultModel,
+      budgetUsd: config.monthlyBudgetUsd,
+      sessionHours: config.consoleSessionHours,
+      now,
+    }),
     linkCodes,
     records,
     storage,

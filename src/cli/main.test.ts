@@ -48,8 +48,16 @@ describe('operator CLI', () => {
     expect(usage).toMatch(/plan:\s+enterprise/);
     expect(usage).toMatch(/used:\s+0 of 2000/);
 
+    const created = cli(dataDir, 'keys', 'create', '--user', 'ops', '--admin');
+    expect(created).toContain('Created an admin API key for user "ops"');
+    const adminKey = created.trim().split('\n').at(-1) ?? '';
+
     expect(cli(dataDir, 'keys', 'revoke', key.slice(0, 12))).toContain('Revoked');
-    expect(cli(dataDir, 'keys', 'list')).toMatch(/revoked/);
+    const listed = cli(dataDir, 'keys', 'list');
+    expect(listed).toMatch(/revoked/);
+    // Only the key made with --admin is listed as one.
+    expect(listed).toContain(`${adminKey.slice(0, 12)}…  user=ops  admin  created=`);
+    expect(listed).toMatch(/user=bob {2}created=/);
   }, 30_000);
 
   it('fails with a clear message and a non-zero status on a mistake', () => {

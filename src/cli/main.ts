@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { type Config, ConfigError, loadConfig } from '../config/load-config.ts';
 /**
  * Operator commands against the service's database (the same DATA_DIR the server uses):
- *   keys create --user <uid> [--plan <plan>] [--label <text>]   prints the new key alone on the last line
+ *   keys create --user <uid> [--plan <plan>] [--label <text>] [--admin]   prints the new key alone on the last line
  *   keys revoke <key-prefix>
  *   keys list
  *   plan set --user <uid> --plan <plan>
@@ -22,7 +22,7 @@ import { QuotaLedger } from '../core/quota/quota-ledger.ts';
 import { createLogger } from '../logger.ts';
 
 const usageText = `Usage: npm run cli -- <command>
-  keys create --user <uid> [--plan <plan>] [--label <text>]
+  keys create --user <uid> [--plan <plan>] [--label <text>] [--admin]
   keys revoke <key-prefix>
   keys list
   plan set --user <uid> --plan <plan>
@@ -87,6 +87,7 @@ async function run(argv: string[]): Promise<void> {
       user: { type: 'string' },
       plan: { type: 'string' },
       label: { type: 'string' },
+      admin: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -109,9 +110,10 @@ async function run(argv: string[]): Promise<void> {
     switch (command) {
       case 'keys create': {
         const user = required(values.user, '--user <uid>');
-        const key = apiKeys.create(user, { plan: values.plan, label: values.label });
+        const key = apiKeys.create(user, { plan: values.plan, label: values.label, admin: values.admin });
         const plan = accounts.appCaller(user).plan.name;
-        console.log(`Created an API key for user "${user}" (plan ${plan}). It is shown once; store it now:`);
+        const kind = values.admin ? 'an admin API key' : 'an API key';
+        console.log(`Created ${kind} for user "${user}" (plan ${plan}). It is shown once; store it now:`);
         console.log(key);
         return;
       }
@@ -126,7 +128,7 @@ async function run(argv: string[]): Promise<void> {
         for (const key of keys) {
           const state = key.revokedAt ? `revoked ${key.revokedAt}` : 'active';
           console.log(
-            `${key.prefix}…  user=${key.userId}  created=${key.createdAt}  ${state}${key.label ? `  (${key.label})` : ''}`,
+            `${key.prefix}…  user=${key.userId}${key.admin ? '  admin' : ''}  created=${key.createdAt}  ${state}${key.label ? `  (${key.label})` : ''}`,
           );
         }
         return;

@@ -129,6 +129,7 @@ export const environmentSchema = z.object({
   BODY_LIMIT_BYTES: positiveInteger.default(65_536),
   SHUTDOWN_GRACE_MS: positiveInteger.default(10_000),
   CREATE_DEMO_KEY: booleanFlag.optional(),
+  CONSOLE_SESSION_HOURS: z.coerce.number().positive().max(720).default(12),
 
   DISCORD_MODE: z.enum(['gateway', 'http']).default('gateway'),
   DISCORD_BOT_TOKEN: z.string().min(1).optional(),

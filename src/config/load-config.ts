@@ -102,6 +102,8 @@ export interface Config {
   models: ModelCatalog;
   plans: PlanCatalog;
   monthlyBudgetUsd: number | undefined;
+  /** How long an operator console sign-in lasts before the admin key must be given again. */
+  consoleSessionHours: number;
   storage: StorageSettings;
   discord: DiscordSettings | undefined;
   slack: SlackSettings | undefined;
@@ -296,6 +298,7 @@ function deriveConfig(
     models: catalog,
     plans,
     monthlyBudgetUsd: environment.MONTHLY_BUDGET_USD,
+    consoleSessionHours: environment.CONSOLE_SESSION_HOURS,
     storage,
     discord,
     slack,

@@ -91,6 +91,8 @@ describe('MODELS_FILE', () => {
       'flux-schnell',
       'flux-dev',
       'flux-1.1-pro',
+      'flux-kontext-pro',
+      'real-esrgan',
       'dall-e-3',
       'gpt-image-1',
       'sdxl-local',
@@ -129,15 +131,50 @@ describe('MODELS_FILE', () => {
       maxImagesPerCall: 4,
       plans: ['pro', 'enterprise'],
       concurrency: 2,
+      capabilities: ['text_to_image', 'image_to_image'],
     });
     expect(dev?.priceUsd({ width: 1024, height: 1024 }, 'standard')).toBe(0.03);
     expect(config.models.find('schnell-team')).toMatchObject({
       apiKeyEnv: 'TEAM_REPLICATE_TOKEN',
       premium: false,
+      // What its vendor model's input mapping can do, not everything Replicate's models can.
+      capabilities: ['text_to_image'],
     });
     // OpenAI's models are premium, whether built in or added: enterprise-only unless a plan lists them.
     expect(config.models.find('gpt-image-1-mini')).toMatchObject({ premium: true });
-    expect(config.models.all()).toHaveLength(8);
+    expect(config.models.all()).toHaveLength(10);
+  });
+
+  it('gives a ComfyUI entry what its workflow can do, and refuses a claim the workflow cannot back', () => {
+    const workflows = path.resolve(import.meta.dirname, '../../workflows');
+    const entry = (id: string, workflow: string, extra: object = {}) => ({
+      id,
+      provider: 'comfyui',
+      base_url: 'http://127.0.0.1:8188',
+      workflow: path.join(workflows, workflow),
+      ...extra,
+    });
+    const file = write(
+      'models.json',
+      JSON.stringify({
+        models: [entry('sdxl-i2i', 'sdxl-image-to-image.json'), entry('sdxl-t2i', 'sdxl-text-to-image.json')],
+      }),
+    );
+    const config = load(file);
+    expect(config.models.find('sdxl-i2i')?.capabilities).toEqual(['image_to_image']);
+    expect(config.models.find('sdxl-t2i')?.capabilities).toEqual(['text_to_image']);
+
+    const claiming = write(
+      'claiming.json',
+      JSON.stringify({
+        models: [
+          entry('x', 'sdxl-text-to-image.json', { capabilities: ['text_to_image', 'image_to_image'] }),
+        ],
+      }),
+    );
+    expect(problemsOf(claiming)).toEqual([
+      `MODELS_FILE ${claiming}: models[0] (id "x"): capabilities: this comfyui entry cannot do image_to_image (it can: text_to_image)`,
+    ]);
   });
 
   it('lets IMAGE_FALLBACK_MODELS and PLAN_MODELS name models from the file', () => {
@@ -190,6 +227,17 @@ describe('MODELS_FILE', () => {
       'a Replicate model without an input mapping',
       { id: 'x', provider: 'replicate', vendor_model: 'stability-ai/sdxl', price_usd: 0.01 },
       'models[0] (id "x"): vendor_model: must be a Replicate model this service has an input mapping for',
+    ],
+    [
+      'a capability its vendor model cannot do',
+      {
+        id: 'x',
+        provider: 'replicate',
+        vendor_model: 'black-forest-labs/flux-schnell',
+        price_usd: 0.003,
+        capabilities: ['text_to_image', 'image_to_image'],
+      },
+      'models[0] (id "x"): capabilities: this replicate entry cannot do image_to_image (it can: text_to_image)',
     ],
     [
       'a plan that does not exist',

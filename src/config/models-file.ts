@@ -177,7 +177,19 @@ function parseEntry(
   };
   for (const problem of provider.checkEntry?.(model) ?? [])
     problems.push(`${problem.field}: ${problem.message}`);
-  return problems.length > 0 ? undefined : model;
+  if (problems.length > 0 || !provider.capabilitiesOf) return problems.length > 0 ? undefined : model;
+
+  // What this entry can do (its workflow, its vendor model) bounds what it may claim, and is its default.
+  const possible = provider.capabilitiesOf(model);
+  for (const capability of common.capabilities ?? []) {
+    if (!possible.includes(capability)) {
+      problems.push(
+        `capabilities: this ${providerName} entry cannot do ${capability} (it can: ${possible.join(', ')})`,
+      );
+    }
+  }
+  if (problems.length > 0) return undefined;
+  return common.capabilities ? model : { ...model, capabilities: [...possible] };
 }
 
 function mergeEntry(

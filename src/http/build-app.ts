@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import fastifyCors from '@fastify/cors';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
@@ -12,12 +11,15 @@ import { ImagineError } from '../core/errors/imagine-error.ts';
 import { localImagesFolder } from '../core/storage/local-image-storage.ts';
 import type { Services } from '../services.ts';
 import { createAuthenticator } from './auth/authenticate.ts';
+import { consoleRoutes } from './console/console-routes.ts';
 import { corsOptions } from './cors.ts';
 import { answerFrameworkError, installErrorHandling } from './error-handler.ts';
 import { createGenerationJobs } from './generation-jobs.ts';
+import { packageVersion } from './package-version.ts';
 import { answerClientError, installProtocolChecks } from './protocol-refusals.ts';
 import { rateLimitByBudget } from './rate-limit-budgets.ts';
 import { accountRoutes } from './routes/account-routes.ts';
+import { adminRoutes } from './routes/admin/admin-routes.ts';
 import { catalogRoutes } from './routes/catalog-routes.ts';
 import { generateRoutes } from './routes/generate-routes.ts';
 import { healthRoute } from './routes/health-route.ts';
@@ -36,9 +38,7 @@ declare module 'fastify' {
 const requestIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** The OpenAPI document's version is the package's. */
-const packageVersion: string = JSON.parse(
-  readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
-).version;
+const serviceVersion = packageVersion();
 
 /**
  * The HTTP API as a Fastify instance, not yet listening: `server.ts` listens, tests call `inject()`.
@@ -107,7 +107,7 @@ export async function buildApp(
         title: 'imagine',
         description:
           'Self-hosted image generation. Authenticate with `Authorization: Bearer <Firebase ID token | imk_… API key>`.',
-        version: packageVersion,
+        version: serviceVersion,
       },
       // Relative, so "Try it out" calls whichever address the page was loaded from (localhost, 127.0.0.1,
       // a proxy's host); the path of PUBLIC_BASE_URL covers a proxy that serves us under a prefix.
@@ -218,6 +218,10 @@ export async function buildApp(
       defaultModel: config.generation.defaultModel,
     });
   });
+
+  // The operator console and its admin API check admin keys and console sessions, not app callers.
+  await app.register(adminRoutes(services));
+  await app.register(consoleRoutes(services));
 
   // Background work starts once every route is registered: recovery hands polled jobs to the generate
   // routes' re-run handler and chat jobs to their bots, so it must not run before those exist.

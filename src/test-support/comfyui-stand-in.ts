@@ -1,7 +1,7 @@
 /**
  * A ComfyUI on 127.0.0.1 that speaks its HTTP and websocket API (server.py): `POST /prompt`,
- * `GET /history/{id}`, `GET /view`, `GET|POST /queue`, `POST /interrupt`, `GET /system_stats` and
- * `/ws?clientId=`. Answers come from the recorded responses in the ComfyUI provider's `__fixtures__`.
+ * `POST /upload/image`, `GET /history/{id}`, `GET /view`, `GET|POST /queue`, `POST /interrupt`,
+ * `GET /system_stats` and `/ws?clientId=`. Answers come from the recorded responses in the ComfyUI provider's `__fixtures__`.
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -38,10 +38,22 @@ export interface StandInJob {
   state: 'pending' | 'running' | 'finished' | 'interrupted' | 'deleted';
 }
 
+/** A file stored by `POST /upload/image`, under the name the stand-in answered. */
+export interface StandInUpload {
+  name: string;
+  subfolder: string;
+  type: string;
+  /** The part's filename and content type, as the client sent them. */
+  filename: string;
+  contentType: string;
+  bytes: Buffer;
+}
+
 export interface ComfyUIStandIn {
   baseUrl: string;
   requests: RecordedRequest[];
   jobs: StandInJob[];
+  uploads: StandInUpload[];
   /** Sends one websocket message to a client, as ComfyUI's `send_sync` does. */
   send(clientId: string | undefined, message: unknown): void;
   /**
@@ -71,12 +83,15 @@ export interface ComfyUIStandInOptions {
   history?: (promptId: string, poll: number, recorded: unknown) => unknown;
   /** How many of the first `GET /history/{id}` reads answer 503, as a restarting proxy does. */
   historyFailures?: number;
+  /** Replaces the answer to `POST /upload/image` (ComfyUI answers a bad upload 400 with an empty body). */
+  uploadReply?: { status: number; body?: unknown };
 }
 
 /** Starts the stand-in on an ephemeral port. */
 export async function startComfyUIStandIn(options: ComfyUIStandInOptions = {}): Promise<ComfyUIStandIn> {
   const requests: RecordedRequest[] = [];
   const jobs: StandInJob[] = [];
+  const uploads: StandInUpload[] = [];
   const history = new Map<string, unknown>();
   const images = new Map<string, Buffer>();
   const sockets = new Map<string, WebSocket>();
@@ -86,7 +101,10 @@ export async function startComfyUIStandIn(options: ComfyUIStandInOptions = {}): 
 
   const server = createServer((request, response) => {
     readBody(request).then(
-      (body) => handle(request, response, body),
+      (body) =>
+        request.url?.startsWith('/upload/image')
+          ? upload(request, response, body).catch(() => response.destroy())
+          : handle(request, response, body.toString('utf8')),
       () => response.destroy(),
     );
   });
@@ -103,6 +121,7 @@ export async function startComfyUIStandIn(options: ComfyUIStandInOptions = {}): 
     baseUrl: '',
     requests,
     jobs,
+    uploads,
     send(clientId, message) {
       const socket = clientId === undefined ? undefined : sockets.get(clientId);
       socket?.send(JSON.stringify(message));
@@ -148,9 +167,21 @@ export async function startComfyUIStandIn(options: ComfyUIStandInOptions = {}): 
       outputs: Record<string, { images?: { filename: string; subfolder: string; type: string }[] }>;
     };
     const latent = Object.values(job.graph).find((node) => node.class_type.startsWith('Empty'))?.inputs ?? {};
-    const width = typeof latent.width === 'number' ? latent.width : 64;
-    const height = typeof latent.height === 'number' ? latent.height : 64;
-    const batch = typeof latent.batch_size === 'number' ? latent.batch_size : 1;
+    // An image-to-image graph renders at its LoadImage's size, a batch of RepeatLatentBatch's `amount`.
+    const loaded = Object.values(job.graph).find((node) => node.class_type === 'LoadImage')?.inputs.image;
+    const init = uploads.find(
+      (file) => (file.subfolder ? `${file.subfolder}/${file.name}` : file.name) === loaded,
+    );
+    const initSize = init ? await sharp(init.bytes).metadata() : undefined;
+    const repeat = Object.values(job.graph).find((node) => node.class_type === 'RepeatLatentBatch')?.inputs;
+    const width = typeof latent.width === 'number' ? latent.width : (initSize?.width ?? 64);
+    const height = typeof latent.height === 'number' ? latent.height : (initSize?.height ?? 64);
+    const batch =
+      typeof latent.batch_size === 'number'
+        ? latent.batch_size
+        : typeof repeat?.amount === 'number'
+          ? repeat.amount
+          : 1;
     for (const output of Object.values(recorded.outputs)) {
       const first = output.images?.[0];
       if (!first?.filename) continue;
@@ -257,6 +288,55 @@ export async function startComfyUIStandIn(options: ComfyUIStandInOptions = {}): 
     response.end();
   }
 
+  /**
+   * `POST /upload/image` as server.py's image_upload: the multipart `image` file stored in `type` (default
+   * input) under its filename, renamed `name (1).png` when that is taken and `overwrite` is not set.
+   */
+  async function upload(request: IncomingMessage, response: ServerResponse, rawBody: Buffer) {
+    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+    const form = await new Request(url, {
+      method: 'POST',
+      headers: { 'content-type': String(request.headers['content-type']) },
+      body: rawBody,
+    }).formData();
+    record({
+      method: request.method ?? 'POST',
+      path: url.pathname,
+      query: url.searchParams,
+      headers: request.headers,
+      body: form,
+    });
+    const reply = (status: number, value?: unknown) => {
+      response.writeHead(status, value === undefined ? {} : { 'content-type': 'application/json' });
+      response.end(value === undefined ? undefined : JSON.stringify(value));
+    };
+    if (options.uploadReply) return reply(options.uploadReply.status, options.uploadReply.body);
+    const file = form.get('image');
+    if (!(file instanceof File) || file.name === '') return reply(400);
+    const type = String(form.get('type') ?? 'input');
+    const subfolder = String(form.get('subfolder') ?? '');
+    let name = file.name;
+    const taken = (candidate: string) =>
+      uploads.some(
+        (stored) => stored.type === type && stored.subfolder === subfolder && stored.name === candidate,
+      );
+    if (form.get('overwrite') !== 'true') {
+      const dot = file.name.lastIndexOf('.');
+      for (let index = 1; taken(name); index++) {
+        name = `${file.name.slice(0, dot)} (${index})${file.name.slice(dot)}`;
+      }
+    }
+    uploads.push({
+      name,
+      subfolder,
+      type,
+      filename: file.name,
+      contentType: file.type,
+      bytes: Buffer.from(await file.arrayBuffer()),
+    });
+    reply(200, { name, subfolder, type });
+  }
+
   server.on('upgrade', (request, socket, head) => {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
     record({
@@ -290,11 +370,11 @@ export async function startComfyUIStandIn(options: ComfyUIStandInOptions = {}): 
   return standIn;
 }
 
-function readBody(request: IncomingMessage): Promise<string> {
+function readBody(request: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('end', () => resolve(Buffer.concat(chunks)));
     request.on('error', reject);
   });
 }

@@ -28,8 +28,9 @@ export interface ServerProcess {
 }
 
 /**
- * Starts `src/server.ts` with only the variables a fresh machine has plus `environment`, and resolves once
- * it prints that it is listening (or rejects with what it printed).
+ * Starts `src/server.ts` (or the Node arguments given, such as a built `dist/server.js`) with only the
+ * variables a fresh machine has plus `environment`, and resolves once it prints that it is listening (or
+ * rejects with what it printed).
  */
 export async function startServerProcess(
   environment: Record<string, string>,
@@ -39,10 +40,12 @@ export async function startServerProcess(
      * stays a zombie, as it does for a moment under a supervisor that restarts it at once.
      */
     unreaped?: boolean;
+    /** What node runs: the TypeScript source through tsx by default, or a build (`dist/server.js`). */
+    nodeArguments?: readonly string[];
   } = {},
 ): Promise<ServerProcess> {
   let output = '';
-  const server = [process.execPath, '--import', 'tsx', 'src/server.ts'];
+  const server = [process.execPath, ...(options.nodeArguments ?? ['--import', 'tsx', 'src/server.ts'])];
   const [command, ...parameters] = options.unreaped
     ? ['sh', '-c', '"$@" & echo "server pid $!"; exec sleep 3600', 'sh', ...server]
     : server;

@@ -28,7 +28,7 @@ describe('API keys', () => {
     const { apiKeys, database } = setUp();
     const key = apiKeys.create('alice', { plan: 'pro' });
     expect(key).toMatch(/^imk_[A-Za-z0-9]{40}$/);
-    expect(apiKeys.authenticate(key)).toEqual({ userId: 'alice', planName: 'pro' });
+    expect(apiKeys.authenticate(key)).toMatchObject({ userId: 'alice', planName: 'pro', admin: false });
     const stored = JSON.stringify(database.prepare('SELECT * FROM api_keys').all());
     expect(stored).not.toContain(key);
     expect(stored).toContain(key.slice(0, 12));
@@ -131,7 +131,7 @@ describe('chat identities and link codes', () => {
     const cliAccounts = new UserAccounts(cliDatabase, plans);
     const cli = new ApiKeys(cliDatabase, cliAccounts);
     const key = cli.create('alice', { plan: 'free' });
-    expect(server.authenticate(key)).toEqual({ userId: 'alice', planName: 'free' });
+    expect(server.authenticate(key)).toMatchObject({ userId: 'alice', planName: 'free' });
     cliAccounts.setPlan('alice', 'pro');
     // Other processes' writes are noticed within a quarter of a second.
     later();

@@ -11,6 +11,11 @@ const keyAlphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456
 export interface KeyOwner {
   userId: string;
   planName: string | undefined;
+  /** The key's row id and listed prefix, so a console session or an audit row can name it. */
+  keyId: string;
+  prefix: string;
+  /** Whether the key may use the admin API and sign in to the console. */
+  admin: boolean;
 }
 
 /** Every API key starts with this, so scanners and people can tell what it is. */
@@ -23,6 +28,7 @@ export interface ApiKeySummary {
   prefix: string;
   userId: string;
   label: string | null;
+  admin: boolean;
   createdAt: string;
   revokedAt: string | null;
 }
@@ -31,6 +37,7 @@ interface KeyRow {
   prefix: string;
   user_id: string;
   label: string | null;
+  admin: number;
   created_at: string;
   revoked_at: string | null;
 }
@@ -57,11 +64,21 @@ export class ApiKeys {
     this.#externalChanges = new ExternalChangeWatch(database, () => now().getTime());
     this.#statements = {
       insert: database.prepare(
-        'INSERT INTO api_keys (id, prefix, key_hash, user_id, label, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+        'INSERT INTO api_keys (id, prefix, key_hash, user_id, label, created_at, admin) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
       // The owner's plan comes with the key: one read per request instead of two.
-      byHash: database.prepare<[string], { user_id: string; revoked_at: string | null; plan: string | null }>(
-        `SELECT api_keys.user_id, api_keys.revoked_at, users.plan
+      byHash: database.prepare<
+        [string],
+        {
+          id: string;
+          prefix: string;
+          admin: number;
+          user_id: string;
+          revoked_at: string | null;
+          plan: string | null;
+        }
+      >(
+        `SELECT api_keys.id, api_keys.prefix, api_keys.admin, api_keys.user_id, api_keys.revoked_at, users.plan
          FROM api_keys JOIN users ON users.id = api_keys.user_id WHERE api_keys.key_hash = ?`,
       ),
       matchingPrefix: database.prepare<[string], { prefix: string }>(
@@ -69,14 +86,17 @@ export class ApiKeys {
       ),
       revoke: database.prepare('UPDATE api_keys SET revoked_at = ? WHERE prefix = ? AND revoked_at IS NULL'),
       list: database.prepare<[], KeyRow>(
-        'SELECT prefix, user_id, label, created_at, revoked_at FROM api_keys ORDER BY created_at',
+        'SELECT prefix, user_id, label, admin, created_at, revoked_at FROM api_keys ORDER BY created_at',
       ),
       count: database.prepare<[], { count: number }>('SELECT COUNT(*) AS count FROM api_keys'),
     };
   }
 
   /** Creates a key for a user (creating the user if new, with `plan` when given). Returns the key once. */
-  create(userId: string, options: { plan?: string | undefined; label?: string | undefined } = {}): string {
+  create(
+    userId: string,
+    options: { plan?: string | undefined; label?: string | undefined; admin?: boolean | undefined } = {},
+  ): string {
     const key = `${apiKeyMarker}${randomString(keyAlphabet, 40)}`;
     this.#database.transaction(() => {
       if (options.plan !== undefined) this.#accounts.setPlan(userId, options.plan);
@@ -88,6 +108,7 @@ export class ApiKeys {
         userId,
         options.label ?? null,
         this.#now().toISOString(),
+        options.admin === true ? 1 : 0,
       );
     })();
     return key;
@@ -102,7 +123,13 @@ export class ApiKeys {
     if (cached) return cached;
     const row = this.#statements.byHash.get(hash);
     if (!row || row.revoked_at !== null) return undefined;
-    const owner = { userId: row.user_id, planName: row.plan ?? undefined };
+    const owner: KeyOwner = {
+      userId: row.user_id,
+      planName: row.plan ?? undefined,
+      keyId: row.id,
+      prefix: row.prefix,
+      admin: row.admin === 1,
+    };
     // Bounded: only valid keys are cached, and an operator has far fewer than this.
     if (this.#owners.size >= maximumCachedKeys) this.#owners.clear();
     this.#owners.set(hash, owner);
@@ -150,6 +177,7 @@ export class ApiKeys {
       prefix: row.prefix,
       userId: row.user_id,
       label: row.label,
+      admin: row.admin === 1,
       createdAt: row.created_at,
       revokedAt: row.revoked_at,
     }));

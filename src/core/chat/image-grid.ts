@@ -13,12 +13,15 @@ export async function composeGrid(images: readonly Uint8Array[]): Promise<Uint8A
     throw new RangeError(`a grid needs 2–4 images, got ${images.length}`);
   const columns = images.length === 4 ? 2 : images.length;
   const rows = images.length === 4 ? 2 : 1;
+  // Tiles stay raw pixels between the resize and the composite: encoding each to PNG only to decode it
+  // again was a third of the grid's time.
   const tiles = await Promise.all(
     images.map((image) =>
       sharp(image)
         .resize(tileSide, tileSide, { fit: 'contain', background: { r: 0, g: 0, b: 0, alpha: 0 } })
-        .png()
-        .toBuffer(),
+        .ensureAlpha()
+        .raw()
+        .toBuffer({ resolveWithObject: true }),
     ),
   );
   const grid = await sharp({
@@ -31,12 +34,15 @@ export async function composeGrid(images: readonly Uint8Array[]): Promise<Uint8A
   })
     .composite(
       tiles.map((tile, index) => ({
-        input: tile,
+        input: tile.data,
+        raw: { width: tile.info.width, height: tile.info.height, channels: 4 as const },
         left: (index % columns) * (tileSide + gap),
         top: Math.floor(index / columns) * (tileSide + gap),
       })),
     )
-    .png()
+    // Level 1 without row filters: a 1032² grid in a few milliseconds rather than ~40 (files about twice
+    // the size, still far under chat upload limits).
+    .png({ compressionLevel: 1, adaptiveFiltering: false })
     .toBuffer();
   return new Uint8Array(grid);
 }

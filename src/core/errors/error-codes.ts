@@ -16,6 +16,7 @@ export const errorCodes = {
     retryable: false,
     message: 'This server has used all of its images for the month',
   },
+  forbidden: { httpStatus: 403, retryable: false, message: 'This needs an admin API key' },
   model_not_allowed: { httpStatus: 403, retryable: false, message: 'Your plan does not allow this model' },
   not_found: { httpStatus: 404, retryable: false, message: 'Not found' },
   request_timeout: { httpStatus: 408, retryable: true, message: 'The request took too long to arrive' },

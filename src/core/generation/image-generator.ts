@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Caller } from '../accounts/user-accounts.ts';
+import type { GenerationFailure } from '../admin/generation-failures.ts';
 import { newRecordId } from '../database/record-id.ts';
 import type { WriteBatcher } from '../database/write-batcher.ts';
 import { ImagineError, validationError } from '../errors/imagine-error.ts';
@@ -138,6 +139,8 @@ export interface ImageGeneratorDependencies {
   monthlyBudgetUsd: number | undefined;
   /** Refuses new work with 503 `storage_unavailable` while the disk under DATA_DIR is too full to take it. */
   disk?: { assertWritable(): void };
+  /** Where failed model calls are noted, for the operator console's failure rates. */
+  failures?: { record(failure: GenerationFailure): void };
   logger: Logger;
   now?: () => Date;
   randomSeed?: () => number;
@@ -633,6 +636,13 @@ export class ImageGenerator {
           const coded = this.#toCodedError(error, prepared.route[0].descriptor.id);
           for (let offset = 0; offset < call.n; offset++)
             failures.push({ index: call.firstIndex + offset, error: coded });
+          this.#dependencies.failures?.record({
+            userId: context.caller.userId,
+            model: prepared.route[0].descriptor.id,
+            provider: prepared.route[0].model.provider,
+            code: coded.code,
+            images: call.n,
+          });
         }
       }),
     );

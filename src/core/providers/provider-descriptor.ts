@@ -58,8 +58,17 @@ export interface ProviderDescriptor<Options = Readonly<Record<string, unknown>>>
    * OpenAI's, as CONTRACT.md says. Default false.
    */
   readonly premium?: boolean;
-  /** What its models can do, unless an entry says less. Every provider today: `['text_to_image']`. */
+  /**
+   * Everything its models can do between them; an entry may list no capability outside it. An entry that
+   * lists none gets `capabilitiesOf(entry)`, or these when the provider has no such hook.
+   */
   readonly capabilities: readonly ModelCapability[];
+  /**
+   * What one entry can do, when that depends on the entry (a Replicate `vendor_model`'s input mapping, a
+   * ComfyUI workflow with or without `{{image}}`). Called once `checkEntry` found nothing wrong; an entry
+   * that lists a capability outside it is refused.
+   */
+  capabilitiesOf?(model: ModelDescriptor<Options>): readonly ModelCapability[];
   /**
    * The provider's own MODELS_FILE entry fields, snake_case as operators write them, parsed into the
    * entry's `options` (A1111: `steps`, `cfg_scale`, `sampler`, `username_env`, `password_env`; ComfyUI:

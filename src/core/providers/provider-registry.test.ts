@@ -43,6 +43,8 @@ describe('ProviderRegistry', () => {
       'flux-schnell',
       'flux-dev',
       'flux-1.1-pro',
+      'flux-kontext-pro',
+      'real-esrgan',
       'dall-e-3',
       'gpt-image-1',
     ]);

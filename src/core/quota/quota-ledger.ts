@@ -143,6 +143,12 @@ export class QuotaLedger {
         'SELECT id, user_id, image_ids FROM reservations WHERE created_at < ?',
       ),
       allHeld: database.prepare<[], { id: number }>('SELECT id FROM reservations'),
+      refundImages: database.prepare<[number, string, string], void>(
+        'UPDATE quota_counters SET used_images = MAX(0, used_images - ?) WHERE subject = ? AND period = ?',
+      ),
+      refundBudget: database.prepare<[number, string, string], void>(
+        'UPDATE quota_counters SET spent_usd = MAX(0, spent_usd - ?) WHERE subject = ? AND period = ?',
+      ),
       heldForJob: database.prepare<[string], HeldRow>(
         'SELECT id, user_id, image_ids FROM reservations WHERE job_id = ?',
       ),
@@ -245,6 +251,15 @@ export class QuotaLedger {
       released.push({ userId: row.user_id, imageIds: row.image_ids ? row.image_ids.split(',') : [] });
     }
     return released;
+  }
+
+  /**
+   * Gives back images already charged to a user in `period`, and their cost to the budget (an operator
+   * refunding an image they deleted). One guarded statement each: a counter never goes below zero.
+   */
+  refund(userId: string, period: string, charge: { images: number; costUsd: number }): void {
+    this.#statements.refundImages.run(charge.images, userSubject(userId), period);
+    if (charge.costUsd !== 0) this.#statements.refundBudget.run(charge.costUsd, budgetSubject, period);
   }
 
   /** The user's usage in the current month. */

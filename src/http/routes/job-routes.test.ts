@@ -133,6 +133,8 @@ describe('a job and its result', () => {
     const accepted = await post(current, authorization, { prompt: 'a fox' }, { prefer: 'respond-async' });
     const job = await waitForJob(current, authorization, accepted.json().job_id);
     expect(job.status).toBe('succeeded');
+    // The probe was queued inside the charge's commit; a turn queued now runs after it.
+    await new Promise((resolve) => setImmediate(resolve));
     expect(seen).toHaveLength(1);
     expect(seen[0]?.status).toBe('succeeded');
     expect(JSON.parse(seen[0]?.result ?? 'null')).toEqual(job.result);

@@ -5,7 +5,8 @@ import { jobProviderRequestSchema } from './0004-job-provider-request.ts';
 import { reservationImageIdsSchema } from './0005-reservation-image-ids.ts';
 import { jobProgressSchema } from './0006-job-progress.ts';
 import { healthProbeSchema } from './0007-health-probe.ts';
-import { generationLineageSchema } from './0008-generation-lineage.ts';
+import { adminConsoleSchema } from './0008-admin-console.ts';
+import { generationLineageSchema } from './0009-generation-lineage.ts';
 
 /** A numbered schema change; numbers only grow, and an applied migration is never edited. */
 export interface Migration {
@@ -23,5 +24,6 @@ export const migrations: readonly Migration[] = [
   { version: 5, name: 'reservation-image-ids', sql: reservationImageIdsSchema },
   { version: 6, name: 'job-progress', sql: jobProgressSchema },
   { version: 7, name: 'health-probe', sql: healthProbeSchema },
-  { version: 8, name: 'generation-lineage', sql: generationLineageSchema },
+  { version: 8, name: 'admin-console', sql: adminConsoleSchema },
+  { version: 9, name: 'generation-lineage', sql: generationLineageSchema },
 ];

@@ -39,13 +39,19 @@ export interface Txt2ImgResult {
   seeds: (number | undefined)[];
 }
 
-/** Reads a txt2img answer; throws ProviderCallError('malformed') when it carries no images. */
-export function parseTxt2ImgResponse(value: unknown): Txt2ImgResult {
+/**
+ * Reads a txt2img answer (or img2img's, which has the same shape: `endpoint` names it in errors); throws
+ * ProviderCallError('malformed') when it carries no images.
+ */
+export function parseTxt2ImgResponse(
+  value: unknown,
+  endpoint: 'txt2img' | 'img2img' = 'txt2img',
+): Txt2ImgResult {
   const parsed = txt2ImgResponseSchema.safeParse(value);
   if (!parsed.success) {
     throw new ProviderCallError(
       'malformed',
-      `A1111 sent something that is not a txt2img answer: ${parsed.error.message}`,
+      `A1111 sent something that is not a ${endpoint} answer: ${parsed.error.message}`,
       {
         provider,
       },
@@ -54,7 +60,7 @@ export function parseTxt2ImgResponse(value: unknown): Txt2ImgResult {
   const info = parseInfo(parsed.data.info);
   const images = (parsed.data.images ?? []).slice(info?.index_of_first_image ?? 0);
   if (images.length === 0) {
-    throw new ProviderCallError('malformed', 'A1111 answered txt2img without images', { provider });
+    throw new ProviderCallError('malformed', `A1111 answered ${endpoint} without images`, { provider });
   }
   const seeds = images.map((_, index) => {
     const listed = info?.all_seeds?.[index];
@@ -63,6 +69,22 @@ export function parseTxt2ImgResponse(value: unknown): Txt2ImgResult {
     return info?.seed === undefined ? undefined : info.seed + index;
   });
   return { images, seeds };
+}
+
+/** ExtrasSingleImageResponse: one base64 image, and `html_info` (what the upscaler did, as HTML). */
+const extrasResponseSchema = z.object({ image: z.string().min(1) });
+
+/** Reads an extra-single-image answer: its one base64 image; ProviderCallError('malformed') without one. */
+export function parseExtrasResponse(value: unknown): Txt2ImgResult {
+  const parsed = extrasResponseSchema.safeParse(value);
+  if (!parsed.success) {
+    throw new ProviderCallError(
+      'malformed',
+      `A1111 answered extra-single-image without an image: ${parsed.error.message}`,
+      { provider },
+    );
+  }
+  return { images: [parsed.data.image], seeds: [undefined] };
 }
 
 /** The job's progress, 0–1, or undefined when the answer is not a progress report. */

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import sharp from 'sharp';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { modelCallOptions } from '../../../test-support/model-call-options.ts';
 import { rejectionOf } from '../../../test-support/rejection.ts';
 import {
@@ -12,7 +13,7 @@ import {
   startStandInServer,
 } from '../../../test-support/stand-in-server.ts';
 import type { RetryPolicy } from '../call-with-retries.ts';
-import type { ImageModelCallOptions } from '../image-model.ts';
+import type { ImageModelCallOptions, InputImage } from '../image-model.ts';
 import { canFallBack, ProviderCallError, toImagineError } from '../provider-error.ts';
 import {
   type Automatic1111ImageModelSettings,
@@ -61,13 +62,38 @@ function txt2ImgAnswer(request: ReceivedRequest): Txt2ImgAnswer {
   };
 }
 
+/** What A1111 answers img2img: the recorded answer's shape, with the seeds as txt2img gives them. */
+function img2ImgAnswer(request: ReceivedRequest): Txt2ImgAnswer {
+  const recorded = fixture<Txt2ImgAnswer>('img2img-success.json');
+  const { images, info } = txt2ImgAnswer(request);
+  // A1111 echoes the request's parameters without the init images (`init_images: null`).
+  return { images, parameters: { ...recorded.parameters, init_images: null }, info };
+}
+
+/** What A1111's extras tab does: the sent image enlarged `upscaling_resize` times, as base64 PNG. */
+async function extrasAnswer(request: ReceivedRequest): Promise<{ html_info: string; image: string }> {
+  const body = request.body as { image: string; upscaling_resize: number; upscaler_1: string };
+  const source = sharp(Buffer.from(body.image, 'base64'));
+  const { width = 0, height = 0 } = await source.metadata();
+  const enlarged = await source
+    .resize(width * body.upscaling_resize, height * body.upscaling_resize, { kernel: 'lanczos3' })
+    .png()
+    .toBuffer();
+  return {
+    html_info: `<p>Postprocess upscale by: ${body.upscaling_resize}, Postprocess upscaler: ${body.upscaler_1}</p>`,
+    image: enlarged.toString('base64'),
+  };
+}
+
 type Route = (request: ReceivedRequest, response: ServerResponse) => void | Promise<void>;
 
 let server: StandInServer | undefined;
 
 /** A stand-in A1111 (`--api`), optionally with `--api-auth`; `routes` replace its default answers. */
 async function startA1111(
-  routes: Partial<Record<'txt2img' | 'progress' | 'interrupt' | 'sd-models', Route>> = {},
+  routes: Partial<
+    Record<'txt2img' | 'img2img' | 'extra-single-image' | 'progress' | 'interrupt' | 'sd-models', Route>
+  > = {},
   auth?: { username: string; password: string },
 ): Promise<StandInServer> {
   server = await startStandInServer(async (request, response) => {
@@ -82,6 +108,12 @@ async function startA1111(
     const route = `${request.method} ${request.pathname}`;
     if (route === 'POST /sdapi/v1/txt2img') {
       await (routes.txt2img ?? ((_, res) => sendJson(res, 200, txt2ImgAnswer(request))))(request, response);
+    } else if (route === 'POST /sdapi/v1/img2img') {
+      await (routes.img2img ?? ((_, res) => sendJson(res, 200, img2ImgAnswer(request))))(request, response);
+    } else if (route === 'POST /sdapi/v1/extra-single-image') {
+      const answer = routes['extra-single-image'];
+      if (answer) await answer(request, response);
+      else sendJson(response, 200, await extrasAnswer(request));
     } else if (route === 'GET /sdapi/v1/progress') {
       await (routes.progress ?? ((_, res) => sendJson(res, 200, fixture('progress-idle.json'))))(
         request,
@@ -527,6 +559,165 @@ describe('createAutomatic1111ImageModel', () => {
     });
 
     const error = await failure(a1111Model(stand.url).generate(callOptions()));
+
+    expect(error.kind).toBe('malformed');
+  });
+});
+
+describe('images in: img2img and upscales', () => {
+  let init: InputImage;
+  beforeAll(async () => {
+    const bytes = await sharp({ create: { width: 320, height: 192, channels: 3, background: '#2a6' } })
+      .png()
+      .toBuffer();
+    init = { bytes, mediaType: 'image/png', width: 320, height: 192 };
+  });
+
+  const requestsTo = (stand: StandInServer, endpoint: string) =>
+    stand.requests.filter((r) => r.pathname === `/sdapi/v1/${endpoint}`);
+
+  it('posts img2img with the init image as base64 and the strength as denoising_strength', async () => {
+    const stand = await startA1111();
+
+    const result = await a1111Model(stand.url).generate(
+      callOptions({
+        task: 'image_to_image',
+        prompt: 'the same lighthouse in winter',
+        inputImages: [init],
+        strength: 0.35,
+        seed: 42,
+        size: { width: 320, height: 192 },
+      }),
+    );
+
+    const [request] = requestsTo(stand, 'img2img');
+    expect(request?.body).toEqual({
+      prompt: 'the same lighthouse in winter',
+      negative_prompt: '',
+      seed: 42,
+      width: 320,
+      height: 192,
+      batch_size: 1,
+      n_iter: 1,
+      steps: 20,
+      cfg_scale: 7,
+      sampler_name: 'DPM++ 2M',
+      override_settings: { sd_model_checkpoint: checkpoint },
+      override_settings_restore_afterwards: false,
+      send_images: true,
+      save_images: false,
+      init_images: [Buffer.from(init.bytes).toString('base64')],
+      denoising_strength: 0.35,
+      resize_mode: 0,
+    });
+    expect(requestsTo(stand, 'txt2img')).toEqual([]);
+    expect(result.images).toHaveLength(1);
+    expect(result.images[0]).toMatchObject({ mediaType: 'image/png', seed: 42 });
+  });
+
+  it('upscales through extra-single-image by the factor with the default upscaler', async () => {
+    const stand = await startA1111();
+
+    const result = await a1111Model(stand.url).generate(
+      callOptions({ task: 'upscale', inputImages: [init], upscaleFactor: 4 }),
+    );
+
+    expect(requestsTo(stand, 'extra-single-image').map((r) => r.body)).toEqual([
+      {
+        image: Buffer.from(init.bytes).toString('base64'),
+        resize_mode: 0,
+        upscaling_resize: 4,
+        upscaler_1: 'R-ESRGAN 4x+',
+        gfpgan_visibility: 0,
+        codeformer_visibility: 0,
+      },
+    ]);
+    expect(result.images[0]?.dimensions).toEqual({ width: 1280, height: 768 });
+    expect(result.images[0]?.seed).toBeUndefined();
+    expect(result.warnings).toEqual([]);
+  });
+
+  it("sends the entry's upscaler, and warns when the image did not come back at the factor", async () => {
+    const stand = await startA1111({
+      'extra-single-image': (_request, response) =>
+        sendJson(response, 200, fixture('extra-single-image-success.json')),
+    });
+
+    const result = await a1111Model(stand.url, { options: { upscaler: '4x-UltraSharp' } }).generate(
+      callOptions({ task: 'upscale', inputImages: [init], upscaleFactor: 2 }),
+    );
+
+    expect(requestsTo(stand, 'extra-single-image')[0]?.body).toMatchObject({ upscaler_1: '4x-UltraSharp' });
+    expect(result.warnings).toEqual([{ type: 'mapped', feature: 'size', detail: '640x384 → 256x256' }]);
+  });
+
+  it('refuses a task the entry does not list, sending nothing', async () => {
+    const stand = await startA1111();
+
+    const error = await failure(
+      a1111Model(stand.url, { capabilities: ['text_to_image'] }).generate(
+        callOptions({ task: 'image_to_image', inputImages: [init], strength: 0.5 }),
+      ),
+    );
+
+    expect(error).toMatchObject({ kind: 'rejected' });
+    expect(error.message).toContain('cannot do image_to_image');
+    expect(stand.requests).toEqual([]);
+  });
+
+  it.each([
+    ['edit', { inputImages: [] as InputImage[] }, 'cannot do edit'],
+    ['image_to_image', { strength: 0.5 }, 'image_to_image needs an input image'],
+    ['upscale', { upscaleFactor: 2 }, 'upscale needs an input image'],
+  ] as const)('refuses %s without what it needs, sending nothing', async (task, extra, message) => {
+    const stand = await startA1111();
+
+    const error = await failure(a1111Model(stand.url).generate(callOptions({ task, ...extra })));
+
+    expect(error.kind).toBe('rejected');
+    expect(error.message).toContain(message);
+    expect(stand.requests).toEqual([]);
+  });
+
+  it("reports A1111's refusal of an init image as rejected, without trying again or falling back", async () => {
+    const stand = await startA1111({
+      img2img: (_request, response) =>
+        sendJson(response, 500, fixture('error-500-invalid-encoded-image.json')),
+    });
+
+    const error = await failure(
+      a1111Model(stand.url).generate(
+        callOptions({ task: 'image_to_image', inputImages: [init], strength: 0.5 }),
+      ),
+    );
+
+    expect(error).toMatchObject({ kind: 'rejected', status: 500 });
+    expect(canFallBack(error.kind)).toBe(false);
+    expect(requestsTo(stand, 'img2img')).toHaveLength(1);
+  });
+
+  it('still treats an out-of-memory 500 on img2img as the server being unavailable', async () => {
+    const stand = await startA1111({
+      img2img: (_request, response) => sendJson(response, 500, fixture('error-500-out-of-memory.json')),
+    });
+
+    const error = await failure(
+      a1111Model(stand.url).generate(
+        callOptions({ task: 'image_to_image', inputImages: [init], strength: 0.5 }),
+      ),
+    );
+
+    expect(error.kind).toBe('unavailable');
+  });
+
+  it('reports an extras answer without an image as malformed', async () => {
+    const stand = await startA1111({
+      'extra-single-image': (_request, response) => sendJson(response, 200, { html_info: '' }),
+    });
+
+    const error = await failure(
+      a1111Model(stand.url).generate(callOptions({ task: 'upscale', inputImages: [init], upscaleFactor: 2 })),
+    );
 
     expect(error.kind).toBe('malformed');
   });

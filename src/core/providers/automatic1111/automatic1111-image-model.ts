@@ -8,6 +8,7 @@ import type {
   ImageModel,
   ImageModelCallOptions,
   ImageModelResult,
+  ModelCapability,
 } from '../image-model.ts';
 import { nearestOpenAISize } from '../openai/openai-image-model.ts';
 import { ProviderCallError } from '../provider-error.ts';
@@ -23,8 +24,26 @@ import {
   selfHostedRetryPolicy,
   trimTrailingSlashes,
 } from '../self-hosted-http.ts';
-import { parseProgress, parseSdModels, parseTxt2ImgResponse } from './automatic1111-api.ts';
-import { type Automatic1111Options, buildTxt2ImgRequest } from './automatic1111-options.ts';
+import {
+  parseExtrasResponse,
+  parseProgress,
+  parseSdModels,
+  parseTxt2ImgResponse,
+  type Txt2ImgResult,
+} from './automatic1111-api.ts';
+import {
+  type Automatic1111Options,
+  buildImg2ImgRequest,
+  buildTxt2ImgRequest,
+  buildUpscaleRequest,
+} from './automatic1111-options.ts';
+
+/** What an A1111 server can do: txt2img, img2img, and upscales through its extras tab. */
+export const automatic1111Capabilities: readonly ModelCapability[] = [
+  'text_to_image',
+  'image_to_image',
+  'upscale',
+];
 
 /** One configured A1111 or Forge model: an entry of MODELS_FILE with `provider: automatic1111`. */
 export interface Automatic1111ImageModelSettings {
@@ -36,6 +55,8 @@ export interface Automatic1111ImageModelSettings {
   vendorModel: string | undefined;
   /** The most images one txt2img call renders (`batch_size`). */
   maxImagesPerCall: number;
+  /** What the entry may be called for (its `capabilities`); default all an A1111 server can do. */
+  capabilities?: readonly ModelCapability[] | undefined;
   /** The whole call, retry included (`timeout_ms`). */
   timeoutMs: number;
   options: Automatic1111Options;
@@ -63,9 +84,11 @@ const smallestSide = 64;
 
 /**
  * A Stable Diffusion checkpoint behind AUTOMATIC1111's or Forge's API (`--api`). One call is one
- * `POST /sdapi/v1/txt2img` with `batch_size` = n; while it renders, `GET /sdapi/v1/progress` feeds
- * `onProgress`. A caller who leaves, or a render past its timeout, gets `POST /sdapi/v1/interrupt` so the
- * GPU does not keep working for nobody. Each image carries the seed A1111 reports in `info`.
+ * `POST /sdapi/v1/txt2img` with `batch_size` = n (`/sdapi/v1/img2img` with the init image for
+ * image_to_image, `/sdapi/v1/extra-single-image` for an upscale); while it renders,
+ * `GET /sdapi/v1/progress` feeds `onProgress`. A caller who leaves, or a render past its timeout, gets
+ * `POST /sdapi/v1/interrupt` so the GPU does not keep working for nobody. Each image carries the seed A1111
+ * reports in `info`.
  */
 export function createAutomatic1111ImageModel(settings: Automatic1111ImageModelSettings): ImageModel {
   const root = trimTrailingSlashes(settings.baseUrl);
@@ -84,18 +107,23 @@ export function createAutomatic1111ImageModel(settings: Automatic1111ImageModelS
         // The core splits requests by maxImagesPerCall, so this is a caller's bug, not a user's mistake.
         throw new RangeError(`${modelId} takes 1 to ${maxImagesPerCall} images a call, not ${options.n}`);
       }
+      const capabilities = settings.capabilities ?? automatic1111Capabilities;
+      if (!capabilities.includes(options.task)) {
+        throw rejected(`${modelId} cannot do ${options.task} (it does ${capabilities.join(', ')})`);
+      }
       const headers = authHeaders(settings.options, env);
       const size = renderSize(options.size, settings.sizes);
-      const body = buildTxt2ImgRequest(options, size, settings.vendorModel, settings.options);
-      const progress = options.onProgress
-        ? pollProgress({
-            root,
-            headers,
-            fetch,
-            intervalMs: settings.progressPollMs ?? defaultProgressPollMs,
-            onProgress: options.onProgress,
-          })
-        : undefined;
+      const call = callFor(options, size, settings);
+      const progress =
+        options.onProgress && call.endpoint !== 'extra-single-image'
+          ? pollProgress({
+              root,
+              headers,
+              fetch,
+              intervalMs: settings.progressPollMs ?? defaultProgressPollMs,
+              onProgress: options.onProgress,
+            })
+          : undefined;
 
       let answer: unknown;
       // Only a render that was asked for is interrupted: the server may be busy with someone else's.
@@ -107,8 +135,9 @@ export function createAutomatic1111ImageModel(settings: Automatic1111ImageModelS
             return requestJson({
               provider,
               method: 'POST',
-              url: `${root}/sdapi/v1/txt2img`,
-              body,
+              url: `${root}/sdapi/v1/${call.endpoint}`,
+              body: call.body,
+              kindOf: refusedImage,
               headers,
               signal,
               fetch,
@@ -133,7 +162,7 @@ export function createAutomatic1111ImageModel(settings: Automatic1111ImageModelS
       }
       progress?.stop();
 
-      const parsed = parseTxt2ImgResponse(answer);
+      const parsed = call.parse(answer);
       const images = await Promise.all(
         parsed.images.map(async (base64, index): Promise<GeneratedImage> => {
           const { bytes, mediaType, width, height } = await identifyImageBytes(
@@ -146,13 +175,70 @@ export function createAutomatic1111ImageModel(settings: Automatic1111ImageModelS
       options.onProgress?.(1);
       return {
         images,
-        warnings: warningsFor(options, size, images),
+        warnings:
+          call.endpoint === 'extra-single-image'
+            ? upscaleWarnings(options, images)
+            : warningsFor(options, size, images),
         response: { modelId, timestamp: now(), providerRequestId: undefined, revisedPrompt: undefined },
         // The entry's `price_usd` (usually 0 for one's own GPU) is what the generator charges.
         usage: { costUsd: undefined },
       };
     },
   };
+}
+
+/** The endpoint, body and answer reader for one call's task (already checked to be one the entry does). */
+function callFor(
+  options: ImageModelCallOptions,
+  size: ImageDimensions,
+  settings: Automatic1111ImageModelSettings,
+): {
+  endpoint: 'txt2img' | 'img2img' | 'extra-single-image';
+  body: object;
+  parse: (answer: unknown) => Txt2ImgResult;
+} {
+  const { vendorModel, options: entry } = settings;
+  if (options.task === 'text_to_image') {
+    return {
+      endpoint: 'txt2img',
+      body: buildTxt2ImgRequest(options, size, vendorModel, entry),
+      parse: (answer) => parseTxt2ImgResponse(answer, 'txt2img'),
+    };
+  }
+  const [image] = options.inputImages ?? [];
+  if (image === undefined) throw rejected(`${options.task} needs an input image, and the call has none`);
+  if (options.task === 'image_to_image') {
+    if (options.strength === undefined)
+      throw rejected('image_to_image needs a strength, and the call has none');
+    return {
+      endpoint: 'img2img',
+      body: buildImg2ImgRequest(options, image, options.strength, size, vendorModel, entry),
+      parse: (answer) => parseTxt2ImgResponse(answer, 'img2img'),
+    };
+  }
+  if (options.task === 'upscale') {
+    if (options.upscaleFactor === undefined) throw rejected('upscale needs a factor, and the call has none');
+    if (options.n !== 1) throw new RangeError(`an upscale makes one image, not ${options.n}`);
+    return {
+      endpoint: 'extra-single-image',
+      body: buildUpscaleRequest(image, options.upscaleFactor, entry),
+      parse: parseExtrasResponse,
+    };
+  }
+  throw rejected(`A1111 cannot do ${options.task}`);
+}
+
+/**
+ * A1111 answers an init image it cannot decode with a 500 "Invalid encoded image": the image's fault, so
+ * rejected (no retry, no fallback to another server that would refuse it the same way), not unavailable.
+ */
+function refusedImage(status: number, body: unknown): 'rejected' | undefined {
+  const detail = (body as { detail?: unknown } | null)?.detail;
+  return status === 500 && detail === 'Invalid encoded image' ? 'rejected' : undefined;
+}
+
+function rejected(message: string): ProviderCallError {
+  return new ProviderCallError('rejected', message, { provider });
 }
 
 /**
@@ -307,6 +393,22 @@ function warningsFor(
     });
   }
   return warnings;
+}
+
+/** An upscale that did not come back at the input's size times the factor (an upscaler with a fixed scale). */
+function upscaleWarnings(
+  options: ImageModelCallOptions,
+  images: readonly GeneratedImage[],
+): GenerationWarning[] {
+  const source = options.inputImages?.[0];
+  const produced = images[0]?.dimensions;
+  if (!source || !produced || options.upscaleFactor === undefined) return [];
+  const expected = {
+    width: source.width * options.upscaleFactor,
+    height: source.height * options.upscaleFactor,
+  };
+  if (produced.width === expected.width && produced.height === expected.height) return [];
+  return [{ type: 'mapped', feature: 'size', detail: `${formatSize(expected)} → ${formatSize(produced)}` }];
 }
 
 function formatSize(size: ImageDimensions): string {

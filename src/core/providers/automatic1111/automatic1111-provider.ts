@@ -1,7 +1,11 @@
 import { z } from 'zod';
 import { defineProvider } from '../provider-descriptor.ts';
 import { throwUnlessReady, variablesOf } from '../self-hosted-context.ts';
-import { createAutomatic1111ImageModel, probeAutomatic1111 } from './automatic1111-image-model.ts';
+import {
+  automatic1111Capabilities,
+  createAutomatic1111ImageModel,
+  probeAutomatic1111,
+} from './automatic1111-image-model.ts';
 import { type Automatic1111Options, automatic1111OptionsShape } from './automatic1111-options.ts';
 
 const entryOptions = z
@@ -12,13 +16,14 @@ const entryOptions = z
   });
 
 /**
- * AUTOMATIC1111's web UI, or Forge, started with `--api` on an operator's own GPU: txt2img with the entry's
- * checkpoint, steps, CFG scale and sampler; progress from `/sdapi/v1/progress`; interrupted on cancel.
+ * AUTOMATIC1111's web UI, or Forge, started with `--api` on an operator's own GPU: txt2img and img2img with
+ * the entry's checkpoint, steps, CFG scale and sampler, upscales with its `upscaler`; progress from
+ * `/sdapi/v1/progress`; interrupted on cancel.
  */
 export const automatic1111Provider = defineProvider<Automatic1111Options>({
   name: 'automatic1111',
   hosting: 'self-hosted',
-  capabilities: ['text_to_image'],
+  capabilities: automatic1111Capabilities,
   entryOptions,
   // Credentials, when the server asks for them, are read as each call is made: a missing one fails that
   // call as `credentials`, naming the variable, and routing moves on.
@@ -29,6 +34,7 @@ export const automatic1111Provider = defineProvider<Automatic1111Options>({
       baseUrl: model.baseUrl ?? '',
       vendorModel: model.providerModel,
       maxImagesPerCall: model.maxImagesPerCall,
+      capabilities: model.capabilities,
       timeoutMs: model.timeoutMs ?? context.retryPolicy.deadlineMs,
       options: model.options,
       sizes: model.fixedSizes,

@@ -150,3 +150,10 @@ export function failureInHistory(entry: ComfyUIHistoryEntry): ComfyUIExecutionFa
   }
   return undefined;
 }
+
+/** What `POST /upload/image` answers: the name it stored the file under (renamed if taken) and where. */
+export const uploadResponseSchema = z.object({
+  name: z.string().min(1),
+  subfolder: z.string().optional(),
+  type: z.string().optional(),
+});

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import sharp, { type Metadata } from 'sharp';
-import type { GeneratedImage } from '../image-model.ts';
+import type { GeneratedImage, InputImage } from '../image-model.ts';
 import { ProviderCallError } from '../provider-error.ts';
 import {
   type ComfyUIHistoryEntry,
@@ -12,6 +12,7 @@ import {
   promptResponseSchema,
   queueHolds,
   queueSchema,
+  uploadResponseSchema,
 } from './comfyui-api.ts';
 import { httpFailure, malformed, workflowRejected } from './comfyui-error.ts';
 import type { ComfyUIGraph } from './comfyui-workflow.ts';
@@ -127,6 +128,23 @@ export function comfyuiServer(settings: {
     },
 
     history,
+
+    /**
+     * `POST /upload/image` (multipart: the file as `image`, `type: input`): stores an init image in the
+     * server's input folder and returns the name a LoadImage node takes (`subfolder/name`).
+     */
+    async uploadImage(image: InputImage, filename: string, signal: AbortSignal): Promise<string> {
+      const form = new FormData();
+      form.append('image', new Blob([image.bytes], { type: image.mediaType }), filename);
+      form.append('type', 'input');
+      const response = await doFetch(url('upload/image'), { method: 'POST', headers, body: form, signal });
+      if (!response.ok) throw await failed(response, 'POST /upload/image');
+      const parsed = uploadResponseSchema.safeParse(await response.json());
+      if (!parsed.success)
+        throw malformed(`POST /upload/image answered without a name: ${parsed.error.message}`);
+      const { name, subfolder } = parsed.data;
+      return subfolder ? `${subfolder}/${name}` : name;
+    },
 
     /** Whether the prompt is finished, running or waiting on this server (a restart forgets them all). */
     async knows(promptId: string, signal: AbortSignal): Promise<boolean> {

@@ -10,7 +10,9 @@ import type {
   ImageModel,
   ImageModelCallOptions,
   ImageModelResult,
+  ModelCapability,
 } from '../image-model.ts';
+import { ProviderCallError } from '../provider-error.ts';
 import {
   type ComfyUIExecutionFailure,
   type ComfyUIHistoryEntry,
@@ -21,7 +23,7 @@ import {
 import { comfyuiServer } from './comfyui-client.ts';
 import { classifyComfyUIError, executionFailed, malformed } from './comfyui-error.ts';
 import { type ComfyUISocket, connectComfyUISocket, type WebSocketClass } from './comfyui-socket.ts';
-import { type ComfyUIWorkflow, fillComfyUIWorkflow } from './comfyui-workflow.ts';
+import { type ComfyUIGraph, type ComfyUIWorkflow, fillComfyUIWorkflow } from './comfyui-workflow.ts';
 
 /** What a ComfyUI model needs: where the server is, the workflow it runs, and how long a call may take. */
 export interface ComfyUIImageModelSettings {
@@ -29,6 +31,8 @@ export interface ComfyUIImageModelSettings {
   /** The ComfyUI server (`http://gpu-box:8188`); a path prefix behind a reverse proxy is kept. */
   baseUrl: string;
   workflow: ComfyUIWorkflow;
+  /** What the entry may be called for; default what its workflow can do (comfyuiWorkflowCapabilities). */
+  capabilities?: readonly ModelCapability[] | undefined;
   /** Images one call may ask for; 1 whatever is set when the workflow has no `{{batch_size}}`. */
   maxImagesPerCall: number;
   /** The whole call, queueing on the GPU included. */
@@ -58,7 +62,16 @@ const pollsPerSocketCheck = 10;
 const handshakeTimeoutMs = 5000;
 
 /**
- * A model served by a ComfyUI server running one workflow. A call fills the workflow's placeholders,
+ * What a workflow can do: one with `{{image}}` redraws an init image (and cannot run without one), any other
+ * draws from text.
+ */
+export function comfyuiWorkflowCapabilities(workflow: ComfyUIWorkflow): readonly ModelCapability[] {
+  return workflow.placeholders.has('image') ? ['image_to_image'] : ['text_to_image'];
+}
+
+/**
+ * A model served by a ComfyUI server running one workflow. A call fills the workflow's placeholders
+ * (first uploading the init image with `POST /upload/image` when the workflow has `{{image}}`),
  * queues it (`POST /prompt` with this call's `client_id`), follows it on `/ws?clientId=` (progress, and
  * the end) or, when the websocket cannot be used, by polling `/history/{prompt_id}`, then fetches the saved
  * images from `/view`. A retry keeps a prompt that is still queued or running instead of queueing it again.
@@ -78,6 +91,7 @@ export function createComfyUIImageModel(settings: ComfyUIImageModelSettings): Im
   const now = settings.now ?? (() => new Date());
   const randomSeed = settings.randomSeed ?? (() => Math.floor(Math.random() * 2 ** 31));
   const WebSocketImplementation = settings.WebSocket ?? WebSocket;
+  const capabilities = settings.capabilities ?? comfyuiWorkflowCapabilities(workflow);
 
   /** `/history` until the prompt is there, waking early on the websocket's word. */
   async function waitForEnd(
@@ -117,15 +131,35 @@ export function createComfyUIImageModel(settings: ComfyUIImageModelSettings): Im
         // The core splits requests by maxImagesPerCall, so this is a caller's bug, not a user's mistake.
         throw new RangeError(`${modelId} takes 1 to ${maxImagesPerCall} images a call, not ${options.n}`);
       }
+      if (!capabilities.includes(options.task)) {
+        throw rejected(`${modelId} cannot do ${options.task} (it does ${capabilities.join(', ')})`);
+      }
+      const initImage = options.inputImages?.[0];
+      const takesImage = workflow.placeholders.has('image');
+      if (takesImage && initImage === undefined) {
+        throw rejected(`${options.task} needs an input image, and the call has none`);
+      }
       const seed = options.seed ?? randomSeed();
-      const graph = fillComfyUIWorkflow(workflow, {
-        prompt: options.prompt,
-        negativePrompt: options.negativePrompt ?? '',
-        seed,
-        width: options.size.width,
-        height: options.size.height,
-        batchSize: options.n,
-      });
+      // Filled once the init image is uploaded (by the first attempt that gets that far), then kept.
+      let graph: ComfyUIGraph | undefined;
+      const graphFor = async (clientId: string, signal: AbortSignal): Promise<ComfyUIGraph> => {
+        if (graph) return graph;
+        const image =
+          takesImage && initImage
+            ? await server.uploadImage(initImage, uploadName(clientId, initImage.mediaType), signal)
+            : undefined;
+        graph = fillComfyUIWorkflow(workflow, {
+          prompt: options.prompt,
+          negativePrompt: options.negativePrompt ?? '',
+          seed,
+          width: options.size.width,
+          height: options.size.height,
+          batchSize: options.n,
+          image,
+          strength: options.strength,
+        });
+        return graph;
+      };
       const warnings = workflowWarnings(workflow, options);
       const clientId = randomUUID();
       let reported = -1;
@@ -169,7 +203,12 @@ export function createComfyUIImageModel(settings: ComfyUIImageModelSettings): Im
             });
           }
           if (promptId === undefined) {
-            promptId = await server.queuePrompt(graph, clientId, workflow.file, signal);
+            promptId = await server.queuePrompt(
+              await graphFor(clientId, signal),
+              clientId,
+              workflow.file,
+              signal,
+            );
             options.onProviderRequest?.(promptId);
             logger?.debug(
               { model: modelId, promptId, websocket: socket !== undefined },
@@ -243,6 +282,16 @@ export function createComfyUIImageModel(settings: ComfyUIImageModelSettings): Im
   };
 }
 
+function rejected(message: string): ProviderCallError {
+  return new ProviderCallError('rejected', message, { provider });
+}
+
+/** A name of this call's own, so two calls' init images never overwrite each other in the input folder. */
+function uploadName(clientId: string, mediaType: string): string {
+  const extension = mediaType === 'image/jpeg' ? 'jpg' : mediaType.slice('image/'.length);
+  return `imagine-${clientId}.${extension}`;
+}
+
 /** Whether a ComfyUI server is up and what it runs on; never throws. */
 export interface ComfyUIReadiness {
   ready: boolean;
@@ -305,6 +354,14 @@ function workflowWarnings(workflow: ComfyUIWorkflow, options: ImageModelCallOpti
       detail: 'ComfyUI renders a batch from one seed: only the first image reproduces from its seed alone',
     });
   }
+  const takesStrength = workflow.placeholders.has('strength') || workflow.placeholders.has('denoise');
+  if (options.strength !== undefined && !takesStrength) {
+    warnings.push({
+      type: 'unsupported',
+      feature: 'strength',
+      detail: 'this ComfyUI workflow has no {{strength}} or {{denoise}}; its own denoise was used',
+    });
+  }
   if (options.negativePrompt !== undefined && !workflow.placeholders.has('negative_prompt')) {
     warnings.push({
       type: 'unsupported',
@@ -329,7 +386,12 @@ function outputWarnings(
     });
   }
   const rendered = images[0]?.dimensions;
-  if (rendered && (rendered.width !== options.size.width || rendered.height !== options.size.height)) {
+  // An image-to-image workflow renders at its init image's size, not the asked one.
+  if (
+    options.task === 'text_to_image' &&
+    rendered &&
+    (rendered.width !== options.size.width || rendered.height !== options.size.height)
+  ) {
     warnings.push({
       type: 'mapped',
       feature: 'size',

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { ModelDescriptor } from '../model-catalog.ts';
 import { defineProvider } from '../provider-descriptor.ts';
 import { throwUnlessReady } from '../self-hosted-context.ts';
-import { createComfyUIImageModel, probeComfyUI } from './comfyui-image-model.ts';
+import { comfyuiWorkflowCapabilities, createComfyUIImageModel, probeComfyUI } from './comfyui-image-model.ts';
 import { type ComfyUIEntryFields, comfyuiEntryFieldsSchema } from './comfyui-options.ts';
 import { type ComfyUIWorkflow, ComfyUIWorkflowError, loadComfyUIWorkflow } from './comfyui-workflow.ts';
 
@@ -19,13 +19,15 @@ function workflowOf(model: ModelDescriptor<ComfyUIEntryFields>): ComfyUIWorkflow
 
 /**
  * A ComfyUI server running a workflow the operator exported in API format, with `{{prompt}}`, `{{seed}}`,
- * `{{width}}`… where the request's values go; progress and completion from its websocket.
+ * `{{width}}`… where the request's values go; progress and completion from its websocket. A workflow with
+ * `{{image}}` (and `{{denoise}}`) is an image-to-image entry; any other draws from text.
  */
 export const comfyuiProvider = defineProvider<ComfyUIEntryFields>({
   name: 'comfyui',
   hosting: 'self-hosted',
-  capabilities: ['text_to_image'],
+  capabilities: ['text_to_image', 'image_to_image'],
   entryOptions,
+  capabilitiesOf: (model) => comfyuiWorkflowCapabilities(workflowOf(model)),
   // A workflow that cannot be read or lacks {{prompt}} stops start-up, naming the file.
   checkEntry: (model) => {
     try {
@@ -43,6 +45,7 @@ export const comfyuiProvider = defineProvider<ComfyUIEntryFields>({
       modelId: model.id,
       baseUrl: model.baseUrl ?? '',
       workflow: workflowOf(model),
+      capabilities: model.capabilities,
       maxImagesPerCall: model.maxImagesPerCall,
       timeoutMs: model.timeoutMs ?? context.retryPolicy.deadlineMs,
       apiKey: model.apiKeyEnv ? context.variable(model.apiKeyEnv) : undefined,

@@ -86,6 +86,41 @@ describe('the shipped workflows', () => {
     expect(graph['7']?.inputs.text).toBe('blurry');
   });
 
+  it('the SDXL image-to-image workflow loads the uploaded image and denoises by the strength', () => {
+    const workflow = loadComfyUIWorkflow('workflows/sdxl-image-to-image.json', {
+      relativeTo: repositoryRoot,
+    });
+    const graph = fillComfyUIWorkflow(workflow, { ...values, image: 'imagine-init.png', strength: 0.35 });
+
+    expect(workflow.placeholders).toEqual(
+      new Set(['image', 'prompt', 'negative_prompt', 'seed', 'batch_size', 'denoise']),
+    );
+    expect(JSON.stringify(graph)).not.toMatch(/\{\{\s*[a-z_]+\s*\}\}/);
+    expect(graph['10']).toMatchObject({ class_type: 'LoadImage', inputs: { image: 'imagine-init.png' } });
+    expect(graph['3']?.inputs).toMatchObject({ seed: 1234, denoise: 0.35, latent_image: ['12', 0] });
+    expect(graph['12']?.inputs).toMatchObject({ amount: 2 });
+    expect(graph['4']?.inputs.ckpt_name).toBe('sd_xl_base_1.0.safetensors');
+  });
+
+  it('fills {{strength}} as {{denoise}} is filled, and refuses to fill {{image}} with nothing', () => {
+    const workflow = parseComfyUIWorkflow(
+      {
+        ...minimal,
+        '10': { class_type: 'LoadImage', inputs: { image: '{{image}}' } },
+        '3': { class_type: 'KSampler', inputs: { denoise: '{{strength}}', note: 'at {{strength}}' } },
+      },
+      'inline.json',
+    );
+
+    expect(
+      fillComfyUIWorkflow(workflow, { ...values, image: 'in/a.png', strength: 0.8 })['3']?.inputs,
+    ).toEqual({
+      denoise: 0.8,
+      note: 'at 0.8',
+    });
+    expect(() => fillComfyUIWorkflow(workflow, { ...values, strength: 0.8 })).toThrow('needs {{image}}');
+  });
+
   it('the Flux workflow loads flux1-schnell-fp8 and samples in 4 steps at cfg 1', () => {
     const workflow = loadComfyUIWorkflow(path.join(repositoryRoot, 'workflows/flux-text-to-image.json'));
     const graph = fillComfyUIWorkflow(workflow, values);
@@ -183,12 +218,12 @@ describe('a workflow that cannot be used stops start-up, naming the file', () =>
     expect(message).toContain('{{negative_prompt}}');
   });
 
-  it('{{image}}, which is reserved for image input', () => {
+  it('{{denoise}} without an {{image}}', () => {
     const file = workflowFile({
       ...minimal,
-      '10': { class_type: 'LoadImage', inputs: { image: '{{image}}' } },
+      '3': { class_type: 'KSampler', inputs: { denoise: '{{denoise}}' } },
     });
-    expect(loadError(file).message).toContain('{{image}}, which is reserved for image input');
+    expect(loadError(file).message).toContain('uses {{strength}} or {{denoise}} without an {{image}}');
   });
 
   it('no {{prompt}}', () => {

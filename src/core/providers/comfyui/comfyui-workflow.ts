@@ -21,7 +21,11 @@ export class ComfyUIWorkflowError extends Error {
   }
 }
 
-/** The placeholders a workflow may contain; `image` is reserved for image input, which comes later. */
+/**
+ * The placeholders a workflow may contain. `image` is the name of the call's init image once uploaded
+ * (`POST /upload/image`), for a LoadImage node; `strength` and `denoise` are both the call's strength
+ * (0 keeps the image, 1 ignores it), as a KSampler's `denoise` takes it.
+ */
 export const comfyuiPlaceholders = [
   'prompt',
   'negative_prompt',
@@ -30,10 +34,12 @@ export const comfyuiPlaceholders = [
   'height',
   'batch_size',
   'image',
+  'strength',
+  'denoise',
 ] as const;
 
 /** A placeholder this version fills in. */
-export type ComfyUIPlaceholder = Exclude<(typeof comfyuiPlaceholders)[number], 'image'>;
+export type ComfyUIPlaceholder = (typeof comfyuiPlaceholders)[number];
 
 /** What one call puts in place of the placeholders. */
 export interface ComfyUIWorkflowValues {
@@ -44,6 +50,10 @@ export interface ComfyUIWorkflowValues {
   width: number;
   height: number;
   batchSize: number;
+  /** The uploaded init image as LoadImage names it (`subfolder/name`); needed when the workflow has `{{image}}`. */
+  image?: string | undefined;
+  /** 0–1; needed when the workflow has `{{strength}}` or `{{denoise}}`. */
+  strength?: number | undefined;
 }
 
 /** One node of a graph in API format: `inputs` holds literal values and links (`[node id, output index]`). */
@@ -135,8 +145,6 @@ export function parseComfyUIWorkflow(
         continue;
       }
       for (const name of placeholdersIn(inputValue)) {
-        if (name === 'image')
-          fail(`${where} uses {{image}}, which is reserved for image input (not yet supported)`);
         if (!isPlaceholder(name)) {
           fail(`${where} input "${input}" uses {{${name}}}; the placeholders are ${placeholderList()}`);
         } else {
@@ -146,6 +154,9 @@ export function parseComfyUIWorkflow(
     }
   }
   if (!placeholders.has('prompt')) fail('has no {{prompt}}, so every image would ignore the prompt');
+  if (!placeholders.has('image') && (placeholders.has('strength') || placeholders.has('denoise'))) {
+    fail('uses {{strength}} or {{denoise}} without an {{image}} for it to apply to');
+  }
   if (outputNode !== undefined && !Object.hasOwn(graph, outputNode)) {
     fail(`output_node "${outputNode}" is not a node of this workflow`);
   }
@@ -158,6 +169,12 @@ export function parseComfyUIWorkflow(
  * graph, not into JSON text, so a prompt with quotes or `$&` stays exactly what the user typed.
  */
 export function fillComfyUIWorkflow(workflow: ComfyUIWorkflow, values: ComfyUIWorkflowValues): ComfyUIGraph {
+  const needs = (name: ComfyUIPlaceholder, value: string | number | undefined): string | number => {
+    // The model refuses a call without an image before filling; reaching here without one is a bug.
+    if (value === undefined && workflow.placeholders.has(name))
+      throw new Error(`${workflow.file} needs {{${name}}}, and no value was given`);
+    return value ?? '';
+  };
   const byName: Record<ComfyUIPlaceholder, string | number> = {
     prompt: values.prompt,
     negative_prompt: values.negativePrompt,
@@ -165,6 +182,9 @@ export function fillComfyUIWorkflow(workflow: ComfyUIWorkflow, values: ComfyUIWo
     width: values.width,
     height: values.height,
     batch_size: values.batchSize,
+    image: needs('image', values.image),
+    strength: needs('strength', values.strength),
+    denoise: needs('denoise', values.strength),
   };
   const fill = (value: unknown): unknown => {
     if (typeof value === 'string') {
@@ -212,7 +232,7 @@ function placeholdersIn(value: unknown): string[] {
 }
 
 function isPlaceholder(name: string): name is ComfyUIPlaceholder {
-  return name !== 'image' && (comfyuiPlaceholders as readonly string[]).includes(name);
+  return (comfyuiPlaceholders as readonly string[]).includes(name);
 }
 
 function placeholderList(): string {

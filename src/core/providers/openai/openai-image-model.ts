@@ -1,5 +1,6 @@
 import type OpenAI from 'openai';
-import type { ImageGenerateParamsNonStreaming } from 'openai/resources/images';
+import { toFile } from 'openai';
+import type { ImageEditParamsNonStreaming, ImageGenerateParamsNonStreaming } from 'openai/resources/images';
 import { z } from 'zod';
 import { callWithRetries, defaultRetryPolicy, type RetryPolicy } from '../call-with-retries.ts';
 import type {
@@ -9,6 +10,8 @@ import type {
   ImageModel,
   ImageModelCallOptions,
   ImageModelResult,
+  InputImage,
+  ModelCapability,
 } from '../image-model.ts';
 import type { ModelDescriptor } from '../model-catalog.ts';
 import { ProviderCallError } from '../provider-error.ts';
@@ -42,12 +45,21 @@ const imagesResponseSchema = z.object({
   data: z.array(z.object({ b64_json: z.string().min(1), revised_prompt: z.string().optional() })).min(1),
 });
 
+/** The most reference images one GPT image edit takes (OpenAI's images API reference). */
+export const maxEditImages = 16;
+
+/** What a vendor model can do: the GPT image models also edit (`images.edit`); DALL·E 3 only draws. */
+export function openAIModelCapabilities(vendorModel: string): readonly ModelCapability[] {
+  return vendorModel.startsWith('gpt-image') ? ['text_to_image', 'edit'] : ['text_to_image'];
+}
+
 const pngSignature = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
 /**
  * DALL·E 3 or a GPT image model behind OpenAI's images API (or an OpenAI-compatible server). The size
  * asked for is mapped to the nearest one the model renders, with a warning; seed and negative prompt are
  * not supported and only warned about. Images always come back as base64 PNG, so nothing is downloaded.
+ * An `edit` call goes to `images.edit` (multipart) with the reference images as `image[]`, in order.
  */
 export function createOpenAIImageModel(settings: OpenAIImageModelSettings): ImageModel {
   const { descriptor } = settings;
@@ -77,8 +89,20 @@ export function createOpenAIImageModel(settings: OpenAIImageModelSettings): Imag
       client ??= createOpenAIClient({ apiKey, baseUrl: settings.baseUrl });
       const openai = client;
 
+      const capabilities = openAIModelCapabilities(vendorModel);
+      if (!capabilities.includes(options.task) || !descriptor.capabilities.includes(options.task)) {
+        throw rejected(
+          `${descriptor.id} cannot do ${options.task} (it does ${descriptor.capabilities.join(', ')})`,
+        );
+      }
+      const references = options.task === 'edit' ? (options.inputImages ?? []) : [];
+      if (options.task === 'edit' && references.length === 0) {
+        throw rejected('edit needs at least one reference image, and the call has none');
+      }
+
       const size = nearestOpenAISize(options.size, allowedSizes);
-      const body: ImageGenerateParamsNonStreaming = {
+      const warnings = warningsFor(options, size);
+      const generateBody: ImageGenerateParamsNonStreaming = {
         model: vendorModel,
         prompt: options.prompt,
         n: options.n,
@@ -88,9 +112,21 @@ export function createOpenAIImageModel(settings: OpenAIImageModelSettings): Imag
           : // GPT image models always answer in base64 and reject `response_format`.
             { quality: options.quality === 'high' ? 'high' : 'medium', output_format: 'png' }),
       };
+      if (references.length > maxEditImages) {
+        warnings.push({
+          type: 'unsupported',
+          feature: 'input_images',
+          detail: `${vendorModel} edits with at most ${maxEditImages} images; ${references.length - maxEditImages} more were not sent.`,
+        });
+      }
+      const files = await Promise.all(references.slice(0, maxEditImages).map(referenceFile));
+      const edit = files.length === 0 ? undefined : editBody(vendorModel, options, size, files);
 
       const { data, request_id } = await callWithRetries(
-        (signal) => openai.images.generate(body, { signal }).withResponse(),
+        (signal) =>
+          edit === undefined
+            ? openai.images.generate(generateBody, { signal }).withResponse()
+            : openai.images.edit(edit, { signal }).withResponse(),
         {
           policy,
           classify: (error) => classifyOpenAIError(error, now()),
@@ -107,7 +143,7 @@ export function createOpenAIImageModel(settings: OpenAIImageModelSettings): Imag
       const images = parsed.data.data.map((image) => decodePng(image.b64_json));
       return {
         images,
-        warnings: warningsFor(options, size),
+        warnings,
         response: {
           modelId: descriptor.id,
           timestamp: now(),
@@ -118,6 +154,44 @@ export function createOpenAIImageModel(settings: OpenAIImageModelSettings): Imag
       };
     },
   };
+}
+
+/** The edit request: a GPT image model's generation fields, and the reference images in order. */
+function editBody(
+  vendorModel: string,
+  options: ImageModelCallOptions,
+  size: ImageDimensions,
+  images: Awaited<ReturnType<typeof toFile>>[],
+): ImageEditParamsNonStreaming {
+  return {
+    model: vendorModel,
+    prompt: options.prompt,
+    image: images,
+    n: options.n,
+    size: editSizeParameter(size),
+    quality: options.quality === 'high' ? 'high' : 'medium',
+    output_format: 'png',
+  };
+}
+
+type EditSizeParameter = NonNullable<ImageEditParamsNonStreaming['size']>;
+const editSizeParameters: readonly EditSizeParameter[] = ['1024x1024', '1536x1024', '1024x1536', '512x512'];
+
+function editSizeParameter(size: ImageDimensions): EditSizeParameter {
+  const text = formatSize(size);
+  const parameter = editSizeParameters.find((candidate) => candidate === text);
+  if (!parameter) throw rejected(`OpenAI's image edits take no size ${text}`);
+  return parameter;
+}
+
+/** A reference image as the multipart file the edit endpoint takes, named by its type. */
+function referenceFile(image: InputImage, index: number) {
+  const extension = image.mediaType === 'image/jpeg' ? 'jpg' : image.mediaType.slice('image/'.length);
+  return toFile(image.bytes, `image-${index + 1}.${extension}`, { type: image.mediaType });
+}
+
+function rejected(message: string): ProviderCallError {
+  return new ProviderCallError('rejected', message, { provider: 'openai' });
 }
 
 /**

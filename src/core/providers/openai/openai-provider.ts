@@ -1,6 +1,6 @@
 import { builtInModel } from '../model-catalog.ts';
 import { defineProvider, type ProviderContext } from '../provider-descriptor.ts';
-import { createOpenAIImageModel } from './openai-image-model.ts';
+import { createOpenAIImageModel, openAIModelCapabilities } from './openai-image-model.ts';
 
 const square1024 = { width: 1024, height: 1024 };
 
@@ -13,8 +13,12 @@ export const openaiProvider = defineProvider({
   name: 'openai',
   hosting: 'cloud',
   premium: true,
-  capabilities: ['text_to_image'],
-  // OpenAI's list prices per image, by size and quality.
+  capabilities: ['text_to_image', 'edit'],
+  // A models-file entry edits when its vendor_model is a GPT image model.
+  capabilitiesOf: (model) =>
+    model.providerModel === undefined ? ['text_to_image'] : openAIModelCapabilities(model.providerModel),
+  // OpenAI's list prices per image, by size and quality (an edit's input-image tokens, a few cents at most,
+  // are not counted).
   builtInModels: [
     builtInModel({
       id: 'dall-e-3',
@@ -37,7 +41,8 @@ export const openaiProvider = defineProvider({
       premium: true,
       maxImagesPerCall: 4,
       fixedSizes: [square1024, { width: 1536, height: 1024 }, { width: 1024, height: 1536 }],
-      description: 'OpenAI gpt-image-1',
+      description: 'OpenAI gpt-image-1; edits with up to 16 reference images',
+      capabilities: ['text_to_image', 'edit'],
       priceUsd: (size, quality) => {
         const square = size.width === size.height;
         if (quality === 'high') return square ? 0.167 : 0.25;

@@ -1,7 +1,7 @@
 /**
- * A 5x7 pixel font, so the placeholder renderer can write text without any system font: each glyph is
- * drawn as a few SVG rectangles and looks the same on every machine. Rows run top to bottom, `#` lit and
- * `.` dark. It covers A–Z, 0–9, space and common punctuation; `…` closes a truncated line.
+ * A 5x7 pixel font for the placeholder's PLACEHOLDER banner (the prompt itself is drawn in real fonts, see
+ * placeholder-text.ts): each glyph is a few filled rectangles and looks the same on every machine. Rows run
+ * top to bottom, `#` lit and `.` dark. It covers A–Z, 0–9, space and common punctuation.
  */
 const glyphRows: Readonly<Record<string, readonly string[]>> = {
   A: ['.###.', '#...#', '#...#', '#...#', '#####', '#...#', '#...#'],

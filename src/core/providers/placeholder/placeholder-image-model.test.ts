@@ -193,3 +193,100 @@ describe('placeholder progress', () => {
     expect([...reported].sort((left, right) => left - right)).toEqual(reported);
   });
 });
+
+describe('placeholder prompt text', () => {
+  /** The prompt panel's pixels (the bottom 30% of a 512² image), where the prompt is drawn. */
+  async function promptRegion(prompt: string): Promise<Buffer> {
+    const image = await firstImage({ prompt, size: { width: 512, height: 512 } });
+    return sharp(image).extract({ left: 0, top: 358, width: 512, height: 154 }).raw().toBuffer();
+  }
+
+  it('draws Latin accents, Arabic and Japanese in real glyphs, not the fallback ?', async () => {
+    const scripts = await promptRegion('Café پاکستان 日本');
+    const fallback = await promptRegion('Caf? ??????? ??');
+    const again = await promptRegion('Café پاکستان 日本');
+
+    expect(scripts.equals(fallback)).toBe(false);
+    expect(scripts.equals(again)).toBe(true);
+    // Each script changes the drawing: none of them falls back to the same shape as another.
+    const latinOnly = await promptRegion('Café ??????? ??');
+    const arabicOnly = await promptRegion('Caf? پاکستان ??');
+    expect(latinOnly.equals(fallback)).toBe(false);
+    expect(arabicOnly.equals(fallback)).toBe(false);
+  });
+
+  it('sets a right-to-left prompt against the right edge, a left-to-right one against the left', async () => {
+    /** Mean column of the prompt's white letters (the details line under them is dimmer). */
+    async function inkCentre(prompt: string): Promise<number> {
+      const image = await firstImage({ prompt, size: { width: 512, height: 512 } });
+      const { data } = await sharp(image)
+        .extract({ left: 0, top: 400, width: 512, height: 112 })
+        .greyscale()
+        .raw()
+        .toBuffer({ resolveWithObject: true });
+      let sum = 0;
+      let count = 0;
+      data.forEach((value, index) => {
+        if (value <= 225) return;
+        sum += index % 512;
+        count++;
+      });
+      expect(count).toBeGreaterThan(20);
+      return sum / count;
+    }
+
+    expect(await inkCentre('پاکستان')).toBeGreaterThan(300);
+    expect(await inkCentre('Pakistan')).toBeLessThan(200);
+  });
+
+  it('writes the prompt in lower case as typed, not only upper-case ASCII', async () => {
+    const lower = await promptRegion('a lighthouse');
+    const upper = await promptRegion('A LIGHTHOUSE');
+
+    expect(lower.equals(upper)).toBe(false);
+  });
+});
+
+describe('placeholder tasks with an input image', () => {
+  async function inputImage(width: number, height: number) {
+    const bytes = await sharp({
+      create: { width, height, channels: 3, background: { r: 200, g: 40, b: 40 } },
+    })
+      .png()
+      .toBuffer();
+    return { bytes: new Uint8Array(bytes), mediaType: 'image/png' as const, width, height };
+  }
+
+  it('upscales by the factor and derives image-to-image from the input, deterministically', async () => {
+    const model = createPlaceholderImageModel({ delayMs: 0 });
+    const source = await inputImage(200, 100);
+    const upscaled = await model.generate(
+      modelCallOptions({ task: 'upscale', inputImages: [source], upscaleFactor: 4 }),
+    );
+    expect(await sharp(upscaled.images[0]?.bytes).metadata()).toMatchObject({ width: 800, height: 400 });
+
+    const call = modelCallOptions({
+      task: 'image_to_image',
+      inputImages: [source],
+      strength: 0.2,
+      size: { width: 256, height: 256 },
+      seed: 3,
+    });
+    const first = await model.generate(call);
+    const again = await model.generate(call);
+    expect(Buffer.from(first.images[0]?.bytes ?? [])).toEqual(Buffer.from(again.images[0]?.bytes ?? []));
+    // At a low strength the result stays close to the (red) input in the middle, away from the banner.
+    const { data } = await sharp(first.images[0]?.bytes)
+      .extract({ left: 120, top: 120, width: 16, height: 16 })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    expect(data[0]).toBeGreaterThan(120);
+  });
+
+  it('refuses a task that brings no image', async () => {
+    const model = createPlaceholderImageModel({ delayMs: 0 });
+    await expect(model.generate(modelCallOptions({ task: 'upscale', upscaleFactor: 2 }))).rejects.toThrow(
+      /input image/,
+    );
+  });
+});

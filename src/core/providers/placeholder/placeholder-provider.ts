@@ -7,7 +7,8 @@ export const placeholderProvider = defineProvider({
   name: 'placeholder',
   // Runs in this process: nothing to share a limit with, so calls are not queued.
   hosting: 'cloud',
-  capabilities: ['text_to_image'],
+  // Every task, offline, so each flow can be tried before any provider is set up.
+  capabilities: ['text_to_image', 'image_to_image', 'edit', 'upscale'],
   builtInModels: [
     builtInModel({
       id: placeholderModelId,
@@ -16,6 +17,7 @@ export const placeholderProvider = defineProvider({
       maxImagesPerCall: 1,
       description: 'Offline placeholder renderer (no AI; for trying the service out)',
       priceUsd: flatPrice(0),
+      capabilities: ['text_to_image', 'image_to_image', 'edit', 'upscale'],
     }),
   ],
   isConfigured: () => true,

@@ -12,6 +12,8 @@ const predictionSchema = z.object({
   output: z.union([z.string(), z.array(z.string())]).nullish(),
   error: z.unknown().optional(),
   metrics: z.object({ predict_time: z.number().optional() }).nullish(),
+  /** What the model printed so far; progress bars in it tell how far the prediction has got. */
+  logs: z.string().nullish(),
   urls: z.object({ get: z.string().optional(), cancel: z.string().optional() }).nullish(),
 });
 

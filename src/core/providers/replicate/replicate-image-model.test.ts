@@ -155,6 +155,24 @@ describe('createReplicateImageModel', () => {
     expect(result.usage.costUsd).toBeCloseTo(0.003, 10);
   });
 
+  it('reports the progress bars the model prints in its logs while it is polled', async () => {
+    const done = fixture('prediction-succeeded-after-polling.json');
+    const processing = fixture('prediction-processing.json');
+    nock(api).post(schnellRoute).reply(201, fixture('prediction-starting.json'));
+    nock(api)
+      .get(`/v1/predictions/${done.id}`)
+      .reply(200, {
+        ...processing,
+        logs: `${(processing as { logs?: string }).logs ?? ''} 50%|█████     | 2/4 [00:00<00:00,  2.2it/s]`,
+      })
+      .get(`/v1/predictions/${done.id}`)
+      .reply(200, done);
+    serveOutputs(done);
+    const reported: number[] = [];
+    await replicateModel().generate(callOptions({ onProgress: (progress) => reported.push(progress) }));
+    expect(reported).toEqual([0.5]);
+  });
+
   it('takes the output of a prediction still finalising when it already lists every image', async () => {
     const processing = fixture('prediction-processing.json');
     const withOutput = { ...processing, output: ['https://replicate.delivery/xezq/early/out-0.png'] };

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import Replicate from 'replicate';
+import { z } from 'zod';
 import { callWithRetries, defaultRetryPolicy, type RetryPolicy } from '../call-with-retries.ts';
 import type {
   GenerationWarning,
@@ -8,13 +9,21 @@ import type {
   ImageModel,
   ImageModelCallOptions,
   ImageModelResult,
+  InputImage,
 } from '../image-model.ts';
 import type { ModelDescriptor } from '../model-catalog.ts';
 import { ProviderCallError } from '../provider-error.ts';
 import { type DownloadRules, downloadImage } from '../safe-download.ts';
 import { isFinished, outputUrls, parsePrediction, type ReplicatePrediction } from './replicate-api.ts';
 import { classifyFailedPrediction, classifyReplicateError } from './replicate-error.ts';
-import { buildReplicateInput, isKnownReplicateModel, type ReplicateInput } from './replicate-options.ts';
+import {
+  buildReplicateInput,
+  checkReplicateTask,
+  isKnownReplicateModel,
+  type ReplicateInput,
+  replicateModelVersion,
+} from './replicate-options.ts';
+import { progressFromLogs } from './replicate-progress.ts';
 
 /** What a Replicate model needs; the token is checked at call time, so a missing one names the variable. */
 export interface ReplicateImageModelSettings {
@@ -48,13 +57,19 @@ const waitMarginSeconds = 5;
 const defaultPollIntervalMs = 1000;
 const defaultMaxBytes = 20 * 1024 * 1024;
 const cancelTimeoutMs = 10_000;
+/**
+ * Input images up to this size go inline as data URIs; larger ones are uploaded (`POST /v1/files`) and
+ * passed by URL, as Replicate recommends data URIs only under 1 MB (750 kB of bytes is 1 MB of base64).
+ */
+const inlineImageBytes = 750_000;
 /** How far a rendered side may be from the asked one before the caller hears about it. */
 const sizeTolerance = 0.1;
 
 /**
- * A Flux model behind Replicate's official-model endpoint. It creates a prediction with `Prefer: wait`,
- * polls it if the wait ran out, and downloads the output images from Replicate's delivery hosts at once
- * (the links expire in an hour). Retries keep the prediction they have: a failed poll or a timed-out
+ * A model on Replicate: the official Flux models by name, Real-ESRGAN by its pinned version. Input images
+ * go inline as data URIs, or uploaded first when large. It creates a prediction with `Prefer: wait`, polls
+ * it if the wait ran out, and downloads the output images from Replicate's delivery hosts at once (the
+ * links expire in an hour). Retries keep the prediction they have: a failed poll or a timed-out
  * attempt resumes it, and only a prediction that failed for a transient reason is replaced. A prediction
  * still running when the call gives up (the caller aborted, the deadline passed) is canceled.
  */
@@ -93,7 +108,9 @@ export function createReplicateImageModel(settings: ReplicateImageModelSettings)
           `${descriptor.id} takes 1 to ${descriptor.maxImagesPerCall} images a call, not ${options.n}`,
         );
       }
-      const { input, warnings } = buildReplicateInput(vendorModel, options);
+      checkReplicateTask(vendorModel, options);
+      const imageUrls = await imageReferences(apiToken, options, policy, now);
+      const { input, warnings } = buildReplicateInput(vendorModel, options, imageUrls);
       const startedAt = performance.now();
       // A prediction a crashed process started is followed, not started again (and not paid twice).
       let prediction: ReplicatePrediction | undefined =
@@ -115,6 +132,8 @@ export function createReplicateImageModel(settings: ReplicateImageModelSettings)
           await sleep(pollIntervalMs, undefined, { signal });
           current = await getPrediction(apiToken, current.id, signal);
           prediction = current;
+          const progress = progressFromLogs(current.logs);
+          if (progress !== undefined) options.onProgress?.(progress);
         }
         const urls = outputUrls(current);
         const images = await Promise.all(urls.map((url) => downloadImage(url, rules, signal)));
@@ -139,7 +158,7 @@ export function createReplicateImageModel(settings: ReplicateImageModelSettings)
       }
 
       const { finished, images } = outcome;
-      warnings.push(...outputWarnings(options, images));
+      warnings.push(...outputWarnings(options, images, descriptor.id));
       logger?.debug(
         {
           model: descriptor.id,
@@ -194,14 +213,58 @@ async function createPrediction(
   waitSeconds: number,
   signal: AbortSignal,
 ): Promise<ReplicatePrediction> {
-  // `wait: n` sends `Prefer: wait=n`; `false` sends no Prefer header, and we poll from the start.
+  // `wait: n` sends `Prefer: wait=n`; `false` sends no Prefer header, and we poll from the start. An
+  // official model is run by name (`/v1/models/{owner}/{name}/predictions`), a community one by its
+  // pinned version (`/v1/predictions`).
+  const version = replicateModelVersion(model);
   const created = await oneExchangeClient(auth).predictions.create({
-    model,
+    ...(version === undefined ? { model } : { version }),
     input,
     wait: waitSeconds >= 1 ? waitSeconds : false,
     signal,
   });
   return parsePrediction(created);
+}
+
+/**
+ * The call's input images as Replicate takes them, in order: a data URI for a small one, the URL of an
+ * uploaded file for a larger one (each upload one exchange, retried as a prediction would be).
+ */
+async function imageReferences(
+  auth: string,
+  options: ImageModelCallOptions,
+  policy: RetryPolicy,
+  now: () => Date,
+): Promise<string[]> {
+  return Promise.all(
+    (options.inputImages ?? []).map((image) =>
+      image.bytes.byteLength <= inlineImageBytes
+        ? dataUri(image)
+        : callWithRetries((signal) => uploadImage(auth, image, signal), {
+            policy,
+            classify: (error) => classifyReplicateError(error, now()),
+            abortSignal: options.abortSignal,
+          }),
+    ),
+  );
+}
+
+function dataUri(image: InputImage): string {
+  return `data:${image.mediaType};base64,${Buffer.from(image.bytes).toString('base64')}`;
+}
+
+const uploadSchema = z.object({ urls: z.object({ get: z.url() }) });
+
+async function uploadImage(auth: string, image: InputImage, signal: AbortSignal): Promise<string> {
+  const extension = image.mediaType.slice('image/'.length);
+  const file = new File([image.bytes], `input.${extension}`, { type: image.mediaType });
+  const uploaded = uploadSchema.safeParse(await oneExchangeClient(auth).files.create(file, {}, { signal }));
+  if (!uploaded.success) {
+    throw new ProviderCallError('malformed', 'Replicate answered a file upload without its URL', {
+      provider,
+    });
+  }
+  return uploaded.data.urls.get;
 }
 
 async function getPrediction(auth: string, id: string, signal: AbortSignal): Promise<ReplicatePrediction> {
@@ -254,10 +317,15 @@ function failureOf(prediction: ReplicatePrediction): ProviderCallError {
   );
 }
 
-/** Fewer images than asked (a safety checker may drop some), or a size far from the one asked. */
+/**
+ * Fewer images than asked (a safety checker may drop some), or a size far from the one expected: the asked
+ * size for a text-to-image call, the input times the factor for an upscale. An image-to-image or an edit
+ * keeps its input's shape, so its size is not compared.
+ */
 function outputWarnings(
   options: ImageModelCallOptions,
   images: readonly DownloadedImage[],
+  modelId: string,
 ): GenerationWarning[] {
   const warnings: GenerationWarning[] = [];
   if (images.length < options.n) {
@@ -267,15 +335,27 @@ function outputWarnings(
       detail: `asked for ${options.n} images, Replicate returned ${images.length}`,
     });
   }
+  const expected = expectedSize(options);
   const first = images[0];
-  if (first && (farFrom(first.width, options.size.width) || farFrom(first.height, options.size.height))) {
+  if (expected && first && (farFrom(first.width, expected.width) || farFrom(first.height, expected.height))) {
+    const why =
+      options.task === 'upscale'
+        ? `${modelId} did not enlarge by ${options.upscaleFactor}`
+        : 'Flux renders about one megapixel';
     warnings.push({
       type: 'mapped',
       feature: 'size',
-      detail: `${formatSize(options.size)} → ${formatSize(first)}: Flux renders about one megapixel`,
+      detail: `${formatSize(expected)} → ${formatSize(first)}: ${why}`,
     });
   }
   return warnings;
+}
+
+function expectedSize(options: ImageModelCallOptions): ImageDimensions | undefined {
+  if (options.task === 'text_to_image') return options.size;
+  const source = options.inputImages?.[0];
+  if (options.task !== 'upscale' || !source || options.upscaleFactor === undefined) return undefined;
+  return { width: source.width * options.upscaleFactor, height: source.height * options.upscaleFactor };
 }
 
 function farFrom(rendered: number, asked: number): boolean {

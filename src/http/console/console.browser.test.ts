@@ -1,0 +1,303 @@
+/**
+ * The operator console in real headless Chromium (Debian's `chromium`, driven by playwright-core) against the
+ * real server on a loopback port. Each page is screenshotted under test-results/console/ for review.
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Services } from '../../services.ts';
+import { freePort } from '../../test-support/server-process.ts';
+import { createTestServices } from '../../test-support/test-services.ts';
+import { buildApp } from '../build-app.ts';
+
+const chromiumPath = '/usr/bin/chromium';
+const screenshots = path.resolve(import.meta.dirname, '../../../test-results/console');
+// Loopback only: every host name fails to resolve, so the browser cannot reach beyond 127.0.0.1.
+const launchFlags = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
+];
+
+let services: Services;
+let app: FastifyInstance;
+let base: string;
+let context: BrowserContext;
+let page: Page;
+let profile: string;
+let clock = new Date();
+let adminKey: string;
+let aliceKey: string;
+
+async function generate(key: string, prompt: string): Promise<{ id: string; image_url: string }> {
+  const response = await app.inject({
+    method: 'POST',
+    url: '/api/v1/generate/image',
+    headers: { authorization: `Bearer ${key}` },
+    payload: { prompt },
+  });
+  expect(response.statusCode).toBe(201);
+  return response.json();
+}
+
+async function shoot(name: string): Promise<void> {
+  await page.screenshot({ path: path.join(screenshots, `${name}.png`), fullPage: true });
+}
+
+/** Opens a console page by its nav link and waits for it to be drawn. */
+async function open(name: string, label: string): Promise<void> {
+  await page.getByRole('link', { name: label, exact: true }).click();
+  await page.locator(`main#page[data-page="${name}"]`).waitFor();
+}
+
+beforeAll(async () => {
+  fs.mkdirSync(screenshots, { recursive: true });
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  services = await createTestServices(
+    { PORT: String(port), PUBLIC_BASE_URL: base, MONTHLY_BUDGET_USD: '10' },
+    { now: () => clock },
+  );
+  app = await buildApp(services);
+  await app.listen({ host: '127.0.0.1', port });
+
+  adminKey = services.apiKeys.create('ops', { admin: true, label: 'console test' });
+  aliceKey = services.apiKeys.create('alice');
+  const bobKey = services.apiKeys.create('bob', { plan: 'pro' });
+  services.accounts.link('discord:112233', 'bob');
+  await generate(aliceKey, 'a lighthouse at dusk');
+  await generate(bobKey, 'a red fox in snow');
+  await generate(bobKey, 'a bowl of ramen');
+  await generate(aliceKey, 'a paper boat');
+
+  profile = fs.mkdtempSync(path.join(os.tmpdir(), 'imagine-chromium-'));
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: chromiumPath,
+    headless: true,
+    args: launchFlags,
+    viewport: { width: 1280, height: 900 },
+  });
+  context.setDefaultTimeout(15_000);
+  page = context.pages()[0] ?? (await context.newPage());
+}, 60_000);
+
+afterAll(async () => {
+  await context?.close();
+  if (profile) fs.rmSync(profile, { recursive: true, force: true });
+  await app?.close();
+  await services?.close();
+});
+
+describe('operator console in Chromium', () => {
+  it('refuses a non-admin key at sign-in', async () => {
+    await page.goto(`${base}/console`);
+    await page.getByLabel('Admin API key').waitFor();
+    await shoot('sign-in');
+    await page.getByLabel('Admin API key').fill(aliceKey);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'That key is not an admin key.' }).waitFor();
+    expect(await context.cookies()).toEqual([]);
+  });
+
+  it("signs in and shows the month's image count from the ledger", async () => {
+    await page.getByLabel('Admin API key').fill(adminKey);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('main#page[data-page="overview"]').waitFor();
+    const ledgerImages = services.ledger.usage('alice', 5).used + services.ledger.usage('bob', 200).used;
+    expect(ledgerImages).toBe(4);
+    expect(await page.getByTestId('images-total').textContent()).toBe(String(ledgerImages));
+    expect(await page.locator('.chart svg rect.bar').count()).toBeGreaterThanOrEqual(28);
+    const [cookie] = await context.cookies();
+    expect(cookie).toMatchObject({ name: 'imagine_console', httpOnly: true, sameSite: 'Strict' });
+    expect(cookie?.value).not.toContain(adminKey);
+    // The key is nowhere the page's scripts can reach.
+    const stored = String(
+      await page.evaluate('JSON.stringify({ ...localStorage, ...sessionStorage }) + document.cookie'),
+    );
+    expect(stored).not.toContain('imk_');
+    expect(await page.content()).not.toContain(adminKey);
+    await shoot('overview');
+  });
+
+  it("changes a user's plan, which that user's own key then sees", async () => {
+    await open('users', 'Users');
+    const row = page.locator('tr[data-uid="alice"]');
+    await row.getByRole('combobox').selectOption('pro');
+    await row.getByRole('button', { name: 'Save' }).click();
+    await row.getByRole('status').filter({ hasText: 'now pro' }).waitFor();
+    const usage = await fetch(`${base}/api/v1/usage`, { headers: { authorization: `Bearer ${aliceKey}` } });
+    expect(await usage.json()).toMatchObject({ plan: 'pro', limit: 200 });
+    await page.getByLabel('Search users').fill('112233');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.locator('tr[data-uid="bob"]').waitFor();
+    expect(await page.locator('tbody tr').count()).toBe(1);
+    await page.getByLabel('Search users').fill('');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.locator('tr[data-uid="alice"]').waitFor();
+    await shoot('users');
+  });
+
+  it('shows the gallery and deletes an image, whose URL then answers 404', async () => {
+    await open('images', 'Images');
+    const tiles = page.locator('figure.tile');
+    await tiles.first().waitFor();
+    expect(await tiles.count()).toBe(4);
+    // Every thumbnail loaded (from imagine itself, under the CSP).
+    await page.waitForFunction(() => {
+      // Runs in the page (no DOM types here): every thumbnail has decoded pixels.
+      const images = (
+        globalThis as unknown as {
+          document: {
+            querySelectorAll(selector: string): ArrayLike<{ complete: boolean; naturalWidth: number }>;
+          };
+        }
+      ).document.querySelectorAll('figure.tile img');
+      return Array.from(images).every((image) => image.complete && image.naturalWidth > 0);
+    });
+    const newest = tiles.first();
+    await newest.hover();
+    await shoot('images');
+    const id = (await newest.getAttribute('data-image-id')) ?? '';
+    const imageUrl = (await newest.locator('img').getAttribute('src')) ?? '';
+    expect((await fetch(imageUrl)).status).toBe(200);
+    await newest.getByRole('button', { name: 'Delete' }).click();
+    await newest.getByRole('button', { name: 'Confirm' }).click();
+    await page.locator(`figure[data-image-id="${id}"]`).waitFor({ state: 'detached' });
+    expect((await fetch(imageUrl)).status).toBe(404);
+    expect(await tiles.count()).toBe(3);
+  });
+
+  it('shows the live queue', async () => {
+    // Inserted now, with a fresh heartbeat: an older one would be taken for a dead worker's and recovered.
+    services.jobStore.insert({
+      id: services.jobs.newJobId(),
+      userId: 'bob',
+      kind: 'image',
+      source: 'discord',
+      delivery: 'chat',
+      request: { prompt: 'waiting its turn', model: 'placeholder' },
+      status: 'queued',
+      workerId: 'another-worker',
+      now: clock,
+    });
+    await open('jobs', 'Jobs');
+    const row = page.locator('tbody tr').filter({ hasText: 'bob' });
+    await row.waitFor();
+    expect(await row.textContent()).toContain('queued');
+    const firstStamp = await page.getByTestId('jobs-updated').textContent();
+    // It refreshes by itself: the stamp changes without a click.
+    await page
+      .getByTestId('jobs-updated')
+      .filter({ hasNotText: firstStamp ?? '' })
+      .waitFor();
+    await shoot('jobs');
+  });
+
+  it('creates a key shown once and revokes it', async () => {
+    await open('keys', 'Keys');
+    await page.getByLabel('User').fill('carol');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const secret = page.getByTestId('new-key');
+    await secret.waitFor();
+    const key = (await secret.textContent()) ?? '';
+    expect(key).toMatch(/^imk_[A-Za-z0-9]{40}$/);
+    expect(
+      (await fetch(`${base}/api/v1/usage`, { headers: { authorization: `Bearer ${key}` } })).status,
+    ).toBe(200);
+    await shoot('keys');
+    const row = page.locator(`tr[data-prefix="${key.slice(0, 12)}"]`);
+    await row.getByRole('button', { name: 'Revoke' }).click();
+    await row.getByRole('button', { name: 'Confirm revoke' }).click();
+    await page
+      .locator(`tr[data-prefix="${key.slice(0, 12)}"]`)
+      .filter({ hasText: 'revoked' })
+      .waitFor();
+    // Once shown, never again: the redrawn page has no secret on it.
+    expect(await page.content()).not.toContain(key);
+    expect(
+      (await fetch(`${base}/api/v1/usage`, { headers: { authorization: `Bearer ${key}` } })).status,
+    ).toBe(401);
+  });
+
+  it('shows the audit trail of those changes', async () => {
+    await open('audit', 'Audit');
+    await page.locator('tbody tr').first().waitFor();
+    const actions = await page.locator('tbody tr td:nth-child(3)').allTextContents();
+    expect(actions).toEqual(['key.revoke', 'key.create', 'image.delete', 'user.plan']);
+    await shoot('audit');
+  });
+
+  it('is usable on a phone-sized screen', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await open('overview', 'Overview');
+    const overflow = Number(await page.evaluate('document.documentElement.scrollWidth - window.innerWidth'));
+    expect(overflow).toBeLessThanOrEqual(0);
+    await shoot('overview-phone');
+    await open('images', 'Images');
+    await page.locator('figure.tile').first().waitFor();
+    await shoot('images-phone');
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  it('refuses a cross-site POST that carries the cookie but not the CSRF token', async () => {
+    // Another origin on the same host (same site, so even a SameSite=Strict cookie goes along).
+    const attacker = http.createServer((_request, response) => {
+      response.setHeader('content-type', 'text/html');
+      response.end(`<!doctype html><form id="f" method="post" action="${base}/api/v1/admin/keys" enctype="text/plain">
+        <input name='{"uid":"mallory","admin":true,"x":"' value='"}'><button>Win a prize</button></form>`);
+    });
+    await new Promise<void>((resolve) => attacker.listen(0, '127.0.0.1', resolve));
+    const address = attacker.address();
+    const attackerUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/`;
+    try {
+      const refused = page.waitForResponse((response) => response.url() === `${base}/api/v1/admin/keys`);
+      await page.goto(attackerUrl);
+      await page.getByRole('button', { name: 'Win a prize' }).click();
+      const response = await refused;
+      expect(response.status()).toBe(403);
+      expect(await response.json()).toMatchObject({ error: 'forbidden' });
+      expect(services.apiKeys.list().some((listed) => listed.userId === 'mallory')).toBe(false);
+    } finally {
+      // The browser keeps its connection alive; close() alone would wait for it.
+      attacker.closeAllConnections();
+      await new Promise((resolve) => attacker.close(resolve));
+    }
+  });
+
+  it('signs out, after which the old cookie gets the sign-in page', async () => {
+    await page.goto(`${base}/console`);
+    await page.locator('main#page[data-page="overview"]').waitFor();
+    const [cookie] = await context.cookies();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Admin API key').waitFor();
+    expect(await context.cookies()).toEqual([]);
+    const replayed = await fetch(`${base}/api/v1/admin/overview`, {
+      headers: { cookie: `${cookie?.name}=${cookie?.value}` },
+    });
+    expect(replayed.status).toBe(401);
+  });
+
+  it('shows the sign-in page for a forged cookie and for an expired session', async () => {
+    await context.addCookies([{ name: 'imagine_console', value: 'A'.repeat(43), url: base }]);
+    await page.goto(`${base}/console`);
+    await page.getByLabel('Admin API key').waitFor();
+
+    await page.getByLabel('Admin API key').fill(adminKey);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('main#page[data-page="overview"]').waitFor();
+    // The server's clock moves past CONSOLE_SESSION_HOURS (12 by default).
+    clock = new Date(clock.getTime() + 12 * 3_600_000 + 1000);
+    await page.reload();
+    await page.getByLabel('Admin API key').waitFor();
+  });
+});

@@ -1,0 +1,29 @@
+import type { Config } from '../../config/load-config.ts';
+
+/**
+ * The console's Content-Security-Policy: scripts, styles and everything else from imagine itself, no inline
+ * script or style, no framing, and images also from where stored images live (PUBLIC_BASE_URL for local
+ * storage, Google's storage hosts for Firebase).
+ */
+export function contentSecurityPolicy(config: Pick<Config, 'server'>, storageKind: string): string {
+  const imageSources = ["'self'", 'data:'];
+  try {
+    imageSources.push(new URL(config.server.publicBaseUrl).origin);
+  } catch {
+    // A base URL that is not a URL would have failed config validation; nothing to add.
+  }
+  if (storageKind === 'firebase') {
+    imageSources.push('https://storage.googleapis.com', 'https://firebasestorage.googleapis.com');
+  }
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    `img-src ${[...new Set(imageSources)].join(' ')}`,
+    "connect-src 'self'",
+    "object-src 'none'",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+  ].join('; ');
+}

@@ -1,0 +1,223 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { ApiKeySummary, ApiKeys } from '../../../core/accounts/api-keys.ts';
+import type { AdminImage } from '../../../core/admin/admin-queries.ts';
+import type { AdminServices } from '../../../core/admin/admin-services.ts';
+import { errorResponseSchema } from '../../schemas/response-schemas.ts';
+import {
+  adminErrorResponses,
+  adminImageSchema,
+  apiKeySchema,
+  pageQuerySchema,
+  userSchema,
+} from './admin-schemas.ts';
+
+const security = [{ bearer: [] }];
+
+/** Admin changes and the lists they act on: users and plans, images, API keys. */
+export const adminManageRoutes: FastifyPluginAsyncZod<{ admin: AdminServices; apiKeys: ApiKeys }> = async (
+  app,
+  { admin, apiKeys },
+) => {
+  app.get(
+    '/api/v1/admin/users',
+    {
+      schema: {
+        operationId: 'adminListUsers',
+        summary: 'App accounts by uid, optionally those whose uid or linked identity contains `query`',
+        tags: ['admin'],
+        security,
+        querystring: pageQuerySchema.extend({ query: z.string().max(200).default('') }),
+        response: {
+          200: z.object({
+            users: z.array(userSchema),
+            next_cursor: z.string().nullable(),
+            plans: z.array(z.string()).describe('The plans a user may be moved to'),
+          }),
+          ...adminErrorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const page = admin.queries.users({
+        query: request.query.query,
+        cursor: request.query.cursor,
+        limit: request.query.limit,
+      });
+      return {
+        users: page.items.map((user) => ({
+          uid: user.userId,
+          plan: user.plan,
+          linked_identities: user.linkedIdentities,
+          used_this_month: user.usedThisMonth,
+          created_at: user.createdAt,
+        })),
+        next_cursor: page.nextCursor ?? null,
+        plans: admin.queries.planNames(),
+      };
+    },
+  );
+
+  app.patch(
+    '/api/v1/admin/users/:uid',
+    {
+      schema: {
+        operationId: 'adminUpdateUser',
+        summary: "Changes a user's plan",
+        tags: ['admin'],
+        security,
+        params: z.object({ uid: z.string().min(1).max(256) }),
+        body: z.object({ plan: z.string().min(1).max(64) }),
+        response: {
+          200: z.object({ uid: z.string(), plan: z.string(), previous_plan: z.string() }),
+          404: errorResponseSchema,
+          ...adminErrorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const change = admin.actions.setPlan(request.adminActor, request.params.uid, request.body.plan);
+      return { uid: request.params.uid, plan: change.after, previous_plan: change.before };
+    },
+  );
+
+  app.get(
+    '/api/v1/admin/images',
+    {
+      schema: {
+        operationId: 'adminListImages',
+        summary: "Every user's stored images, newest first",
+        tags: ['admin'],
+        security,
+        querystring: pageQuerySchema.extend({
+          user: z.string().min(1).max(256).optional(),
+          source: z.enum(['api', 'discord', 'slack', 'cli']).optional(),
+        }),
+        response: {
+          200: z.object({ images: z.array(adminImageSchema), next_cursor: z.string().nullable() }),
+          ...adminErrorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const page = admin.queries.images({
+        userId: request.query.user,
+        source: request.query.source,
+        cursor: request.query.cursor,
+        limit: request.query.limit,
+      });
+      return { images: page.items.map(imageBody), next_cursor: page.nextCursor ?? null };
+    },
+  );
+
+  app.delete(
+    '/api/v1/admin/images/:id',
+    {
+      schema: {
+        operationId: 'adminDeleteImage',
+        summary: 'Removes an image file and its record; usage is refunded only with `?refund=true`',
+        tags: ['admin'],
+        security,
+        params: z.object({ id: z.string().min(1).max(64) }),
+        querystring: z.object({ refund: z.enum(['true', 'false']).default('false') }),
+        response: {
+          200: z.object({ deleted: adminImageSchema, refunded: z.boolean() }),
+          404: errorResponseSchema,
+          ...adminErrorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const refund = request.query.refund === 'true';
+      const deleted = await admin.actions.deleteImage(request.adminActor, request.params.id, { refund });
+      return { deleted: imageBody(deleted), refunded: refund };
+    },
+  );
+
+  app.get(
+    '/api/v1/admin/keys',
+    {
+      schema: {
+        operationId: 'adminListKeys',
+        summary: 'Every API key, revoked ones too, without secrets',
+        tags: ['admin'],
+        security,
+        response: { 200: z.object({ keys: z.array(apiKeySchema) }), ...adminErrorResponses },
+      },
+    },
+    async () => ({ keys: apiKeys.list().map(keyBody) }),
+  );
+
+  app.post(
+    '/api/v1/admin/keys',
+    {
+      schema: {
+        operationId: 'adminCreateKey',
+        summary: 'Creates an API key; the key is in this response only',
+        tags: ['admin'],
+        security,
+        body: z.object({
+          uid: z.string().min(1).max(256),
+          plan: z.string().min(1).max(64).optional(),
+          label: z.string().max(200).optional(),
+          admin: z.boolean().default(false),
+        }),
+        response: {
+          201: apiKeySchema.extend({ key: z.string().describe('Shown once: store it now') }),
+          ...adminErrorResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      const created = admin.actions.createKey(request.adminActor, {
+        userId: request.body.uid,
+        plan: request.body.plan,
+        label: request.body.label,
+        admin: request.body.admin,
+      });
+      // A secret must not sit in a cache on the way back.
+      reply.header('cache-control', 'no-store');
+      return reply.code(201).send({ ...keyBody(created.summary), key: created.key });
+    },
+  );
+
+  app.delete(
+    '/api/v1/admin/keys/:prefix',
+    {
+      schema: {
+        operationId: 'adminRevokeKey',
+        summary: 'Revokes an API key by its prefix; console sessions signed in with it end too',
+        tags: ['admin'],
+        security,
+        params: z.object({ prefix: z.string().regex(/^imk_[A-Za-z0-9]{8}$/, 'a key prefix as listed') }),
+        response: { 200: apiKeySchema, 404: errorResponseSchema, ...adminErrorResponses },
+      },
+    },
+    async (request) => keyBody(admin.actions.revokeKey(request.adminActor, request.params.prefix)),
+  );
+};
+
+function imageBody(image: AdminImage) {
+  return {
+    id: image.id,
+    uid: image.userId,
+    source: image.source,
+    prompt: image.prompt,
+    model: image.model,
+    image_url: image.imageUrl,
+    size: `${image.width}x${image.height}`,
+    cost_usd: image.costUsd,
+    created_at: image.createdAt,
+  };
+}
+
+function keyBody(key: ApiKeySummary) {
+  return {
+    prefix: key.prefix,
+    uid: key.userId,
+    label: key.label,
+    admin: key.admin,
+    created_at: key.createdAt,
+    revoked_at: key.revokedAt,
+  };
+}
