@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { z } from 'zod';
 import { acceptedSchema, asyncHeaders, type GenerationJobs } from '../generation-jobs.ts';
 import { documented } from '../schemas/documented-response.ts';
 import { imageGenerationRequestSchema, multipleImageRequestSchema } from '../schemas/request-schemas.ts';
@@ -11,7 +10,7 @@ import {
   imageResponseSchema,
 } from '../schemas/response-schemas.ts';
 
-export const generationErrors = {
+const generationErrors = {
   ...commonErrorResponses,
   402: errorResponse('graphics_limit_reached: the monthly limit is used up (`used`, `limit`)'),
   403: errorResponse('model_not_allowed: the plan does not include that model (`model`, `plan`)'),
@@ -26,7 +25,10 @@ export const generationErrors = {
 };
 
 /** The synchronous answer and the async one are separate statuses, so a generated client needs no narrowing. */
-export function generationResponses(created: z.ZodType, what: string) {
+export function generationResponses(
+  created: typeof imageResponseSchema | typeof batchResponseSchema,
+  what: string,
+) {
   return {
     201: documented(created, what, responseHeaders.idempotentReplayed),
     202: documented(acceptedSchema, 'With `Prefer: respond-async`: the job, to poll at `status_url`', {
