@@ -651,3 +651,31 @@ describe('GET /api/v1/images', () => {
     ]);
   });
 });
+
+describe('the embedded default (placeholder)', () => {
+  it('does image-to-image, a variation and an upscale offline, with the real pixel sizes', async () => {
+    current = await createTestApp();
+    const testApp = current;
+    const alice = testApp.bearerFor('alice', 'pro');
+    const init = base64(await solidPng(300, 200, '#336699'));
+    const redrawn = await post(
+      testApp,
+      '/api/v1/generate/image',
+      { prompt: 'a harbour', size: '512x512', image: init },
+      alice,
+    );
+    expect(redrawn.statusCode).toBe(201);
+    expect(redrawn.json()).toMatchObject({ model: 'placeholder', kind: 'image_to_image' });
+    const id = redrawn.json().id as string;
+    const variation = await post(testApp, `/api/v1/images/${id}/variations`, { strength: 'subtle' }, alice);
+    expect(variation.statusCode).toBe(201);
+    expect(variation.json()).toMatchObject({ parent_id: id, kind: 'variation' });
+    const upscale = await post(testApp, `/api/v1/images/${id}/upscale`, { factor: 2 }, alice);
+    expect(upscale.statusCode).toBe(201);
+    const stored = await storedBytes(testApp, 'alice', upscale.json().id);
+    const metadata = await sharp(stored).metadata();
+    const source = await sharp(await storedBytes(testApp, 'alice', id)).metadata();
+    expect([metadata.width, metadata.height]).toEqual([(source.width ?? 0) * 2, (source.height ?? 0) * 2]);
+    expect(upscale.json().size).toBe(`${metadata.width}x${metadata.height}`);
+  });
+});
