@@ -65,6 +65,9 @@ describe('loadConfig', () => {
     expect(problemsOf({ DEFAULT_PLAN: 'gold' })[0]).toMatch(/DEFAULT_PLAN "gold"/);
     expect(problemsOf({ IMAGE_TO_IMAGE_MODEL: 'sdxl-9' })[0]).toMatch(/IMAGE_TO_IMAGE_MODEL is "sdxl-9"/);
     expect(problemsOf({ UPSCALE_MODEL: 'esrgan-9' })[0]).toMatch(/UPSCALE_MODEL is "esrgan-9"/);
+    expect(problemsOf({ UPSCALE_MODEL: 'dall-e-3' })[0]).toMatch(
+      /UPSCALE_MODEL is "dall-e-3": .*cannot do upscale/,
+    );
   });
 
   it('reads the input image limits and the parameters switch', () => {

@@ -187,10 +187,16 @@ function deriveConfig(
   if (!findModel(defaultModel)) {
     problems.push(`IMAGE_MODEL is "${environment.IMAGE_MODEL}": not a model this service knows`);
   }
-  for (const name of ['IMAGE_TO_IMAGE_MODEL', 'UPSCALE_MODEL'] as const) {
+  for (const [name, capability] of [
+    ['IMAGE_TO_IMAGE_MODEL', 'image_to_image'],
+    ['UPSCALE_MODEL', 'upscale'],
+  ] as const) {
     const model = environment[name];
-    if (model !== undefined && !findModel(model))
-      problems.push(`${name} is "${model}": not a model this service knows`);
+    if (model === undefined) continue;
+    const found = findModel(model);
+    if (!found) problems.push(`${name} is "${model}": not a model this service knows`);
+    else if (!found.capabilities.includes(capability))
+      problems.push(`${name} is "${model}": that model cannot do ${capability}`);
   }
   for (const model of environment.IMAGE_FALLBACK_MODELS) {
     if (!findModel(model))
