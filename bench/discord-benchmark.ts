@@ -149,6 +149,7 @@ export async function runDiscordBenchmark(
     DISCORD_BOT_TOKEN: 'bench-bot-token',
     DISCORD_APPLICATION_ID: applicationId,
     DISCORD_PUBLIC_KEY: publicKeyDer.subarray(publicKeyDer.length - 32).toString('hex'),
+    DISCORD_API_BASE_URL: discordUrl,
   });
   const services = await createServices(config, pino({ level: 'silent' }), {
     models: [instantModel()],
@@ -156,7 +157,7 @@ export async function runDiscordBenchmark(
   });
   const discordSettings = config.discord;
   if (!discordSettings) throw new Error('the benchmark configuration turns the Discord bot on');
-  const bot = createDiscordBot(services, discordSettings, { restApi: discordUrl });
+  const bot = createDiscordBot(services, discordSettings);
   const app = await buildApp(services, { chatBots: [bot] });
   const serverSamples: number[] = [];
   app.server.on('request', (request: http.IncomingMessage, response: http.ServerResponse) => {

@@ -38,6 +38,10 @@ async function build(): Promise<string> {
   // What dist/ has by sitting in the project: ES modules, and the project's node_modules.
   fs.writeFileSync(path.join(outDir, 'package.json'), '{ "type": "module" }\n');
   fs.symlinkSync(path.join(projectRoot, 'node_modules'), path.join(outDir, 'node_modules'), 'dir');
+  // The build's second step, as `npm run build` runs it: the console's pages beside the code.
+  await promisify(execFile)(process.execPath, [path.join(outDir, 'copy-static-assets.js')], {
+    cwd: projectRoot,
+  });
   return outDir;
 }
 

@@ -113,6 +113,7 @@ export async function createServices(
           projectId: config.firebase.projectId,
           credentialsPath: config.firebase.credentialsPath,
           storageBucket: config.storage.kind === 'firebase' ? config.storage.bucket : undefined,
+          emulators: config.firebase.emulators,
         })
       : undefined;
   let storage = overrides.storage;
@@ -122,6 +123,7 @@ export async function createServices(
       app: firebaseApp,
       bucketName: config.storage.bucket,
       makePublic: config.storage.makePublic,
+      emulatorHost: config.firebase?.emulators.storage,
     });
   }
   storage ??= createLocalImageStorage({

@@ -66,6 +66,11 @@ const planModels = z
   })
   .describe('plan=model,model pairs separated by ";", or plan=* for every model');
 
+/** `127.0.0.1:9099`: where an emulator listens, as the Firebase tools print it (no scheme, no path). */
+const emulatorHost = z
+  .string()
+  .regex(/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:\d{1,5})?$/i, 'host:port without http://, e.g. 127.0.0.1:9099');
+
 /**
  * Every environment variable the service reads. Each has a default that works offline, so an empty
  * environment starts a working service (SQLite in ./data, local images, the placeholder provider).
@@ -147,12 +152,14 @@ export const environmentSchema = z.object({
     .optional(),
   DISCORD_ALLOWED_ROLES: commaList.default([]),
   DISCORD_SERVER_MONTHLY_IMAGES: positiveInteger.optional(),
+  DISCORD_API_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
 
   SLACK_MODE: z.enum(['socket', 'http']).default('socket'),
   SLACK_BOT_TOKEN: z.string().startsWith('xoxb-', 'a bot token starting with xoxb-').optional(),
   SLACK_SIGNING_SECRET: z.string().min(1).optional(),
   SLACK_APP_TOKEN: z.string().startsWith('xapp-', 'an app-level token starting with xapp-').optional(),
   SLACK_WORKSPACE_MONTHLY_IMAGES: positiveInteger.optional(),
+  SLACK_API_URL: z.url({ protocol: /^https?$/ }).optional(),
 
   STORAGE: z.enum(['local', 'firebase']).default('local'),
   FIREBASE_PROJECT_ID: z.string().min(1).optional(),
@@ -160,6 +167,8 @@ export const environmentSchema = z.object({
   FIREBASE_STORAGE_BUCKET: z.string().min(1).optional(),
   FIREBASE_MAKE_PUBLIC: booleanFlag.default(true),
   FIREBASE_CHECK_REVOKED: booleanFlag.default(true),
+  FIREBASE_AUTH_EMULATOR_HOST: emulatorHost.optional(),
+  FIREBASE_STORAGE_EMULATOR_HOST: emulatorHost.optional(),
 });
 
 /** The raw, parsed environment. */

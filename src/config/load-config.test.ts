@@ -36,6 +36,30 @@ describe('loadConfig', () => {
     expect(problems.find((line) => line.startsWith('STORAGE'))).toMatch(/local.*firebase/);
   });
 
+  it('takes the Firebase emulators as host:port, with a project id and no credentials', () => {
+    const config = loadConfig({
+      FIREBASE_PROJECT_ID: 'demo-imagine',
+      FIREBASE_AUTH_EMULATOR_HOST: '127.0.0.1:9099',
+      FIREBASE_STORAGE_EMULATOR_HOST: 'localhost:9199',
+    });
+    expect(config.firebase).toMatchObject({
+      projectId: 'demo-imagine',
+      credentialsPath: undefined,
+      emulators: { auth: '127.0.0.1:9099', storage: 'localhost:9199' },
+    });
+    expect(problemsOf({ FIREBASE_AUTH_EMULATOR_HOST: '127.0.0.1:9099' })).toEqual([
+      expect.stringMatching(/^FIREBASE_PROJECT_ID is missing: the Firebase emulators need the project id/),
+    ]);
+    expect(
+      problemsOf({
+        FIREBASE_PROJECT_ID: 'demo-imagine',
+        FIREBASE_STORAGE_EMULATOR_HOST: 'http://127.0.0.1:9199',
+      }),
+    ).toEqual([
+      expect.stringMatching(/^FIREBASE_STORAGE_EMULATOR_HOST is "http:\/\/127\.0\.0\.1:9199": host:port/),
+    ]);
+  });
+
   it('requires what Firebase storage needs', () => {
     const problems = problemsOf({ STORAGE: 'firebase' });
     expect(problems.join('\n')).toMatch(/FIREBASE_STORAGE_BUCKET is missing/);

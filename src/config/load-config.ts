@@ -40,6 +40,11 @@ export interface DiscordSettings {
   allowedRoles: readonly string[];
   /** Images a server may make per month on top of each user's quota. */
   serverMonthlyImages: number | undefined;
+  /**
+   * Where every REST call goes, before `/v10/…`: Discord's own API, or a REST proxy that shares rate limits
+   * between processes (nirn-proxy, twilight-http-proxy), e.g. `http://proxy:8080/api`.
+   */
+  apiBaseUrl: string;
 }
 
 /** The Slack app, present when SLACK_BOT_TOKEN is set. */
@@ -51,6 +56,17 @@ export interface SlackSettings {
   appToken: string | undefined;
   /** Images a workspace may make per month on top of each user's quota. */
   workspaceMonthlyImages: number | undefined;
+  /** The Web API base every method call goes to (ends in `/`): Slack's, or another host such as GovSlack's. */
+  apiUrl: string;
+}
+
+/** Firebase, present when FIREBASE_PROJECT_ID is set: ID-token auth, and the bucket when STORAGE=firebase. */
+export interface FirebaseSettings {
+  projectId: string;
+  credentialsPath: string | undefined;
+  checkRevoked: boolean;
+  /** `host:port` of the Firebase Local Emulator Suite's emulators, when development runs against them. */
+  emulators: { auth: string | undefined; storage: string | undefined };
 }
 
 /** The service's settings, derived once from the environment. */
@@ -107,7 +123,7 @@ export interface Config {
   storage: StorageSettings;
   discord: DiscordSettings | undefined;
   slack: SlackSettings | undefined;
-  firebase: { projectId: string; credentialsPath: string | undefined; checkRevoked: boolean } | undefined;
+  firebase: FirebaseSettings | undefined;
   /** Create a ready-to-use API key on first start, so the quick start works with no setup. */
   createDemoKey: boolean;
 }
@@ -235,6 +251,20 @@ function deriveConfig(
   ) {
     problems.push('FIREBASE_PROJECT_ID is missing: Firebase auth and storage need the project id');
   }
+  if (
+    (environment.FIREBASE_AUTH_EMULATOR_HOST || environment.FIREBASE_STORAGE_EMULATOR_HOST) &&
+    !environment.FIREBASE_PROJECT_ID
+  ) {
+    problems.push(
+      'FIREBASE_PROJECT_ID is missing: the Firebase emulators need the project id (demo-… keeps them offline)',
+    );
+  }
+  // The Auth emulator's tokens are unsigned, and firebase-admin accepts them while this is set.
+  if (environment.FIREBASE_AUTH_EMULATOR_HOST && environment.NODE_ENV === 'production') {
+    problems.push(
+      'FIREBASE_AUTH_EMULATOR_HOST is set with NODE_ENV=production: anyone could sign in with an unsigned token',
+    );
+  }
   const discord = deriveDiscord(environment, problems);
   const slack = deriveSlack(environment, problems);
   if (problems.length > 0 || !plans) throw new ConfigError(problems);
@@ -244,6 +274,10 @@ function deriveConfig(
         projectId: environment.FIREBASE_PROJECT_ID,
         credentialsPath: environment.FIREBASE_CREDENTIALS_PATH,
         checkRevoked: environment.FIREBASE_CHECK_REVOKED,
+        emulators: {
+          auth: environment.FIREBASE_AUTH_EMULATOR_HOST,
+          storage: environment.FIREBASE_STORAGE_EMULATOR_HOST,
+        },
       }
     : undefined;
   const portForLinks = environment.PORT === 0 ? 8000 : environment.PORT;
@@ -329,6 +363,7 @@ function deriveDiscord(environment: Environment, problems: string[]): DiscordSet
     guildId: environment.DISCORD_GUILD_ID,
     allowedRoles: environment.DISCORD_ALLOWED_ROLES,
     serverMonthlyImages: environment.DISCORD_SERVER_MONTHLY_IMAGES,
+    apiBaseUrl: (environment.DISCORD_API_BASE_URL ?? 'https://discord.com/api').replace(/\/+$/, ''),
   };
 }
 
@@ -346,5 +381,6 @@ function deriveSlack(environment: Environment, problems: string[]): SlackSetting
     signingSecret: environment.SLACK_SIGNING_SECRET ?? '',
     appToken: environment.SLACK_APP_TOKEN,
     workspaceMonthlyImages: environment.SLACK_WORKSPACE_MONTHLY_IMAGES,
+    apiUrl: (environment.SLACK_API_URL ?? 'https://slack.com/api/').replace(/\/*$/, '/'),
   };
 }

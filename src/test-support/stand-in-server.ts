@@ -10,6 +10,8 @@ export interface ReceivedRequest {
   headers: IncomingMessage['headers'];
   /** The JSON body, or undefined when there was none (or it was not JSON). */
   body: unknown;
+  /** The body's bytes as they arrived (multipart uploads, raw files). */
+  raw: Buffer;
 }
 
 /** Answers one request; whatever it does not end, the stand-in answers 404. */
@@ -32,7 +34,8 @@ export async function startStandInServer(handler: StandInHandler): Promise<Stand
   const server = createServer(async (incoming, response) => {
     const chunks: Buffer[] = [];
     for await (const chunk of incoming) chunks.push(chunk as Buffer);
-    const text = Buffer.concat(chunks).toString('utf8');
+    const raw = Buffer.concat(chunks);
+    const text = raw.toString('utf8');
     const url = incoming.url ?? '/';
     const request: ReceivedRequest = {
       method: incoming.method ?? 'GET',
@@ -40,6 +43,7 @@ export async function startStandInServer(handler: StandInHandler): Promise<Stand
       pathname: new URL(url, 'http://stand-in').pathname,
       headers: incoming.headers,
       body: parseJson(text),
+      raw,
     };
     requests.push(request);
     try {

@@ -33,8 +33,6 @@ const cancelledWorkGraceMs = 2000;
 export interface DiscordBotOptions {
   /** A gateway client made elsewhere (tests feed it raw dispatches without a socket). */
   client?: Client;
-  /** The Discord API base URL (the benchmark points it at an in-process stand-in). */
-  restApi?: string;
 }
 
 /** The Discord bot, with its gateway client when it runs over the gateway. */
@@ -53,12 +51,13 @@ export function createDiscordBot(
   options: DiscordBotOptions = {},
 ): DiscordBot {
   const logger = services.logger.child({ bot: 'discord' });
-  const client = settings.mode === 'gateway' ? (options.client ?? createGatewayClient()) : undefined;
+  const api = settings.apiBaseUrl;
+  const client = settings.mode === 'gateway' ? (options.client ?? createGatewayClient({ api })) : undefined;
   // Bot-token calls share the gateway client's REST (and its rate-limit state) when there is one.
   const rest: REST = client
     ? client.rest.setToken(settings.botToken)
-    : createDiscordRest(settings.botToken, { api: options.restApi });
-  const webhooks = createInteractionRest({ api: options.restApi });
+    : createDiscordRest(settings.botToken, { api });
+  const webhooks = createInteractionRest({ api });
   const rolesOverRest = restRoleNames(rest, logger);
   const bot: DiscordBotServices = {
     chatImages: services.chatImages,

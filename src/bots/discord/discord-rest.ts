@@ -3,7 +3,8 @@ import { REST, type RESTOptions } from 'discord.js';
 /**
  * A Discord REST client for calls made with the bot token (roles, command registration). It sends through
  * the global `fetch`, in production and tests alike (nock intercepts fetch; undici's own `request`, the
- * library default, it cannot see). `api` points it at a stand-in server in the benchmark.
+ * library default, it cannot see). `api` is the base before `/v10` (DISCORD_API_BASE_URL: a REST proxy, or a
+ * stand-in server in tests and the benchmark); unset, Discord's own.
  */
 export function createDiscordRest(token: string, options: { api?: string | undefined } = {}): REST {
   return new REST(restOptions(options)).setToken(token);

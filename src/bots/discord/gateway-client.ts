@@ -15,10 +15,10 @@ const channelSweepIntervalMs = 10 * 60 * 1000;
 /**
  * A discord.js client for the gateway that holds as little as it can: only the Guilds intent (slash
  * commands and buttons need no other), and every cache that could grow with users or messages capped at
- * zero. What remains is one entry per server with its channels and roles, which discord.js needs to stay
+ * zero (`api`: the REST base, as for every other client here). What remains is one entry per server with its channels and roles, which discord.js needs to stay
  * consistent; memory then grows with servers, not with traffic.
  */
-export function createGatewayClient(): Client {
+export function createGatewayClient(options: { api?: string | undefined } = {}): Client {
   return new Client({
     intents: [GatewayIntentBits.Guilds],
     makeCache: Options.cacheWithLimits({
@@ -51,7 +51,8 @@ export function createGatewayClient(): Client {
       },
       VoiceStateManager: 0,
     }),
-    rest: restOptions(),
+    // Its REST also fetches the gateway address (GET /gateway/bot), so a REST proxy sees that call too.
+    rest: restOptions(options),
     allowedMentions: { parse: [] },
   });
 }

@@ -29,7 +29,7 @@ async function main(): Promise<number> {
     );
     return 78;
   }
-  const rest = createDiscordRest(discord.botToken);
+  const rest = createDiscordRest(discord.botToken, { api: discord.apiBaseUrl });
   try {
     const report = await registerCommands({
       rest,

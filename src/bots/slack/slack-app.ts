@@ -46,6 +46,9 @@ export function createSlackApp(
   // Read at call time, so an interceptor installed after start-up (tests) still sees every request.
   const fetchFunction: typeof fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const slackLogger = boltLogger(logger);
+  // Every Web API method call goes here (SLACK_API_URL: GovSlack, a stand-in); the URLs Slack hands back
+  // (upload_url, response_url, the Socket Mode WebSocket) are used as given, since that host chose them.
+  const slackApiUrl = settings.apiUrl;
 
   const receiver: Receiver =
     settings.mode === 'http'
@@ -58,11 +61,12 @@ export function createSlackApp(
       : new SocketModeReceiver({
           appToken: settings.appToken ?? '',
           logger: slackLogger,
-          installerOptions: { clientOptions: { fetch: fetchFunction } },
+          installerOptions: { clientOptions: { fetch: fetchFunction, slackApiUrl } },
         });
 
   const clientOptions = {
     fetch: fetchFunction,
+    slackApiUrl,
     // A person is waiting: a few quick retries, not the library's default of half an hour.
     retryConfig: { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 3_000 },
     timeout: 30_000,
@@ -158,7 +162,12 @@ async function checkBotToken(bolt: App, botToken: string, logger: Services['logg
  */
 export function imagesArePublic(services: Pick<Services, 'config' | 'storage'>): boolean {
   const { config, storage } = services;
-  if (storage.kind === 'firebase') return config.storage.kind === 'firebase' && config.storage.makePublic;
+  // The Storage emulator's URLs are on this machine, out of Slack's reach.
+  if (storage.kind === 'firebase') {
+    return (
+      config.storage.kind === 'firebase' && config.storage.makePublic && !config.firebase?.emulators.storage
+    );
+  }
   if (storage.kind !== 'local') return false;
   const url = new URL(config.server.publicBaseUrl);
   return url.protocol === 'https:' && !isPrivateHost(url.hostname);

@@ -8,6 +8,8 @@ export interface FirebaseAppSettings {
   storageBucket: string | undefined;
   /** firebase-admin keeps apps in a process-wide registry by name; the default is unique per call. */
   appName?: string;
+  /** `host:port` of the Auth and Storage emulators, when they stand in for Firebase. */
+  emulators?: { auth: string | undefined; storage: string | undefined };
 }
 
 let appsCreated = 0;
@@ -19,6 +21,7 @@ let appsCreated = 0;
  */
 export function createFirebaseApp(settings: FirebaseAppSettings): App {
   appsCreated += 1;
+  useEmulators(settings.emulators);
   return initializeApp(
     {
       projectId: settings.projectId,
@@ -28,6 +31,20 @@ export function createFirebaseApp(settings: FirebaseAppSettings): App {
     },
     settings.appName ?? `imagine-${appsCreated}`,
   );
+}
+
+/**
+ * firebase-admin has no per-app emulator option: it reads these variables from the process environment when
+ * it verifies a token or builds a Storage client. The config (which may come from `.env`) is copied there,
+ * so the emulators are used exactly when the config says so. Credentials are then never asked for.
+ */
+function useEmulators(emulators: FirebaseAppSettings['emulators']): void {
+  if (emulators?.auth) process.env.FIREBASE_AUTH_EMULATOR_HOST = emulators.auth;
+  if (emulators?.storage) {
+    process.env.FIREBASE_STORAGE_EMULATOR_HOST = emulators.storage;
+    // What @google-cloud/storage itself reads; firebase-admin would only set it if it were unset.
+    process.env.STORAGE_EMULATOR_HOST = `http://${emulators.storage}`;
+  }
 }
 
 /** Frees the app's services and its name, so a closed service leaves no timers or sockets behind. */

@@ -11,6 +11,8 @@ export interface FirebaseImageStorageSettings {
   makePublic: boolean;
   /** How long /health waits for the bucket before calling storage down; 5 s unless a test says otherwise. */
   readyTimeoutMs?: number;
+  /** `host:port` of the Storage emulator (FIREBASE_STORAGE_EMULATOR_HOST): image URLs point at it. */
+  emulatorHost?: string | undefined;
 }
 
 // Keys are unique per generation and never rewritten, so caches may keep an image for as long as they like.
@@ -18,12 +20,17 @@ const cacheControl = 'public, max-age=31536000, immutable';
 
 /**
  * Images in a Firebase Storage bucket, served from `https://storage.googleapis.com/<bucket>/<key>` (the form the
- * mobile app expects). Uploads are single multipart requests: images are small, and a resumable upload costs an
+ * mobile app expects), or with the Storage emulator from its Firebase download route. Uploads are single multipart requests: images are small, and a resumable upload costs an
  * extra round trip for nothing.
  */
 export function createFirebaseImageStorage(settings: FirebaseImageStorageSettings): ImageStorage {
   const bucket = getStorage(settings.app).bucket(settings.bucketName);
   const readyTimeoutMs = settings.readyTimeoutMs ?? 5_000;
+  const { emulatorHost } = settings;
+  const imageUrl = (key: string) =>
+    emulatorHost
+      ? emulatorImageUrl(emulatorHost, settings.bucketName, key)
+      : publicImageUrl(settings.bucketName, key);
 
   return {
     kind: 'firebase',
@@ -48,7 +55,7 @@ export function createFirebaseImageStorage(settings: FirebaseImageStorageSetting
           throw storageFailed(error);
         }
       }
-      return { key: image.key, url: publicImageUrl(settings.bucketName, image.key) };
+      return { key: image.key, url: imageUrl(image.key) };
     },
 
     async read(key: string): Promise<Uint8Array> {
@@ -67,10 +74,17 @@ export function createFirebaseImageStorage(settings: FirebaseImageStorageSetting
         timer = setTimeout(() => resolve(false), readyTimeoutMs);
         timer.unref();
       });
-      const exists = bucket.exists().then(
-        ([found]) => found,
-        () => false,
-      );
+      // The emulator has no bucket-metadata route (every bucket exists there); listing one object shows it
+      // answers. Against Google, the bucket's own metadata says it exists and the credentials reach it.
+      const exists = emulatorHost
+        ? bucket.getFiles({ maxResults: 1, autoPaginate: false }).then(
+            () => true,
+            () => false,
+          )
+        : bucket.exists().then(
+            ([found]) => found,
+            () => false,
+          );
       try {
         return await Promise.race([exists, timedOut]);
       } finally {
@@ -84,6 +98,11 @@ export function createFirebaseImageStorage(settings: FirebaseImageStorageSetting
 export function publicImageUrl(bucketName: string, key: string): string {
   const path = key.split('/').map(encodeURIComponent).join('/');
   return `https://storage.googleapis.com/${encodeURIComponent(bucketName)}/${path}`;
+}
+
+/** The Storage emulator's download URL (Firebase's `/v0` route): the whole key is one encoded segment. */
+export function emulatorImageUrl(emulatorHost: string, bucketName: string, key: string): string {
+  return `http://${emulatorHost}/v0/b/${encodeURIComponent(bucketName)}/o/${encodeURIComponent(key)}?alt=media`;
 }
 
 function asBuffer(bytes: Uint8Array): Buffer {

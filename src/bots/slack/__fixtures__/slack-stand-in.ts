@@ -271,9 +271,31 @@ export class HttpTransport implements SlackTransport {
   }
 }
 
+/** A local WebSocket server that says hello to the one Socket Mode connection it expects. */
+export interface SocketModeServer {
+  server: WebSocketServer;
+  /** What `apps.connections.open` answers with. */
+  url: string;
+  connected: Promise<WebSocket>;
+}
+
+export async function startSocketModeServer(): Promise<SocketModeServer> {
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise((resolve) => server.once('listening', resolve));
+  const { port } = server.address() as AddressInfo;
+  const connected = new Promise<WebSocket>((resolve) =>
+    server.once('connection', (socket) => {
+      socket.send(JSON.stringify({ type: 'hello', num_connections: 1, debug_info: { host: 'stand-in' } }));
+      resolve(socket);
+    }),
+  );
+  return { server, url: `ws://127.0.0.1:${port}/link`, connected };
+}
+
 /**
  * Socket Mode through a local WebSocket server standing in for Slack: `apps.connections.open` (nocked)
- * hands Bolt's SocketModeReceiver its URL, the server says hello, sends envelopes and reads the acks.
+ * hands Bolt's SocketModeReceiver its URL, the server says hello, sends envelopes and reads the acks. Given a
+ * `socket`, the caller's own Web API stand-in answers `apps.connections.open` and `auth.test` instead.
  */
 export class SocketTransport implements SlackTransport {
   readonly mode = 'socket';
@@ -298,20 +320,15 @@ export class SocketTransport implements SlackTransport {
   static async start(
     environment: Record<string, string> = {},
     models: readonly ImageModel[] = [sizedPngModel()],
+    socket?: SocketModeServer,
   ): Promise<SocketTransport> {
-    const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-    await new Promise((resolve) => server.once('listening', resolve));
-    const { port } = server.address() as AddressInfo;
-    const connected = new Promise<WebSocket>((resolve) =>
-      server.once('connection', (socket) => {
-        socket.send(JSON.stringify({ type: 'hello', num_connections: 1, debug_info: { host: 'stand-in' } }));
-        resolve(socket);
-      }),
-    );
-    nock('https://slack.com')
-      .post('/api/apps.connections.open')
-      .reply(200, { ...fixture('apps-connections-open.json'), url: `ws://127.0.0.1:${port}/link` });
-    nock('https://slack.com').post('/api/auth.test').reply(200, fixture('auth-test.json'));
+    const { server, url, connected } = socket ?? (await startSocketModeServer());
+    if (!socket) {
+      nock('https://slack.com')
+        .post('/api/apps.connections.open')
+        .reply(200, { ...fixture('apps-connections-open.json'), url });
+      nock('https://slack.com').post('/api/auth.test').reply(200, fixture('auth-test.json'));
+    }
 
     const services = await createTestServices({ ...socketEnvironment, ...environment }, { models });
     const settings = services.config.slack;
