@@ -226,6 +226,12 @@ export async function createServices(
     defaultModel: config.generation.defaultModel,
     maxBatchSize: config.generation.maxBatchSize,
     fallbackModels: config.generation.fallbackModels,
+    taskDefaultModels: {
+      image_to_image: config.generation.imageToImageModel,
+      upscale: config.generation.upscaleModel,
+    },
+    inputImages: config.generation.inputImages,
+    embedParameters: config.generation.embedParameters,
     monthlyBudgetUsd: config.monthlyBudgetUsd,
     disk,
     failures: new GenerationFailures(database, now),

@@ -90,6 +90,11 @@ export const environmentSchema = z.object({
   // No default here: it depends on which provider credentials are set (see load-config.ts).
   IMAGE_MODEL: z.string().min(1).optional(),
   IMAGE_FALLBACK_MODELS: commaList.default([]),
+  IMAGE_TO_IMAGE_MODEL: z.string().min(1).optional(),
+  UPSCALE_MODEL: z.string().min(1).optional(),
+  MAX_INPUT_IMAGE_BYTES: positiveInteger.default(10 * 1024 * 1024),
+  INPUT_IMAGE_HOSTS: commaList.default(['cdn.discordapp.com', 'media.discordapp.net']),
+  PNG_METADATA: z.enum(['on', 'off']).default('on'),
   MODELS_FILE: z.string().min(1).optional(),
   REPLICATE_API_TOKEN: z.string().min(1).optional(),
   OPENAI_API_KEY: z.string().min(1).optional(),

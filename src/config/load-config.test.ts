@@ -87,6 +87,34 @@ describe('loadConfig', () => {
     expect(problemsOf({ PLAN_LIMITS: 'free:5' })[0]).toMatch(/PLAN_LIMITS .*plan=number/);
     expect(problemsOf({ PLAN_MODELS: 'free=dalle-9' })[0]).toMatch(/names model "dalle-9" .*unknown model/);
     expect(problemsOf({ DEFAULT_PLAN: 'gold' })[0]).toMatch(/DEFAULT_PLAN "gold"/);
+    expect(problemsOf({ IMAGE_TO_IMAGE_MODEL: 'sdxl-9' })[0]).toMatch(/IMAGE_TO_IMAGE_MODEL is "sdxl-9"/);
+    expect(problemsOf({ UPSCALE_MODEL: 'esrgan-9' })[0]).toMatch(/UPSCALE_MODEL is "esrgan-9"/);
+    expect(problemsOf({ UPSCALE_MODEL: 'dall-e-3' })[0]).toMatch(
+      /UPSCALE_MODEL is "dall-e-3": .*cannot do upscale/,
+    );
+  });
+
+  it('reads the input image limits and the parameters switch', () => {
+    expect(loadConfig({}).generation).toMatchObject({
+      imageToImageModel: undefined,
+      upscaleModel: undefined,
+      inputImages: {
+        maxBytes: 10 * 1024 * 1024,
+        allowedHosts: ['cdn.discordapp.com', 'media.discordapp.net'],
+      },
+      embedParameters: true,
+    });
+    const set = loadConfig({
+      MAX_INPUT_IMAGE_BYTES: '2048',
+      INPUT_IMAGE_HOSTS: 'Images.Example.com',
+      PNG_METADATA: 'off',
+      IMAGE_TO_IMAGE_MODEL: 'Placeholder',
+    }).generation;
+    expect(set).toMatchObject({
+      imageToImageModel: 'placeholder',
+      inputImages: { maxBytes: 2048, allowedHosts: ['images.example.com'] },
+      embedParameters: false,
+    });
   });
 
   it('picks Flux Schnell as the default model once a Replicate token is set, and moderation once OpenAI is', () => {

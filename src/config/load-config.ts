@@ -102,6 +102,14 @@ export interface Config {
     placeholderDelayMs: number;
     blockedTerms: readonly string[];
     maxBatchSize: number;
+    /** The model for image-to-image and variations when a request names none (IMAGE_TO_IMAGE_MODEL). */
+    imageToImageModel: string | undefined;
+    /** The model for upscales when a request names none (UPSCALE_MODEL). */
+    upscaleModel: string | undefined;
+    /** What an input image may be: its size cap and the https hosts it may be fetched from. */
+    inputImages: { maxBytes: number; allowedHosts: readonly string[] };
+    /** Whether stored images carry their generation parameters (PNG `parameters` chunk, EXIF). */
+    embedParameters: boolean;
   };
   providers: ProviderSettings;
   /** The providers models are built with (built-in ones, plus any a test registers). */
@@ -194,6 +202,17 @@ function deriveConfig(
   ).toLowerCase();
   if (!findModel(defaultModel)) {
     problems.push(`IMAGE_MODEL is "${environment.IMAGE_MODEL}": not a model this service knows`);
+  }
+  for (const [name, capability] of [
+    ['IMAGE_TO_IMAGE_MODEL', 'image_to_image'],
+    ['UPSCALE_MODEL', 'upscale'],
+  ] as const) {
+    const model = environment[name];
+    if (model === undefined) continue;
+    const found = findModel(model);
+    if (!found) problems.push(`${name} is "${model}": not a model this service knows`);
+    else if (!found.capabilities.includes(capability))
+      problems.push(`${name} is "${model}": that model cannot do ${capability}`);
   }
   for (const model of environment.IMAGE_FALLBACK_MODELS) {
     if (!findModel(model))
@@ -290,6 +309,13 @@ function deriveConfig(
       placeholderDelayMs: environment.PLACEHOLDER_DELAY_MS,
       blockedTerms: environment.BLOCKED_TERMS,
       maxBatchSize: environment.MAX_BATCH_SIZE,
+      imageToImageModel: environment.IMAGE_TO_IMAGE_MODEL?.toLowerCase(),
+      upscaleModel: environment.UPSCALE_MODEL?.toLowerCase(),
+      inputImages: {
+        maxBytes: environment.MAX_INPUT_IMAGE_BYTES,
+        allowedHosts: environment.INPUT_IMAGE_HOSTS.map((host) => host.toLowerCase()),
+      },
+      embedParameters: environment.PNG_METADATA === 'on',
     },
     providers: {
       replicate: {

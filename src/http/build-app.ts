@@ -14,6 +14,7 @@ import { createAuthenticator } from './auth/authenticate.ts';
 import { consoleRoutes } from './console/console-routes.ts';
 import { corsOptions } from './cors.ts';
 import { answerFrameworkError, installErrorHandling } from './error-handler.ts';
+import { createGenerationJobs } from './generation-jobs.ts';
 import { packageVersion } from './package-version.ts';
 import { answerClientError, installProtocolChecks } from './protocol-refusals.ts';
 import { rateLimitByBudget } from './rate-limit-budgets.ts';
@@ -23,6 +24,7 @@ import { catalogRoutes } from './routes/catalog-routes.ts';
 import { generateRoutes } from './routes/generate-routes.ts';
 import { healthRoute } from './routes/health-route.ts';
 import { imageFilesRoute } from './routes/image-files-route.ts';
+import { imageRoutes } from './routes/image-routes.ts';
 import { jobRoutes } from './routes/job-routes.ts';
 import { openapiTransform, openapiTransformObject } from './schemas/openapi-transform.ts';
 
@@ -190,7 +192,7 @@ export async function buildApp(
         read: config.server.readRateLimitPerMinute,
       }),
     );
-    await api.register(generateRoutes, {
+    const generation = createGenerationJobs({
       generator: services.generator,
       jobs: services.jobs,
       jobStore: services.jobStore,
@@ -198,6 +200,11 @@ export async function buildApp(
       accounts: services.accounts,
       disk: services.disk,
     });
+    // The image once base64-encoded (4 bytes for every 3), plus the usual limit for the rest of the JSON.
+    const imageBodyLimit =
+      Math.ceil(config.generation.inputImages.maxBytes / 3) * 4 + config.server.bodyLimitBytes;
+    await api.register(generateRoutes, { generation, imageBodyLimit });
+    await api.register(imageRoutes, { generation });
     await api.register(jobRoutes, { jobs: services.jobs, jobStore: services.jobStore });
     await api.register(accountRoutes, {
       ledger: services.ledger,

@@ -38,6 +38,8 @@ export function imageResponse(
     warnings: image.warnings,
     usage: usageBody(usage),
     ...(image.revisedPrompt === undefined ? {} : { revised_prompt: image.revisedPrompt }),
+    ...(image.parentId === undefined ? {} : { parent_id: image.parentId }),
+    ...(image.kind === undefined ? {} : { kind: image.kind }),
   };
 }
 

@@ -45,6 +45,8 @@ describe('the OpenAPI document', () => {
       'GET /api/v1/styles': 'listStyles',
       'GET /api/v1/images': 'listImages',
       'GET /api/v1/models': 'listModels',
+      'POST /api/v1/images/{id}/variations': 'createImageVariation',
+      'POST /api/v1/images/{id}/upscale': 'upscaleImage',
     });
   });
 
@@ -76,6 +78,8 @@ describe('the OpenAPI document', () => {
         'Job',
         'JobAccepted',
         'Usage',
+        'VariationRequest',
+        'UpscaleRequest',
       ]),
     );
     // Only what the operations use, each under one name (no `…Input` twins).

@@ -13,6 +13,7 @@ import { type ChatAction, encodeChatAction } from '../../core/chat/action-ids.ts
 import { composeGrid } from '../../core/chat/image-grid.ts';
 import { reproductionCommand } from '../../core/chat/reproduction-command.ts';
 import {
+  lineageText,
   type ShownImage as SharedShownImage,
   shownFromRecord,
   shownFromResult,
@@ -206,6 +207,7 @@ export function detailsMessage(record: GenerationRecord): APIInteractionResponse
     { name: 'Quality', value: record.quality, inline: true },
     { name: 'Time', value: formatSeconds(record.generationMs / 1000), inline: true },
     { name: 'Made', value: `<t:${Math.floor(record.createdAt.getTime() / 1000)}:f>`, inline: true },
+    ...lineageFields(record),
     {
       name: 'Make it again',
       value: clip(
@@ -220,6 +222,12 @@ export function detailsMessage(record: GenerationRecord): APIInteractionResponse
     components: link ? rows([[link]]) : [],
     allowed_mentions: noPings,
   };
+}
+
+/** Where the image came from, when it was made from another (a variation, remix, upscale). */
+function lineageFields(record: GenerationRecord): APIEmbedField[] {
+  const lineage = lineageText(record);
+  return lineage ? [{ name: 'Made from', value: lineage }] : [];
 }
 
 function failureNote(failures: readonly BatchFailure[], delivered: number): string | undefined {

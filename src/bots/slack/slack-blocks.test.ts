@@ -24,6 +24,8 @@ function shown(prompt: string): ShownImage {
     imageUrl: 'https://imagine.example.com/images/x.png',
     contentType: 'image/png',
     createdAt: new Date('2026-01-01T00:00:00Z'),
+    parentId: undefined,
+    kind: undefined,
   };
 }
 
@@ -65,5 +67,19 @@ describe('Slack messages with a long prompt of markup characters', () => {
       for (const text of all) expect(text.length).toBeLessThanOrEqual(blockKitTextLimit);
       expect(message.text).not.toContain('<');
     }
+  });
+});
+
+describe('Slack Details', () => {
+  it('says where an image came from, and nothing of the kind for one drawn from text', () => {
+    const variation = {
+      ...shown('a fox'),
+      parentId: '0190a1b2-0000-7000-8000-00000000abcd',
+      kind: 'variation' as const,
+    };
+    expect(texts(detailsMessage(variation, false).blocks).join('\n')).toContain(
+      '*Made from*\nA variation of image 0190a1b2-0000-7000-8000-00000000abcd',
+    );
+    expect(texts(detailsMessage(shown('a fox'), false).blocks).join('\n')).not.toContain('Made from');
   });
 });

@@ -3,7 +3,7 @@ import type { types } from '@slack/bolt';
 import { type ChatAction, encodeChatAction } from '../../core/chat/action-ids.ts';
 import type { ChatUsage } from '../../core/chat/chat-images.ts';
 import { reproductionCommand } from '../../core/chat/reproduction-command.ts';
-import type { ShownImage } from '../../core/chat/shown-image.ts';
+import { lineageText, type ShownImage } from '../../core/chat/shown-image.ts';
 import type { GenerationWarning } from '../../core/providers/image-model.ts';
 
 type KnownBlock = types.KnownBlock;
@@ -204,6 +204,8 @@ export function detailsMessage(image: ShownImage, publicImages: boolean): SlackM
     field('Style', image.style ?? 'none'),
     field('Made', `${image.createdAt.toISOString().replace('T', ' ').slice(0, 16)} UTC`),
   ];
+  const lineage = lineageText(image);
+  if (lineage) fields.push(field('Made from', lineage));
   const again = reproductionCommand(image, '/imagine ');
   const blocks: KnownBlock[] = [
     { type: 'section', text: mrkdwn(`*Prompt*\n${escapeAndTruncate(image.prompt, 2900)}`) },

@@ -1,4 +1,4 @@
-import type { GenerationRecord } from '../generation/generation-records.ts';
+import type { GenerationKind, GenerationRecord } from '../generation/generation-records.ts';
 import type { GeneratedImageResult } from '../generation/image-generator.ts';
 import type { GenerationWarning } from '../providers/image-model.ts';
 
@@ -25,6 +25,26 @@ export interface ShownImage {
   imageUrl: string;
   contentType: string;
   createdAt: Date;
+  /** The stored image it was made from, and how (lineage); both undefined for text-to-image. */
+  parentId: string | undefined;
+  kind: GenerationKind | undefined;
+}
+
+const lineageWords: Record<GenerationKind, string> = {
+  variation: 'A variation of image',
+  remix: 'A remix of image',
+  upscale: 'An upscale of image',
+  image_to_image: 'Redrawn from image',
+};
+
+/**
+ * Where an image came from, in a sentence both bots show in Details (`A variation of image 0190…`);
+ * undefined for an image drawn from text alone.
+ */
+export function lineageText(image: Pick<ShownImage, 'parentId' | 'kind'>): string | undefined {
+  if (image.kind === undefined) return undefined;
+  if (image.parentId === undefined) return 'Redrawn from an image the requester gave';
+  return `${lineageWords[image.kind]} ${image.parentId}`;
 }
 
 /** A just-delivered image. */
@@ -47,6 +67,8 @@ export function shownFromResult(owner: string, result: GeneratedImageResult): Sh
     imageUrl: result.imageUrl,
     contentType: result.contentType,
     createdAt: result.createdAt,
+    parentId: result.parentId,
+    kind: result.kind,
   };
 }
 
@@ -70,5 +92,7 @@ export function shownFromRecord(record: GenerationRecord): ShownImage {
     imageUrl: record.imageUrl,
     contentType: record.contentType,
     createdAt: record.createdAt,
+    parentId: record.parentId,
+    kind: record.kind,
   };
 }

@@ -32,6 +32,11 @@ export const errorCodes = {
     retryable: false,
     message: 'That link code is not valid: it may be mistyped, used already or expired',
   },
+  unsupported_by_model: {
+    httpStatus: 422,
+    retryable: false,
+    message: 'That model cannot do this; choose one of the models that can',
+  },
   rate_limited: { httpStatus: 429, retryable: true, message: 'Too many requests; slow down' },
   headers_too_large: { httpStatus: 431, retryable: false, message: 'The request headers are too large' },
   internal_error: { httpStatus: 500, retryable: false, message: 'Something went wrong on our side' },

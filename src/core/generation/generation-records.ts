@@ -6,6 +6,9 @@ import type { GenerationWarning } from '../providers/image-model.ts';
 /** Where a generation was asked for. */
 export type GenerationSource = 'api' | 'discord' | 'slack' | 'cli';
 
+/** How an image was made from another (or from a caller's input image); text-to-image has none. */
+export type GenerationKind = 'image_to_image' | 'variation' | 'remix' | 'upscale';
+
 /** One stored image and everything needed to show, reproduce or audit it. */
 export interface GenerationRecord {
   id: string;
@@ -29,6 +32,9 @@ export interface GenerationRecord {
   providerRequestId: string | undefined;
   warnings: GenerationWarning[];
   createdAt: Date;
+  /** The stored image this one was made from (a variation, remix or upscale of it). */
+  parentId: string | undefined;
+  kind: GenerationKind | undefined;
 }
 
 interface GenerationRow {
@@ -53,6 +59,8 @@ interface GenerationRow {
   provider_request_id: string | null;
   warnings: string;
   created_at: string;
+  parent_id: string | null;
+  kind: GenerationKind | null;
 }
 
 type GenerationInsertValues = [
@@ -77,6 +85,8 @@ type GenerationInsertValues = [
   string | null,
   string,
   string,
+  string | null,
+  string | null,
 ];
 
 /** A page of a user's history, newest first; `nextCursor` fetches the next page. */
@@ -95,8 +105,8 @@ export class GenerationRecords {
       insert: database.prepare<GenerationInsertValues, void>(
         `INSERT INTO generations (id, user_id, batch_id, source, prompt, prompt_used, negative_prompt,
            style, model, seed, width, height, quality, cost_usd, generation_ms, storage_key, image_url, content_type,
-           provider_request_id, warnings, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           provider_request_id, warnings, created_at, parent_id, kind)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       byId: database.prepare<[string, string], GenerationRow>(
         'SELECT * FROM generations WHERE user_id = ? AND id = ?',
@@ -138,6 +148,8 @@ export class GenerationRecords {
       record.providerRequestId ?? null,
       record.warnings.length === 0 ? '[]' : JSON.stringify(record.warnings),
       isoTimestamp(record.createdAt),
+      record.parentId ?? null,
+      record.kind ?? null,
     );
   }
 
@@ -189,6 +201,8 @@ function fromRow(row: GenerationRow): GenerationRecord {
     providerRequestId: row.provider_request_id ?? undefined,
     warnings: JSON.parse(row.warnings) as GenerationWarning[],
     createdAt: new Date(row.created_at),
+    parentId: row.parent_id ?? undefined,
+    kind: row.kind ?? undefined,
   };
 }
 

@@ -68,7 +68,46 @@ export const imageRequestFields = {
     .optional()
     .describe('Extension: a model name; defaults to the server default'),
   quality: z.enum(['standard', 'high']).optional().describe('Extension: standard or high (default)'),
+  image: z
+    .string()
+    .optional()
+    .describe(
+      'Extension: an init image (image-to-image): an https URL on an allowed host, a data: URL, or base64 of a PNG, JPEG or WebP; at most MAX_INPUT_IMAGE_BYTES and 4096 px a side',
+    ),
+  strength: z
+    .number()
+    .min(0)
+    .max(1)
+    .optional()
+    .describe('Extension, with image: how far to move from it, 0 (keep it) to 1 (ignore it); default 0.65'),
 };
+
+/** How far an image-to-image moves from its init image when the caller does not say. */
+export const defaultStrength = 0.65;
+
+/** `subtle` and `strong` variations, as strengths (Midjourney's Vary (Subtle) and Vary (Strong)). */
+export const variationStrengths = { subtle: 0.35, strong: 0.75 } as const;
+
+/** `POST /api/v1/images/{id}/variations` body: a variation of a stored image, or a remix with a new prompt. */
+export const variationRequestSchema = z.object({
+  strength: z
+    .union([z.enum(['subtle', 'strong']), z.number().min(0).max(1)])
+    .default('strong')
+    .describe('subtle (0.35), strong (0.75, the default), or 0–1: how far to move from the image'),
+  prompt: prompt.optional().describe("A new prompt (a remix); without one, the image's own prompt"),
+});
+/** A validated variation request. */
+export type VariationRequest = z.infer<typeof variationRequestSchema>;
+
+/** `POST /api/v1/images/{id}/upscale` body. */
+export const upscaleRequestSchema = z.object({
+  factor: z
+    .union([z.literal(2), z.literal(4)])
+    .default(2)
+    .describe('How many times larger each side becomes: 2 (default) or 4'),
+});
+/** A validated upscale request. */
+export type UpscaleRequest = z.infer<typeof upscaleRequestSchema>;
 
 /** `POST /api/v1/generate/image` body. */
 export const imageRequestSchema = z.object({ prompt, ...imageRequestFields });

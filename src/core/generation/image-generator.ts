@@ -11,7 +11,13 @@ import {
   enhancePrompt,
   type PromptEnhancementInput,
 } from '../prompt/prompt-enhancer.ts';
-import type { GeneratedImage, GenerationWarning, ImageDimensions } from '../providers/image-model.ts';
+import type {
+  GeneratedImage,
+  GenerationWarning,
+  ImageDimensions,
+  InputImage,
+  ModelCapability,
+} from '../providers/image-model.ts';
 import { type ImageModelRegistry, splitIntoCalls } from '../providers/image-model-registry.ts';
 import type { ModelDescriptor } from '../providers/model-catalog.ts';
 import { ProviderCallError, toImagineError } from '../providers/provider-error.ts';
@@ -20,17 +26,37 @@ import type { QuotaLedger, Reservation, UsageSummary } from '../quota/quota-ledg
 import { extensionOfMediaType, type ImageStorage, imageKey } from '../storage/image-storage.ts';
 import { findStylePreset, type StylePreset } from '../styles/style-presets.ts';
 import type { GenerationJob } from './generation-job.ts';
-import type { GenerationRecord, GenerationRecords, GenerationSource } from './generation-records.ts';
+import type {
+  GenerationKind,
+  GenerationRecord,
+  GenerationRecords,
+  GenerationSource,
+} from './generation-records.ts';
 import {
   type BatchRequest,
   type BatchRequestInput,
   batchRequestSchema,
+  defaultStrength,
   type ImageRequest,
   type ImageRequestInput,
   imageRequestSchema,
   maximumBatchImages,
+  type UpscaleRequest,
+  upscaleRequestSchema,
+  type VariationRequest,
+  variationRequestSchema,
+  variationStrengths,
 } from './generation-request.ts';
-import { type AspectRatio, aspectRatioOf, parseSize, resolveDimensions } from './image-dimensions.ts';
+import {
+  type AspectRatio,
+  aspectRatioOf,
+  formatSize,
+  maximumSide,
+  parseSize,
+  resolveDimensions,
+} from './image-dimensions.ts';
+import { embedParameters } from './image-parameters.ts';
+import { type InputImageRules, readInputImage } from './input-image.ts';
 import { generateAlongRoute, highestPriceUsd, type ModelRoute, resolveModelRoute } from './model-route.ts';
 
 /** Who is generating, through which door, and the caller's cancel signal. */
@@ -66,6 +92,10 @@ export interface GeneratedImageResult {
   warnings: GenerationWarning[];
   revisedPrompt: string | undefined;
   contentType: string;
+  /** The stored image it was made from (a variation, remix, upscale), if any. */
+  parentId: string | undefined;
+  /** How it was made from an input image; undefined for text-to-image. */
+  kind: GenerationKind | undefined;
 }
 
 /** An image of a batch that was not produced, and why. */
@@ -98,6 +128,12 @@ export interface ImageGeneratorDependencies {
   defaultModel: string;
   /** Models tried in order when the chosen one's provider is unavailable. */
   fallbackModels?: readonly string[];
+  /** The models for image-to-image and upscales when a request names none (IMAGE_TO_IMAGE_MODEL, UPSCALE_MODEL). */
+  taskDefaultModels?: Partial<Record<ModelCapability, string | undefined>>;
+  /** What an input image may be (MAX_INPUT_IMAGE_BYTES, INPUT_IMAGE_HOSTS); without it, none is fetched. */
+  inputImages?: InputImageRules;
+  /** Stored images carry their parameters (PNG_METADATA; default on). */
+  embedParameters?: boolean;
   /** The operator's `MAX_BATCH_SIZE` (1–4). */
   maxBatchSize?: number;
   monthlyBudgetUsd: number | undefined;
@@ -118,7 +154,22 @@ interface PreparedRequest {
   quality: 'standard' | 'high';
   style: StylePreset | undefined;
   batchId: string | undefined;
+  /** The image the request works from, and how; undefined for text-to-image. */
+  source: ImageSource | undefined;
 }
+
+/** What a request derives from: its input image, the task and the knob for it, and the lineage to record. */
+interface ImageSource {
+  task: Exclude<ModelCapability, 'text_to_image'>;
+  image: InputImage;
+  strength: number | undefined;
+  upscaleFactor: number | undefined;
+  parentId: string | undefined;
+  kind: GenerationKind;
+}
+
+/** The largest side an upscale may produce: 8192² RGBA is 256 MB, about what one request should hold. */
+const maximumUpscaledSide = 8192;
 
 /** One provider call: `n` images of one prompt. `firstIndex` places them in the batch. */
 interface PlannedCall {
@@ -177,7 +228,7 @@ export class ImageGenerator {
    * with that very schema), so it is not parsed twice.
    */
   async generateValidated(request: ImageRequest, context: GenerationContext): Promise<GenerationOutcome> {
-    const prepared = this.#prepare(request, context, undefined);
+    const prepared = this.#prepare(request, context, undefined, await this.#requestSource(request, context));
     const calls = await this.#planCalls([request.prompt], 1, request, prepared);
     return this.#run(calls, prepared, context);
   }
@@ -205,9 +256,156 @@ export class ImageGenerator {
       const field = request.prompts ? 'prompts' : 'num_images';
       throw validationError([{ field, message: `at most ${most} images per batch on this server` }]);
     }
-    const prepared = this.#prepare(request, context, randomUUID());
+    const source = await this.#requestSource(request, context);
+    const prepared = this.#prepare(request, context, randomUUID(), source);
     const calls = await this.#planCalls(prompts, imagesPerPrompt, request, prepared);
     return this.#run(calls, prepared, context);
+  }
+
+  /**
+   * A variation of one of the caller's stored images (image-to-image from it, at the strength asked), or a
+   * remix when a new prompt is given. Another user's image, or none, is a 404.
+   */
+  async vary(imageId: string, input: unknown, context: GenerationContext): Promise<GenerationOutcome> {
+    return this.varyValidated(imageId, parseOrThrow(variationRequestSchema, input), context);
+  }
+
+  /** `vary` for a request already parsed with `variationRequestSchema`. */
+  async varyValidated(
+    imageId: string,
+    request: VariationRequest,
+    context: GenerationContext,
+  ): Promise<GenerationOutcome> {
+    const { record, image } = await this.#storedImage(imageId, context);
+    const strength =
+      typeof request.strength === 'number' ? request.strength : variationStrengths[request.strength];
+    const source: ImageSource = {
+      task: 'image_to_image',
+      image,
+      strength,
+      upscaleFactor: undefined,
+      parentId: record.id,
+      kind: request.prompt === undefined ? 'variation' : 'remix',
+    };
+    // The source's own shape, within what a generation may be asked for (an upscale may be larger).
+    const shrink = Math.min(1, maximumSide / Math.max(record.width, record.height));
+    const size = formatSize({
+      width: Math.round(record.width * shrink),
+      height: Math.round(record.height * shrink),
+    });
+    const derived = {
+      prompt: request.prompt ?? record.prompt,
+      size,
+      style: record.style,
+      quality: record.quality,
+      enhance_prompt: true,
+    };
+    const prepared = this.#prepare(derived, context, undefined, source);
+    const calls = await this.#planCalls([derived.prompt], 1, derived, prepared);
+    return this.#run(calls, prepared, context);
+  }
+
+  /** A stored image of the caller's enlarged `factor` times each side; its prompt and seed go with it. */
+  async upscale(imageId: string, input: unknown, context: GenerationContext): Promise<GenerationOutcome> {
+    return this.upscaleValidated(imageId, parseOrThrow(upscaleRequestSchema, input), context);
+  }
+
+  /** `upscale` for a request already parsed with `upscaleRequestSchema`. */
+  async upscaleValidated(
+    imageId: string,
+    request: UpscaleRequest,
+    context: GenerationContext,
+  ): Promise<GenerationOutcome> {
+    const { record, image } = await this.#storedImage(imageId, context);
+    const size = { width: image.width * request.factor, height: image.height * request.factor };
+    if (Math.max(size.width, size.height) > maximumUpscaledSide) {
+      throw validationError([
+        {
+          field: 'factor',
+          message: `${image.width}x${image.height} × ${request.factor} is over ${maximumUpscaledSide} pixels a side`,
+        },
+      ]);
+    }
+    const source: ImageSource = {
+      task: 'upscale',
+      image,
+      strength: undefined,
+      upscaleFactor: request.factor,
+      parentId: record.id,
+      kind: 'upscale',
+    };
+    const prepared = this.#prepare(
+      { size: formatSize(size), style: record.style, quality: record.quality },
+      context,
+      undefined,
+      source,
+    );
+    // The same picture, larger: its prompt was moderated when it was made, and is not rewritten again.
+    const calls: PlannedCall[] = [
+      {
+        firstIndex: 0,
+        n: 1,
+        prompt: record.prompt,
+        promptUsed: record.promptUsed,
+        negativePrompt: record.negativePrompt,
+        userNegativePrompt: false,
+        seeds: [record.seed],
+      },
+    ];
+    return this.#run(calls, prepared, context);
+  }
+
+  /** The `image` of a generate request, read and checked before anything is held; undefined without one. */
+  async #requestSource(
+    request: { image?: string | undefined; strength?: number | undefined; model?: string | undefined },
+    context: GenerationContext,
+  ): Promise<ImageSource | undefined> {
+    if (request.image === undefined) {
+      if (request.strength !== undefined)
+        throw validationError([{ field: 'strength', message: 'strength needs an image' }]);
+      return undefined;
+    }
+    // A model that cannot take an image is refused before the image is fetched or decoded.
+    this.#routeFor(request.model, context.caller.plan, 'image_to_image');
+    const rules = this.#dependencies.inputImages ?? { maxBytes: 10 * 1024 * 1024, allowedHosts: [] };
+    const image = await readInputImage(request.image, rules, context.abortSignal);
+    return {
+      task: 'image_to_image',
+      image,
+      strength: request.strength ?? defaultStrength,
+      upscaleFactor: undefined,
+      parentId: undefined,
+      kind: 'image_to_image',
+    };
+  }
+
+  /** One of the caller's own stored images with its record; anyone else's (or none) is a 404. */
+  async #storedImage(
+    imageId: string,
+    context: GenerationContext,
+  ): Promise<{ record: GenerationRecord; image: InputImage }> {
+    const record = this.#dependencies.records.get(context.caller.userId, imageId);
+    if (!record) throw new ImagineError('not_found', 'You have no image with that id');
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.#dependencies.storage.read(record.storageKey);
+    } catch (error) {
+      if (isStorageFailure(error)) throw storageUnavailable(error);
+      this.#dependencies.logger.error(
+        { err: error, key: record.storageKey },
+        'reading a stored image failed',
+      );
+      throw new ImagineError('not_found', 'That image is no longer stored');
+    }
+    return {
+      record,
+      image: {
+        bytes,
+        mediaType: record.contentType as InputImage['mediaType'],
+        width: record.width,
+        height: record.height,
+      },
+    };
   }
 
   #prepare(
@@ -220,8 +418,9 @@ export class ImageGenerator {
     },
     context: GenerationContext,
     batchId: string | undefined,
+    source: ImageSource | undefined,
   ): PreparedRequest {
-    const route = this.#routeFor(request.model, context.caller.plan);
+    const route = this.#routeFor(request.model, context.caller.plan, source?.task ?? 'text_to_image');
     const size = parseSize(request.size);
     if (!size) throw validationError([{ field: 'size', message: 'size must look like WIDTHxHEIGHT' }]);
     const dimensions = resolveDimensions(size, request.aspect_ratio);
@@ -232,6 +431,7 @@ export class ImageGenerator {
       quality: request.quality ?? 'high',
       style: request.style === undefined ? undefined : findStylePreset(request.style),
       batchId,
+      source,
     };
   }
 
@@ -382,7 +582,7 @@ export class ImageGenerator {
           const { result, descriptor } = await generateAlongRoute(
             prepared.route,
             {
-              task: 'text_to_image',
+              task: prepared.source?.task ?? 'text_to_image',
               prompt: call.promptUsed,
               negativePrompt: call.negativePrompt,
               n: call.n,
@@ -404,9 +604,9 @@ export class ImageGenerator {
                 context.job && callIndex === 0
                   ? (position) => context.job?.noteQueuePosition(position)
                   : undefined,
-              inputImages: undefined,
-              strength: undefined,
-              upscaleFactor: undefined,
+              inputImages: prepared.source ? [prepared.source.image] : undefined,
+              strength: prepared.source?.strength,
+              upscaleFactor: prepared.source?.upscaleFactor,
             },
             this.#dependencies.logger,
           );
@@ -474,12 +674,19 @@ export class ImageGenerator {
         const id = imageIds[item.index] as string;
         const key = imageKey(context.caller.userId, id, extensionOf(item.image.mediaType));
         try {
-          const saved = await storage.save({
-            key,
-            bytes: item.image.bytes,
-            contentType: item.image.mediaType,
-          });
-          return { item, id, saved };
+          const bytes =
+            this.#dependencies.embedParameters === false
+              ? item.image.bytes
+              : await embedParameters(item.image, {
+                  prompt: item.call.promptUsed,
+                  negativePrompt: item.call.negativePrompt,
+                  seed: item.seed,
+                  size: item.size,
+                  model: item.descriptor.id,
+                  strength: prepared.source?.strength,
+                });
+          const saved = await storage.save({ key, bytes, contentType: item.image.mediaType });
+          return { item, id, saved, bytes };
         } catch (error) {
           logger.error({ err: error, key }, 'storing a generated image failed');
           // A full or failing disk is the service's outage, not this image's: say so, and when to retry.
@@ -514,12 +721,14 @@ export class ImageGenerator {
       providerRequestId: item.providerRequestId,
       warnings: item.warnings,
       createdAt,
+      parentId: prepared.source?.parentId,
+      kind: prepared.source?.kind,
     }));
-    const delivered = kept.map(({ item }, position): GeneratedImageResult => {
+    const delivered = kept.map(({ item, bytes }, position): GeneratedImageResult => {
       const record = generationRecords[position] as GenerationRecord;
       return {
         id: record.id,
-        bytes: item.image.bytes,
+        bytes,
         storageKey: record.storageKey,
         batchId: record.batchId,
         imageUrl: record.imageUrl,
@@ -537,6 +746,8 @@ export class ImageGenerator {
         warnings: item.warnings,
         revisedPrompt: item.revisedPrompt,
         contentType: record.contentType,
+        parentId: record.parentId,
+        kind: record.kind,
       };
     });
     failures.sort((left, right) => left.index - right.index);
@@ -572,14 +783,16 @@ export class ImageGenerator {
    * the process, so a route is resolved once and kept; only successful resolutions are kept (an error is
    * thrown afresh each time, with the caller's plan in it).
    */
-  #routeFor(requested: string | undefined, plan: PlanDefinition): ModelRoute {
-    const key = `${plan.name}\u0000${requested ?? ''}`;
+  #routeFor(requested: string | undefined, plan: PlanDefinition, task: ModelCapability): ModelRoute {
+    const key = `${plan.name}\u0000${task}\u0000${requested ?? ''}`;
     let route = this.#routes.get(key);
     if (!route) {
       route = resolveModelRoute({
         requested,
         defaultModel: this.#dependencies.defaultModel,
         fallbackModels: this.#dependencies.fallbackModels ?? [],
+        task,
+        taskDefaultModel: this.#dependencies.taskDefaultModels?.[task],
         plan,
         registry: this.#dependencies.models,
         logger: this.#dependencies.logger,

@@ -1,6 +1,11 @@
 import type { Logger } from 'pino';
 import { ImagineError, validationError } from '../errors/imagine-error.ts';
-import type { ImageModel, ImageModelCallOptions, ImageModelResult } from '../providers/image-model.ts';
+import type {
+  ImageModel,
+  ImageModelCallOptions,
+  ImageModelResult,
+  ModelCapability,
+} from '../providers/image-model.ts';
 import type { ImageModelRegistry } from '../providers/image-model-registry.ts';
 import { type ModelDescriptor, modelAllowedForPlan } from '../providers/model-catalog.ts';
 import { canFallBack, ProviderCallError, toImagineError } from '../providers/provider-error.ts';
@@ -20,20 +25,33 @@ export type ModelRoute = readonly [RouteStep, ...RouteStep[]];
 
 /**
  * Resolves the route for a request. An unknown model is a 422; a model the plan does not include is a 403
- * (for the model asked for; fallbacks the plan excludes are skipped quietly); no configured model at all is
- * a 503.
+ * (for the model asked for; fallbacks the plan excludes are skipped quietly); a model asked for that cannot
+ * do the task is a 422 `unsupported_by_model` naming the models that can; no configured model at all is a
+ * 503. Only models whose entry declares the task's capability are routed to: a request with an image is
+ * never quietly served as text. With no model named, the task's default (IMAGE_TO_IMAGE_MODEL,
+ * UPSCALE_MODEL) leads, then the default model, then the fallbacks.
  */
 export function resolveModelRoute(settings: {
   requested: string | undefined;
   defaultModel: string;
   fallbackModels: readonly string[];
+  /** What the request needs; defaults to text_to_image. */
+  task?: ModelCapability | undefined;
+  /** The operator's model for this task when none is named (IMAGE_TO_IMAGE_MODEL, UPSCALE_MODEL). */
+  taskDefaultModel?: string | undefined;
   plan: PlanDefinition;
   registry: ImageModelRegistry;
   logger: Logger;
 }): ModelRoute {
   const { plan, registry } = settings;
+  const task = settings.task ?? 'text_to_image';
   const findModel = (name: string) => registry.catalog.find(name);
-  const primaryName = (settings.requested ?? settings.defaultModel).toLowerCase();
+  const canDo = (descriptor: ModelDescriptor) => descriptor.capabilities.includes(task);
+  const primaryName = (
+    settings.requested ??
+    settings.taskDefaultModel ??
+    settings.defaultModel
+  ).toLowerCase();
   const primary = findModel(primaryName);
   if (!primary) throw validationError([{ field: 'model', message: `unknown model "${primaryName}"` }]);
   if (!modelAllowedForPlan(plan, primary)) {
@@ -46,15 +64,35 @@ export function resolveModelRoute(settings: {
       },
     );
   }
+  const unsupported = () => {
+    const capable = registry
+      .availableTo(plan)
+      .filter(canDo)
+      .map((descriptor) => descriptor.id);
+    return new ImagineError(
+      'unsupported_by_model',
+      capable.length > 0
+        ? `The ${primary.id} model cannot do ${task}; models that can: ${capable.join(', ')}`
+        : `The ${primary.id} model cannot do ${task}, and no model on this server can`,
+      { model: primary.id, feature: task, models: capable },
+    );
+  };
+  if (settings.requested !== undefined && !canDo(primary)) throw unsupported();
+  const candidates = [
+    primary,
+    ...(settings.requested === undefined ? [findModel(settings.defaultModel)] : []),
+    ...settings.fallbackModels.map((name) => findModel(name)),
+  ];
   const steps: RouteStep[] = [];
-  for (const descriptor of [primary, ...settings.fallbackModels.map((name) => findModel(name))]) {
+  for (const descriptor of candidates) {
     if (!descriptor || steps.some((step) => step.descriptor.id === descriptor.id)) continue;
-    if (!modelAllowedForPlan(plan, descriptor)) continue;
+    if (!canDo(descriptor) || !modelAllowedForPlan(plan, descriptor)) continue;
     const model = registry.get(descriptor.id);
     if (model) steps.push({ descriptor, model });
   }
   const [first, ...rest] = steps;
   if (!first) {
+    if (!canDo(primary)) throw unsupported();
     settings.logger.warn({ model: primary.id }, 'model requested but no provider for it is configured');
     throw new ImagineError(
       'provider_unavailable',

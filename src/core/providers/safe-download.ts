@@ -188,7 +188,8 @@ async function identifyImage(
   return { bytes, mediaType, width, height };
 }
 
-function sniffMediaType(bytes: Uint8Array): ImageMediaType | undefined {
+/** The image type its magic number names: PNG, JPEG or WebP, else undefined. */
+export function sniffMediaType(bytes: Uint8Array): ImageMediaType | undefined {
   const startsWith = (signature: readonly number[], at = 0) =>
     bytes.byteLength >= at + signature.length && signature.every((byte, index) => bytes[at + index] === byte);
   if (startsWith([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return 'image/png';

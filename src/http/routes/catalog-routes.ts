@@ -5,7 +5,7 @@ import type { ImageModelRegistry } from '../../core/providers/image-model-regist
 import type { ModelDescriptor } from '../../core/providers/model-catalog.ts';
 import { stylePresets } from '../../core/styles/style-presets.ts';
 import { isoSeconds } from '../image-response.ts';
-import { commonErrorResponses } from '../schemas/response-schemas.ts';
+import { commonErrorResponses, generationKinds } from '../schemas/response-schemas.ts';
 
 const stylesResponseSchema = z.object({
   styles: z.array(
@@ -73,6 +73,11 @@ const historyItemSchema = z.object({
   cost: z.number(),
   source: z.string().describe('api, discord, slack or cli'),
   timestamp: z.string(),
+  parent_id: z.string().nullable().describe('The image this one was made from; null for text-to-image'),
+  kind: z
+    .enum(generationKinds)
+    .nullable()
+    .describe('How it was made from that image; null for text-to-image'),
 });
 z.globalRegistry.add(historyItemSchema, { id: 'ImageRecord', description: 'One image the caller generated' });
 
@@ -161,6 +166,8 @@ export const catalogRoutes: FastifyPluginAsyncZod<{
           cost: record.costUsd,
           source: record.source,
           timestamp: isoSeconds(record.createdAt),
+          parent_id: record.parentId ?? null,
+          kind: record.kind ?? null,
         })),
         next_cursor: page.nextCursor ?? null,
       };

@@ -352,11 +352,12 @@ describe('request validation', () => {
   });
 
   it('answers 413 payload_too_large for an oversized body', async () => {
-    const testApp = await start({ BODY_LIMIT_BYTES: '1024' });
+    // A route that takes an image accepts the image's base64 (1024 here) on top of BODY_LIMIT_BYTES.
+    const testApp = await start({ BODY_LIMIT_BYTES: '1024', MAX_INPUT_IMAGE_BYTES: '768' });
     const response = await post(
       testApp,
       '/api/v1/generate/image',
-      { prompt: 'cat', negative_prompt: 'x'.repeat(2000) },
+      { prompt: 'cat', negative_prompt: 'x'.repeat(2100) },
       testApp.bearerFor('alice'),
     );
     expect(response.statusCode).toBe(413);

@@ -14,6 +14,7 @@ import path from 'node:path';
 import nock from 'nock';
 import sharp from 'sharp';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { readPngText } from '../../core/generation/image-parameters.ts';
 import { leaveCrashedJob } from '../../test-support/crashed-jobs.ts';
 import { createTestApp, type TestApp } from '../../test-support/test-app.ts';
 import { storedImageFiles } from '../../test-support/test-services.ts';
@@ -96,7 +97,13 @@ describe('Replicate through the REST API', () => {
 
     const image = await current.app.inject({ method: 'GET', url: new URL(body.image_url).pathname });
     expect(image.headers['content-type']).toBe('image/png');
-    expect(Buffer.compare(image.rawPayload, fluxPng)).toBe(0);
+    // Replicate's pixels, untouched, with what made them in a `parameters` chunk (PNG_METADATA).
+    const [stored, sent] = await Promise.all([
+      sharp(image.rawPayload).raw().toBuffer(),
+      sharp(fluxPng).raw().toBuffer(),
+    ]);
+    expect(stored.equals(sent)).toBe(true);
+    expect(readPngText(image.rawPayload).parameters).toMatch(/Model: flux-schnell$/);
     expect(current.services.records.get('alice', body.id)?.providerRequestId).toBe(
       'rsq9k2x7hnrm80cmz1a8tq3p4w',
     );

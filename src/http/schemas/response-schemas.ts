@@ -28,7 +28,15 @@ export const errorResponseSchema = z
       .int()
       .optional()
       .describe('graphics_limit_reached, scope_limit_reached: the monthly limit'),
-    model: z.string().optional().describe('model_not_allowed, provider_unavailable: the model asked for'),
+    model: z
+      .string()
+      .optional()
+      .describe('model_not_allowed, provider_unavailable, unsupported_by_model: the model asked for'),
+    feature: z
+      .string()
+      .optional()
+      .describe('unsupported_by_model: what the model cannot do (image_to_image, upscale, …)'),
+    models: z.array(z.string()).optional().describe('unsupported_by_model: the models that can'),
     plan: z.string().optional().describe("model_not_allowed: the caller's plan"),
     retry_after: z
       .number()
@@ -59,6 +67,12 @@ const warningSchema = z
   })
   .meta({ id: 'GenerationWarning', description: 'Something the model could not do exactly as asked' });
 
+/** How an image was made from another image (lineage). */
+export const generationKinds = ['image_to_image', 'variation', 'remix', 'upscale'] as const;
+const generationKindSchema = z
+  .enum(generationKinds)
+  .meta({ id: 'GenerationKind', description: 'How an image was made from an input image' });
+
 /** `ImageGenerationResponse` (CONTRACT.md), with our extensions after the contract's fields. */
 export const imageResponseSchema = z
   .object({
@@ -79,6 +93,13 @@ export const imageResponseSchema = z
       .string()
       .optional()
       .describe("Extension: the provider's rewrite of the prompt, when it made one"),
+    parent_id: z
+      .string()
+      .optional()
+      .describe('Extension: the image this one was made from (a variation, remix or upscale of it)'),
+    kind: generationKindSchema
+      .optional()
+      .describe('Extension: how it was made from an input image; absent for text-to-image'),
   })
   .meta({ id: 'ImageGenerationResponse', description: 'One generated image, stored' });
 
