@@ -47,11 +47,25 @@ describe('the OpenAPI document', () => {
       'GET /api/v1/models': 'listModels',
       'POST /api/v1/images/{id}/variations': 'createImageVariation',
       'POST /api/v1/images/{id}/upscale': 'upscaleImage',
+      'GET /api/v1/admin/overview': 'adminOverview',
+      'GET /api/v1/admin/usage': 'adminUsage',
+      'GET /api/v1/admin/usage.csv': 'adminUsageCsv',
+      'GET /api/v1/admin/jobs': 'adminJobs',
+      'GET /api/v1/admin/audit': 'adminAudit',
+      'GET /api/v1/admin/users': 'adminListUsers',
+      'PATCH /api/v1/admin/users/{uid}': 'adminUpdateUser',
+      'GET /api/v1/admin/images': 'adminListImages',
+      'DELETE /api/v1/admin/images/{id}': 'adminDeleteImage',
+      'GET /api/v1/admin/keys': 'adminListKeys',
+      'POST /api/v1/admin/keys': 'adminCreateKey',
+      'DELETE /api/v1/admin/keys/{prefix}': 'adminRevokeKey',
     });
   });
 
-  it('gives every request and response body as a $ref to a named schema that exists', () => {
+  it('gives every JSON body as a $ref to a named schema that exists, and any other body its content type', () => {
     const schemas = document.components.schemas as Json;
+    /** The bodies that are not JSON, by where they are, with the one content type each declares. */
+    const notJson: Record<string, string> = { 'GET /api/v1/admin/usage.csv 200': 'text/csv' };
     for (const { where, operation } of operations()) {
       const bodies: [string, Json | undefined][] = [
         ...(operation.requestBody ? [['request', operation.requestBody] as [string, Json]] : []),
@@ -60,6 +74,13 @@ describe('the OpenAPI document', () => {
         ),
       ];
       for (const [which, body] of bodies) {
+        const contentType = notJson[`${where} ${which}`];
+        if (contentType !== undefined) {
+          expect(Object.keys(body?.content ?? {}), `${where} ${which}`).toEqual([contentType]);
+          expect(body.content[contentType].schema, `${where} ${which}`).toMatchObject({ type: 'string' });
+          continue;
+        }
+        expect(Object.keys(body?.content ?? {}), `${where} ${which}`).toEqual(['application/json']);
         const schema = body?.content?.['application/json']?.schema;
         expect(schema, `${where} ${which}`).toEqual({
           $ref: expect.stringMatching(/^#\/components\/schemas\//),
@@ -80,6 +101,20 @@ describe('the OpenAPI document', () => {
         'Usage',
         'VariationRequest',
         'UpscaleRequest',
+        'AdminOverview',
+        'AdminUserList',
+        'AdminUser',
+        'AdminUpdateUserRequest',
+        'AdminPlanChange',
+        'AdminUsage',
+        'AdminImageList',
+        'AdminDeletedImage',
+        'AdminJobList',
+        'AdminKeyList',
+        'AdminKey',
+        'AdminCreateKeyRequest',
+        'AdminCreatedKey',
+        'AdminAuditList',
       ]),
     );
     // Only what the operations use, each under one name (no `…Input` twins).

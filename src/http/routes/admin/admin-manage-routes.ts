@@ -3,13 +3,21 @@ import { z } from 'zod';
 import type { ApiKeySummary, ApiKeys } from '../../../core/accounts/api-keys.ts';
 import type { AdminImage } from '../../../core/admin/admin-queries.ts';
 import type { AdminServices } from '../../../core/admin/admin-services.ts';
-import { errorResponseSchema } from '../../schemas/response-schemas.ts';
+import { documented } from '../../schemas/documented-response.ts';
+import { errorResponse } from '../../schemas/response-schemas.ts';
 import {
   adminErrorResponses,
-  adminImageSchema,
+  adminResponseHeaders,
   apiKeySchema,
+  createdKeySchema,
+  createKeyRequestSchema,
+  deletedImageResponseSchema,
+  imageListResponseSchema,
+  keyListResponseSchema,
   pageQuerySchema,
-  userSchema,
+  planChangeResponseSchema,
+  updateUserRequestSchema,
+  userListResponseSchema,
 } from './admin-schemas.ts';
 
 const security = [{ bearer: [] }];
@@ -29,11 +37,7 @@ export const adminManageRoutes: FastifyPluginAsyncZod<{ admin: AdminServices; ap
         security,
         querystring: pageQuerySchema.extend({ query: z.string().max(200).default('') }),
         response: {
-          200: z.object({
-            users: z.array(userSchema),
-            next_cursor: z.string().nullable(),
-            plans: z.array(z.string()).describe('The plans a user may be moved to'),
-          }),
+          200: userListResponseSchema,
           ...adminErrorResponses,
         },
       },
@@ -67,11 +71,14 @@ export const adminManageRoutes: FastifyPluginAsyncZod<{ admin: AdminServices; ap
         tags: ['admin'],
         security,
         params: z.object({ uid: z.string().min(1).max(256) }),
-        body: z.object({ plan: z.string().min(1).max(64) }),
+        body: updateUserRequestSchema,
         response: {
-          200: z.object({ uid: z.string(), plan: z.string(), previous_plan: z.string() }),
-          404: errorResponseSchema,
+          200: planChangeResponseSchema,
           ...adminErrorResponses,
+          404: errorResponse('not_found: no user has this uid'),
+          422: errorResponse(
+            'validation_error: `details` names each field that is wrong, or the plan is unknown',
+          ),
         },
       },
     },
@@ -94,7 +101,7 @@ export const adminManageRoutes: FastifyPluginAsyncZod<{ admin: AdminServices; ap
           source: z.enum(['api', 'discord', 'slack', 'cli']).optional(),
         }),
         response: {
-          200: z.object({ images: z.array(adminImageSchema), next_cursor: z.string().nullable() }),
+          200: imageListResponseSchema,
           ...adminErrorResponses,
         },
       },
@@ -121,9 +128,9 @@ export const adminManageRoutes: FastifyPluginAsyncZod<{ admin: AdminServices; ap
         params: z.object({ id: z.string().min(1).max(64) }),
         querystring: z.object({ refund: z.enum(['true', 'false']).default('false') }),
         response: {
-          200: z.object({ deleted: adminImageSchema, refunded: z.boolean() }),
-          404: errorResponseSchema,
+          200: deletedImageResponseSchema,
           ...adminErrorResponses,
+          404: errorResponse('not_found: no image has this id'),
         },
       },
     },
@@ -142,7 +149,7 @@ export const adminManageRoutes: FastifyPluginAsyncZod<{ admin: AdminServices; ap
         summary: 'Every API key, revoked ones too, without secrets',
         tags: ['admin'],
         security,
-        response: { 200: z.object({ keys: z.array(apiKeySchema) }), ...adminErrorResponses },
+        response: { 200: keyListResponseSchema, ...adminErrorResponses },
       },
     },
     async () => ({ keys: apiKeys.list().map(keyBody) }),
@@ -156,14 +163,13 @@ export const adminManageRoutes: FastifyPluginAsyncZod<{ admin: AdminServices; ap
         summary: 'Creates an API key; the key is in this response only',
         tags: ['admin'],
         security,
-        body: z.object({
-          uid: z.string().min(1).max(256),
-          plan: z.string().min(1).max(64).optional(),
-          label: z.string().max(200).optional(),
-          admin: z.boolean().default(false),
-        }),
+        body: createKeyRequestSchema,
         response: {
-          201: apiKeySchema.extend({ key: z.string().describe('Shown once: store it now') }),
+          201: documented(
+            createdKeySchema,
+            'The new API key, its secret included this once',
+            adminResponseHeaders.noStore,
+          ),
           ...adminErrorResponses,
         },
       },
@@ -190,7 +196,11 @@ export const adminManageRoutes: FastifyPluginAsyncZod<{ admin: AdminServices; ap
         tags: ['admin'],
         security,
         params: z.object({ prefix: z.string().regex(/^imk_[A-Za-z0-9]{8}$/, 'a key prefix as listed') }),
-        response: { 200: apiKeySchema, 404: errorResponseSchema, ...adminErrorResponses },
+        response: {
+          200: documented(apiKeySchema, 'The key, revoked'),
+          ...adminErrorResponses,
+          404: errorResponse('not_found: no key has this prefix'),
+        },
       },
     },
     async (request) => keyBody(admin.actions.revokeKey(request.adminActor, request.params.prefix)),

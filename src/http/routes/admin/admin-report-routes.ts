@@ -6,12 +6,13 @@ import type { AdminServices } from '../../../core/admin/admin-services.ts';
 import { billingPeriod } from '../../../core/quota/billing-period.ts';
 import {
   adminErrorResponses,
-  adminJobSchema,
-  auditEntrySchema,
+  adminResponseHeaders,
+  auditListResponseSchema,
+  jobListResponseSchema,
   monthQuerySchema,
   overviewResponseSchema,
   pageQuerySchema,
-  usageRowSchema,
+  usageResponseSchema,
 } from './admin-schemas.ts';
 
 const security = [{ bearer: [] }];
@@ -74,7 +75,7 @@ export const adminReportRoutes: FastifyPluginAsyncZod<{ admin: AdminServices; no
         security,
         querystring: monthQuerySchema,
         response: {
-          200: z.object({ month: z.string(), users: z.array(usageRowSchema) }),
+          200: usageResponseSchema,
           ...adminErrorResponses,
         },
       },
@@ -94,8 +95,17 @@ export const adminReportRoutes: FastifyPluginAsyncZod<{ admin: AdminServices; no
         tags: ['admin'],
         security,
         querystring: monthQuerySchema,
-        produces: ['text/csv'],
-        response: { 200: z.string().describe('uid,plan,images,cost_usd'), ...adminErrorResponses },
+        response: {
+          // Not JSON: declared by content type, so the document says `text/csv` for this answer alone and
+          // the errors stay JSON. Fastify sends the handler's string as it is, without serializing it.
+          200: {
+            description:
+              'The usage report as CSV: a header row `uid,plan,images,cost_usd`, then one row per user',
+            headers: adminResponseHeaders.attachment,
+            content: { 'text/csv': { schema: z.string().describe('uid,plan,images,cost_usd') } },
+          },
+          ...adminErrorResponses,
+        },
       },
     },
     async (request, reply) => {
@@ -120,7 +130,7 @@ export const adminReportRoutes: FastifyPluginAsyncZod<{ admin: AdminServices; no
         tags: ['admin'],
         security,
         querystring: z.object({ status: z.enum(unfinishedJobStatuses).optional() }),
-        response: { 200: z.object({ jobs: z.array(adminJobSchema) }), ...adminErrorResponses },
+        response: { 200: jobListResponseSchema, ...adminErrorResponses },
       },
     },
     async (request) => ({
@@ -149,7 +159,7 @@ export const adminReportRoutes: FastifyPluginAsyncZod<{ admin: AdminServices; no
         security,
         querystring: pageQuerySchema,
         response: {
-          200: z.object({ entries: z.array(auditEntrySchema), next_cursor: z.string().nullable() }),
+          200: auditListResponseSchema,
           ...adminErrorResponses,
         },
       },
