@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { PlanAllowance } from '../core/quota/plans.ts';
 
 /** Comma-separated list → trimmed, non-empty strings. */
 const commaList = z
@@ -19,25 +20,45 @@ const booleanFlag = z
 const positiveInteger = z.coerce.number().int().positive();
 const nonNegativeInteger = z.coerce.number().int().nonnegative();
 
-/** `free=5,pro=200` → `{ free: 5, pro: 200 }`. */
+/**
+ * `free=5,pro=200/month+20/day` → `{ free: { monthly: 5 }, pro: { monthly: 200, daily: 20 } }`. A bare number
+ * is monthly (as before daily allowances existed); `pro=20/day` keeps the plan's default monthly allowance.
+ */
 const planLimits = z
   .string()
   .transform((text, context) => {
-    const limits: Record<string, number> = {};
+    const limits: Record<string, PlanAllowance> = {};
     for (const entry of text
       .split(',')
       .map((item) => item.trim())
       .filter(Boolean)) {
-      const match = /^([a-z][a-z0-9_-]*)=(\d+)$/i.exec(entry);
-      if (!match?.[1] || match[2] === undefined) {
-        context.addIssue({ code: 'custom', message: `"${entry}" is not plan=number` });
+      const match = /^([a-z][a-z0-9_-]*)=(.+)$/i.exec(entry);
+      const allowance = match?.[2] === undefined ? undefined : parseAllowance(match[2]);
+      if (!match?.[1] || !allowance) {
+        context.addIssue({
+          code: 'custom',
+          message: `"${entry}" is not plan=number (monthly) or plan=N/month+M/day`,
+        });
         return z.NEVER;
       }
-      limits[match[1].toLowerCase()] = Number(match[2]);
+      limits[match[1].toLowerCase()] = allowance;
     }
     return limits;
   })
-  .describe('plan=monthly images pairs, e.g. free=5,pro=200');
+  .describe('plan=monthly images pairs, e.g. free=5,pro=200/month+20/day');
+
+/** `200`, `200/month`, `20/day`, `200/month+20/day` (either order); undefined when malformed. */
+function parseAllowance(text: string): PlanAllowance | undefined {
+  const allowance: PlanAllowance = { monthly: undefined, daily: undefined };
+  for (const term of text.split('+').map((part) => part.trim())) {
+    const match = /^(\d+)(?:\/(month|day))?$/i.exec(term);
+    if (!match) return undefined;
+    const period = match[2]?.toLowerCase() === 'day' ? 'daily' : 'monthly';
+    if (allowance[period] !== undefined) return undefined;
+    allowance[period] = Number(match[1]);
+  }
+  return allowance;
+}
 
 /** `enterprise=*;pro=flux-schnell,flux-dev` → `{ enterprise: '*', pro: ['flux-schnell','flux-dev'] }`. */
 const planModels = z

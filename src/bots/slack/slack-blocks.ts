@@ -241,6 +241,11 @@ export function usageText(usage: ChatUsage, workspaceMonthlyImages: number | und
   const lines = [
     `*Plan:* ${escapeMrkdwn(usage.plan)}`,
     `*This month:* ${usage.used} of ${usage.limit} images used, ${usage.remaining} left. Resets on ${resetDate(usage.resetsAt)}.`,
+    ...(usage.daily
+      ? [
+          `*Today:* ${usage.daily.used} of ${usage.daily.limit} images used, ${usage.daily.remaining} left. Resets at 00:00 UTC.`,
+        ]
+      : []),
     usage.linkedTo
       ? `*Account:* linked to app account \`${escapeMrkdwn(usage.linkedTo)}\`; images count toward its plan.`
       : '*Account:* not linked. Get a link code in the imagine app, then type `/imagine-link CODE` to use its plan.',

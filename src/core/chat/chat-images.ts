@@ -86,6 +86,8 @@ export interface ChatUsage {
   resetsAt: Date;
   /** The app account this chat identity draws on, if linked. */
   linkedTo: string | undefined;
+  /** Today's standing (UTC), when the plan has a daily allowance. */
+  daily?: { used: number; limit: number; remaining: number; resetsAt: Date } | undefined;
 }
 
 /** What the chat service works with; tests pass their own clock. */
@@ -300,7 +302,11 @@ export class ChatImages {
 
   usage(identity: ChatIdentity): ChatUsage {
     const caller = this.caller(identity);
-    const usage = this.#dependencies.ledger.usage(caller.userId, caller.plan.monthlyImages);
+    const usage = this.#dependencies.ledger.usage(
+      caller.userId,
+      caller.plan.monthlyImages,
+      caller.plan.dailyImages,
+    );
     return {
       plan: caller.plan.name,
       used: usage.used,
@@ -308,6 +314,12 @@ export class ChatImages {
       remaining: usage.remaining,
       resetsAt: periodResetsAt(this.#dependencies.now()),
       linkedTo: caller.linked ? caller.userId : undefined,
+      daily: usage.daily && {
+        used: usage.daily.used,
+        limit: usage.daily.limit,
+        remaining: usage.daily.remaining,
+        resetsAt: usage.daily.resetsAt,
+      },
     };
   }
 

@@ -305,6 +305,7 @@ export class ImageGenerator {
       return ledger.reserveInBatchedWrite({
         userId: context.caller.userId,
         userLimit: context.caller.plan.monthlyImages,
+        userDailyLimit: context.caller.plan.dailyImages,
         scope: context.scope,
         images: imageCount,
         estimatedUsd,
@@ -534,6 +535,7 @@ export class ImageGenerator {
           reservation,
           { images: generationRecords.length, costUsd: totalCostUsd },
           context.caller.plan.monthlyImages,
+          context.caller.plan.dailyImages,
         );
         const outcome: GenerationOutcome = {
           images: delivered,

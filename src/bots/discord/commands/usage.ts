@@ -17,6 +17,11 @@ export const usageCommand: SlashCommand = {
       `**Plan:** ${usage.plan}`,
       `**This month:** ${usage.used} of ${usage.limit} images used, ${usage.remaining} left`,
       `**Resets:** <t:${resets}:D> (<t:${resets}:R>)`,
+      ...(usage.daily
+        ? [
+            `**Today:** ${usage.daily.used} of ${usage.daily.limit} images used, ${usage.daily.remaining} left (resets <t:${Math.floor(usage.daily.resetsAt.getTime() / 1000)}:R>)`,
+          ]
+        : []),
       usage.linkedTo
         ? `**Linked account:** \`${usage.linkedTo}\` (use /unlink to stop drawing on it)`
         : '**Linked account:** none. Get a code in the app and run /link to use your plan here.',

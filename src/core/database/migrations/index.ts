@@ -5,6 +5,7 @@ import { jobProviderRequestSchema } from './0004-job-provider-request.ts';
 import { reservationImageIdsSchema } from './0005-reservation-image-ids.ts';
 import { jobProgressSchema } from './0006-job-progress.ts';
 import { healthProbeSchema } from './0007-health-probe.ts';
+import { reservationDaySchema } from './0008-reservation-day.ts';
 
 /** A numbered schema change; numbers only grow, and an applied migration is never edited. */
 export interface Migration {
@@ -22,4 +23,5 @@ export const migrations: readonly Migration[] = [
   { version: 5, name: 'reservation-image-ids', sql: reservationImageIdsSchema },
   { version: 6, name: 'job-progress', sql: jobProgressSchema },
   { version: 7, name: 'health-probe', sql: healthProbeSchema },
+  { version: 8, name: 'reservation-day', sql: reservationDaySchema },
 ];
