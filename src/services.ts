@@ -6,6 +6,7 @@ import { LinkCodes } from './core/accounts/link-codes.ts';
 import { UserAccounts } from './core/accounts/user-accounts.ts';
 import { BackgroundWork } from './core/background/background-work.ts';
 import { housekeepingDuties } from './core/background/housekeeping-duties.ts';
+import { ChatCooldowns } from './core/chat/chat-cooldowns.ts';
 import { ChatImages } from './core/chat/chat-images.ts';
 import { ProcessedEvents } from './core/chat/processed-events.ts';
 import { startBackgroundCheckpoints } from './core/database/background-checkpoints.ts';
@@ -51,6 +52,8 @@ export interface Services {
   generator: ImageGenerator;
   /** What Discord and Slack do with images, shared so the two bots cannot drift apart. */
   chatImages: ChatImages;
+  /** When each chat identity last started a generation (CHAT_COOLDOWN_SECONDS). */
+  chatCooldowns: ChatCooldowns;
   /** Generations as durable jobs: per-user lines, queue positions, recovery after a crash. */
   jobs: JobRunner;
   jobStore: JobStore;
@@ -265,6 +268,7 @@ export async function createServices(
       jobs,
       now,
     }),
+    chatCooldowns: new ChatCooldowns(database, now),
     processedEvents,
     background,
     jobs,

@@ -129,6 +129,9 @@ export const environmentSchema = z.object({
   GUEST_MONTHLY_IMAGES: nonNegativeInteger.optional(),
   MONTHLY_BUDGET_USD: z.coerce.number().nonnegative().optional(),
 
+  CHAT_COOLDOWN_SECONDS: nonNegativeInteger.default(0),
+  NSFW_POLICY: z.enum(['block', 'nsfw-channels', 'allow']).default('block'),
+
   TRUST_PROXY: booleanFlag.default(false),
   CORS_ORIGINS: commaList
     .pipe(
@@ -162,12 +165,16 @@ export const environmentSchema = z.object({
     .optional(),
   DISCORD_ALLOWED_ROLES: commaList.default([]),
   DISCORD_SERVER_MONTHLY_IMAGES: positiveInteger.optional(),
+  DISCORD_ADMIN_ROLES: commaList.default([]),
+  DISCORD_ALLOWED_CHANNELS: commaList.default([]),
 
   SLACK_MODE: z.enum(['socket', 'http']).default('socket'),
   SLACK_BOT_TOKEN: z.string().startsWith('xoxb-', 'a bot token starting with xoxb-').optional(),
   SLACK_SIGNING_SECRET: z.string().min(1).optional(),
   SLACK_APP_TOKEN: z.string().startsWith('xapp-', 'an app-level token starting with xapp-').optional(),
   SLACK_WORKSPACE_MONTHLY_IMAGES: positiveInteger.optional(),
+  SLACK_ADMIN_USERS: commaList.default([]),
+  SLACK_ALLOWED_CHANNELS: commaList.default([]),
 
   STORAGE: z.enum(['local', 'firebase']).default('local'),
   FIREBASE_PROJECT_ID: z.string().min(1).optional(),

@@ -40,6 +40,10 @@ export interface DiscordSettings {
   allowedRoles: readonly string[];
   /** Images a server may make per month on top of each user's quota. */
   serverMonthlyImages: number | undefined;
+  /** Role ids whose members count as admins (besides Manage Server): exempt from cooldowns. */
+  adminRoles: readonly string[];
+  /** Channel ids where images are made; empty means everywhere. */
+  allowedChannels: readonly string[];
 }
 
 /** The Slack app, present when SLACK_BOT_TOKEN is set. */
@@ -51,6 +55,10 @@ export interface SlackSettings {
   appToken: string | undefined;
   /** Images a workspace may make per month on top of each user's quota. */
   workspaceMonthlyImages: number | undefined;
+  /** User ids that count as admins: exempt from cooldowns. */
+  adminUsers: readonly string[];
+  /** Channel ids where images are made; empty means everywhere. */
+  allowedChannels: readonly string[];
 }
 
 /** The service's settings, derived once from the environment. */
@@ -97,6 +105,13 @@ export interface Config {
   storage: StorageSettings;
   discord: DiscordSettings | undefined;
   slack: SlackSettings | undefined;
+  /** Community controls both bots share. */
+  chat: {
+    /** Seconds between a person's generations in chat (per platform identity); 0: none. */
+    cooldownSeconds: number;
+    /** `block`: the blocklist everywhere; `nsfw-channels`: relaxed in Discord channels marked NSFW; `allow`. */
+    nsfwPolicy: 'block' | 'nsfw-channels' | 'allow';
+  };
   firebase: { projectId: string; credentialsPath: string | undefined; checkRevoked: boolean } | undefined;
   /** Create a ready-to-use API key on first start, so the quick start works with no setup. */
   createDemoKey: boolean;
@@ -279,6 +294,7 @@ function deriveConfig(
     storage,
     discord,
     slack,
+    chat: { cooldownSeconds: environment.CHAT_COOLDOWN_SECONDS, nsfwPolicy: environment.NSFW_POLICY },
     firebase,
     createDemoKey: environment.CREATE_DEMO_KEY ?? environment.NODE_ENV !== 'production',
   };
@@ -300,6 +316,8 @@ function deriveDiscord(environment: Environment, problems: string[]): DiscordSet
     guildId: environment.DISCORD_GUILD_ID,
     allowedRoles: environment.DISCORD_ALLOWED_ROLES,
     serverMonthlyImages: environment.DISCORD_SERVER_MONTHLY_IMAGES,
+    adminRoles: environment.DISCORD_ADMIN_ROLES,
+    allowedChannels: environment.DISCORD_ALLOWED_CHANNELS,
   };
 }
 
@@ -317,5 +335,7 @@ function deriveSlack(environment: Environment, problems: string[]): SlackSetting
     signingSecret: environment.SLACK_SIGNING_SECRET ?? '',
     appToken: environment.SLACK_APP_TOKEN,
     workspaceMonthlyImages: environment.SLACK_WORKSPACE_MONTHLY_IMAGES,
+    adminUsers: environment.SLACK_ADMIN_USERS,
+    allowedChannels: environment.SLACK_ALLOWED_CHANNELS,
   };
 }

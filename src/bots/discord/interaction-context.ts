@@ -1,7 +1,8 @@
-import type {
-  APIApplicationCommandInteractionDataBasicOption,
-  APIApplicationCommandInteractionDataOption,
-  APIInteraction,
+import {
+  type APIApplicationCommandInteractionDataBasicOption,
+  type APIApplicationCommandInteractionDataOption,
+  type APIInteraction,
+  PermissionFlagsBits,
 } from 'discord.js';
 import type { DiscordSettings } from '../../config/load-config.ts';
 import type { ChatIdentity, ChatPlace } from '../../core/chat/chat-images.ts';
@@ -24,6 +25,10 @@ export interface InteractionContext {
   /** The server (and its monthly cap) the interaction came from; no scope in DMs. */
   place: ChatPlace;
   guildId: string | undefined;
+  /** The channel the interaction came from (a DM channel in DMs). */
+  channelId: string | undefined;
+  /** A server admin: Manage Server (or Administrator), or a role in DISCORD_ADMIN_ROLES. */
+  isAdmin: boolean;
   /** The member's role ids; undefined outside a server. */
   memberRoleIds: readonly string[] | undefined;
   /** The member's permissions in this channel; undefined outside a server. */
@@ -39,12 +44,15 @@ export interface InteractionContext {
 export function createInteractionContext(
   interaction: APIInteraction,
   respond: InteractionResponder,
-  settings: Pick<DiscordSettings, 'serverMonthlyImages'>,
+  settings: Pick<DiscordSettings, 'serverMonthlyImages' | 'adminRoles'>,
   abortSignal: AbortSignal,
 ): InteractionContext {
   const user = interaction.member?.user ?? interaction.user;
   if (!user) throw new Error(`interaction ${interaction.id} names no user`);
   const guildId = interaction.guild_id;
+  const memberPermissions = interaction.member ? toBits(interaction.member.permissions) : undefined;
+  const adminBits = PermissionFlagsBits.ManageGuild | PermissionFlagsBits.Administrator;
+  const roles = interaction.member?.roles ?? [];
   return {
     interaction,
     userId: user.id,
@@ -54,8 +62,12 @@ export function createInteractionContext(
       scopeLimit: guildId ? settings.serverMonthlyImages : undefined,
     },
     guildId,
+    channelId: interaction.channel?.id ?? interaction.channel_id,
+    isAdmin:
+      (memberPermissions !== undefined && (memberPermissions & adminBits) !== 0n) ||
+      roles.some((role) => settings.adminRoles.includes(role)),
     memberRoleIds: interaction.member?.roles,
-    memberPermissions: interaction.member ? toBits(interaction.member.permissions) : undefined,
+    memberPermissions,
     uploadLimitBytes:
       typeof interaction.attachment_size_limit === 'number' && interaction.attachment_size_limit > 0
         ? interaction.attachment_size_limit

@@ -7,6 +7,7 @@ import {
 import type { Logger } from 'pino';
 import type { DiscordSettings } from '../../config/load-config.ts';
 import type { ChatImages } from '../../core/chat/chat-images.ts';
+import type { ChatCheckName, ChatChecks } from '../../core/chat/checks/chat-check.ts';
 import type { ProcessedEvents } from '../../core/chat/processed-events.ts';
 import type { ImageModelRegistry } from '../../core/providers/image-model-registry.ts';
 import type { RoleNames } from './allowed-roles.ts';
@@ -22,6 +23,8 @@ export interface DiscordBotServices {
   maxBatchSize: number;
   settings: DiscordSettings;
   roles: RoleNames;
+  /** The core's named checks (channel rules, cooldown), built with this bot's settings. */
+  checks: ChatChecks;
   logger: Logger;
   now: () => Date;
 }
@@ -37,6 +40,8 @@ export interface SlashCommand {
   definition: RESTPostAPIChatInputApplicationCommandsJSONBody;
   /** Commands that make images are subject to DISCORD_ALLOWED_ROLES. */
   generatesImages: boolean;
+  /** The core's checks this command runs before its handler, in order. */
+  checks?: readonly ChatCheckName[];
   execute(context: InteractionContext, bot: DiscordBotServices): Promise<void>;
   autocomplete?(
     context: InteractionContext,

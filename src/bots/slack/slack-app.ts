@@ -1,5 +1,6 @@
 import { App, type Receiver, SocketModeReceiver, webApi } from '@slack/bolt';
 import type { SlackSettings } from '../../config/load-config.ts';
+import { createChatChecks } from '../../core/chat/checks/chat-checks.ts';
 import type { Services } from '../../services.ts';
 import type { ChatBot } from '../chat-bot.ts';
 import { registerImageButtons } from './actions/image-buttons.ts';
@@ -92,6 +93,12 @@ export function createSlackApp(
     defaultBatchSize: Math.min(4, services.config.generation.maxBatchSize),
     publicImages: imagesArePublic(services),
     queuePosition: options.queuePosition ?? (() => undefined),
+    checks: createChatChecks({
+      cooldowns: services.chatCooldowns,
+      cooldownSeconds: services.config.chat.cooldownSeconds,
+      allowedChannels: settings.allowedChannels,
+    }),
+    adminUsers: settings.adminUsers,
   };
   registerSlashCommands(bolt, context);
   registerImageButtons(bolt, context);

@@ -3,6 +3,12 @@ import type { webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
 import { chatErrorMessage, slackTerms } from '../../core/chat/chat-error-message.ts';
 import type { ChatIdentity, ChatImages, ChatPlace } from '../../core/chat/chat-images.ts';
+import {
+  type ChatCheckName,
+  type ChatCheckRefusal,
+  type ChatChecks,
+  runChatChecks,
+} from '../../core/chat/checks/chat-check.ts';
 import { composeGrid } from '../../core/chat/image-grid.ts';
 import type { ProcessedEvents } from '../../core/chat/processed-events.ts';
 import { type ShownImage, shownFromResult } from '../../core/chat/shown-image.ts';
@@ -29,6 +35,25 @@ export interface SlackContext {
   publicImages: boolean;
   /** Where a new request stands in line; undefined while there is no queue (it starts at once). */
   queuePosition: () => number | undefined;
+  /** The core's named checks (channel rules, cooldown), built with this app's settings. */
+  checks: ChatChecks;
+  /** SLACK_ADMIN_USERS: user ids exempt from cooldowns. */
+  adminUsers: readonly string[];
+}
+
+/** Runs the core's checks for a person in a channel: ok with an `undo`, or the refusal to show them. */
+export function runSlackChecks(
+  context: SlackContext,
+  names: readonly ChatCheckName[],
+  who: { teamId: string; userId: string; channelId: string | undefined },
+): { ok: true; undo(): void } | ChatCheckRefusal {
+  const checked = runChatChecks(context.checks, names, {
+    identity: slackIdentity(who.teamId, who.userId),
+    isAdmin: context.adminUsers.includes(who.userId),
+    channelId: who.channelId,
+  });
+  if (!checked.ok) context.logger.info({ check: checked.identifier }, 'Slack request refused by a check');
+  return checked;
 }
 
 /** `slack:<team>:<user>`: the chat identity whose quota (or linked account) pays. */

@@ -1,4 +1,5 @@
 import { ApplicationCommandType } from 'discord.js';
+import { imageMakingChecks } from '../../../core/chat/checks/chat-checks.ts';
 import { deliverGeneration } from '../generation-flow.ts';
 import {
   checkPromptBeforeStarting,
@@ -18,6 +19,7 @@ export const imagineCommand: SlashCommand = {
     ...everywhere,
   },
   generatesImages: true,
+  checks: imageMakingChecks,
   async execute(context, bot) {
     const options = readImageOptions(context);
     const flags = checkPromptBeforeStarting(options, bot);

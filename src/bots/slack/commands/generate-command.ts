@@ -1,3 +1,4 @@
+import type { ChatCheckName } from '../../../core/chat/checks/chat-check.ts';
 import { throttledProgress } from '../../../core/chat/progress-updates.ts';
 import { parsePromptFlags } from '../../../core/chat/prompt-flags.ts';
 import type { SlackTarget } from '../recovered-jobs.ts';
@@ -6,11 +7,13 @@ import {
   logFailure,
   postOutcome,
   quietly,
+  runSlackChecks,
   type SlackContext,
   slackErrorText,
   slackIdentity,
   slackPlace,
 } from '../slack-context.ts';
+import { SlackDeliveryError } from '../slack-delivery.ts';
 import { claimCommand, ephemeral, type SlashCommandArgs } from './slash-command.ts';
 
 /**
@@ -21,13 +24,22 @@ import { claimCommand, ephemeral, type SlashCommandArgs } from './slash-command.
 export async function runGenerateCommand(
   context: SlackContext,
   args: SlashCommandArgs,
-  shape: { batch: boolean; usageHint: string },
+  shape: { batch: boolean; usageHint: string; checks: readonly ChatCheckName[] },
 ): Promise<void> {
   const { command, ack, respond, client } = args;
   if (!(await claimCommand(context, args))) return;
   const text = command.text.trim();
   if (!text) {
     await ack(ephemeral(commandHelp(command.command, shape.usageHint)));
+    return;
+  }
+  const checked = runSlackChecks(context, shape.checks, {
+    teamId: command.team_id,
+    userId: command.user_id,
+    channelId: command.channel_id,
+  });
+  if (!checked.ok) {
+    await ack(ephemeral(checked.message));
     return;
   }
   await ack(ephemeral(workingText(promptPart(text), context.queuePosition())));
@@ -86,6 +98,8 @@ export async function runGenerateCommand(
       reply = doneText(outcome.usage.remaining, outcome.usage.limit, posted);
     } catch (error) {
       await liveProgress.stop();
+      // Made but not accepted by Slack: the image was charged, so its cooldown stands.
+      if (!(error instanceof SlackDeliveryError)) checked.undo();
       logFailure(context, error, command.command);
       reply = slackErrorText(error, context.now());
     }

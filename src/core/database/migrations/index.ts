@@ -6,6 +6,7 @@ import { reservationImageIdsSchema } from './0005-reservation-image-ids.ts';
 import { jobProgressSchema } from './0006-job-progress.ts';
 import { healthProbeSchema } from './0007-health-probe.ts';
 import { reservationDaySchema } from './0008-reservation-day.ts';
+import { chatCooldownsSchema } from './0009-chat-cooldowns.ts';
 
 /** A numbered schema change; numbers only grow, and an applied migration is never edited. */
 export interface Migration {
@@ -24,4 +25,5 @@ export const migrations: readonly Migration[] = [
   { version: 6, name: 'job-progress', sql: jobProgressSchema },
   { version: 7, name: 'health-probe', sql: healthProbeSchema },
   { version: 8, name: 'reservation-day', sql: reservationDaySchema },
+  { version: 9, name: 'chat-cooldowns', sql: chatCooldownsSchema },
 ];

@@ -1,0 +1,120 @@
+import { InteractionResponseType, MessageFlags, PermissionFlagsBits } from 'discord.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ServiceOverrides } from '../../services.ts';
+import {
+  type Actor,
+  buttonPress,
+  customIdOf,
+  ids,
+  slashCommand,
+  webhook,
+} from './test-support/discord-test-kit.ts';
+import { type TransportHarness, transports } from './test-support/transport-harness.ts';
+
+let current: TransportHarness | undefined;
+afterEach(async () => {
+  await current?.close();
+  current = undefined;
+});
+
+const ada = `discord:${ids.ada}`;
+const manageServer = String(PermissionFlagsBits.ManageGuild);
+
+describe.each(transports)('community controls in Discord over %s', (_transport, start) => {
+  async function harness(environment: Record<string, string> = {}, overrides: ServiceOverrides = {}) {
+    current = await start(environment, overrides);
+    return current;
+  }
+
+  async function generate(testHarness: TransportHarness, prompt: string, actor: Actor = {}) {
+    const interaction = slashCommand('imagine', { prompt }, actor);
+    const progress = testHarness.api.expect('PATCH', webhook.original(interaction.token));
+    const final = testHarness.api.expect('PATCH', webhook.original(interaction.token));
+    expect(await testHarness.send(interaction)).toEqual({
+      type: InteractionResponseType.DeferredChannelMessageWithSource,
+    });
+    await progress;
+    return final;
+  }
+
+  /** The private answer a check gives at once, without deferring or generating. */
+  async function refusal(testHarness: TransportHarness, prompt: string, actor: Actor = {}) {
+    const answer = await testHarness.send(slashCommand('imagine', { prompt }, actor));
+    expect(answer).toMatchObject({
+      type: InteractionResponseType.ChannelMessageWithSource,
+      data: { flags: MessageFlags.Ephemeral },
+    });
+    return (answer as { data: { content: string } }).data.content;
+  }
+
+  it('a cooldown refusal is private and names the seconds left; admins are exempt', async () => {
+    let now = new Date('2026-03-10T12:00:00Z');
+    const testHarness = await harness(
+      { CHAT_COOLDOWN_SECONDS: '60', GUEST_MONTHLY_IMAGES: '10' },
+      { now: () => now },
+    );
+    await generate(testHarness, 'the first fox');
+    expect(await refusal(testHarness, 'a second fox')).toBe(
+      'Slow down a little: you can make your next image in 60 seconds.',
+    );
+    now = new Date('2026-03-10T12:00:45Z');
+    expect(await refusal(testHarness, 'a second fox')).toBe(
+      'Slow down a little: you can make your next image in 15 seconds.',
+    );
+    // The Reroll button is a generation too.
+    const first = await generate(testHarness, 'an admin fox', { permissions: manageServer });
+    const reroll = buttonPress(customIdOf((await first).json, 'Reroll'), { userId: ids.ada });
+    const answer = await testHarness.send(reroll);
+    expect(answer).toMatchObject({
+      data: { flags: MessageFlags.Ephemeral, content: expect.stringMatching(/in 15 seconds\.$/) },
+    });
+    // Someone else has a cooldown of their own.
+    await generate(testHarness, 'ben’s fox', { userId: ids.ben });
+    now = new Date('2026-03-10T12:01:00Z');
+    await generate(testHarness, 'a second fox');
+    // An admin (Manage Server) made one in the middle of it all without waiting.
+    expect(testHarness.services.chatImages.usage(ada).used).toBe(3);
+  });
+
+  it('a role in DISCORD_ADMIN_ROLES is exempt too, and a failed generation gives the cooldown back', async () => {
+    const now = new Date('2026-03-10T12:00:00Z');
+    const testHarness = await harness(
+      { CHAT_COOLDOWN_SECONDS: '60', GUEST_MONTHLY_IMAGES: '10', DISCORD_ADMIN_ROLES: ids.artistRole },
+      { now: () => now },
+    );
+    await generate(testHarness, 'one', { roles: [ids.artistRole] });
+    await generate(testHarness, 'two', { roles: [ids.artistRole] });
+    // A prompt the core refuses costs no cooldown: the next command goes ahead at once.
+    const tooLong = slashCommand('imagine', { prompt: 'a'.repeat(2001) }, { userId: ids.ben });
+    const progress = testHarness.api.expect('PATCH', webhook.original(tooLong.token));
+    const removed = testHarness.api.expect('DELETE', webhook.original(tooLong.token));
+    const told = testHarness.api.expect('POST', webhook.followUp(tooLong.token));
+    await testHarness.send(tooLong);
+    await progress;
+    await removed;
+    expect((await told).json.content).toMatch(/at most 2000 characters/);
+    await generate(testHarness, 'ben’s fox', { userId: ids.ben });
+    expect(await refusal(testHarness, 'again', { userId: ids.ben })).toMatch(/in 60 seconds\.$/);
+  });
+
+  it('a channel outside DISCORD_ALLOWED_CHANNELS is refused privately, naming where the bot works', async () => {
+    const elsewhere = '1300000000000000099';
+    const testHarness = await harness({ DISCORD_ALLOWED_CHANNELS: elsewhere });
+    expect(await refusal(testHarness, 'a fox')).toBe(
+      `I make images only in <#${elsewhere}>. Try the command there.`,
+    );
+    expect(await refusal(testHarness, 'a dm fox', { dm: true })).toMatch(/^I make images only in/);
+    expect(testHarness.services.chatImages.usage(ada).used).toBe(0);
+    // /usage is not an image command: it works anywhere.
+    const usage = await testHarness.send(slashCommand('usage', {}));
+    expect(usage).toMatchObject({
+      data: { flags: MessageFlags.Ephemeral, embeds: [{ title: 'Your images' }] },
+    });
+  });
+
+  it('in an allowed channel the command goes ahead', async () => {
+    const testHarness = await harness({ DISCORD_ALLOWED_CHANNELS: `1300000000000000099,${ids.channel}` });
+    await generate(testHarness, 'a fox');
+    expect(testHarness.services.chatImages.usage(ada).used).toBe(1);
+  });
+});

@@ -1,0 +1,94 @@
+/** Community controls in Slack, over HTTP and Socket Mode, with Slack's Web API stood in. */
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  alice,
+  aliceIdentity,
+  bobIdentity,
+  buttonPress,
+  channelId,
+  HttpTransport,
+  SlackStandIn,
+  type SlackTransport,
+  SocketTransport,
+  sizedPngModel,
+  slashCommand,
+} from './__fixtures__/slack-stand-in.ts';
+
+const transports = { http: HttpTransport.start, socket: SocketTransport.start } as const;
+
+let current: SlackTransport | undefined;
+afterEach(async () => {
+  await current?.close();
+  current = undefined;
+});
+
+type Block = { type: string; [key: string]: unknown };
+
+function buttons(blocks: Block[]): { text: string; actionId: string; value: string }[] {
+  return blocks
+    .filter((block) => block.type === 'actions')
+    .flatMap((block) => block.elements as { text: { text: string }; action_id: string; value: string }[])
+    .map((element) => ({ text: element.text.text, actionId: element.action_id, value: element.value }));
+}
+
+describe.each(['http', 'socket'] as const)('community controls in Slack over %s', (mode) => {
+  it('a cooldown refusal is ephemeral and names the seconds left; SLACK_ADMIN_USERS are exempt', async () => {
+    let now = new Date('2026-03-10T12:00:00Z');
+    const transport = await transports[mode](
+      { CHAT_COOLDOWN_SECONDS: '30', GUEST_MONTHLY_IMAGES: '10', SLACK_ADMIN_USERS: 'U0003ADMIN' },
+      [sizedPngModel()],
+      { now: () => now },
+    );
+    current = transport;
+    const slack = new SlackStandIn().uploadFlow().responseUrls();
+    await transport.command(slashCommand({ text: 'a lighthouse' }));
+    await slack.until(() => slack.responses.length === 1);
+    expect(await transport.command(slashCommand({ text: 'another lighthouse' }))).toEqual({
+      response_type: 'ephemeral',
+      text: 'Slow down a little: you can make your next image in 30 seconds.',
+    });
+
+    // A button that generates is held to the same cooldown, and told privately.
+    const reroll = buttons(SlackStandIn.blocks(slack.callsTo('files.completeUploadExternal')[0]))[0];
+    now = new Date('2026-03-10T12:00:20Z');
+    slack.responseUrls();
+    await transport.action(
+      buttonPress({ actionId: reroll?.actionId ?? '', value: reroll?.value ?? '' }, { user: alice }),
+    );
+    await slack.until(() => slack.responses.length === 2);
+    expect(slack.responses[1]?.body).toEqual({
+      response_type: 'ephemeral',
+      replace_original: false,
+      text: 'Slow down a little: you can make your next image in 10 seconds.',
+    });
+
+    // An admin is never held back.
+    slack.uploadFlow(2).responseUrls(2);
+    await transport.command(slashCommand({ text: 'admin one', user_id: 'U0003ADMIN' }));
+    await transport.command(slashCommand({ text: 'admin two', user_id: 'U0003ADMIN' }));
+    await slack.until(() => slack.responses.length === 4);
+    expect(transport.services.chatImages.usage('slack:T0001TEAM:U0003ADMIN').used).toBe(2);
+
+    now = new Date('2026-03-10T12:00:30Z');
+    slack.uploadFlow().responseUrls();
+    await transport.command(slashCommand({ text: 'a third lighthouse' }));
+    await slack.until(() => slack.responses.length === 5);
+    expect(transport.services.chatImages.usage(aliceIdentity).used).toBe(2);
+  });
+
+  it('a channel outside SLACK_ALLOWED_CHANNELS is refused privately, naming where the app works', async () => {
+    const transport = await transports[mode]({ SLACK_ALLOWED_CHANNELS: 'C0009ART,C0010MORE' });
+    current = transport;
+    expect(await transport.command(slashCommand({ text: 'a lighthouse' }))).toEqual({
+      response_type: 'ephemeral',
+      text: 'I make images only in these channels: <#C0009ART>, <#C0010MORE>. Try the command in one of them.',
+    });
+    expect(transport.services.chatImages.usage(aliceIdentity).used).toBe(0);
+    const slack = new SlackStandIn().uploadFlow().responseUrls();
+    await transport.command(slashCommand({ text: 'a lighthouse', channel_id: 'C0009ART' }));
+    await slack.until(() => slack.responses.length === 1);
+    expect(transport.services.chatImages.usage(aliceIdentity).used).toBe(1);
+    expect(transport.services.chatImages.usage(bobIdentity).used).toBe(0);
+    expect(channelId).not.toBe('C0009ART');
+  });
+});
