@@ -166,7 +166,7 @@ export async function createServices(
     openai && config.providers.moderation.kind === 'openai'
       ? chainModerators(
           [
-            { name: 'blocklist', moderator: blocklist },
+            { name: 'blocklist', moderator: blocklist, relaxable: true },
             {
               name: 'openai',
               moderator: createOpenAIModerator({
@@ -178,7 +178,7 @@ export async function createServices(
           ],
           logger,
         )
-      : chainModerators([{ name: 'blocklist', moderator: blocklist }], logger);
+      : chainModerators([{ name: 'blocklist', moderator: blocklist, relaxable: true }], logger);
   const promptEnhancer =
     openai && config.providers.promptEnhancer === 'openai'
       ? createOpenAIPromptEnhancer({ client: openai, logger })

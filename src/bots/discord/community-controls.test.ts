@@ -117,4 +117,30 @@ describe.each(transports)('community controls in Discord over %s', (_transport, 
     await generate(testHarness, 'a fox');
     expect(testHarness.services.chatImages.usage(ada).used).toBe(1);
   });
+
+  it('NSFW_POLICY=nsfw-channels relaxes the blocklist in a channel marked NSFW and posts the result as a spoiler', async () => {
+    const testHarness = await harness({ NSFW_POLICY: 'nsfw-channels', BLOCKED_TERMS: 'gore' });
+    const inNsfw = slashCommand('imagine', { prompt: 'a gore fest poster' });
+    (inNsfw.channel as { nsfw?: boolean }).nsfw = true;
+    const progress = testHarness.api.expect('PATCH', webhook.original(inNsfw.token));
+    const final = testHarness.api.expect('PATCH', webhook.original(inNsfw.token));
+    await testHarness.send(inNsfw);
+    await progress;
+    const posted = await final;
+    expect(posted.files[0]?.filename).toMatch(/^SPOILER_imagine-.+\.png$/);
+    expect(posted.json.attachments).toEqual([{ id: 0, filename: posted.files[0]?.filename }]);
+    expect(posted.json.embeds?.[0]?.image).toBeUndefined();
+    expect(testHarness.services.chatImages.usage(ada).used).toBe(1);
+
+    // Anywhere else the operator's blocklist still applies.
+    const elsewhere = slashCommand('imagine', { prompt: 'a gore fest poster' });
+    const working = testHarness.api.expect('PATCH', webhook.original(elsewhere.token));
+    const removed = testHarness.api.expect('DELETE', webhook.original(elsewhere.token));
+    const told = testHarness.api.expect('POST', webhook.followUp(elsewhere.token));
+    await testHarness.send(elsewhere);
+    await working;
+    await removed;
+    expect((await told).json.content).toMatch(/content policy/);
+    expect(testHarness.services.chatImages.usage(ada).used).toBe(1);
+  });
 });

@@ -74,6 +74,7 @@ export function createDiscordBot(
       cooldownSeconds: services.config.chat.cooldownSeconds,
       allowedChannels: settings.allowedChannels,
     }),
+    nsfwPolicy: services.config.chat.nsfwPolicy,
     logger,
     now: () => new Date(),
   };

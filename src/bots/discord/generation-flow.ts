@@ -5,7 +5,13 @@ import { DeliveryError } from './delivery-error.ts';
 import type { InteractionContext } from './interaction-context.ts';
 import type { OutgoingMessage } from './interaction-responder.ts';
 import { replyTarget } from './reply-target.ts';
-import { type GenerationProgress, outcomeMessage, progressMessage, withoutImage } from './result-message.ts';
+import {
+  asSpoiler,
+  type GenerationProgress,
+  outcomeMessage,
+  progressMessage,
+  withoutImage,
+} from './result-message.ts';
 import type { DiscordBotServices } from './slash-command.ts';
 
 /**
@@ -90,7 +96,7 @@ export async function postResult(
 ): Promise<void> {
   await sendResult(
     (outgoing) => context.respond.editOriginal(outgoing),
-    message,
+    context.spoiler ? asSpoiler(message) : message,
     imageUrl,
     (error) =>
       bot.logger.warn(

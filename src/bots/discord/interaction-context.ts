@@ -6,6 +6,7 @@ import {
 } from 'discord.js';
 import type { DiscordSettings } from '../../config/load-config.ts';
 import type { ChatIdentity, ChatPlace } from '../../core/chat/chat-images.ts';
+import { type NsfwPolicy, nsfwRules } from '../../core/chat/nsfw-policy.ts';
 import type { InteractionResponder } from './interaction-responder.ts';
 
 /** Discord's upload limit for bots when the interaction does not say (servers with boosts allow more). */
@@ -35,6 +36,8 @@ export interface InteractionContext {
   memberPermissions: bigint | undefined;
   /** The largest attachment this channel takes. */
   uploadLimitBytes: number;
+  /** Results are posted as spoilers (NSFW_POLICY in a channel marked NSFW). */
+  spoiler: boolean;
   respond: InteractionResponder;
   /** Aborted when the bot shuts down or the interaction's token is about to expire. */
   abortSignal: AbortSignal;
@@ -46,6 +49,7 @@ export function createInteractionContext(
   respond: InteractionResponder,
   settings: Pick<DiscordSettings, 'serverMonthlyImages' | 'adminRoles'>,
   abortSignal: AbortSignal,
+  nsfwPolicy: NsfwPolicy = 'block',
 ): InteractionContext {
   const user = interaction.member?.user ?? interaction.user;
   if (!user) throw new Error(`interaction ${interaction.id} names no user`);
@@ -53,6 +57,8 @@ export function createInteractionContext(
   const memberPermissions = interaction.member ? toBits(interaction.member.permissions) : undefined;
   const adminBits = PermissionFlagsBits.ManageGuild | PermissionFlagsBits.Administrator;
   const roles = interaction.member?.roles ?? [];
+  const channel = interaction.channel as { nsfw?: boolean } | undefined;
+  const nsfw = nsfwRules(nsfwPolicy, channel?.nsfw);
   return {
     interaction,
     userId: user.id,
@@ -60,7 +66,9 @@ export function createInteractionContext(
     place: {
       scopeKey: guildId ? `discord-guild:${guildId}` : undefined,
       scopeLimit: guildId ? settings.serverMonthlyImages : undefined,
+      relaxBlocklist: nsfw.relaxBlocklist,
     },
+    spoiler: nsfw.spoiler,
     guildId,
     channelId: interaction.channel?.id ?? interaction.channel_id,
     isAdmin:

@@ -136,7 +136,7 @@ export function createInteractionRouter(
 
   return async (interaction, respond, abortSignal) => {
     try {
-      await route(createInteractionContext(interaction, respond, bot.settings, abortSignal));
+      await route(createInteractionContext(interaction, respond, bot.settings, abortSignal, bot.nsfwPolicy));
     } catch (error) {
       await tellFailure(respond, error, abortSignal, bot, interaction.id);
     }

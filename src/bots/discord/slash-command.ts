@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { DiscordSettings } from '../../config/load-config.ts';
 import type { ChatImages } from '../../core/chat/chat-images.ts';
 import type { ChatCheckName, ChatChecks } from '../../core/chat/checks/chat-check.ts';
+import type { NsfwPolicy } from '../../core/chat/nsfw-policy.ts';
 import type { ProcessedEvents } from '../../core/chat/processed-events.ts';
 import type { ImageModelRegistry } from '../../core/providers/image-model-registry.ts';
 import type { RoleNames } from './allowed-roles.ts';
@@ -25,6 +26,7 @@ export interface DiscordBotServices {
   roles: RoleNames;
   /** The core's named checks (channel rules, cooldown), built with this bot's settings. */
   checks: ChatChecks;
+  nsfwPolicy: NsfwPolicy;
   logger: Logger;
   now: () => Date;
 }

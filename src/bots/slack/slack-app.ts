@@ -99,6 +99,7 @@ export function createSlackApp(
       allowedChannels: settings.allowedChannels,
     }),
     adminUsers: settings.adminUsers,
+    nsfwPolicy: services.config.chat.nsfwPolicy,
   };
   registerSlashCommands(bolt, context);
   registerImageButtons(bolt, context);

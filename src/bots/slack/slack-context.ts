@@ -10,6 +10,7 @@ import {
   runChatChecks,
 } from '../../core/chat/checks/chat-check.ts';
 import { composeGrid } from '../../core/chat/image-grid.ts';
+import { type NsfwPolicy, nsfwRules } from '../../core/chat/nsfw-policy.ts';
 import type { ProcessedEvents } from '../../core/chat/processed-events.ts';
 import { type ShownImage, shownFromResult } from '../../core/chat/shown-image.ts';
 import { ImagineError } from '../../core/errors/imagine-error.ts';
@@ -39,6 +40,7 @@ export interface SlackContext {
   checks: ChatChecks;
   /** SLACK_ADMIN_USERS: user ids exempt from cooldowns. */
   adminUsers: readonly string[];
+  nsfwPolicy: NsfwPolicy;
 }
 
 /** Runs the core's checks for a person in a channel: ok with an `undo`, or the refusal to show them. */
@@ -61,9 +63,19 @@ export function slackIdentity(teamId: string, userId: string): ChatIdentity {
   return `slack:${teamId}:${userId}`;
 }
 
-/** The workspace, with the operator's per-workspace monthly cap when one is set. */
-export function slackPlace(teamId: string, workspaceMonthlyImages: number | undefined): ChatPlace {
-  return { scopeKey: `slack-team:${teamId}`, scopeLimit: workspaceMonthlyImages };
+/**
+ * The workspace, with the operator's per-workspace monthly cap when one is set. Slack channels carry no NSFW
+ * flag, so only NSFW_POLICY=allow relaxes the blocklist here.
+ */
+export function slackPlace(
+  teamId: string,
+  context: Pick<SlackContext, 'workspaceMonthlyImages' | 'nsfwPolicy'>,
+): ChatPlace {
+  return {
+    scopeKey: `slack-team:${teamId}`,
+    scopeLimit: context.workspaceMonthlyImages,
+    relaxBlocklist: nsfwRules(context.nsfwPolicy, undefined).relaxBlocklist,
+  };
 }
 
 /**

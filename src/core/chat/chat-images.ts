@@ -21,6 +21,8 @@ export interface ChatPlace {
   scopeKey: string | undefined;
   /** The operator's per-server monthly cap, when set. */
   scopeLimit: number | undefined;
+  /** NSFW_POLICY relaxes the operator's blocklist here (a Discord channel marked NSFW, or `allow`). */
+  relaxBlocklist?: boolean | undefined;
 }
 
 /** A chat command's options: what the platform's fields gave, flags typed in the prompt fill the rest. */
@@ -342,6 +344,7 @@ export class ChatImages {
           : undefined,
       source: context.source,
       abortSignal: context.abortSignal,
+      relaxBlocklist: place.relaxBlocklist === true,
     };
   }
 }

@@ -41,6 +41,8 @@ export interface GenerationContext {
   abortSignal: AbortSignal | undefined;
   /** The durable job this generation runs as, when it runs as one (its quota hold is tagged with it). */
   job?: GenerationJob | undefined;
+  /** Skip the operator's blocklist (NSFW_POLICY lets a chat place relax it); other moderation still runs. */
+  relaxBlocklist?: boolean | undefined;
 }
 
 /** One delivered image: stored, charged and recorded. */
@@ -91,7 +93,9 @@ export interface ImageGeneratorDependencies {
   storage: ImageStorage;
   models: ImageModelRegistry;
   /** Refuses a prompt by throwing `content_policy_violation` (a blocklist, then OpenAI moderation). */
-  moderator: { check(prompt: string): void | Promise<void> };
+  moderator: {
+    check(prompt: string, options?: { relaxBlocklist?: boolean | undefined }): void | Promise<void>;
+  };
   /** Rule-based by default; an LLM rewrite when the operator turns it on. */
   promptEnhancer?: { enhance(input: PromptEnhancementInput): EnhancedPrompt | Promise<EnhancedPrompt> };
   defaultModel: string;
@@ -115,6 +119,7 @@ interface PreparedRequest {
   quality: 'standard' | 'high';
   style: StylePreset | undefined;
   batchId: string | undefined;
+  relaxBlocklist: boolean;
 }
 
 /** One provider call: `n` images of one prompt. `firstIndex` places them in the batch. */
@@ -229,6 +234,7 @@ export class ImageGenerator {
       quality: request.quality ?? 'high',
       style: request.style === undefined ? undefined : findStylePreset(request.style),
       batchId,
+      relaxBlocklist: context.relaxBlocklist === true,
     };
   }
 
@@ -242,7 +248,7 @@ export class ImageGenerator {
     // Every prompt passes moderation before any quota is held, so a refusal costs nothing. Moderators and
     // the rule-based enhancer answer synchronously; only a remote one (OpenAI) is awaited.
     const checks = prompts
-      .map((prompt) => moderator.check(prompt))
+      .map((prompt) => moderator.check(prompt, { relaxBlocklist: prepared.relaxBlocklist }))
       .filter((answer) => answer instanceof Promise);
     if (checks.length > 0) await Promise.all(checks);
     const inputFor = (prompt: string) => ({

@@ -154,24 +154,18 @@ async function generateFrom(
   );
   const identity = slackIdentity(press.teamId, press.userId);
   const owner = context.chatImages.caller(identity).userId;
-  const outcome = await context.chatImages.again(
-    identity,
-    slackPlace(press.teamId, context.workspaceMonthlyImages),
-    source,
-    mode,
-    {
-      source: 'slack',
-      abortSignal: context.work.signal,
-      target: {
-        origin: 'button',
-        teamId: press.teamId,
-        userId: press.userId,
-        channelId: press.channelId,
-        responseUrl: press.responseUrl,
-        lead,
-      } satisfies SlackTarget,
-    },
-  );
+  const outcome = await context.chatImages.again(identity, slackPlace(press.teamId, context), source, mode, {
+    source: 'slack',
+    abortSignal: context.work.signal,
+    target: {
+      origin: 'button',
+      teamId: press.teamId,
+      userId: press.userId,
+      channelId: press.channelId,
+      responseUrl: press.responseUrl,
+      lead,
+    } satisfies SlackTarget,
+  });
   const posted = await postOutcome(context, args.client, {
     outcome,
     owner,

@@ -69,7 +69,7 @@ export async function runGenerateCommand(
       const owner = context.chatImages.caller(identity).userId;
       const outcome = await context.chatImages.create(
         identity,
-        slackPlace(command.team_id, context.workspaceMonthlyImages),
+        slackPlace(command.team_id, context),
         { text, count: shape.batch ? batchCount(text, context.defaultBatchSize) : undefined },
         {
           source: 'slack',
