@@ -60,6 +60,26 @@ function parseAllowance(text: string): PlanAllowance | undefined {
   return allowance;
 }
 
+/** `<id>=<plan>,…` (DISCORD_ROLE_PLANS, SLACK_USERGROUP_PLANS) → `{ id: plan }`. */
+const idPlans = z
+  .string()
+  .transform((text, context) => {
+    const plans: Record<string, string> = {};
+    for (const entry of text
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean)) {
+      const match = /^([A-Za-z0-9]+)=([a-z][a-z0-9_-]*)$/i.exec(entry);
+      if (!match?.[1] || !match[2]) {
+        context.addIssue({ code: 'custom', message: `"${entry}" is not <id>=<plan>` });
+        return z.NEVER;
+      }
+      plans[match[1]] = match[2].toLowerCase();
+    }
+    return plans;
+  })
+  .describe('<id>=<plan> pairs, comma-separated');
+
 /** `enterprise=*;pro=flux-schnell,flux-dev` → `{ enterprise: '*', pro: ['flux-schnell','flux-dev'] }`. */
 const planModels = z
   .string()
@@ -167,6 +187,7 @@ export const environmentSchema = z.object({
   DISCORD_SERVER_MONTHLY_IMAGES: positiveInteger.optional(),
   DISCORD_ADMIN_ROLES: commaList.default([]),
   DISCORD_ALLOWED_CHANNELS: commaList.default([]),
+  DISCORD_ROLE_PLANS: idPlans.default({}),
 
   SLACK_MODE: z.enum(['socket', 'http']).default('socket'),
   SLACK_BOT_TOKEN: z.string().startsWith('xoxb-', 'a bot token starting with xoxb-').optional(),
@@ -175,6 +196,7 @@ export const environmentSchema = z.object({
   SLACK_WORKSPACE_MONTHLY_IMAGES: positiveInteger.optional(),
   SLACK_ADMIN_USERS: commaList.default([]),
   SLACK_ALLOWED_CHANNELS: commaList.default([]),
+  SLACK_USERGROUP_PLANS: idPlans.default({}),
 
   STORAGE: z.enum(['local', 'firebase']).default('local'),
   FIREBASE_PROJECT_ID: z.string().min(1).optional(),

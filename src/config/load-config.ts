@@ -44,6 +44,8 @@ export interface DiscordSettings {
   adminRoles: readonly string[];
   /** Channel ids where images are made; empty means everywhere. */
   allowedChannels: readonly string[];
+  /** Role id → plan: members holding the role get that plan in the server when it is better. */
+  rolePlans: Readonly<Record<string, string>>;
 }
 
 /** The Slack app, present when SLACK_BOT_TOKEN is set. */
@@ -59,6 +61,8 @@ export interface SlackSettings {
   adminUsers: readonly string[];
   /** Channel ids where images are made; empty means everywhere. */
   allowedChannels: readonly string[];
+  /** User group id → plan: members get that plan in the workspace when it is better. */
+  usergroupPlans: Readonly<Record<string, string>>;
 }
 
 /** The service's settings, derived once from the environment. */
@@ -231,6 +235,18 @@ function deriveConfig(
   }
   const discord = deriveDiscord(environment, problems);
   const slack = deriveSlack(environment, problems);
+  for (const [variable, grants] of [
+    ['DISCORD_ROLE_PLANS', environment.DISCORD_ROLE_PLANS],
+    ['SLACK_USERGROUP_PLANS', environment.SLACK_USERGROUP_PLANS],
+  ] as const) {
+    for (const [id, plan] of Object.entries(grants)) {
+      if (plans && !plans.plans[plan]) {
+        problems.push(
+          `${variable} gives ${id} plan "${plan}", which is not one of: ${Object.keys(plans.plans).join(', ')}`,
+        );
+      }
+    }
+  }
   if (problems.length > 0 || !plans) throw new ConfigError(problems);
 
   const firebase = environment.FIREBASE_PROJECT_ID
@@ -318,6 +334,7 @@ function deriveDiscord(environment: Environment, problems: string[]): DiscordSet
     serverMonthlyImages: environment.DISCORD_SERVER_MONTHLY_IMAGES,
     adminRoles: environment.DISCORD_ADMIN_ROLES,
     allowedChannels: environment.DISCORD_ALLOWED_CHANNELS,
+    rolePlans: environment.DISCORD_ROLE_PLANS,
   };
 }
 
@@ -337,5 +354,6 @@ function deriveSlack(environment: Environment, problems: string[]): SlackSetting
     workspaceMonthlyImages: environment.SLACK_WORKSPACE_MONTHLY_IMAGES,
     adminUsers: environment.SLACK_ADMIN_USERS,
     allowedChannels: environment.SLACK_ALLOWED_CHANNELS,
+    usergroupPlans: environment.SLACK_USERGROUP_PLANS,
   };
 }

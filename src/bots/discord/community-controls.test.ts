@@ -5,6 +5,7 @@ import {
   type Actor,
   buttonPress,
   customIdOf,
+  fieldsOf,
   ids,
   slashCommand,
   webhook,
@@ -142,5 +143,41 @@ describe.each(transports)('community controls in Discord over %s', (_transport, 
     await removed;
     expect((await told).json.content).toMatch(/content policy/);
     expect(testHarness.services.chatImages.usage(ada).used).toBe(1);
+  });
+
+  it('DISCORD_ROLE_PLANS: a member with a mapped role gets that plan; a better linked plan stays', async () => {
+    const testHarness = await harness({
+      DISCORD_ROLE_PLANS: `${ids.artistRole}=pro`,
+      GUEST_MONTHLY_IMAGES: '3',
+    });
+    const withRole = { roles: [ids.artistRole] };
+    const final = await generate(testHarness, 'a member fox', withRole);
+    expect(fieldsOf(await final)['Images left']).toBe('199 of 200 this month');
+    const usage = await testHarness.send(slashCommand('usage', {}, withRole));
+    const description = (usage as { data: { embeds: { description: string }[] } }).data.embeds[0]
+      ?.description;
+    expect(description).toMatch(
+      new RegExp(`^\\*\\*Plan:\\*\\* pro \\(from your <@&${ids.artistRole}> role in this server\\)`),
+    );
+    // Without the role (or in a DM) the same person is a guest again, on the same count.
+    expect(testHarness.services.chatImages.usage(ada)).toMatchObject({ plan: 'guest', used: 1, limit: 3 });
+
+    // A linked account on a better plan keeps it; on a worse one the role wins.
+    testHarness.services.accounts.setPlan('ben-app', 'enterprise');
+    testHarness.services.accounts.link(`discord:${ids.ben}`, 'ben-app');
+    const ben = await generate(testHarness, 'ben’s fox', { ...withRole, userId: ids.ben });
+    expect(fieldsOf(await ben)['Images left']).toBe('1999 of 2000 this month');
+    testHarness.services.accounts.setPlan('ben-app', 'free');
+    const place = {
+      scopeKey: undefined,
+      scopeLimit: undefined,
+      planGrants: [{ plan: 'pro', source: 'role' }],
+    };
+    expect(testHarness.services.chatImages.usage(`discord:${ids.ben}`, place)).toMatchObject({
+      plan: 'pro',
+      used: 1,
+      linkedTo: 'ben-app',
+      planSource: { kind: 'grant', source: 'role' },
+    });
   });
 });

@@ -155,7 +155,7 @@ export function imageOptionChoices(
       .map((preset) => ({ name: clip(`${preset.label} — ${preset.description}`, 100), value: preset.name }));
   }
   if (focused.name === 'model') {
-    const plan = bot.chatImages.caller(context.identity).plan;
+    const plan = bot.chatImages.caller(context.identity, context.place).plan;
     const typed = focused.value.trim().toLowerCase();
     // The same list GET /api/v1/models answers with.
     return bot.models

@@ -47,7 +47,7 @@ export interface InteractionContext {
 export function createInteractionContext(
   interaction: APIInteraction,
   respond: InteractionResponder,
-  settings: Pick<DiscordSettings, 'serverMonthlyImages' | 'adminRoles'>,
+  settings: Pick<DiscordSettings, 'serverMonthlyImages' | 'adminRoles' | 'rolePlans'>,
   abortSignal: AbortSignal,
   nsfwPolicy: NsfwPolicy = 'block',
 ): InteractionContext {
@@ -67,6 +67,11 @@ export function createInteractionContext(
       scopeKey: guildId ? `discord-guild:${guildId}` : undefined,
       scopeLimit: guildId ? settings.serverMonthlyImages : undefined,
       relaxBlocklist: nsfw.relaxBlocklist,
+      // Roles come with the interaction (`member.roles`): no REST call, no member cache.
+      planGrants: roles.flatMap((role) => {
+        const plan = settings.rolePlans[role];
+        return plan === undefined ? [] : [{ plan, source: `<@&${role}> role` }];
+      }),
     },
     spoiler: nsfw.spoiler,
     guildId,

@@ -1,5 +1,5 @@
 import type { LinkCodes } from '../accounts/link-codes.ts';
-import type { Caller, UserAccounts } from '../accounts/user-accounts.ts';
+import type { Caller, PlanGrant, PlanSource, UserAccounts } from '../accounts/user-accounts.ts';
 import { ImagineError } from '../errors/imagine-error.ts';
 import { generationJob } from '../generation/generation-job.ts';
 import type { GenerationRecord, GenerationRecords } from '../generation/generation-records.ts';
@@ -23,6 +23,8 @@ export interface ChatPlace {
   scopeLimit: number | undefined;
   /** NSFW_POLICY relaxes the operator's blocklist here (a Discord channel marked NSFW, or `allow`). */
   relaxBlocklist?: boolean | undefined;
+  /** Plans the member's roles or user groups grant here (DISCORD_ROLE_PLANS, SLACK_USERGROUP_PLANS). */
+  planGrants?: readonly PlanGrant[] | undefined;
 }
 
 /** A chat command's options: what the platform's fields gave, flags typed in the prompt fill the rest. */
@@ -88,6 +90,8 @@ export interface ChatUsage {
   resetsAt: Date;
   /** The app account this chat identity draws on, if linked. */
   linkedTo: string | undefined;
+  /** Where the plan comes from: the linked account, the guest allowance, or a role or group here. */
+  planSource: PlanSource;
   /** Today's standing (UTC), when the plan has a daily allowance. */
   daily?: { used: number; limit: number; remaining: number; resetsAt: Date } | undefined;
 }
@@ -118,9 +122,12 @@ export class ChatImages {
     dependencies.jobs.onRecover('chat', (job) => this.#recover(job));
   }
 
-  /** The caller whose quota pays: the linked app account, or the identity itself on the guest plan. */
-  caller(identity: ChatIdentity): Caller {
-    return this.#dependencies.accounts.chatCaller(identity);
+  /**
+   * The caller whose quota pays: the linked app account, or the identity itself on the guest plan; a plan the
+   * place grants (a role, a user group) applies when it is better.
+   */
+  caller(identity: ChatIdentity, place?: ChatPlace): Caller {
+    return this.#dependencies.accounts.chatCaller(identity, place?.planGrants ?? []);
   }
 
   /** `/imagine` and `/imagine-batch`: field options win over flags typed in the prompt. */
@@ -302,8 +309,9 @@ export class ChatImages {
     return this.#dependencies.storage.read(record.storageKey);
   }
 
-  usage(identity: ChatIdentity): ChatUsage {
-    const caller = this.caller(identity);
+  /** `/usage`: the standing of the plan that applies at `place` (roles and groups count there). */
+  usage(identity: ChatIdentity, place?: ChatPlace): ChatUsage {
+    const caller = this.caller(identity, place);
     const usage = this.#dependencies.ledger.usage(
       caller.userId,
       caller.plan.monthlyImages,
@@ -316,6 +324,7 @@ export class ChatImages {
       remaining: usage.remaining,
       resetsAt: periodResetsAt(this.#dependencies.now()),
       linkedTo: caller.linked ? caller.userId : undefined,
+      planSource: caller.planSource ?? { kind: 'account' },
       daily: usage.daily && {
         used: usage.daily.used,
         limit: usage.daily.limit,
@@ -337,7 +346,7 @@ export class ChatImages {
 
   #context(identity: ChatIdentity, place: ChatPlace, context: ChatCallContext): GenerationContext {
     return {
-      caller: this.caller(identity),
+      caller: this.caller(identity, place),
       scope:
         place.scopeKey !== undefined && place.scopeLimit !== undefined
           ? { key: place.scopeKey, limit: place.scopeLimit }

@@ -81,6 +81,22 @@ export function resolvePlan(catalog: PlanCatalog, name: string | undefined): Pla
   return plan;
 }
 
+/**
+ * Whether `candidate` is a better plan than `current`: more images a month, then a looser day (no daily cap
+ * beats any), then wider model access. What "best plan wins" means when roles or groups grant plans.
+ */
+export function isBetterPlan(candidate: PlanDefinition, current: PlanDefinition): boolean {
+  if (candidate.monthlyImages !== current.monthlyImages) return candidate.monthlyImages > current.monthlyImages;
+  const candidateDaily = candidate.dailyImages ?? Number.POSITIVE_INFINITY;
+  const currentDaily = current.dailyImages ?? Number.POSITIVE_INFINITY;
+  if (candidateDaily !== currentDaily) return candidateDaily > currentDaily;
+  return modelBreadth(candidate.models) > modelBreadth(current.models);
+}
+
+function modelBreadth(models: PlanModelAccess): number {
+  return models === '*' ? 2 : models === 'standard' ? 1 : 0;
+}
+
 /** Whether a plan may use a model; premium models (OpenAI's) need `*` or an explicit listing. */
 export function planAllowsModel(plan: PlanDefinition, model: { id: string; premium: boolean }): boolean {
   if (plan.models === '*') return true;
