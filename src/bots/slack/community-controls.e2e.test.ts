@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   alice,
   aliceIdentity,
+  bob,
   bobIdentity,
   buttonPress,
   channelId,
@@ -90,5 +91,33 @@ describe.each(['http', 'socket'] as const)('community controls in Slack over %s'
     expect(transport.services.chatImages.usage(aliceIdentity).used).toBe(1);
     expect(transport.services.chatImages.usage(bobIdentity).used).toBe(0);
     expect(channelId).not.toBe('C0009ART');
+  });
+
+  it('SLACK_USERGROUP_PLANS: a member of a mapped group gets its plan, read once with usergroups.users.list', async () => {
+    const transport = await transports[mode]({ SLACK_USERGROUP_PLANS: 'S0001ARTISTS=pro' });
+    current = transport;
+    const slack = new SlackStandIn()
+      .method('usergroups.users.list', { ok: true, users: [alice, 'U0009OTHER'] })
+      .uploadFlow()
+      .responseUrls();
+    await transport.command(slashCommand({ text: 'a lighthouse' }));
+    await slack.until(() => slack.responses.length === 1);
+    expect(slack.responses[0]?.body.text).toBe('✅ Posted. You have 199 of 200 images left this month.');
+    expect(slack.callsTo('usergroups.users.list').map((call) => call.args.usergroup)).toEqual([
+      'S0001ARTISTS',
+    ]);
+
+    // The membership is cached: /imagine-usage asks Slack nothing more.
+    const usage = (await transport.command(slashCommand({ command: '/imagine-usage', text: '' }))) as {
+      text: string;
+    };
+    expect(usage.text).toContain(
+      '*Plan:* pro (from your <!subteam^S0001ARTISTS> user group in this workspace)',
+    );
+    const bobUsage = (await transport.command(
+      slashCommand({ command: '/imagine-usage', text: '', user_id: bob }),
+    )) as { text: string };
+    expect(bobUsage.text).toContain('*Plan:* guest (the allowance for Slack users without a linked account)');
+    expect(slack.callsTo('usergroups.users.list')).toHaveLength(1);
   });
 });

@@ -12,6 +12,7 @@ import type { SlackContext } from './slack-context.ts';
 import { SlackDelivery, slackErrorCode } from './slack-delivery.ts';
 import { FastifySlackReceiver } from './slack-http-receiver.ts';
 import { boltLogger } from './slack-logger.ts';
+import { usergroupPlans } from './usergroup-plans.ts';
 
 /** Stand-ins and hooks for tests and the benchmark; production passes none. */
 export interface SlackAppOptions {
@@ -100,6 +101,7 @@ export function createSlackApp(
     }),
     adminUsers: settings.adminUsers,
     nsfwPolicy: services.config.chat.nsfwPolicy,
+    usergroupPlans: usergroupPlans(settings.usergroupPlans, logger),
   };
   registerSlashCommands(bolt, context);
   registerImageButtons(bolt, context);

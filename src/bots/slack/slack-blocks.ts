@@ -236,10 +236,24 @@ function resetDate(date: Date): string {
   return date.toLocaleDateString('en-US', { month: 'long', day: 'numeric', timeZone: 'UTC' });
 }
 
+/** Where the plan comes from, after its name. */
+function planSourceText(source: ChatUsage['planSource']): string {
+  switch (source.kind) {
+    case 'grant':
+      return ` (from your ${source.source} in this workspace)`;
+    case 'linked-account':
+      return ' (from your linked app account)';
+    case 'guest':
+      return ' (the allowance for Slack users without a linked account)';
+    case 'account':
+      return '';
+  }
+}
+
 /** `/imagine-usage` and the App Home's first lines. */
 export function usageText(usage: ChatUsage, workspaceMonthlyImages: number | undefined): string {
   const lines = [
-    `*Plan:* ${escapeMrkdwn(usage.plan)}`,
+    `*Plan:* ${escapeMrkdwn(usage.plan)}${planSourceText(usage.planSource)}`,
     `*This month:* ${usage.used} of ${usage.limit} images used, ${usage.remaining} left. Resets on ${resetDate(usage.resetsAt)}.`,
     ...(usage.daily
       ? [

@@ -1,6 +1,7 @@
 /** What every Slack handler works with, and the few steps they share (who, where, how to word an error). */
 import type { webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
+import type { PlanGrant } from '../../core/accounts/user-accounts.ts';
 import { chatErrorMessage, slackTerms } from '../../core/chat/chat-error-message.ts';
 import type { ChatIdentity, ChatImages, ChatPlace } from '../../core/chat/chat-images.ts';
 import {
@@ -19,6 +20,7 @@ import type { GenerationOutcome } from '../../core/generation/image-generator.ts
 import type { BackgroundWork } from './background-work.ts';
 import { batchMessage, imageMessage, type ResultLead, truncate } from './slack-blocks.ts';
 import { type PostedImage, type SlackDelivery, SlackDeliveryError } from './slack-delivery.ts';
+import type { UsergroupPlans } from './usergroup-plans.ts';
 
 /** The handlers' dependencies: the core services they call and the app's own plumbing. */
 export interface SlackContext {
@@ -41,6 +43,8 @@ export interface SlackContext {
   /** SLACK_ADMIN_USERS: user ids exempt from cooldowns. */
   adminUsers: readonly string[];
   nsfwPolicy: NsfwPolicy;
+  /** SLACK_USERGROUP_PLANS: the plans a user's groups grant. */
+  usergroupPlans: UsergroupPlans;
 }
 
 /** Runs the core's checks for a person in a channel: ok with an `undo`, or the refusal to show them. */
@@ -70,12 +74,23 @@ export function slackIdentity(teamId: string, userId: string): ChatIdentity {
 export function slackPlace(
   teamId: string,
   context: Pick<SlackContext, 'workspaceMonthlyImages' | 'nsfwPolicy'>,
+  planGrants: readonly PlanGrant[] = [],
 ): ChatPlace {
   return {
     scopeKey: `slack-team:${teamId}`,
     scopeLimit: context.workspaceMonthlyImages,
     relaxBlocklist: nsfwRules(context.nsfwPolicy, undefined).relaxBlocklist,
+    planGrants,
   };
+}
+
+/** The workspace as `slackPlace`, with the plans the user's groups grant (read through `client`). */
+export async function slackPlaceFor(
+  context: SlackContext,
+  client: webApi.WebClient,
+  who: { teamId: string; userId: string },
+): Promise<ChatPlace> {
+  return slackPlace(who.teamId, context, await context.usergroupPlans.grantsFor(client, who.userId));
 }
 
 /**

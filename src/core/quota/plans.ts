@@ -86,7 +86,8 @@ export function resolvePlan(catalog: PlanCatalog, name: string | undefined): Pla
  * beats any), then wider model access. What "best plan wins" means when roles or groups grant plans.
  */
 export function isBetterPlan(candidate: PlanDefinition, current: PlanDefinition): boolean {
-  if (candidate.monthlyImages !== current.monthlyImages) return candidate.monthlyImages > current.monthlyImages;
+  if (candidate.monthlyImages !== current.monthlyImages)
+    return candidate.monthlyImages > current.monthlyImages;
   const candidateDaily = candidate.dailyImages ?? Number.POSITIVE_INFINITY;
   const currentDaily = current.dailyImages ?? Number.POSITIVE_INFINITY;
   if (candidateDaily !== currentDaily) return candidateDaily > currentDaily;

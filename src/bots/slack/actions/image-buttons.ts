@@ -26,7 +26,7 @@ import {
   type SlackContext,
   slackErrorText,
   slackIdentity,
-  slackPlace,
+  slackPlaceFor,
 } from '../slack-context.ts';
 import { SlackDeliveryError } from '../slack-delivery.ts';
 
@@ -154,7 +154,8 @@ async function generateFrom(
   );
   const identity = slackIdentity(press.teamId, press.userId);
   const owner = context.chatImages.caller(identity).userId;
-  const outcome = await context.chatImages.again(identity, slackPlace(press.teamId, context), source, mode, {
+  const place = await slackPlaceFor(context, args.client, press);
+  const outcome = await context.chatImages.again(identity, place, source, mode, {
     source: 'slack',
     abortSignal: context.work.signal,
     target: {

@@ -11,7 +11,7 @@ import {
   type SlackContext,
   slackErrorText,
   slackIdentity,
-  slackPlace,
+  slackPlaceFor,
 } from '../slack-context.ts';
 import { SlackDeliveryError } from '../slack-delivery.ts';
 import { claimCommand, ephemeral, type SlashCommandArgs } from './slash-command.ts';
@@ -69,7 +69,7 @@ export async function runGenerateCommand(
       const owner = context.chatImages.caller(identity).userId;
       const outcome = await context.chatImages.create(
         identity,
-        slackPlace(command.team_id, context),
+        await slackPlaceFor(context, client, { teamId: command.team_id, userId: command.user_id }),
         { text, count: shape.batch ? batchCount(text, context.defaultBatchSize) : undefined },
         {
           source: 'slack',

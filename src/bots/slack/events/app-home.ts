@@ -1,7 +1,7 @@
 import type { App } from '@slack/bolt';
 import { shownFromRecord } from '../../../core/chat/shown-image.ts';
 import { homeView } from '../slack-blocks.ts';
-import { quietly, type SlackContext, slackIdentity } from '../slack-context.ts';
+import { quietly, type SlackContext, slackIdentity, slackPlaceFor } from '../slack-context.ts';
 
 /** How many recent images the App Home lists. */
 const recentImages = 5;
@@ -15,10 +15,11 @@ export function registerAppHome(app: App, context: SlackContext): void {
     if (event.tab !== undefined && event.tab !== 'home') return;
     const teamId = body.team_id;
     const identity = slackIdentity(teamId, event.user);
-    const caller = context.chatImages.caller(identity);
+    const place = await slackPlaceFor(context, client, { teamId, userId: event.user });
+    const caller = context.chatImages.caller(identity, place);
     const recent = context.records.listForUser(caller.userId, { limit: recentImages, cursor: undefined });
     const view = homeView({
-      usage: context.chatImages.usage(identity),
+      usage: context.chatImages.usage(identity, place),
       workspaceMonthlyImages: context.workspaceMonthlyImages,
       recent: recent.records.map(shownFromRecord),
       publicImages: context.publicImages,
