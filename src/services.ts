@@ -8,6 +8,7 @@ import { BackgroundWork } from './core/background/background-work.ts';
 import { housekeepingDuties } from './core/background/housekeeping-duties.ts';
 import { ChatCooldowns } from './core/chat/chat-cooldowns.ts';
 import { ChatImages } from './core/chat/chat-images.ts';
+import { PersonalSettingsStore } from './core/chat/personal-settings.ts';
 import { ProcessedEvents } from './core/chat/processed-events.ts';
 import { startBackgroundCheckpoints } from './core/database/background-checkpoints.ts';
 import { createDatabaseProbe, type DatabaseProbe } from './core/database/database-probe.ts';
@@ -266,6 +267,7 @@ export async function createServices(
       ledger,
       storage,
       jobs,
+      settings: new PersonalSettingsStore(database, now),
       now,
     }),
     chatCooldowns: new ChatCooldowns(database, now),

@@ -10,6 +10,7 @@ import type { JobRecord } from '../jobs/job-store.ts';
 import { periodResetsAt } from '../quota/billing-period.ts';
 import type { QuotaLedger } from '../quota/quota-ledger.ts';
 import type { ImageStorage } from '../storage/image-storage.ts';
+import { mergeImageOptions, type PersonalSettingsStore } from './personal-settings.ts';
 import { parsePromptFlags } from './prompt-flags.ts';
 
 /** Who pressed or typed: `discord:<user id>` or `slack:<team>:<user>`. */
@@ -105,6 +106,8 @@ export interface ChatImagesDependencies {
   ledger: QuotaLedger;
   storage: ImageStorage;
   jobs: JobRunner;
+  /** Each person's own defaults, applied before flags and options. */
+  settings: PersonalSettingsStore;
   now?: () => Date;
 }
 
@@ -130,7 +133,23 @@ export class ChatImages {
     return this.#dependencies.accounts.chatCaller(identity, place?.planGrants ?? []);
   }
 
-  /** `/imagine` and `/imagine-batch`: field options win over flags typed in the prompt. */
+  /** The person's own defaults (`/settings`, the App Home), to show and to change. */
+  get settings(): PersonalSettingsStore {
+    return this.#dependencies.settings;
+  }
+
+  /**
+   * Whether a result goes to the person alone: asked for (`/imagine private:true`), else their setting.
+   * Transports decide before acknowledging, so this is read apart from the generation.
+   */
+  isPrivate(identity: ChatIdentity, asked: boolean | undefined): boolean {
+    return asked ?? this.#dependencies.settings.get(identity).private ?? false;
+  }
+
+  /**
+   * `/imagine` and `/imagine-batch`: the person's settings, then flags typed in the prompt, then field
+   * options, each winning over the one before (`mergeImageOptions`).
+   */
   async create(
     identity: ChatIdentity,
     place: ChatPlace,
@@ -150,12 +169,9 @@ export class ChatImages {
     const count = options.count ?? flags.count ?? 1;
     const request = {
       prompt: flags.prompt,
-      style: options.style ?? flags.style,
-      aspect_ratio: options.aspectRatio ?? flags.aspectRatio,
-      model: options.model ?? flags.model,
+      ...mergeImageOptions(this.#dependencies.settings.get(identity), flags, options),
       seed: options.seed ?? flags.seed,
       negative_prompt: options.negativePrompt ?? flags.negativePrompt,
-      enhance_prompt: options.enhance ?? flags.enhance ?? true,
     };
     return count > 1
       ? this.#asJob('batch', { ...request, num_images: count }, identity, place, context)

@@ -7,6 +7,7 @@ import { jobProgressSchema } from './0006-job-progress.ts';
 import { healthProbeSchema } from './0007-health-probe.ts';
 import { reservationDaySchema } from './0008-reservation-day.ts';
 import { chatCooldownsSchema } from './0009-chat-cooldowns.ts';
+import { personalSettingsSchema } from './0010-personal-settings.ts';
 
 /** A numbered schema change; numbers only grow, and an applied migration is never edited. */
 export interface Migration {
@@ -26,4 +27,5 @@ export const migrations: readonly Migration[] = [
   { version: 7, name: 'health-probe', sql: healthProbeSchema },
   { version: 8, name: 'reservation-day', sql: reservationDaySchema },
   { version: 9, name: 'chat-cooldowns', sql: chatCooldownsSchema },
+  { version: 10, name: 'personal-settings', sql: personalSettingsSchema },
 ];
