@@ -48,7 +48,7 @@ describe('discord:register', () => {
     expect(put.json).toEqual(definitions);
     expect(report).toEqual({
       target: 'global',
-      added: ['link', 'unlink'],
+      added: ['link', 'unlink', 'settings'],
       changed: ['imagine-batch'],
       removed: ['retired'],
       unchanged: ['imagine', 'usage'],
@@ -74,7 +74,7 @@ describe('discord:register', () => {
     });
     await listed;
     expect(report.written).toBe(false);
-    expect(report.unchanged).toHaveLength(5);
+    expect(report.unchanged).toHaveLength(commandDefinitions().length);
     expect(formatRegistrationReport(report)).toMatch(/^Discord commands \(server 1300000000000000002\):\n/);
   });
 
@@ -104,6 +104,7 @@ describe('discord:register', () => {
       'seed',
       'negative',
       'enhance',
+      'private',
     ]);
     const autocompleted = imagine?.options?.filter(
       (option) => 'autocomplete' in option && option.autocomplete,

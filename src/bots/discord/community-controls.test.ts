@@ -1,10 +1,11 @@
-import { InteractionResponseType, MessageFlags, PermissionFlagsBits } from 'discord.js';
+import { ComponentType, InteractionResponseType, MessageFlags, PermissionFlagsBits } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ServiceOverrides } from '../../services.ts';
 import {
   type Actor,
   buttonPress,
   customIdOf,
+  embedOf,
   fieldsOf,
   ids,
   slashCommand,
@@ -179,5 +180,99 @@ describe.each(transports)('community controls in Discord over %s', (_transport, 
       linkedTo: 'ben-app',
       planSource: { kind: 'grant', source: 'role' },
     });
+  });
+
+  /** A choice in one of the /settings select menus, as Discord delivers it. */
+  function settingsChoice(setting: string, value: string) {
+    const interaction = buttonPress('unused', { userId: ids.ada });
+    (interaction as { data: unknown }).data = {
+      custom_id: `settings:${setting}`,
+      component_type: ComponentType.StringSelect,
+      values: [value],
+    };
+    return interaction;
+  }
+
+  it('/settings saves a default style and aspect ratio that /imagine then uses; an option still wins; reset', async () => {
+    const testHarness = await harness();
+    const menu = await testHarness.send(slashCommand('settings', {}));
+    expect(menu).toMatchObject({
+      type: InteractionResponseType.ChannelMessageWithSource,
+      data: { flags: MessageFlags.Ephemeral },
+    });
+    const rows = (menu as { data: { components: { components: { custom_id: string }[] }[] } }).data
+      .components;
+    expect(rows.map((row) => row.components[0]?.custom_id)).toEqual([
+      'settings:style',
+      'settings:aspectRatio',
+      'settings:model',
+      'settings:enhance',
+      'settings:private',
+    ]);
+    const saved = await testHarness.send(settingsChoice('style', 'watercolor'));
+    expect(saved).toMatchObject({
+      type: InteractionResponseType.UpdateMessage,
+      data: { content: expect.stringContaining('Saved.') },
+    });
+    await testHarness.send(settingsChoice('aspectRatio', '16:9'));
+    expect(testHarness.services.chatImages.settings.get(ada)).toEqual({
+      style: 'watercolor',
+      aspectRatio: '16:9',
+    });
+
+    const final = await generate(testHarness, 'a lighthouse');
+    const posted = await final;
+    expect(fieldsOf(posted).Size).toBe('1360×768');
+    expect(embedOf(posted).description).toMatch(/watercolor painting/);
+    // A flag typed in the prompt wins over the setting.
+    expect(fieldsOf(await generate(testHarness, 'a lighthouse --ar 1:1')).Size).toBe('1024×1024');
+
+    const reset = await testHarness.send(slashCommand('settings', { reset: true }));
+    expect(reset).toMatchObject({ data: { content: expect.stringContaining('back to the defaults') } });
+    expect(testHarness.services.chatImages.settings.get(ada)).toEqual({});
+  });
+
+  it('a private result (option or setting) is ephemeral, and its buttons still work for that person', async () => {
+    const testHarness = await harness({ GUEST_MONTHLY_IMAGES: '10' });
+    const interaction = slashCommand('imagine', { prompt: 'a secret fox', private: true });
+    const progress = testHarness.api.expect('PATCH', webhook.original(interaction.token));
+    const final = testHarness.api.expect('PATCH', webhook.original(interaction.token));
+    expect(await testHarness.send(interaction)).toEqual({
+      type: InteractionResponseType.DeferredChannelMessageWithSource,
+      data: { flags: MessageFlags.Ephemeral },
+    });
+    await progress;
+    const posted = await final;
+    expect(posted.files).toHaveLength(1);
+
+    // Reroll under a private result stays private.
+    const press = buttonPress(customIdOf(posted.json, 'Reroll'), { userId: ids.ada });
+    (press as { message: { flags?: number } }).message.flags = MessageFlags.Ephemeral;
+    const rerollProgress = testHarness.api.expect('PATCH', webhook.original(press.token));
+    const rerolled = testHarness.api.expect('PATCH', webhook.original(press.token));
+    expect(await testHarness.send(press)).toEqual({
+      type: InteractionResponseType.DeferredChannelMessageWithSource,
+      data: { flags: MessageFlags.Ephemeral },
+    });
+    await rerollProgress;
+    expect((await rerolled).files).toHaveLength(1);
+
+    // The setting makes every result private, and private:false still posts publicly.
+    await testHarness.send(settingsChoice('private', 'on'));
+    const bySetting = slashCommand('imagine', { prompt: 'another secret' });
+    const settingProgress = testHarness.api.expect('PATCH', webhook.original(bySetting.token));
+    const settingFinal = testHarness.api.expect('PATCH', webhook.original(bySetting.token));
+    expect(await testHarness.send(bySetting)).toMatchObject({ data: { flags: MessageFlags.Ephemeral } });
+    await settingProgress;
+    await settingFinal;
+    const publicOne = slashCommand('imagine', { prompt: 'a public fox', private: false });
+    const publicProgress = testHarness.api.expect('PATCH', webhook.original(publicOne.token));
+    const publicFinal = testHarness.api.expect('PATCH', webhook.original(publicOne.token));
+    expect(await testHarness.send(publicOne)).toEqual({
+      type: InteractionResponseType.DeferredChannelMessageWithSource,
+    });
+    await publicProgress;
+    await publicFinal;
+    expect(testHarness.services.chatImages.usage(ada).used).toBe(4);
   });
 });

@@ -84,6 +84,11 @@ const sharedOptions: APIApplicationCommandBasicOption[] = [
     name: 'enhance',
     description: 'Add quality terms to your prompt (default: on)',
   },
+  {
+    type: ApplicationCommandOptionType.Boolean,
+    name: 'private',
+    description: 'Only you see the result (default: your /settings)',
+  },
 ];
 
 /** /imagine's options; /imagine-batch puts its `count` right after the prompt. */
@@ -108,6 +113,7 @@ export function readImageOptions(context: InteractionContext): ChatImageOptions 
     seed: numberOption(options, 'seed'),
     negativePrompt: stringOption(options, 'negative'),
     enhance: booleanOption(options, 'enhance'),
+    private: booleanOption(options, 'private'),
     count: numberOption(options, 'count'),
   };
 }

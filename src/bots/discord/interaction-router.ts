@@ -15,6 +15,7 @@ import { slashCommands } from './commands/index.ts';
 import { DeliveryError } from './delivery-error.ts';
 import { createInteractionContext, type InteractionContext } from './interaction-context.ts';
 import type { InteractionResponder } from './interaction-responder.ts';
+import { handleSettingsMenu, isSettingsMenu } from './settings-menu.ts';
 import type { DiscordBotServices, FocusedOption, SlashCommand } from './slash-command.ts';
 
 /** Serves one interaction from either transport; never throws (failures are told to the person). */
@@ -69,7 +70,12 @@ export function createInteractionRouter(
       await withChecks(context, command.checks ?? [], () => command.execute(context, bot));
       return;
     }
-    const action = 'custom_id' in interaction.data ? decodeChatAction(interaction.data.custom_id) : undefined;
+    const customId = 'custom_id' in interaction.data ? interaction.data.custom_id : '';
+    if (isSettingsMenu(customId)) {
+      await handleSettingsMenu(context, bot);
+      return;
+    }
+    const action = decodeChatAction(customId);
     if (!action) {
       await respond.reply({ content: 'This button no longer works.' }, { ephemeral: true });
       return;

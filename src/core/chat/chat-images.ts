@@ -40,6 +40,8 @@ export interface ChatImageOptions {
   enhance?: boolean | undefined;
   /** 1 for /imagine; 2–4 for the batch command. */
   count?: number | undefined;
+  /** Only the person sees the result; unset: their setting. Read by the transport (see `isPrivate`). */
+  private?: boolean | undefined;
 }
 
 /** Where a chat generation comes from, its cancel signal, and who to tell when it has to wait in line. */

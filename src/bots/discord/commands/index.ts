@@ -3,6 +3,7 @@ import type { SlashCommand } from '../slash-command.ts';
 import { imagineCommand } from './imagine.ts';
 import { imagineBatchCommand } from './imagine-batch.ts';
 import { linkCommand } from './link.ts';
+import { settingsCommand } from './settings.ts';
 import { unlinkCommand } from './unlink.ts';
 import { usageCommand } from './usage.ts';
 
@@ -13,6 +14,7 @@ export const slashCommands: readonly SlashCommand[] = [
   usageCommand,
   linkCommand,
   unlinkCommand,
+  settingsCommand,
 ];
 
 /** What `npm run discord:register` sends to Discord. */
