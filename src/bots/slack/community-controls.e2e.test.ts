@@ -3,10 +3,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   alice,
   aliceIdentity,
+  appHomeOpened,
   bob,
   bobIdentity,
   buttonPress,
   channelId,
+  fixture,
   HttpTransport,
   SlackStandIn,
   type SlackTransport,
@@ -24,6 +26,10 @@ afterEach(async () => {
 });
 
 type Block = { type: string; [key: string]: unknown };
+
+function blockText(blocks: Block[]): string {
+  return JSON.stringify(blocks);
+}
 
 function buttons(blocks: Block[]): { text: string; actionId: string; value: string }[] {
   return blocks
@@ -119,5 +125,73 @@ describe.each(['http', 'socket'] as const)('community controls in Slack over %s'
     )) as { text: string };
     expect(bobUsage.text).toContain('*Plan:* guest (the allowance for Slack users without a linked account)');
     expect(slack.callsTo('usergroups.users.list')).toHaveLength(1);
+  });
+
+  /** A choice in one of the App Home's settings menus (block_actions with a static_select). */
+  function settingsChoice(setting: string, value: string) {
+    const payload = buttonPress({ actionId: `settings_${setting}`, value: '' }, { user: alice });
+    const [action] = payload.actions as Record<string, unknown>[];
+    payload.actions = [
+      {
+        ...action,
+        type: 'static_select',
+        action_id: `settings_${setting}`,
+        selected_option: { text: { type: 'plain_text', text: value }, value },
+      },
+    ];
+    delete payload.channel;
+    delete payload.message;
+    payload.container = { type: 'view', view_id: 'V0001HOME' };
+    return payload;
+  }
+
+  it('App Home settings: a saved style and aspect ratio apply to /imagine; private results go to a DM', async () => {
+    const transport = await transports[mode]();
+    current = transport;
+    const slack = new SlackStandIn().method('views.publish', fixture('views-publish.json'), 3);
+    await transport.event(appHomeOpened(alice));
+    await slack.until(() => slack.callsTo('views.publish').length === 1);
+    const home = blockText(JSON.parse(slack.callsTo('views.publish')[0]?.args.view ?? '{}').blocks);
+    for (const id of [
+      'settings_style',
+      'settings_aspectRatio',
+      'settings_model',
+      'settings_enhance',
+      'settings_private',
+      'settings_reset',
+    ]) {
+      expect(home).toContain(`"action_id":"${id}"`);
+    }
+    await transport.action(settingsChoice('style', 'watercolor'));
+    await transport.action(settingsChoice('aspectRatio', '16:9'));
+    await slack.until(() => slack.callsTo('views.publish').length === 3);
+    expect(transport.services.chatImages.settings.get(aliceIdentity)).toEqual({
+      style: 'watercolor',
+      aspectRatio: '16:9',
+    });
+    // The Home shows the choice.
+    expect(blockText(JSON.parse(slack.callsTo('views.publish')[2]?.args.view ?? '{}').blocks)).toContain(
+      '"initial_option":{"text":{"type":"plain_text","text":"16:9"},"value":"16:9"}',
+    );
+
+    slack.uploadFlow().responseUrls();
+    await transport.command(slashCommand({ text: 'a lighthouse' }));
+    await slack.until(() => slack.responses.length === 1);
+    const posted = blockText(SlackStandIn.blocks(slack.callsTo('files.completeUploadExternal')[0]));
+    expect(posted).toContain('watercolor painting');
+    expect(posted).toContain('1360×768');
+
+    // Private results: the image goes to the person's DM, never the channel.
+    slack.method('views.publish', fixture('views-publish.json'));
+    await transport.action(settingsChoice('private', 'on'));
+    await slack.until(() => slack.callsTo('views.publish').length === 4);
+    slack.method('conversations.open', fixture('conversations-open.json')).uploadFlow().responseUrls();
+    await transport.command(slashCommand({ text: 'a secret lighthouse' }));
+    await slack.until(() => slack.responses.length === 2);
+    expect(slack.callsTo('files.completeUploadExternal').map((call) => call.args.channel_id)).toEqual([
+      channelId,
+      'D0001ALICE',
+    ]);
+    expect(String(slack.responses[1]?.body.text)).toContain('Sent to you privately in a direct message');
   });
 });

@@ -102,6 +102,8 @@ export function createSlackApp(
     adminUsers: settings.adminUsers,
     nsfwPolicy: services.config.chat.nsfwPolicy,
     usergroupPlans: usergroupPlans(settings.usergroupPlans, logger),
+    models: services.models,
+    defaultModel: services.config.generation.defaultModel,
   };
   registerSlashCommands(bolt, context);
   registerImageButtons(bolt, context);

@@ -283,10 +283,17 @@ export function workingText(
 }
 
 /** What replaces "working on it" once the image is in the channel. */
-export function doneText(remaining: number, limit: number, delivered: { inDirectMessage: boolean }): string {
-  const where = delivered.inDirectMessage
-    ? 'I cannot post in this conversation, so I sent it to you in a direct message. Invite me with `/invite @imagine` to post here.'
-    : 'Posted.';
+export function doneText(
+  remaining: number,
+  limit: number,
+  delivered: { inDirectMessage: boolean },
+  options: { privately?: boolean } = {},
+): string {
+  const where = options.privately
+    ? 'Sent to you privately in a direct message (your private results are on).'
+    : delivered.inDirectMessage
+      ? 'I cannot post in this conversation, so I sent it to you in a direct message. Invite me with `/invite @imagine` to post here.'
+      : 'Posted.';
   return `✅ ${where} You have ${remaining} of ${limit} images left this month.`;
 }
 
@@ -301,11 +308,14 @@ export function homeView(options: {
   workspaceMonthlyImages: number | undefined;
   recent: readonly ShownImage[];
   publicImages: boolean;
+  /** The person's settings menus (see settings-blocks.ts), shown after their usage. */
+  settings?: KnownBlock[] | undefined;
 }): types.HomeView {
   const blocks: KnownBlock[] = [
     { type: 'header', text: plain('imagine') },
     { type: 'section', text: mrkdwn(usageText(options.usage, options.workspaceMonthlyImages)) },
     { type: 'divider' },
+    ...(options.settings ? [...options.settings, { type: 'divider' } as KnownBlock] : []),
     { type: 'header', text: plain('Recent images') },
   ];
   if (options.recent.length === 0) {

@@ -17,6 +17,7 @@ import { type ShownImage, shownFromResult } from '../../core/chat/shown-image.ts
 import { ImagineError } from '../../core/errors/imagine-error.ts';
 import type { GenerationRecords } from '../../core/generation/generation-records.ts';
 import type { GenerationOutcome } from '../../core/generation/image-generator.ts';
+import type { ImageModelRegistry } from '../../core/providers/image-model-registry.ts';
 import type { BackgroundWork } from './background-work.ts';
 import { batchMessage, imageMessage, type ResultLead, truncate } from './slack-blocks.ts';
 import { type PostedImage, type SlackDelivery, SlackDeliveryError } from './slack-delivery.ts';
@@ -45,6 +46,9 @@ export interface SlackContext {
   nsfwPolicy: NsfwPolicy;
   /** SLACK_USERGROUP_PLANS: the plans a user's groups grant. */
   usergroupPlans: UsergroupPlans;
+  /** Which models this instance can call (the settings offer those the plan allows). */
+  models: ImageModelRegistry;
+  defaultModel: string;
 }
 
 /** Runs the core's checks for a person in a channel: ok with an `undo`, or the refusal to show them. */

@@ -39,7 +39,7 @@ export const imagineBatchCommand: SlashCommand = {
     await deliverGeneration(context, bot, {
       headline: flags.prompt || options.text,
       run: (call) => bot.chatImages.create(context.identity, context.place, options, call),
-      private: options.private,
+      private: options.private ?? flags.private,
     });
   },
   autocomplete: imageOptionChoices,

@@ -26,7 +26,7 @@ export const imagineCommand: SlashCommand = {
     await deliverGeneration(context, bot, {
       headline: flags.prompt || options.text,
       run: (call) => bot.chatImages.create(context.identity, context.place, options, call),
-      private: options.private,
+      private: options.private ?? flags.private,
     });
   },
   autocomplete: imageOptionChoices,

@@ -45,12 +45,14 @@ export async function runGenerateCommand(
   await ack(ephemeral(workingText(promptPart(text), context.queuePosition())));
 
   const identity = slackIdentity(command.team_id, command.user_id);
+  // Private (`--private` or the App Home setting): the image goes to the person's DM, never the channel.
+  const privately = context.chatImages.isPrivate(identity, typedFlags(text)?.private);
   const lead: ResultLead = { kind: 'imagine', userId: command.user_id };
   const target: SlackTarget = {
     origin: 'command',
     teamId: command.team_id,
     userId: command.user_id,
-    channelId: command.channel_id,
+    channelId: privately ? undefined : command.channel_id,
     responseUrl: command.response_url,
     lead,
   };
@@ -91,11 +93,11 @@ export async function runGenerateCommand(
       const posted = await postOutcome(context, client, {
         outcome,
         owner,
-        channelId: command.channel_id,
+        channelId: privately ? undefined : command.channel_id,
         userId: command.user_id,
         lead,
       });
-      reply = doneText(outcome.usage.remaining, outcome.usage.limit, posted);
+      reply = doneText(outcome.usage.remaining, outcome.usage.limit, posted, { privately });
     } catch (error) {
       await liveProgress.stop();
       // Made but not accepted by Slack: the image was charged, so its cooldown stands.
@@ -113,6 +115,15 @@ export async function runGenerateCommand(
 function promptPart(text: string): string {
   const flagStart = text.search(/(^|\s)(--|[\u2013\u2014])[a-z]/i);
   return (flagStart < 0 ? text : text.slice(0, flagStart)).trim() || text;
+}
+
+/** The flags typed, or undefined when they do not parse (the core words that error). */
+function typedFlags(text: string) {
+  try {
+    return parsePromptFlags(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /** `--n` when typed, else the batch default; a bad flag is left for the core to word. */
