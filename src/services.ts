@@ -6,6 +6,7 @@ import { LinkCodes } from './core/accounts/link-codes.ts';
 import { UserAccounts } from './core/accounts/user-accounts.ts';
 import { BackgroundWork } from './core/background/background-work.ts';
 import { housekeepingDuties } from './core/background/housekeeping-duties.ts';
+import { ChatAdmin } from './core/chat/chat-admin.ts';
 import { ChatCooldowns } from './core/chat/chat-cooldowns.ts';
 import { ChatImages } from './core/chat/chat-images.ts';
 import { PersonalSettingsStore } from './core/chat/personal-settings.ts';
@@ -268,6 +269,7 @@ export async function createServices(
       storage,
       jobs,
       settings: new PersonalSettingsStore(database, now),
+      admin: new ChatAdmin(database, accounts, now),
       now,
     }),
     chatCooldowns: new ChatCooldowns(database, now),

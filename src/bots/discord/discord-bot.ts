@@ -73,6 +73,7 @@ export function createDiscordBot(
       cooldowns: services.chatCooldowns,
       cooldownSeconds: services.config.chat.cooldownSeconds,
       allowedChannels: settings.allowedChannels,
+      admin: services.chatImages.admin,
     }),
     nsfwPolicy: services.config.chat.nsfwPolicy,
     logger,

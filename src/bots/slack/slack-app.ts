@@ -98,6 +98,7 @@ export function createSlackApp(
       cooldowns: services.chatCooldowns,
       cooldownSeconds: services.config.chat.cooldownSeconds,
       allowedChannels: settings.allowedChannels,
+      admin: services.chatImages.admin,
     }),
     adminUsers: settings.adminUsers,
     nsfwPolicy: services.config.chat.nsfwPolicy,

@@ -115,13 +115,7 @@ export class UserAccounts {
     const owner = this.#statements.identityOwner.get(identity);
     const base: Caller = owner
       ? { ...this.appCaller(owner.user_id), identity, linked: true, planSource: { kind: 'linked-account' } }
-      : {
-          userId: identity,
-          plan: resolvePlan(this.#plans, this.#plans.guestPlan),
-          identity,
-          linked: false,
-          planSource: { kind: 'guest' },
-        };
+      : this.#unlinkedCaller(identity);
     let best = base;
     for (const grant of grants) {
       const plan = this.#plans.plans[grant.plan];
@@ -130,6 +124,20 @@ export class UserAccounts {
       }
     }
     return best;
+  }
+
+  /** An unlinked chat identity: the guest plan, unless an admin gave the identity a plan of its own. */
+  #unlinkedCaller(identity: string): Caller {
+    const own = this.#statements.user.get(identity)?.plan ?? undefined;
+    const plan = own && this.#plans.plans[own];
+    if (plan) return { userId: identity, plan, identity, linked: false, planSource: { kind: 'account' } };
+    return {
+      userId: identity,
+      plan: resolvePlan(this.#plans, this.#plans.guestPlan),
+      identity,
+      linked: false,
+      planSource: { kind: 'guest' },
+    };
   }
 
   /** Links a chat identity to an app account (replacing an earlier link). */

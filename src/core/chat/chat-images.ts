@@ -10,6 +10,7 @@ import type { JobRecord } from '../jobs/job-store.ts';
 import { periodResetsAt } from '../quota/billing-period.ts';
 import type { QuotaLedger } from '../quota/quota-ledger.ts';
 import type { ImageStorage } from '../storage/image-storage.ts';
+import type { ChatAdmin } from './chat-admin.ts';
 import { mergeImageOptions, type PersonalSettingsStore } from './personal-settings.ts';
 import { parsePromptFlags } from './prompt-flags.ts';
 
@@ -110,6 +111,8 @@ export interface ChatImagesDependencies {
   jobs: JobRunner;
   /** Each person's own defaults, applied before flags and options. */
   settings: PersonalSettingsStore;
+  /** Admins' grants (extra images this month) and each place's counts. */
+  admin: ChatAdmin;
   now?: () => Date;
 }
 
@@ -132,7 +135,16 @@ export class ChatImages {
    * place grants (a role, a user group) applies when it is better.
    */
   caller(identity: ChatIdentity, place?: ChatPlace): Caller {
-    return this.#dependencies.accounts.chatCaller(identity, place?.planGrants ?? []);
+    const caller = this.#dependencies.accounts.chatCaller(identity, place?.planGrants ?? []);
+    // Extra images an admin granted this month raise the monthly limit of whatever plan applies.
+    const extra = this.#dependencies.admin.extraImages(caller.userId);
+    if (extra === 0) return caller;
+    return { ...caller, plan: { ...caller.plan, monthlyImages: caller.plan.monthlyImages + extra } };
+  }
+
+  /** `/imagine-admin`: grants, plans, refunds, this place's month, blocks; every action audited. */
+  get admin(): ChatAdmin {
+    return this.#dependencies.admin;
   }
 
   /** The person's own defaults (`/settings`, the App Home), to show and to change. */
@@ -305,7 +317,11 @@ export class ChatImages {
       this.#work(kind, request, generationContext, context.onProgress),
     );
     if (submitted.position > 0) context.onQueued?.(submitted.position);
-    return submitted.done;
+    const { scopeKey } = place;
+    if (scopeKey === undefined) return submitted.done;
+    const outcome = await submitted.done;
+    this.#dependencies.admin.countAtPlace(scopeKey, identity, outcome.images.length);
+    return outcome;
   }
 
   /** A stored generation a button names, or a `not_found` error a person can read. */

@@ -34,7 +34,7 @@ export interface ChatCheck {
 }
 
 /** Every check a command may list, by name. */
-export type ChatCheckName = 'allowed-channel' | 'cooldown';
+export type ChatCheckName = 'not-blocked' | 'allowed-channel' | 'cooldown';
 
 /** The checks a bot built with its own settings, by name; a command lists the names it needs. */
 export type ChatChecks = Readonly<Record<ChatCheckName, ChatCheck>>;

@@ -11,6 +11,7 @@ function checksAt(instant: string, settings: { cooldownSeconds?: number; allowed
     cooldowns: new ChatCooldowns(database, () => now),
     cooldownSeconds: settings.cooldownSeconds ?? 0,
     allowedChannels: settings.allowedChannels ?? [],
+    admin: { isBlocked: (identity) => identity === 'discord:blocked' },
   });
   const secondCopy = new ChatCooldowns(database, () => now);
   return {
@@ -80,5 +81,16 @@ describe('chat checks', () => {
     // The cooldown the refused command claimed first was given back.
     expect(runChatChecks(checks, imageMakingChecks, { ...ada, channelId: 'C8' }).ok).toBe(true);
     expect(runChatChecks(checks, ['allowed-channel'], { ...ada, channelId: undefined }).ok).toBe(false);
+  });
+
+  it('a blocked identity is refused before anything else is taken', () => {
+    const { checks } = checksAt('2026-03-10T12:00:00Z', { cooldownSeconds: 30 });
+    expect(
+      runChatChecks(checks, imageMakingChecks, { ...ada, identity: 'discord:blocked', isAdmin: true }),
+    ).toMatchObject({
+      ok: false,
+      identifier: 'blocked',
+    });
+    expect(runChatChecks(checks, imageMakingChecks, ada).ok).toBe(true);
   });
 });

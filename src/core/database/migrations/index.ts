@@ -8,6 +8,7 @@ import { healthProbeSchema } from './0007-health-probe.ts';
 import { reservationDaySchema } from './0008-reservation-day.ts';
 import { chatCooldownsSchema } from './0009-chat-cooldowns.ts';
 import { personalSettingsSchema } from './0010-personal-settings.ts';
+import { chatAdminSchema } from './0011-chat-admin.ts';
 
 /** A numbered schema change; numbers only grow, and an applied migration is never edited. */
 export interface Migration {
@@ -28,4 +29,5 @@ export const migrations: readonly Migration[] = [
   { version: 8, name: 'reservation-day', sql: reservationDaySchema },
   { version: 9, name: 'chat-cooldowns', sql: chatCooldownsSchema },
   { version: 10, name: 'personal-settings', sql: personalSettingsSchema },
+  { version: 11, name: 'chat-admin', sql: chatAdminSchema },
 ];
