@@ -275,4 +275,90 @@ describe.each(transports)('community controls in Discord over %s', (_transport, 
     await publicFinal;
     expect(testHarness.services.chatImages.usage(ada).used).toBe(4);
   });
+
+  /** `/imagine-admin <action>` with its options, as Discord delivers a subcommand. */
+  function adminCommand(action: string, options: Record<string, string | number>, actor: Actor = {}) {
+    const interaction = slashCommand('imagine-admin', {}, actor);
+    const types: Record<string, number> = { user: 6, images: 4, plan: 3, image: 3 };
+    (interaction.data as { options?: unknown }).options = [
+      {
+        type: 1,
+        name: action,
+        options: Object.entries(options).map(([name, value]) => ({ name, type: types[name], value })),
+      },
+    ];
+    return interaction;
+  }
+
+  async function adminReply(testHarness: TransportHarness, interaction: ReturnType<typeof adminCommand>) {
+    const answer = await testHarness.send(interaction);
+    expect(answer).toMatchObject({ data: { flags: MessageFlags.Ephemeral } });
+    return (answer as { data: { content: string } }).data.content;
+  }
+
+  it('/imagine-admin: grant, plan, refund, usage, block and unblock, audited; refused for non-admins', async () => {
+    const testHarness = await harness({ GUEST_MONTHLY_IMAGES: '1' });
+    const admin = { permissions: manageServer };
+    const ben = `discord:${ids.ben}`;
+
+    expect(await adminReply(testHarness, adminCommand('grant', { user: ids.ben, images: 2 }))).toMatch(
+      /^Only server admins/,
+    );
+    expect(await adminReply(testHarness, adminCommand('usage', {}, { ...admin, dm: true }))).toMatch(
+      /^Only server admins/,
+    );
+
+    // grant: Ben's guest month of 1 becomes 3.
+    expect(await adminReply(testHarness, adminCommand('grant', { user: ids.ben, images: 2 }, admin))).toBe(
+      `Granted <@${ids.ben}> 2 extra images this month (2 extra in all).`,
+    );
+    const posted = await generate(testHarness, 'ben’s fox', { userId: ids.ben });
+    expect(fieldsOf(await posted)['Images left']).toBe('2 of 3 this month');
+
+    // refund: the image Ben made is given back, once.
+    const [record] = testHarness.services.records.listForUser(ben, { limit: 1, cursor: undefined }).records;
+    expect(await adminReply(testHarness, adminCommand('refund', { image: record?.id ?? '' }, admin))).toBe(
+      `Refunded one image to \`${ben}\`.`,
+    );
+    expect(testHarness.services.chatImages.usage(ben)).toMatchObject({ used: 0, limit: 3 });
+    expect(await adminReply(testHarness, adminCommand('refund', { image: record?.id ?? '' }, admin))).toMatch(
+      /refunded already/,
+    );
+
+    // plan: Ben on pro.
+    expect(await adminReply(testHarness, adminCommand('plan', { user: ids.ben, plan: 'pro' }, admin))).toBe(
+      `<@${ids.ben}> is now on the **pro** plan.`,
+    );
+    expect(testHarness.services.chatImages.usage(ben)).toMatchObject({ plan: 'pro', limit: 202 });
+
+    // usage: this server's month and its top users.
+    expect(await adminReply(testHarness, adminCommand('usage', {}, admin))).toMatch(
+      new RegExp(
+        `^\\*\\*This server, \\d{4}-\\d{2}:\\*\\* 1 images\\n\\*\\*Top users:\\*\\*\\n1\\. <@${ids.ben}>: 1$`,
+      ),
+    );
+
+    // block: Ben is refused privately; unblock lets him in again.
+    expect(await adminReply(testHarness, adminCommand('block', { user: ids.ben }, admin))).toBe(
+      `<@${ids.ben}> can no longer make images.`,
+    );
+    expect(await refusal(testHarness, 'a blocked fox', { userId: ids.ben })).toMatch(
+      /^An admin has blocked you/,
+    );
+    expect(await adminReply(testHarness, adminCommand('unblock', { user: ids.ben }, admin))).toBe(
+      `<@${ids.ben}> can make images again.`,
+    );
+    await generate(testHarness, 'a free fox', { userId: ids.ben });
+
+    expect(
+      testHarness.services.chatImages.admin.recentActions().map((action) => [action.action, action.actor]),
+    ).toEqual([
+      ['unblock', ada],
+      ['block', ada],
+      ['usage', ada],
+      ['plan', ada],
+      ['refund', ada],
+      ['grant', ada],
+    ]);
+  });
 });

@@ -1,6 +1,7 @@
 import type { RESTPostAPIChatInputApplicationCommandsJSONBody } from 'discord.js';
 import type { SlashCommand } from '../slash-command.ts';
 import { imagineCommand } from './imagine.ts';
+import { imagineAdminCommand } from './imagine-admin.ts';
 import { imagineBatchCommand } from './imagine-batch.ts';
 import { linkCommand } from './link.ts';
 import { settingsCommand } from './settings.ts';
@@ -15,6 +16,7 @@ export const slashCommands: readonly SlashCommand[] = [
   linkCommand,
   unlinkCommand,
   settingsCommand,
+  imagineAdminCommand,
 ];
 
 /** What `npm run discord:register` sends to Discord. */
