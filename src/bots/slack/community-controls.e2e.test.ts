@@ -194,4 +194,50 @@ describe.each(['http', 'socket'] as const)('community controls in Slack over %s'
     ]);
     expect(String(slack.responses[1]?.body.text)).toContain('Sent to you privately in a direct message');
   });
+
+  it('/imagine-admin: every action for SLACK_ADMIN_USERS, audited; refused for anyone else', async () => {
+    const transport = await transports[mode]({ SLACK_ADMIN_USERS: alice, GUEST_MONTHLY_IMAGES: '1' });
+    current = transport;
+    const admin = async (text: string, user = alice) =>
+      (
+        (await transport.command(slashCommand({ command: '/imagine-admin', text, user_id: user }))) as {
+          text: string;
+        }
+      ).text;
+    expect(await admin('usage', bob)).toMatch(/^Only the admins the operator named in SLACK_ADMIN_USERS/);
+    expect(await admin(`grant <@${bob}|bob> 2`)).toBe(
+      `Granted <@${bob}> 2 extra images this month (2 extra in all).`,
+    );
+    expect(transport.services.chatImages.usage(bobIdentity).limit).toBe(3);
+
+    const slack = new SlackStandIn().uploadFlow().responseUrls();
+    await transport.command(slashCommand({ text: 'bob’s lighthouse', user_id: bob }));
+    await slack.until(() => slack.responses.length === 1);
+    const [record] = transport.services.records.listForUser(bobIdentity, {
+      limit: 1,
+      cursor: undefined,
+    }).records;
+    expect(await admin(`refund ${record?.id}`)).toBe(`Refunded one image to \`${bobIdentity}\`.`);
+    expect(transport.services.chatImages.usage(bobIdentity).used).toBe(0);
+    expect(await admin(`refund ${record?.id}`)).toBe('⚠️ That image was refunded already.');
+    expect(await admin(`plan <@${bob}> pro`)).toBe(`<@${bob}> is now on the *pro* plan.`);
+    expect(await admin(`plan <@${bob}> gold`)).toMatch(/^⚠️ unknown plan "gold"/);
+    expect(await admin('usage')).toMatch(
+      new RegExp(`^\\*This workspace, \\d{4}-\\d{2}:\\* 1 images\\n\\*Top users:\\*\\n1\\. <@${bob}>: 1$`),
+    );
+    expect(await admin(`block <@${bob}>`)).toBe(`<@${bob}> can no longer make images.`);
+    expect(await transport.command(slashCommand({ text: 'another', user_id: bob }))).toMatchObject({
+      text: expect.stringMatching(/^An admin has blocked you/),
+    });
+    expect(await admin(`unblock <@${bob}>`)).toBe(`<@${bob}> can make images again.`);
+    expect(await admin('block')).toBe('Name the person: `/imagine-admin block @someone`.');
+    expect(transport.services.chatImages.admin.recentActions().map((action) => action.action)).toEqual([
+      'unblock',
+      'block',
+      'usage',
+      'plan',
+      'refund',
+      'grant',
+    ]);
+  });
 });
