@@ -28,6 +28,7 @@ import type { ImageModel } from './core/providers/image-model.ts';
 import { ImageModelRegistry } from './core/providers/image-model-registry.ts';
 import { ReadinessChecker } from './core/providers/model-readiness.ts';
 import { createOpenAIClient } from './core/providers/openai/openai-client.ts';
+import { createOpenAIImageModerator } from './core/providers/openai/openai-image-moderator.ts';
 import { createOpenAIModerator } from './core/providers/openai/openai-moderator.ts';
 import { createOpenAIPromptEnhancer } from './core/providers/openai/openai-prompt-enhancer.ts';
 import { type AbandonedHold, QuotaLedger } from './core/quota/quota-ledger.ts';
@@ -222,6 +223,14 @@ export async function createServices(
     models,
     moderator,
     ...(promptEnhancer ? { promptEnhancer } : {}),
+    outputModerator:
+      openai && config.providers.outputModeration
+        ? createOpenAIImageModerator({
+            client: openai,
+            failureMode: config.providers.moderation.onError === 'allow' ? 'open' : 'closed',
+            logger,
+          })
+        : undefined,
     defaultModel: config.generation.defaultModel,
     maxBatchSize: config.generation.maxBatchSize,
     fallbackModels: config.generation.fallbackModels,

@@ -132,6 +132,7 @@ export const environmentSchema = z.object({
   OPENAI_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
   MODERATION: z.enum(['off', 'openai']).optional(),
   MODERATION_ON_ERROR: z.enum(['allow', 'refuse']).default('allow'),
+  OUTPUT_MODERATION: z.enum(['on', 'off']).default('off'),
   PROMPT_ENHANCER: z.enum(['rules', 'openai']).default('rules'),
   PROVIDER_DEADLINE_MS: positiveInteger.default(60_000),
   PROVIDER_CONCURRENCY: positiveInteger.default(4),

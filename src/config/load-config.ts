@@ -24,6 +24,8 @@ export interface ProviderSettings {
   variable(name: string): string | undefined;
   /** OpenAI moderation before generation; `onError` decides when the moderation call itself fails. */
   moderation: { kind: 'off' | 'openai'; onError: 'allow' | 'refuse' };
+  /** OUTPUT_MODERATION=on: each generated image passes OpenAI moderation before it is stored or posted. */
+  outputModeration: boolean;
   promptEnhancer: 'rules' | 'openai';
 }
 
@@ -204,6 +206,9 @@ function deriveConfig(
   if (moderation === 'openai' && !environment.OPENAI_API_KEY) {
     problems.push('MODERATION is "openai" but OPENAI_API_KEY is missing: moderation calls OpenAI');
   }
+  if (environment.OUTPUT_MODERATION === 'on' && !environment.OPENAI_API_KEY) {
+    problems.push('OUTPUT_MODERATION is "on" but OPENAI_API_KEY is missing: images are checked by OpenAI');
+  }
   if (environment.PROMPT_ENHANCER === 'openai' && !environment.OPENAI_API_KEY) {
     problems.push('PROMPT_ENHANCER is "openai" but OPENAI_API_KEY is missing: the enhancer calls OpenAI');
   }
@@ -301,6 +306,7 @@ function deriveConfig(
       placeholderDelayMs: environment.PLACEHOLDER_DELAY_MS,
       variable,
       moderation: { kind: moderation, onError: environment.MODERATION_ON_ERROR },
+      outputModeration: environment.OUTPUT_MODERATION === 'on',
       promptEnhancer: environment.PROMPT_ENHANCER,
     },
     providerRegistry,

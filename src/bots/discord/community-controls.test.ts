@@ -1,4 +1,5 @@
 import { ComponentType, InteractionResponseType, MessageFlags, PermissionFlagsBits } from 'discord.js';
+import nock from 'nock';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ServiceOverrides } from '../../services.ts';
 import {
@@ -7,6 +8,7 @@ import {
   customIdOf,
   embedOf,
   fieldsOf,
+  fixture,
   ids,
   slashCommand,
   webhook,
@@ -360,5 +362,34 @@ describe.each(transports)('community controls in Discord over %s', (_transport, 
       ['refund', ada],
       ['grant', ada],
     ]);
+  });
+
+  it('OUTPUT_MODERATION=on: a flagged image is not posted or charged, and the person is told privately', async () => {
+    const testHarness = await harness({
+      OPENAI_API_KEY: 'sk-test-key',
+      MODERATION: 'off',
+      OUTPUT_MODERATION: 'on',
+    });
+    nock('https://api.openai.com')
+      .post('/v1/moderations')
+      .reply(200, fixture('openai-moderation-image-flagged.json'));
+    const interaction = slashCommand('imagine', { prompt: 'a lighthouse' });
+    const progress = testHarness.api.expect('PATCH', webhook.original(interaction.token));
+    const removed = testHarness.api.expect('DELETE', webhook.original(interaction.token));
+    const told = testHarness.api.expect('POST', webhook.followUp(interaction.token));
+    await testHarness.send(interaction);
+    await progress;
+    await removed;
+    const notice = await told;
+    expect(notice.json).toMatchObject({
+      flags: MessageFlags.Ephemeral,
+      content:
+        'The image that came back did not pass the content policy, so it was not posted. Try another prompt. You were not charged.',
+    });
+    expect(notice.files).toEqual([]);
+    expect(testHarness.services.chatImages.usage(ada).used).toBe(0);
+    expect(testHarness.services.records.listForUser(ada, { limit: 5, cursor: undefined }).records).toEqual(
+      [],
+    );
   });
 });

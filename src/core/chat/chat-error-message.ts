@@ -51,6 +51,9 @@ export function chatErrorMessage(
     case 'model_not_allowed':
       return `Your ${context.plan} plan does not include the ${context.model} model. Leave out --model, or ask the operator about a plan that has it.`;
     case 'content_policy_violation':
+      if (context.stage === 'output') {
+        return 'The image that came back did not pass the content policy, so it was not posted. Try another prompt. You were not charged.';
+      }
       return 'That prompt cannot be generated here (content policy). Try rephrasing it. You were not charged.';
     case 'provider_unavailable': {
       const wait =

@@ -96,6 +96,8 @@ export interface ImageGeneratorDependencies {
   moderator: {
     check(prompt: string, options?: { relaxBlocklist?: boolean | undefined }): void | Promise<void>;
   };
+  /** OUTPUT_MODERATION: checks each generated image before it is stored; throws to withhold it. */
+  outputModerator?: { check(image: GeneratedImage): Promise<void> } | undefined;
   /** Rule-based by default; an LLM rewrite when the operator turns it on. */
   promptEnhancer?: { enhance(input: PromptEnhancementInput): EnhancedPrompt | Promise<EnhancedPrompt> };
   defaultModel: string;
@@ -322,7 +324,8 @@ export class ImageGenerator {
     });
     let settled = false;
     try {
-      const { produced, failures } = await this.#produce(calls, prepared, context);
+      const { produced: made, failures } = await this.#produce(calls, prepared, context);
+      const produced = await this.#moderateOutput(made, failures);
       const outcome = await this.#storeAndRecord(
         produced,
         failures,
@@ -372,6 +375,31 @@ export class ImageGenerator {
           logger.error({ err: retryError, reservationId }, 'releasing a quota hold failed');
         });
     }
+  }
+
+  /**
+   * The images the output moderator lets through; a withheld one becomes a failure of its own, so it is
+   * never stored, posted or charged.
+   */
+  async #moderateOutput(produced: ProducedImage[], failures: BatchFailure[]): Promise<ProducedImage[]> {
+    const moderator = this.#dependencies.outputModerator;
+    if (!moderator || produced.length === 0) return produced;
+    const verdicts = await Promise.all(
+      produced.map((item) =>
+        moderator.check(item.image).then(
+          () => undefined,
+          (error: unknown) =>
+            ImagineError.isInstance(error) ? error : new ImagineError('generation_failed'),
+        ),
+      ),
+    );
+    const kept: ProducedImage[] = [];
+    produced.forEach((item, position) => {
+      const refusal = verdicts[position];
+      if (refusal) failures.push({ index: item.index, error: refusal });
+      else kept.push(item);
+    });
+    return kept;
   }
 
   /** Runs every call concurrently; a failed call fails only its own images. */

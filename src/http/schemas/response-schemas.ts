@@ -42,6 +42,12 @@ export const errorResponseSchema = z
       .describe(
         'graphics_limit_reached with limit_period "day": when the allowance comes back (ISO 8601 UTC)',
       ),
+    stage: z
+      .enum(['output'])
+      .optional()
+      .describe(
+        'content_policy_violation: "output" when the generated image was withheld (OUTPUT_MODERATION)',
+      ),
     model: z.string().optional().describe('model_not_allowed, provider_unavailable: the model asked for'),
     plan: z.string().optional().describe("model_not_allowed: the caller's plan"),
     retry_after: z
