@@ -204,7 +204,14 @@ describe.each(['http', 'socket'] as const)('community controls in Slack over %s'
           text: string;
         }
       ).text;
-    expect(await admin('usage', bob)).toMatch(/^Only the admins the operator named in SLACK_ADMIN_USERS/);
+    // Bob is no workspace admin either (users.info says so, once: it is cached).
+    const lookups = new SlackStandIn().method('users.info', {
+      ok: true,
+      user: { id: bob, is_admin: false, is_owner: false },
+    });
+    expect(await admin('usage', bob)).toMatch(/^Only workspace admins and the users in SLACK_ADMIN_USERS/);
+    expect(await admin('usage', bob)).toMatch(/^Only workspace admins/);
+    expect(lookups.callsTo('users.info').map((call) => call.args.user)).toEqual([bob]);
     expect(await admin(`grant <@${bob}|bob> 2`)).toBe(
       `Granted <@${bob}> 2 extra images this month (2 extra in all).`,
     );
@@ -239,5 +246,18 @@ describe.each(['http', 'socket'] as const)('community controls in Slack over %s'
       'refund',
       'grant',
     ]);
+  });
+
+  it('/imagine-admin is open to workspace admins (users.info) as well', async () => {
+    const transport = await transports[mode]();
+    current = transport;
+    new SlackStandIn().method('users.info', {
+      ok: true,
+      user: { id: alice, is_admin: true, is_owner: false },
+    });
+    const answer = (await transport.command(
+      slashCommand({ command: '/imagine-admin', text: `grant <@${bob}|bob> 1` }),
+    )) as { text: string };
+    expect(answer.text).toBe(`Granted <@${bob}> 1 extra images this month (1 extra in all).`);
   });
 });

@@ -13,6 +13,7 @@ import { SlackDelivery, slackErrorCode } from './slack-delivery.ts';
 import { FastifySlackReceiver } from './slack-http-receiver.ts';
 import { boltLogger } from './slack-logger.ts';
 import { usergroupPlans } from './usergroup-plans.ts';
+import { workspaceAdmins } from './workspace-admins.ts';
 
 /** Stand-ins and hooks for tests and the benchmark; production passes none. */
 export interface SlackAppOptions {
@@ -103,6 +104,7 @@ export function createSlackApp(
     adminUsers: settings.adminUsers,
     nsfwPolicy: services.config.chat.nsfwPolicy,
     usergroupPlans: usergroupPlans(settings.usergroupPlans, logger),
+    workspaceAdmins: workspaceAdmins(logger),
     models: services.models,
     defaultModel: services.config.generation.defaultModel,
   };

@@ -22,6 +22,7 @@ import type { BackgroundWork } from './background-work.ts';
 import { batchMessage, imageMessage, type ResultLead, truncate } from './slack-blocks.ts';
 import { type PostedImage, type SlackDelivery, SlackDeliveryError } from './slack-delivery.ts';
 import type { UsergroupPlans } from './usergroup-plans.ts';
+import type { WorkspaceAdmins } from './workspace-admins.ts';
 
 /** The handlers' dependencies: the core services they call and the app's own plumbing. */
 export interface SlackContext {
@@ -46,6 +47,8 @@ export interface SlackContext {
   nsfwPolicy: NsfwPolicy;
   /** SLACK_USERGROUP_PLANS: the plans a user's groups grant. */
   usergroupPlans: UsergroupPlans;
+  /** Workspace admins and owners (users.info), who may use /imagine-admin. */
+  workspaceAdmins: WorkspaceAdmins;
   /** Which models this instance can call (the settings offer those the plan allows). */
   models: ImageModelRegistry;
   defaultModel: string;

@@ -32,6 +32,7 @@ const scopeOfMethod: Record<string, string | undefined> = {
   'files.completeUploadExternal': 'files:write',
   'conversations.open': 'im:write',
   'usergroups.users.list': 'usergroups:read',
+  'users.info': 'users:read',
 };
 
 /** Every `client.<family>.<method>(` in the app's own (non-test) sources. */

@@ -14,7 +14,7 @@ function userId(word: string | undefined): string | undefined {
 }
 
 /**
- * `/imagine-admin …`: for the users in SLACK_ADMIN_USERS. The same actions as Discord's, through the core,
+ * `/imagine-admin …`: for workspace admins and owners (users.info) and the users in SLACK_ADMIN_USERS. The same actions as Discord's, through the core,
  * each audited with who did it; the answer is only for the admin.
  */
 export const imagineAdminCommand: SlashCommandDefinition = {
@@ -25,8 +25,11 @@ export const imagineAdminCommand: SlashCommandDefinition = {
     if (!(await claimCommand(context, args))) return;
     const { command } = args;
     const answer = (text: string) => args.ack(ephemeral(text));
-    if (!context.adminUsers.includes(command.user_id)) {
-      await answer('Only the admins the operator named in SLACK_ADMIN_USERS can use `/imagine-admin`.');
+    const isAdmin =
+      context.adminUsers.includes(command.user_id) ||
+      (await context.workspaceAdmins.isAdmin(args.client, command.user_id));
+    if (!isAdmin) {
+      await answer('Only workspace admins and the users in SLACK_ADMIN_USERS can use `/imagine-admin`.');
       return;
     }
     const [action, first, second] = command.text.trim().split(/\s+/);
