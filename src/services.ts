@@ -8,7 +8,10 @@ import { type AdminServices, createAdminServices } from './core/admin/admin-serv
 import { GenerationFailures } from './core/admin/generation-failures.ts';
 import { BackgroundWork } from './core/background/background-work.ts';
 import { housekeepingDuties } from './core/background/housekeeping-duties.ts';
+import { ChatAdmin } from './core/chat/chat-admin.ts';
+import { ChatCooldowns } from './core/chat/chat-cooldowns.ts';
 import { ChatImages } from './core/chat/chat-images.ts';
+import { PersonalSettingsStore } from './core/chat/personal-settings.ts';
 import { ProcessedEvents } from './core/chat/processed-events.ts';
 import { startBackgroundCheckpoints } from './core/database/background-checkpoints.ts';
 import { createDatabaseProbe, type DatabaseProbe } from './core/database/database-probe.ts';
@@ -27,6 +30,7 @@ import type { ImageModel } from './core/providers/image-model.ts';
 import { ImageModelRegistry } from './core/providers/image-model-registry.ts';
 import { ReadinessChecker } from './core/providers/model-readiness.ts';
 import { createOpenAIClient } from './core/providers/openai/openai-client.ts';
+import { createOpenAIImageModerator } from './core/providers/openai/openai-image-moderator.ts';
 import { createOpenAIModerator } from './core/providers/openai/openai-moderator.ts';
 import { createOpenAIPromptEnhancer } from './core/providers/openai/openai-prompt-enhancer.ts';
 import { type AbandonedHold, QuotaLedger } from './core/quota/quota-ledger.ts';
@@ -53,6 +57,8 @@ export interface Services {
   generator: ImageGenerator;
   /** What Discord and Slack do with images, shared so the two bots cannot drift apart. */
   chatImages: ChatImages;
+  /** When each chat identity last started a generation (CHAT_COOLDOWN_SECONDS). */
+  chatCooldowns: ChatCooldowns;
   /** Generations as durable jobs: per-user lines, queue positions, recovery after a crash. */
   jobs: JobRunner;
   jobStore: JobStore;
@@ -169,7 +175,7 @@ export async function createServices(
     openai && config.providers.moderation.kind === 'openai'
       ? chainModerators(
           [
-            { name: 'blocklist', moderator: blocklist },
+            { name: 'blocklist', moderator: blocklist, relaxable: true },
             {
               name: 'openai',
               moderator: createOpenAIModerator({
@@ -181,7 +187,7 @@ export async function createServices(
           ],
           logger,
         )
-      : chainModerators([{ name: 'blocklist', moderator: blocklist }], logger);
+      : chainModerators([{ name: 'blocklist', moderator: blocklist, relaxable: true }], logger);
   const promptEnhancer =
     openai && config.providers.promptEnhancer === 'openai'
       ? createOpenAIPromptEnhancer({ client: openai, logger })
@@ -223,6 +229,14 @@ export async function createServices(
     models,
     moderator,
     ...(promptEnhancer ? { promptEnhancer } : {}),
+    outputModerator:
+      openai && config.providers.outputModeration
+        ? createOpenAIImageModerator({
+            client: openai,
+            failureMode: config.providers.moderation.onError === 'allow' ? 'open' : 'closed',
+            logger,
+          })
+        : undefined,
     defaultModel: config.generation.defaultModel,
     maxBatchSize: config.generation.maxBatchSize,
     fallbackModels: config.generation.fallbackModels,
@@ -290,8 +304,11 @@ export async function createServices(
       ledger,
       storage,
       jobs,
+      settings: new PersonalSettingsStore(database, now),
+      admin: new ChatAdmin(database, accounts, now),
       now,
     }),
+    chatCooldowns: new ChatCooldowns(database, now),
     processedEvents,
     background,
     jobs,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { PlanAllowance } from '../core/quota/plans.ts';
 
 /** Comma-separated list → trimmed, non-empty strings. */
 const commaList = z
@@ -19,25 +20,65 @@ const booleanFlag = z
 const positiveInteger = z.coerce.number().int().positive();
 const nonNegativeInteger = z.coerce.number().int().nonnegative();
 
-/** `free=5,pro=200` → `{ free: 5, pro: 200 }`. */
+/**
+ * `free=5,pro=200/month+20/day` → `{ free: { monthly: 5 }, pro: { monthly: 200, daily: 20 } }`. A bare number
+ * is monthly (as before daily allowances existed); `pro=20/day` keeps the plan's default monthly allowance.
+ */
 const planLimits = z
   .string()
   .transform((text, context) => {
-    const limits: Record<string, number> = {};
+    const limits: Record<string, PlanAllowance> = {};
     for (const entry of text
       .split(',')
       .map((item) => item.trim())
       .filter(Boolean)) {
-      const match = /^([a-z][a-z0-9_-]*)=(\d+)$/i.exec(entry);
-      if (!match?.[1] || match[2] === undefined) {
-        context.addIssue({ code: 'custom', message: `"${entry}" is not plan=number` });
+      const match = /^([a-z][a-z0-9_-]*)=(.+)$/i.exec(entry);
+      const allowance = match?.[2] === undefined ? undefined : parseAllowance(match[2]);
+      if (!match?.[1] || !allowance) {
+        context.addIssue({
+          code: 'custom',
+          message: `"${entry}" is not plan=number (monthly) or plan=N/month+M/day`,
+        });
         return z.NEVER;
       }
-      limits[match[1].toLowerCase()] = Number(match[2]);
+      limits[match[1].toLowerCase()] = allowance;
     }
     return limits;
   })
-  .describe('plan=monthly images pairs, e.g. free=5,pro=200');
+  .describe('plan=monthly images pairs, e.g. free=5,pro=200/month+20/day');
+
+/** `200`, `200/month`, `20/day`, `200/month+20/day` (either order); undefined when malformed. */
+function parseAllowance(text: string): PlanAllowance | undefined {
+  const allowance: PlanAllowance = { monthly: undefined, daily: undefined };
+  for (const term of text.split('+').map((part) => part.trim())) {
+    const match = /^(\d+)(?:\/(month|day))?$/i.exec(term);
+    if (!match) return undefined;
+    const period = match[2]?.toLowerCase() === 'day' ? 'daily' : 'monthly';
+    if (allowance[period] !== undefined) return undefined;
+    allowance[period] = Number(match[1]);
+  }
+  return allowance;
+}
+
+/** `<id>=<plan>,…` (DISCORD_ROLE_PLANS, SLACK_USERGROUP_PLANS) → `{ id: plan }`. */
+const idPlans = z
+  .string()
+  .transform((text, context) => {
+    const plans: Record<string, string> = {};
+    for (const entry of text
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean)) {
+      const match = /^([A-Za-z0-9]+)=([a-z][a-z0-9_-]*)$/i.exec(entry);
+      if (!match?.[1] || !match[2]) {
+        context.addIssue({ code: 'custom', message: `"${entry}" is not <id>=<plan>` });
+        return z.NEVER;
+      }
+      plans[match[1]] = match[2].toLowerCase();
+    }
+    return plans;
+  })
+  .describe('<id>=<plan> pairs, comma-separated');
 
 /** `enterprise=*;pro=flux-schnell,flux-dev` → `{ enterprise: '*', pro: ['flux-schnell','flux-dev'] }`. */
 const planModels = z
@@ -101,6 +142,7 @@ export const environmentSchema = z.object({
   OPENAI_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
   MODERATION: z.enum(['off', 'openai']).optional(),
   MODERATION_ON_ERROR: z.enum(['allow', 'refuse']).default('allow'),
+  OUTPUT_MODERATION: z.enum(['on', 'off']).default('off'),
   PROMPT_ENHANCER: z.enum(['rules', 'openai']).default('rules'),
   PROVIDER_DEADLINE_MS: positiveInteger.default(60_000),
   PROVIDER_CONCURRENCY: positiveInteger.default(4),
@@ -117,6 +159,9 @@ export const environmentSchema = z.object({
   DEFAULT_PLAN: z.string().min(1).default('free'),
   GUEST_MONTHLY_IMAGES: nonNegativeInteger.optional(),
   MONTHLY_BUDGET_USD: z.coerce.number().nonnegative().optional(),
+
+  CHAT_COOLDOWN_SECONDS: nonNegativeInteger.default(0),
+  NSFW_POLICY: z.enum(['block', 'nsfw-channels', 'allow']).default('block'),
 
   TRUST_PROXY: booleanFlag.default(false),
   CORS_ORIGINS: commaList
@@ -153,6 +198,9 @@ export const environmentSchema = z.object({
   DISCORD_ALLOWED_ROLES: commaList.default([]),
   DISCORD_SERVER_MONTHLY_IMAGES: positiveInteger.optional(),
   DISCORD_API_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  DISCORD_ADMIN_ROLES: commaList.default([]),
+  DISCORD_ALLOWED_CHANNELS: commaList.default([]),
+  DISCORD_ROLE_PLANS: idPlans.default({}),
 
   SLACK_MODE: z.enum(['socket', 'http']).default('socket'),
   SLACK_BOT_TOKEN: z.string().startsWith('xoxb-', 'a bot token starting with xoxb-').optional(),
@@ -160,6 +208,9 @@ export const environmentSchema = z.object({
   SLACK_APP_TOKEN: z.string().startsWith('xapp-', 'an app-level token starting with xapp-').optional(),
   SLACK_WORKSPACE_MONTHLY_IMAGES: positiveInteger.optional(),
   SLACK_API_URL: z.url({ protocol: /^https?$/ }).optional(),
+  SLACK_ADMIN_USERS: commaList.default([]),
+  SLACK_ALLOWED_CHANNELS: commaList.default([]),
+  SLACK_USERGROUP_PLANS: idPlans.default({}),
 
   STORAGE: z.enum(['local', 'firebase']).default('local'),
   FIREBASE_PROJECT_ID: z.string().min(1).optional(),

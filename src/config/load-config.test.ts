@@ -82,6 +82,20 @@ describe('loadConfig', () => {
     expect(config.plans.plans.guest?.monthlyImages).toBe(0);
   });
 
+  it('reads daily allowances beside monthly ones; a bare number stays monthly', () => {
+    const config = loadConfig({
+      PLAN_LIMITS: 'pro=200/month+20/day,team=10/day+500/month,free=7,guest=2/day',
+    });
+    expect(config.plans.plans.pro).toMatchObject({ monthlyImages: 200, dailyImages: 20 });
+    expect(config.plans.plans.team).toMatchObject({ monthlyImages: 500, dailyImages: 10 });
+    expect(config.plans.plans.free).toMatchObject({ monthlyImages: 7, dailyImages: undefined });
+    // Only a daily allowance: the plan's default monthly one stays.
+    expect(config.plans.plans.guest).toMatchObject({ monthlyImages: 3, dailyImages: 2 });
+    expect(problemsOf({ PLAN_LIMITS: 'pro=20/week' })[0]).toMatch(/PLAN_LIMITS .*plan=N\/month\+M\/day/);
+    expect(problemsOf({ PLAN_LIMITS: 'pro=1/day+2/day' })[0]).toMatch(/PLAN_LIMITS/);
+    expect(problemsOf({ PLAN_LIMITS: 'team=5/day' })[0]).toMatch(/only a daily allowance/);
+  });
+
   it('refuses unknown models and malformed plan lists', () => {
     expect(problemsOf({ IMAGE_MODEL: 'midjourney' })[0]).toMatch(/IMAGE_MODEL is "midjourney"/);
     expect(problemsOf({ PLAN_LIMITS: 'free:5' })[0]).toMatch(/PLAN_LIMITS .*plan=number/);

@@ -24,6 +24,8 @@ export interface ProviderSettings {
   variable(name: string): string | undefined;
   /** OpenAI moderation before generation; `onError` decides when the moderation call itself fails. */
   moderation: { kind: 'off' | 'openai'; onError: 'allow' | 'refuse' };
+  /** OUTPUT_MODERATION=on: each generated image passes OpenAI moderation before it is stored or posted. */
+  outputModeration: boolean;
   promptEnhancer: 'rules' | 'openai';
 }
 
@@ -45,6 +47,12 @@ export interface DiscordSettings {
    * between processes (nirn-proxy, twilight-http-proxy), e.g. `http://proxy:8080/api`.
    */
   apiBaseUrl: string;
+  /** Role ids whose members count as admins (besides Manage Server): exempt from cooldowns. */
+  adminRoles: readonly string[];
+  /** Channel ids where images are made; empty means everywhere. */
+  allowedChannels: readonly string[];
+  /** Role id → plan: members holding the role get that plan in the server when it is better. */
+  rolePlans: Readonly<Record<string, string>>;
 }
 
 /** The Slack app, present when SLACK_BOT_TOKEN is set. */
@@ -56,6 +64,12 @@ export interface SlackSettings {
   appToken: string | undefined;
   /** Images a workspace may make per month on top of each user's quota. */
   workspaceMonthlyImages: number | undefined;
+  /** User ids that count as admins: exempt from cooldowns. */
+  adminUsers: readonly string[];
+  /** Channel ids where images are made; empty means everywhere. */
+  allowedChannels: readonly string[];
+  /** User group id → plan: members get that plan in the workspace when it is better. */
+  usergroupPlans: Readonly<Record<string, string>>;
   /** The Web API base every method call goes to (ends in `/`): Slack's, or another host such as GovSlack's. */
   apiUrl: string;
 }
@@ -123,6 +137,13 @@ export interface Config {
   storage: StorageSettings;
   discord: DiscordSettings | undefined;
   slack: SlackSettings | undefined;
+  /** Community controls both bots share. */
+  chat: {
+    /** Seconds between a person's generations in chat (per platform identity); 0: none. */
+    cooldownSeconds: number;
+    /** `block`: the blocklist everywhere; `nsfw-channels`: relaxed in Discord channels marked NSFW; `allow`. */
+    nsfwPolicy: 'block' | 'nsfw-channels' | 'allow';
+  };
   firebase: FirebaseSettings | undefined;
   /** Create a ready-to-use API key on first start, so the quick start works with no setup. */
   createDemoKey: boolean;
@@ -222,6 +243,9 @@ function deriveConfig(
   if (moderation === 'openai' && !environment.OPENAI_API_KEY) {
     problems.push('MODERATION is "openai" but OPENAI_API_KEY is missing: moderation calls OpenAI');
   }
+  if (environment.OUTPUT_MODERATION === 'on' && !environment.OPENAI_API_KEY) {
+    problems.push('OUTPUT_MODERATION is "on" but OPENAI_API_KEY is missing: images are checked by OpenAI');
+  }
   if (environment.PROMPT_ENHANCER === 'openai' && !environment.OPENAI_API_KEY) {
     problems.push('PROMPT_ENHANCER is "openai" but OPENAI_API_KEY is missing: the enhancer calls OpenAI');
   }
@@ -267,6 +291,18 @@ function deriveConfig(
   }
   const discord = deriveDiscord(environment, problems);
   const slack = deriveSlack(environment, problems);
+  for (const [variable, grants] of [
+    ['DISCORD_ROLE_PLANS', environment.DISCORD_ROLE_PLANS],
+    ['SLACK_USERGROUP_PLANS', environment.SLACK_USERGROUP_PLANS],
+  ] as const) {
+    for (const [id, plan] of Object.entries(grants)) {
+      if (plans && !plans.plans[plan]) {
+        problems.push(
+          `${variable} gives ${id} plan "${plan}", which is not one of: ${Object.keys(plans.plans).join(', ')}`,
+        );
+      }
+    }
+  }
   if (problems.length > 0 || !plans) throw new ConfigError(problems);
 
   const firebase = environment.FIREBASE_PROJECT_ID
@@ -332,6 +368,7 @@ function deriveConfig(
       placeholderDelayMs: environment.PLACEHOLDER_DELAY_MS,
       variable,
       moderation: { kind: moderation, onError: environment.MODERATION_ON_ERROR },
+      outputModeration: environment.OUTPUT_MODERATION === 'on',
       promptEnhancer: environment.PROMPT_ENHANCER,
     },
     providerRegistry,
@@ -342,6 +379,7 @@ function deriveConfig(
     storage,
     discord,
     slack,
+    chat: { cooldownSeconds: environment.CHAT_COOLDOWN_SECONDS, nsfwPolicy: environment.NSFW_POLICY },
     firebase,
     createDemoKey: environment.CREATE_DEMO_KEY ?? environment.NODE_ENV !== 'production',
   };
@@ -364,6 +402,9 @@ function deriveDiscord(environment: Environment, problems: string[]): DiscordSet
     allowedRoles: environment.DISCORD_ALLOWED_ROLES,
     serverMonthlyImages: environment.DISCORD_SERVER_MONTHLY_IMAGES,
     apiBaseUrl: (environment.DISCORD_API_BASE_URL ?? 'https://discord.com/api').replace(/\/+$/, ''),
+    adminRoles: environment.DISCORD_ADMIN_ROLES,
+    allowedChannels: environment.DISCORD_ALLOWED_CHANNELS,
+    rolePlans: environment.DISCORD_ROLE_PLANS,
   };
 }
 
@@ -382,5 +423,8 @@ function deriveSlack(environment: Environment, problems: string[]): SlackSetting
     appToken: environment.SLACK_APP_TOKEN,
     workspaceMonthlyImages: environment.SLACK_WORKSPACE_MONTHLY_IMAGES,
     apiUrl: (environment.SLACK_API_URL ?? 'https://slack.com/api/').replace(/\/*$/, '/'),
+    adminUsers: environment.SLACK_ADMIN_USERS,
+    allowedChannels: environment.SLACK_ALLOWED_CHANNELS,
+    usergroupPlans: environment.SLACK_USERGROUP_PLANS,
   };
 }

@@ -48,7 +48,7 @@ describe('discord:register', () => {
     expect(put.json).toEqual(definitions);
     expect(report).toEqual({
       target: 'global',
-      added: ['link', 'unlink'],
+      added: ['link', 'unlink', 'settings', 'imagine-admin'],
       changed: ['imagine-batch'],
       removed: ['retired'],
       unchanged: ['imagine', 'usage'],
@@ -74,7 +74,7 @@ describe('discord:register', () => {
     });
     await listed;
     expect(report.written).toBe(false);
-    expect(report.unchanged).toHaveLength(5);
+    expect(report.unchanged).toHaveLength(commandDefinitions().length);
     expect(formatRegistrationReport(report)).toMatch(/^Discord commands \(server 1300000000000000002\):\n/);
   });
 
@@ -82,8 +82,15 @@ describe('discord:register', () => {
     for (const definition of commandDefinitions()) {
       expect(definition.name).toMatch(/^[-_a-z0-9]{1,32}$/);
       expect(definition.description.length).toBeLessThanOrEqual(100);
-      expect(definition.integration_types).toEqual([0, 1]);
-      expect(definition.contexts).toEqual([0, 1, 2]);
+      if (definition.name === 'imagine-admin') {
+        // Server admins only: installed with the bot, used in the server, hidden from others by default.
+        expect(definition.integration_types).toEqual([0]);
+        expect(definition.contexts).toEqual([0]);
+        expect(definition.default_member_permissions).toBe('32');
+      } else {
+        expect(definition.integration_types).toEqual([0, 1]);
+        expect(definition.contexts).toEqual([0, 1, 2]);
+      }
       const options = definition.options ?? [];
       expect(options.length).toBeLessThanOrEqual(25);
       const firstOptional = options.findIndex((option) => !('required' in option && option.required));
@@ -104,6 +111,7 @@ describe('discord:register', () => {
       'seed',
       'negative',
       'enhance',
+      'private',
     ]);
     const autocompleted = imagine?.options?.filter(
       (option) => 'autocomplete' in option && option.autocomplete,

@@ -328,7 +328,7 @@ describe.each(transports)('Discord bot over %s', (_transport, start) => {
     const resets = Math.floor(testHarness.services.chatImages.usage(ada).resetsAt.getTime() / 1000);
     expect(description).toBe(
       [
-        '**Plan:** guest',
+        '**Plan:** guest (the allowance for Discord users without a linked account)',
         '**This month:** 0 of 3 images used, 3 left',
         `**Resets:** <t:${resets}:D> (<t:${resets}:R>)`,
         '**Linked account:** none. Get a code in the app and run /link to use your plan here.',

@@ -7,6 +7,7 @@ import {
   Routes,
 } from 'discord.js';
 import type { DiscordSettings } from '../../config/load-config.ts';
+import { createChatChecks } from '../../core/chat/checks/chat-checks.ts';
 import type { Services } from '../../services.ts';
 import type { ChatBot } from '../chat-bot.ts';
 import { restRoleNames } from './allowed-roles.ts';
@@ -67,6 +68,13 @@ export function createDiscordBot(
     maxBatchSize: services.config.generation.maxBatchSize,
     settings,
     roles: client ? gatewayRoleNames(client, rolesOverRest) : rolesOverRest,
+    checks: createChatChecks({
+      cooldowns: services.chatCooldowns,
+      cooldownSeconds: services.config.chat.cooldownSeconds,
+      allowedChannels: settings.allowedChannels,
+      admin: services.chatImages.admin,
+    }),
+    nsfwPolicy: services.config.chat.nsfwPolicy,
     logger,
     now: () => new Date(),
   };

@@ -1,3 +1,4 @@
+import { MessageFlags } from 'discord.js';
 import type { ChatCallContext } from '../../core/chat/chat-images.ts';
 import { throttledProgress } from '../../core/chat/progress-updates.ts';
 import type { GenerationOutcome } from '../../core/generation/image-generator.ts';
@@ -5,7 +6,13 @@ import { DeliveryError } from './delivery-error.ts';
 import type { InteractionContext } from './interaction-context.ts';
 import type { OutgoingMessage } from './interaction-responder.ts';
 import { replyTarget } from './reply-target.ts';
-import { type GenerationProgress, outcomeMessage, progressMessage, withoutImage } from './result-message.ts';
+import {
+  asSpoiler,
+  type GenerationProgress,
+  outcomeMessage,
+  progressMessage,
+  withoutImage,
+} from './result-message.ts';
 import type { DiscordBotServices } from './slash-command.ts';
 
 /**
@@ -16,11 +23,18 @@ import type { DiscordBotServices } from './slash-command.ts';
 export async function deliverGeneration(
   context: InteractionContext,
   bot: DiscordBotServices,
-  job: { headline: string; run: (call: ChatCallContext) => Promise<GenerationOutcome> },
+  job: {
+    headline: string;
+    run: (call: ChatCallContext) => Promise<GenerationOutcome>;
+    /** `/imagine private:`; unset: private when pressed under a private result or the person's setting says so. */
+    private?: boolean | undefined;
+  },
 ): Promise<void> {
   // The quota subject the buttons will name: whoever's account pays for this generation.
   const owner = bot.chatImages.caller(context.identity).userId;
-  await context.respond.defer({ ephemeral: false });
+  const ephemeral = privateResult(context, bot, job.private);
+  // Private (Midjourney's Stealth): an ephemeral reply only the person sees; its buttons work for them.
+  await context.respond.defer({ ephemeral });
   // Other interactions waiting on the socket get their deferral first: theirs is on a 3-second clock.
   await new Promise((resolve) => setImmediate(resolve));
   let progress: GenerationProgress = { stage: 'generating' };
@@ -39,7 +53,7 @@ export async function deliverGeneration(
     source: 'discord',
     abortSignal: context.abortSignal,
     // Kept on the job: after a crash the bot can still deliver the result (see recovered-delivery.ts).
-    target: replyTarget(context, bot.settings.applicationId),
+    target: replyTarget(context, bot.settings.applicationId, { private: ephemeral }),
     // The user's line is full, or a busy model (one GPU) keeps the job waiting: say where it stands. Told
     // before the first edit, it shapes that edit; told later, it edits the reply itself.
     onQueued: (position) => {
@@ -68,6 +82,18 @@ export async function deliverGeneration(
   await postResult(context, bot, message, outcome.images[0]?.imageUrl ?? '');
 }
 
+/** Whether a result goes to the person alone: asked for, pressed under a private result, or their setting. */
+export function privateResult(
+  context: InteractionContext,
+  bot: DiscordBotServices,
+  asked: boolean | undefined,
+): boolean {
+  if (asked !== undefined) return asked;
+  const message = 'message' in context.interaction ? context.interaction.message : undefined;
+  const underPrivate = message !== undefined && ((message.flags ?? 0) & MessageFlags.Ephemeral) !== 0;
+  return underPrivate || bot.chatImages.isPrivate(context.identity, undefined);
+}
+
 /** Shows where the job is; a failed progress edit is logged, never fatal (the result edit follows). */
 export async function reportProgress(
   context: InteractionContext,
@@ -94,7 +120,7 @@ export async function postResult(
 ): Promise<void> {
   await sendResult(
     (outgoing) => context.respond.editOriginal(outgoing),
-    message,
+    context.spoiler ? asSpoiler(message) : message,
     imageUrl,
     (error) =>
       bot.logger.warn(

@@ -84,6 +84,11 @@ const sharedOptions: APIApplicationCommandBasicOption[] = [
     name: 'enhance',
     description: 'Add quality terms to your prompt (default: on)',
   },
+  {
+    type: ApplicationCommandOptionType.Boolean,
+    name: 'private',
+    description: 'Only you see the result (default: your /settings)',
+  },
 ];
 
 /** /imagine's options; /imagine-batch puts its `count` right after the prompt. */
@@ -108,6 +113,7 @@ export function readImageOptions(context: InteractionContext): ChatImageOptions 
     seed: numberOption(options, 'seed'),
     negativePrompt: stringOption(options, 'negative'),
     enhance: booleanOption(options, 'enhance'),
+    private: booleanOption(options, 'private'),
     count: numberOption(options, 'count'),
   };
 }
@@ -155,7 +161,7 @@ export function imageOptionChoices(
       .map((preset) => ({ name: clip(`${preset.label} — ${preset.description}`, 100), value: preset.name }));
   }
   if (focused.name === 'model') {
-    const plan = bot.chatImages.caller(context.identity).plan;
+    const plan = bot.chatImages.caller(context.identity, context.place).plan;
     const typed = focused.value.trim().toLowerCase();
     // The same list GET /api/v1/models answers with.
     return bot.models

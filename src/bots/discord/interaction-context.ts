@@ -1,10 +1,12 @@
-import type {
-  APIApplicationCommandInteractionDataBasicOption,
-  APIApplicationCommandInteractionDataOption,
-  APIInteraction,
+import {
+  type APIApplicationCommandInteractionDataBasicOption,
+  type APIApplicationCommandInteractionDataOption,
+  type APIInteraction,
+  PermissionFlagsBits,
 } from 'discord.js';
 import type { DiscordSettings } from '../../config/load-config.ts';
 import type { ChatIdentity, ChatPlace } from '../../core/chat/chat-images.ts';
+import { type NsfwPolicy, nsfwRules } from '../../core/chat/nsfw-policy.ts';
 import type { InteractionResponder } from './interaction-responder.ts';
 
 /** Discord's upload limit for bots when the interaction does not say (servers with boosts allow more). */
@@ -24,12 +26,18 @@ export interface InteractionContext {
   /** The server (and its monthly cap) the interaction came from; no scope in DMs. */
   place: ChatPlace;
   guildId: string | undefined;
+  /** The channel the interaction came from (a DM channel in DMs). */
+  channelId: string | undefined;
+  /** A server admin: Manage Server (or Administrator), or a role in DISCORD_ADMIN_ROLES. */
+  isAdmin: boolean;
   /** The member's role ids; undefined outside a server. */
   memberRoleIds: readonly string[] | undefined;
   /** The member's permissions in this channel; undefined outside a server. */
   memberPermissions: bigint | undefined;
   /** The largest attachment this channel takes. */
   uploadLimitBytes: number;
+  /** Results are posted as spoilers (NSFW_POLICY in a channel marked NSFW). */
+  spoiler: boolean;
   respond: InteractionResponder;
   /** Aborted when the bot shuts down or the interaction's token is about to expire. */
   abortSignal: AbortSignal;
@@ -39,12 +47,18 @@ export interface InteractionContext {
 export function createInteractionContext(
   interaction: APIInteraction,
   respond: InteractionResponder,
-  settings: Pick<DiscordSettings, 'serverMonthlyImages'>,
+  settings: Pick<DiscordSettings, 'serverMonthlyImages' | 'adminRoles' | 'rolePlans'>,
   abortSignal: AbortSignal,
+  nsfwPolicy: NsfwPolicy = 'block',
 ): InteractionContext {
   const user = interaction.member?.user ?? interaction.user;
   if (!user) throw new Error(`interaction ${interaction.id} names no user`);
   const guildId = interaction.guild_id;
+  const memberPermissions = interaction.member ? toBits(interaction.member.permissions) : undefined;
+  const adminBits = PermissionFlagsBits.ManageGuild | PermissionFlagsBits.Administrator;
+  const roles = interaction.member?.roles ?? [];
+  const channel = interaction.channel as { nsfw?: boolean } | undefined;
+  const nsfw = nsfwRules(nsfwPolicy, channel?.nsfw);
   return {
     interaction,
     userId: user.id,
@@ -52,10 +66,21 @@ export function createInteractionContext(
     place: {
       scopeKey: guildId ? `discord-guild:${guildId}` : undefined,
       scopeLimit: guildId ? settings.serverMonthlyImages : undefined,
+      relaxBlocklist: nsfw.relaxBlocklist,
+      // Roles come with the interaction (`member.roles`): no REST call, no member cache.
+      planGrants: roles.flatMap((role) => {
+        const plan = settings.rolePlans[role];
+        return plan === undefined ? [] : [{ plan, source: `<@&${role}> role` }];
+      }),
     },
+    spoiler: nsfw.spoiler,
     guildId,
+    channelId: interaction.channel?.id ?? interaction.channel_id,
+    isAdmin:
+      (memberPermissions !== undefined && (memberPermissions & adminBits) !== 0n) ||
+      roles.some((role) => settings.adminRoles.includes(role)),
     memberRoleIds: interaction.member?.roles,
-    memberPermissions: interaction.member ? toBits(interaction.member.permissions) : undefined,
+    memberPermissions,
     uploadLimitBytes:
       typeof interaction.attachment_size_limit === 'number' && interaction.attachment_size_limit > 0
         ? interaction.attachment_size_limit

@@ -83,6 +83,11 @@ export class InteractionResponder {
     });
   }
 
+  /** For a component: replace the message it sits on (type 7), e.g. a settings menu showing the new choice. */
+  async update(data: APIInteractionResponseCallbackData): Promise<void> {
+    await this.#initial('replied', { type: InteractionResponseType.UpdateMessage, data });
+  }
+
   /** For a button: acknowledge without a new message (type 6); `@original` is then the button's message. */
   async deferUpdate(): Promise<void> {
     await this.#initial('deferred-update', { type: InteractionResponseType.DeferredMessageUpdate });

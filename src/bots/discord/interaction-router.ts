@@ -6,6 +6,8 @@ import {
 } from 'discord.js';
 import { decodeChatAction } from '../../core/chat/action-ids.ts';
 import { chatErrorMessage } from '../../core/chat/chat-error-message.ts';
+import { type ChatCheckName, runChatChecks } from '../../core/chat/checks/chat-check.ts';
+import { chatActionChecks } from '../../core/chat/checks/chat-checks.ts';
 import { ImagineError } from '../../core/errors/imagine-error.ts';
 import { allowedRolesRefusal } from './allowed-roles.ts';
 import { actionMakesImages, handleImageAction } from './buttons/image-buttons.ts';
@@ -13,6 +15,7 @@ import { slashCommands } from './commands/index.ts';
 import { DeliveryError } from './delivery-error.ts';
 import { createInteractionContext, type InteractionContext } from './interaction-context.ts';
 import type { InteractionResponder } from './interaction-responder.ts';
+import { handleSettingsMenu, isSettingsMenu } from './settings-menu.ts';
 import type { DiscordBotServices, FocusedOption, SlashCommand } from './slash-command.ts';
 
 /** Serves one interaction from either transport; never throws (failures are told to the person). */
@@ -64,16 +67,55 @@ export function createInteractionRouter(
         return;
       }
       if (command.generatesImages && !(await mayMakeImages(context))) return;
-      await command.execute(context, bot);
+      await withChecks(context, command.checks ?? [], () => command.execute(context, bot));
       return;
     }
-    const action = 'custom_id' in interaction.data ? decodeChatAction(interaction.data.custom_id) : undefined;
+    const customId = 'custom_id' in interaction.data ? interaction.data.custom_id : '';
+    if (isSettingsMenu(customId)) {
+      await handleSettingsMenu(context, bot);
+      return;
+    }
+    const action = decodeChatAction(customId);
     if (!action) {
       await respond.reply({ content: 'This button no longer works.' }, { ephemeral: true });
       return;
     }
     if (actionMakesImages(action) && !(await mayMakeImages(context))) return;
-    await handleImageAction(action, context, bot);
+    await withChecks(context, chatActionChecks(action), () => handleImageAction(action, context, bot));
+  }
+
+  /**
+   * Runs the core's named checks, then `handler`. A refusal is told privately; when the handler fails
+   * before delivering, what the checks took (a cooldown) is given back.
+   */
+  async function withChecks(
+    context: InteractionContext,
+    names: readonly ChatCheckName[],
+    handler: () => Promise<void>,
+  ): Promise<void> {
+    const checked = runChatChecks(bot.checks, names, {
+      identity: context.identity,
+      isAdmin: context.isAdmin,
+      channelId: context.channelId,
+    });
+    if (!checked.ok) {
+      bot.logger.info(
+        { interaction: context.interaction.id, check: checked.identifier },
+        'Discord command refused by a check',
+      );
+      await context.respond.reply(
+        { content: checked.message, allowed_mentions: { parse: [] } },
+        { ephemeral: true },
+      );
+      return;
+    }
+    try {
+      await handler();
+    } catch (error) {
+      // A delivery failure comes after the image was made and charged: the cooldown stands.
+      if (!(error instanceof DeliveryError)) checked.undo();
+      throw error;
+    }
   }
 
   async function mayMakeImages(context: InteractionContext): Promise<boolean> {
@@ -100,7 +142,7 @@ export function createInteractionRouter(
 
   return async (interaction, respond, abortSignal) => {
     try {
-      await route(createInteractionContext(interaction, respond, bot.settings, abortSignal));
+      await route(createInteractionContext(interaction, respond, bot.settings, abortSignal, bot.nsfwPolicy));
     } catch (error) {
       await tellFailure(respond, error, abortSignal, bot, interaction.id);
     }

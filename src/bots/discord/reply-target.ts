@@ -18,13 +18,18 @@ export interface DiscordReplyTarget {
 const postInChannel = PermissionFlagsBits.ViewChannel | PermissionFlagsBits.SendMessages;
 
 /** The target for an interaction's generation. */
-export function replyTarget(context: InteractionContext, applicationId: string): DiscordReplyTarget {
+export function replyTarget(
+  context: InteractionContext,
+  applicationId: string,
+  options: { private?: boolean } = {},
+): DiscordReplyTarget {
   const { interaction } = context;
   const channelId = interaction.channel?.id ?? interaction.channel_id;
   return {
     applicationId: interaction.application_id || applicationId,
     interactionToken: interaction.token,
-    ...(channelId && botMayPost(context) ? { channelId } : {}),
+    // A private result never falls back to a public message in the channel (after a crash, say).
+    ...(channelId && !options.private && botMayPost(context) ? { channelId } : {}),
     requesterId: context.userId,
     uploadLimitBytes: context.uploadLimitBytes,
   };

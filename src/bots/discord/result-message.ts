@@ -57,6 +57,27 @@ export function attachedFromRecord(record: GenerationRecord, bytes: Uint8Array):
   return { ...shownFromRecord(record), bytes };
 }
 
+/**
+ * The message with its files as spoilers (Discord blurs attachments named `SPOILER_…`). An embed's image
+ * cannot be blurred, so it goes: the attachment itself shows, hidden until clicked.
+ */
+export function asSpoiler(message: OutgoingMessage): OutgoingMessage {
+  if (!message.files?.length) return message;
+  const spoilerName = (name: string) => (name.startsWith('SPOILER_') ? name : `SPOILER_${name}`);
+  return {
+    ...message,
+    body: {
+      ...message.body,
+      embeds: message.body.embeds?.map(withoutImage),
+      attachments: message.body.attachments?.map((attachment) => ({
+        ...attachment,
+        ...(attachment.filename ? { filename: spoilerName(attachment.filename) } : {}),
+      })),
+    },
+    files: message.files.map((file) => ({ ...file, name: spoilerName(file.name) })),
+  };
+}
+
 /** The "working on it" edit of a deferred reply. */
 export function progressMessage(
   progress: GenerationProgress,

@@ -7,6 +7,8 @@ import {
 import type { Logger } from 'pino';
 import type { DiscordSettings } from '../../config/load-config.ts';
 import type { ChatImages } from '../../core/chat/chat-images.ts';
+import type { ChatCheckName, ChatChecks } from '../../core/chat/checks/chat-check.ts';
+import type { NsfwPolicy } from '../../core/chat/nsfw-policy.ts';
 import type { ProcessedEvents } from '../../core/chat/processed-events.ts';
 import type { ImageModelRegistry } from '../../core/providers/image-model-registry.ts';
 import type { RoleNames } from './allowed-roles.ts';
@@ -22,6 +24,9 @@ export interface DiscordBotServices {
   maxBatchSize: number;
   settings: DiscordSettings;
   roles: RoleNames;
+  /** The core's named checks (channel rules, cooldown), built with this bot's settings. */
+  checks: ChatChecks;
+  nsfwPolicy: NsfwPolicy;
   logger: Logger;
   now: () => Date;
 }
@@ -37,6 +42,8 @@ export interface SlashCommand {
   definition: RESTPostAPIChatInputApplicationCommandsJSONBody;
   /** Commands that make images are subject to DISCORD_ALLOWED_ROLES. */
   generatesImages: boolean;
+  /** The core's checks this command runs before its handler, in order. */
+  checks?: readonly ChatCheckName[];
   execute(context: InteractionContext, bot: DiscordBotServices): Promise<void>;
   autocomplete?(
     context: InteractionContext,

@@ -127,7 +127,7 @@ describe('SLACK_API_URL', () => {
     const slack = await LocalSlack.start();
     const socket = await startSocketModeServer();
     slack.socketUrl.value = socket.url;
-    const transport = await SocketTransport.start({ SLACK_API_URL: slack.apiUrl }, undefined, socket);
+    const transport = await SocketTransport.start({ SLACK_API_URL: slack.apiUrl }, undefined, {}, socket);
     current = { transport, slack };
     expect(slack.calls()).toEqual(['auth.test', 'apps.connections.open']);
 

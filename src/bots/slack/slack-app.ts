@@ -1,5 +1,6 @@
 import { App, type Receiver, SocketModeReceiver, webApi } from '@slack/bolt';
 import type { SlackSettings } from '../../config/load-config.ts';
+import { createChatChecks } from '../../core/chat/checks/chat-checks.ts';
 import type { Services } from '../../services.ts';
 import type { ChatBot } from '../chat-bot.ts';
 import { registerImageButtons } from './actions/image-buttons.ts';
@@ -11,6 +12,8 @@ import type { SlackContext } from './slack-context.ts';
 import { SlackDelivery, slackErrorCode } from './slack-delivery.ts';
 import { FastifySlackReceiver } from './slack-http-receiver.ts';
 import { boltLogger } from './slack-logger.ts';
+import { usergroupPlans } from './usergroup-plans.ts';
+import { workspaceAdmins } from './workspace-admins.ts';
 
 /** Stand-ins and hooks for tests and the benchmark; production passes none. */
 export interface SlackAppOptions {
@@ -96,6 +99,18 @@ export function createSlackApp(
     defaultBatchSize: Math.min(4, services.config.generation.maxBatchSize),
     publicImages: imagesArePublic(services),
     queuePosition: options.queuePosition ?? (() => undefined),
+    checks: createChatChecks({
+      cooldowns: services.chatCooldowns,
+      cooldownSeconds: services.config.chat.cooldownSeconds,
+      allowedChannels: settings.allowedChannels,
+      admin: services.chatImages.admin,
+    }),
+    adminUsers: settings.adminUsers,
+    nsfwPolicy: services.config.chat.nsfwPolicy,
+    usergroupPlans: usergroupPlans(settings.usergroupPlans, logger),
+    workspaceAdmins: workspaceAdmins(logger),
+    models: services.models,
+    defaultModel: services.config.generation.defaultModel,
   };
   registerSlashCommands(bolt, context);
   registerImageButtons(bolt, context);

@@ -238,11 +238,30 @@ function resetDate(date: Date): string {
   return date.toLocaleDateString('en-US', { month: 'long', day: 'numeric', timeZone: 'UTC' });
 }
 
+/** Where the plan comes from, after its name. */
+function planSourceText(source: ChatUsage['planSource']): string {
+  switch (source.kind) {
+    case 'grant':
+      return ` (from your ${source.source} in this workspace)`;
+    case 'linked-account':
+      return ' (from your linked app account)';
+    case 'guest':
+      return ' (the allowance for Slack users without a linked account)';
+    case 'account':
+      return '';
+  }
+}
+
 /** `/imagine-usage` and the App Home's first lines. */
 export function usageText(usage: ChatUsage, workspaceMonthlyImages: number | undefined): string {
   const lines = [
-    `*Plan:* ${escapeMrkdwn(usage.plan)}`,
+    `*Plan:* ${escapeMrkdwn(usage.plan)}${planSourceText(usage.planSource)}`,
     `*This month:* ${usage.used} of ${usage.limit} images used, ${usage.remaining} left. Resets on ${resetDate(usage.resetsAt)}.`,
+    ...(usage.daily
+      ? [
+          `*Today:* ${usage.daily.used} of ${usage.daily.limit} images used, ${usage.daily.remaining} left. Resets at 00:00 UTC.`,
+        ]
+      : []),
     usage.linkedTo
       ? `*Account:* linked to app account \`${escapeMrkdwn(usage.linkedTo)}\`; images count toward its plan.`
       : '*Account:* not linked. Get a link code in the imagine app, then type `/imagine-link CODE` to use its plan.',
@@ -266,10 +285,17 @@ export function workingText(
 }
 
 /** What replaces "working on it" once the image is in the channel. */
-export function doneText(remaining: number, limit: number, delivered: { inDirectMessage: boolean }): string {
-  const where = delivered.inDirectMessage
-    ? 'I cannot post in this conversation, so I sent it to you in a direct message. Invite me with `/invite @imagine` to post here.'
-    : 'Posted.';
+export function doneText(
+  remaining: number,
+  limit: number,
+  delivered: { inDirectMessage: boolean },
+  options: { privately?: boolean } = {},
+): string {
+  const where = options.privately
+    ? 'Sent to you privately in a direct message (your private results are on).'
+    : delivered.inDirectMessage
+      ? 'I cannot post in this conversation, so I sent it to you in a direct message. Invite me with `/invite @imagine` to post here.'
+      : 'Posted.';
   return `✅ ${where} You have ${remaining} of ${limit} images left this month.`;
 }
 
@@ -284,11 +310,14 @@ export function homeView(options: {
   workspaceMonthlyImages: number | undefined;
   recent: readonly ShownImage[];
   publicImages: boolean;
+  /** The person's settings menus (see settings-blocks.ts), shown after their usage. */
+  settings?: KnownBlock[] | undefined;
 }): types.HomeView {
   const blocks: KnownBlock[] = [
     { type: 'header', text: plain('imagine') },
     { type: 'section', text: mrkdwn(usageText(options.usage, options.workspaceMonthlyImages)) },
     { type: 'divider' },
+    ...(options.settings ? [...options.settings, { type: 'divider' } as KnownBlock] : []),
     { type: 'header', text: plain('Recent images') },
   ];
   if (options.recent.length === 0) {

@@ -1,17 +1,28 @@
 /** What every Slack handler works with, and the few steps they share (who, where, how to word an error). */
 import type { webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
+import type { PlanGrant } from '../../core/accounts/user-accounts.ts';
 import { chatErrorMessage, slackTerms } from '../../core/chat/chat-error-message.ts';
 import type { ChatIdentity, ChatImages, ChatPlace } from '../../core/chat/chat-images.ts';
+import {
+  type ChatCheckName,
+  type ChatCheckRefusal,
+  type ChatChecks,
+  runChatChecks,
+} from '../../core/chat/checks/chat-check.ts';
 import { composeGrid } from '../../core/chat/image-grid.ts';
+import { type NsfwPolicy, nsfwRules } from '../../core/chat/nsfw-policy.ts';
 import type { ProcessedEvents } from '../../core/chat/processed-events.ts';
 import { type ShownImage, shownFromResult } from '../../core/chat/shown-image.ts';
 import { ImagineError } from '../../core/errors/imagine-error.ts';
 import type { GenerationRecords } from '../../core/generation/generation-records.ts';
 import type { GenerationOutcome } from '../../core/generation/image-generator.ts';
+import type { ImageModelRegistry } from '../../core/providers/image-model-registry.ts';
 import type { BackgroundWork } from './background-work.ts';
 import { batchMessage, imageMessage, type ResultLead, truncate } from './slack-blocks.ts';
 import { type PostedImage, type SlackDelivery, SlackDeliveryError } from './slack-delivery.ts';
+import type { UsergroupPlans } from './usergroup-plans.ts';
+import type { WorkspaceAdmins } from './workspace-admins.ts';
 
 /** The handlers' dependencies: the core services they call and the app's own plumbing. */
 export interface SlackContext {
@@ -29,6 +40,33 @@ export interface SlackContext {
   publicImages: boolean;
   /** Where a new request stands in line; undefined while there is no queue (it starts at once). */
   queuePosition: () => number | undefined;
+  /** The core's named checks (channel rules, cooldown), built with this app's settings. */
+  checks: ChatChecks;
+  /** SLACK_ADMIN_USERS: user ids exempt from cooldowns. */
+  adminUsers: readonly string[];
+  nsfwPolicy: NsfwPolicy;
+  /** SLACK_USERGROUP_PLANS: the plans a user's groups grant. */
+  usergroupPlans: UsergroupPlans;
+  /** Workspace admins and owners (users.info), who may use /imagine-admin. */
+  workspaceAdmins: WorkspaceAdmins;
+  /** Which models this instance can call (the settings offer those the plan allows). */
+  models: ImageModelRegistry;
+  defaultModel: string;
+}
+
+/** Runs the core's checks for a person in a channel: ok with an `undo`, or the refusal to show them. */
+export function runSlackChecks(
+  context: SlackContext,
+  names: readonly ChatCheckName[],
+  who: { teamId: string; userId: string; channelId: string | undefined },
+): { ok: true; undo(): void } | ChatCheckRefusal {
+  const checked = runChatChecks(context.checks, names, {
+    identity: slackIdentity(who.teamId, who.userId),
+    isAdmin: context.adminUsers.includes(who.userId),
+    channelId: who.channelId,
+  });
+  if (!checked.ok) context.logger.info({ check: checked.identifier }, 'Slack request refused by a check');
+  return checked;
 }
 
 /** `slack:<team>:<user>`: the chat identity whose quota (or linked account) pays. */
@@ -36,9 +74,30 @@ export function slackIdentity(teamId: string, userId: string): ChatIdentity {
   return `slack:${teamId}:${userId}`;
 }
 
-/** The workspace, with the operator's per-workspace monthly cap when one is set. */
-export function slackPlace(teamId: string, workspaceMonthlyImages: number | undefined): ChatPlace {
-  return { scopeKey: `slack-team:${teamId}`, scopeLimit: workspaceMonthlyImages };
+/**
+ * The workspace, with the operator's per-workspace monthly cap when one is set. Slack channels carry no NSFW
+ * flag, so only NSFW_POLICY=allow relaxes the blocklist here.
+ */
+export function slackPlace(
+  teamId: string,
+  context: Pick<SlackContext, 'workspaceMonthlyImages' | 'nsfwPolicy'>,
+  planGrants: readonly PlanGrant[] = [],
+): ChatPlace {
+  return {
+    scopeKey: `slack-team:${teamId}`,
+    scopeLimit: context.workspaceMonthlyImages,
+    relaxBlocklist: nsfwRules(context.nsfwPolicy, undefined).relaxBlocklist,
+    planGrants,
+  };
+}
+
+/** The workspace as `slackPlace`, with the plans the user's groups grant (read through `client`). */
+export async function slackPlaceFor(
+  context: SlackContext,
+  client: webApi.WebClient,
+  who: { teamId: string; userId: string },
+): Promise<ChatPlace> {
+  return slackPlace(who.teamId, context, await context.usergroupPlans.grantsFor(client, who.userId));
 }
 
 /**

@@ -31,6 +31,8 @@ const scopeOfMethod: Record<string, string | undefined> = {
   'files.getUploadURLExternal': 'files:write',
   'files.completeUploadExternal': 'files:write',
   'conversations.open': 'im:write',
+  'usergroups.users.list': 'usergroups:read',
+  'users.info': 'users:read',
 };
 
 /** Every `client.<family>.<method>(` in the app's own (non-test) sources. */
@@ -40,7 +42,8 @@ function methodsCalled(): Set<string> {
   for (const file of fs.readdirSync(folder, { recursive: true }).map(String)) {
     if (!file.endsWith('.ts') || file.endsWith('.test.ts') || file.includes('__fixtures__')) continue;
     const source = fs.readFileSync(path.join(folder, file), 'utf8');
-    for (const match of source.matchAll(/client\.(\w+)\.(\w+)\(/g)) methods.add(`${match[1]}.${match[2]}`);
+    // Methods are two or three names deep (`chat.postMessage`, `usergroups.users.list`).
+    for (const match of source.matchAll(/client\.(\w+(?:\.\w+){1,2})\(/g)) methods.add(match[1] ?? '');
   }
   return methods;
 }

@@ -1,5 +1,19 @@
 import type { SqliteDatabase } from '../database/open-database.ts';
-import { type PlanCatalog, type PlanDefinition, resolvePlan } from '../quota/plans.ts';
+import { isBetterPlan, type PlanCatalog, type PlanDefinition, resolvePlan } from '../quota/plans.ts';
+
+/** A plan a chat place grants a member: a Discord role or a Slack user group, named for the person. */
+export interface PlanGrant {
+  plan: string;
+  /** How the platform names what granted it (`<@&123> role`, `<!subteam^S1> user group`). */
+  source: string;
+}
+
+/** Where a caller's plan comes from, for `/usage`. */
+export type PlanSource =
+  | { kind: 'account' }
+  | { kind: 'linked-account' }
+  | { kind: 'guest' }
+  | { kind: 'grant'; source: string };
 
 /** Who is asking, resolved to the account whose quota pays. */
 export interface Caller {
@@ -9,6 +23,8 @@ export interface Caller {
   /** The chat identity the request came through (`discord:<id>`, `slack:<team>:<user>`), if any. */
   identity: string | undefined;
   linked: boolean;
+  /** Where the plan comes from (set for chat callers). */
+  planSource?: PlanSource | undefined;
 }
 
 interface UserRow {
@@ -90,15 +106,37 @@ export class UserAccounts {
     return { userId, plan: resolvePlan(this.#plans, planName), identity: undefined, linked: false };
   }
 
-  /** The caller for a chat identity: the linked app account's quota, or the guest plan if unlinked. */
-  chatCaller(identity: string): Caller {
+  /**
+   * The caller for a chat identity: the linked app account's quota, or the guest plan if unlinked. Plans the
+   * place grants (roles, user groups) compete with that plan: the best one wins, and the quota subject stays
+   * the same (the linked account, or the identity itself).
+   */
+  chatCaller(identity: string, grants: readonly PlanGrant[] = []): Caller {
     const owner = this.#statements.identityOwner.get(identity);
-    if (owner) return { ...this.appCaller(owner.user_id), identity, linked: true };
+    const base: Caller = owner
+      ? { ...this.appCaller(owner.user_id), identity, linked: true, planSource: { kind: 'linked-account' } }
+      : this.#unlinkedCaller(identity);
+    let best = base;
+    for (const grant of grants) {
+      const plan = this.#plans.plans[grant.plan];
+      if (plan && isBetterPlan(plan, best.plan)) {
+        best = { ...base, plan, planSource: { kind: 'grant', source: grant.source } };
+      }
+    }
+    return best;
+  }
+
+  /** An unlinked chat identity: the guest plan, unless an admin gave the identity a plan of its own. */
+  #unlinkedCaller(identity: string): Caller {
+    const own = this.#statements.user.get(identity)?.plan ?? undefined;
+    const plan = own && this.#plans.plans[own];
+    if (plan) return { userId: identity, plan, identity, linked: false, planSource: { kind: 'account' } };
     return {
       userId: identity,
       plan: resolvePlan(this.#plans, this.#plans.guestPlan),
       identity,
       linked: false,
+      planSource: { kind: 'guest' },
     };
   }
 

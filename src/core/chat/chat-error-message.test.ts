@@ -16,6 +16,21 @@ describe('chatErrorMessage', () => {
     expect(chatErrorMessage(cap, now, slackTerms)).toMatch(/^This workspace has used all 50/);
   });
 
+  it('says a daily allowance is used up and how long until it comes back', () => {
+    const daily = new ImagineError('graphics_limit_reached', 'Daily graphics limit reached: 20 images', {
+      used: 20,
+      limit: 20,
+      limit_period: 'day',
+      resets_at: '2026-03-11T00:00:00Z',
+    });
+    expect(chatErrorMessage(daily, now)).toBe(
+      'You have used all your images for today (20/20). Your daily allowance comes back in 12 h (at 00:00 UTC).',
+    );
+    expect(chatErrorMessage(daily, new Date('2026-03-10T22:35:10Z'))).toContain(
+      'in 1 h 25 min (at 00:00 UTC)',
+    );
+  });
+
   it('says when to come back and that nothing was charged when the provider is down', () => {
     const down = new ImagineError('provider_unavailable', undefined, { retry_after: 42 });
     expect(chatErrorMessage(down, now)).toBe(

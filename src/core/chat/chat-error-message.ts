@@ -5,6 +5,17 @@ function resetDate(now: Date): string {
   return periodResetsAt(now).toLocaleDateString('en-US', { month: 'long', day: 'numeric', timeZone: 'UTC' });
 }
 
+/** "in 3 h 20 min (at 00:00 UTC)": how far away a reset is, in words anyone reads the same. */
+function untilReset(resetsAt: unknown, now: Date): string {
+  const at = typeof resetsAt === 'string' ? new Date(resetsAt) : undefined;
+  if (!at || Number.isNaN(at.getTime())) return 'tomorrow (00:00 UTC)';
+  const minutes = Math.max(1, Math.ceil((at.getTime() - now.getTime()) / 60_000));
+  const hours = Math.floor(minutes / 60);
+  const rest = minutes % 60;
+  const span = hours === 0 ? `${rest} min` : rest === 0 ? `${hours} h` : `${hours} h ${rest} min`;
+  return `in ${span} (at ${at.toISOString().slice(11, 16)} UTC)`;
+}
+
 /** The words that differ between platforms: the link command and what a shared cap belongs to. */
 export interface ChatTerms {
   linkCommand: string;
@@ -29,6 +40,9 @@ export function chatErrorMessage(
   const context = error.context;
   switch (error.code) {
     case 'graphics_limit_reached':
+      if (context.limit_period === 'day') {
+        return `You have used all your images for today (${context.used}/${context.limit}). Your daily allowance comes back ${untilReset(context.resets_at, now)}.`;
+      }
       return `You have used all your images for this month (${context.used}/${context.limit}). Your quota resets on ${resetDate(now)}. Link your app account with ${terms.linkCommand} to use its plan.`;
     case 'scope_limit_reached':
       return `This ${terms.place} has used all ${context.limit} of its images for this month. It resets on ${resetDate(now)}.`;
@@ -37,6 +51,9 @@ export function chatErrorMessage(
     case 'model_not_allowed':
       return `Your ${context.plan} plan does not include the ${context.model} model. Leave out --model, or ask the operator about a plan that has it.`;
     case 'content_policy_violation':
+      if (context.stage === 'output') {
+        return 'The image that came back did not pass the content policy, so it was not posted. Try another prompt. You were not charged.';
+      }
       return 'That prompt cannot be generated here (content policy). Try rephrasing it. You were not charged.';
     case 'provider_unavailable': {
       const wait =

@@ -1,5 +1,5 @@
 import type { LinkCodes } from '../accounts/link-codes.ts';
-import type { Caller, UserAccounts } from '../accounts/user-accounts.ts';
+import type { Caller, PlanGrant, PlanSource, UserAccounts } from '../accounts/user-accounts.ts';
 import { ImagineError } from '../errors/imagine-error.ts';
 import { generationJob } from '../generation/generation-job.ts';
 import type { GenerationRecord, GenerationRecords } from '../generation/generation-records.ts';
@@ -10,6 +10,8 @@ import type { JobRecord } from '../jobs/job-store.ts';
 import { periodResetsAt } from '../quota/billing-period.ts';
 import type { QuotaLedger } from '../quota/quota-ledger.ts';
 import type { ImageStorage } from '../storage/image-storage.ts';
+import type { ChatAdmin } from './chat-admin.ts';
+import { mergeImageOptions, type PersonalSettingsStore } from './personal-settings.ts';
 import { parsePromptFlags } from './prompt-flags.ts';
 
 /** Who pressed or typed: `discord:<user id>` or `slack:<team>:<user>`. */
@@ -21,6 +23,10 @@ export interface ChatPlace {
   scopeKey: string | undefined;
   /** The operator's per-server monthly cap, when set. */
   scopeLimit: number | undefined;
+  /** NSFW_POLICY relaxes the operator's blocklist here (a Discord channel marked NSFW, or `allow`). */
+  relaxBlocklist?: boolean | undefined;
+  /** Plans the member's roles or user groups grant here (DISCORD_ROLE_PLANS, SLACK_USERGROUP_PLANS). */
+  planGrants?: readonly PlanGrant[] | undefined;
 }
 
 /** A chat command's options: what the platform's fields gave, flags typed in the prompt fill the rest. */
@@ -35,6 +41,8 @@ export interface ChatImageOptions {
   enhance?: boolean | undefined;
   /** 1 for /imagine; 2–4 for the batch command. */
   count?: number | undefined;
+  /** Only the person sees the result; unset: their setting. Read by the transport (see `isPrivate`). */
+  private?: boolean | undefined;
 }
 
 /** Where a chat generation comes from, its cancel signal, and who to tell when it has to wait in line. */
@@ -89,6 +97,10 @@ export interface ChatUsage {
   resetsAt: Date;
   /** The app account this chat identity draws on, if linked. */
   linkedTo: string | undefined;
+  /** Where the plan comes from: the linked account, the guest allowance, or a role or group here. */
+  planSource: PlanSource;
+  /** Today's standing (UTC), when the plan has a daily allowance. */
+  daily?: { used: number; limit: number; remaining: number; resetsAt: Date } | undefined;
 }
 
 /** What the chat service works with; tests pass their own clock. */
@@ -100,6 +112,10 @@ export interface ChatImagesDependencies {
   ledger: QuotaLedger;
   storage: ImageStorage;
   jobs: JobRunner;
+  /** Each person's own defaults, applied before flags and options. */
+  settings: PersonalSettingsStore;
+  /** Admins' grants (extra images this month) and each place's counts. */
+  admin: ChatAdmin;
   now?: () => Date;
 }
 
@@ -117,12 +133,40 @@ export class ChatImages {
     dependencies.jobs.onRecover('chat', (job) => this.#recover(job));
   }
 
-  /** The caller whose quota pays: the linked app account, or the identity itself on the guest plan. */
-  caller(identity: ChatIdentity): Caller {
-    return this.#dependencies.accounts.chatCaller(identity);
+  /**
+   * The caller whose quota pays: the linked app account, or the identity itself on the guest plan; a plan the
+   * place grants (a role, a user group) applies when it is better.
+   */
+  caller(identity: ChatIdentity, place?: ChatPlace): Caller {
+    const caller = this.#dependencies.accounts.chatCaller(identity, place?.planGrants ?? []);
+    // Extra images an admin granted this month raise the monthly limit of whatever plan applies.
+    const extra = this.#dependencies.admin.extraImages(caller.userId);
+    if (extra === 0) return caller;
+    return { ...caller, plan: { ...caller.plan, monthlyImages: caller.plan.monthlyImages + extra } };
   }
 
-  /** `/imagine` and `/imagine-batch`: field options win over flags typed in the prompt. */
+  /** `/imagine-admin`: grants, plans, refunds, this place's month, blocks; every action audited. */
+  get admin(): ChatAdmin {
+    return this.#dependencies.admin;
+  }
+
+  /** The person's own defaults (`/settings`, the App Home), to show and to change. */
+  get settings(): PersonalSettingsStore {
+    return this.#dependencies.settings;
+  }
+
+  /**
+   * Whether a result goes to the person alone: asked for (`/imagine private:true`), else their setting.
+   * Transports decide before acknowledging, so this is read apart from the generation.
+   */
+  isPrivate(identity: ChatIdentity, asked: boolean | undefined): boolean {
+    return asked ?? this.#dependencies.settings.get(identity).private ?? false;
+  }
+
+  /**
+   * `/imagine` and `/imagine-batch`: the person's settings, then flags typed in the prompt, then field
+   * options, each winning over the one before (`mergeImageOptions`).
+   */
   async create(
     identity: ChatIdentity,
     place: ChatPlace,
@@ -142,12 +186,9 @@ export class ChatImages {
     const count = options.count ?? flags.count ?? 1;
     const request = {
       prompt: flags.prompt,
-      style: options.style ?? flags.style,
-      aspect_ratio: options.aspectRatio ?? flags.aspectRatio,
-      model: options.model ?? flags.model,
+      ...mergeImageOptions(this.#dependencies.settings.get(identity), flags, options),
       seed: options.seed ?? flags.seed,
       negative_prompt: options.negativePrompt ?? flags.negativePrompt,
-      enhance_prompt: options.enhance ?? flags.enhance ?? true,
     };
     return count > 1
       ? this.#asJob('batch', { ...request, num_images: count }, identity, place, context)
@@ -285,7 +326,11 @@ export class ChatImages {
       this.#work(kind, request, generationContext, context),
     );
     if (submitted.position > 0) context.onQueued?.(submitted.position);
-    return submitted.done;
+    const { scopeKey } = place;
+    if (scopeKey === undefined) return submitted.done;
+    const outcome = await submitted.done;
+    this.#dependencies.admin.countAtPlace(scopeKey, identity, outcome.images.length);
+    return outcome;
   }
 
   /** A stored generation a button names, or a `not_found` error a person can read. */
@@ -307,9 +352,14 @@ export class ChatImages {
     return this.#dependencies.storage.read(record.storageKey);
   }
 
-  usage(identity: ChatIdentity): ChatUsage {
-    const caller = this.caller(identity);
-    const usage = this.#dependencies.ledger.usage(caller.userId, caller.plan.monthlyImages);
+  /** `/usage`: the standing of the plan that applies at `place` (roles and groups count there). */
+  usage(identity: ChatIdentity, place?: ChatPlace): ChatUsage {
+    const caller = this.caller(identity, place);
+    const usage = this.#dependencies.ledger.usage(
+      caller.userId,
+      caller.plan.monthlyImages,
+      caller.plan.dailyImages,
+    );
     return {
       plan: caller.plan.name,
       used: usage.used,
@@ -317,6 +367,13 @@ export class ChatImages {
       remaining: usage.remaining,
       resetsAt: periodResetsAt(this.#dependencies.now()),
       linkedTo: caller.linked ? caller.userId : undefined,
+      planSource: caller.planSource ?? { kind: 'account' },
+      daily: usage.daily && {
+        used: usage.daily.used,
+        limit: usage.daily.limit,
+        remaining: usage.daily.remaining,
+        resetsAt: usage.daily.resetsAt,
+      },
     };
   }
 
@@ -332,13 +389,14 @@ export class ChatImages {
 
   #context(identity: ChatIdentity, place: ChatPlace, context: ChatCallContext): GenerationContext {
     return {
-      caller: this.caller(identity),
+      caller: this.caller(identity, place),
       scope:
         place.scopeKey !== undefined && place.scopeLimit !== undefined
           ? { key: place.scopeKey, limit: place.scopeLimit }
           : undefined,
       source: context.source,
       abortSignal: context.abortSignal,
+      relaxBlocklist: place.relaxBlocklist === true,
     };
   }
 }

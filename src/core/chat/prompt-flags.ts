@@ -14,6 +14,8 @@ export interface PromptWithFlags {
   count: number | undefined;
   /** `--raw` turns prompt enhancement off. */
   enhance: boolean | undefined;
+  /** `--private`: only the person sees the result. */
+  private: boolean | undefined;
 }
 
 /** Every flag a person may type, with what it takes; aliases map to the same setting. */
@@ -26,6 +28,7 @@ const flagNames = {
   model: 'model',
   n: 'count',
   raw: 'raw',
+  private: 'private',
 } as const;
 
 export const supportedFlags = Object.keys(flagNames).map((name) => `--${name}`);
@@ -48,6 +51,7 @@ export function parsePromptFlags(text: string): PromptWithFlags {
     model: undefined,
     count: undefined,
     enhance: undefined,
+    private: undefined,
   };
   // Em and en dashes: phones turn `--` into `—`, and people paste from Midjourney docs.
   const normalized = text.replace(/[\u2013\u2014](?=[a-z])/gi, '--');
@@ -76,9 +80,10 @@ function applyFlag(
   flag: string,
   value: string,
 ): void {
-  if (setting === 'raw') {
+  if (setting === 'raw' || setting === 'private') {
     if (value) throw flagError(flag, 'takes no value');
-    parsed.enhance = false;
+    if (setting === 'raw') parsed.enhance = false;
+    else parsed.private = true;
     return;
   }
   if (!value) throw flagError(flag, 'needs a value');

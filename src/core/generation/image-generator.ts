@@ -68,6 +68,8 @@ export interface GenerationContext {
   abortSignal: AbortSignal | undefined;
   /** The durable job this generation runs as, when it runs as one (its quota hold is tagged with it). */
   job?: GenerationJob | undefined;
+  /** Skip the operator's blocklist (NSFW_POLICY lets a chat place relax it); other moderation still runs. */
+  relaxBlocklist?: boolean | undefined;
 }
 
 /** One delivered image: stored, charged and recorded. */
@@ -122,7 +124,11 @@ export interface ImageGeneratorDependencies {
   storage: ImageStorage;
   models: ImageModelRegistry;
   /** Refuses a prompt by throwing `content_policy_violation` (a blocklist, then OpenAI moderation). */
-  moderator: { check(prompt: string): void | Promise<void> };
+  moderator: {
+    check(prompt: string, options?: { relaxBlocklist?: boolean | undefined }): void | Promise<void>;
+  };
+  /** OUTPUT_MODERATION: checks each generated image before it is stored; throws to withhold it. */
+  outputModerator?: { check(image: GeneratedImage): Promise<void> } | undefined;
   /** Rule-based by default; an LLM rewrite when the operator turns it on. */
   promptEnhancer?: { enhance(input: PromptEnhancementInput): EnhancedPrompt | Promise<EnhancedPrompt> };
   defaultModel: string;
@@ -156,6 +162,7 @@ interface PreparedRequest {
   batchId: string | undefined;
   /** The image the request works from, and how; undefined for text-to-image. */
   source: ImageSource | undefined;
+  relaxBlocklist: boolean;
 }
 
 /** What a request derives from: its input image, the task and the knob for it, and the lineage to record. */
@@ -432,6 +439,7 @@ export class ImageGenerator {
       style: request.style === undefined ? undefined : findStylePreset(request.style),
       batchId,
       source,
+      relaxBlocklist: context.relaxBlocklist === true,
     };
   }
 
@@ -445,7 +453,7 @@ export class ImageGenerator {
     // Every prompt passes moderation before any quota is held, so a refusal costs nothing. Moderators and
     // the rule-based enhancer answer synchronously; only a remote one (OpenAI) is awaited.
     const checks = prompts
-      .map((prompt) => moderator.check(prompt))
+      .map((prompt) => moderator.check(prompt, { relaxBlocklist: prepared.relaxBlocklist }))
       .filter((answer) => answer instanceof Promise);
     if (checks.length > 0) await Promise.all(checks);
     const inputFor = (prompt: string) => ({
@@ -508,6 +516,7 @@ export class ImageGenerator {
       return ledger.reserveInBatchedWrite({
         userId: context.caller.userId,
         userLimit: context.caller.plan.monthlyImages,
+        userDailyLimit: context.caller.plan.dailyImages,
         scope: context.scope,
         images: imageCount,
         estimatedUsd,
@@ -518,7 +527,8 @@ export class ImageGenerator {
     });
     let settled = false;
     try {
-      const { produced, failures } = await this.#produce(calls, prepared, context);
+      const { produced: made, failures } = await this.#produce(calls, prepared, context);
+      const produced = await this.#moderateOutput(made, failures);
       const outcome = await this.#storeAndRecord(
         produced,
         failures,
@@ -568,6 +578,31 @@ export class ImageGenerator {
           logger.error({ err: retryError, reservationId }, 'releasing a quota hold failed');
         });
     }
+  }
+
+  /**
+   * The images the output moderator lets through; a withheld one becomes a failure of its own, so it is
+   * never stored, posted or charged.
+   */
+  async #moderateOutput(produced: ProducedImage[], failures: BatchFailure[]): Promise<ProducedImage[]> {
+    const moderator = this.#dependencies.outputModerator;
+    if (!moderator || produced.length === 0) return produced;
+    const verdicts = await Promise.all(
+      produced.map((item) =>
+        moderator.check(item.image).then(
+          () => undefined,
+          (error: unknown) =>
+            ImagineError.isInstance(error) ? error : new ImagineError('generation_failed'),
+        ),
+      ),
+    );
+    const kept: ProducedImage[] = [];
+    produced.forEach((item, position) => {
+      const refusal = verdicts[position];
+      if (refusal) failures.push({ index: item.index, error: refusal });
+      else kept.push(item);
+    });
+    return kept;
   }
 
   /** Runs every call concurrently; a failed call fails only its own images. */
@@ -760,6 +795,7 @@ export class ImageGenerator {
           reservation,
           { images: generationRecords.length, costUsd: totalCostUsd },
           context.caller.plan.monthlyImages,
+          context.caller.plan.dailyImages,
         );
         const outcome: GenerationOutcome = {
           images: delivered,

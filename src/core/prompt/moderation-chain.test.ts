@@ -25,6 +25,21 @@ describe('chainModerators', () => {
     expect(calls).toEqual(['a quiet garden']);
   });
 
+  it('skips only the relaxable blocklist when a chat place relaxes it; the rest still runs', async () => {
+    const { logger } = capturingLogger();
+    const calls: string[] = [];
+    const chain = chainModerators(
+      [
+        { name: 'blocklist', moderator: createBlocklistModerator(['gore']), relaxable: true },
+        { name: 'openai', moderator: { check: async (prompt) => void calls.push(prompt) } },
+      ],
+      logger,
+    );
+    await chain.check('a gore poster', { relaxBlocklist: true });
+    expect(calls).toEqual(['a gore poster']);
+    expect(() => chain.check('a gore poster')).toThrow(/term this service does not allow/);
+  });
+
   it('passes other errors on unchanged', async () => {
     const { logger } = capturingLogger();
     const outage = new ImagineError('provider_unavailable');

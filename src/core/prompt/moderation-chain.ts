@@ -1,9 +1,14 @@
 import type { Logger } from 'pino';
 import { ImagineError } from '../errors/imagine-error.ts';
 
+/** How a prompt is checked: `relaxBlocklist` skips the operator's blocklist (NSFW_POLICY in chat). */
+export interface ModerationOptions {
+  relaxBlocklist?: boolean | undefined;
+}
+
 /** Anything that can refuse a prompt by throwing `content_policy_violation`. */
 export interface Moderator {
-  check(prompt: string): void | Promise<void>;
+  check(prompt: string, options?: ModerationOptions): void | Promise<void>;
 }
 
 /**
@@ -11,7 +16,8 @@ export interface Moderator {
  * the moderator's name and never the prompt: a refused prompt is exactly what should not land in logs.
  */
 export function chainModerators(
-  moderators: ReadonlyArray<{ name: string; moderator: Moderator }>,
+  /** `relaxable`: skipped when the caller relaxes the blocklist (only the operator's own list is). */
+  moderators: ReadonlyArray<{ name: string; moderator: Moderator; relaxable?: boolean }>,
   logger: Logger,
 ): Moderator {
   const refused = (name: string, prompt: string, error: unknown): never => {
@@ -21,14 +27,15 @@ export function chainModerators(
     throw error;
   };
   /** Runs moderators from `start`; stays synchronous until one answers with a promise (the local blocklist never does). */
-  const runFrom = (start: number, prompt: string): void | Promise<void> => {
+  const runFrom = (start: number, prompt: string, relaxed: boolean): void | Promise<void> => {
     for (let index = start; index < moderators.length; index++) {
-      const { name, moderator } = moderators[index] as { name: string; moderator: Moderator };
+      const { name, moderator, relaxable } = moderators[index] as (typeof moderators)[number];
+      if (relaxed && relaxable) continue;
       try {
         const answer = moderator.check(prompt);
         if (answer instanceof Promise) {
           return answer.then(
-            () => runFrom(index + 1, prompt),
+            () => runFrom(index + 1, prompt, relaxed),
             (error: unknown) => refused(name, prompt, error),
           );
         }
@@ -37,5 +44,5 @@ export function chainModerators(
       }
     }
   };
-  return { check: (prompt) => runFrom(0, prompt) };
+  return { check: (prompt, options) => runFrom(0, prompt, options?.relaxBlocklist === true) };
 }

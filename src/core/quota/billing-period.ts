@@ -9,3 +9,8 @@ export function billingPeriod(instant: Date): string {
 export function periodResetsAt(instant: Date): Date {
   return new Date(Date.UTC(instant.getUTCFullYear(), instant.getUTCMonth() + 1, 1));
 }
+
+/** When the UTC day containing `instant` ends and a daily allowance begins again (next midnight, UTC). */
+export function dayResetsAt(instant: Date): Date {
+  return new Date(Date.UTC(instant.getUTCFullYear(), instant.getUTCMonth(), instant.getUTCDate() + 1));
+}

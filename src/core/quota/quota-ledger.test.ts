@@ -190,4 +190,107 @@ describe('QuotaLedger', () => {
     ledger.commit(reservation.id, { images: 2, costUsd: 0.006 });
     expect(ledger.spending()).toEqual({ period: '2026-03', spentUsd: 0.006, reservedUsd: 0 });
   });
+
+  it('holds a daily allowance in the same reservation as the monthly one, and says when the day resets', () => {
+    const { ledger, setNow } = ledgerAt('2026-03-10T18:00:00Z');
+    const daily = { ...request, userLimit: 5, userDailyLimit: 2 };
+    ledger.commit(ledger.reserve(daily).id, { images: 1, costUsd: 0 });
+    ledger.reserve(daily);
+    const error = captureError(() => ledger.reserve(daily));
+    expect(error.code).toBe('graphics_limit_reached');
+    expect(error.httpStatus).toBe(402);
+    expect(error.message).toBe('Daily graphics limit reached: 2 images');
+    expect(error.context).toEqual({
+      used: 2,
+      limit: 2,
+      limit_period: 'day',
+      resets_at: '2026-03-11T00:00:00Z',
+      retry_after: 6 * 3600,
+    });
+    // The refused hold took nothing from the month either.
+    expect(ledger.usage('u1', 5, 2)).toMatchObject({
+      used: 1,
+      reserved: 1,
+      remaining: 3,
+      daily: { day: '2026-03-10', used: 1, reserved: 1, limit: 2, remaining: 0 },
+    });
+    // A new UTC day gives the daily allowance back; the month keeps counting.
+    setNow('2026-03-11T00:00:00Z');
+    ledger.commit(ledger.reserve(daily).id, { images: 1, costUsd: 0 });
+    ledger.commit(ledger.reserve(daily).id, { images: 1, costUsd: 0 });
+    expect(ledger.usage('u1', 5, 2)).toMatchObject({
+      used: 3,
+      reserved: 1,
+      daily: { used: 2, remaining: 0 },
+    });
+    expect(ledger.usage('u1', 5, 2).daily?.resetsAt.toISOString()).toBe('2026-03-12T00:00:00.000Z');
+  });
+
+  it('keeps the monthly 402 exactly as the contract has it when the month runs out before the day', () => {
+    const { ledger } = ledgerAt('2026-03-10T12:00:00Z');
+    const daily = { ...request, userLimit: 2, userDailyLimit: 20 };
+    ledger.commit(ledger.reserve({ ...daily, images: 2 }).id, { images: 2, costUsd: 0 });
+    const error = captureError(() => ledger.reserve(daily));
+    expect(error.message).toBe('Monthly graphics limit reached: 2 images');
+    expect(error.context).toEqual({ used: 2, limit: 2 });
+  });
+
+  it('settles a daily hold on the day it was taken, even after midnight', () => {
+    const { ledger, setNow } = ledgerAt('2026-03-10T23:59:59Z');
+    const daily = { ...request, userLimit: 10, userDailyLimit: 2 };
+    const hold = ledger.reserve({ ...daily, images: 2 });
+    setNow('2026-03-11T00:00:01Z');
+    // Today is untouched by yesterday's hold, which charges yesterday when it settles.
+    expect(ledger.usage('u1', 10, 2).daily).toMatchObject({ day: '2026-03-11', used: 0, reserved: 0 });
+    expect(ledger.commitInBatchedWrite(hold, { images: 1, costUsd: 0 }, 10, 2)).toMatchObject({
+      used: 1,
+      reserved: 0,
+      daily: { day: '2026-03-11', used: 0, remaining: 2 },
+    });
+    setNow('2026-03-10T23:59:59Z');
+    expect(ledger.usage('u1', 10, 2).daily).toMatchObject({ used: 1, reserved: 0, remaining: 1 });
+  });
+
+  it('holds without a daily allowance leave a later daily count alone when they settle', () => {
+    const { ledger } = ledgerAt('2026-03-10T12:00:00Z');
+    const monthlyOnly = ledger.reserve({ ...request, userLimit: 10 });
+    const daily = ledger.reserve({ ...request, userLimit: 10, userDailyLimit: 3 });
+    ledger.release(monthlyOnly.id);
+    ledger.commit(daily.id, { images: 1, costUsd: 0 });
+    expect(ledger.usage('u1', 10, 3)).toMatchObject({
+      used: 1,
+      reserved: 0,
+      daily: { used: 1, reserved: 0 },
+    });
+  });
+
+  it('never passes either limit when two connections to one file take 200 reservations between them', () => {
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'ledger-'));
+    const file = path.join(folder, 'shared.sqlite');
+    let now = new Date('2026-03-10T12:00:00Z');
+    const ledgers = [
+      new QuotaLedger(openDatabase(file), () => now),
+      new QuotaLedger(openDatabase(file), () => now),
+    ];
+    const daily = { ...request, userLimit: 30, userDailyLimit: 20 };
+    const attempt = () => {
+      let granted = 0;
+      for (let index = 0; index < 100; index++) {
+        for (const ledger of ledgers) {
+          try {
+            ledger.reserve(daily);
+            granted++;
+          } catch (error) {
+            if (!ImagineError.isInstance(error)) throw error;
+          }
+        }
+      }
+      return granted;
+    };
+    expect(attempt()).toBe(20);
+    now = new Date('2026-03-11T12:00:00Z');
+    expect(attempt()).toBe(10);
+    expect(ledgers[0]?.usage('u1', 30, 20)).toMatchObject({ reserved: 30, daily: { reserved: 10 } });
+    fs.rmSync(folder, { recursive: true, force: true });
+  });
 });

@@ -1,13 +1,15 @@
 import { isoTimestamp } from '../database/iso-timestamp.ts';
 import type { SqliteDatabase } from '../database/open-database.ts';
 import { ImagineError } from '../errors/imagine-error.ts';
-import { billingPeriod, periodResetsAt } from './billing-period.ts';
+import { billingPeriod, dayResetsAt, periodResetsAt } from './billing-period.ts';
 
 /** What a generation asks to hold before any work starts. */
 export interface ReservationRequest {
   userId: string;
   /** The user's monthly image limit (from their plan). */
   userLimit: number;
+  /** The user's daily image limit (UTC days), held in the same reservation; undefined: no daily cap. */
+  userDailyLimit?: number | undefined;
   /** An optional cap shared by everyone in a Discord server or Slack workspace. */
   scope: { key: string; limit: number } | undefined;
   images: number;
@@ -48,6 +50,18 @@ export interface UsageSummary {
   limit: number;
   remaining: number;
   resetsAt: Date;
+  /** Today's standing (UTC), when the plan has a daily allowance. */
+  daily?: DailyUsage | undefined;
+}
+
+/** A user's standing today (UTC), against a daily allowance. */
+export interface DailyUsage {
+  day: string;
+  used: number;
+  reserved: number;
+  limit: number;
+  remaining: number;
+  resetsAt: Date;
 }
 
 interface CounterRow {
@@ -72,6 +86,7 @@ interface ReservationRow {
   estimated_usd: number;
   held_usd: number;
   created_at: string;
+  day: string | null;
 }
 
 const budgetSubject = 'budget';
@@ -107,11 +122,22 @@ export class QuotaLedger {
          WHERE spent_usd + reserved_usd + excluded.reserved_usd <= ?`,
       ),
       insertReservation: database.prepare<
-        [string, string | null, string, number, number, number, string, string | null, string | null],
+        [
+          string,
+          string | null,
+          string,
+          number,
+          number,
+          number,
+          string,
+          string | null,
+          string | null,
+          string | null,
+        ],
         void
       >(
-        `INSERT INTO reservations (user_id, scope_key, period, images, estimated_usd, held_usd, created_at, job_id, image_ids)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO reservations (user_id, scope_key, period, images, estimated_usd, held_usd, created_at, job_id, image_ids, day)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       counter: database.prepare<[string, string], CounterRow>(
         'SELECT used_images, reserved_images, spent_usd, reserved_usd FROM quota_counters WHERE subject = ? AND period = ?',
@@ -134,10 +160,10 @@ export class QuotaLedger {
       // Settling removes the hold and reads it back in one statement; a second settle finds nothing.
       settleReservation: database.prepare<
         [number, number],
-        Pick<ReservationRow, 'user_id' | 'scope_key' | 'period' | 'images' | 'held_usd'>
+        Pick<ReservationRow, 'user_id' | 'scope_key' | 'period' | 'images' | 'held_usd' | 'day'>
       >(
         `DELETE FROM reservations WHERE id = ? AND images >= ?
-         RETURNING user_id, scope_key, period, images, held_usd`,
+         RETURNING user_id, scope_key, period, images, held_usd, day`,
       ),
       heldBefore: database.prepare<[string], HeldRow>(
         'SELECT id, user_id, image_ids FROM reservations WHERE created_at < ?',
@@ -163,8 +189,9 @@ export class QuotaLedger {
   }
 
   /**
-   * Holds `images` against the user's limit, the scope's cap and the budget, all or nothing.
-   * Throws `graphics_limit_reached`, `scope_limit_reached` or `budget_exhausted` with the numbers.
+   * Holds `images` against the user's monthly limit, their daily limit, the scope's cap and the budget, all
+   * or nothing. Throws `graphics_limit_reached` (with `limit_period: "day"` and `resets_at` when it is the
+   * daily one), `scope_limit_reached` or `budget_exhausted` with the numbers.
    */
   reserve(request: ReservationRequest): Reservation {
     return this.#reserve(request, (now) => this.#reserveTransaction.immediate(request, now));
@@ -205,6 +232,7 @@ export class QuotaLedger {
     reservation: Reservation,
     charge: { images: number; costUsd: number },
     userLimit: number,
+    userDailyLimit?: number,
   ): UsageSummary {
     const now = this.#now();
     const settled = this.#settle(reservation.id, charge);
@@ -215,7 +243,10 @@ export class QuotaLedger {
       );
     }
     // A hold from last month (the month turned while it ran) charged last month: this month is read afresh.
-    if (settled.period !== billingPeriod(now)) return this.usage(reservation.userId, userLimit);
+    // So is a plan with a daily allowance, whose standing today is a second counter.
+    if (settled.period !== billingPeriod(now) || userDailyLimit !== undefined) {
+      return this.usage(reservation.userId, userLimit, userDailyLimit);
+    }
     return usageSummary(settled.period, settled.used, settled.reserved, userLimit, now);
   }
 
@@ -262,12 +293,28 @@ export class QuotaLedger {
     if (charge.costUsd !== 0) this.#statements.refundBudget.run(charge.costUsd, budgetSubject, period);
   }
 
-  /** The user's usage in the current month. */
-  usage(userId: string, limit: number): UsageSummary {
+  /** The user's usage in the current month, and today's when a daily limit is given. */
+  usage(userId: string, limit: number, dailyLimit?: number): UsageSummary {
     const now = this.#now();
     const period = billingPeriod(now);
     const row = this.#statements.counter.get(userSubject(userId), period);
-    return usageSummary(period, row?.used_images ?? 0, row?.reserved_images ?? 0, limit, now);
+    const summary = usageSummary(period, row?.used_images ?? 0, row?.reserved_images ?? 0, limit, now);
+    if (dailyLimit === undefined) return summary;
+    const day = dayPeriod(now);
+    const today = this.#statements.counter.get(userSubject(userId), day);
+    const used = today?.used_images ?? 0;
+    const reserved = today?.reserved_images ?? 0;
+    return {
+      ...summary,
+      daily: {
+        day,
+        used,
+        reserved,
+        limit: dailyLimit,
+        remaining: Math.max(0, dailyLimit - used - reserved),
+        resetsAt: dayResetsAt(now),
+      },
+    };
   }
 
   /** What the service has spent at list price this month, and holds for running work. */
@@ -290,6 +337,26 @@ export class QuotaLedger {
           limit: request.userLimit,
         },
       );
+    }
+    // The day is a period of its own on the same subject: `user:<id>` × `YYYY-MM-DD`, guarded the same way.
+    const dailyLimit = request.userDailyLimit;
+    const day = dailyLimit === undefined ? null : createdAt.slice(0, 10);
+    if (dailyLimit !== undefined && day !== null) {
+      if (!this.#tryHoldImages(userSubjectKey, day, request.images, dailyLimit)) {
+        const resetsAt = dayResetsAt(now);
+        throw new ImagineError(
+          'graphics_limit_reached',
+          `Daily graphics limit reached: ${dailyLimit} images`,
+          {
+            used: this.#heldOrUsed(userSubjectKey, day, dailyLimit),
+            limit: dailyLimit,
+            limit_period: 'day',
+            // Whole seconds, as every other timestamp of the contract.
+            resets_at: `${isoTimestamp(resetsAt).slice(0, 19)}Z`,
+            retry_after: Math.ceil((resetsAt.getTime() - now.getTime()) / 1000),
+          },
+        );
+      }
     }
     if (request.scope) {
       const scopeSubjectKey = scopeSubject(request.scope.key);
@@ -324,6 +391,7 @@ export class QuotaLedger {
       request.jobId ?? null,
       // Ids are UUIDs: a comma never occurs in one, and joining costs less than JSON.
       request.imageIds === undefined || request.imageIds.length === 0 ? null : request.imageIds.join(','),
+      day,
     );
     return { id: Number(inserted.lastInsertRowid), period };
   }
@@ -358,6 +426,14 @@ export class QuotaLedger {
       userSubject(reservation.user_id),
       period,
     );
+    if (reservation.day) {
+      this.#statements.settleImages.get(
+        images,
+        charge.images,
+        userSubject(reservation.user_id),
+        reservation.day,
+      );
+    }
     if (reservation.scope_key) {
       this.#statements.settleImages.get(images, charge.images, scopeSubject(reservation.scope_key), period);
     }
@@ -371,6 +447,11 @@ export class QuotaLedger {
       reserved: counter?.reserved_images ?? 0,
     };
   }
+}
+
+/** The UTC day an instant falls in, as `YYYY-MM-DD`: the period a daily allowance counts in. */
+function dayPeriod(instant: Date): string {
+  return isoTimestamp(instant).slice(0, 10);
 }
 
 function usageSummary(

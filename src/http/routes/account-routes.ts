@@ -16,6 +16,15 @@ const usageResponseSchema = z.object({
   linked_identities: z
     .array(z.string())
     .describe('Extension: Discord and Slack identities drawing on this quota'),
+  daily: z
+    .object({
+      used: z.number().int(),
+      limit: z.number().int(),
+      remaining: z.number().int(),
+      resets_at: z.string().describe('The next midnight, UTC'),
+    })
+    .optional()
+    .describe("Extension: today's standing, when the plan has a daily allowance"),
 });
 z.globalRegistry.add(usageResponseSchema, {
   id: 'Usage',
@@ -52,7 +61,7 @@ export const accountRoutes: FastifyPluginAsyncZod<{
     },
     async (request) => {
       const { userId, plan } = request.caller;
-      const usage = ledger.usage(userId, plan.monthlyImages);
+      const usage = ledger.usage(userId, plan.monthlyImages, plan.dailyImages);
       return {
         plan: plan.name,
         used: usage.used,
@@ -61,6 +70,16 @@ export const accountRoutes: FastifyPluginAsyncZod<{
         resets_at: isoSeconds(usage.resetsAt),
         reserved: usage.reserved,
         linked_identities: accounts.identitiesOf(userId),
+        ...(usage.daily
+          ? {
+              daily: {
+                used: usage.daily.used,
+                limit: usage.daily.limit,
+                remaining: usage.daily.remaining,
+                resets_at: isoSeconds(usage.daily.resetsAt),
+              },
+            }
+          : {}),
       };
     },
   );

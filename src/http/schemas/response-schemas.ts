@@ -22,12 +22,32 @@ export const errorResponseSchema = z
       .number()
       .int()
       .optional()
-      .describe('graphics_limit_reached, scope_limit_reached: images used this month'),
+      .describe('graphics_limit_reached, scope_limit_reached: images counted against the limit reached'),
     limit: z
       .number()
       .int()
       .optional()
-      .describe('graphics_limit_reached, scope_limit_reached: the monthly limit'),
+      .describe(
+        'graphics_limit_reached, scope_limit_reached: the limit reached (monthly, or daily with limit_period)',
+      ),
+    limit_period: z
+      .enum(['day'])
+      .optional()
+      .describe(
+        'graphics_limit_reached: "day" when the daily allowance was reached (absent: the monthly one)',
+      ),
+    resets_at: z
+      .string()
+      .optional()
+      .describe(
+        'graphics_limit_reached with limit_period "day": when the allowance comes back (ISO 8601 UTC)',
+      ),
+    stage: z
+      .enum(['output'])
+      .optional()
+      .describe(
+        'content_policy_violation: "output" when the generated image was withheld (OUTPUT_MODERATION)',
+      ),
     model: z
       .string()
       .optional()

@@ -1,6 +1,6 @@
 import { type APIMessageComponentInteraction, PermissionFlagsBits } from 'discord.js';
 import type { ChatAction } from '../../../core/chat/action-ids.ts';
-import { deliverGeneration, postResult } from '../generation-flow.ts';
+import { deliverGeneration, postResult, privateResult } from '../generation-flow.ts';
 import type { InteractionContext } from '../interaction-context.ts';
 import { attachedFromRecord, detailsMessage, imageMessage } from '../result-message.ts';
 import type { DiscordBotServices } from '../slash-command.ts';
@@ -56,7 +56,7 @@ export async function handleImageAction(
     case 'upscale': {
       const record = bot.chatImages.findInBatch(action.owner, action.batchId, action.index);
       if (!(await firstPress(context, bot))) return;
-      await context.respond.defer({ ephemeral: false });
+      await context.respond.defer({ ephemeral: privateResult(context, bot, undefined) });
       const bytes = await bot.chatImages.read(record);
       const message = imageMessage(attachedFromRecord(record, bytes), {
         owner: action.owner,

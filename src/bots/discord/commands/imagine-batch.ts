@@ -1,4 +1,5 @@
 import { ApplicationCommandOptionType, ApplicationCommandType } from 'discord.js';
+import { imageMakingChecks } from '../../../core/chat/checks/chat-checks.ts';
 import { deliverGeneration } from '../generation-flow.ts';
 import {
   checkPromptBeforeStarting,
@@ -29,6 +30,7 @@ export const imagineBatchCommand: SlashCommand = {
     ...everywhere,
   },
   generatesImages: true,
+  checks: imageMakingChecks,
   async execute(context, bot) {
     const fields = readImageOptions(context);
     const flags = checkPromptBeforeStarting(fields, bot);
@@ -37,6 +39,7 @@ export const imagineBatchCommand: SlashCommand = {
     await deliverGeneration(context, bot, {
       headline: flags.prompt || options.text,
       run: (call) => bot.chatImages.create(context.identity, context.place, options, call),
+      private: options.private ?? flags.private,
     });
   },
   autocomplete: imageOptionChoices,

@@ -1,4 +1,5 @@
 import { ApplicationCommandType } from 'discord.js';
+import { imageMakingChecks } from '../../../core/chat/checks/chat-checks.ts';
 import { deliverGeneration } from '../generation-flow.ts';
 import {
   checkPromptBeforeStarting,
@@ -18,12 +19,14 @@ export const imagineCommand: SlashCommand = {
     ...everywhere,
   },
   generatesImages: true,
+  checks: imageMakingChecks,
   async execute(context, bot) {
     const options = readImageOptions(context);
     const flags = checkPromptBeforeStarting(options, bot);
     await deliverGeneration(context, bot, {
       headline: flags.prompt || options.text,
       run: (call) => bot.chatImages.create(context.identity, context.place, options, call),
+      private: options.private ?? flags.private,
     });
   },
   autocomplete: imageOptionChoices,

@@ -1,8 +1,10 @@
 import type { RESTPostAPIChatInputApplicationCommandsJSONBody } from 'discord.js';
 import type { SlashCommand } from '../slash-command.ts';
 import { imagineCommand } from './imagine.ts';
+import { imagineAdminCommand } from './imagine-admin.ts';
 import { imagineBatchCommand } from './imagine-batch.ts';
 import { linkCommand } from './link.ts';
+import { settingsCommand } from './settings.ts';
 import { unlinkCommand } from './unlink.ts';
 import { usageCommand } from './usage.ts';
 
@@ -13,6 +15,8 @@ export const slashCommands: readonly SlashCommand[] = [
   usageCommand,
   linkCommand,
   unlinkCommand,
+  settingsCommand,
+  imagineAdminCommand,
 ];
 
 /** What `npm run discord:register` sends to Discord. */

@@ -9,7 +9,7 @@ import nock from 'nock';
 import sharp from 'sharp';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { GeneratedImage, ImageModel } from '../../../core/providers/image-model.ts';
-import type { Services } from '../../../services.ts';
+import type { ServiceOverrides, Services } from '../../../services.ts';
 import { createTestApp, type TestApp } from '../../../test-support/test-app.ts';
 import { createTestServices, scriptedModel } from '../../../test-support/test-services.ts';
 import { createSlackApp, type SlackApp } from '../slack-app.ts';
@@ -217,8 +217,9 @@ export class HttpTransport implements SlackTransport {
   static async start(
     environment: Record<string, string> = {},
     models: readonly ImageModel[] = [sizedPngModel()],
+    overrides: Omit<ServiceOverrides, 'models'> = {},
   ): Promise<HttpTransport> {
-    const testApp = await createTestApp({ ...httpEnvironment, ...environment }, { models });
+    const testApp = await createTestApp({ ...httpEnvironment, ...environment }, { ...overrides, models });
     const baseUrl = await testApp.app.listen({ host: '127.0.0.1', port: 0 });
     return new HttpTransport(testApp, baseUrl);
   }
@@ -320,6 +321,7 @@ export class SocketTransport implements SlackTransport {
   static async start(
     environment: Record<string, string> = {},
     models: readonly ImageModel[] = [sizedPngModel()],
+    overrides: Omit<ServiceOverrides, 'models'> = {},
     socket?: SocketModeServer,
   ): Promise<SocketTransport> {
     const { server, url, connected } = socket ?? (await startSocketModeServer());
@@ -330,7 +332,10 @@ export class SocketTransport implements SlackTransport {
       nock('https://slack.com').post('/api/auth.test').reply(200, fixture('auth-test.json'));
     }
 
-    const services = await createTestServices({ ...socketEnvironment, ...environment }, { models });
+    const services = await createTestServices(
+      { ...socketEnvironment, ...environment },
+      { ...overrides, models },
+    );
     const settings = services.config.slack;
     if (!settings) throw new Error('the Slack settings are missing');
     const app = createSlackApp(services, settings);

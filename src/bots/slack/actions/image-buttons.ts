@@ -6,6 +6,7 @@ import type {
   SlackActionMiddlewareArgs,
 } from '@slack/bolt';
 import { type ChatAction, decodeChatAction } from '../../../core/chat/action-ids.ts';
+import { chatActionChecks } from '../../../core/chat/checks/chat-checks.ts';
 import { shownFromRecord } from '../../../core/chat/shown-image.ts';
 import type { GenerationRecord } from '../../../core/generation/generation-records.ts';
 import type { SlackTarget } from '../recovered-jobs.ts';
@@ -21,11 +22,13 @@ import {
   logFailure,
   postOutcome,
   quietly,
+  runSlackChecks,
   type SlackContext,
   slackErrorText,
   slackIdentity,
-  slackPlace,
+  slackPlaceFor,
 } from '../slack-context.ts';
+import { SlackDeliveryError } from '../slack-delivery.ts';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
 
@@ -87,6 +90,11 @@ export function registerImageButtons(app: App, context: SlackContext): void {
 
 async function runPress(context: SlackContext, args: ButtonArgs, press: Press, action: ChatAction) {
   const { chatImages } = context;
+  const checked = runSlackChecks(context, chatActionChecks(action), press);
+  if (!checked.ok) {
+    await press.note(checked.message);
+    return;
+  }
   try {
     switch (action.kind) {
       case 'details': {
@@ -125,6 +133,7 @@ async function runPress(context: SlackContext, args: ButtonArgs, press: Press, a
         return;
     }
   } catch (error) {
+    if (!(error instanceof SlackDeliveryError)) checked.undo();
     logFailure(context, error, `button ${action.kind}`);
     await press.note(slackErrorText(error, context.now(), { charged: action.kind !== 'upscale' }));
   }
@@ -145,24 +154,19 @@ async function generateFrom(
   );
   const identity = slackIdentity(press.teamId, press.userId);
   const owner = context.chatImages.caller(identity).userId;
-  const outcome = await context.chatImages.again(
-    identity,
-    slackPlace(press.teamId, context.workspaceMonthlyImages),
-    source,
-    mode,
-    {
-      source: 'slack',
-      abortSignal: context.work.signal,
-      target: {
-        origin: 'button',
-        teamId: press.teamId,
-        userId: press.userId,
-        channelId: press.channelId,
-        responseUrl: press.responseUrl,
-        lead,
-      } satisfies SlackTarget,
-    },
-  );
+  const place = await slackPlaceFor(context, args.client, press);
+  const outcome = await context.chatImages.again(identity, place, source, mode, {
+    source: 'slack',
+    abortSignal: context.work.signal,
+    target: {
+      origin: 'button',
+      teamId: press.teamId,
+      userId: press.userId,
+      channelId: press.channelId,
+      responseUrl: press.responseUrl,
+      lead,
+    } satisfies SlackTarget,
+  });
   const posted = await postOutcome(context, args.client, {
     outcome,
     owner,

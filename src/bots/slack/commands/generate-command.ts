@@ -1,3 +1,4 @@
+import type { ChatCheckName } from '../../../core/chat/checks/chat-check.ts';
 import { throttledProgress } from '../../../core/chat/progress-updates.ts';
 import { parsePromptFlags } from '../../../core/chat/prompt-flags.ts';
 import type { SlackTarget } from '../recovered-jobs.ts';
@@ -6,11 +7,13 @@ import {
   logFailure,
   postOutcome,
   quietly,
+  runSlackChecks,
   type SlackContext,
   slackErrorText,
   slackIdentity,
-  slackPlace,
+  slackPlaceFor,
 } from '../slack-context.ts';
+import { SlackDeliveryError } from '../slack-delivery.ts';
 import { claimCommand, ephemeral, type SlashCommandArgs } from './slash-command.ts';
 
 /**
@@ -21,7 +24,7 @@ import { claimCommand, ephemeral, type SlashCommandArgs } from './slash-command.
 export async function runGenerateCommand(
   context: SlackContext,
   args: SlashCommandArgs,
-  shape: { batch: boolean; usageHint: string },
+  shape: { batch: boolean; usageHint: string; checks: readonly ChatCheckName[] },
 ): Promise<void> {
   const { command, ack, respond, client } = args;
   if (!(await claimCommand(context, args))) return;
@@ -30,15 +33,26 @@ export async function runGenerateCommand(
     await ack(ephemeral(commandHelp(command.command, shape.usageHint)));
     return;
   }
+  const checked = runSlackChecks(context, shape.checks, {
+    teamId: command.team_id,
+    userId: command.user_id,
+    channelId: command.channel_id,
+  });
+  if (!checked.ok) {
+    await ack(ephemeral(checked.message));
+    return;
+  }
   await ack(ephemeral(workingText(promptPart(text), context.queuePosition())));
 
   const identity = slackIdentity(command.team_id, command.user_id);
+  // Private (`--private` or the App Home setting): the image goes to the person's DM, never the channel.
+  const privately = context.chatImages.isPrivate(identity, typedFlags(text)?.private);
   const lead: ResultLead = { kind: 'imagine', userId: command.user_id };
   const target: SlackTarget = {
     origin: 'command',
     teamId: command.team_id,
     userId: command.user_id,
-    channelId: command.channel_id,
+    channelId: privately ? undefined : command.channel_id,
     responseUrl: command.response_url,
     lead,
   };
@@ -57,7 +71,7 @@ export async function runGenerateCommand(
       const owner = context.chatImages.caller(identity).userId;
       const outcome = await context.chatImages.create(
         identity,
-        slackPlace(command.team_id, context.workspaceMonthlyImages),
+        await slackPlaceFor(context, client, { teamId: command.team_id, userId: command.user_id }),
         { text, count: shape.batch ? batchCount(text, context.defaultBatchSize) : undefined },
         {
           source: 'slack',
@@ -79,13 +93,15 @@ export async function runGenerateCommand(
       const posted = await postOutcome(context, client, {
         outcome,
         owner,
-        channelId: command.channel_id,
+        channelId: privately ? undefined : command.channel_id,
         userId: command.user_id,
         lead,
       });
-      reply = doneText(outcome.usage.remaining, outcome.usage.limit, posted);
+      reply = doneText(outcome.usage.remaining, outcome.usage.limit, posted, { privately });
     } catch (error) {
       await liveProgress.stop();
+      // Made but not accepted by Slack: the image was charged, so its cooldown stands.
+      if (!(error instanceof SlackDeliveryError)) checked.undo();
       logFailure(context, error, command.command);
       reply = slackErrorText(error, context.now());
     }
@@ -99,6 +115,15 @@ export async function runGenerateCommand(
 function promptPart(text: string): string {
   const flagStart = text.search(/(^|\s)(--|[\u2013\u2014])[a-z]/i);
   return (flagStart < 0 ? text : text.slice(0, flagStart)).trim() || text;
+}
+
+/** The flags typed, or undefined when they do not parse (the core words that error). */
+function typedFlags(text: string) {
+  try {
+    return parsePromptFlags(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /** `--n` when typed, else the batch default; a bad flag is left for the core to word. */

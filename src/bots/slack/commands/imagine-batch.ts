@@ -1,3 +1,4 @@
+import { imageMakingChecks } from '../../../core/chat/checks/chat-checks.ts';
 import { runGenerateCommand } from './generate-command.ts';
 import type { SlashCommandDefinition } from './slash-command.ts';
 
@@ -8,5 +9,7 @@ export const imagineBatchCommand: SlashCommandDefinition = {
   name: '/imagine-batch',
   description: 'Make 2–4 images of a prompt as a grid',
   usageHint,
-  handler: (context) => (args) => runGenerateCommand(context, args, { batch: true, usageHint }),
+  checks: imageMakingChecks,
+  handler: (context) => (args) =>
+    runGenerateCommand(context, args, { batch: true, usageHint, checks: imageMakingChecks }),
 };

@@ -1,5 +1,5 @@
 import { usageText } from '../slack-blocks.ts';
-import { slackIdentity } from '../slack-context.ts';
+import { slackIdentity, slackPlaceFor } from '../slack-context.ts';
 import { claimCommand, ephemeral, type SlashCommandDefinition } from './slash-command.ts';
 
 /** `/imagine-usage`: plan, images used and left this month, when it resets, and the link status. */
@@ -9,7 +9,9 @@ export const imagineUsageCommand: SlashCommandDefinition = {
   usageHint: '',
   handler: (context) => async (args) => {
     if (!(await claimCommand(context, args))) return;
-    const usage = context.chatImages.usage(slackIdentity(args.command.team_id, args.command.user_id));
+    const { team_id: teamId, user_id: userId } = args.command;
+    const place = await slackPlaceFor(context, args.client, { teamId, userId });
+    const usage = context.chatImages.usage(slackIdentity(teamId, userId), place);
     await args.ack(ephemeral(usageText(usage, context.workspaceMonthlyImages)));
   },
 };

@@ -1,3 +1,4 @@
+import { imageMakingChecks } from '../../../core/chat/checks/chat-checks.ts';
 import { runGenerateCommand } from './generate-command.ts';
 import type { SlashCommandDefinition } from './slash-command.ts';
 
@@ -8,5 +9,7 @@ export const imagineCommand: SlashCommandDefinition = {
   name: '/imagine',
   description: 'Make an image from a prompt',
   usageHint,
-  handler: (context) => (args) => runGenerateCommand(context, args, { batch: false, usageHint }),
+  checks: imageMakingChecks,
+  handler: (context) => (args) =>
+    runGenerateCommand(context, args, { batch: false, usageHint, checks: imageMakingChecks }),
 };

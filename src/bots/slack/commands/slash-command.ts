@@ -1,4 +1,5 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
+import type { ChatCheckName } from '../../../core/chat/checks/chat-check.ts';
 import type { SlackContext } from '../slack-context.ts';
 
 /** What a slash command listener receives from Bolt, in either mode. */
@@ -12,6 +13,8 @@ export interface SlashCommandDefinition {
   name: `/${string}`;
   description: string;
   usageHint: string;
+  /** The core's checks the command runs before it does anything, in order. */
+  checks?: readonly ChatCheckName[];
   handler(context: SlackContext): (args: SlashCommandArgs) => Promise<void>;
 }
 

@@ -1,6 +1,7 @@
 import type { App } from '@slack/bolt';
 import type { SlackContext } from '../slack-context.ts';
 import { imagineCommand } from './imagine.ts';
+import { imagineAdminCommand } from './imagine-admin.ts';
 import { imagineBatchCommand } from './imagine-batch.ts';
 import { imagineLinkCommand } from './imagine-link.ts';
 import { imagineUsageCommand } from './imagine-usage.ts';
@@ -12,6 +13,7 @@ export const slashCommands: readonly SlashCommandDefinition[] = [
   imagineBatchCommand,
   imagineUsageCommand,
   imagineLinkCommand,
+  imagineAdminCommand,
 ];
 
 /**

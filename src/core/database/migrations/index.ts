@@ -7,6 +7,10 @@ import { jobProgressSchema } from './0006-job-progress.ts';
 import { healthProbeSchema } from './0007-health-probe.ts';
 import { adminConsoleSchema } from './0008-admin-console.ts';
 import { generationLineageSchema } from './0009-generation-lineage.ts';
+import { reservationDaySchema } from './0010-reservation-day.ts';
+import { chatCooldownsSchema } from './0011-chat-cooldowns.ts';
+import { personalSettingsSchema } from './0012-personal-settings.ts';
+import { chatAdminSchema } from './0013-chat-admin.ts';
 
 /** A numbered schema change; numbers only grow, and an applied migration is never edited. */
 export interface Migration {
@@ -26,4 +30,8 @@ export const migrations: readonly Migration[] = [
   { version: 7, name: 'health-probe', sql: healthProbeSchema },
   { version: 8, name: 'admin-console', sql: adminConsoleSchema },
   { version: 9, name: 'generation-lineage', sql: generationLineageSchema },
+  { version: 10, name: 'reservation-day', sql: reservationDaySchema },
+  { version: 11, name: 'chat-cooldowns', sql: chatCooldownsSchema },
+  { version: 12, name: 'personal-settings', sql: personalSettingsSchema },
+  { version: 13, name: 'chat-admin', sql: chatAdminSchema },
 ];

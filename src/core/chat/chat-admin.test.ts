@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../config/load-config.ts';
+import { UserAccounts } from '../accounts/user-accounts.ts';
+import { openDatabase } from '../database/open-database.ts';
+import { ChatAdmin } from './chat-admin.ts';
+
+function setUp() {
+  const database = openDatabase(':memory:');
+  const accounts = new UserAccounts(database, loadConfig({}).plans);
+  let now = new Date('2026-03-10T12:00:00Z');
+  const admin = new ChatAdmin(database, accounts, () => now);
+  return { accounts, admin, setNow: (instant: string) => (now = new Date(instant)) };
+}
+
+const actor = { identity: 'discord:admin', scopeKey: 'discord-guild:1' };
+
+describe('ChatAdmin', () => {
+  it('grants extra images for this month only, to the quota the person draws on, and audits it', () => {
+    const { accounts, admin, setNow } = setUp();
+    accounts.ensureUser('app-ada');
+    accounts.link('discord:ada', 'app-ada');
+    expect(admin.grant(actor, 'discord:ada', 5)).toEqual({ userId: 'app-ada', extra: 5 });
+    expect(admin.grant(actor, 'discord:ada', 2).extra).toBe(7);
+    setNow('2026-04-01T00:00:00Z');
+    expect(admin.extraImages('app-ada')).toBe(0);
+    expect(admin.recentActions()[0]).toMatchObject({
+      actor: 'discord:admin',
+      place: 'discord-guild:1',
+      action: 'grant',
+      target: 'discord:ada',
+      detail: { images: 2, userId: 'app-ada', period: '2026-03' },
+    });
+    expect(() => admin.grant(actor, 'discord:ada', 0)).toThrow(/whole number/);
+  });
+
+  it('sets the plan of an unlinked person on their own identity, and refuses an unknown plan', () => {
+    const { accounts, admin } = setUp();
+    admin.setPlan(actor, 'discord:ben', 'pro');
+    expect(accounts.chatCaller('discord:ben')).toMatchObject({
+      userId: 'discord:ben',
+      plan: { name: 'pro' },
+    });
+    expect(() => admin.setPlan(actor, 'discord:ben', 'gold')).toThrow(/unknown plan "gold"/);
+    expect(admin.recentActions().map((action) => action.action)).toEqual(['plan']);
+  });
+
+  it('blocks and unblocks, and counts a place’s month with its top users', () => {
+    const { admin } = setUp();
+    admin.block(actor, 'discord:ben');
+    expect(admin.isBlocked('discord:ben')).toBe(true);
+    expect(admin.unblock(actor, 'discord:ben')).toBe(true);
+    expect(admin.isBlocked('discord:ben')).toBe(false);
+    admin.countAtPlace('discord-guild:1', 'discord:ada', 3);
+    admin.countAtPlace('discord-guild:1', 'discord:ben', 1);
+    admin.countAtPlace('discord-guild:10', 'discord:ben', 9);
+    expect(admin.placeUsage(actor)).toEqual({
+      period: '2026-03',
+      images: 4,
+      top: [
+        { identity: 'discord:ada', images: 3 },
+        { identity: 'discord:ben', images: 1 },
+      ],
+    });
+    expect(admin.recentActions().map((action) => action.action)).toEqual(['usage', 'unblock', 'block']);
+  });
+});
