@@ -98,7 +98,10 @@ afterAll(async () => {
   await services?.close();
 });
 
-describe('operator console in Chromium', () => {
+// One operator's session, step by step: each step builds on the last (signed in, a plan changed, an image
+// deleted, then signed out), as a person's visit does, so the steps keep their order under
+// --sequence.shuffle (the files around them still shuffle).
+describe('operator console in Chromium', { shuffle: false }, () => {
   it('refuses a non-admin key at sign-in', async () => {
     await page.goto(`${base}/console`);
     await page.getByLabel('Admin API key').waitFor();
