@@ -87,3 +87,16 @@ export function imageInputStandIns() {
   }, 'upscaler');
   return { texter, remixer, upscaler };
 }
+
+/**
+ * A stand-in for the embedded `placeholder` model (which declares every task), for front-door tests: draws
+ * from text, redraws an init image, or really enlarges it, and records each call.
+ */
+export function allTasksPlaceholder() {
+  const { remixer, upscaler } = imageInputStandIns();
+  return scriptedModel((options) =>
+    options.task === 'upscale'
+      ? upscaler.generate(options).then((result) => result.images)
+      : remixer.generate(options).then((result) => result.images),
+  );
+}

@@ -15,9 +15,10 @@ export function actionMakesImages(action: ChatAction): boolean {
 
 /**
  * The buttons under a result. Everything they need is in the custom id (the stored generation and its
- * owner), so they keep working after a restart or on another instance. Reroll, Vary and V charge whoever
- * pressed; U re-posts a stored image for free; Details is private; Delete is for the requester or a
- * member who may manage messages.
+ * owner), so they keep working after a restart or on another instance. Reroll, Vary (Subtle/Strong),
+ * Upscale 2× and V charge whoever pressed (all but Reroll take the stored image as their input); U re-posts
+ * a stored image for free; Details is private; Delete is for the requester or a member who may manage
+ * messages.
  */
 export async function handleImageAction(
   action: ChatAction,
@@ -33,23 +34,45 @@ export async function handleImageAction(
     case 'delete':
       await deleteResult(action.owner, context, bot);
       return;
-    case 'reroll':
-    case 'vary': {
+    case 'reroll': {
       const record = bot.chatImages.find(action.owner, action.generationId);
       if (!(await firstPress(context, bot))) return;
-      const mode = action.kind;
       await deliverGeneration(context, bot, {
         headline: record.prompt,
-        run: (call) => bot.chatImages.again(context.identity, context.place, record, mode, call),
+        run: (call) => bot.chatImages.again(context.identity, context.place, record, 'reroll', call),
+      });
+      return;
+    }
+    case 'vary':
+    case 'vary-subtle': {
+      const record = bot.chatImages.find(action.owner, action.generationId);
+      if (!(await firstPress(context, bot))) return;
+      const strength = action.kind === 'vary' ? 'strong' : 'subtle';
+      await deliverGeneration(context, bot, {
+        headline: record.prompt,
+        run: (call) =>
+          bot.chatImages.vary(context.identity, context.place, action.owner, record.id, strength, call),
+      });
+      return;
+    }
+    case 'enlarge': {
+      const record = bot.chatImages.find(action.owner, action.generationId);
+      if (!(await firstPress(context, bot))) return;
+      await deliverGeneration(context, bot, {
+        headline: record.prompt,
+        run: (call) =>
+          bot.chatImages.upscale(context.identity, context.place, action.owner, record.id, 2, call),
       });
       return;
     }
     case 'variant': {
+      // V1–V4: a real variation of that grid image (image-to-image from it), not the prompt again.
       const record = bot.chatImages.findInBatch(action.owner, action.batchId, action.index);
       if (!(await firstPress(context, bot))) return;
       await deliverGeneration(context, bot, {
         headline: record.prompt,
-        run: (call) => bot.chatImages.again(context.identity, context.place, record, 'vary', call),
+        run: (call) =>
+          bot.chatImages.vary(context.identity, context.place, action.owner, record.id, 'strong', call),
       });
       return;
     }
