@@ -6,6 +6,7 @@ import type {
   SlackActionMiddlewareArgs,
 } from '@slack/bolt';
 import { type ChatAction, decodeChatAction } from '../../../core/chat/action-ids.ts';
+import type { ChatVaryStrength } from '../../../core/chat/chat-images.ts';
 import { shownFromRecord } from '../../../core/chat/shown-image.ts';
 import type { GenerationRecord } from '../../../core/generation/generation-records.ts';
 import type { SlackTarget } from '../recovered-jobs.ts';
@@ -41,8 +42,8 @@ interface Press {
 }
 
 /**
- * The buttons under posted images. Every press is acknowledged at once; Reroll, Vary and V1–V4 generate
- * and are charged to whoever pressed; U1–U4 re-post a stored image full size for free; Details answers
+ * The buttons under posted images. Every press is acknowledged at once; Reroll, Vary (Subtle/Strong),
+ * Upscale 2× and V1–V4 generate and are charged to whoever pressed (all but Reroll from the stored image); U1–U4 re-post a stored image full size for free; Details answers
  * only the presser. A press Slack delivers twice is handled once, and pressing a button again while its
  * first press is still running does nothing.
  */
@@ -102,18 +103,37 @@ async function runPress(context: SlackContext, args: ButtonArgs, press: Press, a
         await repost(context, args, press, record, action.index);
         return;
       }
-      case 'reroll':
-      case 'vary': {
+      case 'reroll': {
         const source = chatImages.find(action.owner, action.generationId);
-        await generateFrom(context, args, press, source, action.kind, {
+        await generateFrom(context, args, press, source, { kind: 'reroll' }, action.owner, {
+          kind: 'reroll',
+          userId: press.userId,
+        });
+        return;
+      }
+      case 'vary':
+      case 'vary-subtle': {
+        const source = chatImages.find(action.owner, action.generationId);
+        const strength = action.kind === 'vary' ? 'strong' : 'subtle';
+        await generateFrom(context, args, press, source, { kind: 'vary', strength }, action.owner, {
           kind: action.kind,
           userId: press.userId,
         });
         return;
       }
+      case 'enlarge': {
+        const source = chatImages.find(action.owner, action.generationId);
+        await generateFrom(context, args, press, source, { kind: 'enlarge' }, action.owner, {
+          kind: 'enlarge',
+          userId: press.userId,
+        });
+        return;
+      }
       case 'variant': {
+        // V1–V4: a real variation of that grid image (image-to-image from it).
         const source = chatImages.findInBatch(action.owner, action.batchId, action.index);
-        await generateFrom(context, args, press, source, 'vary', {
+        const mode = { kind: 'vary', strength: 'strong' } as const;
+        await generateFrom(context, args, press, source, mode, action.owner, {
           kind: 'variant',
           userId: press.userId,
           index: action.index,
@@ -130,39 +150,53 @@ async function runPress(context: SlackContext, args: ButtonArgs, press: Press, a
   }
 }
 
-/** Reroll / Vary / V: a new image from a stored one, charged to the presser, posted in the channel. */
+/** What a charged button makes from the stored image: the prompt again, a variation, or an upscale. */
+type PressMode = { kind: 'reroll' } | { kind: 'vary'; strength: ChatVaryStrength } | { kind: 'enlarge' };
+
+const pressVerbs = {
+  reroll: '🎲 Rerolling',
+  vary: '🔀 Making a variation of',
+  enlarge: '🔍 Upscaling',
+} as const;
+
+/**
+ * Reroll / Vary (Subtle, Strong) / Upscale 2× / V: a new image from a stored one (`sourceOwner`'s), charged
+ * to the presser, posted in the channel.
+ */
 async function generateFrom(
   context: SlackContext,
   args: ButtonArgs,
   press: Press,
   source: GenerationRecord,
-  mode: 'reroll' | 'vary',
+  mode: PressMode,
+  sourceOwner: string,
   lead: ResultLead,
 ) {
-  const verb = mode === 'reroll' ? '🎲 Rerolling' : '🔀 Making a variation of';
   await press.note(
-    `${verb} *${escapeAndTruncate(source.prompt, 200)}*… it will be posted here (uses one of your images).`,
+    `${pressVerbs[mode.kind]} *${escapeAndTruncate(source.prompt, 200)}*… it will be posted here (uses one of your images).`,
   );
   const identity = slackIdentity(press.teamId, press.userId);
   const owner = context.chatImages.caller(identity).userId;
-  const outcome = await context.chatImages.again(
-    identity,
-    slackPlace(press.teamId, context.workspaceMonthlyImages),
-    source,
-    mode,
-    {
-      source: 'slack',
-      abortSignal: context.work.signal,
-      target: {
-        origin: 'button',
-        teamId: press.teamId,
-        userId: press.userId,
-        channelId: press.channelId,
-        responseUrl: press.responseUrl,
-        lead,
-      } satisfies SlackTarget,
-    },
-  );
+  const place = slackPlace(press.teamId, context.workspaceMonthlyImages);
+  const call = {
+    source: 'slack' as const,
+    abortSignal: context.work.signal,
+    target: {
+      origin: 'button',
+      teamId: press.teamId,
+      userId: press.userId,
+      channelId: press.channelId,
+      responseUrl: press.responseUrl,
+      lead,
+    } satisfies SlackTarget,
+  };
+  const { chatImages } = context;
+  const outcome =
+    mode.kind === 'reroll'
+      ? await chatImages.again(identity, place, source, 'reroll', call)
+      : mode.kind === 'vary'
+        ? await chatImages.vary(identity, place, sourceOwner, source.id, mode.strength, call)
+        : await chatImages.upscale(identity, place, sourceOwner, source.id, 2, call);
   const posted = await postOutcome(context, args.client, {
     outcome,
     owner,
