@@ -32,7 +32,15 @@ afterEach(async () => {
 
 const ada = `discord:${ids.ada}`;
 /** The buttons under every single image, in order. */
-const singleImageButtons = ['Vary (Subtle)', 'Vary (Strong)', 'Upscale 2×', 'Reroll', 'Details', 'Delete'];
+const singleImageButtons = [
+  'Vary (Subtle)',
+  'Vary (Strong)',
+  'Upscale 2×',
+  'Remix',
+  'Reroll',
+  'Details',
+  'Delete',
+];
 const ben = `discord:${ids.ben}`;
 
 /** The buttons of a message with their custom ids decoded. */
@@ -126,6 +134,7 @@ describe.each(transports)('Discord bot over %s', (_transport, start) => {
       'vary-subtle',
       'vary',
       'enlarge',
+      'remix',
       'reroll',
       'details',
       'delete',

@@ -3,7 +3,7 @@
  * model as the input (asserted on a stand-in), the presser pays one image, and the result's Details say
  * what it was made from.
  */
-import { InteractionResponseType } from 'discord.js';
+import { type APIInteraction, ComponentType, InteractionResponseType, InteractionType } from 'discord.js';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { allTasksPlaceholder } from '../../test-support/image-input-stand-ins.ts';
@@ -25,8 +25,26 @@ async function start() {
   return { harness: current, model };
 }
 
+/** The Remix form submitted with `prompt`, as Discord sends it after the button's modal. */
+function remixSubmit(customId: string, prompt: string): APIInteraction {
+  const press = buttonPress(customId, { userId: ids.ben }) as unknown as Record<string, unknown>;
+  return {
+    ...press,
+    type: InteractionType.ModalSubmit,
+    data: {
+      custom_id: customId,
+      components: [
+        {
+          type: ComponentType.ActionRow,
+          components: [{ type: ComponentType.TextInput, custom_id: 'prompt', value: prompt }],
+        },
+      ],
+    },
+  } as unknown as APIInteraction;
+}
+
 /** Runs a command or a press to its finished message. */
-async function finished(harness: HttpHarness, interaction: ReturnType<typeof slashCommand>) {
+async function finished(harness: HttpHarness, interaction: APIInteraction) {
   const progress = harness.api.expect('PATCH', webhook.original(interaction.token));
   const final = harness.api.expect('PATCH', webhook.original(interaction.token));
   expect((await harness.send(interaction)).type).toBe(
@@ -89,6 +107,29 @@ describe('Discord image-to-image buttons', () => {
     });
     expect(harness.services.chatImages.usage(ben).used).toBe(1);
     expect(await madeFrom(harness, posted)).toBe(`An upscale of image ${source.record.id}`);
+  });
+
+  it('Remix opens a form with the prompt; its submission sends the image and the new prompt', async () => {
+    const { harness, model } = await start();
+    const made = await finished(harness, slashCommand('imagine', { prompt: 'a red fox' }));
+    const source = await newest(harness, ada);
+    const customId = customIdOf(made.json, 'Remix');
+    const form = (await harness.send(buttonPress(customId, { userId: ids.ben }))) as {
+      type: number;
+      data: { custom_id: string; components: { components: { value: string }[] }[] };
+    };
+    expect(form.type).toBe(InteractionResponseType.Modal);
+    expect(form.data.custom_id).toBe(customId);
+    expect(form.data.components[0]?.components[0]?.value).toBe('a red fox');
+    expect(model.calls).toHaveLength(1);
+
+    const posted = await finished(harness, remixSubmit(customId, 'a red fox, as a woodcut'));
+    const call = model.calls[1];
+    expect(call).toMatchObject({ task: 'image_to_image', strength: 0.75 });
+    expect(call?.prompt).toContain('a red fox, as a woodcut');
+    expect(Buffer.from(call?.inputImages?.[0]?.bytes ?? []).equals(Buffer.from(source.bytes))).toBe(true);
+    expect(harness.services.chatImages.usage(ben).used).toBe(1);
+    expect(await madeFrom(harness, posted)).toBe(`A remix of image ${source.record.id}`);
   });
 
   it('V1 on a grid is a variation of that image; U1 stays a free re-post', async () => {

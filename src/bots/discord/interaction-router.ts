@@ -8,7 +8,7 @@ import { decodeChatAction } from '../../core/chat/action-ids.ts';
 import { chatErrorMessage } from '../../core/chat/chat-error-message.ts';
 import { ImagineError } from '../../core/errors/imagine-error.ts';
 import { allowedRolesRefusal } from './allowed-roles.ts';
-import { actionMakesImages, handleImageAction } from './buttons/image-buttons.ts';
+import { actionMakesImages, handleImageAction, remixPromptOf, submitRemix } from './buttons/image-buttons.ts';
 import { slashCommands } from './commands/index.ts';
 import { DeliveryError } from './delivery-error.ts';
 import { createInteractionContext, type InteractionContext } from './interaction-context.ts';
@@ -41,7 +41,8 @@ export function createInteractionRouter(
     }
     if (
       interaction.type !== InteractionType.ApplicationCommand &&
-      interaction.type !== InteractionType.MessageComponent
+      interaction.type !== InteractionType.MessageComponent &&
+      interaction.type !== InteractionType.ModalSubmit
     ) {
       await respond.reply({ content: 'That kind of interaction is not supported.' }, { ephemeral: true });
       return;
@@ -73,6 +74,11 @@ export function createInteractionRouter(
       return;
     }
     if (actionMakesImages(action) && !(await mayMakeImages(context))) return;
+    if (interaction.type === InteractionType.ModalSubmit) {
+      // The Remix form: its custom id names the stored image, its one field the edited prompt.
+      await submitRemix(action, remixPromptOf(interaction), context, bot);
+      return;
+    }
     await handleImageAction(action, context, bot);
   }
 

@@ -111,6 +111,7 @@ export function imageMessage(image: ShownImage, audience: ResultAudience, note?:
     button({ kind: 'vary-subtle', ...target }, 'Vary (Subtle)', '🪄'),
     button({ kind: 'vary', ...target }, 'Vary (Strong)', '🎲'),
     button({ kind: 'enlarge', ...target }, 'Upscale 2×', '🔍'),
+    button({ kind: 'remix', ...target }, 'Remix', '🖌️'),
     button({ kind: 'reroll', ...target }, 'Reroll', '🔄'),
   ];
   const aboutRow = [

@@ -6,10 +6,11 @@
 export type ChatAction =
   /**
    * Single-image buttons. `vary` is Vary (Strong) and `vary-subtle` Vary (Subtle): image-to-image from the
-   * stored image; `enlarge` is Upscale 2×. Each of those and Reroll is charged to whoever pressed.
+   * stored image; `enlarge` is Upscale 2×; `remix` opens a prompt editor (and names its submission). Each
+   * of those and Reroll is charged to whoever pressed.
    */
   | {
-      kind: 'reroll' | 'vary' | 'vary-subtle' | 'enlarge' | 'details' | 'delete';
+      kind: 'reroll' | 'vary' | 'vary-subtle' | 'enlarge' | 'remix' | 'details' | 'delete';
       owner: string;
       generationId: string;
     }
@@ -22,6 +23,7 @@ const singleKinds = {
   v: 'vary',
   s: 'vary-subtle',
   e: 'enlarge',
+  m: 'remix',
   d: 'details',
   x: 'delete',
 } as const;

@@ -209,6 +209,28 @@ export class ChatImages {
     return this.#asJob('variation', request, identity, place, context);
   }
 
+  /**
+   * Remix: the stored image as the input with an edited prompt (strength "strong"), charged to whoever sent
+   * it; kind `remix`.
+   */
+  async remix(
+    identity: ChatIdentity,
+    place: ChatPlace,
+    owner: string,
+    generationId: string,
+    prompt: string,
+    context: ChatCallContext,
+  ): Promise<GenerationOutcome> {
+    const text = prompt.trim();
+    if (!text) {
+      throw new ImagineError('validation_error', 'Write a prompt for the remix.', {
+        details: [{ field: 'prompt', message: 'must not be empty' }],
+      });
+    }
+    const request = { owner, generationId, body: { strength: 'strong', prompt: text } };
+    return this.#asJob('variation', request, identity, place, context);
+  }
+
   /** Upscale 2×: the stored image enlarged `factor` times, charged to whoever pressed, kind `upscale`. */
   async upscale(
     identity: ChatIdentity,

@@ -1,4 +1,10 @@
-import { type APIMessageComponentInteraction, PermissionFlagsBits } from 'discord.js';
+import {
+  type APIMessageComponentInteraction,
+  type APIModalSubmitInteraction,
+  ComponentType,
+  PermissionFlagsBits,
+  TextInputStyle,
+} from 'discord.js';
 import type { ChatAction } from '../../../core/chat/action-ids.ts';
 import { deliverGeneration, postResult } from '../generation-flow.ts';
 import type { InteractionContext } from '../interaction-context.ts';
@@ -65,6 +71,32 @@ export async function handleImageAction(
       });
       return;
     }
+    case 'remix': {
+      // A form pre-filled with the prompt; its submission (same custom id) makes the image.
+      const record = bot.chatImages.find(action.owner, action.generationId);
+      await context.respond.modal({
+        custom_id: (context.interaction as APIMessageComponentInteraction).data.custom_id,
+        title: 'Remix this image',
+        components: [
+          {
+            type: ComponentType.ActionRow,
+            components: [
+              {
+                type: ComponentType.TextInput,
+                custom_id: remixPromptField,
+                label: 'Prompt',
+                style: TextInputStyle.Paragraph,
+                value: record.prompt.slice(0, 4000),
+                min_length: 1,
+                max_length: 4000,
+                required: true,
+              },
+            ],
+          },
+        ],
+      });
+      return;
+    }
     case 'variant': {
       // V1–V4: a real variation of that grid image (image-to-image from it), not the prompt again.
       const record = bot.chatImages.findInBatch(action.owner, action.batchId, action.index);
@@ -91,6 +123,38 @@ export async function handleImageAction(
       return;
     }
   }
+}
+
+const remixPromptField = 'prompt';
+
+/** The edited prompt of a submitted Remix form. */
+export function remixPromptOf(interaction: APIModalSubmitInteraction): string {
+  for (const row of interaction.data.components) {
+    const inputs = 'components' in row ? row.components : [];
+    for (const input of inputs) {
+      if (input.custom_id === remixPromptField) return input.value;
+    }
+  }
+  return '';
+}
+
+/** A submitted Remix form: the stored image plus the edited prompt, charged to whoever sent it. */
+export async function submitRemix(
+  action: ChatAction,
+  prompt: string,
+  context: InteractionContext,
+  bot: DiscordBotServices,
+): Promise<void> {
+  if (action.kind !== 'remix') {
+    await context.respond.reply({ content: 'This form no longer works.' }, { ephemeral: true });
+    return;
+  }
+  const record = bot.chatImages.find(action.owner, action.generationId);
+  await deliverGeneration(context, bot, {
+    headline: prompt.trim() || record.prompt,
+    run: (call) =>
+      bot.chatImages.remix(context.identity, context.place, action.owner, record.id, prompt, call),
+  });
 }
 
 async function deleteResult(
