@@ -103,6 +103,7 @@ describe.each(['http', 'socket'] as const)('Slack app over %s', (mode) => {
       '🪄 Vary (Subtle)',
       '🔀 Vary (Strong)',
       '🔍 Upscale 2×',
+      '🖌️ Remix',
       '🎲 Reroll',
       'ℹ️ Details',
     ]);
@@ -319,6 +320,60 @@ describe.each(['http', 'socket'] as const)('Slack app over %s', (mode) => {
       expect(blockText(reply.blocks)).toContain(`*Made from*\\n${lineage} ${record.id}`);
     },
   );
+
+  it('Remix opens a form with the prompt; submitting it sends the image and the edited prompt', async () => {
+    const model = allTasksPlaceholder();
+    const transport = await start(mode, {}, [model]);
+    const slack = new SlackStandIn();
+    const { blocks } = await imagineOnce(transport, slack);
+    const record = transport.services.records.listForUser(aliceIdentity, { limit: 1, cursor: undefined })
+      .records[0];
+    if (!record) throw new Error('no source image');
+    const stored = Buffer.from(await transport.services.chatImages.read(record));
+
+    slack.method('views.open');
+    const remix = buttonNamed(blocks, '🖌️ Remix');
+    const press = buttonPress({ actionId: remix.actionId, value: remix.value });
+    await transport.action(press);
+    await slack.until(() => slack.callsTo('views.open').length === 1);
+    const opened = slack.callsTo('views.open')[0]?.args;
+    expect(opened?.trigger_id).toBe(press.trigger_id);
+    const view = JSON.parse(opened?.view ?? '{}');
+    expect(view.blocks[0].element.initial_value).toBe('a lighthouse at dusk');
+    expect(model.calls).toHaveLength(1);
+
+    slack.uploadFlow().method('chat.postEphemeral');
+    await transport.action({
+      type: 'view_submission',
+      team: { id: teamId, domain: 'example' },
+      user: { id: bob, team_id: teamId, name: 'bob' },
+      api_app_id: press.api_app_id,
+      token: press.token,
+      trigger_id: '1000000000003.1000000000.remix',
+      view: {
+        id: 'V0001REMIX',
+        type: 'modal',
+        team_id: teamId,
+        callback_id: view.callback_id,
+        private_metadata: view.private_metadata,
+        state: {
+          values: { prompt: { prompt: { type: 'plain_text_input', value: 'a lighthouse, in ink' } } },
+        },
+      },
+    });
+    await slack.until(() => slack.callsTo('files.completeUploadExternal').length === 2);
+    const call = model.calls[1];
+    expect(call).toMatchObject({ task: 'image_to_image', strength: 0.75 });
+    expect(call?.prompt).toContain('a lighthouse, in ink');
+    expect(Buffer.from(call?.inputImages?.[0]?.bytes ?? []).equals(stored)).toBe(true);
+    const posted = SlackStandIn.blocks(slack.callsTo('files.completeUploadExternal')[1]);
+    expect(blockText(posted)).toContain(`Remix by <@${bob}>`);
+    expect(slack.callsTo('chat.postEphemeral')[0]?.args).toMatchObject({ channel: channelId, user: bob });
+    expect(transport.services.chatImages.usage(bobIdentity).used).toBe(1);
+    const made = transport.services.records.listForUser(bobIdentity, { limit: 1, cursor: undefined })
+      .records[0];
+    expect(made).toMatchObject({ parentId: record.id, kind: 'remix' });
+  });
 
   it('Details answers only the presser, with everything needed to make the image again', async () => {
     const transport = await start(mode);

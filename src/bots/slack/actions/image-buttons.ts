@@ -14,7 +14,10 @@ import {
   detailsMessage,
   escapeAndTruncate,
   imageMessage,
+  type RemixMetadata,
   type ResultLead,
+  remixCallbackId,
+  remixView,
   truncate,
 } from '../slack-blocks.ts';
 import {
@@ -29,6 +32,7 @@ import {
 } from '../slack-context.ts';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
+type SlackClient = ButtonArgs['client'];
 
 /** Who pressed, where, and a way to answer only them. */
 interface Press {
@@ -48,6 +52,7 @@ interface Press {
  * first press is still running does nothing.
  */
 export function registerImageButtons(app: App, context: SlackContext): void {
+  registerRemixForm(app, context);
   const running = new Set<string>();
   app.action<BlockAction<ButtonAction>>({ type: 'block_actions', action_id: /^imagine_/ }, async (args) => {
     await args.ack();
@@ -86,6 +91,51 @@ export function registerImageButtons(app: App, context: SlackContext): void {
   });
 }
 
+/** The submitted Remix form: the stored image with the edited prompt, charged to whoever submitted it. */
+function registerRemixForm(app: App, context: SlackContext): void {
+  app.view(remixCallbackId, async ({ ack, body, view, client }) => {
+    await ack();
+    let metadata: Partial<RemixMetadata> = {};
+    try {
+      metadata = JSON.parse(view.private_metadata) as Partial<RemixMetadata>;
+    } catch {
+      // A form we did not open: treated as one that no longer works.
+    }
+    const action = decodeChatAction(metadata.value ?? '');
+    const prompt = view.state.values.prompt?.prompt?.value ?? '';
+    const userId = body.user.id;
+    const teamId = body.user.team_id ?? body.team?.id ?? '';
+    const channelId = metadata.channelId;
+    const press: Press = {
+      userId,
+      teamId,
+      channelId,
+      responseUrl: undefined,
+      // A form has no response_url: the presser hears through an ephemeral message in the channel.
+      note: (text) =>
+        quietly(context.logger, 'an ephemeral note after the Remix form', async () => {
+          if (channelId) await client.chat.postEphemeral({ channel: channelId, user: userId, text });
+        }),
+    };
+    if (action?.kind !== 'remix' || !teamId) {
+      await press.note('⚠️ This form no longer works.');
+      return;
+    }
+    await context.work.run(async () => {
+      try {
+        const source = context.chatImages.find(action.owner, action.generationId);
+        await generateFrom(context, client, press, source, { kind: 'remix', prompt }, action.owner, {
+          kind: 'remix',
+          userId,
+        });
+      } catch (error) {
+        logFailure(context, error, 'the Remix form');
+        await press.note(slackErrorText(error, context.now(), { charged: true }));
+      }
+    });
+  });
+}
+
 async function runPress(context: SlackContext, args: ButtonArgs, press: Press, action: ChatAction) {
   const { chatImages } = context;
   try {
@@ -105,7 +155,7 @@ async function runPress(context: SlackContext, args: ButtonArgs, press: Press, a
       }
       case 'reroll': {
         const source = chatImages.find(action.owner, action.generationId);
-        await generateFrom(context, args, press, source, { kind: 'reroll' }, action.owner, {
+        await generateFrom(context, args.client, press, source, { kind: 'reroll' }, action.owner, {
           kind: 'reroll',
           userId: press.userId,
         });
@@ -115,7 +165,7 @@ async function runPress(context: SlackContext, args: ButtonArgs, press: Press, a
       case 'vary-subtle': {
         const source = chatImages.find(action.owner, action.generationId);
         const strength = action.kind === 'vary' ? 'strong' : 'subtle';
-        await generateFrom(context, args, press, source, { kind: 'vary', strength }, action.owner, {
+        await generateFrom(context, args.client, press, source, { kind: 'vary', strength }, action.owner, {
           kind: action.kind,
           userId: press.userId,
         });
@@ -123,9 +173,23 @@ async function runPress(context: SlackContext, args: ButtonArgs, press: Press, a
       }
       case 'enlarge': {
         const source = chatImages.find(action.owner, action.generationId);
-        await generateFrom(context, args, press, source, { kind: 'enlarge' }, action.owner, {
+        await generateFrom(context, args.client, press, source, { kind: 'enlarge' }, action.owner, {
           kind: 'enlarge',
           userId: press.userId,
+        });
+        return;
+      }
+      case 'remix': {
+        // A form pre-filled with the prompt (through the press's trigger_id); its submission makes the image.
+        const record = chatImages.find(action.owner, action.generationId);
+        const triggerId = (args.body as { trigger_id?: string }).trigger_id;
+        if (!triggerId) {
+          await press.note('⚠️ Slack did not let me open the Remix form; please press it again.');
+          return;
+        }
+        await args.client.views.open({
+          trigger_id: triggerId,
+          view: remixView(record.prompt, { value: args.action.value ?? '', channelId: press.channelId }),
         });
         return;
       }
@@ -133,7 +197,7 @@ async function runPress(context: SlackContext, args: ButtonArgs, press: Press, a
         // V1–V4: a real variation of that grid image (image-to-image from it).
         const source = chatImages.findInBatch(action.owner, action.batchId, action.index);
         const mode = { kind: 'vary', strength: 'strong' } as const;
-        await generateFrom(context, args, press, source, mode, action.owner, {
+        await generateFrom(context, args.client, press, source, mode, action.owner, {
           kind: 'variant',
           userId: press.userId,
           index: action.index,
@@ -151,12 +215,17 @@ async function runPress(context: SlackContext, args: ButtonArgs, press: Press, a
 }
 
 /** What a charged button makes from the stored image: the prompt again, a variation, or an upscale. */
-type PressMode = { kind: 'reroll' } | { kind: 'vary'; strength: ChatVaryStrength } | { kind: 'enlarge' };
+type PressMode =
+  | { kind: 'reroll' }
+  | { kind: 'vary'; strength: ChatVaryStrength }
+  | { kind: 'enlarge' }
+  | { kind: 'remix'; prompt: string };
 
 const pressVerbs = {
   reroll: '🎲 Rerolling',
   vary: '🔀 Making a variation of',
   enlarge: '🔍 Upscaling',
+  remix: '🖌️ Remixing',
 } as const;
 
 /**
@@ -165,7 +234,7 @@ const pressVerbs = {
  */
 async function generateFrom(
   context: SlackContext,
-  args: ButtonArgs,
+  client: SlackClient,
   press: Press,
   source: GenerationRecord,
   mode: PressMode,
@@ -196,8 +265,10 @@ async function generateFrom(
       ? await chatImages.again(identity, place, source, 'reroll', call)
       : mode.kind === 'vary'
         ? await chatImages.vary(identity, place, sourceOwner, source.id, mode.strength, call)
-        : await chatImages.upscale(identity, place, sourceOwner, source.id, 2, call);
-  const posted = await postOutcome(context, args.client, {
+        : mode.kind === 'remix'
+          ? await chatImages.remix(identity, place, sourceOwner, source.id, mode.prompt, call)
+          : await chatImages.upscale(identity, place, sourceOwner, source.id, 2, call);
+  const posted = await postOutcome(context, client, {
     outcome,
     owner,
     channelId: press.channelId,
