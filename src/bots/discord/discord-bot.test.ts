@@ -31,6 +31,16 @@ afterEach(async () => {
 });
 
 const ada = `discord:${ids.ada}`;
+/** The buttons under every single image, in order. */
+const singleImageButtons = [
+  'Vary (Subtle)',
+  'Vary (Strong)',
+  'Upscale 2×',
+  'Remix',
+  'Reroll',
+  'Details',
+  'Delete',
+];
 const ben = `discord:${ids.ben}`;
 
 /** The buttons of a message with their custom ids decoded. */
@@ -114,13 +124,21 @@ describe.each(transports)('Discord bot over %s', (_transport, start) => {
     expect(fieldsOf(final).Time).toMatch(/^\d+(\.\d)? s$/);
 
     const buttons = actionsOf(final);
-    expect(buttons.map((button) => button.label)).toEqual(['Reroll', 'Vary', 'Details', 'Delete']);
+    expect(buttons.map((button) => button.label)).toEqual(singleImageButtons);
     const record = testHarness.services.records.listForUser(ada, { limit: 5, cursor: undefined }).records[0];
     expect(record).toBeDefined();
     for (const button of buttons) {
       expect(button.action).toMatchObject({ owner: ada, generationId: record?.id });
     }
-    expect(buttons.map((button) => button.action?.kind)).toEqual(['reroll', 'vary', 'details', 'delete']);
+    expect(buttons.map((button) => button.action?.kind)).toEqual([
+      'vary-subtle',
+      'vary',
+      'enlarge',
+      'remix',
+      'reroll',
+      'details',
+      'delete',
+    ]);
     expect(testHarness.services.chatImages.usage(ada).used).toBe(1);
   });
 
@@ -191,7 +209,10 @@ describe.each(transports)('Discord bot over %s', (_transport, start) => {
     expect((await progress).json.content).toBe(`🎨 Generating **a red fox** for <@${ids.ben}>…`);
     const posted = await final;
     expect(await sharp(posted.files[0]?.bytes).metadata()).toMatchObject({ width: 1024, height: 1024 });
-    expect(actionsOf(posted)[0]?.action).toMatchObject({ kind: 'reroll', owner: ben });
+    expect(actionsOf(posted).find((button) => button.label === 'Reroll')?.action).toMatchObject({
+      kind: 'reroll',
+      owner: ben,
+    });
     expect(fieldsOf(posted)['Images left']).toBe('2 of 3 this month');
     expect(testHarness.services.chatImages.usage(ben).used).toBe(1);
     expect(testHarness.services.chatImages.usage(ada).used).toBe(1);
@@ -200,7 +221,7 @@ describe.each(transports)('Discord bot over %s', (_transport, start) => {
   it('a double-clicked button makes one image', async () => {
     const testHarness = await harness();
     const made = await generate(testHarness, 'imagine', { prompt: 'a red fox' });
-    const customId = customIdOf(made.final.json, 'Vary');
+    const customId = customIdOf(made.final.json, 'Vary (Strong)');
     const firstClick = buttonPress(customId, { userId: ids.ben });
     const secondClick = buttonPress(customId, { userId: ids.ben });
     const progress = testHarness.api.expect('PATCH', webhook.original(firstClick.token));
@@ -237,7 +258,7 @@ describe.each(transports)('Discord bot over %s', (_transport, start) => {
       width: 1024,
       height: 1024,
     });
-    expect(actionsOf(full).map((button) => button.label)).toEqual(['Reroll', 'Vary', 'Details', 'Delete']);
+    expect(actionsOf(full).map((button) => button.label)).toEqual(singleImageButtons);
     expect(testHarness.services.chatImages.usage(ben).used).toBe(0);
     expect(testHarness.services.chatImages.usage(ada).used).toBe(2);
 
@@ -565,7 +586,7 @@ describe.each(transports)('Discord bot over %s', (_transport, start) => {
     const testHarness = await harness({}, { models: [flaky] });
     const { final } = await generate(testHarness, 'imagine-batch', { prompt: 'two owls', count: 2 });
     expect(final.files).toHaveLength(1);
-    expect(actionsOf(final).map((button) => button.label)).toEqual(['Reroll', 'Vary', 'Details', 'Delete']);
+    expect(actionsOf(final).map((button) => button.label)).toEqual(singleImageButtons);
     expect(embedOf(final).footer?.text).toBe(
       '1 of 2 images could not be made; only the 1 delivered were counted.',
     );

@@ -2,6 +2,7 @@ import {
   type APIApplicationCommandOptionChoice,
   type APIInteractionResponse,
   type APIInteractionResponseCallbackData,
+  type APIModalInteractionResponseCallbackData,
   DiscordAPIError,
   InteractionResponseType,
   MessageFlags,
@@ -91,6 +92,11 @@ export class InteractionResponder {
   /** For a button: acknowledge without a new message (type 6); `@original` is then the button's message. */
   async deferUpdate(): Promise<void> {
     await this.#initial('deferred-update', { type: InteractionResponseType.DeferredMessageUpdate });
+  }
+
+  /** A form to fill in (type 9); its submission arrives as a new interaction. */
+  async modal(data: APIModalInteractionResponseCallbackData): Promise<void> {
+    await this.#initial('replied', { type: InteractionResponseType.Modal, data });
   }
 
   /** Autocomplete suggestions (type 8). */

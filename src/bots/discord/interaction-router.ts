@@ -10,7 +10,7 @@ import { type ChatCheckName, runChatChecks } from '../../core/chat/checks/chat-c
 import { chatActionChecks } from '../../core/chat/checks/chat-checks.ts';
 import { ImagineError } from '../../core/errors/imagine-error.ts';
 import { allowedRolesRefusal } from './allowed-roles.ts';
-import { actionMakesImages, handleImageAction } from './buttons/image-buttons.ts';
+import { actionMakesImages, handleImageAction, remixPromptOf, submitRemix } from './buttons/image-buttons.ts';
 import { slashCommands } from './commands/index.ts';
 import { DeliveryError } from './delivery-error.ts';
 import { createInteractionContext, type InteractionContext } from './interaction-context.ts';
@@ -44,7 +44,8 @@ export function createInteractionRouter(
     }
     if (
       interaction.type !== InteractionType.ApplicationCommand &&
-      interaction.type !== InteractionType.MessageComponent
+      interaction.type !== InteractionType.MessageComponent &&
+      interaction.type !== InteractionType.ModalSubmit
     ) {
       await respond.reply({ content: 'That kind of interaction is not supported.' }, { ephemeral: true });
       return;
@@ -81,6 +82,13 @@ export function createInteractionRouter(
       return;
     }
     if (actionMakesImages(action) && !(await mayMakeImages(context))) return;
+    if (interaction.type === InteractionType.ModalSubmit) {
+      // The Remix form: its custom id names the stored image, its one field the edited prompt.
+      await withChecks(context, chatActionChecks(action), () =>
+        submitRemix(action, remixPromptOf(interaction), context, bot),
+      );
+      return;
+    }
     await withChecks(context, chatActionChecks(action), () => handleImageAction(action, context, bot));
   }
 

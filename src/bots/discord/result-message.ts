@@ -126,23 +126,25 @@ export function imageMessage(image: ShownImage, audience: ResultAudience, note?:
         }),
     ...(note ? { footer: { text: note } } : {}),
   };
-  const buttons = [
-    button({ kind: 'reroll', owner: audience.owner, generationId: image.id }, 'Reroll', '🔄'),
-    button({ kind: 'vary', owner: audience.owner, generationId: image.id }, 'Vary', '🎲'),
-    button({ kind: 'details', owner: audience.owner, generationId: image.id }, 'Details', 'ℹ️'),
-    button(
-      { kind: 'delete', owner: audience.owner, generationId: image.id },
-      'Delete',
-      '🗑️',
-      ButtonStyle.Danger,
-    ),
+  const target = { owner: audience.owner, generationId: image.id };
+  // Two rows: what makes a new image from this one, then what tells about or removes it.
+  const makeRow = [
+    button({ kind: 'vary-subtle', ...target }, 'Vary (Subtle)', '🪄'),
+    button({ kind: 'vary', ...target }, 'Vary (Strong)', '🎲'),
+    button({ kind: 'enlarge', ...target }, 'Upscale 2×', '🔍'),
+    button({ kind: 'remix', ...target }, 'Remix', '🖌️'),
+    button({ kind: 'reroll', ...target }, 'Reroll', '🔄'),
+  ];
+  const aboutRow = [
+    button({ kind: 'details', ...target }, 'Details', 'ℹ️'),
+    button({ kind: 'delete', ...target }, 'Delete', '🗑️', ButtonStyle.Danger),
     linkButton(image.imageUrl),
   ];
   return {
     body: {
       content: headline(image.prompt, audience.requesterId),
       embeds: [embed],
-      components: rows([buttons]),
+      components: rows([makeRow, aboutRow]),
       attachments: attach ? [{ id: 0, filename }] : [],
       allowed_mentions: noPings,
     },

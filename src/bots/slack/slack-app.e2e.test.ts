@@ -7,6 +7,7 @@ import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeChatAction } from '../../core/chat/action-ids.ts';
 import { ProviderCallError } from '../../core/providers/provider-error.ts';
+import { allTasksPlaceholder } from '../../test-support/image-input-stand-ins.ts';
 import { scriptedModel } from '../../test-support/test-services.ts';
 import {
   alice,
@@ -51,6 +52,13 @@ function buttons(blocks: Block[]): { text: string; actionId: string; value: stri
     .map((element) => ({ text: element.text.text, actionId: element.action_id, value: element.value }));
 }
 
+/** The button labelled `text`. */
+function buttonNamed(blocks: Block[], text: string) {
+  const found = buttons(blocks).find((button) => button.text === text);
+  if (!found) throw new Error(`no button ${text}`);
+  return found;
+}
+
 function blockText(blocks: Block[]): string {
   return JSON.stringify(blocks);
 }
@@ -91,8 +99,15 @@ describe.each(['http', 'socket'] as const)('Slack app over %s', (mode) => {
     expect(text).toContain(`Made for <@${alice}> · *placeholder* · seed 42 · 1024×1024`);
     expect(text).toContain('Prompt used: a lighthouse at dusk');
     const shown = buttons(blocks);
-    expect(shown.map((button) => button.text)).toEqual(['🎲 Reroll', '🔀 Vary', 'ℹ️ Details']);
-    const reroll = decodeChatAction(shown[0]?.value ?? '');
+    expect(shown.map((button) => button.text)).toEqual([
+      '🪄 Vary (Subtle)',
+      '🔀 Vary (Strong)',
+      '🔍 Upscale 2×',
+      '🖌️ Remix',
+      '🎲 Reroll',
+      'ℹ️ Details',
+    ]);
+    const reroll = decodeChatAction(buttonNamed(blocks, '🎲 Reroll').value);
     expect(reroll).toMatchObject({ kind: 'reroll', owner: aliceIdentity });
 
     expect(slack.responses[0]?.body).toEqual({
@@ -209,7 +224,7 @@ describe.each(['http', 'socket'] as const)('Slack app over %s', (mode) => {
     const transport = await start(mode);
     const slack = new SlackStandIn();
     const { blocks } = await imagineOnce(transport, slack);
-    const reroll = buttons(blocks)[0];
+    const reroll = buttonNamed(blocks, '🎲 Reroll');
 
     slack.uploadFlow().responseUrls();
     const press = buttonPress({ actionId: reroll?.actionId ?? '', value: reroll?.value ?? '' });
@@ -226,17 +241,25 @@ describe.each(['http', 'socket'] as const)('Slack app over %s', (mode) => {
     expect(transport.services.chatImages.usage(aliceIdentity).used).toBe(1);
   });
 
-  it('V makes a variation of one batch image, charged to the presser', async () => {
-    const transport = await start(mode);
+  it('V makes a variation of one batch image (that image sent to the model), charged to the presser', async () => {
+    const model = allTasksPlaceholder();
+    const transport = await start(mode, {}, [model]);
     const slack = new SlackStandIn().uploadFlow().responseUrls();
     await transport.command(slashCommand({ command: '/imagine-batch', text: 'a castle on a hill --n 2' }));
     await slack.until(() => slack.responses.length === 1);
     const v2 = buttons(SlackStandIn.blocks(slack.callsTo('files.completeUploadExternal')[0]))[3];
     expect(v2?.text).toBe('V2');
+    const action = decodeChatAction(v2?.value ?? '');
+    if (action?.kind !== 'variant') throw new Error('V2 is not a variant button');
+    const second = transport.services.chatImages.findInBatch(aliceIdentity, action.batchId, 1);
+    const stored = Buffer.from(await transport.services.chatImages.read(second));
+    const calls = model.calls.length;
 
     slack.uploadFlow().responseUrls();
     await transport.action(buttonPress({ actionId: v2?.actionId ?? '', value: v2?.value ?? '' }));
     await slack.until(() => slack.callsTo('files.completeUploadExternal').length === 2);
+    expect(model.calls[calls]).toMatchObject({ task: 'image_to_image', strength: 0.75 });
+    expect(Buffer.from(model.calls[calls]?.inputImages?.[0]?.bytes ?? []).equals(stored)).toBe(true);
 
     expect(blockText(SlackStandIn.blocks(slack.callsTo('files.completeUploadExternal')[1]))).toContain(
       `Variation of image 2 by <@${bob}>`,
@@ -244,11 +267,119 @@ describe.each(['http', 'socket'] as const)('Slack app over %s', (mode) => {
     expect(transport.services.chatImages.usage(bobIdentity).used).toBe(1);
   });
 
+  it.each([
+    [
+      '🪄 Vary (Subtle)',
+      { task: 'image_to_image', strength: 0.35 },
+      'Subtle variation',
+      'A variation of image',
+    ],
+    [
+      '🔀 Vary (Strong)',
+      { task: 'image_to_image', strength: 0.75 },
+      'Strong variation',
+      'A variation of image',
+    ],
+    ['🔍 Upscale 2×', { task: 'upscale', upscaleFactor: 2 }, 'Upscale 2×', 'An upscale of image'],
+  ] as const)(
+    '%s sends the stored image to the model, charged to the presser, with its lineage',
+    async (label, expected, lead, lineage) => {
+      const model = allTasksPlaceholder();
+      const transport = await start(mode, {}, [model]);
+      const slack = new SlackStandIn();
+      const { blocks } = await imagineOnce(transport, slack);
+      const record = transport.services.records.listForUser(aliceIdentity, { limit: 1, cursor: undefined })
+        .records[0];
+      if (!record) throw new Error('no source image');
+      const stored = Buffer.from(await transport.services.chatImages.read(record));
+
+      slack.uploadFlow().responseUrls();
+      const pressed = buttonNamed(blocks, label);
+      await transport.action(buttonPress({ actionId: pressed.actionId, value: pressed.value }));
+      await slack.until(() => slack.callsTo('files.completeUploadExternal').length === 2);
+
+      const call = model.calls[1];
+      expect(call).toMatchObject(expected);
+      expect(Buffer.from(call?.inputImages?.[0]?.bytes ?? []).equals(stored)).toBe(true);
+      const posted = SlackStandIn.blocks(slack.callsTo('files.completeUploadExternal')[1]);
+      expect(blockText(posted)).toContain(`${lead} by <@${bob}>`);
+      if (expected.task === 'upscale') {
+        expect(await pngSize(slack.uploads[1] as Buffer)).toMatchObject({
+          width: record.width * 2,
+          height: record.height * 2,
+        });
+      }
+      expect(transport.services.chatImages.usage(bobIdentity).used).toBe(1);
+      expect(transport.services.chatImages.usage(aliceIdentity).used).toBe(1);
+
+      slack.responseUrls();
+      const details = buttonNamed(posted, 'ℹ️ Details');
+      await transport.action(buttonPress({ actionId: details.actionId, value: details.value }));
+      await slack.until(() => slack.responses.length === 3);
+      const reply = slack.responses[2]?.body as { blocks: Block[] };
+      expect(blockText(reply.blocks)).toContain(`*Made from*\\n${lineage} ${record.id}`);
+    },
+  );
+
+  it('Remix opens a form with the prompt; submitting it sends the image and the edited prompt', async () => {
+    const model = allTasksPlaceholder();
+    const transport = await start(mode, {}, [model]);
+    const slack = new SlackStandIn();
+    const { blocks } = await imagineOnce(transport, slack);
+    const record = transport.services.records.listForUser(aliceIdentity, { limit: 1, cursor: undefined })
+      .records[0];
+    if (!record) throw new Error('no source image');
+    const stored = Buffer.from(await transport.services.chatImages.read(record));
+
+    slack.method('views.open');
+    const remix = buttonNamed(blocks, '🖌️ Remix');
+    const press = buttonPress({ actionId: remix.actionId, value: remix.value });
+    await transport.action(press);
+    await slack.until(() => slack.callsTo('views.open').length === 1);
+    const opened = slack.callsTo('views.open')[0]?.args;
+    expect(opened?.trigger_id).toBe(press.trigger_id);
+    const view = JSON.parse(opened?.view ?? '{}');
+    expect(view.blocks[0].element.initial_value).toBe('a lighthouse at dusk');
+    expect(model.calls).toHaveLength(1);
+
+    slack.uploadFlow().method('chat.postEphemeral');
+    await transport.action({
+      type: 'view_submission',
+      team: { id: teamId, domain: 'example' },
+      user: { id: bob, team_id: teamId, name: 'bob' },
+      api_app_id: press.api_app_id,
+      token: press.token,
+      trigger_id: '1000000000003.1000000000.remix',
+      view: {
+        id: 'V0001REMIX',
+        type: 'modal',
+        team_id: teamId,
+        callback_id: view.callback_id,
+        private_metadata: view.private_metadata,
+        state: {
+          values: { prompt: { prompt: { type: 'plain_text_input', value: 'a lighthouse, in ink' } } },
+        },
+      },
+    });
+    await slack.until(() => slack.callsTo('files.completeUploadExternal').length === 2);
+    const call = model.calls[1];
+    expect(call).toMatchObject({ task: 'image_to_image', strength: 0.75 });
+    expect(call?.prompt).toContain('a lighthouse, in ink');
+    expect(Buffer.from(call?.inputImages?.[0]?.bytes ?? []).equals(stored)).toBe(true);
+    const posted = SlackStandIn.blocks(slack.callsTo('files.completeUploadExternal')[1]);
+    expect(blockText(posted)).toContain(`Remix by <@${bob}>`);
+    expect(slack.callsTo('chat.postEphemeral')[0]?.args).toMatchObject({ channel: channelId, user: bob });
+    expect(transport.services.chatImages.usage(bobIdentity).used).toBe(1);
+    const made = transport.services.records.listForUser(bobIdentity, { limit: 1, cursor: undefined })
+      .records[0];
+    expect(made).toMatchObject({ parentId: record.id, kind: 'remix' });
+  });
+
   it('Details answers only the presser, with everything needed to make the image again', async () => {
     const transport = await start(mode);
     const slack = new SlackStandIn();
     const { blocks } = await imagineOnce(transport, slack, 'a red fox --seed 7 --ar 16:9');
-    const details = buttons(blocks)[2];
+    const details = buttonNamed(blocks, 'ℹ️ Details');
 
     slack.responseUrls();
     await transport.action(buttonPress({ actionId: details?.actionId ?? '', value: details?.value ?? '' }));

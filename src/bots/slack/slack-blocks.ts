@@ -17,7 +17,7 @@ export interface SlackMessage {
 
 /** Who asked and how, shown above the facts: "Made for @ann", "Reroll by @bob", … */
 export type ResultLead =
-  | { kind: 'imagine' | 'reroll' | 'vary'; userId: string }
+  | { kind: 'imagine' | 'reroll' | 'vary' | 'vary-subtle' | 'enlarge' | 'remix'; userId: string }
   | { kind: 'upscale' | 'variant'; userId: string; index: number };
 
 /** Slack's mrkdwn treats &, < and > as markup; a prompt must show as typed. */
@@ -60,7 +60,13 @@ function leadText(lead: ResultLead): string {
     case 'reroll':
       return `🎲 Reroll by ${who}`;
     case 'vary':
-      return `🔀 Variation by ${who}`;
+      return `🔀 Strong variation by ${who}`;
+    case 'vary-subtle':
+      return `🪄 Subtle variation by ${who}`;
+    case 'enlarge':
+      return `🔍 Upscale 2× by ${who}`;
+    case 'remix':
+      return `🖌️ Remix by ${who}`;
     case 'upscale':
       return `🔍 Image ${lead.index + 1} of the batch, posted by ${who}`;
     case 'variant':
@@ -88,7 +94,10 @@ function button(text: string, actionId: string, action: ChatAction, style?: 'pri
   };
 }
 
-/** A single image: prompt, facts, the prompt actually sent, and Reroll / Vary / Details. */
+/**
+ * A single image: prompt, facts, the prompt actually sent, and Vary (Subtle) / Vary (Strong) / Upscale 2× /
+ * Remix / Reroll / Details.
+ */
 export function imageMessage(image: ShownImage, lead: ResultLead): SlackMessage {
   const facts = [
     leadText(lead),
@@ -113,12 +122,47 @@ export function imageMessage(image: ShownImage, lead: ResultLead): SlackMessage 
     type: 'actions',
     block_id: 'imagine_image_actions',
     elements: [
+      button('🪄 Vary (Subtle)', 'imagine_vary_subtle', { kind: 'vary-subtle', ...target }),
+      button('🔀 Vary (Strong)', 'imagine_vary', { kind: 'vary', ...target }),
+      button('🔍 Upscale 2×', 'imagine_enlarge', { kind: 'enlarge', ...target }),
+      button('🖌️ Remix', 'imagine_remix', { kind: 'remix', ...target }),
       button('🎲 Reroll', 'imagine_reroll', { kind: 'reroll', ...target }, 'primary'),
-      button('🔀 Vary', 'imagine_vary', { kind: 'vary', ...target }),
       button('ℹ️ Details', 'imagine_details', { kind: 'details', ...target }),
     ],
   });
   return { text: `${escapeAndTruncate(image.prompt, 200)} (${escapeMrkdwn(image.model)})`, blocks };
+}
+
+/** The Remix form's callback id, and what it carries back: the Remix button's value and the channel. */
+export const remixCallbackId = 'imagine_remix';
+export interface RemixMetadata {
+  value: string;
+  channelId: string | undefined;
+}
+
+/** The Remix form (views.open): the image's prompt to edit; submitting makes the remix. */
+export function remixView(prompt: string, metadata: RemixMetadata) {
+  return {
+    type: 'modal' as const,
+    callback_id: remixCallbackId,
+    private_metadata: JSON.stringify(metadata),
+    title: plain('Remix this image'),
+    submit: plain('Remix'),
+    close: plain('Cancel'),
+    blocks: [
+      {
+        type: 'input' as const,
+        block_id: 'prompt',
+        label: plain('Prompt'),
+        element: {
+          type: 'plain_text_input' as const,
+          action_id: 'prompt',
+          multiline: true,
+          initial_value: truncate(prompt, 3000),
+        },
+      },
+    ],
+  };
 }
 
 /** A batch grid: prompt, facts, then U1–Un (post one full size, free) and V1–Vn (a variation, charged). */

@@ -26,6 +26,7 @@ const manifest = parse(manifestText) as Manifest;
 const scopeOfMethod: Record<string, string | undefined> = {
   'auth.test': undefined,
   'views.publish': undefined,
+  'views.open': undefined,
   'chat.postMessage': 'chat:write',
   'chat.postEphemeral': 'chat:write',
   'files.getUploadURLExternal': 'files:write',

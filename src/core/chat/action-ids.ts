@@ -4,12 +4,29 @@
  * `owner` is the quota subject that made the image (an app uid or a chat identity).
  */
 export type ChatAction =
-  | { kind: 'reroll' | 'vary' | 'details' | 'delete'; owner: string; generationId: string }
-  /** Batch buttons: U (post image `index` full size, free) and V (a new image from it, charged). */
+  /**
+   * Single-image buttons. `vary` is Vary (Strong) and `vary-subtle` Vary (Subtle): image-to-image from the
+   * stored image; `enlarge` is Upscale 2×; `remix` opens a prompt editor (and names its submission). Each
+   * of those and Reroll is charged to whoever pressed.
+   */
+  | {
+      kind: 'reroll' | 'vary' | 'vary-subtle' | 'enlarge' | 'remix' | 'details' | 'delete';
+      owner: string;
+      generationId: string;
+    }
+  /** Batch buttons: U (post image `index` full size, free) and V (a variation of that image, charged). */
   | { kind: 'upscale' | 'variant'; owner: string; batchId: string; index: number };
 
 const prefix = 'imagine';
-const singleKinds = { r: 'reroll', v: 'vary', d: 'details', x: 'delete' } as const;
+const singleKinds = {
+  r: 'reroll',
+  v: 'vary',
+  s: 'vary-subtle',
+  e: 'enlarge',
+  m: 'remix',
+  d: 'details',
+  x: 'delete',
+} as const;
 const batchKinds = { u: 'upscale', w: 'variant' } as const;
 
 /** Discord allows 100 characters in a custom id; Slack 255 in an action value. */

@@ -3,6 +3,7 @@ import type { Caller, PlanGrant, PlanSource, UserAccounts } from '../accounts/us
 import { ImagineError } from '../errors/imagine-error.ts';
 import { generationJob } from '../generation/generation-job.ts';
 import type { GenerationRecord, GenerationRecords } from '../generation/generation-records.ts';
+import { upscaleRequestSchema, variationRequestSchema } from '../generation/generation-request.ts';
 import type { AspectRatio } from '../generation/image-dimensions.ts';
 import type { GenerationContext, GenerationOutcome, ImageGenerator } from '../generation/image-generator.ts';
 import type { JobRunner, JobWork } from '../jobs/job-runner.ts';
@@ -76,10 +77,19 @@ export interface RecoveredChatJob {
   abandon(reason: string): void;
 }
 
+/**
+ * What a chat job runs: a prompt (one image or a batch), or a new image from a stored one (`request` is then
+ * `{ owner, generationId, body }` with the variation or upscale body REST takes too).
+ */
+export type ChatJobKind = 'image' | 'batch' | 'variation' | 'upscale';
+
+/** Vary (Subtle) and Vary (Strong): how far an image-to-image moves from the stored image. */
+export type ChatVaryStrength = 'subtle' | 'strong';
+
 /** What a chat job keeps so that it can run again after a crash (the job row's `request`). */
 export interface StoredChatJob {
   chat: {
-    kind: 'image' | 'batch';
+    kind: ChatJobKind;
     request: Record<string, unknown>;
     identity: ChatIdentity;
     place: ChatPlace;
@@ -225,6 +235,57 @@ export class ChatImages {
   }
 
   /**
+   * Vary (Subtle/Strong) and a grid's V1–V4: image-to-image from the stored image `owner` made, charged one
+   * image to whoever pressed; the result records that image as its parent (kind `variation`).
+   */
+  async vary(
+    identity: ChatIdentity,
+    place: ChatPlace,
+    owner: string,
+    generationId: string,
+    strength: ChatVaryStrength,
+    context: ChatCallContext,
+  ): Promise<GenerationOutcome> {
+    const request = { owner, generationId, body: { strength } };
+    return this.#asJob('variation', request, identity, place, context);
+  }
+
+  /**
+   * Remix: the stored image as the input with an edited prompt (strength "strong"), charged to whoever sent
+   * it; kind `remix`.
+   */
+  async remix(
+    identity: ChatIdentity,
+    place: ChatPlace,
+    owner: string,
+    generationId: string,
+    prompt: string,
+    context: ChatCallContext,
+  ): Promise<GenerationOutcome> {
+    const text = prompt.trim();
+    if (!text) {
+      throw new ImagineError('validation_error', 'Write a prompt for the remix.', {
+        details: [{ field: 'prompt', message: 'must not be empty' }],
+      });
+    }
+    const request = { owner, generationId, body: { strength: 'strong', prompt: text } };
+    return this.#asJob('variation', request, identity, place, context);
+  }
+
+  /** Upscale 2×: the stored image enlarged `factor` times, charged to whoever pressed, kind `upscale`. */
+  async upscale(
+    identity: ChatIdentity,
+    place: ChatPlace,
+    owner: string,
+    generationId: string,
+    factor: 2 | 4,
+    context: ChatCallContext,
+  ): Promise<GenerationOutcome> {
+    const request = { owner, generationId, body: { factor } };
+    return this.#asJob('upscale', request, identity, place, context);
+  }
+
+  /**
    * Lets a bot take up its chat jobs a crashed process left behind: deliver them while its reply target is
    * still valid, or abandon them. Without a handler they end failed, their quota already released.
    */
@@ -261,7 +322,7 @@ export class ChatImages {
   }
 
   #work(
-    kind: 'image' | 'batch',
+    kind: ChatJobKind,
     request: Record<string, unknown>,
     generationContext: GenerationContext,
     callbacks: Pick<ChatCallContext, 'onProgress' | 'onQueued'> = {},
@@ -287,11 +348,7 @@ export class ChatImages {
           },
         },
       };
-      const value =
-        kind === 'batch'
-          ? await generator.generateBatch(request, jobContext)
-          : await generator.generate(request, jobContext);
-      return { status: 'succeeded', value };
+      return { status: 'succeeded', value: await run(generator, kind, request, jobContext) };
     };
   }
 
@@ -300,7 +357,7 @@ export class ChatImages {
    * has to wait), and a crash leaves a job the bot can take up again (`onRecovered`).
    */
   async #asJob(
-    kind: 'image' | 'batch',
+    kind: ChatJobKind,
     request: Record<string, unknown>,
     identity: ChatIdentity,
     place: ChatPlace,
@@ -318,7 +375,7 @@ export class ChatImages {
     const submitted = this.#dependencies.jobs.submit(
       {
         userId: generationContext.caller.userId,
-        kind,
+        kind: kind === 'batch' ? 'batch' : 'image',
         source: context.source,
         delivery: 'chat',
         request: stored,
@@ -398,6 +455,28 @@ export class ChatImages {
       abortSignal: context.abortSignal,
       relaxBlocklist: place.relaxBlocklist === true,
     };
+  }
+}
+
+/** One chat job's generator call; variations and upscales go through the same code as REST's. */
+function run(
+  generator: ImageGenerator,
+  kind: ChatJobKind,
+  request: Record<string, unknown>,
+  context: GenerationContext,
+): Promise<GenerationOutcome> {
+  switch (kind) {
+    case 'batch':
+      return generator.generateBatch(request, context);
+    case 'image':
+      return generator.generate(request, context);
+    case 'variation':
+    case 'upscale': {
+      const { owner, generationId, body } = request as { owner: string; generationId: string; body: unknown };
+      return kind === 'variation'
+        ? generator.varyValidated(generationId, variationRequestSchema.parse(body), context, owner)
+        : generator.upscaleValidated(generationId, upscaleRequestSchema.parse(body), context, owner);
+    }
   }
 }
 

@@ -277,13 +277,14 @@ export class ImageGenerator {
     return this.varyValidated(imageId, parseOrThrow(variationRequestSchema, input), context);
   }
 
-  /** `vary` for a request already parsed with `variationRequestSchema`. */
+  /** `vary` for a request already parsed with `variationRequestSchema`; `owner` whose image it is (the caller's by default). */
   async varyValidated(
     imageId: string,
     request: VariationRequest,
     context: GenerationContext,
+    owner: string = context.caller.userId,
   ): Promise<GenerationOutcome> {
-    const { record, image } = await this.#storedImage(imageId, context);
+    const { record, image } = await this.#storedImage(owner, imageId);
     const strength =
       typeof request.strength === 'number' ? request.strength : variationStrengths[request.strength];
     const source: ImageSource = {
@@ -317,13 +318,14 @@ export class ImageGenerator {
     return this.upscaleValidated(imageId, parseOrThrow(upscaleRequestSchema, input), context);
   }
 
-  /** `upscale` for a request already parsed with `upscaleRequestSchema`. */
+  /** `upscale` for a request already parsed with `upscaleRequestSchema`; `owner` as for `varyValidated`. */
   async upscaleValidated(
     imageId: string,
     request: UpscaleRequest,
     context: GenerationContext,
+    owner: string = context.caller.userId,
   ): Promise<GenerationOutcome> {
-    const { record, image } = await this.#storedImage(imageId, context);
+    const { record, image } = await this.#storedImage(owner, imageId);
     const size = { width: image.width * request.factor, height: image.height * request.factor };
     if (Math.max(size.width, size.height) > maximumUpscaledSide) {
       throw validationError([
@@ -386,12 +388,15 @@ export class ImageGenerator {
     };
   }
 
-  /** One of the caller's own stored images with its record; anyone else's (or none) is a 404. */
+  /**
+   * A stored image of `owner`'s with its record; anyone else's (or none) is a 404. REST passes the caller
+   * (only their own images); a chat button names the image's owner while the presser pays.
+   */
   async #storedImage(
+    owner: string,
     imageId: string,
-    context: GenerationContext,
   ): Promise<{ record: GenerationRecord; image: InputImage }> {
-    const record = this.#dependencies.records.get(context.caller.userId, imageId);
+    const record = this.#dependencies.records.get(owner, imageId);
     if (!record) throw new ImagineError('not_found', 'You have no image with that id');
     let bytes: Uint8Array;
     try {

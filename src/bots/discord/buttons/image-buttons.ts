@@ -1,4 +1,10 @@
-import { type APIMessageComponentInteraction, PermissionFlagsBits } from 'discord.js';
+import {
+  type APIMessageComponentInteraction,
+  type APIModalSubmitInteraction,
+  ComponentType,
+  PermissionFlagsBits,
+  TextInputStyle,
+} from 'discord.js';
 import type { ChatAction } from '../../../core/chat/action-ids.ts';
 import { deliverGeneration, postResult, privateResult } from '../generation-flow.ts';
 import type { InteractionContext } from '../interaction-context.ts';
@@ -15,9 +21,10 @@ export function actionMakesImages(action: ChatAction): boolean {
 
 /**
  * The buttons under a result. Everything they need is in the custom id (the stored generation and its
- * owner), so they keep working after a restart or on another instance. Reroll, Vary and V charge whoever
- * pressed; U re-posts a stored image for free; Details is private; Delete is for the requester or a
- * member who may manage messages.
+ * owner), so they keep working after a restart or on another instance. Reroll, Vary (Subtle/Strong),
+ * Upscale 2× and V charge whoever pressed (all but Reroll take the stored image as their input); U re-posts
+ * a stored image for free; Details is private; Delete is for the requester or a member who may manage
+ * messages.
  */
 export async function handleImageAction(
   action: ChatAction,
@@ -33,23 +40,71 @@ export async function handleImageAction(
     case 'delete':
       await deleteResult(action.owner, context, bot);
       return;
-    case 'reroll':
-    case 'vary': {
+    case 'reroll': {
       const record = bot.chatImages.find(action.owner, action.generationId);
       if (!(await firstPress(context, bot))) return;
-      const mode = action.kind;
       await deliverGeneration(context, bot, {
         headline: record.prompt,
-        run: (call) => bot.chatImages.again(context.identity, context.place, record, mode, call),
+        run: (call) => bot.chatImages.again(context.identity, context.place, record, 'reroll', call),
+      });
+      return;
+    }
+    case 'vary':
+    case 'vary-subtle': {
+      const record = bot.chatImages.find(action.owner, action.generationId);
+      if (!(await firstPress(context, bot))) return;
+      const strength = action.kind === 'vary' ? 'strong' : 'subtle';
+      await deliverGeneration(context, bot, {
+        headline: record.prompt,
+        run: (call) =>
+          bot.chatImages.vary(context.identity, context.place, action.owner, record.id, strength, call),
+      });
+      return;
+    }
+    case 'enlarge': {
+      const record = bot.chatImages.find(action.owner, action.generationId);
+      if (!(await firstPress(context, bot))) return;
+      await deliverGeneration(context, bot, {
+        headline: record.prompt,
+        run: (call) =>
+          bot.chatImages.upscale(context.identity, context.place, action.owner, record.id, 2, call),
+      });
+      return;
+    }
+    case 'remix': {
+      // A form pre-filled with the prompt; its submission (same custom id) makes the image.
+      const record = bot.chatImages.find(action.owner, action.generationId);
+      await context.respond.modal({
+        custom_id: (context.interaction as APIMessageComponentInteraction).data.custom_id,
+        title: 'Remix this image',
+        components: [
+          {
+            type: ComponentType.ActionRow,
+            components: [
+              {
+                type: ComponentType.TextInput,
+                custom_id: remixPromptField,
+                label: 'Prompt',
+                style: TextInputStyle.Paragraph,
+                value: record.prompt.slice(0, 4000),
+                min_length: 1,
+                max_length: 4000,
+                required: true,
+              },
+            ],
+          },
+        ],
       });
       return;
     }
     case 'variant': {
+      // V1–V4: a real variation of that grid image (image-to-image from it), not the prompt again.
       const record = bot.chatImages.findInBatch(action.owner, action.batchId, action.index);
       if (!(await firstPress(context, bot))) return;
       await deliverGeneration(context, bot, {
         headline: record.prompt,
-        run: (call) => bot.chatImages.again(context.identity, context.place, record, 'vary', call),
+        run: (call) =>
+          bot.chatImages.vary(context.identity, context.place, action.owner, record.id, 'strong', call),
       });
       return;
     }
@@ -68,6 +123,38 @@ export async function handleImageAction(
       return;
     }
   }
+}
+
+const remixPromptField = 'prompt';
+
+/** The edited prompt of a submitted Remix form. */
+export function remixPromptOf(interaction: APIModalSubmitInteraction): string {
+  for (const row of interaction.data.components) {
+    const inputs = 'components' in row ? row.components : [];
+    for (const input of inputs) {
+      if (input.custom_id === remixPromptField) return input.value;
+    }
+  }
+  return '';
+}
+
+/** A submitted Remix form: the stored image plus the edited prompt, charged to whoever sent it. */
+export async function submitRemix(
+  action: ChatAction,
+  prompt: string,
+  context: InteractionContext,
+  bot: DiscordBotServices,
+): Promise<void> {
+  if (action.kind !== 'remix') {
+    await context.respond.reply({ content: 'This form no longer works.' }, { ephemeral: true });
+    return;
+  }
+  const record = bot.chatImages.find(action.owner, action.generationId);
+  await deliverGeneration(context, bot, {
+    headline: prompt.trim() || record.prompt,
+    run: (call) =>
+      bot.chatImages.remix(context.identity, context.place, action.owner, record.id, prompt, call),
+  });
 }
 
 async function deleteResult(

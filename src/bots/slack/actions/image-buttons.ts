@@ -6,6 +6,7 @@ import type {
   SlackActionMiddlewareArgs,
 } from '@slack/bolt';
 import { type ChatAction, decodeChatAction } from '../../../core/chat/action-ids.ts';
+import type { ChatVaryStrength } from '../../../core/chat/chat-images.ts';
 import { chatActionChecks } from '../../../core/chat/checks/chat-checks.ts';
 import { shownFromRecord } from '../../../core/chat/shown-image.ts';
 import type { GenerationRecord } from '../../../core/generation/generation-records.ts';
@@ -14,7 +15,10 @@ import {
   detailsMessage,
   escapeAndTruncate,
   imageMessage,
+  type RemixMetadata,
   type ResultLead,
+  remixCallbackId,
+  remixView,
   truncate,
 } from '../slack-blocks.ts';
 import {
@@ -31,6 +35,7 @@ import {
 import { SlackDeliveryError } from '../slack-delivery.ts';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
+type SlackClient = ButtonArgs['client'];
 
 /** Who pressed, where, and a way to answer only them. */
 interface Press {
@@ -44,12 +49,13 @@ interface Press {
 }
 
 /**
- * The buttons under posted images. Every press is acknowledged at once; Reroll, Vary and V1–V4 generate
- * and are charged to whoever pressed; U1–U4 re-post a stored image full size for free; Details answers
+ * The buttons under posted images. Every press is acknowledged at once; Reroll, Vary (Subtle/Strong),
+ * Upscale 2× and V1–V4 generate and are charged to whoever pressed (all but Reroll from the stored image); U1–U4 re-post a stored image full size for free; Details answers
  * only the presser. A press Slack delivers twice is handled once, and pressing a button again while its
  * first press is still running does nothing.
  */
 export function registerImageButtons(app: App, context: SlackContext): void {
+  registerRemixForm(app, context);
   const running = new Set<string>();
   app.action<BlockAction<ButtonAction>>({ type: 'block_actions', action_id: /^imagine_/ }, async (args) => {
     await args.ack();
@@ -88,6 +94,51 @@ export function registerImageButtons(app: App, context: SlackContext): void {
   });
 }
 
+/** The submitted Remix form: the stored image with the edited prompt, charged to whoever submitted it. */
+function registerRemixForm(app: App, context: SlackContext): void {
+  app.view(remixCallbackId, async ({ ack, body, view, client }) => {
+    await ack();
+    let metadata: Partial<RemixMetadata> = {};
+    try {
+      metadata = JSON.parse(view.private_metadata) as Partial<RemixMetadata>;
+    } catch {
+      // A form we did not open: treated as one that no longer works.
+    }
+    const action = decodeChatAction(metadata.value ?? '');
+    const prompt = view.state.values.prompt?.prompt?.value ?? '';
+    const userId = body.user.id;
+    const teamId = body.user.team_id ?? body.team?.id ?? '';
+    const channelId = metadata.channelId;
+    const press: Press = {
+      userId,
+      teamId,
+      channelId,
+      responseUrl: undefined,
+      // A form has no response_url: the presser hears through an ephemeral message in the channel.
+      note: (text) =>
+        quietly(context.logger, 'an ephemeral note after the Remix form', async () => {
+          if (channelId) await client.chat.postEphemeral({ channel: channelId, user: userId, text });
+        }),
+    };
+    if (action?.kind !== 'remix' || !teamId) {
+      await press.note('⚠️ This form no longer works.');
+      return;
+    }
+    await context.work.run(async () => {
+      try {
+        const source = context.chatImages.find(action.owner, action.generationId);
+        await generateFrom(context, client, press, source, { kind: 'remix', prompt }, action.owner, {
+          kind: 'remix',
+          userId,
+        });
+      } catch (error) {
+        logFailure(context, error, 'the Remix form');
+        await press.note(slackErrorText(error, context.now(), { charged: true }));
+      }
+    });
+  });
+}
+
 async function runPress(context: SlackContext, args: ButtonArgs, press: Press, action: ChatAction) {
   const { chatImages } = context;
   const checked = runSlackChecks(context, chatActionChecks(action), press);
@@ -110,18 +161,51 @@ async function runPress(context: SlackContext, args: ButtonArgs, press: Press, a
         await repost(context, args, press, record, action.index);
         return;
       }
-      case 'reroll':
-      case 'vary': {
+      case 'reroll': {
         const source = chatImages.find(action.owner, action.generationId);
-        await generateFrom(context, args, press, source, action.kind, {
+        await generateFrom(context, args.client, press, source, { kind: 'reroll' }, action.owner, {
+          kind: 'reroll',
+          userId: press.userId,
+        });
+        return;
+      }
+      case 'vary':
+      case 'vary-subtle': {
+        const source = chatImages.find(action.owner, action.generationId);
+        const strength = action.kind === 'vary' ? 'strong' : 'subtle';
+        await generateFrom(context, args.client, press, source, { kind: 'vary', strength }, action.owner, {
           kind: action.kind,
           userId: press.userId,
         });
         return;
       }
+      case 'enlarge': {
+        const source = chatImages.find(action.owner, action.generationId);
+        await generateFrom(context, args.client, press, source, { kind: 'enlarge' }, action.owner, {
+          kind: 'enlarge',
+          userId: press.userId,
+        });
+        return;
+      }
+      case 'remix': {
+        // A form pre-filled with the prompt (through the press's trigger_id); its submission makes the image.
+        const record = chatImages.find(action.owner, action.generationId);
+        const triggerId = (args.body as { trigger_id?: string }).trigger_id;
+        if (!triggerId) {
+          await press.note('⚠️ Slack did not let me open the Remix form; please press it again.');
+          return;
+        }
+        await args.client.views.open({
+          trigger_id: triggerId,
+          view: remixView(record.prompt, { value: args.action.value ?? '', channelId: press.channelId }),
+        });
+        return;
+      }
       case 'variant': {
+        // V1–V4: a real variation of that grid image (image-to-image from it).
         const source = chatImages.findInBatch(action.owner, action.batchId, action.index);
-        await generateFrom(context, args, press, source, 'vary', {
+        const mode = { kind: 'vary', strength: 'strong' } as const;
+        await generateFrom(context, args.client, press, source, mode, action.owner, {
           kind: 'variant',
           userId: press.userId,
           index: action.index,
@@ -139,24 +223,41 @@ async function runPress(context: SlackContext, args: ButtonArgs, press: Press, a
   }
 }
 
-/** Reroll / Vary / V: a new image from a stored one, charged to the presser, posted in the channel. */
+/** What a charged button makes from the stored image: the prompt again, a variation, or an upscale. */
+type PressMode =
+  | { kind: 'reroll' }
+  | { kind: 'vary'; strength: ChatVaryStrength }
+  | { kind: 'enlarge' }
+  | { kind: 'remix'; prompt: string };
+
+const pressVerbs = {
+  reroll: '🎲 Rerolling',
+  vary: '🔀 Making a variation of',
+  enlarge: '🔍 Upscaling',
+  remix: '🖌️ Remixing',
+} as const;
+
+/**
+ * Reroll / Vary (Subtle, Strong) / Upscale 2× / V: a new image from a stored one (`sourceOwner`'s), charged
+ * to the presser, posted in the channel.
+ */
 async function generateFrom(
   context: SlackContext,
-  args: ButtonArgs,
+  client: SlackClient,
   press: Press,
   source: GenerationRecord,
-  mode: 'reroll' | 'vary',
+  mode: PressMode,
+  sourceOwner: string,
   lead: ResultLead,
 ) {
-  const verb = mode === 'reroll' ? '🎲 Rerolling' : '🔀 Making a variation of';
   await press.note(
-    `${verb} *${escapeAndTruncate(source.prompt, 200)}*… it will be posted here (uses one of your images).`,
+    `${pressVerbs[mode.kind]} *${escapeAndTruncate(source.prompt, 200)}*… it will be posted here (uses one of your images).`,
   );
   const identity = slackIdentity(press.teamId, press.userId);
   const owner = context.chatImages.caller(identity).userId;
-  const place = await slackPlaceFor(context, args.client, press);
-  const outcome = await context.chatImages.again(identity, place, source, mode, {
-    source: 'slack',
+  const place = await slackPlaceFor(context, client, press);
+  const call = {
+    source: 'slack' as const,
     abortSignal: context.work.signal,
     target: {
       origin: 'button',
@@ -166,8 +267,17 @@ async function generateFrom(
       responseUrl: press.responseUrl,
       lead,
     } satisfies SlackTarget,
-  });
-  const posted = await postOutcome(context, args.client, {
+  };
+  const { chatImages } = context;
+  const outcome =
+    mode.kind === 'reroll'
+      ? await chatImages.again(identity, place, source, 'reroll', call)
+      : mode.kind === 'vary'
+        ? await chatImages.vary(identity, place, sourceOwner, source.id, mode.strength, call)
+        : mode.kind === 'remix'
+          ? await chatImages.remix(identity, place, sourceOwner, source.id, mode.prompt, call)
+          : await chatImages.upscale(identity, place, sourceOwner, source.id, 2, call);
+  const posted = await postOutcome(context, client, {
     outcome,
     owner,
     channelId: press.channelId,

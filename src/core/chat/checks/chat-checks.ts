@@ -24,8 +24,9 @@ export function createChatChecks(settings: {
 export const imageMakingChecks = ['not-blocked', 'allowed-channel', 'cooldown'] as const;
 
 /**
- * The checks a button under a result runs: posting anything follows the channel rules; Reroll, Vary and V
- * are generations and take a cooldown too; Details and Delete post nothing.
+ * The checks a button under a result runs: posting anything follows the channel rules; Reroll, Vary, Upscale
+ * 2×, Remix and V are generations and take a cooldown too; Details and Delete post nothing. Every kind is
+ * named, so a new button cannot slip past the checks by falling into a default.
  */
 export function chatActionChecks(action: ChatAction): readonly ChatCheckName[] {
   switch (action.kind) {
@@ -33,9 +34,15 @@ export function chatActionChecks(action: ChatAction): readonly ChatCheckName[] {
       return ['not-blocked', 'allowed-channel'];
     case 'reroll':
     case 'vary':
+    case 'vary-subtle':
     case 'variant':
+    case 'enlarge':
+    case 'remix':
       return imageMakingChecks;
-    default:
+    case 'details':
+    case 'delete':
       return [];
+    default:
+      return action satisfies never;
   }
 }
