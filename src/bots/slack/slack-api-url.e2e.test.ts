@@ -143,8 +143,14 @@ describe('SLACK_API_URL', () => {
     expect(shareRequest?.headers.authorization).toBe(`Bearer ${botToken}`);
 
     // Details answers through the press's response_url (Bolt's respond), on the host that handed it out.
-    const blocks = JSON.parse(share?.blocks ?? '[]') as { type: string; elements?: { value: string }[] }[];
-    const details = blocks.find((block) => block.type === 'actions')?.elements?.[2];
+    const blocks = JSON.parse(share?.blocks ?? '[]') as {
+      type: string;
+      elements?: { action_id?: string; value: string }[];
+    }[];
+    const details = blocks
+      .flatMap((block) => (block.type === 'actions' ? (block.elements ?? []) : []))
+      .find((element) => element.action_id === 'imagine_details');
+    expect(details?.value).toBeTruthy();
     const press = buttonPress({ actionId: 'imagine_details', value: details?.value ?? '' });
     await transport.action({ ...press, response_url: slack.responseUrl('2') });
     await slack.until(() => slack.calls().includes(`POST /commands/${teamId}/2`), 'the details');
