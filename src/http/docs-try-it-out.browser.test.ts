@@ -7,27 +7,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { type BrowserContext, chromium } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Services } from '../services.ts';
+import { launchHeadlessChromium } from '../test-support/headless-chromium.ts';
 import { freePort } from '../test-support/server-process.ts';
 import { createTestServices } from '../test-support/test-services.ts';
 import { buildApp } from './build-app.ts';
 
 const screenshots = path.resolve(import.meta.dirname, '../../test-results/docs');
-// Loopback only: every host name fails to resolve, so the browser cannot reach beyond 127.0.0.1.
-const launchFlags = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
-];
-
 let services: Services;
 let app: FastifyInstance;
 let browser: BrowserContext;
@@ -42,10 +30,7 @@ beforeAll(async () => {
   app = await buildApp(services);
   await app.listen({ host: '127.0.0.1', port });
   profile = fs.mkdtempSync(path.join(os.tmpdir(), 'imagine-docs-browser-'));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    args: launchFlags,
-  });
+  browser = await launchHeadlessChromium(profile);
 }, 60_000);
 
 afterAll(async () => {

@@ -7,27 +7,15 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Services } from '../../services.ts';
+import { launchHeadlessChromium } from '../../test-support/headless-chromium.ts';
 import { freePort } from '../../test-support/server-process.ts';
 import { createTestServices } from '../../test-support/test-services.ts';
 import { buildApp } from '../build-app.ts';
 
-const chromiumPath = '/usr/bin/chromium';
 const screenshots = path.resolve(import.meta.dirname, '../../../test-results/console');
-// Loopback only: every host name fails to resolve, so the browser cannot reach beyond 127.0.0.1.
-const launchFlags = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
-];
 
 let services: Services;
 let app: FastifyInstance;
@@ -81,12 +69,7 @@ beforeAll(async () => {
   await generate(aliceKey, 'a paper boat');
 
   profile = fs.mkdtempSync(path.join(os.tmpdir(), 'imagine-chromium-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: chromiumPath,
-    headless: true,
-    args: launchFlags,
-    viewport: { width: 1280, height: 900 },
-  });
+  context = await launchHeadlessChromium(profile, { viewport: { width: 1280, height: 900 } });
   context.setDefaultTimeout(15_000);
   page = context.pages()[0] ?? (await context.newPage());
 }, 60_000);
