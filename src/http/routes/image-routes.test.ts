@@ -9,53 +9,13 @@ import nock from 'nock';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { crc32, readPngText } from '../../core/generation/image-parameters.ts';
-import type { GeneratedImage, ImageModelCallOptions } from '../../core/providers/image-model.ts';
-import { builtInModel, flatPrice } from '../../core/providers/model-catalog.ts';
-import { defineProvider } from '../../core/providers/provider-descriptor.ts';
+import type { ImageModelCallOptions } from '../../core/providers/image-model.ts';
 import { leaveCrashedJob } from '../../test-support/crashed-jobs.ts';
+import { imageInputProvider, imageInputStandIns } from '../../test-support/image-input-stand-ins.ts';
 import { createTestApp, type TestApp } from '../../test-support/test-app.ts';
-import { scriptedModel, storedImageFiles } from '../../test-support/test-services.ts';
+import { storedImageFiles } from '../../test-support/test-services.ts';
 
 const allowedHost = 'images.example.com';
-
-/** Three stand-in models: one draws from text only, one also redraws an init image, one only enlarges. */
-const standInProvider = defineProvider({
-  name: 'stand-in',
-  hosting: 'cloud',
-  capabilities: ['text_to_image', 'image_to_image', 'upscale'],
-  builtInModels: [
-    builtInModel({
-      id: 'texter',
-      provider: 'stand-in',
-      providerModel: 'texter',
-      description: 'text only',
-      maxImagesPerCall: 1,
-      priceUsd: flatPrice(0.01),
-    }),
-    builtInModel({
-      id: 'remixer',
-      provider: 'stand-in',
-      providerModel: 'remixer',
-      description: 'text and image-to-image',
-      maxImagesPerCall: 1,
-      priceUsd: flatPrice(0.02),
-      capabilities: ['text_to_image', 'image_to_image'],
-    }),
-    builtInModel({
-      id: 'upscaler',
-      provider: 'stand-in',
-      providerModel: 'upscaler',
-      description: 'upscales only',
-      maxImagesPerCall: 1,
-      priceUsd: flatPrice(0.005),
-      capabilities: ['upscale'],
-    }),
-  ],
-  isConfigured: () => true,
-  createModel: () => {
-    throw new Error('the test passes its stand-ins');
-  },
-});
 
 async function solidPng(width: number, height: number, color = '#2a6f97'): Promise<Uint8Array> {
   const image = sharp({ create: { width, height, channels: 3, background: color } });
@@ -80,35 +40,6 @@ async function noisyPng(width: number, height: number): Promise<Uint8Array> {
   );
 }
 
-async function drawn(options: ImageModelCallOptions): Promise<GeneratedImage[]> {
-  return [{ bytes: await solidPng(options.size.width, options.size.height), mediaType: 'image/png' }];
-}
-
-function standIns() {
-  const texter = scriptedModel(drawn, 'texter');
-  // Redraws the init image at the size asked, as a real image-to-image would.
-  const remixer = scriptedModel(async (options) => {
-    const input = options.inputImages?.[0];
-    if (options.task === 'text_to_image' || !input) return drawn(options);
-    const bytes = await sharp(input.bytes)
-      .resize(options.size.width, options.size.height, { fit: 'fill' })
-      .png()
-      .toBuffer();
-    return [{ bytes: new Uint8Array(bytes), mediaType: 'image/png' }];
-  }, 'remixer');
-  const upscaler = scriptedModel(async (options) => {
-    const input = options.inputImages?.[0];
-    const factor = options.upscaleFactor;
-    if (options.task !== 'upscale' || !input || !factor) throw new Error('the upscaler only upscales');
-    const bytes = await sharp(input.bytes)
-      .resize(input.width * factor, input.height * factor, { kernel: 'lanczos3' })
-      .png()
-      .toBuffer();
-    return [{ bytes: new Uint8Array(bytes), mediaType: 'image/png', dimensions: undefined }];
-  }, 'upscaler');
-  return { texter, remixer, upscaler };
-}
-
 let current: TestApp | undefined;
 afterEach(async () => {
   await current?.close();
@@ -116,7 +47,7 @@ afterEach(async () => {
 });
 
 async function start(environment: Record<string, string> = {}) {
-  const models = standIns();
+  const models = imageInputStandIns();
   current = await createTestApp(
     {
       IMAGE_MODEL: 'texter',
@@ -126,7 +57,7 @@ async function start(environment: Record<string, string> = {}) {
       MAX_INPUT_IMAGE_BYTES: String(400 * 1024),
       ...environment,
     },
-    { providers: [standInProvider], models: Object.values(models) },
+    { providers: [imageInputProvider], models: Object.values(models) },
   );
   return { testApp: current, ...models };
 }
