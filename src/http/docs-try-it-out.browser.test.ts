@@ -4,13 +4,12 @@
  * document's servers are relative, so the request goes to the address in the browser and answers 201.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Services } from '../services.ts';
-import { launchHeadlessChromium } from '../test-support/headless-chromium.ts';
+import { type HeadlessChromium, startHeadlessChromium } from '../test-support/headless-chromium.ts';
 import { freePort } from '../test-support/server-process.ts';
 import { createTestServices } from '../test-support/test-services.ts';
 import { buildApp } from './build-app.ts';
@@ -19,7 +18,7 @@ const screenshots = path.resolve(import.meta.dirname, '../../test-results/docs')
 let services: Services;
 let app: FastifyInstance;
 let browser: BrowserContext;
-let profile: string;
+let chromium: HeadlessChromium | undefined;
 let base: string;
 
 beforeAll(async () => {
@@ -29,15 +28,14 @@ beforeAll(async () => {
   services = await createTestServices({ PORT: String(port), PUBLIC_BASE_URL: `http://localhost:${port}` });
   app = await buildApp(services);
   await app.listen({ host: '127.0.0.1', port });
-  profile = fs.mkdtempSync(path.join(os.tmpdir(), 'imagine-docs-browser-'));
-  browser = await launchHeadlessChromium(profile);
+  chromium = await startHeadlessChromium();
+  browser = chromium.context;
 }, 60_000);
 
 afterAll(async () => {
-  await browser?.close();
+  await chromium?.stop();
   await app?.close();
   await services?.close();
-  if (profile) fs.rmSync(profile, { recursive: true, force: true });
 });
 
 describe('/docs in a browser', () => {

@@ -4,13 +4,12 @@
  */
 import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Services } from '../../services.ts';
-import { launchHeadlessChromium } from '../../test-support/headless-chromium.ts';
+import { type HeadlessChromium, startHeadlessChromium } from '../../test-support/headless-chromium.ts';
 import { freePort } from '../../test-support/server-process.ts';
 import { createTestServices } from '../../test-support/test-services.ts';
 import { buildApp } from '../build-app.ts';
@@ -22,7 +21,7 @@ let app: FastifyInstance;
 let base: string;
 let context: BrowserContext;
 let page: Page;
-let profile: string;
+let chromium: HeadlessChromium | undefined;
 let clock = new Date();
 let adminKey: string;
 let aliceKey: string;
@@ -68,15 +67,14 @@ beforeAll(async () => {
   await generate(bobKey, 'a bowl of ramen');
   await generate(aliceKey, 'a paper boat');
 
-  profile = fs.mkdtempSync(path.join(os.tmpdir(), 'imagine-chromium-'));
-  context = await launchHeadlessChromium(profile, { viewport: { width: 1280, height: 900 } });
+  chromium = await startHeadlessChromium({ viewport: { width: 1280, height: 900 } });
+  context = chromium.context;
   context.setDefaultTimeout(15_000);
-  page = context.pages()[0] ?? (await context.newPage());
+  page = await context.newPage();
 }, 60_000);
 
 afterAll(async () => {
-  await context?.close();
-  if (profile) fs.rmSync(profile, { recursive: true, force: true });
+  await chromium?.stop();
   await app?.close();
   await services?.close();
 });
