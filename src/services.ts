@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import sharp from 'sharp';
 import type { Config } from './config/load-config.ts';
 import { ApiKeys } from './core/accounts/api-keys.ts';
+import type { FirebaseTokenVerifier } from './core/accounts/firebase-token-verifier.ts';
 import { LinkCodes } from './core/accounts/link-codes.ts';
 import { UserAccounts } from './core/accounts/user-accounts.ts';
 import { type AdminServices, createAdminServices } from './core/admin/admin-services.ts';
@@ -38,7 +39,6 @@ import { DiskHealth, watchStorageWrites } from './core/storage/disk-health.ts';
 import type { ImageStorage } from './core/storage/image-storage.ts';
 import { createLocalImageStorage } from './core/storage/local-image-storage.ts';
 import { removeUnrecordedImages } from './core/storage/unrecorded-images.ts';
-import type { FirebaseTokenVerifier } from './http/auth/firebase-token-verifier.ts';
 
 /** Everything the front doors share: one database, one ledger, one generator. */
 export interface Services {
@@ -144,7 +144,7 @@ export async function createServices(
   storage = watchStorageWrites(storage, disk);
   let firebaseTokens = overrides.firebaseTokens;
   if (!firebaseTokens && firebaseApp && config.firebase) {
-    const { createFirebaseTokenVerifier } = await import('./http/auth/firebase-token-verifier.ts');
+    const { createFirebaseTokenVerifier } = await import('./core/accounts/firebase-token-verifier.ts');
     firebaseTokens = createFirebaseTokenVerifier({
       app: firebaseApp,
       checkRevoked: config.firebase.checkRevoked,

@@ -1,12 +1,12 @@
 /** A refused token says why in the log (at info), and never what the token was. */
 import type { FastifyRequest } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { FirebaseTokenVerifier } from '../../core/accounts/firebase-token-verifier.ts';
 import { ImagineError } from '../../core/errors/imagine-error.ts';
 import type { Services } from '../../services.ts';
 import { capturingLogger } from '../../test-support/capturing-logger.ts';
 import { createTestServices } from '../../test-support/test-services.ts';
 import { createAuthenticator } from './authenticate.ts';
-import type { FirebaseTokenVerifier } from './firebase-token-verifier.ts';
 
 let services: Services | undefined;
 afterEach(async () => {

@@ -1,10 +1,10 @@
 import type { FastifyRequest } from 'fastify';
 import type { ApiKeys } from '../../core/accounts/api-keys.ts';
 import { apiKeyMarker } from '../../core/accounts/api-keys.ts';
+import type { FirebaseTokenVerifier } from '../../core/accounts/firebase-token-verifier.ts';
+import { firebaseRefusal, type RefusalReason } from '../../core/accounts/token-refusal.ts';
 import type { Caller, UserAccounts } from '../../core/accounts/user-accounts.ts';
 import { ImagineError } from '../../core/errors/imagine-error.ts';
-import type { FirebaseTokenVerifier } from './firebase-token-verifier.ts';
-import { firebaseRefusal, type RefusalReason } from './token-refusal.ts';
 
 /**
  * Turns a request's bearer token into the caller whose quota pays, or throws `unauthorized`. An API key is

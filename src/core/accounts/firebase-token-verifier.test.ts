@@ -6,8 +6,8 @@ import path from 'node:path';
 import type { App } from 'firebase-admin/app';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ImagineError } from '../../core/errors/imagine-error.ts';
-import { createFirebaseApp, deleteFirebaseApp } from '../../core/firebase/firebase-app.ts';
+import { ImagineError } from '../errors/imagine-error.ts';
+import { createFirebaseApp, deleteFirebaseApp } from '../firebase/firebase-app.ts';
 import { createFirebaseTokenVerifier } from './firebase-token-verifier.ts';
 import { firebaseRefusal } from './token-refusal.ts';
 

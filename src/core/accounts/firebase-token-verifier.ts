@@ -1,6 +1,6 @@
 import type { App } from 'firebase-admin/app';
 import { type DecodedIdToken, getAuth } from 'firebase-admin/auth';
-import { ImagineError } from '../../core/errors/imagine-error.ts';
+import { ImagineError } from '../errors/imagine-error.ts';
 import { firebaseRefusal } from './token-refusal.ts';
 
 /** The caller a valid Firebase ID token names; `plan` comes from the custom claim of that name. */
