@@ -5,7 +5,7 @@ import { ApiKeys } from './core/accounts/api-keys.ts';
 import type { FirebaseTokenVerifier } from './core/accounts/firebase-token-verifier.ts';
 import { LinkCodes } from './core/accounts/link-codes.ts';
 import { UserAccounts } from './core/accounts/user-accounts.ts';
-import { type AdminServices, createAdminServices } from './core/admin/admin-services.ts';
+import { createAdminServices } from './core/admin/admin-services.ts';
 import { GenerationFailures } from './core/admin/generation-failures.ts';
 import { BackgroundWork } from './core/background/background-work.ts';
 import { housekeepingDuties } from './core/background/housekeeping-duties.ts';
@@ -15,12 +15,13 @@ import { ChatImages } from './core/chat/chat-images.ts';
 import { PersonalSettingsStore } from './core/chat/personal-settings.ts';
 import { ProcessedEvents } from './core/chat/processed-events.ts';
 import { startBackgroundCheckpoints } from './core/database/background-checkpoints.ts';
-import { createDatabaseProbe, type DatabaseProbe } from './core/database/database-probe.ts';
-import { openDatabase, type SqliteDatabase } from './core/database/open-database.ts';
+import { createDatabaseProbe } from './core/database/database-probe.ts';
+import { openDatabase } from './core/database/open-database.ts';
 import { WriteBatcher } from './core/database/write-batcher.ts';
 import { isStorageFailure } from './core/errors/storage-unavailable.ts';
 import { GenerationRecords } from './core/generation/generation-records.ts';
 import { ImageGenerator } from './core/generation/image-generator.ts';
+import type { Services } from './core/imagine-services.ts';
 import { IdempotencyKeys } from './core/jobs/idempotency-keys.ts';
 import { JobRunner } from './core/jobs/job-runner.ts';
 import { JobStore } from './core/jobs/job-store.ts';
@@ -40,47 +41,7 @@ import type { ImageStorage } from './core/storage/image-storage.ts';
 import { createLocalImageStorage } from './core/storage/local-image-storage.ts';
 import { removeUnrecordedImages } from './core/storage/unrecorded-images.ts';
 
-/** Everything the front doors share: one database, one ledger, one generator. */
-export interface Services {
-  config: Config;
-  logger: Logger;
-  database: SqliteDatabase;
-  ledger: QuotaLedger;
-  accounts: UserAccounts;
-  apiKeys: ApiKeys;
-  linkCodes: LinkCodes;
-  records: GenerationRecords;
-  storage: ImageStorage;
-  models: ImageModelRegistry;
-  /** Each model's backend readiness (its provider's probe), for /health. */
-  readiness: ReadinessChecker;
-  generator: ImageGenerator;
-  /** What Discord and Slack do with images, shared so the two bots cannot drift apart. */
-  chatImages: ChatImages;
-  /** When each chat identity last started a generation (CHAT_COOLDOWN_SECONDS). */
-  chatCooldowns: ChatCooldowns;
-  /** Generations as durable jobs: per-user lines, queue positions, recovery after a crash. */
-  jobs: JobRunner;
-  jobStore: JobStore;
-  idempotencyKeys: IdempotencyKeys;
-  /** Once-only handling of chat deliveries (retries, double clicks). */
-  processedEvents: ProcessedEvents;
-  /**
-   * Heartbeats, job recovery, abandoned holds and pruning, on one scheduler. Started by the HTTP app once
-   * it is ready (recovery needs the routes' and bots' handlers registered); stopped by `close`.
-   */
-  background: BackgroundWork;
-  /** The operator console's queries, actions, audit trail and sign-in sessions. */
-  admin: AdminServices;
-  /** Present when Firebase is configured: the app's ID tokens are accepted. */
-  firebaseTokens: FirebaseTokenVerifier | undefined;
-  /** Free space under DATA_DIR and the writes that failed lately, for refusing work and for /health. */
-  disk: DiskHealth;
-  /** A real read and write of the database, for /health. */
-  probeDatabase: DatabaseProbe;
-  /** Closes the database and releases clients; call once, after the last request is done. */
-  close(): Promise<void>;
-}
+export type { Services } from './core/imagine-services.ts';
 
 /** Stand-ins a test or benchmark may pass instead of what the config would build. */
 export interface ServiceOverrides {

@@ -1,4 +1,4 @@
-import type { Services } from '../services.ts';
+import type { Services } from '../core/imagine-services.ts';
 import type { ChatBot } from './chat-bot.ts';
 
 /**

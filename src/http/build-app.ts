@@ -8,8 +8,8 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fas
 import type { ChatBot } from '../bots/chat-bot.ts';
 import type { Caller } from '../core/accounts/user-accounts.ts';
 import { ImagineError } from '../core/errors/imagine-error.ts';
+import type { Services } from '../core/imagine-services.ts';
 import { localImagesFolder } from '../core/storage/local-image-storage.ts';
-import type { Services } from '../services.ts';
 import { createAuthenticator } from './auth/authenticate.ts';
 import { consoleRoutes } from './console/console-routes.ts';
 import { corsOptions } from './cors.ts';

@@ -8,7 +8,7 @@ import {
 } from 'discord.js';
 import type { DiscordSettings } from '../../config/load-config.ts';
 import { createChatChecks } from '../../core/chat/checks/chat-checks.ts';
-import type { Services } from '../../services.ts';
+import type { Services } from '../../core/imagine-services.ts';
 import type { ChatBot } from '../chat-bot.ts';
 import { restRoleNames } from './allowed-roles.ts';
 import { createDiscordRest, createInteractionRest } from './discord-rest.ts';

@@ -1,7 +1,7 @@
 import { App, type Receiver, SocketModeReceiver, webApi } from '@slack/bolt';
 import type { SlackSettings } from '../../config/load-config.ts';
 import { createChatChecks } from '../../core/chat/checks/chat-checks.ts';
-import type { Services } from '../../services.ts';
+import type { Services } from '../../core/imagine-services.ts';
 import type { ChatBot } from '../chat-bot.ts';
 import { registerImageButtons } from './actions/image-buttons.ts';
 import { BackgroundWork } from './background-work.ts';

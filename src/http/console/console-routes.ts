@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { csrfTokenMatches } from '../../core/admin/console-sessions.ts';
-import type { Services } from '../../services.ts';
+import type { Services } from '../../core/imagine-services.ts';
 import { sessionIdFrom, setSessionCookie } from './console-cookie.ts';
 import { contentSecurityPolicy } from './content-security-policy.ts';
 

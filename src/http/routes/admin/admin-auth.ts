@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { AdminActor } from '../../../core/admin/admin-actions.ts';
 import { type ConsoleSession, csrfTokenMatches } from '../../../core/admin/console-sessions.ts';
 import { ImagineError } from '../../../core/errors/imagine-error.ts';
-import type { Services } from '../../../services.ts';
+import type { Services } from '../../../core/imagine-services.ts';
 import { createAuthenticator } from '../../auth/authenticate.ts';
 import { sessionIdFrom } from '../../console/console-cookie.ts';
 

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Services } from '../../../services.ts';
+import type { Services } from '../../../core/imagine-services.ts';
 import { createAdminAuthenticator } from './admin-auth.ts';
 import { adminManageRoutes } from './admin-manage-routes.ts';
 import { adminReportRoutes } from './admin-report-routes.ts';
