@@ -82,7 +82,13 @@ export async function startS3StandIn(
     }
     const payloadHash = received.headers['x-amz-content-sha256'];
     if (payloadHash !== 'UNSIGNED-PAYLOAD' && payloadHash !== sha256(received.raw)) {
-      return sendError(response, 400, 'XAmzContentSHA256Mismatch', 'The payload hash does not match', resource);
+      return sendError(
+        response,
+        400,
+        'XAmzContentSHA256Mismatch',
+        'The payload hash does not match',
+        resource,
+      );
     }
     if (options.credentials) {
       const expected = signatureOf(received, url, authorization, options.credentials.secretAccessKey);
@@ -116,7 +122,14 @@ export async function startS3StandIn(
       case 'GetObject':
       case 'HeadObject': {
         if (!object) {
-          return sendError(response, 404, 'NoSuchKey', 'The specified key does not exist.', resource, operation === 'HeadObject');
+          return sendError(
+            response,
+            404,
+            'NoSuchKey',
+            'The specified key does not exist.',
+            resource,
+            operation === 'HeadObject',
+          );
         }
         response.writeHead(200, {
           'content-type': object.contentType ?? 'binary/octet-stream',
@@ -141,7 +154,13 @@ export async function startS3StandIn(
       case 'ListObjectsV2':
         return sendList(response, bucket, objects, url.searchParams);
       default:
-        return sendError(response, 501, 'NotImplemented', 'The stand-in does not offer this operation', resource);
+        return sendError(
+          response,
+          501,
+          'NotImplemented',
+          'The stand-in does not offer this operation',
+          resource,
+        );
     }
   });
 
@@ -220,7 +239,12 @@ function signatureOf(
     .map(([name, value]) => `${name}=${value}`)
     .join('&');
   const headers = authorization.signedHeaders
-    .map((name) => `${name}:${String(request.headers[name] ?? '').trim().replace(/\s+/g, ' ')}\n`)
+    .map(
+      (name) =>
+        `${name}:${String(request.headers[name] ?? '')
+          .trim()
+          .replace(/\s+/g, ' ')}\n`,
+    )
     .join('');
   const canonicalRequest = [
     request.method,
@@ -246,7 +270,10 @@ function signatureOf(
 }
 
 function uriEncode(text: string): string {
-  return encodeURIComponent(text).replace(/[!'()*]/g, (character) => `%${character.charCodeAt(0).toString(16).toUpperCase()}`);
+  return encodeURIComponent(text).replace(
+    /[!'()*]/g,
+    (character) => `%${character.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
 }
 
 function sendList(

@@ -18,7 +18,10 @@ export const storageEngines: readonly { [K in Kind]: StorageEngine<K> }[Kind][] 
 ];
 
 /** Builds the storage the config selects. */
-export async function createImageStorage(settings: StorageSettings, context: StorageContext): Promise<ImageStorage> {
+export async function createImageStorage(
+  settings: StorageSettings,
+  context: StorageContext,
+): Promise<ImageStorage> {
   // `engine.kind === settings.kind`, so these settings are the engine's own; TypeScript cannot relate the two.
   const engine = storageEngines.find((candidate) => candidate.kind === settings.kind) as
     | StorageEngine<typeof settings.kind>

@@ -92,9 +92,12 @@ export function createS3ImageStorage(settings: S3ImageStorageSettings): ImageSto
       // Listing one key proves the bucket exists and the credentials may use it; the SDK would retry a
       // failing service for seconds, and /health needs an answer now.
       try {
-        await client.send(new ListObjectsV2Command({ Bucket: settings.bucket, MaxKeys: 1, Prefix: 'images/' }), {
-          abortSignal: AbortSignal.timeout(readyTimeoutMs),
-        });
+        await client.send(
+          new ListObjectsV2Command({ Bucket: settings.bucket, MaxKeys: 1, Prefix: 'images/' }),
+          {
+            abortSignal: AbortSignal.timeout(readyTimeoutMs),
+          },
+        );
         return true;
       } catch {
         return false;
@@ -109,7 +112,8 @@ export function createS3ImageStorage(settings: S3ImageStorageSettings): ImageSto
 
 function isMissing(error: unknown): boolean {
   const name = (error as { name?: unknown } | undefined)?.name;
-  const status = (error as { $metadata?: { httpStatusCode?: unknown } } | undefined)?.$metadata?.httpStatusCode;
+  const status = (error as { $metadata?: { httpStatusCode?: unknown } } | undefined)?.$metadata
+    ?.httpStatusCode;
   // A missing bucket is a broken setup, not a missing image.
   return name === 'NoSuchKey' || (status === 404 && name !== 'NoSuchBucket');
 }
