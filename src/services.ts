@@ -38,7 +38,7 @@ import { createOpenAIPromptEnhancer } from './core/providers/openai/openai-promp
 import { type AbandonedHold, QuotaLedger } from './core/quota/quota-ledger.ts';
 import { DiskHealth, watchStorageWrites } from './core/storage/disk-health.ts';
 import type { ImageStorage } from './core/storage/image-storage.ts';
-import { createLocalImageStorage } from './core/storage/local-image-storage.ts';
+import { createImageStorage } from './core/storage/storage-engines.ts';
 import { removeUnrecordedImages } from './core/storage/unrecorded-images.ts';
 
 export type { Services } from './core/imagine-services.ts';
@@ -83,20 +83,14 @@ export async function createServices(
           emulators: config.firebase.emulators,
         })
       : undefined;
-  let storage = overrides.storage;
-  if (!storage && config.storage.kind === 'firebase' && firebaseApp) {
-    const { createFirebaseImageStorage } = await import('./core/storage/firebase-image-storage.ts');
-    storage = createFirebaseImageStorage({
-      app: firebaseApp,
-      bucketName: config.storage.bucket,
-      makePublic: config.storage.makePublic,
-      emulatorHost: config.firebase?.emulators.storage,
-    });
-  }
-  storage ??= createLocalImageStorage({
-    dataDir: config.dataDir,
-    publicBaseUrl: config.server.publicBaseUrl,
-  });
+  let storage =
+    overrides.storage ??
+    (await createImageStorage(config.storage, {
+      dataDir: config.dataDir,
+      publicBaseUrl: config.server.publicBaseUrl,
+      firebaseApp,
+      firebaseStorageEmulatorHost: config.firebase?.emulators.storage,
+    }));
   const disk = new DiskHealth({
     directory: config.dataDir,
     minFreeBytes: config.minFreeDiskBytes,
@@ -286,6 +280,7 @@ export async function createServices(
       await jobs.drain(2_000);
       writes.flushNow();
       await Promise.allSettled(pendingRemovals);
+      storage.close?.();
       await stopCheckpoints();
       if (firebase && firebaseApp) await firebase.deleteFirebaseApp(firebaseApp);
       database.close();

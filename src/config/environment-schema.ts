@@ -212,7 +212,7 @@ export const environmentSchema = z.object({
   SLACK_ALLOWED_CHANNELS: commaList.default([]),
   SLACK_USERGROUP_PLANS: idPlans.default({}),
 
-  STORAGE: z.enum(['local', 'firebase']).default('local'),
+  STORAGE: z.enum(['local', 'firebase', 's3']).default('local'),
   FIREBASE_PROJECT_ID: z.string().min(1).optional(),
   FIREBASE_CREDENTIALS_PATH: z.string().min(1).optional(),
   FIREBASE_STORAGE_BUCKET: z.string().min(1).optional(),
@@ -220,6 +220,11 @@ export const environmentSchema = z.object({
   FIREBASE_CHECK_REVOKED: booleanFlag.default(true),
   FIREBASE_AUTH_EMULATOR_HOST: emulatorHost.optional(),
   FIREBASE_STORAGE_EMULATOR_HOST: emulatorHost.optional(),
+  S3_BUCKET: z.string().min(1).optional(),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  S3_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  S3_FORCE_PATH_STYLE: booleanFlag.optional(),
+  S3_PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
 });
 
 /** The raw, parsed environment. */

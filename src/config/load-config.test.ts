@@ -29,11 +29,11 @@ describe('loadConfig', () => {
   });
 
   it('names each bad variable and what it expects', () => {
-    const problems = problemsOf({ PORT: 'eighty', LOG_LEVEL: 'loud', STORAGE: 's3' });
+    const problems = problemsOf({ PORT: 'eighty', LOG_LEVEL: 'loud', STORAGE: 'gcs' });
     expect(problems).toHaveLength(3);
     expect(problems.find((line) => line.startsWith('PORT is "eighty"'))).toMatch(/number/i);
     expect(problems.find((line) => line.startsWith('LOG_LEVEL'))).toMatch(/info/);
-    expect(problems.find((line) => line.startsWith('STORAGE'))).toMatch(/local.*firebase/);
+    expect(problems.find((line) => line.startsWith('STORAGE'))).toMatch(/local.*firebase.*s3/);
   });
 
   it('takes the Firebase emulators as host:port, with a project id and no credentials', () => {
@@ -64,6 +64,47 @@ describe('loadConfig', () => {
     const problems = problemsOf({ STORAGE: 'firebase' });
     expect(problems.join('\n')).toMatch(/FIREBASE_STORAGE_BUCKET is missing/);
     expect(problems.join('\n')).toMatch(/FIREBASE_PROJECT_ID is missing/);
+  });
+
+  it('requires the bucket and the URL images are served from for S3 storage, naming both', () => {
+    expect(problemsOf({ STORAGE: 's3' })).toEqual([
+      'S3_BUCKET is missing: STORAGE=s3 needs the bucket name',
+      'S3_PUBLIC_BASE_URL is missing: STORAGE=s3 needs the CDN or bucket URL images are served from',
+    ]);
+    expect(problemsOf({ STORAGE: 's3', S3_BUCKET: 'images', S3_PUBLIC_BASE_URL: 'cdn.example.com' })).toEqual(
+      [expect.stringMatching(/^S3_PUBLIC_BASE_URL is "cdn\.example\.com": /)],
+    );
+  });
+
+  it('takes AWS S3 with virtual-hosted URLs, and an S3_ENDPOINT (R2, MinIO) with path-style ones unless told otherwise', () => {
+    const aws = loadConfig({
+      STORAGE: 's3',
+      S3_BUCKET: 'imagine-images',
+      S3_REGION: 'eu-west-1',
+      S3_PUBLIC_BASE_URL: 'https://cdn.example.com/',
+    });
+    expect(aws.storage).toEqual({
+      kind: 's3',
+      bucket: 'imagine-images',
+      region: 'eu-west-1',
+      endpoint: undefined,
+      forcePathStyle: false,
+      publicBaseUrl: 'https://cdn.example.com',
+    });
+    const minio = {
+      STORAGE: 's3',
+      S3_BUCKET: 'imagine',
+      S3_ENDPOINT: 'http://127.0.0.1:9000',
+      S3_PUBLIC_BASE_URL: 'http://127.0.0.1:9000/imagine',
+    };
+    expect(loadConfig(minio).storage).toMatchObject({
+      region: 'us-east-1',
+      endpoint: 'http://127.0.0.1:9000',
+      forcePathStyle: true,
+    });
+    expect(loadConfig({ ...minio, S3_FORCE_PATH_STYLE: 'false' }).storage).toMatchObject({
+      forcePathStyle: false,
+    });
   });
 
   it('reads plan limits and plan models on top of the defaults', () => {

@@ -7,7 +7,23 @@ import { type Environment, environmentSchema } from './environment-schema.ts';
 import { readModelsFile } from './models-file.ts';
 
 /** Where images are kept. */
-export type StorageSettings = { kind: 'local' } | { kind: 'firebase'; bucket: string; makePublic: boolean };
+export type StorageSettings =
+  | { kind: 'local' }
+  | { kind: 'firebase'; bucket: string; makePublic: boolean }
+  | S3StorageSettings;
+
+/** STORAGE=s3: an S3-compatible bucket. Credentials are not here: the AWS SDK's standard chain finds them. */
+export interface S3StorageSettings {
+  kind: 's3';
+  bucket: string;
+  region: string;
+  /** The service's URL for anything but AWS S3 (R2, MinIO). */
+  endpoint: string | undefined;
+  /** Path-style URLs (`endpoint/bucket/key`): on by default with an endpoint, as MinIO needs. */
+  forcePathStyle: boolean;
+  /** Where images are served from: an image's URL is this, `/`, and its key. */
+  publicBaseUrl: string;
+}
 
 /** Credentials and limits for the real image providers. Secrets live here and nowhere else. */
 export interface ProviderSettings {
@@ -257,18 +273,7 @@ function deriveConfig(
     }
   }
 
-  let storage: StorageSettings = { kind: 'local' };
-  if (environment.STORAGE === 'firebase') {
-    if (!environment.FIREBASE_STORAGE_BUCKET) {
-      problems.push('FIREBASE_STORAGE_BUCKET is missing: STORAGE=firebase needs the bucket name');
-    } else {
-      storage = {
-        kind: 'firebase',
-        bucket: environment.FIREBASE_STORAGE_BUCKET,
-        makePublic: environment.FIREBASE_MAKE_PUBLIC,
-      };
-    }
-  }
+  const storage = deriveStorage(environment, problems);
   if (
     (environment.STORAGE === 'firebase' || environment.FIREBASE_CREDENTIALS_PATH) &&
     !environment.FIREBASE_PROJECT_ID
@@ -383,6 +388,38 @@ function deriveConfig(
     firebase,
     createDemoKey: environment.CREATE_DEMO_KEY ?? environment.NODE_ENV !== 'production',
   };
+}
+
+function deriveStorage(environment: Environment, problems: string[]): StorageSettings {
+  if (environment.STORAGE === 'firebase') {
+    if (!environment.FIREBASE_STORAGE_BUCKET) {
+      problems.push('FIREBASE_STORAGE_BUCKET is missing: STORAGE=firebase needs the bucket name');
+      return { kind: 'local' };
+    }
+    return {
+      kind: 'firebase',
+      bucket: environment.FIREBASE_STORAGE_BUCKET,
+      makePublic: environment.FIREBASE_MAKE_PUBLIC,
+    };
+  }
+  if (environment.STORAGE === 's3') {
+    if (!environment.S3_BUCKET) problems.push('S3_BUCKET is missing: STORAGE=s3 needs the bucket name');
+    if (!environment.S3_PUBLIC_BASE_URL) {
+      problems.push(
+        'S3_PUBLIC_BASE_URL is missing: STORAGE=s3 needs the CDN or bucket URL images are served from',
+      );
+    }
+    if (!environment.S3_BUCKET || !environment.S3_PUBLIC_BASE_URL) return { kind: 'local' };
+    return {
+      kind: 's3',
+      bucket: environment.S3_BUCKET,
+      region: environment.S3_REGION,
+      endpoint: environment.S3_ENDPOINT,
+      forcePathStyle: environment.S3_FORCE_PATH_STYLE ?? environment.S3_ENDPOINT !== undefined,
+      publicBaseUrl: environment.S3_PUBLIC_BASE_URL.replace(/\/+$/, ''),
+    };
+  }
+  return { kind: 'local' };
 }
 
 function deriveDiscord(environment: Environment, problems: string[]): DiscordSettings | undefined {

@@ -99,4 +99,17 @@ describe('whether Slack can fetch images by URL', () => {
     expect(imagesArePublic(firebase(true))).toBe(true);
     expect(imagesArePublic(firebase(false))).toBe(false);
   });
+
+  it('for S3 when S3_PUBLIC_BASE_URL is public HTTPS, whatever PUBLIC_BASE_URL is', () => {
+    const s3 = (publicBaseUrl: string) =>
+      ({
+        config: {
+          server: { publicBaseUrl: 'http://localhost' },
+          storage: { kind: 's3', bucket: 'b', region: 'auto', publicBaseUrl },
+        },
+        storage: { kind: 's3' },
+      }) as unknown as Pick<Services, 'config' | 'storage'>;
+    expect(imagesArePublic(s3('https://images.example.com'))).toBe(true);
+    expect(imagesArePublic(s3('http://127.0.0.1:9000/imagine'))).toBe(false);
+  });
 });

@@ -172,8 +172,9 @@ async function checkBotToken(bolt: App, botToken: string, logger: Services['logg
 }
 
 /**
- * Whether Slack can fetch stored images by URL: Firebase objects made public, or local images behind an
- * HTTPS PUBLIC_BASE_URL that is not a private address. Otherwise images are uploaded to Slack.
+ * Whether Slack can fetch stored images by URL: Firebase objects made public, S3 images behind an HTTPS
+ * S3_PUBLIC_BASE_URL, or local images behind an HTTPS PUBLIC_BASE_URL, neither a private address. Otherwise
+ * images are uploaded to Slack.
  */
 export function imagesArePublic(services: Pick<Services, 'config' | 'storage'>): boolean {
   const { config, storage } = services;
@@ -183,8 +184,15 @@ export function imagesArePublic(services: Pick<Services, 'config' | 'storage'>):
       config.storage.kind === 'firebase' && config.storage.makePublic && !config.firebase?.emulators.storage
     );
   }
+  if (storage.kind === 's3') {
+    return config.storage.kind === 's3' && isPublicHttpsUrl(config.storage.publicBaseUrl);
+  }
   if (storage.kind !== 'local') return false;
-  const url = new URL(config.server.publicBaseUrl);
+  return isPublicHttpsUrl(config.server.publicBaseUrl);
+}
+
+function isPublicHttpsUrl(base: string): boolean {
+  const url = new URL(base);
   return url.protocol === 'https:' && !isPrivateHost(url.hostname);
 }
 

@@ -114,5 +114,6 @@ export function watchStorageWrites(storage: ImageStorage, disk: DiskHealth): Ima
     read: (key) => storage.read(key),
     remove: (key) => storage.remove(key),
     checkReady: () => storage.checkReady(),
+    close: () => storage.close?.(),
   };
 }

@@ -11,9 +11,9 @@ export interface StoredImage {
   url: string;
 }
 
-/** Durable storage for generated images (local disk or Firebase Storage). */
+/** Durable storage for generated images (local disk, Firebase Storage or an S3-compatible bucket). */
 export interface ImageStorage {
-  readonly kind: 'local' | 'firebase' | 'memory';
+  readonly kind: 'local' | 'firebase' | 's3' | 'memory';
   save(image: StoredImageInput): Promise<StoredImage>;
   /** The bytes of a stored image (a chat button re-posting it); throws when it is not there. */
   read(key: string): Promise<Uint8Array>;
@@ -21,6 +21,8 @@ export interface ImageStorage {
   remove(key: string): Promise<void>;
   /** Whether storage is reachable, for /health. */
   checkReady(): Promise<boolean>;
+  /** Lets go of connections a client keeps open, when the services close. */
+  close?(): void;
 }
 
 /** The file extension of each image type a provider may return. */

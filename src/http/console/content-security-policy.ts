@@ -3,9 +3,12 @@ import type { Config } from '../../config/load-config.ts';
 /**
  * The console's Content-Security-Policy: scripts, styles and everything else from imagine itself, no inline
  * script or style, no framing, and images also from where stored images live (PUBLIC_BASE_URL for local
- * storage, Google's storage hosts for Firebase).
+ * storage, Google's storage hosts for Firebase, S3_PUBLIC_BASE_URL's origin for S3).
  */
-export function contentSecurityPolicy(config: Pick<Config, 'server'>, storageKind: string): string {
+export function contentSecurityPolicy(
+  config: Pick<Config, 'server' | 'storage'>,
+  storageKind: string,
+): string {
   const imageSources = ["'self'", 'data:'];
   try {
     imageSources.push(new URL(config.server.publicBaseUrl).origin);
@@ -14,6 +17,9 @@ export function contentSecurityPolicy(config: Pick<Config, 'server'>, storageKin
   }
   if (storageKind === 'firebase') {
     imageSources.push('https://storage.googleapis.com', 'https://firebasestorage.googleapis.com');
+  }
+  if (storageKind === 's3' && config.storage.kind === 's3') {
+    imageSources.push(new URL(config.storage.publicBaseUrl).origin);
   }
   return [
     "default-src 'self'",
