@@ -19,6 +19,7 @@ import type { ImageStorage } from '../storage/image-storage.ts';
 import type { ChatAdmin } from './chat-admin.ts';
 import { mergeImageOptions, type PersonalSettingsStore } from './personal-settings.ts';
 import { parsePromptFlags } from './prompt-flags.ts';
+import { uploadPrompt } from './upload-prompt.ts';
 
 /** Who pressed or typed: `discord:<user id>` or `slack:<team>:<user>`. */
 export type ChatIdentity = string;
@@ -259,19 +260,20 @@ export class ChatImages {
 
   /**
    * "Vary this image" on any image in a conversation: an image-to-image from it at Vary (Subtle)'s
-   * strength, in its own shape, charged to whoever asked; `prompt` steers it (the message's words).
+   * strength, in its own shape, charged to whoever asked; the prompt is the first of `descriptions` (the
+   * message's words, the file's title) that says something (`uploadPrompt`).
    */
   async varyUpload(
     identity: ChatIdentity,
     place: ChatPlace,
     upload: ChatUpload,
-    prompt: string,
+    descriptions: readonly (string | undefined)[],
     context: ChatCallContext,
   ): Promise<GenerationOutcome> {
     this.checkImageOptions({ image: upload });
     const image = await this.#readUpload(upload, context.abortSignal);
     const request = {
-      prompt,
+      prompt: uploadPrompt(descriptions),
       image: base64Of(image),
       strength: variationStrengths.subtle,
       size: formatSize(sizeFromInput(image)),
