@@ -15,7 +15,7 @@ import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { allTasksPlaceholder } from '../../test-support/image-input-stand-ins.ts';
 import { storedImageFiles } from '../../test-support/test-services.ts';
-import { ids, slashCommand, webhook } from './test-support/discord-test-kit.ts';
+import { buttonPress, customIdOf, ids, slashCommand, webhook } from './test-support/discord-test-kit.ts';
 import { type HttpHarness, startHttpHarness } from './test-support/transport-harness.ts';
 
 let current: HttpHarness | undefined;
@@ -131,6 +131,13 @@ describe('/imagine with an image attachment', () => {
     const record = harness.services.records.listForUser(ada, { limit: 1, cursor: undefined }).records[0];
     expect(record).toMatchObject({ kind: 'image_to_image', parentId: undefined });
     expect(harness.services.chatImages.usage(ada).used).toBe(1);
+    // Details says where it came from.
+    const details = await harness.send(buttonPress(customIdOf(posted.json, 'Details')));
+    const fields = (details as { data: { embeds: { fields: { name: string; value: string }[] }[] } }).data
+      .embeds[0]?.fields;
+    expect(fields?.find((field) => field.name === 'Made from')?.value).toBe(
+      'Redrawn from an image the requester gave',
+    );
   });
 
   it('uses the default strength (0.65) when none is given', async () => {
