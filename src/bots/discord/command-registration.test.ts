@@ -105,6 +105,8 @@ describe('discord:register', () => {
     const imagine = commandDefinitions().find((definition) => definition.name === 'imagine');
     expect(imagine?.options?.map((option) => option.name)).toEqual([
       'prompt',
+      'image',
+      'strength',
       'style',
       'aspect_ratio',
       'model',
@@ -121,6 +123,19 @@ describe('discord:register', () => {
       .find((definition) => definition.name === 'imagine-batch')
       ?.options?.find((option) => option.name === 'count');
     expect(count).toMatchObject({ type: ApplicationCommandOptionType.Integer, min_value: 2, max_value: 4 });
+    // Image-to-image: an optional attachment and a 0–1 strength, on /imagine only.
+    const option = (name: string) => imagine?.options?.find((candidate) => candidate.name === name);
+    expect(option('image')).toMatchObject({ type: ApplicationCommandOptionType.Attachment });
+    expect(option('image')).not.toHaveProperty('required');
+    expect(option('strength')).toMatchObject({
+      type: ApplicationCommandOptionType.Number,
+      min_value: 0,
+      max_value: 1,
+    });
+    const batchOptions = commandDefinitions().find(
+      (definition) => definition.name === 'imagine-batch',
+    )?.options;
+    expect(batchOptions?.map((candidate) => candidate.name)).not.toContain('image');
   });
 
   it('lets Discord refuse a prompt longer than the core accepts, as it is typed', () => {

@@ -13,6 +13,7 @@ import {
 import { type AspectRatio, aspectRatios } from '../../core/generation/image-dimensions.ts';
 import { findStylePreset, stylePresets } from '../../core/styles/style-presets.ts';
 import {
+  attachmentOption,
   booleanOption,
   commandOptions,
   type InteractionContext,
@@ -91,6 +92,25 @@ const sharedOptions: APIApplicationCommandBasicOption[] = [
   },
 ];
 
+/** Where Discord keeps attachments: allowed for an attached image whatever INPUT_IMAGE_HOSTS says. */
+export const discordUploadHosts = ['cdn.discordapp.com', 'media.discordapp.net'] as const;
+
+/** /imagine's image-to-image options, right after the prompt. */
+export const imageInputOptions: APIApplicationCommandBasicOption[] = [
+  {
+    type: ApplicationCommandOptionType.Attachment,
+    name: 'image',
+    description: 'An image to start from (PNG, JPEG or WebP): the new one is drawn from it',
+  },
+  {
+    type: ApplicationCommandOptionType.Number,
+    name: 'strength',
+    description: 'With an image: 0 keeps it, 1 ignores it (default 0.65)',
+    min_value: 0,
+    max_value: 1,
+  },
+];
+
 /** /imagine's options; /imagine-batch puts its `count` right after the prompt. */
 export function imageCommandOptions(
   afterPrompt: APIApplicationCommandBasicOption[] = [],
@@ -115,7 +135,24 @@ export function readImageOptions(context: InteractionContext): ChatImageOptions 
     enhance: booleanOption(options, 'enhance'),
     private: booleanOption(options, 'private'),
     count: numberOption(options, 'count'),
+    image: attachedImage(context, options),
+    strength: numberOption(options, 'strength'),
   };
+}
+
+function attachedImage(
+  context: InteractionContext,
+  options: ReturnType<typeof commandOptions>,
+): ChatImageOptions['image'] {
+  const attachment = attachmentOption(context.interaction, options, 'image');
+  return (
+    attachment && {
+      url: attachment.url,
+      mediaType: attachment.contentType,
+      size: attachment.size,
+      hosts: discordUploadHosts,
+    }
+  );
 }
 
 /**
@@ -128,6 +165,8 @@ export function checkPromptBeforeStarting(
   bot: DiscordBotServices,
 ): PromptWithFlags {
   const flags = parsePromptFlags(options.text);
+  // An attachment that says it is not an image, or is too large, is refused before anything is posted.
+  bot.chatImages.checkImageOptions(options);
   // MAX_BATCH_SIZE is the operator's setting; the core's batch schema allows up to 4 whatever it says.
   const count = options.count ?? flags.count ?? 1;
   if (count > bot.maxBatchSize) {

@@ -1,6 +1,7 @@
 import {
   type APIApplicationCommandInteractionDataBasicOption,
   type APIApplicationCommandInteractionDataOption,
+  type APIAttachment,
   type APIInteraction,
   PermissionFlagsBits,
 } from 'discord.js';
@@ -137,4 +138,30 @@ export function booleanOption(
 ): boolean | undefined {
   const value = options.get(name)?.value;
   return typeof value === 'boolean' ? value : undefined;
+}
+
+/** An attachment option's file as the interaction resolves it (`data.resolved.attachments`). */
+export interface ResolvedAttachment {
+  url: string;
+  contentType: string | undefined;
+  size: number | undefined;
+}
+
+export function attachmentOption(
+  interaction: APIInteraction,
+  options: Map<string, APIApplicationCommandInteractionDataBasicOption>,
+  name: string,
+): ResolvedAttachment | undefined {
+  const id = options.get(name)?.value;
+  if (typeof id !== 'string') return undefined;
+  const data = interaction.data as
+    | { resolved?: { attachments?: Record<string, Partial<APIAttachment>> } }
+    | undefined;
+  const attachment = data?.resolved?.attachments?.[id];
+  if (typeof attachment?.url !== 'string') return undefined;
+  return {
+    url: attachment.url,
+    contentType: attachment.content_type,
+    size: typeof attachment.size === 'number' ? attachment.size : undefined,
+  };
 }

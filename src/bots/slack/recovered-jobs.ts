@@ -17,6 +17,8 @@ export interface SlackTarget {
   channelId: string | undefined;
   responseUrl: string | undefined;
   lead: ResultLead;
+  /** The thread the result goes in, when the request came from a message in one. */
+  threadTs?: string | undefined;
 }
 
 /** Slack accepts posts to a response_url for 30 minutes after the command or press. */
@@ -45,6 +47,7 @@ export function readSlackTarget(stored: unknown): SlackTarget | undefined {
     // Only ever an https URL (Slack's), never somewhere a stored row could point elsewhere.
     responseUrl: responseUrl?.startsWith('https://') ? responseUrl : undefined,
     lead,
+    threadTs: text(target.threadTs),
   };
 }
 
@@ -105,6 +108,7 @@ export async function finishRecoveredJob(
       channelId,
       userId,
       lead: target.lead,
+      threadTs: target.threadTs,
     });
     context.logger.info({ jobId: job.jobId, channel: posted.channelId }, 'delivered a recovered Slack job');
     if (target.origin === 'command') reply = doneText(outcome.usage.remaining, outcome.usage.limit, posted);

@@ -4,6 +4,7 @@ import { createChatChecks } from '../../core/chat/checks/chat-checks.ts';
 import type { Services } from '../../core/imagine-services.ts';
 import type { ChatBot } from '../chat-bot.ts';
 import { registerImageButtons } from './actions/image-buttons.ts';
+import { registerVaryThisImage, slackFileHosts } from './actions/vary-this-image.ts';
 import { BackgroundWork } from './background-work.ts';
 import { registerSlashCommands } from './commands/slash-commands.ts';
 import { registerAppHome } from './events/app-home.ts';
@@ -111,9 +112,14 @@ export function createSlackApp(
     workspaceAdmins: workspaceAdmins(logger),
     models: services.models,
     defaultModel: services.config.generation.defaultModel,
+    files: {
+      hosts: slackFileHosts(slackApiUrl),
+      headers: { authorization: `Bearer ${settings.botToken}` },
+    },
   };
   registerSlashCommands(bolt, context);
   registerImageButtons(bolt, context);
+  registerVaryThisImage(bolt, context);
   registerAppHome(bolt, context);
 
   // Generations a crashed process left: run again and delivered with the bot token, which (unlike Socket

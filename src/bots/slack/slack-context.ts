@@ -52,6 +52,11 @@ export interface SlackContext {
   /** Which models this instance can call (the settings offer those the plan allows). */
   models: ImageModelRegistry;
   defaultModel: string;
+  /**
+   * How the app reads files people share (`url_private`, for "Vary this image"): Slack's file hosts and the
+   * bot token as a Bearer header. Needs the `files:read` scope.
+   */
+  files: { hosts: readonly string[]; headers: Readonly<Record<string, string>> };
 }
 
 /** Runs the core's checks for a person in a channel: ok with an `undo`, or the refusal to show them. */
@@ -129,6 +134,8 @@ export async function postOutcome(
     channelId: string | undefined;
     userId: string;
     lead: ResultLead;
+    /** Reply in this thread (a shortcut on a message in one). */
+    threadTs?: string | undefined;
   },
 ): Promise<PostedImage> {
   const { outcome, owner } = request;
@@ -139,6 +146,7 @@ export async function postOutcome(
     return context.delivery.postImage(client, {
       channelId: request.channelId,
       userId: request.userId,
+      threadTs: request.threadTs,
       bytes: first.bytes,
       filename: `imagine-${first.id}.${fileExtension(first.contentType)}`,
       title: truncate(first.prompt, 200),

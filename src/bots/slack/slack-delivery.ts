@@ -10,6 +10,8 @@ export interface ImagePost {
   channelId: string | undefined;
   /** Who asked: when the app cannot post in the channel, the image goes to them directly. */
   userId: string;
+  /** The thread to reply in (the message's `thread_ts`), when the request came from one. */
+  threadTs?: string | undefined;
   bytes: Uint8Array;
   filename: string;
   title: string;
@@ -83,7 +85,7 @@ export class SlackDelivery {
     try {
       if (post.channelId !== undefined) {
         try {
-          await this.#postTo(client, post.channelId, post);
+          await this.#postTo(client, post.channelId, post, post.threadTs);
           return { channelId: post.channelId, inDirectMessage: false };
         } catch (error) {
           if (!noAccessErrors.has(slackErrorCode(error) ?? '')) throw error;
@@ -96,7 +98,7 @@ export class SlackDelivery {
       const opened = await client.conversations.open({ users: post.userId });
       const direct = opened.channel?.id;
       if (!direct) throw new SlackDeliveryError('no_direct_message');
-      await this.#postTo(client, direct, post);
+      await this.#postTo(client, direct, post, undefined);
       return { channelId: direct, inDirectMessage: true };
     } catch (error) {
       if (error instanceof SlackDeliveryError) throw error;
@@ -104,14 +106,26 @@ export class SlackDelivery {
     }
   }
 
-  async #postTo(client: WebClient, channel: string, post: ImagePost): Promise<void> {
+  async #postTo(
+    client: WebClient,
+    channel: string,
+    post: ImagePost,
+    threadTs: string | undefined,
+  ): Promise<void> {
+    const thread = threadTs === undefined ? {} : { thread_ts: threadTs };
     if (post.publicImageUrl) {
       const [first, ...rest] = post.message.blocks;
       const blocks = first
         ? [first, imageBlock(post.publicImageUrl, post.altText), ...rest]
         : [imageBlock(post.publicImageUrl, post.altText)];
       try {
-        await client.chat.postMessage({ channel, text: post.message.text, blocks, unfurl_links: false });
+        await client.chat.postMessage({
+          channel,
+          text: post.message.text,
+          blocks,
+          unfurl_links: false,
+          ...thread,
+        });
         return;
       } catch (error) {
         if (slackErrorCode(error) !== 'invalid_blocks') throw error;
@@ -135,10 +149,15 @@ export class SlackDelivery {
         }
       }
     }
-    await this.#upload(client, channel, post);
+    await this.#upload(client, channel, post, thread);
   }
 
-  async #upload(client: WebClient, channel: string, post: ImagePost): Promise<void> {
+  async #upload(
+    client: WebClient,
+    channel: string,
+    post: ImagePost,
+    thread: { thread_ts?: string },
+  ): Promise<void> {
     const target = await client.files.getUploadURLExternal({
       filename: post.filename,
       length: post.bytes.byteLength,
@@ -157,6 +176,7 @@ export class SlackDelivery {
       files: [{ id: target.file_id, title: post.title }],
       channel_id: channel,
       blocks: post.message.blocks,
+      ...thread,
     });
   }
 }

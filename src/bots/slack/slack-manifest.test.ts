@@ -3,12 +3,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { varyThisImageShortcut } from './actions/vary-this-image.ts';
 import { slashCommands } from './commands/slash-commands.ts';
 
 interface Manifest {
   features: {
     app_home: { home_tab_enabled: boolean };
     slash_commands: { command: string; description: string; usage_hint?: string; url?: string }[];
+    shortcuts?: { name: string; type: string; callback_id: string; description: string }[];
   };
   oauth_config: { scopes: { bot: string[] } };
   settings: {
@@ -36,17 +38,29 @@ const scopeOfMethod: Record<string, string | undefined> = {
   'users.info': 'users:read',
 };
 
-/** Every `client.<family>.<method>(` in the app's own (non-test) sources. */
+/** The app's own (non-test) sources. */
+function appSources(): string[] {
+  const folder = import.meta.dirname;
+  return fs
+    .readdirSync(folder, { recursive: true })
+    .map(String)
+    .filter((file) => file.endsWith('.ts') && !file.endsWith('.test.ts') && !file.includes('__fixtures__'))
+    .map((file) => fs.readFileSync(path.join(folder, file), 'utf8'));
+}
+
+/** Every `client.<family>.<method>(` in the app's own sources. */
 function methodsCalled(): Set<string> {
   const methods = new Set<string>();
-  const folder = import.meta.dirname;
-  for (const file of fs.readdirSync(folder, { recursive: true }).map(String)) {
-    if (!file.endsWith('.ts') || file.endsWith('.test.ts') || file.includes('__fixtures__')) continue;
-    const source = fs.readFileSync(path.join(folder, file), 'utf8');
+  for (const source of appSources()) {
     // Methods are two or three names deep (`chat.postMessage`, `usergroups.users.list`).
     for (const match of source.matchAll(/client\.(\w+(?:\.\w+){1,2})\(/g)) methods.add(match[1] ?? '');
   }
   return methods;
+}
+
+/** Downloading a shared file's `url_private` with the bot token needs `files:read`. */
+function readsSharedFiles(): boolean {
+  return appSources().some((source) => /\burl_private\b/.test(source));
 }
 
 describe('slack/manifest.yaml', () => {
@@ -66,12 +80,21 @@ describe('slack/manifest.yaml', () => {
     );
   });
 
-  it('asks for exactly the bot scopes of the Web API methods the code calls, plus commands', () => {
+  it('asks for exactly the bot scopes of the Web API methods the code calls, plus commands and files:read', () => {
     const called = methodsCalled();
     for (const method of called) expect(Object.keys(scopeOfMethod), `scope of ${method}`).toContain(method);
-    const needed = new Set(['commands', ...[...called].map((method) => scopeOfMethod[method])]);
+    expect(readsSharedFiles()).toBe(true);
+    const needed = new Set(['commands', 'files:read', ...[...called].map((method) => scopeOfMethod[method])]);
     needed.delete(undefined);
     expect([...manifest.oauth_config.scopes.bot].sort()).toEqual([...needed].sort());
+    expect(manifest.oauth_config.scopes.bot).toContain('files:read');
+  });
+
+  it('declares the "Vary this image" message shortcut the app listens for', () => {
+    expect(manifest.features.shortcuts).toEqual([varyThisImageShortcut]);
+    expect(varyThisImageShortcut).toMatchObject({ type: 'message', callback_id: 'vary_this_image' });
+    // The manifest's limits (@slack/web-api's Manifest type): callback_id 255, description 150.
+    expect(varyThisImageShortcut.description.length).toBeLessThanOrEqual(150);
   });
 
   it('subscribes to app_home_opened, turns on interactivity and the Home tab, and Socket Mode by default', () => {

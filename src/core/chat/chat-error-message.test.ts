@@ -16,6 +16,17 @@ describe('chatErrorMessage', () => {
     expect(chatErrorMessage(cap, now, slackTerms)).toMatch(/^This workspace has used all 50/);
   });
 
+  it('says which model cannot take an image and which one can, at no charge', () => {
+    const unsupported = new ImagineError('unsupported_by_model', undefined, {
+      model: 'dall-e-3',
+      feature: 'image_to_image',
+      models: ['flux-dev', 'gpt-image-1'],
+    });
+    expect(chatErrorMessage(unsupported, now)).toBe(
+      'The dall-e-3 model cannot work from an image. Try --model flux-dev. You were not charged.',
+    );
+  });
+
   it('says a daily allowance is used up and how long until it comes back', () => {
     const daily = new ImagineError('graphics_limit_reached', 'Daily graphics limit reached: 20 images', {
       used: 20,

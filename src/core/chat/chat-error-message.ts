@@ -68,6 +68,12 @@ export function chatErrorMessage(
       return `You are going a bit fast. Try again in ${context.retry_after ?? 60} s.`;
     case 'generation_failed':
       return 'The image could not be generated. You were not charged; please try again.';
+    case 'unsupported_by_model': {
+      const models = Array.isArray(context.models) ? context.models.map(String) : [];
+      const others = models.length > 0 ? ` Try --model ${models[0]}.` : ' No model here can.';
+      const cannot = context.feature === 'upscale' ? 'cannot upscale images' : 'cannot work from an image';
+      return `The ${context.model} model ${cannot}.${others} You were not charged.`;
+    }
     case 'validation_error':
     case 'link_code_invalid':
     case 'not_found':

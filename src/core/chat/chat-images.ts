@@ -3,17 +3,23 @@ import type { Caller, PlanGrant, PlanSource, UserAccounts } from '../accounts/us
 import { ImagineError } from '../errors/imagine-error.ts';
 import { generationJob } from '../generation/generation-job.ts';
 import type { GenerationRecord, GenerationRecords } from '../generation/generation-records.ts';
-import { upscaleRequestSchema, variationRequestSchema } from '../generation/generation-request.ts';
-import type { AspectRatio } from '../generation/image-dimensions.ts';
+import {
+  upscaleRequestSchema,
+  variationRequestSchema,
+  variationStrengths,
+} from '../generation/generation-request.ts';
+import { type AspectRatio, formatSize, sizeFromInput } from '../generation/image-dimensions.ts';
 import type { GenerationContext, GenerationOutcome, ImageGenerator } from '../generation/image-generator.ts';
 import type { JobRunner, JobWork } from '../jobs/job-runner.ts';
 import type { JobRecord } from '../jobs/job-store.ts';
+import type { InputImage } from '../providers/image-model.ts';
 import { periodResetsAt } from '../quota/billing-period.ts';
 import type { QuotaLedger } from '../quota/quota-ledger.ts';
 import type { ImageStorage } from '../storage/image-storage.ts';
 import type { ChatAdmin } from './chat-admin.ts';
 import { mergeImageOptions, type PersonalSettingsStore } from './personal-settings.ts';
 import { parsePromptFlags } from './prompt-flags.ts';
+import { uploadPrompt } from './upload-prompt.ts';
 
 /** Who pressed or typed: `discord:<user id>` or `slack:<team>:<user>`. */
 export type ChatIdentity = string;
@@ -44,6 +50,23 @@ export interface ChatImageOptions {
   count?: number | undefined;
   /** Only the person sees the result; unset: their setting. Read by the transport (see `isPrivate`). */
   private?: boolean | undefined;
+  /** An image to start from (image-to-image): an attachment the person sent with the command. */
+  image?: ChatUpload | undefined;
+  /** With `image`: how far to move from it, 0 (keep it) to 1 (ignore it); default 0.65. */
+  strength?: number | undefined;
+}
+
+/** An image a person attached or shared in chat, where the platform keeps it. */
+export interface ChatUpload {
+  url: string;
+  /** What the platform says it is (Discord's `content_type`, Slack's `mimetype`); the bytes decide. */
+  mediaType: string | undefined;
+  /** Its size in bytes as the platform reports it. */
+  size: number | undefined;
+  /** The platform's own file hosts, allowed for this image besides the operator's INPUT_IMAGE_HOSTS. */
+  hosts: readonly string[];
+  /** Sent with the download to the URL's own host (Slack's bot token); never stored with the job. */
+  headers?: Readonly<Record<string, string>> | undefined;
 }
 
 /** Where a chat generation comes from, its cancel signal, and who to tell when it has to wait in line. */
@@ -194,15 +217,84 @@ export class ChatImages {
       );
     }
     const count = options.count ?? flags.count ?? 1;
+    this.checkImageOptions(options);
+    // Read and checked before any job or hold: a bad attachment costs nothing. The job keeps the bytes
+    // (base64), not the link, so it can run again after a crash without the platform's token.
+    const image = options.image && (await this.#readUpload(options.image, context.abortSignal));
     const request = {
       prompt: flags.prompt,
       ...mergeImageOptions(this.#dependencies.settings.get(identity), flags, options),
       seed: options.seed ?? flags.seed,
       negative_prompt: options.negativePrompt ?? flags.negativePrompt,
+      ...(image ? { image: base64Of(image), strength: options.strength } : {}),
     };
     return count > 1
       ? this.#asJob('batch', { ...request, num_images: count }, identity, place, context)
       : this.#asJob('image', request, identity, place, context);
+  }
+
+  /**
+   * What can be told from the platform's description of an attachment alone, before anything is
+   * acknowledged: a strength without an image, a file that says it is not a PNG, JPEG or WebP, or one
+   * over MAX_INPUT_IMAGE_BYTES. The bytes are checked again when they are read.
+   */
+  checkImageOptions(options: Pick<ChatImageOptions, 'image' | 'strength'>): void {
+    const { image } = options;
+    if (!image) {
+      if (options.strength !== undefined) {
+        throw new ImagineError('validation_error', 'Strength only works with an image to start from.', {
+          details: [{ field: 'strength', message: 'needs an image' }],
+        });
+      }
+      return;
+    }
+    const mediaType = image.mediaType?.split(';')[0]?.trim().toLowerCase();
+    if (mediaType && !acceptedUploadTypes.has(mediaType)) {
+      throw uploadRefusal(`is ${describeMediaType(mediaType)}, not a PNG, JPEG or WebP image`);
+    }
+    const most = this.#dependencies.generator.maxInputImageBytes;
+    if (image.size !== undefined && image.size > most) {
+      throw uploadRefusal(`is ${megabytes(image.size)}; the most this bot takes is ${megabytes(most)}`);
+    }
+  }
+
+  /**
+   * "Vary this image" on any image in a conversation: an image-to-image from it at Vary (Subtle)'s
+   * strength, in its own shape, charged to whoever asked; the prompt is the first of `descriptions` (the
+   * message's words, the file's title) that says something (`uploadPrompt`).
+   */
+  async varyUpload(
+    identity: ChatIdentity,
+    place: ChatPlace,
+    upload: ChatUpload,
+    descriptions: readonly (string | undefined)[],
+    context: ChatCallContext,
+  ): Promise<GenerationOutcome> {
+    this.checkImageOptions({ image: upload });
+    const image = await this.#readUpload(upload, context.abortSignal);
+    const request = {
+      prompt: uploadPrompt(descriptions),
+      image: base64Of(image),
+      strength: variationStrengths.subtle,
+      size: formatSize(sizeFromInput(image)),
+    };
+    return this.#asJob('image', request, identity, place, context);
+  }
+
+  /** The upload's bytes, checked as any input image; a refusal worded for a person in chat. */
+  async #readUpload(upload: ChatUpload, signal: AbortSignal | undefined): Promise<InputImage> {
+    try {
+      return await this.#dependencies.generator.readInputImage(
+        upload.url,
+        { extraHosts: upload.hosts, headers: upload.headers },
+        signal,
+      );
+    } catch (error) {
+      if (!ImagineError.isInstance(error) || error.code !== 'validation_error') throw error;
+      const details = error.context.details;
+      const problem = Array.isArray(details) ? (details[0] as { message?: unknown } | undefined) : undefined;
+      throw uploadRefusal(typeof problem?.message === 'string' ? problem.message : 'is not usable');
+    }
   }
 
   /**
@@ -456,6 +548,32 @@ export class ChatImages {
       relaxBlocklist: place.relaxBlocklist === true,
     };
   }
+}
+
+const acceptedUploadTypes = new Set(['image/png', 'image/jpeg', 'image/jpg', 'image/webp']);
+
+/** A refusal of an attached image, said to the person: `problem` continues "That image …". */
+function uploadRefusal(problem: string): ImagineError {
+  const sentence = /^(is|does|could|has)\b/.test(problem)
+    ? `That image ${problem}`
+    : `That image cannot be used: ${problem}`;
+  return new ImagineError('validation_error', `${sentence.replace(/[.;]?$/, '')}. You were not charged.`, {
+    details: [{ field: 'image', message: problem }],
+  });
+}
+
+function describeMediaType(mediaType: string): string {
+  if (mediaType === 'image/gif') return 'a GIF';
+  if (mediaType === 'image/svg+xml') return 'an SVG';
+  return `a ${mediaType} file`;
+}
+
+function megabytes(bytes: number): string {
+  return `${(bytes / (1024 * 1024)).toFixed(1).replace(/\.0$/, '')} MB`;
+}
+
+function base64Of(image: InputImage): string {
+  return Buffer.from(image.bytes.buffer, image.bytes.byteOffset, image.bytes.byteLength).toString('base64');
 }
 
 /** One chat job's generator call; variations and upscales go through the same code as REST's. */

@@ -72,7 +72,7 @@ export const imageRequestFields = {
     .string()
     .optional()
     .describe(
-      'Extension: an init image (image-to-image): an https URL on an allowed host, a data: URL, or base64 of a PNG, JPEG or WebP; at most MAX_INPUT_IMAGE_BYTES and 4096 px a side',
+      'Extension: an init image (image-to-image; on a model that only edits, the reference for an edit by the prompt): an https URL on an allowed host, a data: URL, or base64 of a PNG, JPEG or WebP; at most MAX_INPUT_IMAGE_BYTES and 4096 px a side',
     ),
   strength: z
     .number()

@@ -71,3 +71,24 @@ export function aspectRatioOf(size: ImageDimensions): AspectRatio | undefined {
     return size.width * ratioHeight === size.height * ratioWidth;
   });
 }
+
+/** About the pixels of 1024x1024: what a size derived from an input image aims at (the default size's budget). */
+const inputPixelBudget = 1024 * 1024;
+
+/**
+ * The size to make from an input image: its own shape, scaled to at most about 1024x1024 worth of pixels,
+ * kept within 256–2048 a side and on the 16-pixel grid (a photo of 4000x3000 becomes 1184x880).
+ */
+export function sizeFromInput(input: ImageDimensions): ImageDimensions {
+  const shrink = Math.min(
+    1,
+    Math.sqrt(inputPixelBudget / (input.width * input.height)),
+    maximumSide / Math.max(input.width, input.height),
+  );
+  let width = input.width * shrink;
+  let height = input.height * shrink;
+  const grow = Math.max(1, minimumSide / Math.min(width, height));
+  width *= grow;
+  height *= grow;
+  return { width: snapSide(width), height: snapSide(height) };
+}

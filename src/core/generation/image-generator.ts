@@ -56,7 +56,7 @@ import {
   resolveDimensions,
 } from './image-dimensions.ts';
 import { embedParameters } from './image-parameters.ts';
-import { type InputImageRules, readInputImage } from './input-image.ts';
+import { type InputImageDownload, type InputImageRules, readInputImage } from './input-image.ts';
 import { generateAlongRoute, highestPriceUsd, type ModelRoute, resolveModelRoute } from './model-route.ts';
 
 /** Who is generating, through which door, and the caller's cancel signal. */
@@ -173,6 +173,8 @@ interface ImageSource {
   upscaleFactor: number | undefined;
   parentId: string | undefined;
   kind: GenerationKind;
+  /** What the caller asked for that this way of using the image cannot honour. */
+  warnings: GenerationWarning[];
 }
 
 /** The largest side an upscale may produce: 8192² RGBA is 256 MB, about what one request should hold. */
@@ -294,6 +296,7 @@ export class ImageGenerator {
       upscaleFactor: undefined,
       parentId: record.id,
       kind: request.prompt === undefined ? 'variation' : 'remix',
+      warnings: [],
     };
     // The source's own shape, within what a generation may be asked for (an upscale may be larger).
     const shrink = Math.min(1, maximumSide / Math.max(record.width, record.height));
@@ -342,6 +345,7 @@ export class ImageGenerator {
       upscaleFactor: request.factor,
       parentId: record.id,
       kind: 'upscale',
+      warnings: [],
     };
     const prepared = this.#prepare(
       { size: formatSize(size), style: record.style, quality: record.quality },
@@ -375,17 +379,75 @@ export class ImageGenerator {
       return undefined;
     }
     // A model that cannot take an image is refused before the image is fetched or decoded.
-    this.#routeFor(request.model, context.caller.plan, 'image_to_image');
-    const rules = this.#dependencies.inputImages ?? { maxBytes: 10 * 1024 * 1024, allowedHosts: [] };
-    const image = await readInputImage(request.image, rules, context.abortSignal);
+    const task = this.#imageTask(request.model, context.caller.plan);
+    const image = await this.readInputImage(request.image, {}, context.abortSignal);
     return {
-      task: 'image_to_image',
+      task,
       image,
-      strength: request.strength ?? defaultStrength,
+      // An edit has no strength: the prompt is the instruction, the image its reference.
+      strength: task === 'edit' ? undefined : (request.strength ?? defaultStrength),
       upscaleFactor: undefined,
       parentId: undefined,
       kind: 'image_to_image',
+      warnings:
+        task === 'edit' && request.strength !== undefined
+          ? [
+              {
+                type: 'unsupported',
+                feature: 'strength',
+                detail:
+                  'This model edits an image by the prompt rather than redrawing it; strength was not used.',
+              },
+            ]
+          : [],
     };
+  }
+
+  /**
+   * Reads an input image under the operator's rules (MAX_INPUT_IMAGE_BYTES, INPUT_IMAGE_HOSTS), plus what
+   * one front door adds for its own uploads; a 422 on `image` when it cannot be used. Nothing is held.
+   */
+  readInputImage(
+    image: string,
+    download: InputImageDownload,
+    signal: AbortSignal | undefined,
+  ): Promise<InputImage> {
+    const rules = this.#dependencies.inputImages ?? { maxBytes: 10 * 1024 * 1024, allowedHosts: [] };
+    return readInputImage(image, rules, signal, 'image', download);
+  }
+
+  /** The most bytes an input image may have (MAX_INPUT_IMAGE_BYTES). */
+  get maxInputImageBytes(): number {
+    return this.#dependencies.inputImages?.maxBytes ?? 10 * 1024 * 1024;
+  }
+
+  /**
+   * How a request's image is used: redrawn (image_to_image) where the route can, else edited (the prompt
+   * as the instruction) by a model that only edits, such as gpt-image-1. A model that can do neither is a
+   * 422 `unsupported_by_model` naming every model that could take the image.
+   */
+  #imageTask(requested: string | undefined, plan: PlanDefinition): 'image_to_image' | 'edit' {
+    try {
+      this.#routeFor(requested, plan, 'image_to_image');
+      return 'image_to_image';
+    } catch (error) {
+      if (!isUnsupported(error)) throw error;
+      try {
+        this.#routeFor(requested, plan, 'edit');
+        return 'edit';
+      } catch (editError) {
+        if (!isUnsupported(editError)) throw editError;
+        const models = [...new Set([...modelsIn(error), ...modelsIn(editError)])];
+        const model = String(error.context.model);
+        throw new ImagineError(
+          'unsupported_by_model',
+          models.length > 0
+            ? `The ${model} model cannot work from an image; models that can: ${models.join(', ')}`
+            : `The ${model} model cannot work from an image, and no model on this server can`,
+          { model, feature: 'image_to_image', models },
+        );
+      }
+    }
   }
 
   /**
@@ -665,9 +727,12 @@ export class ImageGenerator {
               // The seed the model reports using (A1111 echoes it), else the one we sent.
               seed: image.seed ?? call.seeds[offset],
               costUsd: costPerImage,
-              warnings: call.userNegativePrompt
-                ? result.warnings
-                : withoutNegativePromptWarning(result.warnings),
+              warnings: [
+                ...(prepared.source?.warnings ?? []),
+                ...(call.userNegativePrompt
+                  ? result.warnings
+                  : withoutNegativePromptWarning(result.warnings)),
+              ],
               providerRequestId: result.response.providerRequestId,
               revisedPrompt: result.response.revisedPrompt,
               elapsedMs: performance.now() - callStartedAt,
@@ -856,6 +921,15 @@ export class ImageGenerator {
       { cause: error },
     );
   }
+}
+
+function isUnsupported(error: unknown): error is ImagineError {
+  return ImagineError.isInstance(error) && error.code === 'unsupported_by_model';
+}
+
+function modelsIn(error: ImagineError): string[] {
+  const models = error.context.models;
+  return Array.isArray(models) ? models.map(String) : [];
 }
 
 function parseOrThrow<Output>(

@@ -11,6 +11,14 @@ export interface InputImageRules {
   allowedHosts: readonly string[];
 }
 
+/** What one front door adds for its own uploads (a chat platform's file host and its bot token). */
+export interface InputImageDownload {
+  /** Hosts allowed for this image besides the operator's INPUT_IMAGE_HOSTS. */
+  extraHosts?: readonly string[] | undefined;
+  /** Sent to the URL's own origin only (never on a redirect elsewhere); never logged or shown. */
+  headers?: Readonly<Record<string, string>> | undefined;
+}
+
 /** The longest side an input image may have, in pixels. */
 export const maximumInputSide = 4096;
 /** Checked from the header before any pixel is decoded, so a tiny file claiming a huge canvas costs nothing. */
@@ -27,12 +35,13 @@ export async function readInputImage(
   rules: InputImageRules,
   signal: AbortSignal | undefined,
   field = 'image',
+  download: InputImageDownload = {},
 ): Promise<InputImage> {
   const refuse = (message: string) => validationError([{ field, message }]);
   const text = image.trim();
   let bytes: Uint8Array;
   if (/^https?:\/\//i.test(text)) {
-    bytes = await fetchImage(text, rules, signal, refuse);
+    bytes = await fetchImage(text, rules, signal, refuse, download);
   } else {
     bytes = decodeInline(text, rules, refuse);
   }
@@ -44,12 +53,18 @@ async function fetchImage(
   rules: InputImageRules,
   signal: AbortSignal | undefined,
   refuse: (message: string) => Error,
+  download: InputImageDownload,
 ): Promise<Uint8Array> {
   if (!/^https:\/\//i.test(url)) throw refuse('an image URL must be https');
   try {
     const downloaded = await downloadImage(
       url,
-      { allowedHosts: rules.allowedHosts, maxBytes: rules.maxBytes, provider: 'image' },
+      {
+        allowedHosts: [...rules.allowedHosts, ...(download.extraHosts ?? [])],
+        maxBytes: rules.maxBytes,
+        provider: 'image',
+        ...(download.headers ? { headers: download.headers } : {}),
+      },
       signal,
     );
     return downloaded.bytes;

@@ -80,6 +80,22 @@ describe('downloadImage', () => {
     expect(image.mediaType).toBe('image/png');
   });
 
+  it('sends its headers (a bot token) to the first origin only, never on to another host', async () => {
+    const withToken = { ...rules, headers: { authorization: 'Bearer xoxb-secret' } };
+    nock(origin, { reqheaders: { authorization: 'Bearer xoxb-secret' } })
+      .get('/private/abc')
+      .reply(302, '', { location: '/private/abc.png' })
+      .get('/private/abc.png')
+      .reply(302, '', { location: 'https://pbxt.replicate.delivery/full/abc.png' });
+    nock('https://pbxt.replicate.delivery', { badheaders: ['authorization'] })
+      .get('/full/abc.png')
+      .reply(200, png);
+
+    const image = await downloadImage(`${origin}/private/abc`, withToken, undefined);
+
+    expect(image.mediaType).toBe('image/png');
+  });
+
   it('follows a relative redirect on the same host', async () => {
     nock(origin).get('/a').reply(301, '', { location: '/b.webp' }).get('/b.webp').reply(200, webp);
 

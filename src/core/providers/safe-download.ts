@@ -18,6 +18,11 @@ export interface DownloadRules {
    * where such servers live. Everything else keeps the https-on-an-allowed-host rule.
    */
   allowedOrigins?: readonly string[];
+  /**
+   * Sent with the request to the URL's own origin only (a chat platform's bot token for its private file
+   * links); a redirect to any other origin goes without them, as browsers drop Authorization.
+   */
+  headers?: Readonly<Record<string, string>>;
 }
 
 /** A downloaded image, checked to be what its bytes say it is. */
@@ -68,9 +73,11 @@ async function fetchFollowingRedirects(
 ): Promise<Response> {
   const maxRedirects = rules.maxRedirects ?? defaultMaxRedirects;
   let target = checkedUrl(url, undefined, rules);
+  const origin = target.origin;
   for (let redirects = 0; ; redirects += 1) {
     signal?.throwIfAborted();
-    const response = await fetch(target, { redirect: 'manual', ...(signal ? { signal } : {}) });
+    const headers = rules.headers && target.origin === origin ? { headers: { ...rules.headers } } : {};
+    const response = await fetch(target, { redirect: 'manual', ...headers, ...(signal ? { signal } : {}) });
     if (!redirectStatuses.has(response.status)) {
       await checkStatus(response, rules);
       return response;

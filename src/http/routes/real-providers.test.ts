@@ -287,3 +287,120 @@ describe('OpenAI moderation through the REST API', () => {
     expectNothingCharged(current, 'alice', 5);
   });
 });
+
+/** One multipart part as the edit endpoint receives it; `body` keeps the bytes (latin1 is lossless). */
+interface Part {
+  name: string;
+  filename: string | undefined;
+  contentType: string | undefined;
+  body: Buffer;
+}
+
+function multipartParts(raw: Buffer, contentType: string): Part[] {
+  const boundary = /boundary=(?:"([^"]+)"|([^;]+))/.exec(contentType);
+  const separator = `--${boundary?.[1] ?? boundary?.[2]}`;
+  return raw
+    .toString('latin1')
+    .split(separator)
+    .slice(1, -1)
+    .map((chunk) => {
+      const [head = '', ...rest] = chunk.replace(/^\r\n/, '').split('\r\n\r\n');
+      return {
+        name: /name="([^"]*)"/.exec(head)?.[1] ?? '',
+        filename: /filename="([^"]*)"/.exec(head)?.[1],
+        contentType: /content-type: ([^\r\n]+)/i.exec(head)?.[1],
+        body: Buffer.from(rest.join('\r\n\r\n').replace(/\r\n$/, ''), 'latin1'),
+      };
+    });
+}
+
+/** Answers one `images.edit` with the recorded gpt-image-1 edit, keeping the parts sent. */
+function captureOpenAIEdit(): { parts: Part[] } {
+  const seen: { parts: Part[] } = { parts: [] };
+  nock(openaiApi)
+    .post('/v1/images/edits')
+    .matchHeader('authorization', 'Bearer sk-test-not-a-real-key')
+    .reply(function reply(_uri, body) {
+      const raw = typeof body === 'string' ? Buffer.from(body, 'hex') : Buffer.alloc(0);
+      seen.parts = multipartParts(raw, String(this.req.headers['content-type']));
+      return [200, fixture('openai-gpt-image-1-edit.json')];
+    });
+  return seen;
+}
+
+describe('an image sent to an OpenAI model that only edits', () => {
+  const openaiOnly = { OPENAI_API_KEY: 'sk-test-not-a-real-key', MODERATION: 'off' };
+
+  async function catPng(): Promise<Buffer> {
+    return sharp({ create: { width: 96, height: 64, channels: 3, background: '#7a5230' } })
+      .png()
+      .toBuffer();
+  }
+
+  it.each([
+    ['named', { IMAGE_MODEL: 'dall-e-3' }, { model: 'gpt-image-1' }],
+    ['routed to as the default', { IMAGE_MODEL: 'gpt-image-1' }, {}],
+  ])(
+    'is carried out as an edit when %s: the image goes to images.edit with the prompt as the instruction',
+    async (_case, environment, named) => {
+      current = await createTestApp({ ...openaiOnly, ...environment });
+      const cat = await catPng();
+      const sent = captureOpenAIEdit();
+
+      const response = await generate(current, current.bearerFor('boss', 'enterprise'), {
+        prompt: 'put a red scarf on the cat',
+        style: undefined,
+        enhance_prompt: false,
+        image: cat.toString('base64'),
+        ...named,
+      });
+
+      expect(response.statusCode).toBe(201);
+      const body = response.json();
+      expect(body).toMatchObject({ model: 'gpt-image-1', kind: 'image_to_image' });
+      const images = sent.parts.filter((part) => part.name === 'image[]');
+      expect(images.map(({ filename, contentType }) => ({ filename, contentType }))).toEqual([
+        { filename: 'image-1.png', contentType: 'image/png' },
+      ]);
+      expect(images[0]?.body.equals(cat)).toBe(true);
+      const fields = Object.fromEntries(
+        sent.parts
+          .filter((part) => part.filename === undefined)
+          .map((part) => [part.name, part.body.toString('utf8')]),
+      );
+      expect(fields).toMatchObject({ model: 'gpt-image-1', prompt: 'put a red scarf on the cat', n: '1' });
+      expect(body.warnings).not.toContainEqual(expect.objectContaining({ feature: 'strength' }));
+      expect(current.services.ledger.usage('boss', 2000)).toMatchObject({ used: 1, reserved: 0 });
+    },
+  );
+
+  it('says that a strength was not used by an edit', async () => {
+    current = await createTestApp({ ...openaiOnly, IMAGE_MODEL: 'gpt-image-1' });
+    captureOpenAIEdit();
+    const response = await generate(current, current.bearerFor('boss', 'enterprise'), {
+      image: (await catPng()).toString('base64'),
+      strength: 0.3,
+    });
+    expect(response.statusCode).toBe(201);
+    expect(response.json().warnings).toContainEqual(
+      expect.objectContaining({ type: 'unsupported', feature: 'strength' }),
+    );
+  });
+
+  it('stays a 422 unsupported_by_model for a model that can neither redraw nor edit, naming one that can', async () => {
+    current = await createTestApp({ ...openaiOnly, IMAGE_MODEL: 'dall-e-3' });
+    const response = await generate(current, current.bearerFor('boss', 'enterprise'), {
+      model: 'dall-e-3',
+      image: (await catPng()).toString('base64'),
+    });
+    expect(response.statusCode).toBe(422);
+    const body = response.json();
+    expect(body).toMatchObject({
+      error: 'unsupported_by_model',
+      model: 'dall-e-3',
+      feature: 'image_to_image',
+    });
+    expect(body.models).toContain('gpt-image-1');
+    expectNothingCharged(current, 'boss', 2000);
+  });
+});

@@ -4,18 +4,19 @@ import { deliverGeneration } from '../generation-flow.ts';
 import {
   checkPromptBeforeStarting,
   imageCommandOptions,
+  imageInputOptions,
   imageOptionChoices,
   readImageOptions,
 } from '../image-options.ts';
 import { everywhere, type SlashCommand } from '../slash-command.ts';
 
-/** `/imagine prompt:` — one image, with Reroll, Vary, Details and Delete. */
+/** `/imagine prompt: [image:] [strength:]` — one image (from an attached one, if given), with its buttons. */
 export const imagineCommand: SlashCommand = {
   definition: {
     type: ApplicationCommandType.ChatInput,
     name: 'imagine',
     description: 'Make an image from a prompt',
-    options: imageCommandOptions(),
+    options: imageCommandOptions(imageInputOptions),
     ...everywhere,
   },
   generatesImages: true,
