@@ -28,9 +28,8 @@ export interface PlaceUsage {
   top: { identity: string; images: number }[];
 }
 
-// Subjects in quota_counters beside the ledger's own: extra images granted to a quota subject for a month,
-// and the images made at a place by each identity (for the place's month totals and top users).
-const grantSubject = (userId: string) => `grant:user:${userId}`;
+// Subjects in quota_counters beside the ledger's own: the images made at a place by each identity (for the
+// place's month totals and top users).
 const placeSubject = (scopeKey: string, identity: string) => `place:${scopeKey}:${identity}`;
 
 /**
@@ -55,9 +54,6 @@ export class ChatAdmin {
       addCount: database.prepare<[string, string, number], void>(
         `INSERT INTO quota_counters (subject, period, used_images) VALUES (?, ?, ?)
          ON CONFLICT (subject, period) DO UPDATE SET used_images = used_images + excluded.used_images`,
-      ),
-      count: database.prepare<[string, string], { used_images: number }>(
-        'SELECT used_images FROM quota_counters WHERE subject = ? AND period = ?',
       ),
       placeCounts: database.prepare<[string, string, string], { subject: string; used_images: number }>(
         `SELECT subject, used_images FROM quota_counters
@@ -91,7 +87,7 @@ export class ChatAdmin {
     const userId = this.#accounts.chatCaller(target).userId;
     const period = billingPeriod(this.#now());
     this.#database.transaction(() => {
-      this.#statements.addCount.run(grantSubject(userId), period, images);
+      this.#accounts.grants.add(userId, period, images);
       this.#audit(actor, 'grant', target, { images, userId, period });
     })();
     return { userId, extra: this.extraImages(userId) };
@@ -99,7 +95,7 @@ export class ChatAdmin {
 
   /** Extra images granted to a quota subject for the current month. */
   extraImages(userId: string): number {
-    return this.#statements.count.get(grantSubject(userId), billingPeriod(this.#now()))?.used_images ?? 0;
+    return this.#accounts.grants.extraImages(userId, billingPeriod(this.#now()));
   }
 
   /** `plan <user> <plan>`: the plan of the quota the person draws on (their linked account, or their own). */

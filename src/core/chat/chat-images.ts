@@ -148,11 +148,8 @@ export class ChatImages {
    * place grants (a role, a user group) applies when it is better.
    */
   caller(identity: ChatIdentity, place?: ChatPlace): Caller {
-    const caller = this.#dependencies.accounts.chatCaller(identity, place?.planGrants ?? []);
-    // Extra images an admin granted this month raise the monthly limit of whatever plan applies.
-    const extra = this.#dependencies.admin.extraImages(caller.userId);
-    if (extra === 0) return caller;
-    return { ...caller, plan: { ...caller.plan, monthlyImages: caller.plan.monthlyImages + extra } };
+    // The accounts add this month's admin grants, as they do for REST callers.
+    return this.#dependencies.accounts.chatCaller(identity, place?.planGrants ?? []);
   }
 
   /** `/imagine-admin`: grants, plans, refunds, this place's month, blocks; every action audited. */
