@@ -47,7 +47,11 @@ describe.each(['http', 'socket'] as const)('community controls in Slack over %s'
       { now: () => now },
     );
     current = transport;
-    const slack = new SlackStandIn().uploadFlow().responseUrls();
+    // Alice is no workspace admin (asked once: the answer is kept).
+    const slack = new SlackStandIn()
+      .method('users.info', { ok: true, user: { id: alice, is_admin: false, is_owner: false } })
+      .uploadFlow()
+      .responseUrls();
     await transport.command(slashCommand({ text: 'a lighthouse' }));
     await slack.until(() => slack.responses.length === 1);
     expect(await transport.command(slashCommand({ text: 'another lighthouse' }))).toEqual({
@@ -81,6 +85,38 @@ describe.each(['http', 'socket'] as const)('community controls in Slack over %s'
     await transport.command(slashCommand({ text: 'a third lighthouse' }));
     await slack.until(() => slack.responses.length === 5);
     expect(transport.services.chatImages.usage(aliceIdentity).used).toBe(2);
+    expect(slack.callsTo('users.info').map((call) => call.args.user)).toEqual([alice]);
+  });
+
+  it('workspace admins and owners (users.info) have no cooldown; a failed lookup counts as not an admin', async () => {
+    const transport = await transports[mode]({ CHAT_COOLDOWN_SECONDS: '30', GUEST_MONTHLY_IMAGES: '10' });
+    current = transport;
+    // Alice owns the workspace; for Bob, Slack refuses the lookup (the app lacks users:read).
+    const slack = new SlackStandIn()
+      .method('users.info', { ok: true, user: { id: alice, is_admin: false, is_owner: true } })
+      .method('users.info', { ok: false, error: 'missing_scope', needed: 'users:read' })
+      .uploadFlow(3)
+      .responseUrls(3);
+    await transport.command(slashCommand({ text: 'owner one' }));
+    await transport.command(slashCommand({ text: 'owner two' }));
+    await slack.until(() => slack.responses.length === 2);
+    expect(transport.services.chatImages.usage(aliceIdentity).used).toBe(2);
+
+    await transport.command(slashCommand({ text: 'bob one', user_id: bob }));
+    await slack.until(() => slack.responses.length === 3);
+    expect(await transport.command(slashCommand({ text: 'bob two', user_id: bob }))).toEqual({
+      response_type: 'ephemeral',
+      text: 'Slow down a little: you can make your next image in 30 seconds.',
+    });
+    expect(transport.services.chatImages.usage(bobIdentity).used).toBe(1);
+    // Each answer, the failed one too, is kept: Slack was asked once per person.
+    expect(slack.callsTo('users.info').map((call) => call.args.user)).toEqual([alice, bob]);
+
+    // The owner counts as an admin for /imagine-admin as well.
+    const answer = (await transport.command(
+      slashCommand({ command: '/imagine-admin', text: `grant <@${bob}|bob> 1` }),
+    )) as { text: string };
+    expect(answer.text).toBe(`Granted <@${bob}> 1 extra images this month (1 extra in all).`);
   });
 
   it('a channel outside SLACK_ALLOWED_CHANNELS is refused privately, naming where the app works', async () => {

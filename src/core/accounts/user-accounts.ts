@@ -138,7 +138,10 @@ export class UserAccounts {
     const owner = this.#statements.identityOwner.get(identity);
     const base: Caller = owner
       ? {
-          ...this.#appCallerWithoutGrants(owner.user_id, this.#statements.user.get(owner.user_id)?.plan ?? undefined),
+          ...this.#appCallerWithoutGrants(
+            owner.user_id,
+            this.#statements.user.get(owner.user_id)?.plan ?? undefined,
+          ),
           identity,
           linked: true,
           planSource: { kind: 'linked-account' },

@@ -4,9 +4,9 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ImagineError } from '../../core/errors/imagine-error.ts';
-import type { FirebaseTokenVerifier } from '../auth/firebase-token-verifier.ts';
 import { createTestApp, type TestApp } from '../../test-support/test-app.ts';
 import { onePng, scriptedModel } from '../../test-support/test-services.ts';
+import type { FirebaseTokenVerifier } from '../auth/firebase-token-verifier.ts';
 
 let current: TestApp | undefined;
 afterEach(async () => {
@@ -40,7 +40,11 @@ describe('images an admin granted in chat, over REST', () => {
     testApp.services.accounts.link('discord:42', 'alice');
     testApp.services.chatImages.admin.grant(moderator, 'discord:42', 3);
 
-    const usage = await testApp.app.inject({ method: 'GET', url: '/api/v1/usage', headers: { authorization } });
+    const usage = await testApp.app.inject({
+      method: 'GET',
+      url: '/api/v1/usage',
+      headers: { authorization },
+    });
     expect(usage.json()).toMatchObject({ plan: 'pro', used: 0, limit: 5, remaining: 5 });
 
     const statuses: number[] = [];
@@ -62,9 +66,17 @@ describe('images an admin granted in chat, over REST', () => {
       used: 5,
       limit: 5,
     });
-    const after = await testApp.app.inject({ method: 'GET', url: '/api/v1/usage', headers: { authorization } });
+    const after = await testApp.app.inject({
+      method: 'GET',
+      url: '/api/v1/usage',
+      headers: { authorization },
+    });
     expect(after.json()).toMatchObject({ used: 5, limit: 5, remaining: 0 });
     // Chat's /usage reads the same limit for the linked member.
-    expect(testApp.services.chatImages.usage('discord:42')).toMatchObject({ used: 5, limit: 5, remaining: 0 });
+    expect(testApp.services.chatImages.usage('discord:42')).toMatchObject({
+      used: 5,
+      limit: 5,
+      remaining: 0,
+    });
   });
 });

@@ -141,7 +141,7 @@ function registerRemixForm(app: App, context: SlackContext): void {
 
 async function runPress(context: SlackContext, args: ButtonArgs, press: Press, action: ChatAction) {
   const { chatImages } = context;
-  const checked = runSlackChecks(context, chatActionChecks(action), press);
+  const checked = await runSlackChecks(context, args.client, chatActionChecks(action), press);
   if (!checked.ok) {
     await press.note(checked.message);
     return;
