@@ -28,9 +28,12 @@ export interface PlaceUsage {
   top: { identity: string; images: number }[];
 }
 
-// Subjects in quota_counters beside the ledger's own: the images made at a place by each identity (for the
-// place's month totals and top users).
-const placeSubject = (scopeKey: string, identity: string) => `place:${scopeKey}:${identity}`;
+/**
+ * The quota_counters subject of the images an identity was charged for at a place (a server, a workspace),
+ * for its month totals and top users. Chat generations hand it to the ledger (`tally`), which adds exactly
+ * what it charges, whatever the kind (new images, rerolls, variations, remixes, upscales, recovered jobs).
+ */
+export const placeSubject = (scopeKey: string, identity: string) => `place:${scopeKey}:${identity}`;
 
 /**
  * What `/imagine-admin` does, the same for Discord and Slack: grant extra images this month, set a plan,
@@ -129,12 +132,6 @@ export class ChatAdmin {
       throw error;
     }
     return { userId: generation.user_id };
-  }
-
-  /** Counts an image made at a place by an identity (for `usage`); called when a chat generation is charged. */
-  countAtPlace(scopeKey: string, identity: ChatIdentity, images: number): void {
-    if (images > 0)
-      this.#statements.addCount.run(placeSubject(scopeKey, identity), billingPeriod(this.#now()), images);
   }
 
   /** `usage`: this place's month, with its top five users. */

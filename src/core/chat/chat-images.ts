@@ -11,7 +11,7 @@ import type { JobRecord } from '../jobs/job-store.ts';
 import { periodResetsAt } from '../quota/billing-period.ts';
 import type { QuotaLedger } from '../quota/quota-ledger.ts';
 import type { ImageStorage } from '../storage/image-storage.ts';
-import type { ChatAdmin } from './chat-admin.ts';
+import { type ChatAdmin, placeSubject } from './chat-admin.ts';
 import { mergeImageOptions, type PersonalSettingsStore } from './personal-settings.ts';
 import { parsePromptFlags } from './prompt-flags.ts';
 
@@ -380,11 +380,7 @@ export class ChatImages {
       this.#work(kind, request, generationContext, context),
     );
     if (submitted.position > 0) context.onQueued?.(submitted.position);
-    const { scopeKey } = place;
-    if (scopeKey === undefined) return submitted.done;
-    const outcome = await submitted.done;
-    this.#dependencies.admin.countAtPlace(scopeKey, identity, outcome.images.length);
-    return outcome;
+    return submitted.done;
   }
 
   /** A stored generation a button names, or a `not_found` error a person can read. */
@@ -451,6 +447,8 @@ export class ChatImages {
       source: context.source,
       abortSignal: context.abortSignal,
       relaxBlocklist: place.relaxBlocklist === true,
+      // The place's month (`/imagine-admin usage`) counts what the ledger charges, in its own transaction.
+      tally: place.scopeKey === undefined ? undefined : placeSubject(place.scopeKey, identity),
     };
   }
 }
