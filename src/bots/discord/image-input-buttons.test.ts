@@ -132,6 +132,30 @@ describe('Discord image-to-image buttons', () => {
     expect(await madeFrom(harness, posted)).toBe(`A remix of image ${source.record.id}`);
   });
 
+  it('with a cooldown, opening the Remix form takes none; its submission takes it, and is refused inside one', async () => {
+    let now = new Date('2026-03-10T12:00:00Z');
+    const model = allTasksPlaceholder();
+    current = await startHttpHarness({ CHAT_COOLDOWN_SECONDS: '60' }, { models: [model], now: () => now });
+    const harness = current;
+    const made = await finished(harness, slashCommand('imagine', { prompt: 'a red fox' }));
+    const customId = customIdOf(made.json, 'Remix');
+    const openForm = async () =>
+      ((await harness.send(buttonPress(customId, { userId: ids.ben }))) as { type: number }).type;
+
+    expect(await openForm()).toBe(InteractionResponseType.Modal);
+    await finished(harness, remixSubmit(customId, 'a red fox, as a woodcut'));
+    expect(harness.services.chatImages.usage(ben).used).toBe(1);
+
+    now = new Date('2026-03-10T12:00:20Z');
+    expect(await openForm()).toBe(InteractionResponseType.Modal);
+    expect(await harness.send(remixSubmit(customId, 'a red fox, in ink'))).toMatchObject({
+      type: InteractionResponseType.ChannelMessageWithSource,
+      data: { content: 'Slow down a little: you can make your next image in 40 seconds.' },
+    });
+    expect(model.calls).toHaveLength(2);
+    expect(harness.services.chatImages.usage(ben).used).toBe(1);
+  });
+
   it('V1 on a grid is a variation of that image; U1 stays a free re-post', async () => {
     const { harness, model } = await start();
     const made = await finished(harness, slashCommand('imagine-batch', { prompt: 'two owls', count: 2 }));

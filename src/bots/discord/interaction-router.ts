@@ -7,7 +7,7 @@ import {
 import { decodeChatAction } from '../../core/chat/action-ids.ts';
 import { chatErrorMessage } from '../../core/chat/chat-error-message.ts';
 import { type ChatCheckName, runChatChecks } from '../../core/chat/checks/chat-check.ts';
-import { chatActionChecks } from '../../core/chat/checks/chat-checks.ts';
+import { chatActionChecks, remixFormChecks } from '../../core/chat/checks/chat-checks.ts';
 import { ImagineError } from '../../core/errors/imagine-error.ts';
 import { allowedRolesRefusal } from './allowed-roles.ts';
 import { actionMakesImages, handleImageAction, remixPromptOf, submitRemix } from './buttons/image-buttons.ts';
@@ -84,7 +84,7 @@ export function createInteractionRouter(
     if (actionMakesImages(action) && !(await mayMakeImages(context))) return;
     if (interaction.type === InteractionType.ModalSubmit) {
       // The Remix form: its custom id names the stored image, its one field the edited prompt.
-      await withChecks(context, chatActionChecks(action), () =>
+      await withChecks(context, remixFormChecks, () =>
         submitRemix(action, remixPromptOf(interaction), context, bot),
       );
       return;

@@ -1,5 +1,6 @@
 /** Community controls in Slack, over HTTP and Socket Mode, with Slack's Web API stood in. */
 import { afterEach, describe, expect, it } from 'vitest';
+import { allTasksPlaceholder } from '../../test-support/image-input-stand-ins.ts';
 import {
   alice,
   aliceIdentity,
@@ -15,6 +16,7 @@ import {
   SocketTransport,
   sizedPngModel,
   slashCommand,
+  teamId,
 } from './__fixtures__/slack-stand-in.ts';
 
 const transports = { http: HttpTransport.start, socket: SocketTransport.start } as const;
@@ -47,7 +49,11 @@ describe.each(['http', 'socket'] as const)('community controls in Slack over %s'
       { now: () => now },
     );
     current = transport;
-    const slack = new SlackStandIn().uploadFlow().responseUrls();
+    // Alice is no workspace admin (asked once: the answer is kept).
+    const slack = new SlackStandIn()
+      .method('users.info', { ok: true, user: { id: alice, is_admin: false, is_owner: false } })
+      .uploadFlow()
+      .responseUrls();
     await transport.command(slashCommand({ text: 'a lighthouse' }));
     await slack.until(() => slack.responses.length === 1);
     expect(await transport.command(slashCommand({ text: 'another lighthouse' }))).toEqual({
@@ -80,6 +86,118 @@ describe.each(['http', 'socket'] as const)('community controls in Slack over %s'
     slack.uploadFlow().responseUrls();
     await transport.command(slashCommand({ text: 'a third lighthouse' }));
     await slack.until(() => slack.responses.length === 5);
+    expect(transport.services.chatImages.usage(aliceIdentity).used).toBe(2);
+    expect(slack.callsTo('users.info').map((call) => call.args.user)).toEqual([alice]);
+  });
+
+  it('workspace admins and owners (users.info) have no cooldown; a failed lookup counts as not an admin', async () => {
+    const transport = await transports[mode]({ CHAT_COOLDOWN_SECONDS: '30', GUEST_MONTHLY_IMAGES: '10' });
+    current = transport;
+    // Alice owns the workspace; for Bob, Slack refuses the lookup (the app lacks users:read).
+    const slack = new SlackStandIn()
+      .method('users.info', { ok: true, user: { id: alice, is_admin: false, is_owner: true } })
+      .method('users.info', { ok: false, error: 'missing_scope', needed: 'users:read' })
+      .uploadFlow(3)
+      .responseUrls(3);
+    await transport.command(slashCommand({ text: 'owner one' }));
+    await transport.command(slashCommand({ text: 'owner two' }));
+    await slack.until(() => slack.responses.length === 2);
+    expect(transport.services.chatImages.usage(aliceIdentity).used).toBe(2);
+
+    await transport.command(slashCommand({ text: 'bob one', user_id: bob }));
+    await slack.until(() => slack.responses.length === 3);
+    expect(await transport.command(slashCommand({ text: 'bob two', user_id: bob }))).toEqual({
+      response_type: 'ephemeral',
+      text: 'Slow down a little: you can make your next image in 30 seconds.',
+    });
+    expect(transport.services.chatImages.usage(bobIdentity).used).toBe(1);
+    // Each answer, the failed one too, is kept: Slack was asked once per person.
+    expect(slack.callsTo('users.info').map((call) => call.args.user)).toEqual([alice, bob]);
+
+    // The owner counts as an admin for /imagine-admin as well.
+    const answer = (await transport.command(
+      slashCommand({ command: '/imagine-admin', text: `grant <@${bob}|bob> 1` }),
+    )) as { text: string };
+    expect(answer.text).toBe(`Granted <@${bob}> 1 extra images this month (1 extra in all).`);
+  });
+
+  it('the Remix form runs the checks on submission: a cooldown or a block refuses it in the form, uncharged', async () => {
+    let now = new Date('2026-03-10T12:00:00Z');
+    const model = allTasksPlaceholder();
+    const transport = await transports[mode](
+      { CHAT_COOLDOWN_SECONDS: '30', GUEST_MONTHLY_IMAGES: '10' },
+      [model],
+      { now: () => now },
+    );
+    current = transport;
+    const slack = new SlackStandIn()
+      .method('users.info', { ok: true, user: { id: alice, is_admin: false, is_owner: false } })
+      .uploadFlow()
+      .responseUrls();
+    await transport.command(slashCommand({ text: 'a lighthouse' }));
+    await slack.until(() => slack.responses.length === 1);
+    const remix = buttons(SlackStandIn.blocks(slack.callsTo('files.completeUploadExternal')[0])).find(
+      (button) => button.text === '🖌️ Remix',
+    );
+    const openForm = async (user: string) => {
+      slack.method('views.open');
+      const press = buttonPress({ actionId: remix?.actionId ?? '', value: remix?.value ?? '' }, { user });
+      const opened = slack.callsTo('views.open').length;
+      await transport.action(press);
+      await slack.until(() => slack.callsTo('views.open').length === opened + 1);
+      const view = JSON.parse(slack.callsTo('views.open')[opened]?.args.view ?? '{}');
+      return (prompt: string) =>
+        transport.action({
+          type: 'view_submission',
+          team: { id: teamId, domain: 'example' },
+          user: { id: user, team_id: teamId, name: user },
+          api_app_id: press.api_app_id,
+          token: press.token,
+          trigger_id: `${Date.now()}.1000000000.remix`,
+          view: {
+            id: 'V0001REMIX',
+            type: 'modal',
+            team_id: teamId,
+            callback_id: view.callback_id,
+            private_metadata: view.private_metadata,
+            state: { values: { prompt: { prompt: { type: 'plain_text_input', value: prompt } } } },
+          },
+        });
+    };
+
+    // Opening the form takes no cooldown; submitting it inside Alice's cooldown is refused in the form.
+    now = new Date('2026-03-10T12:00:10Z');
+    const aliceSubmits = await openForm(alice);
+    expect(await aliceSubmits('a lighthouse, in ink')).toEqual({
+      response_action: 'errors',
+      errors: { prompt: 'Slow down a little: you can make your next image in 20 seconds.' },
+    });
+    expect(model.calls).toHaveLength(1);
+    expect(transport.services.chatImages.usage(aliceIdentity).used).toBe(1);
+
+    // Bob opened the form, then an admin blocked him: his submission is refused.
+    const bobSubmits = await openForm(bob);
+    transport.services.chatImages.admin.block(
+      { identity: 'slack:T0001TEAM:U0003ADMIN', scopeKey: `slack-team:${teamId}` },
+      bobIdentity,
+    );
+    slack.method('users.info', { ok: true, user: { id: bob, is_admin: false, is_owner: false } });
+    expect(await bobSubmits('a lighthouse, in ink')).toEqual({
+      response_action: 'errors',
+      errors: {
+        prompt: 'An admin has blocked you from making images here. Ask them if you think that is a mistake.',
+      },
+    });
+    expect(model.calls).toHaveLength(1);
+    expect(transport.services.chatImages.usage(bobIdentity).used).toBe(0);
+    expect(slack.callsTo('users.info').map((call) => call.args.user)).toEqual([alice, bob]);
+
+    // Once the cooldown is over, the same form goes through and is charged.
+    now = new Date('2026-03-10T12:00:30Z');
+    slack.uploadFlow().method('chat.postEphemeral');
+    expect(await aliceSubmits('a lighthouse, in ink')).toBeUndefined();
+    await slack.until(() => slack.callsTo('files.completeUploadExternal').length === 2);
+    expect(model.calls).toHaveLength(2);
     expect(transport.services.chatImages.usage(aliceIdentity).used).toBe(2);
   });
 

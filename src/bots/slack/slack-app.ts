@@ -106,10 +106,10 @@ export function createSlackApp(
       allowedChannels: settings.allowedChannels,
       admin: services.chatImages.admin,
     }),
-    adminUsers: settings.adminUsers,
+    cooldownSeconds: services.config.chat.cooldownSeconds,
     nsfwPolicy: services.config.chat.nsfwPolicy,
     usergroupPlans: usergroupPlans(settings.usergroupPlans, logger),
-    workspaceAdmins: workspaceAdmins(logger),
+    workspaceAdmins: workspaceAdmins(settings.adminUsers, logger),
     models: services.models,
     defaultModel: services.config.generation.defaultModel,
     files: {

@@ -42,12 +42,12 @@ export interface SlackContext {
   queuePosition: () => number | undefined;
   /** The core's named checks (channel rules, cooldown), built with this app's settings. */
   checks: ChatChecks;
-  /** SLACK_ADMIN_USERS: user ids exempt from cooldowns. */
-  adminUsers: readonly string[];
+  /** CHAT_COOLDOWN_SECONDS: while 0, nobody's admin status is looked up for a command. */
+  cooldownSeconds: number;
   nsfwPolicy: NsfwPolicy;
   /** SLACK_USERGROUP_PLANS: the plans a user's groups grant. */
   usergroupPlans: UsergroupPlans;
-  /** Workspace admins and owners (users.info), who may use /imagine-admin. */
+  /** SLACK_ADMIN_USERS and workspace admins and owners (users.info): /imagine-admin, and no cooldown. */
   workspaceAdmins: WorkspaceAdmins;
   /** Which models this instance can call (the settings offer those the plan allows). */
   models: ImageModelRegistry;
@@ -59,15 +59,21 @@ export interface SlackContext {
   files: { hosts: readonly string[]; headers: Readonly<Record<string, string>> };
 }
 
-/** Runs the core's checks for a person in a channel: ok with an `undo`, or the refusal to show them. */
-export function runSlackChecks(
+/**
+ * Runs the core's checks for a person in a channel: ok with an `undo`, or the refusal to show them. Admins
+ * (SLACK_ADMIN_USERS, workspace admins and owners) skip the cooldown; their status is looked up only when a
+ * cooldown is on and the command takes one, so users.info stays off the path of everything else.
+ */
+export async function runSlackChecks(
   context: SlackContext,
+  client: webApi.WebClient,
   names: readonly ChatCheckName[],
   who: { teamId: string; userId: string; channelId: string | undefined },
-): { ok: true; undo(): void } | ChatCheckRefusal {
+): Promise<{ ok: true; undo(): void } | ChatCheckRefusal> {
+  const adminMatters = context.cooldownSeconds > 0 && names.includes('cooldown');
   const checked = runChatChecks(context.checks, names, {
     identity: slackIdentity(who.teamId, who.userId),
-    isAdmin: context.adminUsers.includes(who.userId),
+    isAdmin: adminMatters && (await context.workspaceAdmins.isAdmin(client, who.userId)),
     channelId: who.channelId,
   });
   if (!checked.ok) context.logger.info({ check: checked.identifier }, 'Slack request refused by a check');

@@ -1,42 +1,64 @@
 import type { webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
 
-/** Admin status changes rarely: five minutes keeps users.info off the path of most admin commands. */
+/** Admin status changes rarely: five minutes keeps users.info off the path of almost every command. */
 const lifetimeMs = 5 * 60 * 1000;
+/** A failed lookup (a missing users:read scope) is tried again soon, not on every command. */
+const failedLookupLifetimeMs = 30 * 1000;
+/** A person is waiting for the acknowledgement: past this, they are taken for not an admin. */
 const lookupTimeoutMs = 2_000;
 
-/** Whether a Slack user is a workspace admin or owner (`users.info`, scope `users:read`), cached. */
+/** Who counts as an admin in Slack: SLACK_ADMIN_USERS, and workspace admins and owners (users.info), cached. */
 export interface WorkspaceAdmins {
   isAdmin(client: webApi.WebClient, userId: string): Promise<boolean>;
 }
 
 /**
- * Workspace admins and owners may use `/imagine-admin` as well as SLACK_ADMIN_USERS. A lookup that fails or
- * takes over 2 s answers "not an admin" (and is logged): refusing is the safe side of a missing answer.
+ * The users in SLACK_ADMIN_USERS, and workspace admins and owners (`users.info` `is_admin` / `is_owner`,
+ * scope `users:read`), may use `/imagine-admin` and have no cooldown. Answers are kept for five minutes. A
+ * lookup that fails or takes over 2 s answers "not an admin" and is logged: refusing is the safe side of a
+ * missing answer, and a failed lookup is kept for 30 s so a missing scope does not cost every command a call.
  */
-export function workspaceAdmins(logger: Logger, now: () => number = Date.now): WorkspaceAdmins {
-  const cache = new Map<string, { admin: boolean; expiresAt: number }>();
+export function workspaceAdmins(
+  adminUsers: readonly string[],
+  logger: Logger,
+  now: () => number = Date.now,
+): WorkspaceAdmins {
+  const listed = new Set(adminUsers);
+  const cache = new Map<string, { admin: Promise<boolean>; expiresAt: number }>();
+  const lookUp = (client: webApi.WebClient, userId: string): Promise<boolean> => {
+    const cached = cache.get(userId);
+    if (cached && cached.expiresAt > now()) return cached.admin;
+    if (cache.size >= 1000) cache.clear();
+    const entry = { admin: Promise.resolve(false), expiresAt: now() + lifetimeMs };
+    entry.admin = (async () => {
+      try {
+        const answer = await client.users.info({ user: userId });
+        return answer.user?.is_admin === true || answer.user?.is_owner === true;
+      } catch (error) {
+        logger.warn(
+          { err: error, userId },
+          'could not read a Slack user with users.info; treating them as not an admin',
+        );
+        entry.expiresAt = now() + failedLookupLifetimeMs;
+        return false;
+      }
+    })();
+    cache.set(userId, entry);
+    return entry.admin;
+  };
   return {
     async isAdmin(client, userId) {
-      const cached = cache.get(userId);
-      if (cached && cached.expiresAt > now()) return cached.admin;
+      if (listed.has(userId)) return true;
       let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<undefined>((resolve) => {
-        timer = setTimeout(() => resolve(undefined), lookupTimeoutMs);
+      const late = new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => {
+          logger.warn({ userId }, 'Slack users.info took too long; treating the user as not an admin');
+          resolve(false);
+        }, lookupTimeoutMs);
       });
       try {
-        const answer = await Promise.race([client.users.info({ user: userId }), late]);
-        if (!answer) {
-          logger.warn({ userId }, 'Slack users.info took too long; treating the user as not an admin');
-          return false;
-        }
-        const admin = answer.user?.is_admin === true || answer.user?.is_owner === true;
-        if (cache.size >= 1000) cache.clear();
-        cache.set(userId, { admin, expiresAt: now() + lifetimeMs });
-        return admin;
-      } catch (error) {
-        logger.warn({ err: error, userId }, 'could not read a Slack user for /imagine-admin');
-        return false;
+        return await Promise.race([lookUp(client, userId), late]);
       } finally {
         clearTimeout(timer);
       }

@@ -1,4 +1,6 @@
 import type { SqliteDatabase } from '../database/open-database.ts';
+import { billingPeriod } from '../quota/billing-period.ts';
+import { ImageGrants, withExtraImages } from '../quota/image-grants.ts';
 import { isBetterPlan, type PlanCatalog, type PlanDefinition, resolvePlan } from '../quota/plans.ts';
 
 /** A plan a chat place grants a member: a Discord role or a Slack user group, named for the person. */
@@ -38,12 +40,14 @@ export class UserAccounts {
   readonly #plans: PlanCatalog;
   readonly #now: () => Date;
   readonly #statements;
+  readonly #grants: ImageGrants;
   #planChanges = 0;
 
   constructor(database: SqliteDatabase, plans: PlanCatalog, now: () => Date = () => new Date()) {
     this.#database = database;
     this.#plans = plans;
     this.#now = now;
+    this.#grants = new ImageGrants(database);
     this.#statements = {
       user: database.prepare<[string], UserRow>('SELECT id, plan FROM users WHERE id = ?'),
       insertUser: database.prepare('INSERT OR IGNORE INTO users (id, plan, created_at) VALUES (?, ?, ?)'),
@@ -96,6 +100,11 @@ export class UserAccounts {
     })();
   }
 
+  /** Extra images admins granted quota subjects this month (`/imagine-admin grant`). */
+  get grants(): ImageGrants {
+    return this.#grants;
+  }
+
   /** The caller for an app user (Firebase uid or API key owner). */
   appCaller(userId: string): Caller {
     return this.callerWithPlan(userId, this.#statements.user.get(userId)?.plan ?? undefined);
@@ -103,7 +112,21 @@ export class UserAccounts {
 
   /** The caller for an app user whose stored plan name was already read (with their API key). */
   callerWithPlan(userId: string, planName: string | undefined): Caller {
+    return this.#withThisMonthsLimit(this.#appCallerWithoutGrants(userId, planName));
+  }
+
+  #appCallerWithoutGrants(userId: string, planName: string | undefined): Caller {
     return { userId, plan: resolvePlan(this.#plans, planName), identity: undefined, linked: false };
+  }
+
+  /**
+   * The one place a caller's limit for this month is settled: the plan's allowance plus what admins granted
+   * the quota subject this month. Every caller this class answers (REST and chat alike) passes through here
+   * last, so the 402, `GET /usage` and chat's `/usage` read the same number.
+   */
+  #withThisMonthsLimit(caller: Caller): Caller {
+    const extra = this.#grants.extraImages(caller.userId, billingPeriod(this.#now()));
+    return extra === 0 ? caller : { ...caller, plan: withExtraImages(caller.plan, extra) };
   }
 
   /**
@@ -114,7 +137,15 @@ export class UserAccounts {
   chatCaller(identity: string, grants: readonly PlanGrant[] = []): Caller {
     const owner = this.#statements.identityOwner.get(identity);
     const base: Caller = owner
-      ? { ...this.appCaller(owner.user_id), identity, linked: true, planSource: { kind: 'linked-account' } }
+      ? {
+          ...this.#appCallerWithoutGrants(
+            owner.user_id,
+            this.#statements.user.get(owner.user_id)?.plan ?? undefined,
+          ),
+          identity,
+          linked: true,
+          planSource: { kind: 'linked-account' },
+        }
       : this.#unlinkedCaller(identity);
     let best = base;
     for (const grant of grants) {
@@ -123,7 +154,7 @@ export class UserAccounts {
         best = { ...base, plan, planSource: { kind: 'grant', source: grant.source } };
       }
     }
-    return best;
+    return this.#withThisMonthsLimit(best);
   }
 
   /** An unlinked chat identity: the guest plan, unless an admin gave the identity a plan of its own. */

@@ -2,14 +2,29 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config/load-config.ts';
 import { UserAccounts } from '../accounts/user-accounts.ts';
 import { openDatabase } from '../database/open-database.ts';
-import { ChatAdmin } from './chat-admin.ts';
+import { QuotaLedger } from '../quota/quota-ledger.ts';
+import { ChatAdmin, placeSubject } from './chat-admin.ts';
 
 function setUp() {
   const database = openDatabase(':memory:');
   const accounts = new UserAccounts(database, loadConfig({}).plans);
   let now = new Date('2026-03-10T12:00:00Z');
   const admin = new ChatAdmin(database, accounts, () => now);
-  return { accounts, admin, setNow: (instant: string) => (now = new Date(instant)) };
+  const ledger = new QuotaLedger(database, () => now);
+  /** A generation at `scopeKey` by `identity`, charged `charged` of the images it held. */
+  const chargeAt = (scopeKey: string, identity: string, held: number, charged = held) => {
+    const hold = ledger.reserve({
+      userId: identity,
+      userLimit: 100,
+      scope: undefined,
+      images: held,
+      estimatedUsd: 0,
+      budgetUsd: undefined,
+      tally: placeSubject(scopeKey, identity),
+    });
+    ledger.commit(hold.id, { images: charged, costUsd: 0 });
+  };
+  return { accounts, admin, chargeAt, setNow: (instant: string) => (now = new Date(instant)) };
 }
 
 const actor = { identity: 'discord:admin', scopeKey: 'discord-guild:1' };
@@ -44,15 +59,16 @@ describe('ChatAdmin', () => {
     expect(admin.recentActions().map((action) => action.action)).toEqual(['plan']);
   });
 
-  it('blocks and unblocks, and counts a place’s month with its top users', () => {
-    const { admin } = setUp();
+  it('blocks and unblocks, and counts a place’s month with its top users from what the ledger charged', () => {
+    const { admin, chargeAt } = setUp();
     admin.block(actor, 'discord:ben');
     expect(admin.isBlocked('discord:ben')).toBe(true);
     expect(admin.unblock(actor, 'discord:ben')).toBe(true);
     expect(admin.isBlocked('discord:ben')).toBe(false);
-    admin.countAtPlace('discord-guild:1', 'discord:ada', 3);
-    admin.countAtPlace('discord-guild:1', 'discord:ben', 1);
-    admin.countAtPlace('discord-guild:10', 'discord:ben', 9);
+    chargeAt('discord-guild:1', 'discord:ada', 3);
+    chargeAt('discord-guild:1', 'discord:ben', 2, 1); // one of two images failed: one charged
+    chargeAt('discord-guild:1', 'discord:ben', 1, 0); // nothing made, nothing charged
+    chargeAt('discord-guild:10', 'discord:ben', 9);
     expect(admin.placeUsage(actor)).toEqual({
       period: '2026-03',
       images: 4,

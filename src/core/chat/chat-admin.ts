@@ -28,10 +28,12 @@ export interface PlaceUsage {
   top: { identity: string; images: number }[];
 }
 
-// Subjects in quota_counters beside the ledger's own: extra images granted to a quota subject for a month,
-// and the images made at a place by each identity (for the place's month totals and top users).
-const grantSubject = (userId: string) => `grant:user:${userId}`;
-const placeSubject = (scopeKey: string, identity: string) => `place:${scopeKey}:${identity}`;
+/**
+ * The quota_counters subject of the images an identity was charged for at a place (a server, a workspace),
+ * for its month totals and top users. Chat generations hand it to the ledger (`tally`), which adds exactly
+ * what it charges, whatever the kind (new images, rerolls, variations, remixes, upscales, recovered jobs).
+ */
+export const placeSubject = (scopeKey: string, identity: string) => `place:${scopeKey}:${identity}`;
 
 /**
  * What `/imagine-admin` does, the same for Discord and Slack: grant extra images this month, set a plan,
@@ -55,9 +57,6 @@ export class ChatAdmin {
       addCount: database.prepare<[string, string, number], void>(
         `INSERT INTO quota_counters (subject, period, used_images) VALUES (?, ?, ?)
          ON CONFLICT (subject, period) DO UPDATE SET used_images = used_images + excluded.used_images`,
-      ),
-      count: database.prepare<[string, string], { used_images: number }>(
-        'SELECT used_images FROM quota_counters WHERE subject = ? AND period = ?',
       ),
       placeCounts: database.prepare<[string, string, string], { subject: string; used_images: number }>(
         `SELECT subject, used_images FROM quota_counters
@@ -91,7 +90,7 @@ export class ChatAdmin {
     const userId = this.#accounts.chatCaller(target).userId;
     const period = billingPeriod(this.#now());
     this.#database.transaction(() => {
-      this.#statements.addCount.run(grantSubject(userId), period, images);
+      this.#accounts.grants.add(userId, period, images);
       this.#audit(actor, 'grant', target, { images, userId, period });
     })();
     return { userId, extra: this.extraImages(userId) };
@@ -99,7 +98,7 @@ export class ChatAdmin {
 
   /** Extra images granted to a quota subject for the current month. */
   extraImages(userId: string): number {
-    return this.#statements.count.get(grantSubject(userId), billingPeriod(this.#now()))?.used_images ?? 0;
+    return this.#accounts.grants.extraImages(userId, billingPeriod(this.#now()));
   }
 
   /** `plan <user> <plan>`: the plan of the quota the person draws on (their linked account, or their own). */
@@ -133,12 +132,6 @@ export class ChatAdmin {
       throw error;
     }
     return { userId: generation.user_id };
-  }
-
-  /** Counts an image made at a place by an identity (for `usage`); called when a chat generation is charged. */
-  countAtPlace(scopeKey: string, identity: ChatIdentity, images: number): void {
-    if (images > 0)
-      this.#statements.addCount.run(placeSubject(scopeKey, identity), billingPeriod(this.#now()), images);
   }
 
   /** `usage`: this place's month, with its top five users. */

@@ -16,7 +16,7 @@ import type { InputImage } from '../providers/image-model.ts';
 import { periodResetsAt } from '../quota/billing-period.ts';
 import type { QuotaLedger } from '../quota/quota-ledger.ts';
 import type { ImageStorage } from '../storage/image-storage.ts';
-import type { ChatAdmin } from './chat-admin.ts';
+import { type ChatAdmin, placeSubject } from './chat-admin.ts';
 import { mergeImageOptions, type PersonalSettingsStore } from './personal-settings.ts';
 import { parsePromptFlags } from './prompt-flags.ts';
 import { uploadPrompt } from './upload-prompt.ts';
@@ -171,11 +171,8 @@ export class ChatImages {
    * place grants (a role, a user group) applies when it is better.
    */
   caller(identity: ChatIdentity, place?: ChatPlace): Caller {
-    const caller = this.#dependencies.accounts.chatCaller(identity, place?.planGrants ?? []);
-    // Extra images an admin granted this month raise the monthly limit of whatever plan applies.
-    const extra = this.#dependencies.admin.extraImages(caller.userId);
-    if (extra === 0) return caller;
-    return { ...caller, plan: { ...caller.plan, monthlyImages: caller.plan.monthlyImages + extra } };
+    // The accounts add this month's admin grants, as they do for REST callers.
+    return this.#dependencies.accounts.chatCaller(identity, place?.planGrants ?? []);
   }
 
   /** `/imagine-admin`: grants, plans, refunds, this place's month, blocks; every action audited. */
@@ -475,11 +472,7 @@ export class ChatImages {
       this.#work(kind, request, generationContext, context),
     );
     if (submitted.position > 0) context.onQueued?.(submitted.position);
-    const { scopeKey } = place;
-    if (scopeKey === undefined) return submitted.done;
-    const outcome = await submitted.done;
-    this.#dependencies.admin.countAtPlace(scopeKey, identity, outcome.images.length);
-    return outcome;
+    return submitted.done;
   }
 
   /** A stored generation a button names, or a `not_found` error a person can read. */
@@ -546,6 +539,8 @@ export class ChatImages {
       source: context.source,
       abortSignal: context.abortSignal,
       relaxBlocklist: place.relaxBlocklist === true,
+      // The place's month (`/imagine-admin usage`) counts what the ledger charges, in its own transaction.
+      tally: place.scopeKey === undefined ? undefined : placeSubject(place.scopeKey, identity),
     };
   }
 }

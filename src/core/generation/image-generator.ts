@@ -70,6 +70,8 @@ export interface GenerationContext {
   job?: GenerationJob | undefined;
   /** Skip the operator's blocklist (NSFW_POLICY lets a chat place relax it); other moderation still runs. */
   relaxBlocklist?: boolean | undefined;
+  /** A counter the charge is also added to (a chat place's images per person); see `ReservationRequest`. */
+  tally?: string | undefined;
 }
 
 /** One delivered image: stored, charged and recorded. */
@@ -590,6 +592,7 @@ export class ImageGenerator {
         budgetUsd: this.#dependencies.monthlyBudgetUsd,
         jobId: context.job?.id,
         imageIds,
+        tally: context.tally,
       });
     });
     let settled = false;

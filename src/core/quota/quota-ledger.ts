@@ -24,6 +24,11 @@ export interface ReservationRequest {
    * charge (a crash) names what may have been stored for nothing.
    */
   imageIds?: readonly string[] | undefined;
+  /**
+   * A counter (a `quota_counters` subject) the charge is also added to when the hold settles, in the same
+   * transaction: a chat place's images per person, so `/imagine-admin usage` shows what was charged.
+   */
+  tally?: string | undefined;
 }
 
 /** A hold released without its charge: its images were never recorded, whatever of them was stored. */
@@ -87,6 +92,7 @@ interface ReservationRow {
   held_usd: number;
   created_at: string;
   day: string | null;
+  tally: string | null;
 }
 
 const budgetSubject = 'budget';
@@ -133,11 +139,12 @@ export class QuotaLedger {
           string | null,
           string | null,
           string | null,
+          string | null,
         ],
         void
       >(
-        `INSERT INTO reservations (user_id, scope_key, period, images, estimated_usd, held_usd, created_at, job_id, image_ids, day)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO reservations (user_id, scope_key, period, images, estimated_usd, held_usd, created_at, job_id, image_ids, day, tally)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       counter: database.prepare<[string, string], CounterRow>(
         'SELECT used_images, reserved_images, spent_usd, reserved_usd FROM quota_counters WHERE subject = ? AND period = ?',
@@ -160,10 +167,14 @@ export class QuotaLedger {
       // Settling removes the hold and reads it back in one statement; a second settle finds nothing.
       settleReservation: database.prepare<
         [number, number],
-        Pick<ReservationRow, 'user_id' | 'scope_key' | 'period' | 'images' | 'held_usd' | 'day'>
+        Pick<ReservationRow, 'user_id' | 'scope_key' | 'period' | 'images' | 'held_usd' | 'day' | 'tally'>
       >(
         `DELETE FROM reservations WHERE id = ? AND images >= ?
-         RETURNING user_id, scope_key, period, images, held_usd, day`,
+         RETURNING user_id, scope_key, period, images, held_usd, day, tally`,
+      ),
+      addToTally: database.prepare<[string, string, number], void>(
+        `INSERT INTO quota_counters (subject, period, used_images) VALUES (?, ?, ?)
+         ON CONFLICT (subject, period) DO UPDATE SET used_images = used_images + excluded.used_images`,
       ),
       heldBefore: database.prepare<[string], HeldRow>(
         'SELECT id, user_id, image_ids FROM reservations WHERE created_at < ?',
@@ -392,6 +403,7 @@ export class QuotaLedger {
       // Ids are UUIDs: a comma never occurs in one, and joining costs less than JSON.
       request.imageIds === undefined || request.imageIds.length === 0 ? null : request.imageIds.join(','),
       day,
+      request.tally ?? null,
     );
     return { id: Number(inserted.lastInsertRowid), period };
   }
@@ -436,6 +448,9 @@ export class QuotaLedger {
     }
     if (reservation.scope_key) {
       this.#statements.settleImages.get(images, charge.images, scopeSubject(reservation.scope_key), period);
+    }
+    if (reservation.tally && charge.images > 0) {
+      this.#statements.addToTally.run(reservation.tally, period, charge.images);
     }
     // A free model with no budget held leaves the budget row as it is: one statement fewer per request.
     if (charge.costUsd !== 0 || reservation.held_usd !== 0) {

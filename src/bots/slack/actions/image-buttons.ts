@@ -7,7 +7,7 @@ import type {
 } from '@slack/bolt';
 import { type ChatAction, decodeChatAction } from '../../../core/chat/action-ids.ts';
 import type { ChatVaryStrength } from '../../../core/chat/chat-images.ts';
-import { chatActionChecks } from '../../../core/chat/checks/chat-checks.ts';
+import { chatActionChecks, remixFormChecks } from '../../../core/chat/checks/chat-checks.ts';
 import { shownFromRecord } from '../../../core/chat/shown-image.ts';
 import type { GenerationRecord } from '../../../core/generation/generation-records.ts';
 import type { SlackTarget } from '../recovered-jobs.ts';
@@ -94,10 +94,13 @@ export function registerImageButtons(app: App, context: SlackContext): void {
   });
 }
 
-/** The submitted Remix form: the stored image with the edited prompt, charged to whoever submitted it. */
+/**
+ * The submitted Remix form: the stored image with the edited prompt, charged to whoever submitted it. It runs
+ * the image-making checks (as Discord's form does) before it is acknowledged, so a refusal is shown in the
+ * form itself and nothing is made or charged.
+ */
 function registerRemixForm(app: App, context: SlackContext): void {
   app.view(remixCallbackId, async ({ ack, body, view, client }) => {
-    await ack();
     let metadata: Partial<RemixMetadata> = {};
     try {
       metadata = JSON.parse(view.private_metadata) as Partial<RemixMetadata>;
@@ -121,9 +124,17 @@ function registerRemixForm(app: App, context: SlackContext): void {
         }),
     };
     if (action?.kind !== 'remix' || !teamId) {
+      await ack();
       await press.note('⚠️ This form no longer works.');
       return;
     }
+    const checked = await runSlackChecks(context, client, remixFormChecks, press);
+    if (!checked.ok) {
+      // The form stays open with the reason under the prompt: the person can wait, or close it.
+      await ack({ response_action: 'errors', errors: { prompt: checked.message } });
+      return;
+    }
+    await ack();
     await context.work.run(async () => {
       try {
         const source = context.chatImages.find(action.owner, action.generationId);
@@ -132,6 +143,7 @@ function registerRemixForm(app: App, context: SlackContext): void {
           userId,
         });
       } catch (error) {
+        if (!(error instanceof SlackDeliveryError)) checked.undo();
         logFailure(context, error, 'the Remix form');
         await press.note(slackErrorText(error, context.now(), { charged: true }));
       }
@@ -141,7 +153,7 @@ function registerRemixForm(app: App, context: SlackContext): void {
 
 async function runPress(context: SlackContext, args: ButtonArgs, press: Press, action: ChatAction) {
   const { chatImages } = context;
-  const checked = runSlackChecks(context, chatActionChecks(action), press);
+  const checked = await runSlackChecks(context, args.client, chatActionChecks(action), press);
   if (!checked.ok) {
     await press.note(checked.message);
     return;

@@ -33,7 +33,7 @@ export async function runGenerateCommand(
     await ack(ephemeral(commandHelp(command.command, shape.usageHint)));
     return;
   }
-  const checked = runSlackChecks(context, shape.checks, {
+  const checked = await runSlackChecks(context, client, shape.checks, {
     teamId: command.team_id,
     userId: command.user_id,
     channelId: command.channel_id,

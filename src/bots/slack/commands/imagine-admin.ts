@@ -25,10 +25,7 @@ export const imagineAdminCommand: SlashCommandDefinition = {
     if (!(await claimCommand(context, args))) return;
     const { command } = args;
     const answer = (text: string) => args.ack(ephemeral(text));
-    const isAdmin =
-      context.adminUsers.includes(command.user_id) ||
-      (await context.workspaceAdmins.isAdmin(args.client, command.user_id));
-    if (!isAdmin) {
+    if (!(await context.workspaceAdmins.isAdmin(args.client, command.user_id))) {
       await answer('Only workspace admins and the users in SLACK_ADMIN_USERS can use `/imagine-admin`.');
       return;
     }

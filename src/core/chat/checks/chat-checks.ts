@@ -25,19 +25,21 @@ export const imageMakingChecks = ['not-blocked', 'allowed-channel', 'cooldown'] 
 
 /**
  * The checks a button under a result runs: posting anything follows the channel rules; Reroll, Vary, Upscale
- * 2×, Remix and V are generations and take a cooldown too; Details and Delete post nothing. Every kind is
- * named, so a new button cannot slip past the checks by falling into a default.
+ * 2× and V are generations and take a cooldown too; Remix only opens its form (the submission is the
+ * generation, see `remixFormChecks`), so a cooldown it took would refuse its own submission; Details and
+ * Delete post nothing. Every kind is named, so a new button cannot slip past the checks by falling into a
+ * default.
  */
 export function chatActionChecks(action: ChatAction): readonly ChatCheckName[] {
   switch (action.kind) {
     case 'upscale':
+    case 'remix':
       return ['not-blocked', 'allowed-channel'];
     case 'reroll':
     case 'vary':
     case 'vary-subtle':
     case 'variant':
     case 'enlarge':
-    case 'remix':
       return imageMakingChecks;
     case 'details':
     case 'delete':
@@ -46,3 +48,9 @@ export function chatActionChecks(action: ChatAction): readonly ChatCheckName[] {
       return action satisfies never;
   }
 }
+
+/**
+ * The submitted Remix form (a Discord modal, a Slack view_submission) makes the image: every image-making
+ * check runs again there, since the person may have been blocked or gone on to make another image meanwhile.
+ */
+export const remixFormChecks = imageMakingChecks;

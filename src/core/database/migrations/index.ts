@@ -11,6 +11,7 @@ import { reservationDaySchema } from './0010-reservation-day.ts';
 import { chatCooldownsSchema } from './0011-chat-cooldowns.ts';
 import { personalSettingsSchema } from './0012-personal-settings.ts';
 import { chatAdminSchema } from './0013-chat-admin.ts';
+import { reservationTallySchema } from './0014-reservation-tally.ts';
 
 /** A numbered schema change; numbers only grow, and an applied migration is never edited. */
 export interface Migration {
@@ -34,4 +35,5 @@ export const migrations: readonly Migration[] = [
   { version: 11, name: 'chat-cooldowns', sql: chatCooldownsSchema },
   { version: 12, name: 'personal-settings', sql: personalSettingsSchema },
   { version: 13, name: 'chat-admin', sql: chatAdminSchema },
+  { version: 14, name: 'reservation-tally', sql: reservationTallySchema },
 ];
