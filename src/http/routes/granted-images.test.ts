@@ -3,10 +3,10 @@
  * used over REST (an API key or a Firebase ID token) gets those images too: the 402 and GET /usage agree.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import type { FirebaseTokenVerifier } from '../../core/accounts/firebase-token-verifier.ts';
 import { ImagineError } from '../../core/errors/imagine-error.ts';
 import { createTestApp, type TestApp } from '../../test-support/test-app.ts';
 import { onePng, scriptedModel } from '../../test-support/test-services.ts';
-import type { FirebaseTokenVerifier } from '../auth/firebase-token-verifier.ts';
 
 let current: TestApp | undefined;
 afterEach(async () => {
