@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import sharp from 'sharp';
 import type { Config } from './config/load-config.ts';
@@ -34,6 +35,7 @@ import { createOpenAIImageModerator } from './core/providers/openai/openai-image
 import { createOpenAIModerator } from './core/providers/openai/openai-moderator.ts';
 import { createOpenAIPromptEnhancer } from './core/providers/openai/openai-prompt-enhancer.ts';
 import { type AbandonedHold, QuotaLedger } from './core/quota/quota-ledger.ts';
+import { createRedisConnection, type RedisConnection } from './core/redis/redis-connection.ts';
 import { DiskHealth, watchStorageWrites } from './core/storage/disk-health.ts';
 import type { ImageStorage } from './core/storage/image-storage.ts';
 import { createLocalImageStorage } from './core/storage/local-image-storage.ts';
@@ -78,6 +80,8 @@ export interface Services {
   disk: DiskHealth;
   /** A real read and write of the database, for /health. */
   probeDatabase: DatabaseProbe;
+  /** REDIS_URL's connection, where every process counts rate limits; undefined: each counts its own. */
+  redis: RedisConnection | undefined;
   /** Closes the database and releases clients; call once, after the last request is done. */
   close(): Promise<void>;
 }
@@ -91,6 +95,8 @@ export interface ServiceOverrides {
   now?: () => Date;
   /** Bytes free under DATA_DIR, instead of asking the file system (a test's full disk). */
   freeBytesOf?: (directory: string) => number;
+  /** A client to use for REDIS_URL instead of connecting to it (ioredis-mock where no Redis runs). */
+  redisClient?: Redis;
 }
 
 /**
@@ -269,6 +275,13 @@ export async function createServices(
     background.add(duty);
 
   const apiKeys = new ApiKeys(database, accounts, now);
+  const redis = config.redis
+    ? createRedisConnection({
+        settings: config.redis,
+        logger,
+        ...(overrides.redisClient ? { client: overrides.redisClient } : {}),
+      })
+    : undefined;
   let closed = false;
   return {
     config,
@@ -317,6 +330,7 @@ export async function createServices(
     firebaseTokens,
     disk,
     probeDatabase: createDatabaseProbe(database, writes),
+    redis,
     async close() {
       if (closed) return;
       closed = true;
@@ -327,6 +341,7 @@ export async function createServices(
       await Promise.allSettled(pendingRemovals);
       await stopCheckpoints();
       if (firebase && firebaseApp) await firebase.deleteFirebaseApp(firebaseApp);
+      await redis?.close();
       database.close();
     },
   };
