@@ -183,7 +183,9 @@ export function loadConfig(
         const variable = issue.path.join('.') || '(environment)';
         const received = present[variable];
         const shown =
-          received === undefined ? 'is missing' : `is "${isSecretName(variable) ? '***' : received}"`;
+          received === undefined
+            ? 'is missing'
+            : `is "${isSecretName(variable) ? '***' : withoutUrlPassword(received)}"`;
         return `${variable} ${shown}: ${issue.message}`;
       }),
     );
@@ -193,6 +195,11 @@ export function loadConfig(
 
 function isSecretName(variable: string): boolean {
   return /TOKEN|KEY|SECRET|PASSWORD|CREDENTIAL/i.test(variable);
+}
+
+/** `redis://:pw@host` → `redis://***@host`: a connection URL's password must not reach an error message. */
+function withoutUrlPassword(value: string): string {
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1***@');
 }
 
 function deriveConfig(

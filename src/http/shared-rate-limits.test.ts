@@ -4,6 +4,7 @@
  * REDIS_URL each instance counts its own, as before. Runs against whatever Redis the machine allows
  * (src/test-support/test-redis.ts), so it never skips.
  */
+import net from 'node:net';
 import type { Logger } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { capturingLogger } from '../test-support/capturing-logger.ts';
@@ -174,6 +175,34 @@ describe('rate limits shared through Redis', () => {
     apps.splice(apps.indexOf(testApp), 1);
     await testApp.close();
     expect(disconnect).toHaveBeenCalledOnce();
+  });
+
+  it('serve when Redis accepts connections but never answers', async () => {
+    const silent = net.createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const capture = capturingLogger('warn');
+    try {
+      const address = silent.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      const testApp = await createTestApp(
+        {
+          REDIS_URL: `redis://127.0.0.1:${port}`,
+          REDIS_KEY_PREFIX: redis.environment.REDIS_KEY_PREFIX,
+          RATE_LIMIT_PER_MINUTE: '1',
+        },
+        { logger: capture.logger },
+      );
+      apps.push(testApp);
+      const key = testApp.bearerFor('alice', 'pro');
+      expect((await generate(testApp, key)).statusCode).toBe(201);
+      expect((await generate(testApp, key)).statusCode).toBe(201);
+      const health = await testApp.app.inject({ method: 'GET', url: '/health' });
+      expect(health.json()).toMatchObject({ status: 'ok', redis: 'unreachable' });
+      expect(warnings(capture.lines).some((line) => line.msg.startsWith('redis unreachable'))).toBe(true);
+    } finally {
+      for (const testApp of apps.splice(0)) await testApp.close();
+      silent.close();
+    }
   });
 });
 

@@ -7,7 +7,7 @@ export interface RedisConnection {
   readonly client: Redis;
   /** REDIS_KEY_PREFIX: the start of every key this service writes. */
   readonly keyPrefix: string;
-  /** Connects; resolves either way, since the service runs (failing open) without Redis. */
+  /** Connects, waiting a second at most; resolves either way: without Redis, rate limits fail open. */
   connect(): Promise<void>;
   /** Whether Redis answers right now, for /health. */
   probe(): Promise<'ok' | 'unreachable'>;
@@ -18,6 +18,8 @@ export interface RedisConnection {
 
 /** How long a rate-limit check may wait for Redis before the request goes ahead uncounted. */
 const commandTimeoutMs = 500;
+/** How long the start waits for Redis; past it, imagine serves and the client goes on connecting. */
+const connectTimeoutMs = 1_000;
 
 /**
  * A client that does nothing until `connect()` (building services for the CLI opens no socket), keeps no
@@ -37,7 +39,7 @@ export function createRedisConnection(options: {
     new Redis(settings.url, {
       lazyConnect: true,
       enableOfflineQueue: false,
-      connectTimeout: 1_000,
+      connectTimeout: connectTimeoutMs,
       commandTimeout: commandTimeoutMs,
       maxRetriesPerRequest: 1,
       retryStrategy: (attempt) => Math.min(attempt * 200, 5_000),
@@ -63,13 +65,22 @@ export function createRedisConnection(options: {
     client,
     keyPrefix: settings.keyPrefix,
     async connect() {
-      try {
-        await client.connect();
-      } catch (error) {
-        // A refused connection has already been logged through the 'error' event; ioredis keeps retrying.
-        if (!down) failed(error);
-        down = true;
-      }
+      const connecting = client.connect().then(
+        () => undefined,
+        (error: unknown) => {
+          // A refused connection has already been logged through the 'error' event; ioredis keeps retrying.
+          if (!down) failed(error);
+          down = true;
+        },
+      );
+      // A Redis that accepts the connection but never answers would hold the start for several seconds.
+      let timer: NodeJS.Timeout | undefined;
+      const patience = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, connectTimeoutMs);
+        timer.unref();
+      });
+      await Promise.race([connecting, patience]);
+      clearTimeout(timer);
     },
     async probe() {
       try {
