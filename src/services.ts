@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import sharp from 'sharp';
 import type { Config } from './config/load-config.ts';
@@ -36,6 +37,7 @@ import { createOpenAIImageModerator } from './core/providers/openai/openai-image
 import { createOpenAIModerator } from './core/providers/openai/openai-moderator.ts';
 import { createOpenAIPromptEnhancer } from './core/providers/openai/openai-prompt-enhancer.ts';
 import { type AbandonedHold, QuotaLedger } from './core/quota/quota-ledger.ts';
+import { createRedisConnection } from './core/redis/redis-connection.ts';
 import { DiskHealth, watchStorageWrites } from './core/storage/disk-health.ts';
 import type { ImageStorage } from './core/storage/image-storage.ts';
 import { createImageStorage } from './core/storage/storage-engines.ts';
@@ -52,6 +54,8 @@ export interface ServiceOverrides {
   now?: () => Date;
   /** Bytes free under DATA_DIR, instead of asking the file system (a test's full disk). */
   freeBytesOf?: (directory: string) => number;
+  /** A client to use for REDIS_URL instead of connecting to it (ioredis-mock where no Redis runs). */
+  redisClient?: Redis;
 }
 
 /**
@@ -224,6 +228,13 @@ export async function createServices(
     background.add(duty);
 
   const apiKeys = new ApiKeys(database, accounts, now);
+  const redis = config.redis
+    ? createRedisConnection({
+        settings: config.redis,
+        logger,
+        ...(overrides.redisClient ? { client: overrides.redisClient } : {}),
+      })
+    : undefined;
   let closed = false;
   return {
     config,
@@ -272,6 +283,7 @@ export async function createServices(
     firebaseTokens,
     disk,
     probeDatabase: createDatabaseProbe(database, writes),
+    redis,
     async close() {
       if (closed) return;
       closed = true;
@@ -283,6 +295,7 @@ export async function createServices(
       storage.close?.();
       await stopCheckpoints();
       if (firebase && firebaseApp) await firebase.deleteFirebaseApp(firebaseApp);
+      await redis?.close();
       database.close();
     },
   };

@@ -200,4 +200,18 @@ describe('loadConfig', () => {
     expect(problems).toMatch(/OPENAI_BASE_URL/);
     expect(problems).not.toContain('sk-secret-value');
   });
+
+  it('counts rate limits in Redis only when REDIS_URL is set, and never shows its password', () => {
+    expect(loadConfig({}).redis).toBeUndefined();
+    expect(loadConfig({ REDIS_URL: 'rediss://:pw@redis.internal:6380/2' }).redis).toEqual({
+      url: 'rediss://:pw@redis.internal:6380/2',
+      keyPrefix: 'imagine:',
+    });
+    expect(
+      loadConfig({ REDIS_URL: 'redis://127.0.0.1', REDIS_KEY_PREFIX: 'staging:' }).redis?.keyPrefix,
+    ).toBe('staging:');
+    const [problem] = problemsOf({ REDIS_URL: 'http://:hunter2@redis.internal:6379' });
+    expect(problem).toMatch(/^REDIS_URL is "http:\/\/\*\*\*@redis.internal:6379"/);
+    expect(problem).not.toContain('hunter2');
+  });
 });

@@ -99,6 +99,13 @@ export interface FirebaseSettings {
   emulators: { auth: string | undefined; storage: string | undefined };
 }
 
+/** Where shared rate-limit counters live. The URL may hold a password: it is never logged. */
+export interface RedisSettings {
+  url: string;
+  /** Put before every key, so several deployments (or tests) can share one Redis. */
+  keyPrefix: string;
+}
+
 /** The service's settings, derived once from the environment. */
 export interface Config {
   environment: Environment['NODE_ENV'];
@@ -118,6 +125,8 @@ export interface Config {
     /** Origins whose web pages may call the API (`*` for any); empty: no CORS headers. */
     corsOrigins: readonly string[];
   };
+  /** REDIS_URL: the Redis every process counts rate limits in; unset, each process counts its own. */
+  redis: RedisSettings | undefined;
   dataDir: string;
   databasePath: string;
   /** Below this many free bytes under `dataDir`, new work is refused and /health says 503. */
@@ -190,7 +199,9 @@ export function loadConfig(
         const variable = issue.path.join('.') || '(environment)';
         const received = present[variable];
         const shown =
-          received === undefined ? 'is missing' : `is "${isSecretName(variable) ? '***' : received}"`;
+          received === undefined
+            ? 'is missing'
+            : `is "${isSecretName(variable) ? '***' : withoutUrlPassword(received)}"`;
         return `${variable} ${shown}: ${issue.message}`;
       }),
     );
@@ -200,6 +211,11 @@ export function loadConfig(
 
 function isSecretName(variable: string): boolean {
   return /TOKEN|KEY|SECRET|PASSWORD|CREDENTIAL/i.test(variable);
+}
+
+/** `redis://:pw@host` → `redis://***@host`: a connection URL's password must not reach an error message. */
+function withoutUrlPassword(value: string): string {
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1***@');
 }
 
 function deriveConfig(
@@ -336,6 +352,9 @@ function deriveConfig(
       trustProxy: environment.TRUST_PROXY,
       corsOrigins: environment.CORS_ORIGINS,
     },
+    redis: environment.REDIS_URL
+      ? { url: environment.REDIS_URL, keyPrefix: environment.REDIS_KEY_PREFIX }
+      : undefined,
     dataDir,
     databasePath: path.join(dataDir, 'imagine.sqlite'),
     minFreeDiskBytes: environment.MIN_FREE_DISK_MB * 1024 * 1024,

@@ -19,6 +19,7 @@ import type { JobStore } from './jobs/job-store.ts';
 import type { ImageModelRegistry } from './providers/image-model-registry.ts';
 import type { ReadinessChecker } from './providers/model-readiness.ts';
 import type { QuotaLedger } from './quota/quota-ledger.ts';
+import type { RedisConnection } from './redis/redis-connection.ts';
 import type { DiskHealth } from './storage/disk-health.ts';
 import type { ImageStorage } from './storage/image-storage.ts';
 
@@ -62,6 +63,8 @@ export interface Services {
   disk: DiskHealth;
   /** A real read and write of the database, for /health. */
   probeDatabase: DatabaseProbe;
+  /** REDIS_URL's connection, where every process counts rate limits; undefined: each counts its own. */
+  redis: RedisConnection | undefined;
   /** Closes the database and releases clients; call once, after the last request is done. */
   close(): Promise<void>;
 }

@@ -3,7 +3,12 @@ import fastifyCors from '@fastify/cors';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { ChatBot } from '../bots/chat-bot.ts';
 import type { Caller } from '../core/accounts/user-accounts.ts';
@@ -27,6 +32,7 @@ import { imageFilesRoute } from './routes/image-files-route.ts';
 import { imageRoutes } from './routes/image-routes.ts';
 import { jobRoutes } from './routes/job-routes.ts';
 import { openapiTransform, openapiTransformObject } from './schemas/openapi-transform.ts';
+import { sharedRateLimitStore } from './shared-rate-limit-store.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -124,8 +130,13 @@ export async function buildApp(
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
+  // Who a limit counts: the user (never their API key, so no key reaches Redis), or the address before sign-in.
+  const callerKey = (request: FastifyRequest) => request.caller?.userId ?? request.ip;
   await app.register(fastifyRateLimit, {
     global: false,
+    // REDIS_URL: every process counts in one Redis, and a check Redis cannot answer lets the request through
+    // (logged) rather than failing it. Unset: each process counts in its own memory.
+    ...(services.redis ? { store: sharedRateLimitStore(services.redis), skipOnError: true } : {}),
     // A refusal carries Retry-After and the x-ratelimit-* figures; a success carries none of them. Three
     // headers on every reply cost the server and every client a measurable share of a request, for a
     // per-minute limit few callers come near (the quota that matters is in each reply's `usage`).
@@ -136,7 +147,7 @@ export async function buildApp(
     },
     max: config.server.rateLimitPerMinute,
     timeWindow: 60_000,
-    keyGenerator: (request) => request.caller?.userId ?? request.ip,
+    keyGenerator: callerKey,
     errorResponseBuilder: (_request, context) =>
       new ImagineError('rate_limited', `Too many requests: at most ${context.max} a minute`, {
         retry_after: Math.max(1, Math.ceil(context.ttl / 1000)),
@@ -147,6 +158,7 @@ export async function buildApp(
     probeDatabase: services.probeDatabase,
     disk: services.disk,
     storage: services.storage,
+    redis: services.redis,
     models: services.models,
     readiness: services.readiness,
     defaultModel: config.generation.defaultModel,
@@ -187,10 +199,11 @@ export async function buildApp(
     // After authentication, so the limit is per user rather than per address behind a shared NAT.
     api.addHook(
       'onRequest',
-      rateLimitByBudget(app, {
-        generation: config.server.rateLimitPerMinute,
-        read: config.server.readRateLimitPerMinute,
-      }),
+      rateLimitByBudget(
+        app,
+        { generation: config.server.rateLimitPerMinute, read: config.server.readRateLimitPerMinute },
+        callerKey,
+      ),
     );
     const generation = createGenerationJobs({
       generator: services.generator,
@@ -226,6 +239,8 @@ export async function buildApp(
   // Background work starts once every route is registered: recovery hands polled jobs to the generate
   // routes' re-run handler and chat jobs to their bots, so it must not run before those exist.
   app.addHook('onReady', () => services.background.start());
+  // Before the first request, so it is counted; an unreachable Redis is logged and does not stop the start.
+  app.addHook('onReady', async () => services.redis?.connect());
 
   return app;
 }

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { loadConfig } from '../config/load-config.ts';
 import type {
   GeneratedImage,
@@ -24,6 +24,8 @@ export function temporaryDataDir(): string {
 /** Stand-ins for the services, and providers registered beyond the built-in ones (a test's own). */
 export interface TestOverrides extends ServiceOverrides {
   providers?: readonly ProviderDescriptor[];
+  /** Where the services log (a capturing logger); silent by default. */
+  logger?: Logger;
 }
 
 /** Real services over a fresh SQLite file, with `environment` on top of the embedded defaults. */
@@ -32,12 +34,12 @@ export async function createTestServices(
   overrides: TestOverrides = {},
 ): Promise<Services> {
   const dataDir = temporaryDataDir();
-  const { providers, ...serviceOverrides } = overrides;
+  const { providers, logger, ...serviceOverrides } = overrides;
   const config = loadConfig(
     { NODE_ENV: 'test', DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...environment },
     providers ? { providers } : {},
   );
-  const services = await createServices(config, pino({ level: 'silent' }), serviceOverrides);
+  const services = await createServices(config, logger ?? pino({ level: 'silent' }), serviceOverrides);
   const close = services.close.bind(services);
   services.close = async () => {
     await close();

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { DatabaseProbe } from '../../core/database/database-probe.ts';
 import type { ImageModelRegistry } from '../../core/providers/image-model-registry.ts';
 import type { ReadinessChecker } from '../../core/providers/model-readiness.ts';
+import type { RedisConnection } from '../../core/redis/redis-connection.ts';
 import type { DiskHealth } from '../../core/storage/disk-health.ts';
 import type { ImageStorage } from '../../core/storage/image-storage.ts';
 import { documented } from '../schemas/documented-response.ts';
@@ -13,6 +14,12 @@ const healthSchema = z.object({
   status: z.enum(['ok', 'degraded']),
   database: z.enum(['ok', 'error']).describe('error: the database file cannot be read or written right now'),
   storage: z.enum(['ok', 'error']),
+  redis: z
+    .enum(['ok', 'unreachable'])
+    .optional()
+    .describe(
+      'Only with REDIS_URL. unreachable does not fail the check: rate limits go uncounted (requests go ahead) until it is back',
+    ),
   disk: z
     .object({
       status: z.enum(['ok', 'low', 'failing']),
@@ -51,17 +58,22 @@ z.globalRegistry.add(healthSchema, {
  * storage is down, free space is low or a write failed, or when neither the default model nor any fallback
  * can serve; a down backend of some other model (a GPU box switched off for the night) is reported in
  * `readiness` but does not fail the check, since a load balancer taking the whole service out for it would
- * only make things worse.
+ * only make things worse. Nor does an unreachable Redis (REDIS_URL), for which rate limits fail open.
  */
 export const healthRoute: FastifyPluginAsyncZod<{
   probeDatabase: DatabaseProbe;
   disk: DiskHealth;
   storage: ImageStorage;
+  /** REDIS_URL's connection, reported but never failing the check: rate limits fail open without it. */
+  redis: RedisConnection | undefined;
   models: ImageModelRegistry;
   readiness: ReadinessChecker;
   defaultModel: string;
   fallbackModels: readonly string[];
-}> = async (app, { probeDatabase, disk, storage, models, readiness, defaultModel, fallbackModels }) => {
+}> = async (
+  app,
+  { probeDatabase, disk, storage, redis, models, readiness, defaultModel, fallbackModels },
+) => {
   app.get(
     '/health',
     {
@@ -77,10 +89,11 @@ export const healthRoute: FastifyPluginAsyncZod<{
       },
     },
     async (_request, reply) => {
-      const [databaseOk, storageReady, report] = await Promise.all([
+      const [databaseOk, storageReady, report, redisStatus] = await Promise.all([
         probeDatabase(),
         storage.checkReady(),
         readiness.check(),
+        redis?.probe(),
       ]);
       const space = disk.report();
       const databaseHealthy = databaseOk && !space.failing.includes('database');
@@ -94,6 +107,7 @@ export const healthRoute: FastifyPluginAsyncZod<{
         status: healthy ? 'ok' : 'degraded',
         database: databaseHealthy ? 'ok' : 'error',
         storage: storageOk ? 'ok' : 'error',
+        ...(redisStatus ? { redis: redisStatus } : {}),
         disk: {
           status: diskStatus,
           free_mb: Math.floor(space.freeBytes / megabyte),

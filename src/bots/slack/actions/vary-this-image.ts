@@ -76,7 +76,7 @@ export function registerVaryThisImage(app: App, context: SlackContext): void {
         );
         return;
       }
-      const checked = runSlackChecks(context, imageMakingChecks, { teamId, userId, channelId });
+      const checked = await runSlackChecks(context, client, imageMakingChecks, { teamId, userId, channelId });
       if (!checked.ok) {
         await note(checked.message);
         return;
