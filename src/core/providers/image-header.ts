@@ -26,7 +26,9 @@ const riff = [0x52, 0x49, 0x46, 0x46];
 const webp = [0x57, 0x45, 0x42, 0x50];
 
 function startsWith(bytes: Uint8Array, signature: readonly number[], at = 0): boolean {
-  return bytes.byteLength >= at + signature.length && signature.every((byte, index) => bytes[at + index] === byte);
+  return (
+    bytes.byteLength >= at + signature.length && signature.every((byte, index) => bytes[at + index] === byte)
+  );
 }
 
 function view(bytes: Uint8Array): DataView {

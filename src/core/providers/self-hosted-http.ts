@@ -94,11 +94,10 @@ export async function requestJson(request: JsonRequest): Promise<unknown> {
     });
   }
   if (body === undefined) {
-    throw new ProviderCallError(
-      'malformed',
-      `${provider} answered ${status} with a body that is not JSON`,
-      { provider, status },
-    );
+    throw new ProviderCallError('malformed', `${provider} answered ${status} with a body that is not JSON`, {
+      provider,
+      status,
+    });
   }
   return body;
 }
