@@ -50,7 +50,7 @@ export async function callWithRetries<T>(
   try {
     return await pRetry(
       async () => {
-        // An attempt allowed as long as what is left of the call needs no timer of its own.
+        // An attempt whose own timeout would reach past the deadline needs no timer: the deadline ends it.
         const own = policy.attemptTimeoutMs < remainingMs() ? new AbortController() : undefined;
         const attemptTimer = own && abortAfter(own, policy.attemptTimeoutMs);
         const onOverallAbort = () => own?.abort(overall.signal.reason);

@@ -155,7 +155,7 @@ async function readCapped(response: Response, rules: DownloadRules): Promise<Uin
 
 /**
  * Checks image bytes a provider sent inline (base64) by the same rule as a download: a PNG, JPEG or WebP
- * by its magic number, which sharp reads with a size. Throws ProviderCallError('malformed').
+ * by its magic number, with the size its header states. Throws ProviderCallError('malformed').
  */
 export function identifyImageBytes(bytes: Uint8Array, provider: string): Promise<DownloadedImage> {
   return identifyImage(bytes, { provider });
