@@ -1,20 +1,20 @@
 /**
- * A stand-in AUTOMATIC1111 (`--api`) for the self-hosted benchmark, run as a worker thread: it answers
+ * A stand-in AUTOMATIC1111 (`--api`) for the self-hosted benchmark, run as a child process: it answers
  * `POST /sdapi/v1/txt2img` at once with a 1×1 PNG and keeps, per request, its own handling time (from the
  * request arriving to the answer leaving), keyed by the `bench-<n>` token the benchmark puts in each prompt.
  * It answers `GET /sdapi/v1/progress` as an idle server would, and counts those polls. Messages: it posts
- * `{ url }` once listening; on `'timings'` it posts `{ timings, progressPolls }` ([token, ms] pairs, a count)
- * and starts counting again.
+ * `{ url }` once listening; on `'timings'` it posts `{ timings, progressPolls, connections }` ([token, ms] pairs, the
+ * polls and the TCP connections opened since the last time) and starts counting again.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parentPort } from 'node:worker_threads';
 import { tinyPngBase64 } from './in-memory-fakes.ts';
 
-if (!parentPort) throw new Error('automatic1111-stand-in.ts runs as a worker thread');
-const parent = parentPort;
+if (!process.send) throw new Error('automatic1111-stand-in.ts runs as a child process with an IPC channel');
+const send = process.send.bind(process);
 const timings = new Map<string, number>();
 let progressPolls = 0;
+let connections = 0;
 
 const server = createServer((request, response) => {
   const arrivedAt = performance.now();
@@ -49,14 +49,20 @@ const server = createServer((request, response) => {
   });
 });
 
-server.listen(0, '127.0.0.1', () => {
-  const { port } = server.address() as AddressInfo;
-  parent.postMessage({ url: `http://127.0.0.1:${port}` });
+// imagine keeps its connections open between calls: about one per concurrent request is expected.
+server.on('connection', () => {
+  connections++;
 });
 
-parent.on('message', (message: unknown) => {
+server.listen(0, '127.0.0.1', () => {
+  const { port } = server.address() as AddressInfo;
+  send({ url: `http://127.0.0.1:${port}` });
+});
+
+process.on('message', (message: unknown) => {
   if (message !== 'timings') return;
-  parent.postMessage({ timings: [...timings], progressPolls });
+  send({ timings: [...timings], progressPolls, connections });
   timings.clear();
   progressPolls = 0;
+  connections = 0;
 });

@@ -106,9 +106,12 @@ if (runSelfHosted) {
     console.log(
       `  ${''.padEnd(24)} ${''.padStart(6)}         outside the model call p50 ${ms(figures.outsideModelP50Ms)}   p99 ${ms(figures.outsideModelP99Ms)}`,
     );
+    console.log(
+      `  ${''.padEnd(24)} ${''.padStart(6)}         CPU per request ${(figures.cpuPerRequestMs * 1000).toFixed(0)} µs (this process, load generator included)`,
+    );
   }
   console.log(
-    `  stand-in's own time per txt2img call   p99 ${ms(selfHosted.automatic1111.standInP99Ms ?? 0)}   (${whole(selfHosted.automatic1111.progressPolls)} progress polls, every 1 s of a call by default)`,
+    `  stand-in's own time per txt2img call   p99 ${ms(selfHosted.automatic1111.standInP99Ms ?? 0)}   (${whole(selfHosted.automatic1111.progressPolls)} progress polls, every 1 s of a call by default; ${whole(selfHosted.automatic1111.standInConnections)} connections opened to it)`,
   );
   if (!(selfHosted.automatic1111.overheadP99Ms < 15))
     failures.push('self-hosted overhead p99 at or above 15 ms');

@@ -5,11 +5,12 @@
  * that request's txt2img call; what is left is everything imagine does, the A1111 call included. The same
  * path with the instant in-memory model, in alternating runs, is the baseline: the difference is the adapter.
  */
+import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pino from 'pino';
 import { type Config, loadConfig } from '../src/config/load-config.ts';
@@ -38,8 +39,16 @@ export interface SelfHostedFigures {
   outsideModelP99Ms: number;
   /** The stand-in's own handling time per txt2img call; undefined for the instant model. */
   standInP99Ms: number | undefined;
+  /**
+   * This process's CPU time (user + system) per answered request, load generator included, stand-in not (it
+   * is another process): steadier than latency on a shared machine, whose other work delays a request
+   * without spending this process's CPU.
+   */
+  cpuPerRequestMs: number;
   /** `GET /sdapi/v1/progress` calls the stand-in answered: only a call slower than the poll interval makes one. */
   progressPolls: number;
+  /** TCP connections imagine opened to the stand-in: kept alive, about one per concurrent request. */
+  standInConnections: number;
   non2xx: number;
   errors: number;
 }
@@ -54,44 +63,41 @@ function sorted(values: Iterable<number>): number[] {
   return [...values].sort((left, right) => left - right);
 }
 
-// A worker does not inherit tsx's loader: this plain-JavaScript entry registers it, then loads the TypeScript.
-const typeScriptWorker = `
-const { workerData } = require('node:worker_threads');
-import(workerData.tsx).then(({ register }) => { register(); return import(workerData.entry); });
-`;
-
 interface StandIn {
   url: string;
   /** The per-request times kept since the last call, by request id, and the progress polls since then. */
-  takeTimings(): Promise<{ times: Map<string, number>; progressPolls: number }>;
+  takeTimings(): Promise<{ times: Map<string, number>; progressPolls: number; connections: number }>;
   stop(): Promise<void>;
 }
 
 /**
- * The stand-in runs in a worker thread, not on imagine's event loop: sharing the loop, its parsing and
- * answering would run between imagine's own steps and be counted as imagine's time, while its own clock
- * (started when its request event fires) would not see the wait. Its own thread keeps the two apart.
+ * The stand-in runs in its own process, as the GPU box is its own machine: on imagine's event loop its
+ * parsing and answering would run between imagine's own steps and be counted as imagine's time, while its
+ * own clock (started when its request event fires) would not see the wait; in a worker thread it would
+ * still share imagine's process (its heap limits, its libuv thread pool, its CPU accounting). The stand-in's
+ * time subtracted from each request is the time it reports for that request.
  */
 async function startStandIn(): Promise<StandIn> {
-  const worker = new Worker(typeScriptWorker, {
-    eval: true,
-    workerData: {
-      tsx: import.meta.resolve('tsx/esm/api'),
-      entry: import.meta.resolve('./automatic1111-stand-in.ts'),
-    },
+  const child = fork(fileURLToPath(import.meta.resolve('./automatic1111-stand-in.ts')), {
+    // tsx's loader, so the child runs the TypeScript as this process does.
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const [ready] = (await once(worker, 'message')) as [{ url: string }];
+  const [ready] = (await once(child, 'message')) as [{ url: string }];
   return {
     url: ready.url,
     async takeTimings() {
-      worker.postMessage('timings');
-      const [answer] = (await once(worker, 'message')) as [
-        { timings: [string, number][]; progressPolls: number },
+      child.send('timings');
+      const [answer] = (await once(child, 'message')) as [
+        { timings: [string, number][]; progressPolls: number; connections: number },
       ];
-      return { times: new Map(answer.timings), progressPolls: answer.progressPolls };
+      const { progressPolls, connections } = answer;
+      return { times: new Map(answer.timings), progressPolls, connections };
     },
     async stop() {
-      await worker.terminate();
+      const exited = once(child, 'exit');
+      child.kill();
+      await exited;
     },
   };
 }
@@ -159,6 +165,7 @@ async function load(imagine: Imagine, seconds: number, standIn: StandIn | undefi
   imagine.serverTimes.clear();
   imagine.modelTimes.clear();
   await standIn?.takeTimings();
+  const cpuBefore = process.cpuUsage();
   // In imagine's process, as the API benchmark's headline figure: both sides pay the same client cost.
   const result = await autocannon({
     url: `${imagine.address}/api/v1/generate/image`,
@@ -187,6 +194,7 @@ async function load(imagine: Imagine, seconds: number, standIn: StandIn | undefi
       },
     ],
   });
+  const cpu = process.cpuUsage(cpuBefore);
   const standInSide = await standIn?.takeTimings();
   const standInTimes = standInSide?.times;
   const overheads: number[] = [];
@@ -208,7 +216,9 @@ async function load(imagine: Imagine, seconds: number, standIn: StandIn | undefi
     outsideModelP50Ms: percentile(outsideModelSorted, 0.5),
     outsideModelP99Ms: percentile(outsideModelSorted, 0.99),
     standInP99Ms: standInTimes ? percentile(sorted(standInTimes.values()), 0.99) : undefined,
+    cpuPerRequestMs: (cpu.user + cpu.system) / 1000 / Math.max(1, result.requests.total),
     progressPolls: standInSide?.progressPolls ?? 0,
+    standInConnections: standInSide?.connections ?? 0,
     non2xx: result.non2xx,
     errors: result.errors,
   } satisfies SelfHostedFigures;

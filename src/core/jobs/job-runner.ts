@@ -367,6 +367,9 @@ export class JobRunner {
           else this.#waitingOnModel.delete(id);
         },
         noteProgress: (progress) => {
+          // Done is the job's end, which finish() records (and GET /jobs/:id shows as 1): writing it too
+          // was a second UPDATE per job for a model that reports only its result, as a fast A1111 does.
+          if (progress >= 1) return;
           const at = Date.now();
           if (at - progressWrittenAt < progressEveryMs || finished) return;
           progressWrittenAt = at;

@@ -1,4 +1,5 @@
 import sharp, { type Metadata } from 'sharp';
+import { readImageHeader } from './image-header.ts';
 import type { GeneratedImage } from './image-model.ts';
 import { ProviderCallError, parseRetryAfter } from './provider-error.ts';
 
@@ -161,17 +162,22 @@ async function readCapped(response: Response, rules: DownloadRules): Promise<Uin
 
 /**
  * Checks image bytes a provider sent inline (base64) by the same rule as a download: a PNG, JPEG or WebP
- * by its magic number, which sharp reads with a size. Throws ProviderCallError('malformed').
+ * by its magic number, with the size its header states. Throws ProviderCallError('malformed').
  */
 export function identifyImageBytes(bytes: Uint8Array, provider: string): Promise<DownloadedImage> {
   return identifyImage(bytes, { provider });
 }
 
-/** Trusts the bytes, not Content-Type: the magic number names the format, and sharp must agree. */
+/**
+ * Trusts the bytes, not Content-Type: the magic number names the format, and its header (read in
+ * image-header.ts) or, for a header that reader does not follow, sharp must agree.
+ */
 async function identifyImage(
   bytes: Uint8Array,
   rules: Pick<DownloadRules, 'provider'>,
 ): Promise<DownloadedImage> {
+  const header = readImageHeader(bytes);
+  if (header) return { bytes, ...header };
   const mediaType = sniffMediaType(bytes);
   if (!mediaType)
     throw malformed(`Downloaded ${bytes.byteLength} bytes that are not a PNG, JPEG or WebP`, rules);

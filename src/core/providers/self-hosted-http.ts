@@ -1,4 +1,5 @@
 import type { RetryPolicy } from './call-with-retries.ts';
+import { fetchExchange, type HttpAnswer, keepAliveExchange } from './keep-alive-exchange.ts';
 import { ProviderCallError, type ProviderFailureKind, parseRetryAfter } from './provider-error.ts';
 
 /**
@@ -44,7 +45,8 @@ export interface JsonRequest {
   body?: unknown;
   headers?: Record<string, string>;
   signal: AbortSignal;
-  fetch: typeof globalThis.fetch;
+  /** Undefined: node:http over shared keep-alive connections (keepAliveExchange), the fast path. */
+  fetch?: typeof globalThis.fetch | undefined;
   /** A provider's own reading of an error answer (a safety code in a 400), before the status rule. */
   kindOf?: (status: number, body: unknown) => ProviderFailureKind | undefined;
 }
@@ -59,20 +61,19 @@ const longestDetail = 200;
  */
 export async function requestJson(request: JsonRequest): Promise<unknown> {
   const { provider, signal } = request;
-  let response: Response;
-  let text: string;
+  const exchange = request.fetch ? fetchExchange(request.fetch) : keepAliveExchange;
+  let answer: HttpAnswer;
   try {
-    response = await request.fetch(request.url, {
+    answer = await exchange(request.url, {
       method: request.method,
       headers: {
         accept: 'application/json',
         ...(request.body === undefined ? {} : { 'content-type': 'application/json' }),
         ...request.headers,
       },
-      ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
+      body: request.body === undefined ? undefined : JSON.stringify(request.body),
       signal,
     });
-    text = await response.text();
   } catch (error) {
     if (signal.aborted) throw error;
     throw new ProviderCallError('network', `${provider} could not be reached: ${describeError(error)}`, {
@@ -80,27 +81,23 @@ export async function requestJson(request: JsonRequest): Promise<unknown> {
       cause: error,
     });
   }
+  const { status, text } = answer;
   const body = parseJson(text);
-  if (response.status < 200 || response.status >= 300) {
-    const { status } = response;
+  if (status < 200 || status >= 300) {
     const kind = request.kindOf?.(status, body) ?? failureKindForStatus(status);
     const detail = errorDetail(body);
     throw new ProviderCallError(kind, `${provider} answered ${status}${detail ? `: ${detail}` : ''}`, {
       provider,
       status,
       retryAfterSeconds:
-        status === 429 || status === 503 ? parseRetryAfter(response.headers.get('retry-after')) : undefined,
+        status === 429 || status === 503 ? parseRetryAfter(answer.header('retry-after') ?? null) : undefined,
     });
   }
   if (body === undefined) {
-    throw new ProviderCallError(
-      'malformed',
-      `${provider} answered ${response.status} with a body that is not JSON`,
-      {
-        provider,
-        status: response.status,
-      },
-    );
+    throw new ProviderCallError('malformed', `${provider} answered ${status} with a body that is not JSON`, {
+      provider,
+      status,
+    });
   }
   return body;
 }
@@ -194,7 +191,7 @@ function errorDetail(body: unknown): string | undefined {
   return text.length > longestDetail ? `${text.slice(0, longestDetail)}…` : text;
 }
 
-/** Message and errno code, from undici's `TypeError('fetch failed', { cause })`. */
+/** Message and errno code, from undici's `TypeError('fetch failed', { cause })` (node:http's message has it). */
 function describeError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const cause = error.cause as { code?: unknown; message?: unknown } | undefined;

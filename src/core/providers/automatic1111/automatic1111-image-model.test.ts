@@ -400,6 +400,18 @@ describe('createAutomatic1111ImageModel', () => {
     expect(poll).toMatchObject({ method: 'GET', url: '/sdapi/v1/progress?skip_current_image=true' });
   });
 
+  it('makes no progress poll for a render that is done before the first poll is due', async () => {
+    const stand = await startA1111();
+    const reported: number[] = [];
+
+    await a1111Model(stand.url, { progressPollMs: 60_000 }).generate(
+      callOptions({ onProgress: (value) => reported.push(value) }),
+    );
+
+    expect(stand.requests.map((request) => request.pathname)).toEqual(['/sdapi/v1/txt2img']);
+    expect(reported).toEqual([1]);
+  });
+
   it('does not poll progress for a caller that does not listen', async () => {
     const stand = await startA1111();
 

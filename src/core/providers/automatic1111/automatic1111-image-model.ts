@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { callWithRetries, type RetryPolicy } from '../call-with-retries.ts';
 import type {
@@ -64,6 +63,7 @@ export interface Automatic1111ImageModelSettings {
   sizes?: readonly ImageDimensions[] | undefined;
   /** Where `username_env` / `password_env` are read when a call is made (default `process.env`). */
   env?: EnvironmentVariables;
+  /** Default: node:http over shared keep-alive connections (a quarter of fetch's CPU per call). */
   fetch?: typeof globalThis.fetch;
   logger?: Logger;
   /** Between `GET /sdapi/v1/progress` polls while a render runs (default 1 s). */
@@ -92,7 +92,7 @@ const smallestSide = 64;
  */
 export function createAutomatic1111ImageModel(settings: Automatic1111ImageModelSettings): ImageModel {
   const root = trimTrailingSlashes(settings.baseUrl);
-  const fetch = settings.fetch ?? globalThis.fetch;
+  const fetch = settings.fetch;
   const policy = settings.retryPolicy ?? selfHostedRetryPolicy(settings.timeoutMs);
   const now = settings.now ?? (() => new Date());
   const env = settings.env ?? process.env;
@@ -259,7 +259,7 @@ export async function probeAutomatic1111(
       url: `${root}/sdapi/v1/sd-models`,
       headers,
       signal: AbortSignal.timeout(settings.timeoutMs ?? defaultProbeTimeoutMs),
-      fetch: settings.fetch ?? globalThis.fetch,
+      fetch: settings.fetch,
     });
     const checkpoints = parseSdModels(answer);
     if (!checkpoints)
@@ -307,39 +307,53 @@ function renderSize(asked: ImageDimensions, sizes: readonly ImageDimensions[] | 
   return { width: round(asked.width), height: round(asked.height) };
 }
 
-/** Polls progress until stopped; reports only rising values below 1 (the result itself reports 1). */
+/**
+ * Polls progress until stopped; reports only rising values below 1 (the result itself reports 1). Nothing
+ * but a timer exists until the first poll is due: a fast GPU answers most calls before then, and an
+ * AbortController (with the AbortError its abort builds) per call was a measurable share of the adapter's
+ * CPU in `npm run bench -- --selfhosted`.
+ */
 function pollProgress(settings: {
   root: string;
   headers: Record<string, string>;
-  fetch: typeof globalThis.fetch;
+  fetch: typeof globalThis.fetch | undefined;
   intervalMs: number;
   onProgress: (progress: number) => void;
 }): { stop(): void } {
-  const stopped = new AbortController();
+  let stopped = false;
   let reported = 0;
-  const loop = async () => {
-    while (!stopped.signal.aborted) {
-      await sleep(settings.intervalMs, undefined, { signal: stopped.signal });
-      const answer = await requestJson({
-        provider,
-        method: 'GET',
-        url: `${settings.root}/sdapi/v1/progress?skip_current_image=true`,
-        headers: settings.headers,
-        signal: AbortSignal.any([stopped.signal, AbortSignal.timeout(sideCallTimeoutMs)]),
-        fetch: settings.fetch,
-      }).catch(() => undefined);
-      // Checked after the await: nothing is reported once the call has settled.
-      if (stopped.signal.aborted) return;
-      const progress = parseProgress(answer);
-      if (progress && !progress.idle && progress.progress > reported && progress.progress < 1) {
-        reported = progress.progress;
-        settings.onProgress(progress.progress);
-      }
+  let timer: NodeJS.Timeout | undefined;
+  /** The poll in flight, cut short by stop(). */
+  let inFlight: AbortController | undefined;
+  const poll = async () => {
+    inFlight = new AbortController();
+    const answer = await requestJson({
+      provider,
+      method: 'GET',
+      url: `${settings.root}/sdapi/v1/progress?skip_current_image=true`,
+      headers: settings.headers,
+      signal: AbortSignal.any([inFlight.signal, AbortSignal.timeout(sideCallTimeoutMs)]),
+      fetch: settings.fetch,
+    }).catch(() => undefined);
+    inFlight = undefined;
+    // Checked after the await: nothing is reported once the call has settled.
+    if (stopped) return;
+    const progress = parseProgress(answer);
+    if (progress && !progress.idle && progress.progress > reported && progress.progress < 1) {
+      reported = progress.progress;
+      settings.onProgress(progress.progress);
     }
+    timer = setTimeout(poll, settings.intervalMs);
   };
-  // A poll that fails is skipped; the poller itself ends only by stop() (whose abort rejects the sleep).
-  loop().catch(() => undefined);
-  return { stop: () => stopped.abort() };
+  // A poll that fails is skipped (requestJson's failure is caught above); the next one is still due.
+  timer = setTimeout(poll, settings.intervalMs);
+  return {
+    stop: () => {
+      stopped = true;
+      clearTimeout(timer);
+      inFlight?.abort();
+    },
+  };
 }
 
 /**
@@ -350,7 +364,7 @@ function pollProgress(settings: {
 async function interrupt(
   root: string,
   headers: Record<string, string>,
-  fetch: typeof globalThis.fetch,
+  fetch: typeof globalThis.fetch | undefined,
   logger: Logger | undefined,
 ): Promise<void> {
   try {
