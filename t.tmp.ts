@@ -1,0 +1,10 @@
+const t0 = performance.now();
+const { PGlite } = await import('@electric-sql/pglite');
+const db = await PGlite.create();
+console.log('create', performance.now() - t0);
+const dump = await db.dumpDataDir('none');
+console.log('dump', performance.now() - t0, dump.size);
+const t1 = performance.now();
+const db2 = await PGlite.create({ loadDataDir: dump });
+console.log('create from dump', performance.now() - t1);
+console.log((await db2.query('select 1 as x')).rows);
