@@ -63,6 +63,9 @@ export class PostgresQuotaStore implements QuotaStore {
     const dailyLimit = request.userDailyLimit;
     const day = dailyLimit === undefined ? null : createdAt.slice(0, 10);
     const user = userSubject(request.userId);
+    if (dailyLimit === undefined && request.scope === undefined && request.budgetUsd === undefined) {
+      return this.#holdMonthOnly(request, user, period, now);
+    }
     // A refusal thrown inside the transaction rolls back the counters it had already held.
     return this.#sql.begin(async (sql) => {
       if (!(await tryHoldImages(sql, user, period, request.images, request.userLimit))) {
@@ -105,6 +108,43 @@ export class PostgresQuotaStore implements QuotaStore {
         RETURNING id`;
       return { id: Number(inserted?.id), period };
     });
+  }
+
+  /**
+   * The common hold (a monthly limit, nothing else) as one statement, so one round trip in autocommit: the
+   * hold's row is inserted from the guarded upsert's RETURNING, so it exists exactly when the counter
+   * moved, and a refusal changes nothing.
+   */
+  async #holdMonthOnly(
+    request: ReservationRequest,
+    user: string,
+    period: string,
+    now: Date,
+  ): Promise<{ id: number; period: string }> {
+    const [inserted] =
+      request.images > request.userLimit
+        ? []
+        : await this.#sql<{ id: string }[]>`
+          WITH held AS (
+            INSERT INTO quota_counters AS c (subject, period, reserved_images)
+            VALUES (${user}, ${period}, ${request.images})
+            ON CONFLICT (subject, period) DO UPDATE SET reserved_images = c.reserved_images + excluded.reserved_images
+            WHERE c.used_images + c.reserved_images + excluded.reserved_images <= ${request.userLimit}
+            RETURNING 1
+          )
+          INSERT INTO reservations
+            (user_id, scope_key, period, day, images, estimated_usd, held_usd, created_at, job_id, image_ids)
+          SELECT ${request.userId}, NULL, ${period}, NULL, ${request.images}, ${request.estimatedUsd}, 0,
+            ${now}, ${request.jobId ?? null}, ${joinImageIds(request.imageIds)}
+          FROM held
+          RETURNING id`;
+    if (!inserted) {
+      throw monthlyLimitReached(
+        request.userLimit,
+        await heldOrUsed(this.#sql, user, period, request.userLimit),
+      );
+    }
+    return { id: Number(inserted.id), period };
   }
 
   async settle(reservationId: number, charge: Charge): Promise<SettledHold | undefined> {
