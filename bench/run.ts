@@ -1,8 +1,8 @@
 /**
  * `npm run bench`: the speed targets of the core and REST API, each as a ratio against a baseline
  * measured in the same run on the same machine. Targets: API ≥ 30% of bare Fastify, ledger ≥ 50% of
- * raw inserts, chat acks p99 < 50 ms, self-hosted overhead p99 < 15 ms, idle RSS < 150 MB. Exits non-zero
- * when a target is missed. `--api`, `--ledger`, `--chat`, `--selfhosted`, `--memory` or `--placeholder` runs
+ * raw inserts (on SQLite and on PostgreSQL), chat acks p99 < 50 ms, self-hosted overhead p99 < 15 ms, idle RSS < 150 MB. Exits non-zero
+ * when a target is missed. `--api`, `--ledger`, `--postgres`, `--chat`, `--selfhosted`, `--memory` or `--placeholder` runs
  * one part (placeholder targets in bench/placeholder-benchmark.ts).
  */
 import { apiRounds, connections, type LoadFigures, runApiBenchmark } from './api-benchmark.ts';
@@ -10,15 +10,19 @@ import { runDiscordBenchmark } from './discord-benchmark.ts';
 import { runLedgerBenchmark } from './ledger-benchmark.ts';
 import { runMemoryBenchmark } from './memory-benchmark.ts';
 import { reportPlaceholderBenchmark } from './placeholder-benchmark.ts';
+import { runPostgresLedgerBenchmark } from './postgres-ledger-benchmark.ts';
 import { runSelfHostedBenchmark, selfHostedConnections, selfHostedRounds } from './selfhosted-benchmark.ts';
 import { runSlackBenchmark } from './slack-benchmark.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const only = process.argv.find((argument) =>
-  ['--api', '--ledger', '--chat', '--selfhosted', '--memory', '--placeholder'].includes(argument),
+  ['--api', '--ledger', '--postgres', '--chat', '--selfhosted', '--memory', '--placeholder'].includes(
+    argument,
+  ),
 );
 const runApi = only === undefined || only === '--api';
 const runLedger = only === undefined || only === '--ledger';
+const runPostgres = only === undefined || only === '--postgres';
 const runChat = only === undefined || only === '--chat';
 const runSelfHosted = only === undefined || only === '--selfhosted';
 const runMemory = only === undefined || only === '--memory';
@@ -68,6 +72,24 @@ if (runLedger) {
     `  with a monthly budget     ${whole(ledger.withBudgetPerSecond).padStart(9)} /s   (${percent(ledger.withBudgetRatio)} of raw inserts)`,
   );
   if (ledger.ratio < 0.5) failures.push('ledger below 50% of raw inserts');
+}
+
+if (runPostgres) {
+  const ledger = await runPostgresLedgerBenchmark(3_000);
+  const where =
+    ledger.engine === 'server'
+      ? 'the server at 127.0.0.1:5432'
+      : 'PGlite: no server answered at 127.0.0.1:5432';
+  console.log(
+    `\nQuota ledger (PostgreSQL, ${where}; a fresh database, ${ledger.poolSize} pooled connections, as many loops)`,
+  );
+  console.log(`  raw single-statement insert ${whole(ledger.rawPerSecond).padStart(7)} /s`);
+  console.log(`  ledger.reserve()            ${whole(ledger.reservationsPerSecond).padStart(7)} /s`);
+  console.log(`  ratio: ${percent(ledger.ratio)} of raw inserts (target ≥ 50%)`);
+  console.log(
+    `  with a monthly budget       ${whole(ledger.withBudgetPerSecond).padStart(7)} /s   (${percent(ledger.withBudgetRatio)} of raw inserts; every hold queues on the one budget row)`,
+  );
+  if (ledger.ratio < 0.5) failures.push('PostgreSQL ledger below 50% of raw inserts');
 }
 
 if (runChat) {

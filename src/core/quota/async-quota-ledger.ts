@@ -1,0 +1,118 @@
+import { billingPeriod } from './billing-period.ts';
+import {
+  type AbandonedHold,
+  assertChargeable,
+  assertReservable,
+  budgetSubject,
+  dailyUsage,
+  dayPeriod,
+  holdGivenBack,
+  type Reservation,
+  type ReservationRequest,
+  type UsageSummary,
+  usageSummary,
+  userSubject,
+} from './quota-accounting.ts';
+import type { Charge, HeldReservation, QuotaStore } from './quota-store.ts';
+
+/**
+ * `QuotaLedger`'s behaviour over any `QuotaStore` engine, async: reserve → commit | release with exact
+ * counts. The service still runs the synchronous SQLite `QuotaLedger` (its group-commit batcher needs
+ * synchronous writes); this is the ledger the PostgreSQL engine is used through.
+ */
+export class AsyncQuotaLedger {
+  readonly #store: QuotaStore;
+  readonly #now: () => Date;
+
+  constructor(store: QuotaStore, now: () => Date = () => new Date()) {
+    this.#store = store;
+    this.#now = now;
+  }
+
+  /** Holds the request against every limit it names, all or nothing (see `QuotaLedger.reserve`). */
+  async reserve(request: ReservationRequest): Promise<Reservation> {
+    assertReservable(request);
+    const { id, period } = await this.#store.hold(request, this.#now());
+    return { id, userId: request.userId, period, images: request.images };
+  }
+
+  /** Charges `images` (≤ reserved) and `costUsd`; false when the hold was settled before. */
+  async commit(reservationId: number, charge: Charge): Promise<boolean> {
+    assertChargeable(charge);
+    return (await this.#store.settle(reservationId, charge)) !== undefined;
+  }
+
+  /**
+   * Charges and answers the user's standing after the charge; throws `generation_failed` when the hold is
+   * gone (given back by recovery or the sweeper), so nothing may be recorded.
+   */
+  async commitAndReport(
+    reservation: Reservation,
+    charge: Charge,
+    userLimit: number,
+    userDailyLimit?: number,
+  ): Promise<UsageSummary> {
+    assertChargeable(charge);
+    const now = this.#now();
+    const settled = await this.#store.settle(reservation.id, charge);
+    if (!settled) throw holdGivenBack();
+    if (settled.period !== billingPeriod(now) || userDailyLimit !== undefined) {
+      return this.usage(reservation.userId, userLimit, userDailyLimit);
+    }
+    return usageSummary(settled.period, settled.used, settled.reserved, userLimit, now);
+  }
+
+  /** Gives the whole hold back; false when it was already settled. */
+  async release(reservationId: number): Promise<boolean> {
+    return this.commit(reservationId, { images: 0, costUsd: 0 });
+  }
+
+  /** Every reservation still held: work in flight, or holds a crash left. */
+  async pendingReservationIds(): Promise<number[]> {
+    return this.#store.heldIds();
+  }
+
+  /** Releases holds made before `before` that nobody settled; returns the holds released. */
+  async releaseAbandoned(before: Date): Promise<AbandonedHold[]> {
+    return this.#releaseAll(await this.#store.heldBefore(before));
+  }
+
+  /** Releases whatever a job still holds; returns the holds released. */
+  async releaseForJob(jobId: string): Promise<AbandonedHold[]> {
+    return this.#releaseAll(await this.#store.heldForJob(jobId));
+  }
+
+  async #releaseAll(holds: HeldReservation[]): Promise<AbandonedHold[]> {
+    const released: AbandonedHold[] = [];
+    // One at a time: a hold settled meanwhile (another process) is skipped, never counted twice.
+    for (const hold of holds) {
+      if (!(await this.release(hold.id))) continue;
+      released.push({ userId: hold.userId, imageIds: hold.imageIds });
+    }
+    return released;
+  }
+
+  /** Gives back images already charged in `period`, and their cost; counters never go below zero. */
+  async refund(userId: string, period: string, charge: Charge): Promise<void> {
+    await this.#store.refund(userId, period, charge);
+  }
+
+  /** The user's usage in the current month, and today's when a daily limit is given. */
+  async usage(userId: string, limit: number, dailyLimit?: number): Promise<UsageSummary> {
+    const now = this.#now();
+    const period = billingPeriod(now);
+    const month = await this.#store.counter(userSubject(userId), period);
+    const summary = usageSummary(period, month.usedImages, month.reservedImages, limit, now);
+    if (dailyLimit === undefined) return summary;
+    const day = dayPeriod(now);
+    const today = await this.#store.counter(userSubject(userId), day);
+    return { ...summary, daily: dailyUsage(day, today.usedImages, today.reservedImages, dailyLimit, now) };
+  }
+
+  /** What the service has spent at list price this month, and holds for running work. */
+  async spending(): Promise<{ period: string; spentUsd: number; reservedUsd: number }> {
+    const period = billingPeriod(this.#now());
+    const budget = await this.#store.counter(budgetSubject, period);
+    return { period, spentUsd: budget.spentUsd, reservedUsd: budget.reservedUsd };
+  }
+}
