@@ -168,7 +168,16 @@ describe('a database that breaks while serving', () => {
     const file = testApp.services.config.databasePath;
     // As in a server that has run a while: its pages are in the file, not only in the write-ahead log
     // (a fresh database keeps everything in the log until the first checkpoint).
-    testApp.services.database.pragma('wal_checkpoint(TRUNCATE)');
+    // The background checkpointer may hold the checkpoint lock at that moment (a loaded machine makes its
+    // PASSIVE pass slow): TRUNCATE then answers busy with pages still in the log, so ask until it is done.
+    for (;;) {
+      const [result] = testApp.services.database.pragma('wal_checkpoint(TRUNCATE)') as Array<{
+        busy: number;
+        log: number;
+      }>;
+      if (result && result.busy === 0 && result.log === 0) break;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     fs.writeFileSync(file, Buffer.alloc(fs.statSync(file).size, 0x5a));
     const response = await testApp.app.inject({ method: 'GET', url: '/health' });
     expect(response.statusCode).toBe(503);

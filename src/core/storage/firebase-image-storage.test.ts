@@ -233,8 +233,27 @@ describe('Firebase image storage: checkReady', () => {
   it('is not ready when the bucket does not answer in time', async () => {
     const storage = createFirebaseImageStorage({ app, bucketName, makePublic: false, readyTimeoutMs: 50 });
     mockAccessToken();
-    gcs().get(`/storage/v1/b/${bucketName}`).delay(1_000).reply(200, fixture('gcs-bucket.json'));
+    // The bucket answers only once the check has given up, however slowly the machine runs: its answer is
+    // late by construction, not by a delay that a loaded machine could outrun.
+    let reached!: () => void;
+    const requestReached = new Promise<void>((resolve) => {
+      reached = resolve;
+    });
+    let answer!: () => void;
+    const answerNow = new Promise<void>((resolve) => {
+      answer = resolve;
+    });
+    gcs()
+      .get(`/storage/v1/b/${bucketName}`)
+      .reply(async () => {
+        reached();
+        await answerNow;
+        return [200, fixture('gcs-bucket.json')];
+      });
 
     await expect(storage.checkReady()).resolves.toBe(false);
+    // The call the check started still reaches the bucket; it is answered after the check said no.
+    await requestReached;
+    answer();
   });
 });
