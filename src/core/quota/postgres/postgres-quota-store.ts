@@ -10,38 +10,20 @@ import {
   type ReservationRequest,
   scopeLimitReached,
   scopeSubject,
-  splitImageIds,
   usdEpsilon,
   userSubject,
 } from '../quota-accounting.ts';
+import {
+  type CounterRow,
+  counterFromRow,
+  type HeldRow,
+  heldOrUsedOf,
+  heldReservation,
+  type SettledRow,
+} from '../quota-rows.ts';
 import type { Charge, HeldReservation, QuotaCounter, QuotaStore, SettledHold } from '../quota-store.ts';
 
-interface CounterRow {
-  used_images: number;
-  reserved_images: number;
-  spent_usd: number;
-  reserved_usd: number;
-}
-
-interface HeldRow {
-  id: string;
-  user_id: string;
-  image_ids: string | null;
-}
-
-interface SettledRow {
-  user_id: string;
-  scope_key: string | null;
-  period: string;
-  images: number;
-  held_usd: number;
-  day: string | null;
-  tally: string | null;
-}
-
 type Queryable = Sql | TransactionSql;
-
-const noCounter: QuotaCounter = { usedImages: 0, reservedImages: 0, spentUsd: 0, reservedUsd: 0 };
 
 /**
  * `QuotaStore` on PostgreSQL (the `postgres` driver's pool). A hold is one transaction of guarded upserts,
@@ -191,13 +173,7 @@ export class PostgresQuotaStore implements QuotaStore {
     const [row] = await this.#sql<CounterRow[]>`
       SELECT used_images, reserved_images, spent_usd, reserved_usd
       FROM quota_counters WHERE subject = ${subject} AND period = ${period}`;
-    if (!row) return noCounter;
-    return {
-      usedImages: row.used_images,
-      reservedImages: row.reserved_images,
-      spentUsd: row.spent_usd,
-      reservedUsd: row.reserved_usd,
-    };
+    return counterFromRow(row);
   }
 
   async heldBefore(before: Date): Promise<HeldReservation[]> {
@@ -252,7 +228,7 @@ async function tryHoldImages(
 async function heldOrUsed(sql: Queryable, subject: string, period: string, limit: number): Promise<number> {
   const [row] = await sql<Pick<CounterRow, 'used_images' | 'reserved_images'>[]>`
     SELECT used_images, reserved_images FROM quota_counters WHERE subject = ${subject} AND period = ${period}`;
-  return Math.min(limit, (row?.used_images ?? 0) + (row?.reserved_images ?? 0));
+  return heldOrUsedOf(row, limit);
 }
 
 async function settleImages(
@@ -266,8 +242,4 @@ async function settleImages(
     UPDATE quota_counters SET reserved_images = reserved_images - ${held}, used_images = used_images + ${charged}
     WHERE subject = ${subject} AND period = ${period} RETURNING used_images, reserved_images`;
   return row;
-}
-
-function heldReservation(row: HeldRow): HeldReservation {
-  return { id: Number(row.id), userId: row.user_id, imageIds: splitImageIds(row.image_ids) };
 }

@@ -10,36 +10,18 @@ import {
   type ReservationRequest,
   scopeLimitReached,
   scopeSubject,
-  splitImageIds,
   usdEpsilon,
   userSubject,
 } from '../quota-accounting.ts';
+import {
+  type CounterRow,
+  counterFromRow,
+  type HeldRow,
+  heldOrUsedOf,
+  heldReservation,
+  type SettledRow,
+} from '../quota-rows.ts';
 import type { Charge, HeldReservation, QuotaCounter, SettledHold } from '../quota-store.ts';
-
-interface CounterRow {
-  used_images: number;
-  reserved_images: number;
-  spent_usd: number;
-  reserved_usd: number;
-}
-
-interface HeldRow {
-  id: number;
-  user_id: string;
-  image_ids: string | null;
-}
-
-interface SettledRow {
-  user_id: string;
-  scope_key: string | null;
-  period: string;
-  images: number;
-  held_usd: number;
-  day: string | null;
-  tally: string | null;
-}
-
-const noCounter: QuotaCounter = { usedImages: 0, reservedImages: 0, spentUsd: 0, reservedUsd: 0 };
 
 /**
  * The quota ledger's SQL on SQLite, synchronous. `hold` and `settle` open no transaction of their own: the
@@ -227,13 +209,7 @@ export class SqliteQuotaEngine {
 
   counter(subject: string, period: string): QuotaCounter {
     const row = this.#statements.counter.get(subject, period);
-    if (!row) return noCounter;
-    return {
-      usedImages: row.used_images,
-      reservedImages: row.reserved_images,
-      spentUsd: row.spent_usd,
-      reservedUsd: row.reserved_usd,
-    };
+    return counterFromRow(row);
   }
 
   heldBefore(before: Date): HeldReservation[] {
@@ -259,11 +235,6 @@ export class SqliteQuotaEngine {
 
   /** What counts against a limit now (charged plus held), for the error a refused hold reports. */
   #heldOrUsed(subject: string, period: string, limit: number): number {
-    const row = this.#statements.counter.get(subject, period);
-    return Math.min(limit, (row?.used_images ?? 0) + (row?.reserved_images ?? 0));
+    return heldOrUsedOf(this.#statements.counter.get(subject, period), limit);
   }
-}
-
-function heldReservation(row: HeldRow): HeldReservation {
-  return { id: row.id, userId: row.user_id, imageIds: splitImageIds(row.image_ids) };
 }
