@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openDatabase } from '../src/core/database/open-database.ts';
+import type { ReservationRequest } from '../src/core/quota/quota-accounting.ts';
 import { QuotaLedger } from '../src/core/quota/quota-ledger.ts';
 
 function timedLoop(count: number, action: (index: number) => void): number {
@@ -21,6 +22,18 @@ function median(values: number[]): number {
  * a reservation is one IMMEDIATE transaction, the raw side one autocommit INSERT. The sides alternate in
  * rounds and the median of each is reported, so a burst of machine noise cannot favour one side.
  */
+/** The ledger benches' reservation: one image for one of 100 users, as many requests from a busy service. */
+export function benchReservation(index: number, budgetUsd: number | undefined): ReservationRequest {
+  return {
+    userId: `user-${index % 100}`,
+    userLimit: 1_000_000_000,
+    scope: undefined,
+    images: 1,
+    estimatedUsd: 0.003,
+    budgetUsd,
+  };
+}
+
 export function runLedgerBenchmark(operationsPerRound: number, rounds = 7) {
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'imagine-ledger-bench-'));
   const rawDatabase = openDatabase(path.join(folder, 'raw.sqlite'));
@@ -32,14 +45,7 @@ export function runLedgerBenchmark(operationsPerRound: number, rounds = 7) {
     const insert = rawDatabase.prepare('INSERT INTO raw_inserts (user_id, images) VALUES (?, 1)');
     const ledger = new QuotaLedger(ledgerDatabase);
     const reserve = (index: number, budgetUsd: number | undefined) =>
-      ledger.reserve({
-        userId: `user-${index % 100}`,
-        userLimit: 1_000_000_000,
-        scope: undefined,
-        images: 1,
-        estimatedUsd: 0.003,
-        budgetUsd,
-      });
+      ledger.reserve(benchReservation(index, budgetUsd));
 
     const raw: number[] = [];
     const reservations: number[] = [];

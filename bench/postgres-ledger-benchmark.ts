@@ -3,6 +3,7 @@ import { defaultPoolSize, openPostgres } from '../src/core/database/postgres/ope
 import { AsyncQuotaLedger } from '../src/core/quota/async-quota-ledger.ts';
 import { PostgresQuotaStore } from '../src/core/quota/postgres/postgres-quota-store.ts';
 import { createPostgresTestDatabase } from '../src/test-support/postgres-test-database.ts';
+import { benchReservation } from './ledger-benchmark.ts';
 
 /** `count` operations by `workers` loops at once (one per pooled connection), as operations per second. */
 async function timedConcurrently(
@@ -39,14 +40,7 @@ export async function runPostgresLedgerBenchmark(operationsPerRound: number, rou
     const insert = (index: number) =>
       sql`INSERT INTO raw_inserts (user_id, images) VALUES (${`user-${index % 100}`}, 1)`;
     const reserve = (index: number, budgetUsd: number | undefined) =>
-      ledger.reserve({
-        userId: `user-${index % 100}`,
-        userLimit: 1_000_000_000,
-        scope: undefined,
-        images: 1,
-        estimatedUsd: 0.003,
-        budgetUsd,
-      });
+      ledger.reserve(benchReservation(index, budgetUsd));
     const raw: number[] = [];
     const reservations: number[] = [];
     const withBudget: number[] = [];
