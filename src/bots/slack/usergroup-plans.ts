@@ -1,6 +1,7 @@
 import type { webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
 import type { PlanGrant } from '../../core/accounts/user-accounts.ts';
+import { answerWithin, cachedLookups } from './cached-lookup.ts';
 
 /** Membership changes rarely; five minutes keeps usergroups.users.list off the path of almost every command. */
 const membersLifetimeMs = 5 * 60 * 1000;
@@ -24,27 +25,16 @@ export function usergroupPlans(
   logger: Logger,
   now: () => number = Date.now,
 ): UsergroupPlans {
-  const cache = new Map<string, { members: Promise<ReadonlySet<string>>; expiresAt: number }>();
-  const membersOf = (client: webApi.WebClient, usergroup: string): Promise<ReadonlySet<string>> => {
-    const cached = cache.get(usergroup);
-    if (cached && cached.expiresAt > now()) return cached.members;
-    const entry = {
-      members: Promise.resolve<ReadonlySet<string>>(new Set()),
-      expiresAt: now() + membersLifetimeMs,
-    };
-    entry.members = (async () => {
-      try {
-        const answer = await client.usergroups.users.list({ usergroup });
-        return new Set(answer.users ?? []);
-      } catch (error) {
-        logger.warn({ err: error, usergroup }, 'could not read a Slack user group for SLACK_USERGROUP_PLANS');
-        entry.expiresAt = now() + failedLookupLifetimeMs;
-        return new Set<string>();
-      }
-    })();
-    cache.set(usergroup, entry);
-    return entry.members;
-  };
+  const lookUp = cachedLookups<ReadonlySet<string>>({
+    lifetimeMs: membersLifetimeMs,
+    failedLifetimeMs: failedLookupLifetimeMs,
+    fallback: () => new Set<string>(),
+    onFailure: (error, usergroup) =>
+      logger.warn({ err: error, usergroup }, 'could not read a Slack user group for SLACK_USERGROUP_PLANS'),
+    now,
+  });
+  const membersOf = (client: webApi.WebClient, usergroup: string): Promise<ReadonlySet<string>> =>
+    lookUp(usergroup, async () => new Set((await client.usergroups.users.list({ usergroup })).users ?? []));
   return {
     async grantsFor(client, userId) {
       const groups = Object.entries(plans);
@@ -56,18 +46,10 @@ export function usergroupPlans(
             : [],
         ),
       ).then((found) => found.flat());
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<PlanGrant[]>((resolve) => {
-        timer = setTimeout(() => {
-          logger.warn('Slack user groups took too long; going on without their plans');
-          resolve([]);
-        }, lookupTimeoutMs);
+      return answerWithin(lookups, lookupTimeoutMs, () => {
+        logger.warn('Slack user groups took too long; going on without their plans');
+        return [];
       });
-      try {
-        return await Promise.race([lookups, late]);
-      } finally {
-        clearTimeout(timer);
-      }
     },
   };
 }

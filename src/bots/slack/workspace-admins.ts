@@ -1,5 +1,6 @@
 import type { webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
+import { answerWithin, cachedLookups } from './cached-lookup.ts';
 
 /** Admin status changes rarely: five minutes keeps users.info off the path of almost every command. */
 const lifetimeMs = 5 * 60 * 1000;
@@ -25,43 +26,28 @@ export function workspaceAdmins(
   now: () => number = Date.now,
 ): WorkspaceAdmins {
   const listed = new Set(adminUsers);
-  const cache = new Map<string, { admin: Promise<boolean>; expiresAt: number }>();
-  const lookUp = (client: webApi.WebClient, userId: string): Promise<boolean> => {
-    const cached = cache.get(userId);
-    if (cached && cached.expiresAt > now()) return cached.admin;
-    if (cache.size >= 1000) cache.clear();
-    const entry = { admin: Promise.resolve(false), expiresAt: now() + lifetimeMs };
-    entry.admin = (async () => {
-      try {
-        const answer = await client.users.info({ user: userId });
-        return answer.user?.is_admin === true || answer.user?.is_owner === true;
-      } catch (error) {
-        logger.warn(
-          { err: error, userId },
-          'could not read a Slack user with users.info; treating them as not an admin',
-        );
-        entry.expiresAt = now() + failedLookupLifetimeMs;
-        return false;
-      }
-    })();
-    cache.set(userId, entry);
-    return entry.admin;
-  };
+  const lookUp = cachedLookups<boolean>({
+    lifetimeMs,
+    failedLifetimeMs: failedLookupLifetimeMs,
+    fallback: () => false,
+    onFailure: (error, userId) =>
+      logger.warn(
+        { err: error, userId },
+        'could not read a Slack user with users.info; treating them as not an admin',
+      ),
+    now,
+  });
   return {
     async isAdmin(client, userId) {
       if (listed.has(userId)) return true;
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => {
-          logger.warn({ userId }, 'Slack users.info took too long; treating the user as not an admin');
-          resolve(false);
-        }, lookupTimeoutMs);
+      const admin = lookUp(userId, async () => {
+        const answer = await client.users.info({ user: userId });
+        return answer.user?.is_admin === true || answer.user?.is_owner === true;
       });
-      try {
-        return await Promise.race([lookUp(client, userId), late]);
-      } finally {
-        clearTimeout(timer);
-      }
+      return answerWithin(admin, lookupTimeoutMs, () => {
+        logger.warn({ userId }, 'Slack users.info took too long; treating the user as not an admin');
+        return false;
+      });
     },
   };
 }
