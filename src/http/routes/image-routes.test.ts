@@ -4,11 +4,13 @@
  * image is refused (a 422 on `image`, nothing charged or stored). The models are stand-ins that assert what
  * they receive; the upscaler really resizes, so the size a caller sees is the one stored.
  */
+
+import { crc32 } from 'node:zlib';
 import fc from 'fast-check';
 import nock from 'nock';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
-import { crc32, readPngText } from '../../core/generation/image-parameters.ts';
+import { readPngText } from '../../core/generation/image-parameters.ts';
 import type { ImageModelCallOptions } from '../../core/providers/image-model.ts';
 import { leaveCrashedJob } from '../../test-support/crashed-jobs.ts';
 import { imageInputProvider, imageInputStandIns } from '../../test-support/image-input-stand-ins.ts';
