@@ -18,6 +18,7 @@ import { ProcessedEvents } from './core/chat/processed-events.ts';
 import { startBackgroundCheckpoints } from './core/database/background-checkpoints.ts';
 import { createDatabaseProbe } from './core/database/database-probe.ts';
 import { openDatabase } from './core/database/open-database.ts';
+import { openSqliteStores } from './core/database/sqlite/sqlite-stores.ts';
 import { WriteBatcher } from './core/database/write-batcher.ts';
 import { isStorageFailure } from './core/errors/storage-unavailable.ts';
 import { GenerationRecords } from './core/generation/generation-records.ts';
@@ -73,6 +74,14 @@ export async function createServices(
 ): Promise<Services> {
   const database = openDatabase(config.databasePath);
   const now = overrides.now ?? (() => new Date());
+  const writes = new WriteBatcher(database, {
+    committed: () => disk.writeSucceeded('database'),
+    failed: (error) => {
+      if (isStorageFailure(error)) disk.writeFailed('database');
+    },
+  });
+  // Every store on the configured engine; the classes below hold the rules, the stores the rows.
+  const stores = openSqliteStores({ database, writes, now });
   const ledger = new QuotaLedger(database, now);
   const accounts = new UserAccounts(database, config.plans, now);
   const records = new GenerationRecords(database);
@@ -159,12 +168,6 @@ export async function createServices(
     );
     pendingRemovals.add(removal);
   };
-  const writes = new WriteBatcher(database, {
-    committed: () => disk.writeSucceeded('database'),
-    failed: (error) => {
-      if (isStorageFailure(error)) disk.writeFailed('database');
-    },
-  });
   const stopCheckpoints =
     config.databasePath === ':memory:'
       ? async () => undefined
@@ -240,6 +243,7 @@ export async function createServices(
     config,
     logger,
     database,
+    stores,
     ledger,
     accounts,
     apiKeys,

@@ -11,6 +11,7 @@ import type { ChatImages } from './chat/chat-images.ts';
 import type { ProcessedEvents } from './chat/processed-events.ts';
 import type { DatabaseProbe } from './database/database-probe.ts';
 import type { SqliteDatabase } from './database/open-database.ts';
+import type { Stores } from './database/stores.ts';
 import type { GenerationRecords } from './generation/generation-records.ts';
 import type { ImageGenerator } from './generation/image-generator.ts';
 import type { IdempotencyKeys } from './jobs/idempotency-keys.ts';
@@ -30,6 +31,8 @@ export interface Services {
   config: Config;
   logger: Logger;
   database: SqliteDatabase;
+  /** Every store, on the configured engine. */
+  stores: Stores;
   ledger: QuotaLedger;
   accounts: UserAccounts;
   apiKeys: ApiKeys;

@@ -1,0 +1,16 @@
+import type { Sql } from 'postgres';
+import { PostgresQuotaStore } from '../../quota/postgres/postgres-quota-store.ts';
+import type { Stores } from '../stores.ts';
+
+/** What the PostgreSQL stores share: the pool (migrated by `openPostgres`) and the clock. */
+export interface PostgresStoreContext {
+  sql: Sql;
+  now: () => Date;
+}
+
+/** Every store on a PostgreSQL database (`DATABASE_URL`). */
+export function openPostgresStores(context: PostgresStoreContext): Stores {
+  return {
+    quota: new PostgresQuotaStore(context.sql),
+  };
+}

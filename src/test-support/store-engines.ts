@@ -1,0 +1,84 @@
+/**
+ * Runs a store's contract suite on every engine: SQLite (a WAL file, as the service runs it), PostgreSQL
+ * (the server at 127.0.0.1:5432 when one answers, else PGlite) and PGlite always, so the fallback a machine
+ * without PostgreSQL takes is proven too. Each case opens the stores on an empty database.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Sql } from 'postgres';
+import { afterAll, beforeAll, describe } from 'vitest';
+import { openDatabase } from '../core/database/open-database.ts';
+import { openPostgres } from '../core/database/postgres/open-postgres.ts';
+import { openPostgresStores } from '../core/database/postgres/postgres-stores.ts';
+import { openSqliteStores } from '../core/database/sqlite/sqlite-stores.ts';
+import type { StoreEngineName, Stores } from '../core/database/stores.ts';
+import { WriteBatcher } from '../core/database/write-batcher.ts';
+import { createPostgresTestDatabase, type PostgresTestDatabase } from './postgres-test-database.ts';
+
+/** The stores of one case, on an empty database, and how to close them. */
+export interface StoresUnderTest {
+  stores: Stores;
+  engine: StoreEngineName;
+  close(): Promise<void>;
+}
+
+/** Opens the stores on an empty database, with `now` as their clock. */
+export type OpenStores = (now?: () => Date) => Promise<StoresUnderTest>;
+
+// Starting PGlite (WebAssembly) takes seconds on a small machine: a start-up cost, not a race.
+const startUpMs = 60_000;
+
+/** Calls `suite` once per engine, inside a `describe` named for it. */
+export function onEveryStoreEngine(suite: (engine: string, open: OpenStores) => void): void {
+  describe('SQLite', () => {
+    suite('SQLite', async (now = () => new Date()) => {
+      const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'imagine-stores-'));
+      const database = openDatabase(path.join(folder, 'imagine.sqlite'));
+      const writes = new WriteBatcher(database);
+      return {
+        stores: openSqliteStores({ database, writes, now }),
+        engine: 'sqlite',
+        close: async () => {
+          writes.flushNow();
+          database.close();
+          fs.rmSync(folder, { recursive: true, force: true });
+        },
+      };
+    });
+  });
+  onPostgres('PostgreSQL', 'auto', suite);
+  onPostgres('PGlite', 'pglite', suite);
+}
+
+function onPostgres(
+  label: string,
+  engine: 'auto' | 'pglite',
+  suite: (engine: string, open: OpenStores) => void,
+): void {
+  describe(label, () => {
+    let database: PostgresTestDatabase;
+    let sql: Sql;
+    beforeAll(async () => {
+      database = await createPostgresTestDatabase({ engine });
+      sql = await openPostgres({ url: database.url, poolSize: database.poolSize });
+    }, startUpMs);
+    afterAll(async () => {
+      await sql?.end();
+      await database?.drop();
+    });
+    suite(label, async (now = () => new Date()) => {
+      await emptyEveryTable(sql);
+      return { stores: openPostgresStores({ sql, now }), engine: 'postgres', close: async () => {} };
+    });
+  });
+}
+
+/** Empties every table but the migration record, and restarts identities, so each case starts afresh. */
+export async function emptyEveryTable(sql: Sql): Promise<void> {
+  const tables = await sql<{ name: string }[]>`
+    SELECT quote_ident(table_name) AS name FROM information_schema.tables
+    WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' AND table_name <> 'schema_migrations'`;
+  if (tables.length === 0) return;
+  await sql.unsafe(`TRUNCATE ${tables.map((table) => table.name).join(', ')} RESTART IDENTITY`);
+}
