@@ -176,6 +176,8 @@ export const environmentSchema = z.object({
     .default([]),
   RATE_LIMIT_PER_MINUTE: positiveInteger.default(60),
   READ_RATE_LIMIT_PER_MINUTE: positiveInteger.default(600),
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  DATABASE_POOL_SIZE: positiveInteger.max(1000).default(10),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
   REDIS_KEY_PREFIX: z.string().min(1).default('imagine:'),
   BODY_LIMIT_BYTES: positiveInteger.default(65_536),

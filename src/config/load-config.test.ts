@@ -214,4 +214,20 @@ describe('loadConfig', () => {
     expect(problem).toMatch(/^REDIS_URL is "http:\/\/\*\*\*@redis.internal:6379"/);
     expect(problem).not.toContain('hunter2');
   });
+
+  it('keeps every store in PostgreSQL only when DATABASE_URL is set, and never shows its password', () => {
+    expect(loadConfig({}).postgres).toBeUndefined();
+    expect(loadConfig({ DATABASE_URL: 'postgres://imagine:pw@db.internal:5432/imagine' }).postgres).toEqual({
+      url: 'postgres://imagine:pw@db.internal:5432/imagine',
+      poolSize: 10,
+    });
+    expect(
+      loadConfig({ DATABASE_URL: 'postgresql://db.internal/imagine', DATABASE_POOL_SIZE: '25' }).postgres
+        ?.poolSize,
+    ).toBe(25);
+    const [problem] = problemsOf({ DATABASE_URL: 'mysql://imagine:hunter2@db.internal/imagine' });
+    expect(problem).toMatch(/^DATABASE_URL is "mysql:\/\/\*\*\*@db.internal\/imagine"/);
+    expect(problem).not.toContain('hunter2');
+    expect(problemsOf({ DATABASE_POOL_SIZE: '0' })[0]).toMatch(/DATABASE_POOL_SIZE/);
+  });
 });

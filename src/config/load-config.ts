@@ -106,6 +106,13 @@ export interface RedisSettings {
   keyPrefix: string;
 }
 
+/** Where every store lives when not in the SQLite file. The URL may hold a password: it is never logged. */
+export interface PostgresSettings {
+  url: string;
+  /** Connections each process keeps open (DATABASE_POOL_SIZE). */
+  poolSize: number;
+}
+
 /** The service's settings, derived once from the environment. */
 export interface Config {
   environment: Environment['NODE_ENV'];
@@ -128,7 +135,10 @@ export interface Config {
   /** REDIS_URL: the Redis every process counts rate limits in; unset, each process counts its own. */
   redis: RedisSettings | undefined;
   dataDir: string;
+  /** The embedded SQLite file under `dataDir`, used when `postgres` is unset. */
   databasePath: string;
+  /** DATABASE_URL: every store on this PostgreSQL database instead of the SQLite file (several hosts share it). */
+  postgres: PostgresSettings | undefined;
   /** Below this many free bytes under `dataDir`, new work is refused and /health says 503. */
   minFreeDiskBytes: number;
   logging: { level: Environment['LOG_LEVEL']; pretty: boolean };
@@ -357,6 +367,9 @@ function deriveConfig(
       : undefined,
     dataDir,
     databasePath: path.join(dataDir, 'imagine.sqlite'),
+    postgres: environment.DATABASE_URL
+      ? { url: environment.DATABASE_URL, poolSize: environment.DATABASE_POOL_SIZE }
+      : undefined,
     minFreeDiskBytes: environment.MIN_FREE_DISK_MB * 1024 * 1024,
     logging: {
       level: environment.LOG_LEVEL,
