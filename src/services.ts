@@ -18,6 +18,7 @@ import { ProcessedEvents } from './core/chat/processed-events.ts';
 import { startBackgroundCheckpoints } from './core/database/background-checkpoints.ts';
 import { createDatabaseProbe } from './core/database/database-probe.ts';
 import { openDatabase } from './core/database/open-database.ts';
+import { SqliteGenerationWrites } from './core/database/sqlite/sqlite-generation-writes.ts';
 import { openSqliteStores } from './core/database/sqlite/sqlite-stores.ts';
 import { WriteBatcher } from './core/database/write-batcher.ts';
 import { isStorageFailure } from './core/errors/storage-unavailable.ts';
@@ -174,8 +175,9 @@ export async function createServices(
       : startBackgroundCheckpoints(database, (message) =>
           logger.error({ error: message }, 'background checkpoint failed'),
         );
+  const jobStore = new JobStore(database);
   const jobs = new JobRunner({
-    store: new JobStore(database),
+    store: jobStore,
     writes,
     ledger,
     logger,
@@ -184,8 +186,7 @@ export async function createServices(
     onAbandonedHolds: removeAbandonedImages,
   });
   const generator = new ImageGenerator({
-    writes,
-    ledger,
+    writes: new SqliteGenerationWrites({ writes, ledger, records, jobs: jobStore, logger, now }),
     records,
     storage,
     models,
@@ -282,7 +283,7 @@ export async function createServices(
     processedEvents,
     background,
     jobs,
-    jobStore: new JobStore(database),
+    jobStore,
     idempotencyKeys,
     firebaseTokens,
     disk,

@@ -1,4 +1,5 @@
 import type { KeptResult, RunningJob } from '../jobs/job-runner.ts';
+import type { NewJobRow } from '../jobs/new-job-row.ts';
 import type { GenerationOutcome } from './image-generator.ts';
 
 /**
@@ -7,10 +8,12 @@ import type { GenerationOutcome } from './image-generator.ts';
  */
 export interface GenerationJob {
   readonly id: string;
-  /** Written in the quota hold's transaction (the job's row), when the row is not written yet. */
-  readonly recordWithHold: (() => void) | undefined;
-  /** Written in the charge's transaction with the outcome: the job ends succeeded with its result. */
-  finishWithCharge(outcome: GenerationOutcome): void;
+  /** The job's row, written in the quota hold's commit, when the row is not written yet. */
+  readonly rowWithHold: NewJobRow | undefined;
+  /** What the job keeps of the outcome for a caller who asks again; written in the charge's commit. */
+  keep(outcome: GenerationOutcome): KeptResult | undefined;
+  /** Told once the charge committed: the job has ended succeeded. */
+  finishedWithCharge(): void;
   /** Work a crashed process started at the provider (one call only): followed instead of started again. */
   readonly resumeProviderRequestId: string | undefined;
   /** Told the provider's id for the work as soon as it exists (kept on the job for recovery). */
@@ -31,9 +34,10 @@ export function generationJob(
 ): GenerationJob {
   return {
     id: job.id,
-    recordWithHold: job.recordWithHold,
+    rowWithHold: job.rowWithHold,
     resumeProviderRequestId: job.resumeProviderRequestId,
-    finishWithCharge: (outcome) => job.finishWithCharge(keep?.(outcome)),
+    keep: (outcome) => keep?.(outcome),
+    finishedWithCharge: () => job.finishedWithCharge(),
     noteProviderRequest: (providerRequestId) => job.noteProviderRequest(providerRequestId),
     noteProgress: (progress) => job.noteProgress(progress),
     noteQueuePosition: (position) => job.noteQueuePosition(position),

@@ -3,7 +3,6 @@ import type { Logger } from 'pino';
 import type { Caller } from '../accounts/user-accounts.ts';
 import type { GenerationFailure } from '../admin/generation-failures.ts';
 import { newRecordId } from '../database/record-id.ts';
-import type { WriteBatcher } from '../database/write-batcher.ts';
 import { ImagineError, validationError } from '../errors/imagine-error.ts';
 import { isStorageFailure, storageUnavailable } from '../errors/storage-unavailable.ts';
 import {
@@ -22,7 +21,7 @@ import { type ImageModelRegistry, splitIntoCalls } from '../providers/image-mode
 import type { ModelDescriptor } from '../providers/model-catalog.ts';
 import { ProviderCallError, toImagineError } from '../providers/provider-error.ts';
 import type { PlanDefinition } from '../quota/plans.ts';
-import type { QuotaLedger, Reservation, UsageSummary } from '../quota/quota-ledger.ts';
+import type { Reservation, UsageSummary } from '../quota/quota-accounting.ts';
 import { extensionOfMediaType, type ImageStorage, imageKey } from '../storage/image-storage.ts';
 import { findStylePreset, type StylePreset } from '../styles/style-presets.ts';
 import type { GenerationJob } from './generation-job.ts';
@@ -47,6 +46,7 @@ import {
   variationRequestSchema,
   variationStrengths,
 } from './generation-request.ts';
+import type { GenerationWrites } from './generation-writes.ts';
 import {
   type AspectRatio,
   aspectRatioOf,
@@ -119,9 +119,8 @@ export interface GenerationOutcome {
 
 /** Everything the generator works with; tests pass their own clock, seeds and stand-ins. */
 export interface ImageGeneratorDependencies {
-  /** Group commit for the request path's writes (reserve, charge and record). */
-  writes: WriteBatcher;
-  ledger: QuotaLedger;
+  /** The request path's writes (hold, charge and record, release), grouped into shared commits. */
+  writes: GenerationWrites;
   records: GenerationRecords;
   storage: ImageStorage;
   models: ImageModelRegistry;
@@ -567,7 +566,7 @@ export class ImageGenerator {
     prepared: PreparedRequest,
     context: GenerationContext,
   ): Promise<GenerationOutcome> {
-    const { ledger, logger } = this.#dependencies;
+    const { logger } = this.#dependencies;
     const startedAt = performance.now();
     const imageCount = calls.reduce((total, call) => total + call.n, 0);
     // Held at the dearest model on the route: a fallback must not push spending past the budget.
@@ -579,10 +578,8 @@ export class ImageGenerator {
     const requestedAt = this.#now();
     const imageIds = Array.from({ length: imageCount }, () => newRecordId(requestedAt));
 
-    const reservation = await this.#dependencies.writes.run(() => {
-      context.job?.recordWithHold?.();
-      // The batcher undoes this write whole if it throws, so the ledger opens no transaction of its own.
-      return ledger.reserveInBatchedWrite({
+    const reservation = await this.#dependencies.writes.hold(
+      {
         userId: context.caller.userId,
         userLimit: context.caller.plan.monthlyImages,
         userDailyLimit: context.caller.plan.dailyImages,
@@ -593,8 +590,9 @@ export class ImageGenerator {
         jobId: context.job?.id,
         imageIds,
         tally: context.tally,
-      });
-    });
+      },
+      context.job?.rowWithHold,
+    );
     let settled = false;
     try {
       const { produced: made, failures } = await this.#produce(calls, prepared, context);
@@ -624,29 +622,7 @@ export class ImageGenerator {
       if (delivered.length === 0) throw mostTelling(failures);
       return outcome;
     } finally {
-      if (!settled) this.#release(reservation.id);
-    }
-  }
-
-  /**
-   * Gives a hold back. On a full disk the release itself may not be writable: it then waits in the write
-   * batcher and lands with the first commit that the disk takes, so a hold never outlasts the outage.
-   */
-  #release(reservationId: number): void {
-    const { ledger, writes, logger } = this.#dependencies;
-    try {
-      ledger.release(reservationId);
-    } catch (error) {
-      if (!isStorageFailure(error)) throw error;
-      logger.warn(
-        { err: error, reservationId },
-        'releasing a quota hold failed; it is retried once the disk takes writes',
-      );
-      void writes
-        .runEventually(() => ledger.release(reservationId))
-        .catch((retryError: unknown) => {
-          logger.error({ err: retryError, reservationId }, 'releasing a quota hold failed');
-        });
+      if (!settled) await this.#dependencies.writes.release(reservation.id);
     }
   }
 
@@ -775,7 +751,7 @@ export class ImageGenerator {
     imageIds: readonly string[],
     startedAt: number,
   ): Promise<GenerationOutcome> {
-    const { storage, records, ledger, writes, logger } = this.#dependencies;
+    const { storage, writes, logger } = this.#dependencies;
     const createdAt = this.#now();
     const stored = await Promise.all(
       produced.map(async (item) => {
@@ -861,26 +837,29 @@ export class ImageGenerator {
     failures.sort((left, right) => left.index - right.index);
     const totalCostUsd = roundUsd(delivered.reduce((total, image) => total + image.costUsd, 0));
     try {
-      return await writes.run((): GenerationOutcome => {
-        for (const record of generationRecords) records.insert(record);
-        // Read in the same transaction: the standing the response reports is exactly the one just written.
-        const usage = ledger.commitInBatchedWrite(
-          reservation,
-          { images: generationRecords.length, costUsd: totalCostUsd },
-          context.caller.plan.monthlyImages,
-          context.caller.plan.dailyImages,
-        );
-        const outcome: GenerationOutcome = {
-          images: delivered,
-          failures,
-          totalCostUsd,
-          generationSeconds: secondsSince(startedAt),
-          usage,
-        };
-        // The job ends succeeded, with its result, in the charge's own commit.
-        if (generationRecords.length > 0) context.job?.finishWithCharge(outcome);
-        return outcome;
+      const job = context.job;
+      const generationSeconds = secondsSince(startedAt);
+      const outcomeWith = (usage: UsageSummary): GenerationOutcome => ({
+        images: delivered,
+        failures,
+        totalCostUsd,
+        generationSeconds,
+        usage,
       });
+      const usage = await writes.charge({
+        reservation,
+        records: generationRecords,
+        charge: { images: generationRecords.length, costUsd: totalCostUsd },
+        userLimit: context.caller.plan.monthlyImages,
+        userDailyLimit: context.caller.plan.dailyImages,
+        // The job ends succeeded, with its result, in the charge's own commit.
+        job:
+          job && generationRecords.length > 0
+            ? { id: job.id, result: (standing) => job.keep(outcomeWith(standing)) }
+            : undefined,
+      });
+      if (job && generationRecords.length > 0) job.finishedWithCharge();
+      return outcomeWith(usage);
     } catch (error) {
       await Promise.allSettled(generationRecords.map((record) => storage.remove(record.storageKey)));
       throw error;

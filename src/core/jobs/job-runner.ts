@@ -4,6 +4,7 @@ import { newRecordId, recordIdFloor } from '../database/record-id.ts';
 import type { WriteBatcher } from '../database/write-batcher.ts';
 import type { AbandonedHold, QuotaLedger } from '../quota/quota-ledger.ts';
 import type { JobDelivery, JobRecord, JobStore } from './job-store.ts';
+import type { NewJobRow } from './new-job-row.ts';
 import { isWorkerProcessGone, workerIdFor } from './worker-liveness.ts';
 
 /** What a job is, recorded before it runs. */
@@ -31,16 +32,16 @@ export interface KeptResult {
 }
 
 /**
- * A job as its work sees it while it runs. Its rows ride on the work's own transactions, so a job costs
- * statements, not commits: `recordWithHold` (when set) inserts the job row with the quota hold, and
- * `finishWithCharge` marks it succeeded, with the result its caller will read, in the charge's
- * transaction: a job is never succeeded without its result.
+ * A job as its work sees it while it runs. Its rows ride on the work's own commits, so a job costs
+ * statements, not commits: `rowWithHold` (when set) goes in with the quota hold, and the charge's commit
+ * ends it succeeded, with the result its caller will read: a job is never succeeded without its result.
  */
 export interface RunningJob {
   readonly id: string;
-  readonly recordWithHold: (() => void) | undefined;
-  /** Called inside the charge transaction. `kept`: the result to store for a caller who asks again. */
-  finishWithCharge(kept: KeptResult | undefined): void;
+  /** The job's row, for the quota hold's commit to insert (set when it is not written yet). */
+  readonly rowWithHold: NewJobRow | undefined;
+  /** Told once the charge committed, which ended the job succeeded with its result. */
+  finishedWithCharge(): void;
   /** Keeps the provider's id for the job's work on its row, for recovery. */
   noteProviderRequest(providerRequestId: string): void;
   /** Keeps how far the work has got (0–1) on the row, for callers polling it; written at most every second. */
@@ -138,27 +139,18 @@ export class JobRunner {
     const lane = this.#lane(spec.userId);
     const startsNow = lane.running < this.#maxRunningPerUser && lane.waiting.length === 0;
     const position = startsNow ? 0 : lane.waiting.length + 1;
-    const insert = () =>
-      this.#store.insert({
-        id,
-        ...spec,
-        status: startsNow ? 'running' : 'queued',
-        workerId: this.workerId,
-        now: this.#now(),
-      });
+    const row: NewJobRow = {
+      id,
+      ...spec,
+      status: startsNow ? 'running' : 'queued',
+      workerId: this.workerId,
+      now: this.#now(),
+    };
     // A caller waiting on its connection starting at once: the row goes in with the quota hold (a refusal
     // before the hold leaves no row; that caller hears it directly). Polled or queued jobs need the row now.
     const withHold = startsNow && spec.delivery !== 'rest-async';
-    const recorded = withHold ? undefined : this.#writes.run(insert);
-    const done = this.#execute(
-      id,
-      spec.userId,
-      lane,
-      startsNow,
-      recorded,
-      work,
-      withHold ? insert : undefined,
-    );
+    const recorded = withHold ? undefined : this.#writes.run(() => this.#store.insert(row));
+    const done = this.#execute(id, spec.userId, lane, startsNow, recorded, work, withHold ? row : undefined);
     const committed = recorded ? recorded.then(() => undefined) : Promise.resolve();
     // Handled here for callers that never look (a caller waiting on `done` hears the failure there).
     committed.catch(() => undefined);
@@ -294,12 +286,12 @@ export class JobRunner {
     startsNow: boolean,
     recorded: Promise<unknown> | undefined,
     work: JobWork<T>,
-    recordWithHold: (() => void) | undefined,
+    rowWithHold: NewJobRow | undefined,
     resumeProviderRequestId?: string,
   ): Promise<T> {
     this.#active++;
     const run = () => {
-      const running = this.#run(id, userId, lane, recorded, work, recordWithHold, resumeProviderRequestId);
+      const running = this.#run(id, userId, lane, recorded, work, rowWithHold, resumeProviderRequestId);
       // Only a running job is shared with a repeated request; a queued one is polled for (see replay).
       this.#inFlight.set(id, running);
       return running;
@@ -332,7 +324,7 @@ export class JobRunner {
     lane: UserLane,
     recorded: Promise<unknown> | undefined,
     work: JobWork<T>,
-    recordWithHold: (() => void) | undefined,
+    rowWithHold: NewJobRow | undefined,
     resumeProviderRequestId: string | undefined,
   ): Promise<T> {
     try {
@@ -343,16 +335,10 @@ export class JobRunner {
       let progressWrittenAt = 0;
       const job: RunningJob = {
         id,
-        recordWithHold,
+        rowWithHold,
         resumeProviderRequestId,
-        // Called inside the generator's charge transaction: the job is done, with its result, exactly when
-        // the images are paid. It may run twice (a retried group commit); only the committed run counts.
-        finishWithCharge: (kept) => {
-          this.#store.finish(
-            id,
-            { status: 'succeeded', httpStatus: kept?.httpStatus ?? 201, result: kept?.result },
-            this.#now(),
-          );
+        // The charge's commit ended the job, with its result, exactly when the images were paid.
+        finishedWithCharge: () => {
           finished = true;
         },
         noteProviderRequest: (providerRequestId) => {
@@ -393,8 +379,8 @@ export class JobRunner {
         if (this.#store.finish(id, ending, this.#now())) return;
         // A refusal at the quota hold rolled the job's row back with it. When its ending is worth keeping
         // (an idempotent retry replays a 402), the row goes in now, already finished.
-        if (recordWithHold && outcome.result !== undefined) {
-          recordWithHold();
+        if (rowWithHold && outcome.result !== undefined) {
+          this.#store.insert(rowWithHold);
           this.#store.finish(id, ending, this.#now());
         }
       });

@@ -1,5 +1,6 @@
 import { isoTimestamp } from '../database/iso-timestamp.ts';
 import type { SqliteDatabase } from '../database/open-database.ts';
+import type { NewJobRow } from './new-job-row.ts';
 
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 export type JobDelivery = 'rest' | 'rest-async' | 'chat';
@@ -86,17 +87,7 @@ export class JobStore {
     };
   }
 
-  insert(job: {
-    id: string;
-    userId: string;
-    kind: 'image' | 'batch';
-    source: string;
-    delivery: JobDelivery;
-    request: unknown;
-    status: 'queued' | 'running';
-    workerId: string;
-    now: Date;
-  }): void {
+  insert(job: NewJobRow): void {
     const at = isoTimestamp(job.now);
     this.#statements.insert.run(
       job.id,

@@ -1,0 +1,85 @@
+import type { Logger } from 'pino';
+import { isStorageFailure } from '../../errors/storage-unavailable.ts';
+import type { GenerationRecords } from '../../generation/generation-records.ts';
+import type { GenerationCharge, GenerationWrites } from '../../generation/generation-writes.ts';
+import type { JobStore } from '../../jobs/job-store.ts';
+import type { NewJobRow } from '../../jobs/new-job-row.ts';
+import type { Reservation, ReservationRequest, UsageSummary } from '../../quota/quota-accounting.ts';
+import type { QuotaLedger } from '../../quota/quota-ledger.ts';
+import type { WriteBatcher } from '../write-batcher.ts';
+
+/**
+ * The request path's cross-store writes on SQLite: each is one write of the group-commit batcher, whose
+ * transaction undoes a write that throws, so the quota hold and the job row, or the records, the charge and
+ * the job's end, commit together or not at all, and concurrent requests share one commit.
+ */
+export class SqliteGenerationWrites implements GenerationWrites {
+  readonly #writes: WriteBatcher;
+  readonly #ledger: QuotaLedger;
+  readonly #records: GenerationRecords;
+  readonly #jobs: JobStore;
+  readonly #logger: Logger;
+  readonly #now: () => Date;
+
+  constructor(dependencies: {
+    writes: WriteBatcher;
+    ledger: QuotaLedger;
+    records: GenerationRecords;
+    jobs: JobStore;
+    logger: Logger;
+    now: () => Date;
+  }) {
+    this.#writes = dependencies.writes;
+    this.#ledger = dependencies.ledger;
+    this.#records = dependencies.records;
+    this.#jobs = dependencies.jobs;
+    this.#logger = dependencies.logger;
+    this.#now = dependencies.now;
+  }
+
+  hold(request: ReservationRequest, job: NewJobRow | undefined): Promise<Reservation> {
+    return this.#writes.run(() => {
+      if (job) this.#jobs.insert(job);
+      return this.#ledger.reserveInBatchedWrite(request);
+    });
+  }
+
+  charge(charge: GenerationCharge): Promise<UsageSummary> {
+    return this.#writes.run(() => {
+      for (const record of charge.records) this.#records.insert(record);
+      // Read in the same transaction: the standing reported is exactly the one just written.
+      const usage = this.#ledger.commitInBatchedWrite(
+        charge.reservation,
+        charge.charge,
+        charge.userLimit,
+        charge.userDailyLimit,
+      );
+      if (charge.job) {
+        const kept = charge.job.result(usage);
+        this.#jobs.finish(
+          charge.job.id,
+          { status: 'succeeded', httpStatus: kept?.httpStatus ?? 201, result: kept?.result },
+          this.#now(),
+        );
+      }
+      return usage;
+    });
+  }
+
+  async release(reservationId: number): Promise<void> {
+    try {
+      this.#ledger.release(reservationId);
+    } catch (error) {
+      if (!isStorageFailure(error)) throw error;
+      this.#logger.warn(
+        { err: error, reservationId },
+        'releasing a quota hold failed; it is retried once the disk takes writes',
+      );
+      void this.#writes
+        .runEventually(() => this.#ledger.release(reservationId))
+        .catch((retryError: unknown) => {
+          this.#logger.error({ err: retryError, reservationId }, 'releasing a quota hold failed');
+        });
+    }
+  }
+}
