@@ -102,10 +102,11 @@ describe('crash recovery', () => {
     expect(unfinished.n).toBe(0);
     const delivered = (check.database.prepare('SELECT COUNT(*) AS n FROM generations').get() as { n: number })
       .n;
-    const charged = users.reduce((total, user) => total + check.ledger.usage(user, 200).used, 0);
+    let charged = 0;
+    for (const user of users) charged += (await check.ledger.usage(user, 200)).used;
     expect(charged).toBe(delivered);
     expect(delivered).toBeGreaterThanOrEqual(15);
-    expect(check.ledger.pendingReservationIds()).toEqual([]);
+    expect(await check.ledger.pendingReservationIds()).toEqual([]);
     const files = fs
       .readdirSync(path.join(dataDir, 'images'), { recursive: true })
       .map(String)

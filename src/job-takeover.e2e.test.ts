@@ -105,8 +105,8 @@ async function expectLedgerJobsAndFilesAgree(folder: string, jobs: number): Prom
   expect(count("SELECT COUNT(*) AS n FROM jobs WHERE status = 'succeeded'")).toBe(jobs);
   const delivered = count('SELECT COUNT(*) AS n FROM generations');
   expect(delivered).toBe(jobs);
-  expect(check.ledger.usage('alice', 1000)).toMatchObject({ used: delivered, reserved: 0 });
-  expect(check.ledger.pendingReservationIds()).toEqual([]);
+  expect(await check.ledger.usage('alice', 1000)).toMatchObject({ used: delivered, reserved: 0 });
+  expect(await check.ledger.pendingReservationIds()).toEqual([]);
   const files = fs.readdirSync(path.join(folder, 'images'), { recursive: true }).map(String);
   expect(files.filter((name) => name.endsWith('.png'))).toHaveLength(delivered);
   expect(files.filter((name) => name.endsWith('.tmp'))).toEqual([]);

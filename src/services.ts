@@ -38,7 +38,9 @@ import { createOpenAIClient } from './core/providers/openai/openai-client.ts';
 import { createOpenAIImageModerator } from './core/providers/openai/openai-image-moderator.ts';
 import { createOpenAIModerator } from './core/providers/openai/openai-moderator.ts';
 import { createOpenAIPromptEnhancer } from './core/providers/openai/openai-prompt-enhancer.ts';
-import { type AbandonedHold, QuotaLedger } from './core/quota/quota-ledger.ts';
+import { AsyncQuotaLedger } from './core/quota/async-quota-ledger.ts';
+import type { AbandonedHold } from './core/quota/quota-accounting.ts';
+import { QuotaLedger } from './core/quota/quota-ledger.ts';
 import { createRedisConnection } from './core/redis/redis-connection.ts';
 import { DiskHealth, watchStorageWrites } from './core/storage/disk-health.ts';
 import type { ImageStorage } from './core/storage/image-storage.ts';
@@ -83,7 +85,8 @@ export async function createServices(
   });
   // Every store on the configured engine; the classes below hold the rules, the stores the rows.
   const stores = openSqliteStores({ database, writes, now });
-  const ledger = new QuotaLedger(database, now);
+  const ledger = new AsyncQuotaLedger(stores.quota, now);
+  const sqliteLedger = new QuotaLedger(database, now);
   const accounts = new UserAccounts(database, config.plans, now);
   const records = new GenerationRecords(database);
 
@@ -186,7 +189,14 @@ export async function createServices(
     onAbandonedHolds: removeAbandonedImages,
   });
   const generator = new ImageGenerator({
-    writes: new SqliteGenerationWrites({ writes, ledger, records, jobs: jobStore, logger, now }),
+    writes: new SqliteGenerationWrites({
+      writes,
+      ledger: sqliteLedger,
+      records,
+      jobs: jobStore,
+      logger,
+      now,
+    }),
     records,
     storage,
     models,
@@ -252,7 +262,7 @@ export async function createServices(
       database,
       accounts,
       apiKeys,
-      ledger,
+      ledger: sqliteLedger,
       storage,
       models,
       plans: config.plans,

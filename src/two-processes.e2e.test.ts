@@ -70,7 +70,7 @@ describe('two processes, one database', () => {
       pino({ level: 'silent' }),
     );
     for (const user of users)
-      expect(check.ledger.usage(user, 5), user).toMatchObject({ used: 5, reserved: 0 });
+      expect(await check.ledger.usage(user, 5), user).toMatchObject({ used: 5, reserved: 0 });
     const images = fs
       .readdirSync(path.join(dataDir, 'images'), { recursive: true })
       .map(String)

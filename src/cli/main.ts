@@ -18,7 +18,8 @@ import { openDatabase } from '../core/database/open-database.ts';
 import { createImageModels } from '../core/providers/create-image-models.ts';
 import { ImageModelRegistry } from '../core/providers/image-model-registry.ts';
 import { ReadinessChecker } from '../core/providers/model-readiness.ts';
-import { QuotaLedger } from '../core/quota/quota-ledger.ts';
+import { AsyncQuotaLedger } from '../core/quota/async-quota-ledger.ts';
+import { SqliteQuotaStore } from '../core/quota/sqlite/sqlite-quota-store.ts';
 import { createLogger } from '../logger.ts';
 
 const usageText = `Usage: npm run cli -- <command>
@@ -145,7 +146,10 @@ async function run(argv: string[]): Promise<void> {
       case 'usage': {
         const user = required(values.user, '--user <uid>');
         const caller = accounts.appCaller(user);
-        const usage = new QuotaLedger(database).usage(user, caller.plan.monthlyImages);
+        const usage = await new AsyncQuotaLedger(new SqliteQuotaStore(database)).usage(
+          user,
+          caller.plan.monthlyImages,
+        );
         console.log(`user:      ${user}${accounts.exists(user) ? '' : ' (no account yet)'}`);
         console.log(`plan:      ${caller.plan.name}`);
         console.log(`period:    ${usage.period} (resets ${usage.resetsAt.toISOString()})`);

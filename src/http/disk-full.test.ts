@@ -51,10 +51,10 @@ function expectStorageUnavailable(response: { statusCode: number; headers: objec
 }
 
 /** What the database says is held or unfinished: all of it must be zero once a request has failed. */
-function leftovers(testApp: TestApp) {
+async function leftovers(testApp: TestApp) {
   const { database, ledger } = testApp.services;
   return {
-    reserved: ledger.usage('fox-fan', 200).reserved,
+    reserved: (await ledger.usage('fox-fan', 200)).reserved,
     holds: database.prepare('SELECT count(*) FROM reservations').pluck().get(),
     unfinishedJobs: database
       .prepare("SELECT count(*) FROM jobs WHERE status IN ('queued', 'running')")
@@ -70,9 +70,9 @@ function leftovers(testApp: TestApp) {
 const nothingLeft = { reserved: 0, holds: 0, unfinishedJobs: 0, temporaryFiles: [] };
 
 /** Charged images, their records and the files on disk: the three must agree after any failure. */
-function charged(testApp: TestApp) {
+async function charged(testApp: TestApp) {
   return {
-    used: testApp.services.ledger.usage('fox-fan', 200).used,
+    used: (await testApp.services.ledger.usage('fox-fan', 200)).used,
     records: testApp.services.database.prepare('SELECT count(*) FROM generations').pluck().get(),
     files: storedImageFiles(testApp.services).length,
   };
@@ -105,7 +105,7 @@ describe('a full disk', () => {
     expectStorageUnavailable(
       await generate(testApp, authorization, { prefer: 'respond-async', 'idempotency-key': 'k-1' }),
     );
-    expect(leftovers(testApp)).toEqual(nothingLeft);
+    expect(await leftovers(testApp)).toEqual(nothingLeft);
     const whileFull = await health(testApp);
     expect(whileFull.statusCode).toBe(503);
     expect(whileFull.body).toMatchObject({ status: 'degraded', disk: { status: 'low', min_free_mb: 1 } });
@@ -118,8 +118,8 @@ describe('a full disk', () => {
     expect(accepted.statusCode).toBe(202);
     const job = await waitForJob(testApp, authorization, accepted.json().job_id);
     expect(job.status).toBe('succeeded');
-    expect(charged(testApp)).toEqual({ used: 2, records: 2, files: 2 });
-    expect(leftovers(testApp)).toEqual(nothingLeft);
+    expect(await charged(testApp)).toEqual({ used: 2, records: 2, files: 2 });
+    expect(await leftovers(testApp)).toEqual(nothingLeft);
   });
 
   it('turns writes the disk refuses into 503s, releases what they held once space returns, and serves again', async () => {
@@ -131,14 +131,14 @@ describe('a full disk', () => {
     const whileFull = await health(testApp);
     expect(whileFull.statusCode).toBe(503);
     expect(whileFull.body.disk.status).toBe('failing');
-    expect(charged(testApp)).toEqual({ used: 0, records: 0, files: 0 });
+    expect(await charged(testApp)).toEqual({ used: 0, records: 0, files: 0 });
 
     disk.free();
     const made = await generate(testApp, authorization);
     expect(made.statusCode).toBe(201);
     // Any hold or job end the full disk refused went in with that request's first commit.
-    expect(charged(testApp)).toEqual({ used: 1, records: 1, files: 1 });
-    expect(leftovers(testApp)).toEqual(nothingLeft);
+    expect(await charged(testApp)).toEqual({ used: 1, records: 1, files: 1 });
+    expect(await leftovers(testApp)).toEqual(nothingLeft);
     expect((await health(testApp)).statusCode).toBe(200);
   });
 });
@@ -160,7 +160,7 @@ describe('a job that cannot be recorded', () => {
     expectStorageUnavailable(await generate(testApp, authorization, retried));
     expect(model.calls).toHaveLength(0);
     expect(database.prepare('SELECT count(*) FROM jobs').pluck().get()).toBe(0);
-    expect(leftovers(testApp)).toEqual(nothingLeft);
+    expect(await leftovers(testApp)).toEqual(nothingLeft);
 
     database.exec('DROP TRIGGER temp.jobs_full');
     // The same key again: a new job that runs, not a replay of one that was never recorded.

@@ -66,7 +66,7 @@ describe('/docs in a browser', () => {
       )?.trim(),
     ).toBe('201');
     await page.screenshot({ path: path.join(screenshots, 'try-it-out.png'), fullPage: false });
-    expect(services.ledger.usage('docs-reader', 100).used).toBe(1);
+    expect((await services.ledger.usage('docs-reader', 100)).used).toBe(1);
     await page.close();
   });
 });

@@ -7,9 +7,9 @@ export const deadWorkerId = 'ghost-host:999999:dead';
 
 /**
  * Writes a running job under a dead worker, `ageMs` old, and (with `hold`) the quota hold it had, as a
- * crash leaves them. Returns the job id; call `services.jobs.recover()` to see what recovery makes of it.
+ * crash leaves them. Returns the job id; call `(await services.jobs.recover())` to see what recovery makes of it.
  */
-export function leaveCrashedJob(
+export async function leaveCrashedJob(
   services: Services,
   job: {
     userId: string;
@@ -21,7 +21,7 @@ export function leaveCrashedJob(
     /** `imageIds`: what the job's images were to be recorded (and stored) under. */
     hold?: { userLimit: number; estimatedUsd?: number; imageIds?: string[] };
   },
-): string {
+): Promise<string> {
   const id = services.jobs.newJobId();
   services.jobStore.insert({
     id,
@@ -36,7 +36,7 @@ export function leaveCrashedJob(
   });
   if (job.providerRequestId) services.jobStore.setProviderRequest(id, job.providerRequestId);
   if (job.hold) {
-    services.ledger.reserve({
+    await services.ledger.reserve({
       userId: job.userId,
       userLimit: job.hold.userLimit,
       scope: undefined,

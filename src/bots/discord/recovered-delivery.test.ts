@@ -32,8 +32,8 @@ async function harness(overrides: ServiceOverrides = {}): Promise<HttpHarness> {
  * A chat job as a process that crashed mid-generation leaves it: running, under a worker that is gone
  * (another host, its heartbeat stale), created `ageMs` ago. Then the periodic recovery runs.
  */
-function crashedJob(services: Services, target: DiscordReplyTarget, ageMs: number): string {
-  const id = leaveCrashedJob(services, {
+async function crashedJob(services: Services, target: DiscordReplyTarget, ageMs: number): Promise<string> {
+  const id = await leaveCrashedJob(services, {
     userId: ada,
     source: 'discord',
     delivery: 'chat',
@@ -47,7 +47,7 @@ function crashedJob(services: Services, target: DiscordReplyTarget, ageMs: numbe
       target,
     }),
   });
-  expect(services.jobs.recover()).toBe(1);
+  expect(await services.jobs.recover()).toBe(1);
   return id;
 }
 
@@ -92,7 +92,7 @@ describe('Discord generations recovered after a crash', () => {
     const testHarness = await harness();
     const token = 'crashed-interaction-token';
     const final = testHarness.api.expect('PATCH', webhook.original(token));
-    const jobId = crashedJob(testHarness.services, targetFor(token, ids.channel), minutes(2));
+    const jobId = await crashedJob(testHarness.services, targetFor(token, ids.channel), minutes(2));
 
     const edit = await final;
     expect(edit.files).toHaveLength(1);
@@ -105,13 +105,17 @@ describe('Discord generations recovered after a crash', () => {
     expect(edit.json.allowed_mentions).toEqual({ parse: [] });
 
     await eventually(() => expect(testHarness.services.jobStore.get(jobId, ada)?.status).toBe('succeeded'));
-    expect(testHarness.services.chatImages.usage(ada).used).toBe(1);
+    expect((await testHarness.services.chatImages.usage(ada)).used).toBe(1);
   });
 
   it('after the token expired: posts the image in the channel with the bot token, without a ping', async () => {
     const testHarness = await harness();
     const posted = testHarness.api.expect('POST', `/channels/${ids.channel}/messages`);
-    const jobId = crashedJob(testHarness.services, targetFor('expired-token', ids.channel), minutes(20));
+    const jobId = await crashedJob(
+      testHarness.services,
+      targetFor('expired-token', ids.channel),
+      minutes(20),
+    );
 
     const message = await posted;
     expect(message.headers.authorization).toBe('Bot test-bot-token');
@@ -120,7 +124,7 @@ describe('Discord generations recovered after a crash', () => {
     expect(message.json.content).toBe(`**a lighthouse at dusk** · <@${ids.ada}>`);
     expect(message.json.allowed_mentions).toEqual({ parse: [] });
     await eventually(() => expect(testHarness.services.jobStore.get(jobId, ada)?.status).toBe('succeeded'));
-    expect(testHarness.services.chatImages.usage(ada).used).toBe(1);
+    expect((await testHarness.services.chatImages.usage(ada)).used).toBe(1);
   });
 
   it('after the token expired with no channel to post in: abandoned, nothing generated or charged', async () => {
@@ -128,7 +132,7 @@ describe('Discord generations recovered after a crash', () => {
       throw new Error('a job that cannot be delivered must not run');
     });
     const testHarness = await harness({ models: [model] });
-    const jobId = crashedJob(testHarness.services, targetFor('expired-token'), minutes(20));
+    const jobId = await crashedJob(testHarness.services, targetFor('expired-token'), minutes(20));
 
     const job = await eventually(() => {
       const row = testHarness.services.jobStore.get(jobId, ada);
@@ -137,7 +141,7 @@ describe('Discord generations recovered after a crash', () => {
     });
     expect(job?.result).toMatchObject({ message: abandonedReason });
     expect(model.calls).toHaveLength(0);
-    expect(testHarness.services.chatImages.usage(ada).used).toBe(0);
+    expect((await testHarness.services.chatImages.usage(ada)).used).toBe(0);
   });
 
   it('a run that fails again edits the reply with the reason instead of leaving "thinking…"', async () => {
@@ -151,7 +155,7 @@ describe('Discord generations recovered after a crash', () => {
     const testHarness = await harness({ models: [down] });
     const token = 'crashed-interaction-token';
     const final = testHarness.api.expect('PATCH', webhook.original(token));
-    crashedJob(testHarness.services, targetFor(token), minutes(2));
+    await crashedJob(testHarness.services, targetFor(token), minutes(2));
 
     const edit = await final;
     expect(edit.files).toHaveLength(0);
@@ -162,6 +166,6 @@ describe('Discord generations recovered after a crash', () => {
       attachments: [],
       allowed_mentions: { parse: [] },
     });
-    expect(testHarness.services.chatImages.usage(ada).used).toBe(0);
+    expect((await testHarness.services.chatImages.usage(ada)).used).toBe(0);
   });
 });

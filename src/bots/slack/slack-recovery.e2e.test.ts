@@ -40,12 +40,12 @@ function commandTarget(overrides: Partial<SlackTarget> = {}): SlackTarget {
 }
 
 /** A job row as a crashed process leaves it: running, owned by a dead worker, not heard from since `age`. */
-function crashedJob(
+async function crashedJob(
   running: HttpTransport,
   target: unknown,
   options: { ageMs: number; model?: string },
-): string {
-  return leaveCrashedJob(running.services, {
+): Promise<string> {
+  return await leaveCrashedJob(running.services, {
     userId: aliceIdentity,
     source: 'slack',
     delivery: 'chat',
@@ -76,9 +76,9 @@ describe('Slack app: generations recovered after a crash', () => {
   it('runs the job again, uploads the PNG to its channel, replaces "working on it", and charges once', async () => {
     transport = await HttpTransport.start();
     const slack = new SlackStandIn().uploadFlow().responseUrls();
-    const id = crashedJob(transport, commandTarget(), { ageMs: 2 * 60_000 });
+    const id = await crashedJob(transport, commandTarget(), { ageMs: 2 * 60_000 });
 
-    expect(transport.services.jobs.recover()).toBe(1);
+    expect(await transport.services.jobs.recover()).toBe(1);
     await slack.until(() => slack.responses.length === 1);
 
     const metadata = await sharp(slack.uploads[0] as Buffer).metadata();
@@ -96,7 +96,7 @@ describe('Slack app: generations recovered after a crash', () => {
       replace_original: true,
       text: '✅ Posted. You have 2 of 3 images left this month.',
     });
-    expect(transport.services.chatImages.usage(aliceIdentity).used).toBe(1);
+    expect((await transport.services.chatImages.usage(aliceIdentity)).used).toBe(1);
     expect(await jobStatus(transport, id)).toBe('succeeded');
   });
 
@@ -106,9 +106,9 @@ describe('Slack app: generations recovered after a crash', () => {
     }, 'flux-dev');
     transport = await HttpTransport.start({}, [sizedPngModel(), failing]);
     const slack = new SlackStandIn().method('chat.postEphemeral');
-    crashedJob(transport, commandTarget(), { ageMs: 45 * 60_000, model: 'flux-dev' });
+    await crashedJob(transport, commandTarget(), { ageMs: 45 * 60_000, model: 'flux-dev' });
 
-    transport.services.jobs.recover();
+    await transport.services.jobs.recover();
     await slack.until(() => slack.callsTo('chat.postEphemeral').length === 1);
 
     const [note] = slack.callsTo('chat.postEphemeral');
@@ -116,15 +116,15 @@ describe('Slack app: generations recovered after a crash', () => {
     expect(note?.args.text).toMatch(/^⚠️ .*provider is not available.*You were not charged/);
     expect(slack.uploads).toHaveLength(0);
     expect(slack.responses).toHaveLength(0);
-    expect(transport.services.chatImages.usage(aliceIdentity).used).toBe(0);
+    expect((await transport.services.chatImages.usage(aliceIdentity)).used).toBe(0);
   });
 
   it('with no channel to post to, the job is abandoned and "working on it" says so', async () => {
     transport = await HttpTransport.start();
     const slack = new SlackStandIn().responseUrls();
-    const id = crashedJob(transport, commandTarget({ channelId: undefined }), { ageMs: 60_000 });
+    const id = await crashedJob(transport, commandTarget({ channelId: undefined }), { ageMs: 60_000 });
 
-    transport.services.jobs.recover();
+    await transport.services.jobs.recover();
     await slack.until(() => slack.responses.length === 1);
 
     expect(slack.responses[0]?.body).toEqual({
@@ -134,6 +134,6 @@ describe('Slack app: generations recovered after a crash', () => {
     });
     expect(await jobStatus(transport, id)).toBe('failed');
     expect(slack.uploads).toHaveLength(0);
-    expect(transport.services.chatImages.usage(aliceIdentity).used).toBe(0);
+    expect((await transport.services.chatImages.usage(aliceIdentity)).used).toBe(0);
   });
 });

@@ -18,7 +18,7 @@ describe('abandoned quota holds', () => {
     const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir });
     const startedAt = new Date('2026-03-10T12:00:00Z');
     const crashed = await createServices(config, pino({ level: 'silent' }), { now: () => startedAt });
-    crashed.ledger.reserve({
+    await crashed.ledger.reserve({
       userId: 'alice',
       userLimit: 5,
       scope: undefined,
@@ -33,7 +33,7 @@ describe('abandoned quota holds', () => {
       contentType: 'image/webp',
     });
     expect(storedImageFiles(crashed)).toHaveLength(1);
-    expect(crashed.ledger.usage('alice', 5).remaining).toBe(1);
+    expect((await crashed.ledger.usage('alice', 5)).remaining).toBe(1);
     // The process ends here without settling the hold (closing also stops its checkpoint worker, which
     // would otherwise still be writing to the folder while the test removes it).
     await crashed.close();
@@ -43,14 +43,14 @@ describe('abandoned quota holds', () => {
     });
     await soonAfter.background.start();
     // Five minutes on, the generation could still be running in another process: the hold stays.
-    expect(soonAfter.ledger.usage('alice', 5).remaining).toBe(1);
+    expect((await soonAfter.ledger.usage('alice', 5)).remaining).toBe(1);
     await soonAfter.close();
 
     const restarted = await createServices(config, pino({ level: 'silent' }), {
       now: () => new Date('2026-03-10T12:30:00Z'),
     });
     await restarted.background.start();
-    expect(restarted.ledger.usage('alice', 5)).toMatchObject({ used: 0, reserved: 0, remaining: 5 });
+    expect(await restarted.ledger.usage('alice', 5)).toMatchObject({ used: 0, reserved: 0, remaining: 5 });
     await vi.waitFor(() => expect(storedImageFiles(restarted)).toEqual([]));
     await expect(restarted.storage.read(unrecorded.key)).rejects.toThrow();
     await restarted.close();

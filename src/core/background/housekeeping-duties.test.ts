@@ -43,7 +43,7 @@ describe('housekeeping duties', () => {
   it("takes over a sibling's job within seconds of its heartbeat going stale, releasing its hold", async () => {
     const running = await started();
     // A sibling on another host, heard from just now: its job is alive and must be left alone.
-    const jobId = leaveCrashedJob(running, {
+    const jobId = await leaveCrashedJob(running, {
       userId: 'alice',
       source: 'api',
       delivery: 'rest',
@@ -53,7 +53,7 @@ describe('housekeeping duties', () => {
     });
     await vi.advanceTimersByTimeAsync(staleAfterMs - 1_000);
     expect(running.jobStore.get(jobId, 'alice')?.status).toBe('running');
-    expect(running.ledger.usage('alice', 5)).toMatchObject({ reserved: 1 });
+    expect(await running.ledger.usage('alice', 5)).toMatchObject({ reserved: 1 });
 
     // Its heartbeat goes stale at 30 s; the next scan (every 5 s) takes the job over.
     await vi.advanceTimersByTimeAsync(1_000 + jobRecoveryEveryMs);
@@ -61,7 +61,7 @@ describe('housekeeping duties', () => {
       status: 'failed',
       result: { error: 'provider_unavailable' },
     });
-    expect(running.ledger.usage('alice', 5)).toMatchObject({ used: 0, reserved: 0 });
+    expect(await running.ledger.usage('alice', 5)).toMatchObject({ used: 0, reserved: 0 });
   });
 
   it("keeps beating for this worker's running jobs, so no sibling takes them", async () => {
@@ -88,7 +88,7 @@ describe('housekeeping duties', () => {
 
   it('releases a hold no job names once it is older than any generation can run', async () => {
     const running = await started();
-    running.ledger.reserve({
+    await running.ledger.reserve({
       userId: 'carol',
       userLimit: 5,
       scope: undefined,
@@ -97,9 +97,9 @@ describe('housekeeping duties', () => {
       budgetUsd: undefined,
     });
     await vi.advanceTimersByTimeAsync(abandonedHoldAgeMs - 60_000);
-    expect(running.ledger.usage('carol', 5)).toMatchObject({ reserved: 2 });
+    expect(await running.ledger.usage('carol', 5)).toMatchObject({ reserved: 2 });
     await vi.advanceTimersByTimeAsync(2 * 60_000);
-    expect(running.ledger.usage('carol', 5)).toMatchObject({ used: 0, reserved: 0, remaining: 5 });
+    expect(await running.ledger.usage('carol', 5)).toMatchObject({ used: 0, reserved: 0, remaining: 5 });
   });
 
   it('forgets chat delivery ids after a day', async () => {

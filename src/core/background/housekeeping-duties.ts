@@ -2,7 +2,8 @@ import type { Logger } from 'pino';
 import type { ProcessedEvents } from '../chat/processed-events.ts';
 import type { IdempotencyKeys } from '../jobs/idempotency-keys.ts';
 import { heartbeatEveryMs, type JobRunner } from '../jobs/job-runner.ts';
-import type { AbandonedHold, QuotaLedger } from '../quota/quota-ledger.ts';
+import type { AsyncQuotaLedger } from '../quota/async-quota-ledger.ts';
+import type { AbandonedHold } from '../quota/quota-accounting.ts';
 import type { BackgroundDuty } from './background-work.ts';
 
 /**
@@ -22,7 +23,7 @@ const pruneEveryMs = 10 * 60_000;
 /** The service's recurring housekeeping, one duty each, for the one background scheduler. */
 export function housekeepingDuties(dependencies: {
   jobs: JobRunner;
-  ledger: QuotaLedger;
+  ledger: AsyncQuotaLedger;
   processedEvents: ProcessedEvents;
   idempotencyKeys: IdempotencyKeys;
   logger: Logger;
@@ -43,8 +44,8 @@ export function housekeepingDuties(dependencies: {
       name: 'job-recovery',
       everyMs: jobRecoveryEveryMs,
       atStart: true,
-      run: () => {
-        const recovered = jobs.recover();
+      run: async () => {
+        const recovered = await jobs.recover();
         if (recovered > 0) logger.warn({ recovered }, 'recovered interrupted jobs');
       },
     },
@@ -53,8 +54,8 @@ export function housekeepingDuties(dependencies: {
       name: 'abandoned-holds',
       everyMs: abandonedHoldsEveryMs,
       atStart: true,
-      run: () => {
-        const released = ledger.releaseAbandoned(new Date(now().getTime() - abandonedHoldAgeMs));
+      run: async () => {
+        const released = await ledger.releaseAbandoned(new Date(now().getTime() - abandonedHoldAgeMs));
         if (released.length === 0) return;
         logger.warn({ released: released.length }, 'released quota holds left by an interrupted generation');
         dependencies.onAbandonedHolds(released);

@@ -63,8 +63,8 @@ describe('chat variations and upscales of a stored image', () => {
       expect(result).toBeDefined();
       const made = services.chatImages.find('discord:2', result?.id ?? '');
       expect(made).toMatchObject({ parentId: record.id, kind: 'variation' });
-      expect(services.ledger.usage('discord:2', 10)).toMatchObject({ used: 1, reserved: 0 });
-      expect(services.ledger.usage('discord:1', 10)).toMatchObject({ used: 1, reserved: 0 });
+      expect(await services.ledger.usage('discord:2', 10)).toMatchObject({ used: 1, reserved: 0 });
+      expect(await services.ledger.usage('discord:1', 10)).toMatchObject({ used: 1, reserved: 0 });
     },
   );
 
@@ -81,7 +81,7 @@ describe('chat variations and upscales of a stored image', () => {
       width: record.width * 2,
       height: record.height * 2,
     });
-    expect(services.ledger.usage('discord:2', 10)).toMatchObject({ used: 1, reserved: 0 });
+    expect(await services.ledger.usage('discord:2', 10)).toMatchObject({ used: 1, reserved: 0 });
   });
 
   it('an image that is gone is a not_found, with nothing charged', async () => {
@@ -89,6 +89,6 @@ describe('chat variations and upscales of a stored image', () => {
     await expect(
       services.chatImages.vary('discord:2', place, 'discord:1', 'no-such-image', 'subtle', call),
     ).rejects.toMatchObject({ code: 'not_found' });
-    expect(services.ledger.usage('discord:2', 10)).toMatchObject({ used: 0, reserved: 0 });
+    expect(await services.ledger.usage('discord:2', 10)).toMatchObject({ used: 0, reserved: 0 });
   });
 });

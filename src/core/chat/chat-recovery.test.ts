@@ -12,9 +12,9 @@ afterEach(async () => {
 });
 
 /** What a process killed mid-generation leaves: a running chat job with a quota hold. */
-function leaveCrashedChatJob(target: unknown): string {
+async function leaveCrashedChatJob(target: unknown): Promise<string> {
   if (!services) throw new Error('no services');
-  return leaveCrashedJob(services, {
+  return await leaveCrashedJob(services, {
     userId: 'discord:42',
     source: 'discord',
     delivery: 'chat',
@@ -49,34 +49,34 @@ describe('chat job recovery', () => {
       const outcome = await job.rerun();
       delivered.push(outcome.images.length);
     });
-    const jobId = leaveCrashedChatJob({ interactionToken: 'token-1', channelId: '7' });
-    expect(services.ledger.usage('discord:42', 3)).toMatchObject({ reserved: 1 });
+    const jobId = await leaveCrashedChatJob({ interactionToken: 'token-1', channelId: '7' });
+    expect(await services.ledger.usage('discord:42', 3)).toMatchObject({ reserved: 1 });
 
-    expect(services.jobs.recover()).toBe(1);
+    expect(await services.jobs.recover()).toBe(1);
     expect((await settled(jobId)).status).toBe('succeeded');
     expect(handed.map((job) => job.target)).toEqual([{ interactionToken: 'token-1', channelId: '7' }]);
     expect(delivered).toEqual([1]);
-    expect(services.ledger.usage('discord:42', 3)).toMatchObject({ used: 1, reserved: 0 });
+    expect(await services.ledger.usage('discord:42', 3)).toMatchObject({ used: 1, reserved: 0 });
   });
 
   it('ends a job its bot cannot deliver any more, with nothing charged', async () => {
     services = await createTestServices({}, { models: [scriptedModel(onePng)] });
     services.chatImages.onRecovered('discord', async (job) => job.abandon('too late to reply'));
-    const jobId = leaveCrashedChatJob({ interactionToken: 'expired' });
-    services.jobs.recover();
+    const jobId = await leaveCrashedChatJob({ interactionToken: 'expired' });
+    await services.jobs.recover();
     const job = await settled(jobId);
     expect(job).toMatchObject({
       status: 'failed',
       result: { error: 'provider_unavailable', message: 'too late to reply' },
     });
-    expect(services.ledger.usage('discord:42', 3)).toMatchObject({ used: 0, reserved: 0 });
+    expect(await services.ledger.usage('discord:42', 3)).toMatchObject({ used: 0, reserved: 0 });
   });
 
   it('closes the job when no bot takes it up', async () => {
     services = await createTestServices({}, { models: [scriptedModel(onePng)] });
-    const jobId = leaveCrashedChatJob(null);
-    services.jobs.recover();
+    const jobId = await leaveCrashedChatJob(null);
+    await services.jobs.recover();
     expect((await settled(jobId)).status).toBe('failed');
-    expect(services.ledger.pendingReservationIds()).toEqual([]);
+    expect(await services.ledger.pendingReservationIds()).toEqual([]);
   });
 });

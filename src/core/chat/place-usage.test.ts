@@ -59,7 +59,7 @@ describe('a place’s month for /imagine-admin usage', () => {
     chatImages.onRecovered('discord', async (job) => {
       await job.rerun();
     });
-    const jobId = leaveCrashedJob(services, {
+    const jobId = await leaveCrashedJob(services, {
       userId: 'discord:2',
       source: 'discord',
       delivery: 'chat',
@@ -73,11 +73,11 @@ describe('a place’s month for /imagine-admin usage', () => {
       }),
       hold: { userLimit: 5 },
     });
-    services.jobs.recover();
+    await services.jobs.recover();
     expect((await settled(jobId, 'discord:2')).status).toBe('succeeded');
 
-    expect(services.ledger.usage('discord:1', 5)).toMatchObject({ used: 3, reserved: 0 });
-    expect(services.ledger.usage('discord:2', 5)).toMatchObject({ used: 5, reserved: 0 });
+    expect(await services.ledger.usage('discord:1', 5)).toMatchObject({ used: 3, reserved: 0 });
+    expect(await services.ledger.usage('discord:2', 5)).toMatchObject({ used: 5, reserved: 0 });
     expect(chatImages.admin.placeUsage(moderator)).toMatchObject({
       images: 8,
       top: [

@@ -42,8 +42,8 @@ describe('ImageGenerator', () => {
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(Error);
     expect(filesUnder(path.join(services.config.dataDir, 'images'))).toEqual([]);
-    expect(services.ledger.usage('alice', 5)).toMatchObject({ used: 0, reserved: 0 });
-    expect(services.ledger.pendingReservationIds()).toEqual([]);
+    expect(await services.ledger.usage('alice', 5)).toMatchObject({ used: 0, reserved: 0 });
+    expect(await services.ledger.pendingReservationIds()).toEqual([]);
   });
 
   it('charges only the images that were stored when storage fails for one', async () => {
@@ -63,7 +63,7 @@ describe('ImageGenerator', () => {
     );
     expect(outcome.images).toHaveLength(2);
     expect(outcome.failures).toHaveLength(1);
-    expect(services.ledger.usage('alice', 5)).toMatchObject({ used: 2, reserved: 0 });
+    expect(await services.ledger.usage('alice', 5)).toMatchObject({ used: 2, reserved: 0 });
     expect(filesUnder(path.join(services.config.dataDir, 'images'))).toHaveLength(2);
   });
 
@@ -88,10 +88,10 @@ describe('ImageGenerator', () => {
       { caller, scope: undefined, source: 'api', abortSignal: controller.signal },
     );
     await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(services.ledger.usage('alice', 5).reserved).toBe(1);
+    expect((await services.ledger.usage('alice', 5)).reserved).toBe(1);
     controller.abort(new Error('client left'));
     await expectCode(pending, 'generation_failed');
-    expect(services.ledger.usage('alice', 5)).toMatchObject({ used: 0, reserved: 0 });
+    expect(await services.ledger.usage('alice', 5)).toMatchObject({ used: 0, reserved: 0 });
   });
 
   it('enforces a scope cap passed by a chat transport', async () => {
@@ -130,7 +130,7 @@ describe('ImageGenerator', () => {
       services.generator.generate({ prompt: 'b', model: 'dall-e-3', quality: 'standard' }, context),
       'budget_exhausted',
     );
-    expect(services.ledger.spending().spentUsd).toBe(0.04);
+    expect((await services.ledger.spending()).spentUsd).toBe(0.04);
   });
 
   it('sends the enhanced prompt, the size and a reproducible seed to the model', async () => {

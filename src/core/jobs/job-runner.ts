@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { newRecordId, recordIdFloor } from '../database/record-id.ts';
 import type { WriteBatcher } from '../database/write-batcher.ts';
-import type { AbandonedHold, QuotaLedger } from '../quota/quota-ledger.ts';
+import type { AsyncQuotaLedger } from '../quota/async-quota-ledger.ts';
+import type { AbandonedHold } from '../quota/quota-accounting.ts';
 import type { JobDelivery, JobRecord, JobStore } from './job-store.ts';
 import type { NewJobRow } from './new-job-row.ts';
 import { isWorkerProcessGone, workerIdFor } from './worker-liveness.ts';
@@ -89,7 +90,7 @@ export class JobRunner {
   readonly workerId: string;
   readonly #store: JobStore;
   readonly #writes: WriteBatcher;
-  readonly #ledger: QuotaLedger;
+  readonly #ledger: AsyncQuotaLedger;
   readonly #logger: Logger;
   readonly #now: () => Date;
   readonly #maxRunningPerUser: number;
@@ -109,7 +110,7 @@ export class JobRunner {
   constructor(dependencies: {
     store: JobStore;
     writes: WriteBatcher;
-    ledger: QuotaLedger;
+    ledger: AsyncQuotaLedger;
     logger: Logger;
     now?: () => Date;
     maxRunningPerUser: number;
@@ -204,7 +205,7 @@ export class JobRunner {
    * Recovers jobs whose worker is gone: every quota hold they had is released, jobs polled over REST run
    * again under this worker, the rest are marked failed with the reason. Returns how many were recovered.
    */
-  recover(): number {
+  async recover(): Promise<number> {
     const now = this.#now();
     let recovered = 0;
     let stillAlive: string | undefined;
@@ -214,7 +215,7 @@ export class JobRunner {
         continue;
       }
       recovered++;
-      const lostHolds = this.#ledger.releaseForJob(job.id);
+      const lostHolds = await this.#ledger.releaseForJob(job.id);
       if (lostHolds.length > 0) this.#onAbandonedHolds?.(lostHolds);
       const released = lostHolds.length;
       const recoverer = this.#recoverers.get(job.delivery);

@@ -97,7 +97,8 @@ describe('operator console in Chromium', { shuffle: false }, () => {
     await page.getByLabel('Admin API key').fill(adminKey);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.locator('main#page[data-page="overview"]').waitFor();
-    const ledgerImages = services.ledger.usage('alice', 5).used + services.ledger.usage('bob', 200).used;
+    const ledgerImages =
+      (await services.ledger.usage('alice', 5)).used + (await services.ledger.usage('bob', 200)).used;
     expect(ledgerImages).toBe(4);
     expect(await page.getByTestId('images-total').textContent()).toBe(String(ledgerImages));
     expect(await page.locator('.chart svg rect.bar').count()).toBeGreaterThanOrEqual(28);

@@ -65,7 +65,7 @@ describe('daily and monthly allowances over the REST API', () => {
     expect(refusedTomorrow[0]?.body).toBe(
       '{"error":"graphics_limit_reached","message":"Monthly graphics limit reached: 30 images","used":30,"limit":30}',
     );
-    expect(testApp.services.ledger.usage('alice', 30, 20)).toMatchObject({
+    expect(await testApp.services.ledger.usage('alice', 30, 20)).toMatchObject({
       used: 30,
       reserved: 0,
       daily: { used: 10, reserved: 0 },

@@ -26,8 +26,8 @@ async function start(...parameters: Parameters<typeof createTestApp>): Promise<T
 }
 
 /** The user was charged nothing, and nothing of theirs was recorded or stored. */
-function expectNothingKept(testApp: TestApp, userId: string) {
-  expect(testApp.services.ledger.usage(userId, 5)).toMatchObject({ used: 0, reserved: 0 });
+async function expectNothingKept(testApp: TestApp, userId: string) {
+  expect(await testApp.services.ledger.usage(userId, 5)).toMatchObject({ used: 0, reserved: 0 });
   expect(testApp.services.records.listForUser(userId, { limit: 10, cursor: undefined }).records).toEqual([]);
   expect(storedImageFiles(testApp.services)).toEqual([]);
 }
@@ -142,7 +142,7 @@ describe('POST /api/v1/generate/image', () => {
     const statuses = responses.map((response) => response.statusCode);
     expect(statuses.filter((status) => status === 201)).toHaveLength(5);
     expect(statuses.filter((status) => status === 402)).toHaveLength(45);
-    expect(testApp.services.ledger.usage('alice', 5)).toMatchObject({ used: 5, reserved: 0 });
+    expect(await testApp.services.ledger.usage('alice', 5)).toMatchObject({ used: 5, reserved: 0 });
   });
 
   it('refuses a model the plan does not include with 403 and the model and plan', async () => {
@@ -167,7 +167,7 @@ describe('POST /api/v1/generate/image', () => {
     );
     expect(response.statusCode).toBe(503);
     expect(response.json()).toMatchObject({ error: 'provider_unavailable' });
-    expect(testApp.services.ledger.usage('boss', 2000).used).toBe(0);
+    expect((await testApp.services.ledger.usage('boss', 2000)).used).toBe(0);
   });
 
   it('refuses a blocked prompt with 422 content_policy_violation and charges nothing', async () => {
@@ -181,7 +181,7 @@ describe('POST /api/v1/generate/image', () => {
     expect(response.statusCode).toBe(422);
     expect(response.json()).toMatchObject({ error: 'content_policy_violation' });
     expect(response.json().message).not.toMatch(/blood/i);
-    expect(testApp.services.ledger.usage('alice', 5)).toMatchObject({ used: 0, reserved: 0 });
+    expect(await testApp.services.ledger.usage('alice', 5)).toMatchObject({ used: 0, reserved: 0 });
   });
 
   it('answers 502 generation_failed when the provider fails, and releases the quota', async () => {
@@ -200,7 +200,7 @@ describe('POST /api/v1/generate/image', () => {
       error: 'generation_failed',
       message: 'The image could not be generated',
     });
-    expectNothingKept(testApp, 'alice');
+    await expectNothingKept(testApp, 'alice');
   });
 
   it('stops the provider call and charges nothing when the client hangs up mid-generation', async () => {
@@ -232,20 +232,20 @@ describe('POST /api/v1/generate/image', () => {
     request.on('error', () => undefined);
     request.end(JSON.stringify({ prompt: 'a fox' }));
     await started;
-    expect(testApp.services.ledger.usage('alice', 5)).toMatchObject({ used: 0, reserved: 1 });
+    expect(await testApp.services.ledger.usage('alice', 5)).toMatchObject({ used: 0, reserved: 1 });
     request.destroy();
     expect(await aborted).toMatchObject({ name: 'AbortError' });
-    await vi.waitFor(() =>
-      expect(testApp.services.ledger.usage('alice', 5)).toMatchObject({ used: 0, reserved: 0 }),
+    await vi.waitFor(async () =>
+      expect(await testApp.services.ledger.usage('alice', 5)).toMatchObject({ used: 0, reserved: 0 }),
     );
-    expectNothingKept(testApp, 'alice');
+    await expectNothingKept(testApp, 'alice');
   });
 
   it('records nothing when the quota hold was given back while the image was being made', async () => {
     let testApp: TestApp | undefined;
     // The abandoned-hold sweeper takes a generation running far too long for dead and gives its hold back.
-    const tooSlow = scriptedModel(() => {
-      testApp?.services.ledger.releaseAbandoned(new Date(Date.now() + 60 * 60_000));
+    const tooSlow = scriptedModel(async () => {
+      await testApp?.services.ledger.releaseAbandoned(new Date(Date.now() + 60 * 60_000));
       return onePng();
     });
     testApp = await start({}, { models: [tooSlow] });
@@ -257,7 +257,7 @@ describe('POST /api/v1/generate/image', () => {
     );
     expect(response.statusCode).toBe(502);
     expect(response.json()).toMatchObject({ error: 'generation_failed' });
-    expectNothingKept(testApp, 'alice');
+    await expectNothingKept(testApp, 'alice');
   });
 
   it('passes on a provider outage as 503 with Retry-After', async () => {
@@ -298,7 +298,7 @@ describe('request validation', () => {
     const payload = response.json();
     expect(payload.error).toBe('validation_error');
     expect(payload.details).toEqual(expect.arrayContaining([expect.objectContaining({ field })]));
-    expect(testApp.services.ledger.usage('alice', 5).used).toBe(0);
+    expect((await testApp.services.ledger.usage('alice', 5)).used).toBe(0);
   });
 
   it('refuses a batch prompt with nothing visible in it, naming the entry', async () => {
@@ -314,7 +314,7 @@ describe('request validation', () => {
       error: 'validation_error',
       details: [expect.objectContaining({ field: 'prompts.1', message: 'prompt must not be empty' })],
     });
-    expectNothingKept(testApp, 'alice');
+    await expectNothingKept(testApp, 'alice');
   });
 
   it('stores and returns well-formed, composed text: a lone surrogate becomes one U+FFFD', async () => {
@@ -489,7 +489,7 @@ describe('POST /api/v1/generate/image/batch', () => {
     expect(typeof body.generation_time).toBe('number');
     expect(new Set(body.images.map((image: { image_url: string }) => image.image_url)).size).toBe(4);
     expect(new Set(body.images.map((image: { seed: number }) => image.seed)).size).toBe(4);
-    expect(testApp.services.ledger.usage('pro-user', 200).used).toBe(4);
+    expect((await testApp.services.ledger.usage('pro-user', 200)).used).toBe(4);
   });
 
   it('returns 201 with 3 images and failed: 1 when one provider call fails, and charges 3', async () => {
@@ -509,7 +509,7 @@ describe('POST /api/v1/generate/image/batch', () => {
     expect(body).toMatchObject({ count: 3, failed: 1 });
     expect(body.images).toHaveLength(3);
     expect(body.failures).toEqual([expect.objectContaining({ error: 'generation_failed' })]);
-    expect(testApp.services.ledger.usage('alice', 5)).toMatchObject({ used: 3, reserved: 0 });
+    expect(await testApp.services.ledger.usage('alice', 5)).toMatchObject({ used: 3, reserved: 0 });
     expect(body.usage).toEqual({ used: 3, limit: 5, remaining: 2 });
   });
 
@@ -567,7 +567,7 @@ describe('POST /api/v1/generate/image/batch', () => {
     );
     expect(response.statusCode).toBe(502);
     expect(response.json()).toMatchObject({ error: 'generation_failed' });
-    expect(testApp.services.ledger.usage('alice', 5)).toMatchObject({ used: 0, reserved: 0 });
+    expect(await testApp.services.ledger.usage('alice', 5)).toMatchObject({ used: 0, reserved: 0 });
   });
 
   it("honours the operator's MAX_BATCH_SIZE", async () => {
@@ -582,7 +582,7 @@ describe('POST /api/v1/generate/image/batch', () => {
     expect(response.json().details).toEqual([
       { field: 'num_images', message: 'at most 2 images per batch on this server' },
     ]);
-    expect(testApp.services.ledger.usage('alice', 200).used).toBe(0);
+    expect((await testApp.services.ledger.usage('alice', 200)).used).toBe(0);
   });
 
   it('refuses an empty or oversized batch', async () => {

@@ -73,7 +73,7 @@ describe('images an admin granted in chat, over REST', () => {
     });
     expect(after.json()).toMatchObject({ used: 5, limit: 5, remaining: 0 });
     // Chat's /usage reads the same limit for the linked member.
-    expect(testApp.services.chatImages.usage('discord:42')).toMatchObject({
+    expect(await testApp.services.chatImages.usage('discord:42')).toMatchObject({
       used: 5,
       limit: 5,
       remaining: 0,

@@ -71,8 +71,8 @@ function post(testApp: TestApp, url: string, body: unknown, authorization: strin
 const base64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
 
 /** Nothing charged, held, recorded or stored for this user (beyond what they had; `files` counts everyone's). */
-function expectNothingKept(testApp: TestApp, userId: string, imagesBefore = 0, files = imagesBefore) {
-  expect(testApp.services.ledger.usage(userId, 5)).toMatchObject({ used: imagesBefore, reserved: 0 });
+async function expectNothingKept(testApp: TestApp, userId: string, imagesBefore = 0, files = imagesBefore) {
+  expect(await testApp.services.ledger.usage(userId, 5)).toMatchObject({ used: imagesBefore, reserved: 0 });
   const records = testApp.services.records.listForUser(userId, { limit: 10, cursor: undefined }).records;
   expect(records).toHaveLength(imagesBefore);
   expect(storedImageFiles(testApp.services)).toHaveLength(files);
@@ -122,7 +122,7 @@ describe('POST /api/v1/generate/image with an image', () => {
     expect(readPngText(stored).parameters).toMatch(
       /^the same, in watercolour.*\nSeed: \d+, Size: 512x512, Model: remixer, Denoising strength: 0\.65$/s,
     );
-    expect(testApp.services.ledger.usage('alice', 5)).toMatchObject({ used: 1, reserved: 0 });
+    expect(await testApp.services.ledger.usage('alice', 5)).toMatchObject({ used: 1, reserved: 0 });
   });
 
   it('takes a data: URL JPEG and a strength, in a batch too', async () => {
@@ -199,7 +199,7 @@ describe('POST /api/v1/generate/image with an image', () => {
     expect(byUrl.json()).toMatchObject({ error: 'unsupported_by_model', model: 'texter' });
     expect(texter.calls).toHaveLength(0);
     expect(remixer.calls).toHaveLength(0);
-    expectNothingKept(testApp, 'alice');
+    await expectNothingKept(testApp, 'alice');
   });
 
   it('refuses a strength without an image', async () => {
@@ -300,7 +300,7 @@ describe('a refused input image', () => {
     expect(body.details[0].field).toBe('image');
     expect(body.details[0].message).toMatch(message);
     expect(remixer.calls).toHaveLength(0);
-    expectNothingKept(testApp, 'alice');
+    await expectNothingKept(testApp, 'alice');
   });
 
   it('any bytes as image give a generation or a 422, never a 5xx', { timeout: 120_000 }, async () => {
@@ -402,7 +402,7 @@ describe('POST /api/v1/images/{id}/variations', () => {
       }
     }
     expect(remixer.calls).toHaveLength(0);
-    expectNothingKept(testApp, 'bob', 0, 1);
+    await expectNothingKept(testApp, 'bob', 0, 1);
   });
 
   it('refuses a strength out of range', async () => {
@@ -412,7 +412,7 @@ describe('POST /api/v1/images/{id}/variations', () => {
     const response = await post(testApp, `/api/v1/images/${source.id}/variations`, { strength: 1.5 }, alice);
     expect(response.statusCode).toBe(422);
     expect(response.json().details[0].field).toBe('strength');
-    expectNothingKept(testApp, 'alice', 1);
+    await expectNothingKept(testApp, 'alice', 1);
   });
 
   it('keeps BODY_LIMIT_BYTES: it takes no image', async () => {
@@ -460,7 +460,7 @@ describe('POST /api/v1/images/{id}/upscale', () => {
     expect(
       Buffer.from(upscaler.calls[0]?.inputImages?.[0]?.bytes ?? []).equals(Buffer.from(sourceBytes)),
     ).toBe(true);
-    expect(testApp.services.ledger.usage('alice', 5)).toMatchObject({ used: 3, reserved: 0 });
+    expect(await testApp.services.ledger.usage('alice', 5)).toMatchObject({ used: 3, reserved: 0 });
   });
 
   it('refuses a factor other than 2 or 4', async () => {
@@ -529,7 +529,7 @@ describe('routing by capability', () => {
       models: ['upscaler'],
     });
     expect(texter.calls).toHaveLength(1);
-    expectNothingKept(testApp, 'alice', 1);
+    await expectNothingKept(testApp, 'alice', 1);
   });
 });
 
@@ -538,14 +538,14 @@ describe('a polled variation after a crash', () => {
     const { testApp, remixer } = await start();
     const alice = testApp.bearerFor('alice');
     const source = await sourceImage(testApp, alice);
-    const jobId = leaveCrashedJob(testApp.services, {
+    const jobId = await leaveCrashedJob(testApp.services, {
       userId: 'alice',
       source: 'api',
       delivery: 'rest-async',
       request: { operation: 'variation', image_id: source.id, body: { strength: 'subtle' } },
       hold: { userLimit: 5 },
     });
-    expect(testApp.services.jobs.recover()).toBe(1);
+    expect(await testApp.services.jobs.recover()).toBe(1);
     let job: Record<string, unknown> = {};
     for (let attempt = 0; attempt < 500 && job.status !== 'succeeded' && job.status !== 'failed'; attempt++) {
       await new Promise((resolve) => setTimeout(resolve, 20));
@@ -555,7 +555,7 @@ describe('a polled variation after a crash', () => {
     }
     expect(job).toMatchObject({ status: 'succeeded', result: { parent_id: source.id, kind: 'variation' } });
     expect(remixer.calls[0]?.strength).toBe(0.35);
-    expect(testApp.services.ledger.usage('alice', 5)).toMatchObject({ used: 2, reserved: 0 });
+    expect(await testApp.services.ledger.usage('alice', 5)).toMatchObject({ used: 2, reserved: 0 });
   });
 });
 

@@ -157,7 +157,7 @@ describe('Idempotency-Key', () => {
     const third = await post(current, authorization, { prompt: 'a fox', seed: 1 }, headers);
     expect(third.json().id).toBe(first.json().id);
     expect(model.calls).toHaveLength(1);
-    expect(current.services.ledger.usage('alice', 5)).toMatchObject({ used: 1, reserved: 0 });
+    expect(await current.services.ledger.usage('alice', 5)).toMatchObject({ used: 1, reserved: 0 });
 
     const conflict = await post(current, authorization, { prompt: 'a wolf' }, headers);
     expect(conflict.statusCode).toBe(422);
@@ -196,8 +196,8 @@ describe('Idempotency-Key after an outcome the caller never got', () => {
     timedOut.end(JSON.stringify({ prompt: 'a fox' }));
     await started;
     timedOut.destroy();
-    await vi.waitFor(() =>
-      expect(current?.services.ledger.usage('alice', 5)).toMatchObject({ used: 0, reserved: 0 }),
+    await vi.waitFor(async () =>
+      expect(await current?.services.ledger.usage('alice', 5)).toMatchObject({ used: 0, reserved: 0 }),
     );
     await vi.waitFor(() =>
       expect(
@@ -214,7 +214,7 @@ describe('Idempotency-Key after an outcome the caller never got', () => {
     expect(again.headers['idempotent-replayed']).toBe('true');
     expect(again.json().id).toBe(retry.json().id);
     expect(model.calls).toHaveLength(2);
-    expect(current.services.ledger.usage('alice', 5)).toMatchObject({ used: 1, reserved: 0 });
+    expect(await current.services.ledger.usage('alice', 5)).toMatchObject({ used: 1, reserved: 0 });
   });
 
   it('runs a retry again after a failure on our side, but replays a refusal decided before any work', async () => {
@@ -244,7 +244,7 @@ describe('Idempotency-Key after an outcome the caller never got', () => {
     current = await createTestApp({}, { models: [scriptedModel(onePng)] });
     const { services } = current;
     const authorization = current.bearerFor('alice');
-    const crashedJob = leaveCrashedJob(services, {
+    const crashedJob = await leaveCrashedJob(services, {
       userId: 'alice',
       source: 'api',
       delivery: 'rest',
@@ -257,11 +257,11 @@ describe('Idempotency-Key after an outcome the caller never got', () => {
       requestHash({ kind: 'image', body: imageRequestSchema.parse({ prompt: 'a fox' }) }),
       crashedJob,
     );
-    expect(services.jobs.recover()).toBe(1);
+    expect(await services.jobs.recover()).toBe(1);
     const retry = await post(current, authorization, { prompt: 'a fox' }, { 'idempotency-key': 'k3' });
     expect(retry.statusCode).toBe(201);
     expect(retry.headers['idempotent-replayed']).toBeUndefined();
-    expect(services.ledger.usage('alice', 5)).toMatchObject({ used: 1, reserved: 0 });
+    expect(await services.ledger.usage('alice', 5)).toMatchObject({ used: 1, reserved: 0 });
   });
 });
 
@@ -305,17 +305,17 @@ describe('recovery', () => {
         request: { prompt: `left behind ${delivery}`, size: '256x256', enhance_prompt: false },
         hold: { userLimit: 5 },
       });
-    const polledId = leftBehind('rest-async');
-    const waitedId = leftBehind('rest');
-    expect(services.ledger.usage('alice', 5)).toMatchObject({ reserved: 2 });
+    const polledId = await leftBehind('rest-async');
+    const waitedId = await leftBehind('rest');
+    expect(await services.ledger.usage('alice', 5)).toMatchObject({ reserved: 2 });
 
-    expect(services.jobs.recover()).toBe(2);
+    expect(await services.jobs.recover()).toBe(2);
     const rerun = await waitForJob(current, authorization, polledId);
     expect(rerun).toMatchObject({ status: 'succeeded', result: { success: true } });
     const failed = await waitForJob(current, authorization, waitedId);
     expect(failed).toMatchObject({ status: 'failed', error: { error: 'provider_unavailable' } });
-    expect(services.ledger.usage('alice', 5)).toMatchObject({ used: 1, reserved: 0 });
-    expect(services.ledger.pendingReservationIds()).toEqual([]);
+    expect(await services.ledger.usage('alice', 5)).toMatchObject({ used: 1, reserved: 0 });
+    expect(await services.ledger.pendingReservationIds()).toEqual([]);
     expect(storedImageFiles(services)).toHaveLength(1);
   });
 
@@ -332,7 +332,7 @@ describe('recovery', () => {
       bytes: onePng()[0]?.bytes ?? new Uint8Array(),
       contentType: 'image/png',
     });
-    leaveCrashedJob(services, {
+    await leaveCrashedJob(services, {
       userId: 'alice',
       source: 'api',
       delivery: 'rest',
@@ -341,10 +341,10 @@ describe('recovery', () => {
     });
     expect(storedImageFiles(services)).toHaveLength(2);
 
-    expect(services.jobs.recover()).toBe(1);
+    expect(await services.jobs.recover()).toBe(1);
     await vi.waitFor(() => expect(storedImageFiles(services)).toHaveLength(1));
     expect(storedImageFiles(services)[0]).toContain(delivered.json().id);
-    expect(services.ledger.usage('alice', 5)).toMatchObject({ used: 1, reserved: 0 });
+    expect(await services.ledger.usage('alice', 5)).toMatchObject({ used: 1, reserved: 0 });
   });
 });
 

@@ -38,7 +38,7 @@ describe('OUTPUT_MODERATION=on', () => {
         'The image that came back did not pass the content policy, so it was not kept. You were not charged.',
       stage: 'output',
     });
-    expect(current.services.ledger.usage('alice', 5)).toMatchObject({ used: 0, reserved: 0 });
+    expect(await current.services.ledger.usage('alice', 5)).toMatchObject({ used: 0, reserved: 0 });
     expect(current.services.records.listForUser('alice', { limit: 5, cursor: undefined }).records).toEqual(
       [],
     );

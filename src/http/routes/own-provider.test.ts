@@ -222,7 +222,7 @@ describe('a provider registered by one line', () => {
     ]);
     expect(gpu.authorizations).toEqual(['Bearer gpu-secret-value']);
     expect(storedImageFiles(current.services)).toHaveLength(1);
-    expect(current.services.ledger.usage('alice', 5)).toMatchObject({ used: 1, reserved: 0 });
+    expect(await current.services.ledger.usage('alice', 5)).toMatchObject({ used: 1, reserved: 0 });
 
     const models = await current.app.inject({
       method: 'GET',

@@ -41,7 +41,7 @@ describe('model routing', () => {
       expect(response.statusCode).toBe(201);
       expect(response.json()).toMatchObject({ model: 'flux-dev', cost: 0.025 });
       expect(fallback.calls).toHaveLength(1);
-      expect(current.services.ledger.usage('alice', 5)).toMatchObject({ used: 1, reserved: 0 });
+      expect(await current.services.ledger.usage('alice', 5)).toMatchObject({ used: 1, reserved: 0 });
     },
   );
 
@@ -56,7 +56,7 @@ describe('model routing', () => {
     expect(response.json()).toMatchObject({ error: 'content_policy_violation' });
     expect(response.body).not.toContain('scripted');
     expect(fallback.calls).toHaveLength(0);
-    expect(current.services.ledger.usage('alice', 5)).toMatchObject({ used: 0, reserved: 0 });
+    expect(await current.services.ledger.usage('alice', 5)).toMatchObject({ used: 0, reserved: 0 });
     expect(storedImageFiles(current.services)).toEqual([]);
   });
 
@@ -73,7 +73,7 @@ describe('model routing', () => {
       message: 'The image provider is unavailable right now; try again shortly',
       retry_after: 42,
     });
-    expect(current.services.ledger.usage('alice', 5)).toMatchObject({ used: 0, reserved: 0 });
+    expect(await current.services.ledger.usage('alice', 5)).toMatchObject({ used: 0, reserved: 0 });
     expect(storedImageFiles(current.services)).toEqual([]);
   });
 

@@ -69,8 +69,8 @@ async function generate(testApp: TestApp, authorization: string, body: object = 
   });
 }
 
-function expectNothingCharged(testApp: TestApp, userId: string, limit: number) {
-  expect(testApp.services.ledger.usage(userId, limit)).toMatchObject({ used: 0, reserved: 0 });
+async function expectNothingCharged(testApp: TestApp, userId: string, limit: number) {
+  expect(await testApp.services.ledger.usage(userId, limit)).toMatchObject({ used: 0, reserved: 0 });
   expect(storedImageFiles(testApp.services)).toEqual([]);
 }
 
@@ -112,7 +112,7 @@ describe('Replicate through the REST API', () => {
       .prepare('SELECT COUNT(*) AS n FROM jobs WHERE provider_request_id = ?')
       .get('rsq9k2x7hnrm80cmz1a8tq3p4w') as { n: number };
     expect(noted.n).toBe(1);
-    expect(current.services.ledger.usage('alice', 5)).toMatchObject({ used: 1, reserved: 0 });
+    expect(await current.services.ledger.usage('alice', 5)).toMatchObject({ used: 1, reserved: 0 });
   });
 
   it.each([
@@ -145,7 +145,7 @@ describe('Replicate through the REST API', () => {
       error: 'generation_failed',
       message: 'The image could not be generated',
     });
-    expectNothingCharged(current, 'alice', 5);
+    await expectNothingCharged(current, 'alice', 5);
   });
 });
 
@@ -170,7 +170,7 @@ describe('fallback between providers', () => {
     const response = await generate(current, current.bearerFor('boss', 'enterprise'));
     expect(response.statusCode).toBe(201);
     expect(response.json()).toMatchObject({ model: 'dall-e-3', revised_prompt: expect.any(String) });
-    expect(current.services.ledger.usage('boss', 2000)).toMatchObject({ used: 1, reserved: 0 });
+    expect(await current.services.ledger.usage('boss', 2000)).toMatchObject({ used: 1, reserved: 0 });
   });
 
   it('and back: serves from Replicate when OpenAI is down', async () => {
@@ -202,7 +202,7 @@ describe('fallback between providers', () => {
     expect(response.statusCode).toBe(503);
     expect(response.json()).toMatchObject({ error: 'provider_unavailable' });
     expect(response.body).not.toMatch(/Replicate|server had an error/);
-    expectNothingCharged(current, 'boss', 2000);
+    await expectNothingCharged(current, 'boss', 2000);
   });
 });
 
@@ -212,7 +212,7 @@ describe('a Replicate job after a crash', () => {
     const { services } = current;
     const authorization = current.bearerFor('alice');
     // What a process killed mid-generation leaves: a polled job, its quota hold, and its prediction's id.
-    const jobId = leaveCrashedJob(services, {
+    const jobId = await leaveCrashedJob(services, {
       userId: 'alice',
       source: 'api',
       delivery: 'rest-async',
@@ -225,7 +225,7 @@ describe('a Replicate job after a crash', () => {
       .reply(200, fixture('replicate-prediction-succeeded.json'));
     nock(outputHost).get(outputPath).reply(200, fluxPng, { 'content-type': 'image/png' });
 
-    expect(services.jobs.recover()).toBe(1);
+    expect(await services.jobs.recover()).toBe(1);
     let job: Record<string, unknown> = {};
     for (let attempt = 0; attempt < 100 && job.status !== 'succeeded' && job.status !== 'failed'; attempt++) {
       await new Promise((resolve) => setTimeout(resolve, 20));
@@ -234,7 +234,7 @@ describe('a Replicate job after a crash', () => {
       ).json();
     }
     expect(job).toMatchObject({ status: 'succeeded', result: { model: 'flux-schnell', size: '1024x1024' } });
-    expect(services.ledger.usage('alice', 5)).toMatchObject({ used: 1, reserved: 0 });
+    expect(await services.ledger.usage('alice', 5)).toMatchObject({ used: 1, reserved: 0 });
     expect(storedImageFiles(services)).toHaveLength(1);
   });
 });
@@ -284,7 +284,7 @@ describe('OpenAI moderation through the REST API', () => {
     const response = await generate(current, current.bearerFor('alice'), { prompt: 'a violent scene' });
     expect(response.statusCode).toBe(422);
     expect(response.json()).toMatchObject({ error: 'content_policy_violation' });
-    expectNothingCharged(current, 'alice', 5);
+    await expectNothingCharged(current, 'alice', 5);
   });
 });
 
@@ -370,7 +370,7 @@ describe('an image sent to an OpenAI model that only edits', () => {
       );
       expect(fields).toMatchObject({ model: 'gpt-image-1', prompt: 'put a red scarf on the cat', n: '1' });
       expect(body.warnings).not.toContainEqual(expect.objectContaining({ feature: 'strength' }));
-      expect(current.services.ledger.usage('boss', 2000)).toMatchObject({ used: 1, reserved: 0 });
+      expect(await current.services.ledger.usage('boss', 2000)).toMatchObject({ used: 1, reserved: 0 });
     },
   );
 
@@ -401,6 +401,6 @@ describe('an image sent to an OpenAI model that only edits', () => {
       feature: 'image_to_image',
     });
     expect(body.models).toContain('gpt-image-1');
-    expectNothingCharged(current, 'boss', 2000);
+    await expectNothingCharged(current, 'boss', 2000);
   });
 });

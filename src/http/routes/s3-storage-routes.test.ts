@@ -137,7 +137,11 @@ describe('STORAGE=s3 on the REST routes', () => {
         message: expect.stringMatching(/image store/),
         retry_after: 30,
       });
-      expect(testApp.services.ledger.usage('alice', 5)).toMatchObject({ used: 0, reserved: 0, remaining: 5 });
+      expect(await testApp.services.ledger.usage('alice', 5)).toMatchObject({
+        used: 0,
+        reserved: 0,
+        remaining: 5,
+      });
       expect(testApp.services.records.listForUser('alice', { limit: 10, cursor: undefined }).records).toEqual(
         [],
       );
@@ -208,7 +212,7 @@ describe('STORAGE=s3 and what a crash leaves', () => {
     const quiet = pino({ level: 'silent' });
     const crashedAt = new Date('2026-03-10T12:00:00Z');
     const crashed: Services = await createServices(config, quiet, { now: () => crashedAt });
-    crashed.ledger.reserve({
+    await crashed.ledger.reserve({
       userId: 'alice',
       userLimit: 5,
       scope: undefined,
@@ -226,7 +230,7 @@ describe('STORAGE=s3 and what a crash leaves', () => {
     const restarted = await createServices(config, quiet, { now: () => new Date('2026-03-10T12:30:00Z') });
     try {
       await restarted.background.start();
-      expect(restarted.ledger.usage('alice', 5)).toMatchObject({ used: 0, reserved: 0 });
+      expect(await restarted.ledger.usage('alice', 5)).toMatchObject({ used: 0, reserved: 0 });
       await vi.waitFor(() => expect(bucket.objects.has(key)).toBe(false));
       expect(
         bucket.requests.filter((request) => request.operation === 'DeleteObject').map((r) => r.key),

@@ -117,7 +117,7 @@ export async function handleImageAction(
         owner: action.owner,
         requesterId: context.userId,
         uploadLimitBytes: context.uploadLimitBytes,
-        standing: bot.chatImages.usage(context.identity),
+        standing: await bot.chatImages.usage(context.identity),
       });
       await postResult(context, bot, message, record.imageUrl);
       return;

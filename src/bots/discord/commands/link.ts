@@ -24,7 +24,7 @@ export const linkCommand: SlashCommand = {
   async execute(context, bot) {
     const code = stringOption(commandOptions(context.interaction), 'code') ?? '';
     const account = bot.chatImages.link(context.identity, code);
-    const usage = bot.chatImages.usage(context.identity, context.place);
+    const usage = await bot.chatImages.usage(context.identity, context.place);
     await context.respond.reply(
       {
         content:

@@ -17,11 +17,16 @@ export const imagineLinkCommand: SlashCommandDefinition = {
     const { command } = args;
     const code = command.text.trim();
     const identity = slackIdentity(command.team_id, command.user_id);
-    await args.ack(ephemeral(linkReply(context, identity, code, command.command)));
+    await args.ack(ephemeral(await linkReply(context, identity, code, command.command)));
   },
 };
 
-function linkReply(context: SlackContext, identity: string, code: string, command: string): string {
+async function linkReply(
+  context: SlackContext,
+  identity: string,
+  code: string,
+  command: string,
+): Promise<string> {
   if (!code) return commandHelp(command, usageHint);
   // Link codes never contain I or L, so "unlink" cannot be a code.
   if (code.toLowerCase() === 'unlink') {
@@ -31,7 +36,7 @@ function linkReply(context: SlackContext, identity: string, code: string, comman
   }
   try {
     const account = context.chatImages.link(identity, code);
-    const usage = context.chatImages.usage(identity);
+    const usage = await context.chatImages.usage(identity);
     return `✅ Linked to app account \`${escapeMrkdwn(account)}\` (${escapeMrkdwn(usage.plan)} plan): ${usage.remaining} of ${usage.limit} images left this month.`;
   } catch (error) {
     return slackErrorText(error, context.now());

@@ -18,7 +18,7 @@ export function registerAppHome(app: App, context: SlackContext): void {
     const caller = context.chatImages.caller(identity, place);
     const recent = context.records.listForUser(caller.userId, { limit: recentImages, cursor: undefined });
     const view = homeView({
-      usage: context.chatImages.usage(identity, place),
+      usage: await context.chatImages.usage(identity, place),
       workspaceMonthlyImages: context.workspaceMonthlyImages,
       recent: recent.records.map(shownFromRecord),
       publicImages: context.publicImages,

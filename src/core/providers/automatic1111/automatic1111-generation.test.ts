@@ -97,7 +97,7 @@ describe('an A1111 model in the generator', () => {
     expect(outcome.images).toHaveLength(1);
     expect(outcome.images[0]).toMatchObject({ seed: 1234, size: { width: 512, height: 512 } });
     expect(storedImageFiles(services)).toHaveLength(1);
-    expect(services.ledger.usage('alice', 5)).toMatchObject({ used: 1, reserved: 0 });
+    expect(await services.ledger.usage('alice', 5)).toMatchObject({ used: 1, reserved: 0 });
   });
 
   it('turns a malformed answer into generation_failed, storing and charging nothing', async () => {
@@ -109,7 +109,7 @@ describe('an A1111 model in the generator', () => {
       'generation_failed',
     );
     expect(storedImageFiles(services)).toEqual([]);
-    expect(services.ledger.usage('alice', 5)).toMatchObject({ used: 0, reserved: 0 });
+    expect(await services.ledger.usage('alice', 5)).toMatchObject({ used: 0, reserved: 0 });
   });
 
   it('interrupts the render when the caller cancels, and charges nothing', async () => {
@@ -141,7 +141,7 @@ describe('an A1111 model in the generator', () => {
       '/sdapi/v1/interrupt',
     ]);
     expect(storedImageFiles(services)).toEqual([]);
-    expect(services.ledger.usage('alice', 5)).toMatchObject({ used: 0, reserved: 0 });
+    expect(await services.ledger.usage('alice', 5)).toMatchObject({ used: 0, reserved: 0 });
   });
 
   it('falls back to the next model when the GPU box is down', async () => {
@@ -156,6 +156,6 @@ describe('an A1111 model in the generator', () => {
 
     expect(outcome.images[0]?.model).toBe('flux-schnell');
     expect(fallback.calls).toHaveLength(1);
-    expect(services.ledger.usage('alice', 5)).toMatchObject({ used: 1, reserved: 0 });
+    expect(await services.ledger.usage('alice', 5)).toMatchObject({ used: 1, reserved: 0 });
   });
 });

@@ -106,11 +106,12 @@ describe('admin reports', () => {
     expect(response.statusCode).toBe(200);
     const overview = response.json();
     const ledger =
-      testApp.services.ledger.usage('alice', 5).used + testApp.services.ledger.usage('bob', 5).used;
+      (await testApp.services.ledger.usage('alice', 5)).used +
+      (await testApp.services.ledger.usage('bob', 5)).used;
     expect(overview.images).toBe(2);
     expect(overview.images).toBe(ledger);
     expect(overview.budget_usd).toBe(25);
-    expect(overview.cost_usd).toBe(testApp.services.ledger.spending().spentUsd);
+    expect(overview.cost_usd).toBe((await testApp.services.ledger.spending()).spentUsd);
     expect(overview.today.images).toBe(2);
     const [year, month] = thisMonth().split('-').map(Number) as [number, number];
     expect(overview.days).toHaveLength(new Date(Date.UTC(year, month, 0)).getUTCDate());
@@ -371,7 +372,7 @@ describe('admin images', () => {
     expect((await testApp.app.inject({ method: 'GET', url: imagePath })).statusCode).toBe(404);
     expect((await list('/api/v1/admin/images')).images).toHaveLength(2);
     // Not refunded: alice was charged for two images and still is.
-    expect(testApp.services.ledger.usage('alice', 5).used).toBe(2);
+    expect((await testApp.services.ledger.usage('alice', 5)).used).toBe(2);
 
     const refunded = await testApp.app.inject({
       method: 'DELETE',
@@ -379,7 +380,7 @@ describe('admin images', () => {
       headers: { authorization: admin },
     });
     expect(refunded.json().refunded).toBe(true);
-    expect(testApp.services.ledger.usage('alice', 5).used).toBe(1);
+    expect((await testApp.services.ledger.usage('alice', 5)).used).toBe(1);
     const again = await testApp.app.inject({
       method: 'DELETE',
       url: `/api/v1/admin/images/${made[0].id}`,
