@@ -83,10 +83,12 @@ function imagineWithAttachment(
 }
 
 /** Nothing charged, held, recorded or stored. */
-function expectNothingKept(harness: HttpHarness) {
+async function expectNothingKept(harness: HttpHarness) {
   expect(harness.services.chatImages.usage(ada).used).toBe(0);
   expect(harness.services.ledger.usage(ada, 5)).toMatchObject({ used: 0, reserved: 0 });
-  expect(harness.services.records.listForUser(ada, { limit: 5, cursor: undefined }).records).toEqual([]);
+  expect((await harness.services.records.listForUser(ada, { limit: 5, cursor: undefined })).records).toEqual(
+    [],
+  );
   expect(storedImageFiles(harness.services)).toEqual([]);
 }
 
@@ -128,7 +130,8 @@ describe('/imagine with an image attachment', () => {
     expect(call?.inputImages?.[0]).toMatchObject({ mediaType: 'image/png', width: 320, height: 240 });
     expect(Buffer.from(call?.inputImages?.[0]?.bytes ?? []).equals(init)).toBe(true);
     expect(posted.files).toHaveLength(1);
-    const record = harness.services.records.listForUser(ada, { limit: 1, cursor: undefined }).records[0];
+    const record = (await harness.services.records.listForUser(ada, { limit: 1, cursor: undefined }))
+      .records[0];
     expect(record).toMatchObject({ kind: 'image_to_image', parentId: undefined });
     expect(harness.services.chatImages.usage(ada).used).toBe(1);
     // Details says where it came from.
@@ -174,7 +177,7 @@ describe('/imagine with an image attachment', () => {
     // No CDN interceptor: the network guard fails the test if the file were fetched.
     expect(await privateRefusal(harness, imagineWithAttachment(attachment))).toMatch(message);
     expect(model.calls).toHaveLength(0);
-    expectNothingKept(harness);
+    await expectNothingKept(harness);
   });
 
   it('refuses a file that says it is a PNG but is not one, privately and at no charge', async () => {
@@ -196,7 +199,7 @@ describe('/imagine with an image attachment', () => {
     expect(notice.json.flags).toBe(MessageFlags.Ephemeral);
     expect(notice.json.content).not.toContain(signedQuery);
     expect(model.calls).toHaveLength(0);
-    expectNothingKept(harness);
+    await expectNothingKept(harness);
   });
 
   it('refuses a strength without an image', async () => {

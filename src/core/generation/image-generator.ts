@@ -460,7 +460,7 @@ export class ImageGenerator {
     owner: string,
     imageId: string,
   ): Promise<{ record: GenerationRecord; image: InputImage }> {
-    const record = this.#dependencies.records.get(owner, imageId);
+    const record = await this.#dependencies.records.get(owner, imageId);
     if (!record) throw new ImagineError('not_found', 'You have no image with that id');
     let bytes: Uint8Array;
     try {
@@ -862,7 +862,7 @@ export class ImageGenerator {
     const totalCostUsd = roundUsd(delivered.reduce((total, image) => total + image.costUsd, 0));
     try {
       return await writes.run((): GenerationOutcome => {
-        for (const record of generationRecords) records.insert(record);
+        for (const record of generationRecords) records.insertNow(record);
         // Read in the same transaction: the standing the response reports is exactly the one just written.
         const usage = ledger.commitInBatchedWrite(
           reservation,

@@ -26,9 +26,11 @@ async function start(...parameters: Parameters<typeof createTestApp>): Promise<T
 }
 
 /** The user was charged nothing, and nothing of theirs was recorded or stored. */
-function expectNothingKept(testApp: TestApp, userId: string) {
+async function expectNothingKept(testApp: TestApp, userId: string) {
   expect(testApp.services.ledger.usage(userId, 5)).toMatchObject({ used: 0, reserved: 0 });
-  expect(testApp.services.records.listForUser(userId, { limit: 10, cursor: undefined }).records).toEqual([]);
+  expect(
+    (await testApp.services.records.listForUser(userId, { limit: 10, cursor: undefined })).records,
+  ).toEqual([]);
   expect(storedImageFiles(testApp.services)).toEqual([]);
 }
 
@@ -200,7 +202,7 @@ describe('POST /api/v1/generate/image', () => {
       error: 'generation_failed',
       message: 'The image could not be generated',
     });
-    expectNothingKept(testApp, 'alice');
+    await expectNothingKept(testApp, 'alice');
   });
 
   it('stops the provider call and charges nothing when the client hangs up mid-generation', async () => {
@@ -238,7 +240,7 @@ describe('POST /api/v1/generate/image', () => {
     await vi.waitFor(() =>
       expect(testApp.services.ledger.usage('alice', 5)).toMatchObject({ used: 0, reserved: 0 }),
     );
-    expectNothingKept(testApp, 'alice');
+    await expectNothingKept(testApp, 'alice');
   });
 
   it('records nothing when the quota hold was given back while the image was being made', async () => {
@@ -257,7 +259,7 @@ describe('POST /api/v1/generate/image', () => {
     );
     expect(response.statusCode).toBe(502);
     expect(response.json()).toMatchObject({ error: 'generation_failed' });
-    expectNothingKept(testApp, 'alice');
+    await expectNothingKept(testApp, 'alice');
   });
 
   it('passes on a provider outage as 503 with Retry-After', async () => {
@@ -314,7 +316,7 @@ describe('request validation', () => {
       error: 'validation_error',
       details: [expect.objectContaining({ field: 'prompts.1', message: 'prompt must not be empty' })],
     });
-    expectNothingKept(testApp, 'alice');
+    await expectNothingKept(testApp, 'alice');
   });
 
   it('stores and returns well-formed, composed text: a lone surrogate becomes one U+FFFD', async () => {
@@ -335,7 +337,8 @@ describe('request validation', () => {
       headers: { authorization },
     });
     expect(history.json().images[0].prompt).toBe('café fox \ufffd');
-    const [record] = testApp.services.records.listForUser('alice', { limit: 1, cursor: undefined }).records;
+    const [record] = (await testApp.services.records.listForUser('alice', { limit: 1, cursor: undefined }))
+      .records;
     expect(record?.prompt).toBe('café fox \ufffd');
   });
 

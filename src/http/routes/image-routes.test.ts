@@ -71,9 +71,10 @@ function post(testApp: TestApp, url: string, body: unknown, authorization: strin
 const base64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
 
 /** Nothing charged, held, recorded or stored for this user (beyond what they had; `files` counts everyone's). */
-function expectNothingKept(testApp: TestApp, userId: string, imagesBefore = 0, files = imagesBefore) {
+async function expectNothingKept(testApp: TestApp, userId: string, imagesBefore = 0, files = imagesBefore) {
   expect(testApp.services.ledger.usage(userId, 5)).toMatchObject({ used: imagesBefore, reserved: 0 });
-  const records = testApp.services.records.listForUser(userId, { limit: 10, cursor: undefined }).records;
+  const records = (await testApp.services.records.listForUser(userId, { limit: 10, cursor: undefined }))
+    .records;
   expect(records).toHaveLength(imagesBefore);
   expect(storedImageFiles(testApp.services)).toHaveLength(files);
 }
@@ -91,7 +92,7 @@ async function sourceImage(testApp: TestApp, authorization: string) {
 }
 
 async function storedBytes(testApp: TestApp, userId: string, id: string): Promise<Uint8Array> {
-  const record = testApp.services.records.get(userId, id);
+  const record = await testApp.services.records.get(userId, id);
   if (!record) throw new Error(`no record ${id}`);
   return testApp.services.storage.read(record.storageKey);
 }
@@ -199,7 +200,7 @@ describe('POST /api/v1/generate/image with an image', () => {
     expect(byUrl.json()).toMatchObject({ error: 'unsupported_by_model', model: 'texter' });
     expect(texter.calls).toHaveLength(0);
     expect(remixer.calls).toHaveLength(0);
-    expectNothingKept(testApp, 'alice');
+    await expectNothingKept(testApp, 'alice');
   });
 
   it('refuses a strength without an image', async () => {
@@ -300,7 +301,7 @@ describe('a refused input image', () => {
     expect(body.details[0].field).toBe('image');
     expect(body.details[0].message).toMatch(message);
     expect(remixer.calls).toHaveLength(0);
-    expectNothingKept(testApp, 'alice');
+    await expectNothingKept(testApp, 'alice');
   });
 
   it('any bytes as image give a generation or a 422, never a 5xx', { timeout: 120_000 }, async () => {
@@ -402,7 +403,7 @@ describe('POST /api/v1/images/{id}/variations', () => {
       }
     }
     expect(remixer.calls).toHaveLength(0);
-    expectNothingKept(testApp, 'bob', 0, 1);
+    await expectNothingKept(testApp, 'bob', 0, 1);
   });
 
   it('refuses a strength out of range', async () => {
@@ -412,7 +413,7 @@ describe('POST /api/v1/images/{id}/variations', () => {
     const response = await post(testApp, `/api/v1/images/${source.id}/variations`, { strength: 1.5 }, alice);
     expect(response.statusCode).toBe(422);
     expect(response.json().details[0].field).toBe('strength');
-    expectNothingKept(testApp, 'alice', 1);
+    await expectNothingKept(testApp, 'alice', 1);
   });
 
   it('keeps BODY_LIMIT_BYTES: it takes no image', async () => {
@@ -529,7 +530,7 @@ describe('routing by capability', () => {
       models: ['upscaler'],
     });
     expect(texter.calls).toHaveLength(1);
-    expectNothingKept(testApp, 'alice', 1);
+    await expectNothingKept(testApp, 'alice', 1);
   });
 });
 
