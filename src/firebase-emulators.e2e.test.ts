@@ -72,7 +72,7 @@ describe('Firebase emulators', () => {
     });
     expect(await usage.json()).toMatchObject({ used: 1 });
     expect(
-      testApp.services.records.listForUser(user.localId, { limit: 5, cursor: undefined }).records,
+      (await testApp.services.records.listForUser(user.localId, { limit: 5, cursor: undefined })).records,
     ).toHaveLength(1);
   });
 

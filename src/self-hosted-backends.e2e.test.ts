@@ -127,10 +127,15 @@ describe('self-hosted backends from a models file', () => {
     const graphText = JSON.stringify(job?.graph);
     expect(graphText).toContain('a red fox in the snow');
     expect(
-      running.services.records.listForUser(`discord:${interaction.member?.user.id ?? interaction.user?.id}`, {
-        limit: 5,
-        cursor: undefined,
-      }).records[0],
+      (
+        await running.services.records.listForUser(
+          `discord:${interaction.member?.user.id ?? interaction.user?.id}`,
+          {
+            limit: 5,
+            cursor: undefined,
+          },
+        )
+      ).records[0],
     ).toMatchObject({ model: 'gpu-flux' });
   });
 });

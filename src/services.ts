@@ -88,7 +88,7 @@ export async function createServices(
   const ledger = new AsyncQuotaLedger(stores.quota, now);
   const sqliteLedger = new QuotaLedger(database, now);
   const accounts = new UserAccounts(database, config.plans, now);
-  const records = new GenerationRecords(database);
+  const records = new GenerationRecords(stores.generations);
 
   const firebase = config.firebase ? await import('./core/firebase/firebase-app.ts') : undefined;
   const firebaseApp =
@@ -228,7 +228,7 @@ export async function createServices(
 
   const linkCodes = new LinkCodes(database, accounts, now);
   const processedEvents = new ProcessedEvents(database, now);
-  const idempotencyKeys = new IdempotencyKeys(database, now);
+  const idempotencyKeys = new IdempotencyKeys(stores.idempotencyKeys, now);
   const background = new BackgroundWork(logger);
   for (const duty of housekeepingDuties({
     jobs,

@@ -183,7 +183,7 @@ export function createGenerationJobs(dependencies: {
         generation.kind === 'image' || generation.kind === 'batch'
           ? { kind: generation.kind, body: generation.body }
           : { kind: generation.kind, imageId: generation.imageId, body: generation.body };
-      const claim = idempotencyKeys.claim(caller.userId, key, requestHash(hashed), jobId);
+      const claim = await idempotencyKeys.claim(caller.userId, key, requestHash(hashed), jobId);
       if (claim.kind === 'conflict') {
         throw validationError([
           { field: 'Idempotency-Key', message: 'was already used with a different request body' },
@@ -208,31 +208,31 @@ export function createGenerationJobs(dependencies: {
     );
     // An outcome the caller never got to act on (cancelled, failed on our side, never recorded because the
     // disk refused it) frees the key: the retry it exists for must run, not replay that.
-    const freeKey = () => {
+    const freeKey = async () => {
       if (key === undefined) return;
       try {
-        idempotencyKeys.release(caller.userId, key, jobId);
+        await idempotencyKeys.release(caller.userId, key, jobId);
       } catch (releaseError) {
         request.log.warn({ err: releaseError, jobId }, 'freeing an idempotency key failed');
       }
     };
-    const freeKeyUnlessReplayable = (answer: JobAnswer) => {
-      if (!isReplayableStatus(answer.httpStatus)) freeKey();
+    const freeKeyUnlessReplayable = async (answer: JobAnswer) => {
+      if (!isReplayableStatus(answer.httpStatus)) await freeKey();
       return answer;
     };
     try {
       if (respondAsync) {
-        submitted.done.then(freeKeyUnlessReplayable, (error: unknown) => {
-          freeKey();
+        submitted.done.then(freeKeyUnlessReplayable, async (error: unknown) => {
+          await freeKey();
           request.log.error({ err: error, jobId }, 'an async job failed');
         });
         // 202 only for a job that exists: one the disk refused to record is the caller's 503, now.
         await submitted.recorded;
         return accepted(reply, jobId, submitted.position === 0 ? 'running' : 'queued', submitted.position);
       }
-      return answer(reply, freeKeyUnlessReplayable(await submitted.done));
+      return answer(reply, await freeKeyUnlessReplayable(await submitted.done));
     } catch (error) {
-      if (!(ImagineError.isInstance(error) && isReplayableStatus(error.httpStatus))) freeKey();
+      if (!(ImagineError.isInstance(error) && isReplayableStatus(error.httpStatus))) await freeKey();
       throw error;
     }
   }
@@ -251,8 +251,8 @@ export function createGenerationJobs(dependencies: {
     const userId = request.caller.userId;
     const key = request.headers['idempotency-key'] as string;
     const respondAsync = /\brespond-async\b/i.test(request.headers.prefer ?? '');
-    const runAgain = () => {
-      idempotencyKeys.release(userId, key, jobId);
+    const runAgain = async () => {
+      await idempotencyKeys.release(userId, key, jobId);
       return handle(generation, request, reply);
     };
     const running = jobs.inFlight(jobId);

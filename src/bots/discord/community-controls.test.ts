@@ -322,7 +322,8 @@ describe.each(transports)('community controls in Discord over %s', (_transport, 
     expect(fieldsOf(await posted)['Images left']).toBe('2 of 3 this month');
 
     // refund: the image Ben made is given back, once.
-    const [record] = testHarness.services.records.listForUser(ben, { limit: 1, cursor: undefined }).records;
+    const [record] = (await testHarness.services.records.listForUser(ben, { limit: 1, cursor: undefined }))
+      .records;
     expect(await adminReply(testHarness, adminCommand('refund', { image: record?.id ?? '' }, admin))).toBe(
       `Refunded one image to \`${ben}\`.`,
     );
@@ -392,8 +393,8 @@ describe.each(transports)('community controls in Discord over %s', (_transport, 
     });
     expect(notice.files).toEqual([]);
     expect((await testHarness.services.chatImages.usage(ada)).used).toBe(0);
-    expect(testHarness.services.records.listForUser(ada, { limit: 5, cursor: undefined }).records).toEqual(
-      [],
-    );
+    expect(
+      (await testHarness.services.records.listForUser(ada, { limit: 5, cursor: undefined })).records,
+    ).toEqual([]);
   });
 });

@@ -125,7 +125,8 @@ describe.each(transports)('Discord bot over %s', (_transport, start) => {
 
     const buttons = actionsOf(final);
     expect(buttons.map((button) => button.label)).toEqual(singleImageButtons);
-    const record = testHarness.services.records.listForUser(ada, { limit: 5, cursor: undefined }).records[0];
+    const record = (await testHarness.services.records.listForUser(ada, { limit: 5, cursor: undefined }))
+      .records[0];
     expect(record).toBeDefined();
     for (const button of buttons) {
       expect(button.action).toMatchObject({ owner: ada, generationId: record?.id });
@@ -186,7 +187,8 @@ describe.each(transports)('Discord bot over %s', (_transport, start) => {
     });
     const buttons = actionsOf(final);
     expect(buttons.map((button) => button.label)).toEqual(['U1', 'U2', 'V1', 'V2', 'Delete']);
-    const records = testHarness.services.records.listForUser(ada, { limit: 5, cursor: undefined }).records;
+    const records = (await testHarness.services.records.listForUser(ada, { limit: 5, cursor: undefined }))
+      .records;
     const batchId = records[0]?.batchId;
     expect(batchId).toBeDefined();
     expect(buttons[0]?.action).toEqual({ kind: 'upscale', owner: ada, batchId, index: 0 });

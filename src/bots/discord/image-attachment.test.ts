@@ -86,7 +86,9 @@ function imagineWithAttachment(
 async function expectNothingKept(harness: HttpHarness) {
   expect((await harness.services.chatImages.usage(ada)).used).toBe(0);
   expect(await harness.services.ledger.usage(ada, 5)).toMatchObject({ used: 0, reserved: 0 });
-  expect(harness.services.records.listForUser(ada, { limit: 5, cursor: undefined }).records).toEqual([]);
+  expect((await harness.services.records.listForUser(ada, { limit: 5, cursor: undefined })).records).toEqual(
+    [],
+  );
   expect(storedImageFiles(harness.services)).toEqual([]);
 }
 
@@ -128,7 +130,8 @@ describe('/imagine with an image attachment', () => {
     expect(call?.inputImages?.[0]).toMatchObject({ mediaType: 'image/png', width: 320, height: 240 });
     expect(Buffer.from(call?.inputImages?.[0]?.bytes ?? []).equals(init)).toBe(true);
     expect(posted.files).toHaveLength(1);
-    const record = harness.services.records.listForUser(ada, { limit: 1, cursor: undefined }).records[0];
+    const record = (await harness.services.records.listForUser(ada, { limit: 1, cursor: undefined }))
+      .records[0];
     expect(record).toMatchObject({ kind: 'image_to_image', parentId: undefined });
     expect((await harness.services.chatImages.usage(ada)).used).toBe(1);
     // Details says where it came from.

@@ -56,7 +56,8 @@ async function finished(harness: HttpHarness, interaction: APIInteraction) {
 
 /** The stored bytes of `owner`'s newest image. */
 async function newest(harness: HttpHarness, owner: string) {
-  const record = harness.services.records.listForUser(owner, { limit: 1, cursor: undefined }).records[0];
+  const record = (await harness.services.records.listForUser(owner, { limit: 1, cursor: undefined }))
+    .records[0];
   if (!record) throw new Error(`${owner} has no image`);
   return { record, bytes: await harness.services.storage.read(record.storageKey) };
 }
@@ -160,7 +161,7 @@ describe('Discord image-to-image buttons', () => {
     const { harness, model } = await start();
     const made = await finished(harness, slashCommand('imagine-batch', { prompt: 'two owls', count: 2 }));
     const { record: some } = await newest(harness, ada);
-    const first = harness.services.chatImages.findInBatch(ada, some.batchId ?? '', 0);
+    const first = await harness.services.chatImages.findInBatch(ada, some.batchId ?? '', 0);
     const firstBytes = await harness.services.storage.read(first.storageKey);
     const calls = model.calls.length;
 

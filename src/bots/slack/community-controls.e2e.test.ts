@@ -338,10 +338,12 @@ describe.each(['http', 'socket'] as const)('community controls in Slack over %s'
     const slack = new SlackStandIn().uploadFlow().responseUrls();
     await transport.command(slashCommand({ text: 'bob’s lighthouse', user_id: bob }));
     await slack.until(() => slack.responses.length === 1);
-    const [record] = transport.services.records.listForUser(bobIdentity, {
-      limit: 1,
-      cursor: undefined,
-    }).records;
+    const [record] = (
+      await transport.services.records.listForUser(bobIdentity, {
+        limit: 1,
+        cursor: undefined,
+      })
+    ).records;
     expect(await admin(`refund ${record?.id}`)).toBe(`Refunded one image to \`${bobIdentity}\`.`);
     expect((await transport.services.chatImages.usage(bobIdentity)).used).toBe(0);
     expect(await admin(`refund ${record?.id}`)).toBe('⚠️ That image was refunded already.');

@@ -208,7 +208,7 @@ describe.each(['http', 'socket'] as const)('Slack app over %s', (mode) => {
     await slack.until(() => slack.uploads.length === 2);
     await slack.until(() => slack.callsTo('files.completeUploadExternal').length === 2);
 
-    const record = transport.services.chatImages.findInBatch(
+    const record = await transport.services.chatImages.findInBatch(
       aliceIdentity,
       action?.kind === 'upscale' ? action.batchId : '',
       1,
@@ -251,7 +251,7 @@ describe.each(['http', 'socket'] as const)('Slack app over %s', (mode) => {
     expect(v2?.text).toBe('V2');
     const action = decodeChatAction(v2?.value ?? '');
     if (action?.kind !== 'variant') throw new Error('V2 is not a variant button');
-    const second = transport.services.chatImages.findInBatch(aliceIdentity, action.batchId, 1);
+    const second = await transport.services.chatImages.findInBatch(aliceIdentity, action.batchId, 1);
     const stored = Buffer.from(await transport.services.chatImages.read(second));
     const calls = model.calls.length;
 
@@ -288,8 +288,9 @@ describe.each(['http', 'socket'] as const)('Slack app over %s', (mode) => {
       const transport = await start(mode, {}, [model]);
       const slack = new SlackStandIn();
       const { blocks } = await imagineOnce(transport, slack);
-      const record = transport.services.records.listForUser(aliceIdentity, { limit: 1, cursor: undefined })
-        .records[0];
+      const record = (
+        await transport.services.records.listForUser(aliceIdentity, { limit: 1, cursor: undefined })
+      ).records[0];
       if (!record) throw new Error('no source image');
       const stored = Buffer.from(await transport.services.chatImages.read(record));
 
@@ -326,8 +327,9 @@ describe.each(['http', 'socket'] as const)('Slack app over %s', (mode) => {
     const transport = await start(mode, {}, [model]);
     const slack = new SlackStandIn();
     const { blocks } = await imagineOnce(transport, slack);
-    const record = transport.services.records.listForUser(aliceIdentity, { limit: 1, cursor: undefined })
-      .records[0];
+    const record = (
+      await transport.services.records.listForUser(aliceIdentity, { limit: 1, cursor: undefined })
+    ).records[0];
     if (!record) throw new Error('no source image');
     const stored = Buffer.from(await transport.services.chatImages.read(record));
 
@@ -370,7 +372,7 @@ describe.each(['http', 'socket'] as const)('Slack app over %s', (mode) => {
     expect(blockText(posted)).toContain(`Remix by <@${bob}>`);
     expect(slack.callsTo('chat.postEphemeral')[0]?.args).toMatchObject({ channel: channelId, user: bob });
     expect((await transport.services.chatImages.usage(bobIdentity)).used).toBe(1);
-    const made = transport.services.records.listForUser(bobIdentity, { limit: 1, cursor: undefined })
+    const made = (await transport.services.records.listForUser(bobIdentity, { limit: 1, cursor: undefined }))
       .records[0];
     expect(made).toMatchObject({ parentId: record.id, kind: 'remix' });
   });

@@ -162,7 +162,7 @@ export async function postOutcome(
     });
   }
   const batchId = first.batchId;
-  const ordered = inBatchOrder(context, outcome, owner, batchId);
+  const ordered = await inBatchOrder(context, outcome, owner, batchId);
   const grid = await composeGrid(ordered.map((image) => image.bytes));
   const shown: ShownImage[] = ordered.map((image) => shownFromResult(owner, image));
   return context.delivery.postImage(client, {
@@ -178,17 +178,19 @@ export async function postOutcome(
 }
 
 /** The batch's images in the order `findInBatch` numbers them, so tile k is what U(k+1) posts. */
-function inBatchOrder(
+async function inBatchOrder(
   context: SlackContext,
   outcome: GenerationOutcome,
   owner: string,
   batchId: string,
-): GenerationOutcome['images'] {
+): Promise<GenerationOutcome['images']> {
   const byId = new Map(outcome.images.map((image) => [image.id, image]));
-  const ordered = outcome.images.map((_, index) => {
-    const record = context.chatImages.findInBatch(owner, batchId, index);
-    return byId.get(record.id);
-  });
+  const ordered = await Promise.all(
+    outcome.images.map(async (_, index) => {
+      const record = await context.chatImages.findInBatch(owner, batchId, index);
+      return byId.get(record.id);
+    }),
+  );
   return ordered.every((image) => image !== undefined) ? ordered : outcome.images;
 }
 

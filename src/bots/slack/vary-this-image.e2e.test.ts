@@ -102,7 +102,7 @@ describe.each(['http', 'socket'] as const)('"Vary this image" over %s', (mode) =
     expect(slack.responses[0]?.body).toMatchObject({ response_type: 'ephemeral' });
     expect(String(slack.responses[0]?.body.text)).toMatch(/subtle variation of that image/);
     expect((await transport.services.chatImages.usage(bobIdentity)).used).toBe(1);
-    const made = transport.services.records.listForUser(bobIdentity, { limit: 1, cursor: undefined })
+    const made = (await transport.services.records.listForUser(bobIdentity, { limit: 1, cursor: undefined }))
       .records[0];
     expect(made).toMatchObject({ kind: 'image_to_image', width: 480, height: 320 });
   });

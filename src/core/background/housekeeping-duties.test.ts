@@ -113,7 +113,7 @@ describe('housekeeping duties', () => {
 
   it('forgets idempotency keys after their 24 hours', async () => {
     const running = await started();
-    running.idempotencyKeys.claim('dave', 'retry-1', 'hash', 'job-1');
+    await running.idempotencyKeys.claim('dave', 'retry-1', 'hash', 'job-1');
     const count = () =>
       (running.database.prepare('SELECT COUNT(*) AS n FROM idempotency_keys').get() as { n: number }).n;
     expect(count()).toBe(1);

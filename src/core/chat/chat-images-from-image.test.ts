@@ -35,7 +35,7 @@ async function start() {
   );
   const source = made.images[0];
   if (!source) throw new Error('no source image');
-  const record = services.chatImages.find('discord:1', source.id);
+  const record = await services.chatImages.find('discord:1', source.id);
   const bytes = await services.chatImages.read(record);
   return { services, models, record, bytes };
 }
@@ -61,7 +61,7 @@ describe('chat variations and upscales of a stored image', () => {
       expect(Buffer.from(input?.bytes ?? []).equals(Buffer.from(bytes))).toBe(true);
       const result = outcome.images[0];
       expect(result).toBeDefined();
-      const made = services.chatImages.find('discord:2', result?.id ?? '');
+      const made = await services.chatImages.find('discord:2', result?.id ?? '');
       expect(made).toMatchObject({ parentId: record.id, kind: 'variation' });
       expect(await services.ledger.usage('discord:2', 10)).toMatchObject({ used: 1, reserved: 0 });
       expect(await services.ledger.usage('discord:1', 10)).toMatchObject({ used: 1, reserved: 0 });
@@ -74,7 +74,7 @@ describe('chat variations and upscales of a stored image', () => {
     const input = models.upscaler.calls[0]?.inputImages?.[0];
     expect(models.upscaler.calls[0]).toMatchObject({ task: 'upscale', upscaleFactor: 2 });
     expect(Buffer.from(input?.bytes ?? []).equals(Buffer.from(bytes))).toBe(true);
-    const made = services.chatImages.find('discord:2', outcome.images[0]?.id ?? '');
+    const made = await services.chatImages.find('discord:2', outcome.images[0]?.id ?? '');
     expect(made).toMatchObject({
       parentId: record.id,
       kind: 'upscale',

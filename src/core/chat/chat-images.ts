@@ -476,15 +476,15 @@ export class ChatImages {
   }
 
   /** A stored generation a button names, or a `not_found` error a person can read. */
-  find(owner: string, generationId: string): GenerationRecord {
-    const record = this.#dependencies.records.get(owner, generationId);
+  async find(owner: string, generationId: string): Promise<GenerationRecord> {
+    const record = await this.#dependencies.records.get(owner, generationId);
     if (!record) throw new ImagineError('not_found', 'That image is no longer available.');
     return record;
   }
 
   /** Image `index` of a stored batch. */
-  findInBatch(owner: string, batchId: string, index: number): GenerationRecord {
-    const record = this.#dependencies.records.listBatch(owner, batchId)[index];
+  async findInBatch(owner: string, batchId: string, index: number): Promise<GenerationRecord> {
+    const record = (await this.#dependencies.records.listBatch(owner, batchId))[index];
     if (!record) throw new ImagineError('not_found', 'That image is no longer available.');
     return record;
   }

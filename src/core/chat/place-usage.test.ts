@@ -43,7 +43,7 @@ describe('a place’s month for /imagine-admin usage', () => {
     const made = await chatImages.create('discord:1', place, { text: 'a red fox', enhance: false }, call);
     const source = made.images[0];
     if (!source) throw new Error('no source image');
-    const record = chatImages.find('discord:1', source.id);
+    const record = await chatImages.find('discord:1', source.id);
     await chatImages.create('discord:1', place, { text: 'two owls', count: 2, enhance: false }, call);
     await chatImages.again('discord:2', place, record, 'reroll', call);
     await chatImages.vary('discord:2', place, 'discord:1', source.id, 'subtle', call);

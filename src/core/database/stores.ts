@@ -1,3 +1,5 @@
+import type { GenerationStore } from '../generation/generation-store.ts';
+import type { IdempotencyStore } from '../jobs/idempotency-store.ts';
 import type { QuotaStore } from '../quota/quota-store.ts';
 
 /**
@@ -8,6 +10,8 @@ import type { QuotaStore } from '../quota/quota-store.ts';
  */
 export interface Stores {
   quota: QuotaStore;
+  generations: GenerationStore;
+  idempotencyKeys: IdempotencyStore;
 }
 
 /** The engine-neutral name of an engine, for logs, `/health` and the contract suites' labels. */

@@ -1,7 +1,6 @@
-import { isoTimestamp } from '../database/iso-timestamp.ts';
-import type { SqliteDatabase } from '../database/open-database.ts';
 import { validationError } from '../errors/imagine-error.ts';
 import type { GenerationWarning } from '../providers/image-model.ts';
+import type { GenerationStore } from './generation-store.ts';
 
 /** Where a generation was asked for. */
 export type GenerationSource = 'api' | 'discord' | 'slack' | 'cli';
@@ -37,173 +36,71 @@ export interface GenerationRecord {
   kind: GenerationKind | undefined;
 }
 
-interface GenerationRow {
-  id: string;
-  user_id: string;
-  batch_id: string | null;
-  source: GenerationSource;
-  prompt: string;
-  prompt_used: string;
-  negative_prompt: string | null;
-  style: string | null;
-  model: string;
-  seed: number | null;
-  width: number;
-  height: number;
-  quality: 'standard' | 'high';
-  cost_usd: number;
-  generation_ms: number;
-  storage_key: string;
-  image_url: string;
-  content_type: string;
-  provider_request_id: string | null;
-  warnings: string;
-  created_at: string;
-  parent_id: string | null;
-  kind: GenerationKind | null;
-}
-
-type GenerationInsertValues = [
-  string,
-  string,
-  string | null,
-  string,
-  string,
-  string,
-  string | null,
-  string | null,
-  string,
-  number | null,
-  number,
-  number,
-  string,
-  number,
-  number,
-  string,
-  string,
-  string,
-  string | null,
-  string,
-  string,
-  string | null,
-  string | null,
-];
-
 /** A page of a user's history, newest first; `nextCursor` fetches the next page. */
 export interface GenerationPage {
   records: GenerationRecord[];
   nextCursor: string | undefined;
 }
 
-/** The generations table: what was made, for whom, and where it is stored. */
+/**
+ * A user's stored images over any `GenerationStore` engine: what was made, for whom, where it is stored,
+ * what it was made from, and the history pages with their opaque cursors.
+ */
 export class GenerationRecords {
-  readonly #statements;
+  readonly #store: GenerationStore;
 
-  constructor(database: SqliteDatabase) {
-    this.#statements = {
-      // Positional parameters: this runs on every request, and binding 22 names costs more than the insert.
-      insert: database.prepare<GenerationInsertValues, void>(
-        `INSERT INTO generations (id, user_id, batch_id, source, prompt, prompt_used, negative_prompt,
-           style, model, seed, width, height, quality, cost_usd, generation_ms, storage_key, image_url, content_type,
-           provider_request_id, warnings, created_at, parent_id, kind)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
-      byId: database.prepare<[string, string], GenerationRow>(
-        'SELECT * FROM generations WHERE user_id = ? AND id = ?',
-      ),
-      // Ids are UUIDv7, so id order is creation order and one index serves both lookups and history.
-      firstPage: database.prepare<[string, number], GenerationRow>(
-        'SELECT * FROM generations WHERE user_id = ? ORDER BY id DESC LIMIT ?',
-      ),
-      nextPage: database.prepare<[string, string, number], GenerationRow>(
-        'SELECT * FROM generations WHERE user_id = ? AND id < ? ORDER BY id DESC LIMIT ?',
-      ),
-      batch: database.prepare<[string, string], GenerationRow>(
-        'SELECT * FROM generations WHERE user_id = ? AND batch_id = ? ORDER BY id',
-      ),
-    };
+  constructor(store: GenerationStore) {
+    this.#store = store;
   }
 
-  /** Records one generation. Call inside the transaction that charges for it. */
-  insert(record: GenerationRecord): void {
-    this.#statements.insert.run(
-      record.id,
-      record.userId,
-      record.batchId ?? null,
-      record.source,
-      record.prompt,
-      record.promptUsed,
-      record.negativePrompt ?? null,
-      record.style ?? null,
-      record.model,
-      record.seed ?? null,
-      record.width,
-      record.height,
-      record.quality,
-      record.costUsd,
-      record.generationMs,
-      record.storageKey,
-      record.imageUrl,
-      record.contentType,
-      record.providerRequestId ?? null,
-      record.warnings.length === 0 ? '[]' : JSON.stringify(record.warnings),
-      isoTimestamp(record.createdAt),
-      record.parentId ?? null,
-      record.kind ?? null,
-    );
+  /** Records generations, all or none (outside a charge: the generator records with `insertNow`). */
+  async insert(records: readonly GenerationRecord[]): Promise<void> {
+    await this.#store.insert(records);
+  }
+
+  /**
+   * Records one generation synchronously, inside SQLite's group-commit transaction that charges for it
+   * (`writes.run`). PostgreSQL has no synchronous write: its charge's transaction records the images with
+   * `insertGenerationRecords` (`postgres/postgres-generation-store.ts`).
+   */
+  insertNow(record: GenerationRecord): void {
+    if (!this.#store.insertNow) {
+      throw new Error("this engine records generations in the charge's transaction, not in a batched write");
+    }
+    this.#store.insertNow(record);
   }
 
   /** One of a user's generations by id. */
-  get(userId: string, id: string): GenerationRecord | undefined {
-    const row = this.#statements.byId.get(userId, id);
-    return row ? fromRow(row) : undefined;
+  get(userId: string, id: string): Promise<GenerationRecord | undefined> {
+    return this.#store.get(userId, id);
   }
 
   /** The images of one batch, in the order they were made. */
-  listBatch(userId: string, batchId: string): GenerationRecord[] {
-    return this.#statements.batch.all(userId, batchId).map(fromRow);
+  listBatch(userId: string, batchId: string): Promise<GenerationRecord[]> {
+    return this.#store.listBatch(userId, batchId);
   }
 
   /** A user's generations, newest first. The cursor is opaque to callers. */
-  listForUser(userId: string, page: { limit: number; cursor: string | undefined }): GenerationPage {
+  async listForUser(
+    userId: string,
+    page: { limit: number; cursor: string | undefined },
+  ): Promise<GenerationPage> {
     // One extra row tells whether another page exists without a COUNT.
-    const rows =
-      page.cursor === undefined
-        ? this.#statements.firstPage.all(userId, page.limit + 1)
-        : this.#statements.nextPage.all(userId, decodeCursor(page.cursor), page.limit + 1);
-    const records = rows.slice(0, page.limit).map(fromRow);
+    const before = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
+    const rows = await this.#store.newestFirst(userId, page.limit + 1, before);
+    const records = rows.length > page.limit ? rows.slice(0, page.limit) : rows;
     const last = records.at(-1);
     const nextCursor = rows.length > page.limit && last ? encodeCursor(last.id) : undefined;
     return { records, nextCursor };
   }
-}
 
-function fromRow(row: GenerationRow): GenerationRecord {
-  return {
-    id: row.id,
-    userId: row.user_id,
-    batchId: row.batch_id ?? undefined,
-    source: row.source,
-    prompt: row.prompt,
-    promptUsed: row.prompt_used,
-    negativePrompt: row.negative_prompt ?? undefined,
-    style: row.style ?? undefined,
-    model: row.model,
-    seed: row.seed ?? undefined,
-    width: row.width,
-    height: row.height,
-    quality: row.quality,
-    costUsd: row.cost_usd,
-    generationMs: row.generation_ms,
-    storageKey: row.storage_key,
-    imageUrl: row.image_url,
-    contentType: row.content_type,
-    providerRequestId: row.provider_request_id ?? undefined,
-    warnings: JSON.parse(row.warnings) as GenerationWarning[],
-    createdAt: new Date(row.created_at),
-    parentId: row.parent_id ?? undefined,
-    kind: row.kind ?? undefined,
-  };
+  /**
+   * Removes one of a user's generations and answers it (its `storageKey` names the file to remove next),
+   * or undefined when there was none. Images made from it keep their `parentId`: lineage is history.
+   */
+  delete(userId: string, id: string): Promise<GenerationRecord | undefined> {
+    return this.#store.delete(userId, id);
+  }
 }
 
 function encodeCursor(id: string): string {

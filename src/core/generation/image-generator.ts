@@ -459,7 +459,7 @@ export class ImageGenerator {
     owner: string,
     imageId: string,
   ): Promise<{ record: GenerationRecord; image: InputImage }> {
-    const record = this.#dependencies.records.get(owner, imageId);
+    const record = await this.#dependencies.records.get(owner, imageId);
     if (!record) throw new ImagineError('not_found', 'You have no image with that id');
     let bytes: Uint8Array;
     try {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { SqliteDatabase } from '../database/open-database.ts';
+import type { IdempotencyStore } from './idempotency-store.ts';
 
 /** How long a key is remembered (the `Idempotency-Key` convention: a day). */
 export const idempotencyWindowMs = 24 * 60 * 60 * 1000;
@@ -37,43 +37,32 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** REST idempotency keys per user, shared by every process on the database file. */
+/** REST idempotency keys per user over any `IdempotencyStore` engine, shared by every process on it. */
 export class IdempotencyKeys {
-  readonly #statements;
+  readonly #store: IdempotencyStore;
   readonly #now: () => Date;
 
-  constructor(database: SqliteDatabase, now: () => Date = () => new Date()) {
+  constructor(store: IdempotencyStore, now: () => Date = () => new Date()) {
+    this.#store = store;
     this.#now = now;
-    this.#statements = {
-      claim: database.prepare<[string, string, string, string, string], void>(
-        'INSERT OR IGNORE INTO idempotency_keys (user_id, key, request_hash, job_id, created_at) VALUES (?, ?, ?, ?, ?)',
-      ),
-      existing: database.prepare<
-        [string, string],
-        { request_hash: string; job_id: string; created_at: string }
-      >('SELECT request_hash, job_id, created_at FROM idempotency_keys WHERE user_id = ? AND key = ?'),
-      forget: database.prepare<[string, string], void>(
-        'DELETE FROM idempotency_keys WHERE user_id = ? AND key = ?',
-      ),
-      release: database.prepare<[string, string, string], void>(
-        'DELETE FROM idempotency_keys WHERE user_id = ? AND key = ? AND job_id = ?',
-      ),
-      forgetBefore: database.prepare<[string], void>('DELETE FROM idempotency_keys WHERE created_at < ?'),
-    };
   }
 
-  /** Claims `key` for `jobId`, or says which earlier job it belongs to. Atomic across processes. */
-  claim(userId: string, key: string, hash: string, jobId: string): IdempotencyClaim {
+  /**
+   * Claims `key` for `jobId`, or says which earlier job it belongs to. Atomic across processes: of any
+   * number of concurrent first uses, one claims it and every other replays that one's job. A key past the
+   * window is claimed afresh.
+   */
+  async claim(userId: string, key: string, hash: string, jobId: string): Promise<IdempotencyClaim> {
     const now = this.#now();
-    if (this.#statements.claim.run(userId, key, hash, jobId, now.toISOString()).changes === 1)
-      return { kind: 'new' };
-    const existing = this.#statements.existing.get(userId, key);
-    if (!existing) return this.claim(userId, key, hash, jobId);
-    if (now.getTime() - Date.parse(existing.created_at) > idempotencyWindowMs) {
-      this.#statements.forget.run(userId, key);
-      return this.claim(userId, key, hash, jobId);
+    const expiredBefore = new Date(now.getTime() - idempotencyWindowMs);
+    const use = { userId, key, requestHash: hash, jobId, createdAt: now };
+    for (;;) {
+      if (await this.#store.claim(use, expiredBefore)) return { kind: 'new' };
+      const held = await this.#store.find(userId, key);
+      // Released between the two statements (its job ended unheard): claim it again.
+      if (!held) continue;
+      return held.requestHash === hash ? { kind: 'replay', jobId: held.jobId } : { kind: 'conflict' };
     }
-    return existing.request_hash === hash ? { kind: 'replay', jobId: existing.job_id } : { kind: 'conflict' };
   }
 
   /**
@@ -81,13 +70,12 @@ export class IdempotencyKeys {
    * when the client hung up, a failure on our side, never recorded on a full disk), so a retry with the key
    * must run again, not replay it.
    */
-  release(userId: string, key: string, jobId: string): void {
-    this.#statements.release.run(userId, key, jobId);
+  async release(userId: string, key: string, jobId: string): Promise<void> {
+    await this.#store.release(userId, key, jobId);
   }
 
   /** Drops keys past the window; returns how many. */
-  forgetExpired(): number {
-    const cutoff = new Date(this.#now().getTime() - idempotencyWindowMs).toISOString();
-    return this.#statements.forgetBefore.run(cutoff).changes;
+  forgetExpired(): Promise<number> {
+    return this.#store.forgetBefore(new Date(this.#now().getTime() - idempotencyWindowMs));
   }
 }

@@ -148,7 +148,7 @@ export const catalogRoutes: FastifyPluginAsyncZod<{
       },
     },
     async (request) => {
-      const page = records.listForUser(request.caller.userId, {
+      const page = await records.listForUser(request.caller.userId, {
         limit: request.query.limit,
         cursor: request.query.cursor,
       });

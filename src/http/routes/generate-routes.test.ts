@@ -28,7 +28,9 @@ async function start(...parameters: Parameters<typeof createTestApp>): Promise<T
 /** The user was charged nothing, and nothing of theirs was recorded or stored. */
 async function expectNothingKept(testApp: TestApp, userId: string) {
   expect(await testApp.services.ledger.usage(userId, 5)).toMatchObject({ used: 0, reserved: 0 });
-  expect(testApp.services.records.listForUser(userId, { limit: 10, cursor: undefined }).records).toEqual([]);
+  expect(
+    (await testApp.services.records.listForUser(userId, { limit: 10, cursor: undefined })).records,
+  ).toEqual([]);
   expect(storedImageFiles(testApp.services)).toEqual([]);
 }
 
@@ -335,7 +337,8 @@ describe('request validation', () => {
       headers: { authorization },
     });
     expect(history.json().images[0].prompt).toBe('café fox \ufffd');
-    const [record] = testApp.services.records.listForUser('alice', { limit: 1, cursor: undefined }).records;
+    const [record] = (await testApp.services.records.listForUser('alice', { limit: 1, cursor: undefined }))
+      .records;
     expect(record?.prompt).toBe('café fox \ufffd');
   });
 

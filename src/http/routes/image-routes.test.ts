@@ -73,7 +73,8 @@ const base64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
 /** Nothing charged, held, recorded or stored for this user (beyond what they had; `files` counts everyone's). */
 async function expectNothingKept(testApp: TestApp, userId: string, imagesBefore = 0, files = imagesBefore) {
   expect(await testApp.services.ledger.usage(userId, 5)).toMatchObject({ used: imagesBefore, reserved: 0 });
-  const records = testApp.services.records.listForUser(userId, { limit: 10, cursor: undefined }).records;
+  const records = (await testApp.services.records.listForUser(userId, { limit: 10, cursor: undefined }))
+    .records;
   expect(records).toHaveLength(imagesBefore);
   expect(storedImageFiles(testApp.services)).toHaveLength(files);
 }
@@ -91,7 +92,7 @@ async function sourceImage(testApp: TestApp, authorization: string) {
 }
 
 async function storedBytes(testApp: TestApp, userId: string, id: string): Promise<Uint8Array> {
-  const record = testApp.services.records.get(userId, id);
+  const record = await testApp.services.records.get(userId, id);
   if (!record) throw new Error(`no record ${id}`);
   return testApp.services.storage.read(record.storageKey);
 }
@@ -538,7 +539,7 @@ describe('a polled variation after a crash', () => {
     const { testApp, remixer } = await start();
     const alice = testApp.bearerFor('alice');
     const source = await sourceImage(testApp, alice);
-    const jobId = await leaveCrashedJob(testApp.services, {
+    const jobId = leaveCrashedJob(testApp.services, {
       userId: 'alice',
       source: 'api',
       delivery: 'rest-async',

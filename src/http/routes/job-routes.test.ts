@@ -118,9 +118,9 @@ describe('a job and its result', () => {
     // Right after the charge's commit (the generation's records are written in it), before anything the
     // job does later can run: what a poll at that instant would read.
     const seen: Array<{ status: string; result: string | null }> = [];
-    const insert = services.records.insert.bind(services.records);
-    services.records.insert = (record) => {
-      insert(record);
+    const insertNow = services.records.insertNow.bind(services.records);
+    services.records.insertNow = (record) => {
+      insertNow(record);
       setImmediate(() => {
         seen.push(
           services.database.prepare('SELECT status, result FROM jobs WHERE user_id = ?').get('alice') as {
@@ -251,7 +251,7 @@ describe('Idempotency-Key after an outcome the caller never got', () => {
       request: null,
       hold: { userLimit: 5 },
     });
-    services.idempotencyKeys.claim(
+    await services.idempotencyKeys.claim(
       'alice',
       'k3',
       requestHash({ kind: 'image', body: imageRequestSchema.parse({ prompt: 'a fox' }) }),

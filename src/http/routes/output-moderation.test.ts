@@ -39,9 +39,9 @@ describe('OUTPUT_MODERATION=on', () => {
       stage: 'output',
     });
     expect(await current.services.ledger.usage('alice', 5)).toMatchObject({ used: 0, reserved: 0 });
-    expect(current.services.records.listForUser('alice', { limit: 5, cursor: undefined }).records).toEqual(
-      [],
-    );
+    expect(
+      (await current.services.records.listForUser('alice', { limit: 5, cursor: undefined })).records,
+    ).toEqual([]);
     expect(storedImageFiles(current.services)).toEqual([]);
   });
 });

@@ -104,7 +104,7 @@ describe('Replicate through the REST API', () => {
     ]);
     expect(stored.equals(sent)).toBe(true);
     expect(readPngText(image.rawPayload).parameters).toMatch(/Model: flux-schnell$/);
-    expect(current.services.records.get('alice', body.id)?.providerRequestId).toBe(
+    expect((await current.services.records.get('alice', body.id))?.providerRequestId).toBe(
       'rsq9k2x7hnrm80cmz1a8tq3p4w',
     );
     // The job knew the prediction while it ran, so a crash could have followed it instead of paying twice.

@@ -78,7 +78,8 @@ describe('STORAGE=s3 on the REST routes', () => {
     // A real PNG, the one the response describes.
     expect(stored?.bytes.subarray(1, 4).toString()).toBe('PNG');
 
-    const records = testApp.services.records.listForUser('alice', { limit: 10, cursor: undefined }).records;
+    const records = (await testApp.services.records.listForUser('alice', { limit: 10, cursor: undefined }))
+      .records;
     expect(records).toEqual([
       expect.objectContaining({ id: body.id, storageKey: key, imageUrl: body.image_url }),
     ]);
@@ -117,9 +118,9 @@ describe('STORAGE=s3 on the REST routes', () => {
     expect(deleted.statusCode).toBe(200);
     expect(bucket.objects.has(key)).toBe(false);
     expect(bucket.requests.at(-1)).toMatchObject({ operation: 'DeleteObject', key });
-    expect(testApp.services.records.listForUser('alice', { limit: 10, cursor: undefined }).records).toEqual(
-      [],
-    );
+    expect(
+      (await testApp.services.records.listForUser('alice', { limit: 10, cursor: undefined })).records,
+    ).toEqual([]);
   });
 
   it.each(['InternalError', 'SlowDown', 'AccessDenied'] as const)(
@@ -142,9 +143,9 @@ describe('STORAGE=s3 on the REST routes', () => {
         reserved: 0,
         remaining: 5,
       });
-      expect(testApp.services.records.listForUser('alice', { limit: 10, cursor: undefined }).records).toEqual(
-        [],
-      );
+      expect(
+        (await testApp.services.records.listForUser('alice', { limit: 10, cursor: undefined })).records,
+      ).toEqual([]);
       expect(bucket.objects.size).toBe(0);
       // The failed write shows on /health until one lands.
       expect((await testApp.app.inject({ method: 'GET', url: '/health' })).json()).toMatchObject({

@@ -33,7 +33,7 @@ export async function handleImageAction(
 ): Promise<void> {
   switch (action.kind) {
     case 'details': {
-      const record = bot.chatImages.find(action.owner, action.generationId);
+      const record = await bot.chatImages.find(action.owner, action.generationId);
       await context.respond.reply(detailsMessage(record), { ephemeral: true });
       return;
     }
@@ -41,7 +41,7 @@ export async function handleImageAction(
       await deleteResult(action.owner, context, bot);
       return;
     case 'reroll': {
-      const record = bot.chatImages.find(action.owner, action.generationId);
+      const record = await bot.chatImages.find(action.owner, action.generationId);
       if (!(await firstPress(context, bot))) return;
       await deliverGeneration(context, bot, {
         headline: record.prompt,
@@ -51,7 +51,7 @@ export async function handleImageAction(
     }
     case 'vary':
     case 'vary-subtle': {
-      const record = bot.chatImages.find(action.owner, action.generationId);
+      const record = await bot.chatImages.find(action.owner, action.generationId);
       if (!(await firstPress(context, bot))) return;
       const strength = action.kind === 'vary' ? 'strong' : 'subtle';
       await deliverGeneration(context, bot, {
@@ -62,7 +62,7 @@ export async function handleImageAction(
       return;
     }
     case 'enlarge': {
-      const record = bot.chatImages.find(action.owner, action.generationId);
+      const record = await bot.chatImages.find(action.owner, action.generationId);
       if (!(await firstPress(context, bot))) return;
       await deliverGeneration(context, bot, {
         headline: record.prompt,
@@ -73,7 +73,7 @@ export async function handleImageAction(
     }
     case 'remix': {
       // A form pre-filled with the prompt; its submission (same custom id) makes the image.
-      const record = bot.chatImages.find(action.owner, action.generationId);
+      const record = await bot.chatImages.find(action.owner, action.generationId);
       await context.respond.modal({
         custom_id: (context.interaction as APIMessageComponentInteraction).data.custom_id,
         title: 'Remix this image',
@@ -99,7 +99,7 @@ export async function handleImageAction(
     }
     case 'variant': {
       // V1–V4: a real variation of that grid image (image-to-image from it), not the prompt again.
-      const record = bot.chatImages.findInBatch(action.owner, action.batchId, action.index);
+      const record = await bot.chatImages.findInBatch(action.owner, action.batchId, action.index);
       if (!(await firstPress(context, bot))) return;
       await deliverGeneration(context, bot, {
         headline: record.prompt,
@@ -109,7 +109,7 @@ export async function handleImageAction(
       return;
     }
     case 'upscale': {
-      const record = bot.chatImages.findInBatch(action.owner, action.batchId, action.index);
+      const record = await bot.chatImages.findInBatch(action.owner, action.batchId, action.index);
       if (!(await firstPress(context, bot))) return;
       await context.respond.defer({ ephemeral: privateResult(context, bot, undefined) });
       const bytes = await bot.chatImages.read(record);
@@ -149,7 +149,7 @@ export async function submitRemix(
     await context.respond.reply({ content: 'This form no longer works.' }, { ephemeral: true });
     return;
   }
-  const record = bot.chatImages.find(action.owner, action.generationId);
+  const record = await bot.chatImages.find(action.owner, action.generationId);
   await deliverGeneration(context, bot, {
     headline: prompt.trim() || record.prompt,
     run: (call) =>

@@ -137,7 +137,7 @@ function registerRemixForm(app: App, context: SlackContext): void {
     await ack();
     await context.work.run(async () => {
       try {
-        const source = context.chatImages.find(action.owner, action.generationId);
+        const source = await context.chatImages.find(action.owner, action.generationId);
         await generateFrom(context, client, press, source, { kind: 'remix', prompt }, action.owner, {
           kind: 'remix',
           userId,
@@ -161,7 +161,7 @@ async function runPress(context: SlackContext, args: ButtonArgs, press: Press, a
   try {
     switch (action.kind) {
       case 'details': {
-        const record = chatImages.find(action.owner, action.generationId);
+        const record = await chatImages.find(action.owner, action.generationId);
         const details = detailsMessage(shownFromRecord(record), context.publicImages);
         await quietly(context.logger, 'showing image details', () =>
           args.respond({ response_type: 'ephemeral', replace_original: false, ...details }),
@@ -169,12 +169,12 @@ async function runPress(context: SlackContext, args: ButtonArgs, press: Press, a
         return;
       }
       case 'upscale': {
-        const record = chatImages.findInBatch(action.owner, action.batchId, action.index);
+        const record = await chatImages.findInBatch(action.owner, action.batchId, action.index);
         await repost(context, args, press, record, action.index);
         return;
       }
       case 'reroll': {
-        const source = chatImages.find(action.owner, action.generationId);
+        const source = await chatImages.find(action.owner, action.generationId);
         await generateFrom(context, args.client, press, source, { kind: 'reroll' }, action.owner, {
           kind: 'reroll',
           userId: press.userId,
@@ -183,7 +183,7 @@ async function runPress(context: SlackContext, args: ButtonArgs, press: Press, a
       }
       case 'vary':
       case 'vary-subtle': {
-        const source = chatImages.find(action.owner, action.generationId);
+        const source = await chatImages.find(action.owner, action.generationId);
         const strength = action.kind === 'vary' ? 'strong' : 'subtle';
         await generateFrom(context, args.client, press, source, { kind: 'vary', strength }, action.owner, {
           kind: action.kind,
@@ -192,7 +192,7 @@ async function runPress(context: SlackContext, args: ButtonArgs, press: Press, a
         return;
       }
       case 'enlarge': {
-        const source = chatImages.find(action.owner, action.generationId);
+        const source = await chatImages.find(action.owner, action.generationId);
         await generateFrom(context, args.client, press, source, { kind: 'enlarge' }, action.owner, {
           kind: 'enlarge',
           userId: press.userId,
@@ -201,7 +201,7 @@ async function runPress(context: SlackContext, args: ButtonArgs, press: Press, a
       }
       case 'remix': {
         // A form pre-filled with the prompt (through the press's trigger_id); its submission makes the image.
-        const record = chatImages.find(action.owner, action.generationId);
+        const record = await chatImages.find(action.owner, action.generationId);
         const triggerId = (args.body as { trigger_id?: string }).trigger_id;
         if (!triggerId) {
           await press.note('⚠️ Slack did not let me open the Remix form; please press it again.');
@@ -215,7 +215,7 @@ async function runPress(context: SlackContext, args: ButtonArgs, press: Press, a
       }
       case 'variant': {
         // V1–V4: a real variation of that grid image (image-to-image from it).
-        const source = chatImages.findInBatch(action.owner, action.batchId, action.index);
+        const source = await chatImages.findInBatch(action.owner, action.batchId, action.index);
         const mode = { kind: 'vary', strength: 'strong' } as const;
         await generateFrom(context, args.client, press, source, mode, action.owner, {
           kind: 'variant',

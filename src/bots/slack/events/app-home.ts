@@ -16,7 +16,10 @@ export function registerAppHome(app: App, context: SlackContext): void {
     const identity = slackIdentity(teamId, userId);
     const place = await slackPlaceFor(context, client, { teamId, userId });
     const caller = context.chatImages.caller(identity, place);
-    const recent = context.records.listForUser(caller.userId, { limit: recentImages, cursor: undefined });
+    const recent = await context.records.listForUser(caller.userId, {
+      limit: recentImages,
+      cursor: undefined,
+    });
     const view = homeView({
       usage: await context.chatImages.usage(identity, place),
       workspaceMonthlyImages: context.workspaceMonthlyImages,

@@ -1,4 +1,6 @@
 import type { Sql } from 'postgres';
+import { PostgresGenerationStore } from '../../generation/postgres/postgres-generation-store.ts';
+import { PostgresIdempotencyStore } from '../../jobs/postgres/postgres-idempotency-store.ts';
 import { PostgresQuotaStore } from '../../quota/postgres/postgres-quota-store.ts';
 import type { Stores } from '../stores.ts';
 
@@ -12,5 +14,7 @@ export interface PostgresStoreContext {
 export function openPostgresStores(context: PostgresStoreContext): Stores {
   return {
     quota: new PostgresQuotaStore(context.sql),
+    generations: new PostgresGenerationStore(context.sql),
+    idempotencyKeys: new PostgresIdempotencyStore(context.sql),
   };
 }

@@ -46,7 +46,7 @@ export class SqliteGenerationWrites implements GenerationWrites {
 
   charge(charge: GenerationCharge): Promise<UsageSummary> {
     return this.#writes.run(() => {
-      for (const record of charge.records) this.#records.insert(record);
+      for (const record of charge.records) this.#records.insertNow(record);
       // Read in the same transaction: the standing reported is exactly the one just written.
       const usage = this.#ledger.commitInBatchedWrite(
         charge.reservation,

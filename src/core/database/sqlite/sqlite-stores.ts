@@ -1,3 +1,5 @@
+import { SqliteGenerationStore } from '../../generation/sqlite/sqlite-generation-store.ts';
+import { SqliteIdempotencyStore } from '../../jobs/sqlite/sqlite-idempotency-store.ts';
 import { SqliteQuotaStore } from '../../quota/sqlite/sqlite-quota-store.ts';
 import type { SqliteDatabase } from '../open-database.ts';
 import type { Stores } from '../stores.ts';
@@ -15,5 +17,7 @@ export interface SqliteStoreContext {
 export function openSqliteStores(context: SqliteStoreContext): Stores {
   return {
     quota: new SqliteQuotaStore(context.database),
+    generations: new SqliteGenerationStore(context.database, context.writes),
+    idempotencyKeys: new SqliteIdempotencyStore(context.database),
   };
 }
