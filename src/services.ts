@@ -26,7 +26,7 @@ import { ImageGenerator } from './core/generation/image-generator.ts';
 import type { Services } from './core/imagine-services.ts';
 import { IdempotencyKeys } from './core/jobs/idempotency-keys.ts';
 import { JobRunner } from './core/jobs/job-runner.ts';
-import { JobStore } from './core/jobs/job-store.ts';
+import { SqliteJobRows } from './core/jobs/sqlite/sqlite-job-rows.ts';
 import { chainModerators } from './core/prompt/moderation-chain.ts';
 import { createBlocklistModerator } from './core/prompt/prompt-moderation.ts';
 import { createImageModels } from './core/providers/create-image-models.ts';
@@ -175,7 +175,7 @@ export async function createServices(
           logger.error({ error: message }, 'background checkpoint failed'),
         );
   const jobs = new JobRunner({
-    store: new JobStore(database),
+    store: new SqliteJobRows(database),
     writes,
     ledger,
     logger,
@@ -282,7 +282,7 @@ export async function createServices(
     processedEvents,
     background,
     jobs,
-    jobStore: new JobStore(database),
+    jobStore: stores.jobs,
     idempotencyKeys,
     firebaseTokens,
     disk,

@@ -1,3 +1,4 @@
+import type { JobStore } from '../jobs/job-store.ts';
 import type { QuotaStore } from '../quota/quota-store.ts';
 
 /**
@@ -8,6 +9,7 @@ import type { QuotaStore } from '../quota/quota-store.ts';
  */
 export interface Stores {
   quota: QuotaStore;
+  jobs: JobStore;
 }
 
 /** The engine-neutral name of an engine, for logs, `/health` and the contract suites' labels. */

@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import { newRecordId, recordIdFloor } from '../database/record-id.ts';
 import type { WriteBatcher } from '../database/write-batcher.ts';
 import type { AbandonedHold, QuotaLedger } from '../quota/quota-ledger.ts';
-import type { JobDelivery, JobRecord, JobStore } from './job-store.ts';
+import type { JobDelivery, JobRecord } from './job-store.ts';
+import type { SqliteJobRows } from './sqlite/sqlite-job-rows.ts';
 import { isWorkerProcessGone, workerIdFor } from './worker-liveness.ts';
 
 /** What a job is, recorded before it runs. */
@@ -86,7 +87,7 @@ const progressEveryMs = 1_000;
  */
 export class JobRunner {
   readonly workerId: string;
-  readonly #store: JobStore;
+  readonly #store: SqliteJobRows;
   readonly #writes: WriteBatcher;
   readonly #ledger: QuotaLedger;
   readonly #logger: Logger;
@@ -106,7 +107,7 @@ export class JobRunner {
   #recoveryFrom = '';
 
   constructor(dependencies: {
-    store: JobStore;
+    store: SqliteJobRows;
     writes: WriteBatcher;
     ledger: QuotaLedger;
     logger: Logger;

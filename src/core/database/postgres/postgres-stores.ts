@@ -1,4 +1,5 @@
 import type { Sql } from 'postgres';
+import { PostgresJobStore } from '../../jobs/postgres/postgres-job-store.ts';
 import { PostgresQuotaStore } from '../../quota/postgres/postgres-quota-store.ts';
 import type { Stores } from '../stores.ts';
 
@@ -12,5 +13,6 @@ export interface PostgresStoreContext {
 export function openPostgresStores(context: PostgresStoreContext): Stores {
   return {
     quota: new PostgresQuotaStore(context.sql),
+    jobs: new PostgresJobStore(context.sql),
   };
 }

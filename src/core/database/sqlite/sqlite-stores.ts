@@ -1,3 +1,4 @@
+import { SqliteJobStore } from '../../jobs/sqlite/sqlite-job-store.ts';
 import { SqliteQuotaStore } from '../../quota/sqlite/sqlite-quota-store.ts';
 import type { SqliteDatabase } from '../open-database.ts';
 import type { Stores } from '../stores.ts';
@@ -15,5 +16,6 @@ export interface SqliteStoreContext {
 export function openSqliteStores(context: SqliteStoreContext): Stores {
   return {
     quota: new SqliteQuotaStore(context.database),
+    jobs: new SqliteJobStore(context.database, context.writes),
   };
 }
