@@ -5,7 +5,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { onEveryStoreEngine, type StoresUnderTest } from '../../test-support/store-engines.ts';
-import type { ClaimedJob, JobStore, NewJob, StartAttempt } from './job-store.ts';
+import type { ClaimedJob, JobStore, StartAttempt } from './job-store.ts';
+import type { NewJobRow } from './new-job-row.ts';
 
 const t0 = new Date('2026-03-10T12:00:00.000Z');
 const later = (ms: number) => new Date(t0.getTime() + ms);
@@ -14,7 +15,7 @@ const staleAfterMs = 30_000;
 /** Time-ordered ids, as `newRecordId` makes them: `id(1) < id(2)`. */
 const id = (index: number) => `0195d2a0-0000-7000-8000-${String(index).padStart(12, '0')}`;
 
-const job = (index: number, overrides: Partial<NewJob> = {}): NewJob => ({
+const job = (index: number, overrides: Partial<NewJobRow> = {}): NewJobRow => ({
   id: id(index),
   userId: 'alice',
   kind: 'image',

@@ -1,3 +1,5 @@
+import type { NewJobRow } from './new-job-row.ts';
+
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 export type JobDelivery = 'rest' | 'rest-async' | 'chat';
 
@@ -23,19 +25,6 @@ export interface JobRecord {
   createdAt: Date;
   startedAt: Date | undefined;
   finishedAt: Date | undefined;
-}
-
-/** A job as it is first written: queued, or running at once. */
-export interface NewJob {
-  id: string;
-  userId: string;
-  kind: 'image' | 'batch';
-  source: string;
-  delivery: JobDelivery;
-  request: unknown;
-  status: 'queued' | 'running';
-  workerId: string;
-  now: Date;
 }
 
 /** How a job ended; status, HTTP status and result are written by one statement. */
@@ -87,12 +76,12 @@ export interface ClaimedJob extends JobRecord {
  */
 export interface JobStore {
   /** Writes a new job row. */
-  insert(job: NewJob): Promise<void>;
+  insert(job: NewJobRow): Promise<void>;
   /**
    * Writes a new job row running when fewer than `maxRunning` of its user's jobs are running, else queued
    * (`job.status` is ignored). Answers the status it got.
    */
-  insertIfBelow(job: Omit<NewJob, 'status'>, maxRunning: number): Promise<'running' | 'queued'>;
+  insertIfBelow(job: Omit<NewJobRow, 'status'>, maxRunning: number): Promise<'running' | 'queued'>;
   /** Moves a queued job to running, whatever the limit (the caller keeps its own line); false if not queued. */
   start(id: string, now: Date): Promise<boolean>;
   /** Moves a queued job to running, for `start.workerId`, only while its user is below `start.maxRunning`. */

@@ -6,7 +6,7 @@ import {
 } from '../../../test-support/postgres-test-database.ts';
 import { emptyEveryTable } from '../../../test-support/store-engines.ts';
 import { openPostgres } from '../../database/postgres/open-postgres.ts';
-import type { NewJob } from '../job-store.ts';
+import type { NewJobRow } from '../new-job-row.ts';
 import { finishJob, insertJob, insertJobIfBelow, startJob, startJobIfBelow } from './postgres-job-rows.ts';
 import { PostgresJobStore } from './postgres-job-store.ts';
 
@@ -14,7 +14,7 @@ import { PostgresJobStore } from './postgres-job-store.ts';
 const startUpMs = 60_000;
 const now = new Date('2026-03-10T12:00:00.000Z');
 
-const job = (id: string, status: NewJob['status'] = 'queued'): NewJob => ({
+const job = (id: string, status: NewJobRow['status'] = 'queued'): NewJobRow => ({
   id,
   userId: 'alice',
   kind: 'image',

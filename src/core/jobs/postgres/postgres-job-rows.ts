@@ -1,6 +1,7 @@
 import type { Sql, TransactionSql } from 'postgres';
 import { resultText } from '../job-rows.ts';
-import type { JobEnding, JobStart, NewJob, StartAttempt } from '../job-store.ts';
+import type { JobEnding, JobStart, StartAttempt } from '../job-store.ts';
+import type { NewJobRow } from '../new-job-row.ts';
 
 // The job-row writes of the request path, as functions of a `sql` that may be a transaction, so a caller
 // can put a job's row in the same transaction as its quota hold or charge. `PostgresJobStore` calls them
@@ -23,7 +24,7 @@ export async function lockUserJobs(sql: TransactionSql, userId: string): Promise
 }
 
 /** Writes a new job row. */
-export async function insertJob(sql: Queryable, job: NewJob): Promise<void> {
+export async function insertJob(sql: Queryable, job: NewJobRow): Promise<void> {
   await sql`
     INSERT INTO jobs (id, user_id, kind, source, delivery, request, status, worker_id, heartbeat_at, created_at, started_at)
     VALUES (${job.id}, ${job.userId}, ${job.kind}, ${job.source}, ${job.delivery}, ${JSON.stringify(job.request)},
@@ -36,7 +37,7 @@ export async function insertJob(sql: Queryable, job: NewJob): Promise<void> {
  */
 export async function insertJobIfBelow(
   sql: TransactionSql,
-  job: Omit<NewJob, 'status'>,
+  job: Omit<NewJobRow, 'status'>,
   maxRunning: number,
 ): Promise<'running' | 'queued'> {
   await lockUserJobs(sql, job.userId);

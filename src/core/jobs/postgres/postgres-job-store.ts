@@ -7,9 +7,9 @@ import type {
   JobRecord,
   JobStart,
   JobStore,
-  NewJob,
   StartAttempt,
 } from '../job-store.ts';
+import type { NewJobRow } from '../new-job-row.ts';
 import { finishJob, insertJob, insertJobIfBelow, startJob, startJobIfBelow } from './postgres-job-rows.ts';
 
 /**
@@ -24,11 +24,11 @@ export class PostgresJobStore implements JobStore {
     this.#sql = sql;
   }
 
-  insert(job: NewJob): Promise<void> {
+  insert(job: NewJobRow): Promise<void> {
     return insertJob(this.#sql, job);
   }
 
-  insertIfBelow(job: Omit<NewJob, 'status'>, maxRunning: number): Promise<'running' | 'queued'> {
+  insertIfBelow(job: Omit<NewJobRow, 'status'>, maxRunning: number): Promise<'running' | 'queued'> {
     return this.#sql.begin((sql) => insertJobIfBelow(sql, job, maxRunning));
   }
 

@@ -4,13 +4,13 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type SqliteDatabase } from '../../database/open-database.ts';
 import { WriteBatcher } from '../../database/write-batcher.ts';
-import type { NewJob } from '../job-store.ts';
+import type { NewJobRow } from '../new-job-row.ts';
 import { SqliteJobRows } from './sqlite-job-rows.ts';
 
 const now = new Date('2026-03-10T12:00:00.000Z');
 const later = new Date(now.getTime() + 60_000);
 
-const job = (id: string, status: NewJob['status'] = 'queued', workerId = 'worker-a'): NewJob => ({
+const job = (id: string, status: NewJobRow['status'] = 'queued', workerId = 'worker-a'): NewJobRow => ({
   id,
   userId: 'alice',
   kind: 'image',

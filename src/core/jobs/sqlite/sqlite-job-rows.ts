@@ -1,15 +1,8 @@
 import { isoTimestamp } from '../../database/iso-timestamp.ts';
 import type { SqliteDatabase } from '../../database/open-database.ts';
 import { type ClaimedJobRow, claimedJobFromRow, type JobRow, jobFromRow, resultText } from '../job-rows.ts';
-import type {
-  ClaimedJob,
-  JobClaim,
-  JobEnding,
-  JobRecord,
-  JobStart,
-  NewJob,
-  StartAttempt,
-} from '../job-store.ts';
+import type { ClaimedJob, JobClaim, JobEnding, JobRecord, JobStart, StartAttempt } from '../job-store.ts';
+import type { NewJobRow } from '../new-job-row.ts';
 
 /**
  * The jobs table's statements on SQLite, synchronous, so they can run inside a transaction someone else
@@ -124,7 +117,7 @@ export class SqliteJobRows {
     }).immediate;
   }
 
-  insert(job: NewJob): void {
+  insert(job: NewJobRow): void {
     const at = isoTimestamp(job.now);
     this.#statements.insert.run(
       job.id,
@@ -142,7 +135,7 @@ export class SqliteJobRows {
   }
 
   /** Inserts the job running when its user is below `maxRunning` running jobs, else queued. */
-  insertIfBelow(job: Omit<NewJob, 'status'>, maxRunning: number): 'running' | 'queued' {
+  insertIfBelow(job: Omit<NewJobRow, 'status'>, maxRunning: number): 'running' | 'queued' {
     const row = this.#statements.insertIfBelow.get({
       id: job.id,
       userId: job.userId,

@@ -7,9 +7,9 @@ import type {
   JobRecord,
   JobStart,
   JobStore,
-  NewJob,
   StartAttempt,
 } from '../job-store.ts';
+import type { NewJobRow } from '../new-job-row.ts';
 import { SqliteJobRows } from './sqlite-job-rows.ts';
 
 /**
@@ -27,11 +27,11 @@ export class SqliteJobStore implements JobStore {
     this.#writes = writes;
   }
 
-  insert(job: NewJob): Promise<void> {
+  insert(job: NewJobRow): Promise<void> {
     return this.#writes.run(() => this.rows.insert(job));
   }
 
-  insertIfBelow(job: Omit<NewJob, 'status'>, maxRunning: number): Promise<'running' | 'queued'> {
+  insertIfBelow(job: Omit<NewJobRow, 'status'>, maxRunning: number): Promise<'running' | 'queued'> {
     return this.#writes.run(() => this.rows.insertIfBelow(job, maxRunning));
   }
 
