@@ -27,7 +27,7 @@ import { ImageGenerator } from './core/generation/image-generator.ts';
 import type { Services } from './core/imagine-services.ts';
 import { IdempotencyKeys } from './core/jobs/idempotency-keys.ts';
 import { JobRunner } from './core/jobs/job-runner.ts';
-import { JobStore } from './core/jobs/job-store.ts';
+import { SqliteJobRows } from './core/jobs/sqlite/sqlite-job-rows.ts';
 import { chainModerators } from './core/prompt/moderation-chain.ts';
 import { createBlocklistModerator } from './core/prompt/prompt-moderation.ts';
 import { createImageModels } from './core/providers/create-image-models.ts';
@@ -178,9 +178,9 @@ export async function createServices(
       : startBackgroundCheckpoints(database, (message) =>
           logger.error({ error: message }, 'background checkpoint failed'),
         );
-  const jobStore = new JobStore(database);
+  const jobRows = new SqliteJobRows(database);
   const jobs = new JobRunner({
-    store: jobStore,
+    store: jobRows,
     writes,
     ledger,
     logger,
@@ -193,7 +193,7 @@ export async function createServices(
       writes,
       ledger: sqliteLedger,
       records,
-      jobs: jobStore,
+      jobs: jobRows,
       logger,
       now,
     }),
@@ -293,7 +293,7 @@ export async function createServices(
     processedEvents,
     background,
     jobs,
-    jobStore,
+    jobStore: stores.jobs,
     idempotencyKeys,
     firebaseTokens,
     disk,

@@ -263,7 +263,7 @@ export function createGenerationJobs(dependencies: {
       return answer(reply, shared);
     }
     for (let waited = 0; ; waited += 200) {
-      const job = jobStore.get(jobId, userId);
+      const job = await jobStore.get(jobId, userId);
       const finished = job !== undefined && job.status !== 'queued' && job.status !== 'running';
       // No row (it was never recorded) or an ending the caller never heard: not one to replay.
       if (!job || (finished && !isReplayableStatus(job.httpStatus))) return runAgain();

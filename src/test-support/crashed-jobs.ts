@@ -1,5 +1,6 @@
 /** Jobs as a process killed mid-generation leaves them, for recovery tests. */
 import type { JobDelivery } from '../core/jobs/job-store.ts';
+import { SqliteJobRows } from '../core/jobs/sqlite/sqlite-job-rows.ts';
 import type { Services } from '../services.ts';
 
 /** A worker that is gone: another host, never heard from again. */
@@ -23,7 +24,9 @@ export async function leaveCrashedJob(
   },
 ): Promise<string> {
   const id = services.jobs.newJobId();
-  services.jobStore.insert({
+  // Written at once, outside the batcher, as the crashed process had committed it.
+  const rows = new SqliteJobRows(services.database);
+  rows.insert({
     id,
     userId: job.userId,
     kind: 'image',
@@ -34,7 +37,7 @@ export async function leaveCrashedJob(
     workerId: deadWorkerId,
     now: new Date(Date.now() - (job.ageMs ?? 60_000)),
   });
-  if (job.providerRequestId) services.jobStore.setProviderRequest(id, job.providerRequestId);
+  if (job.providerRequestId) rows.setProviderRequest(id, job.providerRequestId);
   if (job.hold) {
     await services.ledger.reserve({
       userId: job.userId,

@@ -104,7 +104,9 @@ describe('Discord generations recovered after a crash', () => {
     expect(edit.json.content).toBe(`**a lighthouse at dusk** · <@${ids.ada}>`);
     expect(edit.json.allowed_mentions).toEqual({ parse: [] });
 
-    await eventually(() => expect(testHarness.services.jobStore.get(jobId, ada)?.status).toBe('succeeded'));
+    await eventually(async () =>
+      expect((await testHarness.services.jobStore.get(jobId, ada))?.status).toBe('succeeded'),
+    );
     expect((await testHarness.services.chatImages.usage(ada)).used).toBe(1);
   });
 
@@ -123,7 +125,9 @@ describe('Discord generations recovered after a crash', () => {
     expect(await sharp(message.files[0]?.bytes).metadata()).toMatchObject({ format: 'png' });
     expect(message.json.content).toBe(`**a lighthouse at dusk** · <@${ids.ada}>`);
     expect(message.json.allowed_mentions).toEqual({ parse: [] });
-    await eventually(() => expect(testHarness.services.jobStore.get(jobId, ada)?.status).toBe('succeeded'));
+    await eventually(async () =>
+      expect((await testHarness.services.jobStore.get(jobId, ada))?.status).toBe('succeeded'),
+    );
     expect((await testHarness.services.chatImages.usage(ada)).used).toBe(1);
   });
 
@@ -134,8 +138,8 @@ describe('Discord generations recovered after a crash', () => {
     const testHarness = await harness({ models: [model] });
     const jobId = await crashedJob(testHarness.services, targetFor('expired-token'), minutes(20));
 
-    const job = await eventually(() => {
-      const row = testHarness.services.jobStore.get(jobId, ada);
+    const job = await eventually(async () => {
+      const row = await testHarness.services.jobStore.get(jobId, ada);
       expect(row?.status).toBe('failed');
       return row;
     });

@@ -69,7 +69,7 @@ async function crashedJob(
 async function jobStatus(running: HttpTransport, id: string): Promise<string | undefined> {
   // The runner writes through the group-commit batcher: give it a moment.
   await new Promise((resolve) => setTimeout(resolve, 50));
-  return running.services.jobStore.get(id, aliceIdentity)?.status;
+  return (await running.services.jobStore.get(id, aliceIdentity))?.status;
 }
 
 describe('Slack app: generations recovered after a crash', () => {

@@ -52,12 +52,12 @@ describe('housekeeping duties', () => {
       hold: { userLimit: 5 },
     });
     await vi.advanceTimersByTimeAsync(staleAfterMs - 1_000);
-    expect(running.jobStore.get(jobId, 'alice')?.status).toBe('running');
+    expect((await running.jobStore.get(jobId, 'alice'))?.status).toBe('running');
     expect(await running.ledger.usage('alice', 5)).toMatchObject({ reserved: 1 });
 
     // Its heartbeat goes stale at 30 s; the next scan (every 5 s) takes the job over.
     await vi.advanceTimersByTimeAsync(1_000 + jobRecoveryEveryMs);
-    expect(running.jobStore.get(jobId, 'alice')).toMatchObject({
+    expect(await running.jobStore.get(jobId, 'alice')).toMatchObject({
       status: 'failed',
       result: { error: 'provider_unavailable' },
     });
@@ -74,14 +74,14 @@ describe('housekeeping duties', () => {
           finish = () => resolve({ status: 'succeeded', value: undefined });
         }),
     );
-    await vi.waitFor(() => expect(running.jobStore.get(submitted.id, 'bob')).toBeDefined());
-    const firstBeat = running.jobStore.get(submitted.id, 'bob')?.heartbeatAt.getTime() ?? 0;
+    await vi.waitFor(async () => expect(await running.jobStore.get(submitted.id, 'bob')).toBeDefined());
+    const firstBeat = (await running.jobStore.get(submitted.id, 'bob'))?.heartbeatAt.getTime() ?? 0;
     await vi.advanceTimersByTimeAsync(60_000);
     // A beat every 10 s: the last one is at most that old, long after the first.
-    expect(running.jobStore.get(submitted.id, 'bob')?.heartbeatAt.getTime()).toBeGreaterThan(
+    expect((await running.jobStore.get(submitted.id, 'bob'))?.heartbeatAt.getTime()).toBeGreaterThan(
       firstBeat + 45_000,
     );
-    expect(running.jobStore.get(submitted.id, 'bob')?.status).toBe('running');
+    expect((await running.jobStore.get(submitted.id, 'bob'))?.status).toBe('running');
     finish();
     await submitted.done;
   });
@@ -113,7 +113,7 @@ describe('housekeeping duties', () => {
 
   it('forgets idempotency keys after their 24 hours', async () => {
     const running = await started();
-    await running.idempotencyKeys.claim('dave', 'retry-1', 'hash', 'job-1');
+    running.idempotencyKeys.claim('dave', 'retry-1', 'hash', 'job-1');
     const count = () =>
       (running.database.prepare('SELECT COUNT(*) AS n FROM idempotency_keys').get() as { n: number }).n;
     expect(count()).toBe(1);

@@ -32,7 +32,7 @@ async function leaveCrashedChatJob(target: unknown): Promise<string> {
 
 async function settled(jobId: string) {
   for (let attempt = 0; attempt < 100; attempt++) {
-    const job = services?.jobStore.get(jobId, 'discord:42');
+    const job = await services?.jobStore.get(jobId, 'discord:42');
     if (job?.status === 'succeeded' || job?.status === 'failed') return job;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }

@@ -26,7 +26,7 @@ const moderator = { identity: 'discord:900', scopeKey: 'discord-guild:9' };
 
 async function settled(jobId: string, userId: string) {
   for (let attempt = 0; attempt < 200; attempt++) {
-    const job = services?.jobStore.get(jobId, userId);
+    const job = await services?.jobStore.get(jobId, userId);
     if (job?.status === 'succeeded' || job?.status === 'failed') return job;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }

@@ -1,5 +1,6 @@
 import type { GenerationStore } from '../generation/generation-store.ts';
 import type { IdempotencyStore } from '../jobs/idempotency-store.ts';
+import type { JobStore } from '../jobs/job-store.ts';
 import type { QuotaStore } from '../quota/quota-store.ts';
 
 /**
@@ -12,6 +13,7 @@ export interface Stores {
   quota: QuotaStore;
   generations: GenerationStore;
   idempotencyKeys: IdempotencyStore;
+  jobs: JobStore;
 }
 
 /** The engine-neutral name of an engine, for logs, `/health` and the contract suites' labels. */

@@ -4,8 +4,9 @@ import { newRecordId, recordIdFloor } from '../database/record-id.ts';
 import type { WriteBatcher } from '../database/write-batcher.ts';
 import type { AsyncQuotaLedger } from '../quota/async-quota-ledger.ts';
 import type { AbandonedHold } from '../quota/quota-accounting.ts';
-import type { JobDelivery, JobRecord, JobStore } from './job-store.ts';
+import type { JobDelivery, JobRecord } from './job-store.ts';
 import type { NewJobRow } from './new-job-row.ts';
+import type { SqliteJobRows } from './sqlite/sqlite-job-rows.ts';
 import { isWorkerProcessGone, workerIdFor } from './worker-liveness.ts';
 
 /** What a job is, recorded before it runs. */
@@ -88,7 +89,7 @@ const progressEveryMs = 1_000;
  */
 export class JobRunner {
   readonly workerId: string;
-  readonly #store: JobStore;
+  readonly #store: SqliteJobRows;
   readonly #writes: WriteBatcher;
   readonly #ledger: AsyncQuotaLedger;
   readonly #logger: Logger;
@@ -108,7 +109,7 @@ export class JobRunner {
   #recoveryFrom = '';
 
   constructor(dependencies: {
-    store: JobStore;
+    store: SqliteJobRows;
     writes: WriteBatcher;
     ledger: AsyncQuotaLedger;
     logger: Logger;

@@ -1,5 +1,3 @@
-import { isoTimestamp } from '../database/iso-timestamp.ts';
-import type { SqliteDatabase } from '../database/open-database.ts';
 import type { NewJobRow } from './new-job-row.ts';
 
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -29,151 +27,84 @@ export interface JobRecord {
   finishedAt: Date | undefined;
 }
 
-interface JobRow {
+/** How a job ended; status, HTTP status and result are written by one statement. */
+export interface JobEnding {
+  status: 'succeeded' | 'failed' | 'cancelled';
+  httpStatus?: number;
+  result?: unknown;
+}
+
+/** A queued job to start under its user's running limit. */
+export interface JobStart {
   id: string;
-  user_id: string;
-  kind: 'image' | 'batch';
-  source: string;
-  delivery: JobDelivery;
-  request: string;
-  status: JobStatus;
-  http_status: number | null;
-  result: string | null;
-  worker_id: string;
-  provider_request_id: string | null;
-  progress: number | null;
-  heartbeat_at: string;
-  created_at: string;
-  started_at: string | null;
-  finished_at: string | null;
+  userId: string;
+  /** The user's limit of running jobs (MAX_JOBS_PER_USER), counted over every process and host. */
+  maxRunning: number;
+  /** The worker that will run it: the row is its from now on. */
+  workerId: string;
+  now: Date;
 }
 
-/** The jobs table. Statements only; JobRunner decides when each runs. */
-export class JobStore {
-  readonly #statements;
+/** What `startIfBelow` did: started it, left it queued (the user is at the limit), or found it not queued. */
+export type StartAttempt = 'started' | 'limit-reached' | 'not-queued';
 
-  constructor(database: SqliteDatabase) {
-    this.#statements = {
-      insert: database.prepare<
-        [string, string, string, string, string, string, string, string, string, string, string | null],
-        void
-      >(
-        `INSERT INTO jobs (id, user_id, kind, source, delivery, request, status, worker_id, heartbeat_at, created_at, started_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
-      start: database.prepare<[string, string, string], void>(
-        "UPDATE jobs SET status = 'running', started_at = ?, heartbeat_at = ? WHERE id = ? AND status = 'queued'",
-      ),
-      finish: database.prepare<[string, number | null, string | null, string, string], void>(
-        `UPDATE jobs SET status = ?, http_status = ?, result = ?, finished_at = ?
-         WHERE id = ? AND status IN ('queued', 'running')`,
-      ),
-      progress: database.prepare<[number, string], void>(
-        "UPDATE jobs SET progress = ? WHERE id = ? AND status = 'running'",
-      ),
-      providerRequest: database.prepare<[string, string], void>(
-        'UPDATE jobs SET provider_request_id = ? WHERE id = ?',
-      ),
-      heartbeat: database.prepare<[string, string], void>(
-        "UPDATE jobs SET heartbeat_at = ? WHERE worker_id = ? AND status IN ('queued', 'running')",
-      ),
-      adopt: database.prepare<[string, string, string], void>(
-        "UPDATE jobs SET worker_id = ?, heartbeat_at = ?, status = 'running' WHERE id = ? AND status IN ('queued', 'running')",
-      ),
-      unfinishedFrom: database.prepare<[string], JobRow>(
-        "SELECT * FROM jobs WHERE id >= ? AND status IN ('queued', 'running') ORDER BY id",
-      ),
-      byId: database.prepare<[string, string], JobRow>('SELECT * FROM jobs WHERE id = ? AND user_id = ?'),
-    };
-  }
+/** Which abandoned jobs a survivor takes over. */
+export interface JobClaim {
+  /** The claiming worker: claimed rows are its own from the statement that claims them. */
+  workerId: string;
+  now: Date;
+  /** A job whose heartbeat is older than this is abandoned (its worker stopped beating). */
+  staleBefore: Date;
+  /** Workers known to be gone already (a dead process on this host), claimed whatever their heartbeat. */
+  goneWorkerIds?: readonly string[] | undefined;
+  /** Only jobs with ids from this on (ids are time-ordered, so SQLite reads a range, not the table). */
+  fromId?: string | undefined;
+  /** At most this many, oldest first; all of them when unset. */
+  limit?: number | undefined;
+}
 
-  insert(job: NewJobRow): void {
-    const at = isoTimestamp(job.now);
-    this.#statements.insert.run(
-      job.id,
-      job.userId,
-      job.kind,
-      job.source,
-      job.delivery,
-      JSON.stringify(job.request),
-      job.status,
-      job.workerId,
-      at,
-      at,
-      job.status === 'running' ? at : null,
-    );
-  }
+/** A job a survivor claimed: the row as claimed (its `workerId` is the claimer's) and whose it was. */
+export interface ClaimedJob extends JobRecord {
+  previousWorkerId: string;
+}
 
-  start(id: string, now: Date): void {
-    const at = isoTimestamp(now);
-    this.#statements.start.run(at, at, id);
-  }
-
+/**
+ * The jobs table, one engine per folder (`sqlite/`, `postgres/`); JobRunner decides when each call runs.
+ * Every method is one atomic unit on its engine: `finish` writes status, HTTP status and result together;
+ * `claimAbandoned` never hands one job to two claimers; `startIfBelow` and `insertIfBelow` never let a
+ * user pass `maxRunning` running jobs, under any concurrency, across processes and hosts.
+ */
+export interface JobStore {
+  /** Writes a new job row. */
+  insert(job: NewJobRow): Promise<void>;
+  /**
+   * Writes a new job row running when fewer than `maxRunning` of its user's jobs are running, else queued
+   * (`job.status` is ignored). Answers the status it got.
+   */
+  insertIfBelow(job: Omit<NewJobRow, 'status'>, maxRunning: number): Promise<'running' | 'queued'>;
+  /** Moves a queued job to running, whatever the limit (the caller keeps its own line); false if not queued. */
+  start(id: string, now: Date): Promise<boolean>;
+  /** Moves a queued job to running, for `start.workerId`, only while its user is below `start.maxRunning`. */
+  startIfBelow(start: JobStart): Promise<StartAttempt>;
   /** Notes the provider's id for a job's work. */
-  setProviderRequest(id: string, providerRequestId: string): void {
-    this.#statements.providerRequest.run(providerRequestId, id);
-  }
-
+  setProviderRequest(id: string, providerRequestId: string): Promise<void>;
   /** Notes how far a running job's work has got, 0–1. */
-  setProgress(id: string, progress: number): void {
-    this.#statements.progress.run(progress, id);
-  }
-
+  setProgress(id: string, progress: number): Promise<void>;
   /** Ends an unfinished job; false when there is no such job still unfinished. */
-  finish(
-    id: string,
-    outcome: { status: 'succeeded' | 'failed' | 'cancelled'; httpStatus?: number; result?: unknown },
-    now: Date,
-  ): boolean {
-    return (
-      this.#statements.finish.run(
-        outcome.status,
-        outcome.httpStatus ?? null,
-        outcome.result === undefined ? null : JSON.stringify(outcome.result),
-        isoTimestamp(now),
-        id,
-      ).changes === 1
-    );
-  }
-
+  finish(id: string, ending: JobEnding, now: Date): Promise<boolean>;
   /** Marks every unfinished job of this worker as alive. */
-  heartbeat(workerId: string, now: Date): void {
-    this.#statements.heartbeat.run(isoTimestamp(now), workerId);
-  }
-
-  /** Unfinished jobs with ids from `fromId` on (ids are time-ordered, so this is a range scan). */
-  unfinishedFrom(fromId: string): JobRecord[] {
-    return this.#statements.unfinishedFrom.all(fromId).map(fromRow);
-  }
-
-  /** Takes a stale job over for this worker, queued to run again. */
-  adopt(id: string, workerId: string, now: Date): void {
-    this.#statements.adopt.run(workerId, isoTimestamp(now), id);
-  }
-
-  get(id: string, userId: string): JobRecord | undefined {
-    const row = this.#statements.byId.get(id, userId);
-    return row ? fromRow(row) : undefined;
-  }
-}
-
-function fromRow(row: JobRow): JobRecord {
-  return {
-    id: row.id,
-    userId: row.user_id,
-    kind: row.kind,
-    source: row.source,
-    delivery: row.delivery,
-    request: JSON.parse(row.request) as unknown,
-    status: row.status,
-    httpStatus: row.http_status ?? undefined,
-    result: row.result === null ? undefined : (JSON.parse(row.result) as unknown),
-    workerId: row.worker_id,
-    providerRequestId: row.provider_request_id ?? undefined,
-    progress: row.progress ?? undefined,
-    heartbeatAt: new Date(row.heartbeat_at),
-    createdAt: new Date(row.created_at),
-    startedAt: row.started_at ? new Date(row.started_at) : undefined,
-    finishedAt: row.finished_at ? new Date(row.finished_at) : undefined,
-  };
+  heartbeat(workerId: string, now: Date): Promise<void>;
+  /** Unfinished jobs with ids from `fromId` on, oldest first. */
+  unfinishedFrom(fromId: string): Promise<JobRecord[]>;
+  /** Takes an unfinished job over for this worker, running; false when it has finished. */
+  adopt(id: string, workerId: string, now: Date): Promise<boolean>;
+  /**
+   * Claims unfinished jobs of other workers whose heartbeat is stale (or whose worker is known gone),
+   * oldest first: each becomes `claim.workerId`'s, heartbeat `claim.now`, in the statement (PostgreSQL:
+   * `FOR UPDATE SKIP LOCKED`) or transaction (SQLite: IMMEDIATE) that finds it, so concurrent claimers
+   * never take the same job. Status is left as it was; the claimer adopts or finishes each.
+   */
+  claimAbandoned(claim: JobClaim): Promise<ClaimedJob[]>;
+  /** A user's job. */
+  get(id: string, userId: string): Promise<JobRecord | undefined>;
 }

@@ -164,7 +164,7 @@ describe('operator console in Chromium', { shuffle: false }, () => {
 
   it('shows the live queue', async () => {
     // Inserted now, with a fresh heartbeat: an older one would be taken for a dead worker's and recovered.
-    services.jobStore.insert({
+    await services.jobStore.insert({
       id: services.jobs.newJobId(),
       userId: 'bob',
       kind: 'image',

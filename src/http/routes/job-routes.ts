@@ -65,7 +65,7 @@ export const jobRoutes: FastifyPluginAsyncZod<{ jobs: JobRunner; jobStore: JobSt
       },
     },
     async (request, reply) => {
-      const job = jobStore.get(request.params.id, request.caller.userId);
+      const job = await jobStore.get(request.params.id, request.caller.userId);
       if (!job) throw new ImagineError('not_found', 'No such job');
       const finished = job.httpStatus !== undefined;
       const position = job.status === 'queued' || job.status === 'running' ? jobs.position(job.id) : 0;

@@ -1,6 +1,7 @@
 import type { Sql } from 'postgres';
 import { PostgresGenerationStore } from '../../generation/postgres/postgres-generation-store.ts';
 import { PostgresIdempotencyStore } from '../../jobs/postgres/postgres-idempotency-store.ts';
+import { PostgresJobStore } from '../../jobs/postgres/postgres-job-store.ts';
 import { PostgresQuotaStore } from '../../quota/postgres/postgres-quota-store.ts';
 import type { Stores } from '../stores.ts';
 
@@ -16,5 +17,6 @@ export function openPostgresStores(context: PostgresStoreContext): Stores {
     quota: new PostgresQuotaStore(context.sql),
     generations: new PostgresGenerationStore(context.sql),
     idempotencyKeys: new PostgresIdempotencyStore(context.sql),
+    jobs: new PostgresJobStore(context.sql),
   };
 }

@@ -2,8 +2,8 @@ import type { Logger } from 'pino';
 import { isStorageFailure } from '../../errors/storage-unavailable.ts';
 import type { GenerationRecords } from '../../generation/generation-records.ts';
 import type { GenerationCharge, GenerationWrites } from '../../generation/generation-writes.ts';
-import type { JobStore } from '../../jobs/job-store.ts';
 import type { NewJobRow } from '../../jobs/new-job-row.ts';
+import type { SqliteJobRows } from '../../jobs/sqlite/sqlite-job-rows.ts';
 import type { Reservation, ReservationRequest, UsageSummary } from '../../quota/quota-accounting.ts';
 import type { QuotaLedger } from '../../quota/quota-ledger.ts';
 import type { WriteBatcher } from '../write-batcher.ts';
@@ -17,7 +17,7 @@ export class SqliteGenerationWrites implements GenerationWrites {
   readonly #writes: WriteBatcher;
   readonly #ledger: QuotaLedger;
   readonly #records: GenerationRecords;
-  readonly #jobs: JobStore;
+  readonly #jobs: SqliteJobRows;
   readonly #logger: Logger;
   readonly #now: () => Date;
 
@@ -25,7 +25,7 @@ export class SqliteGenerationWrites implements GenerationWrites {
     writes: WriteBatcher;
     ledger: QuotaLedger;
     records: GenerationRecords;
-    jobs: JobStore;
+    jobs: SqliteJobRows;
     logger: Logger;
     now: () => Date;
   }) {

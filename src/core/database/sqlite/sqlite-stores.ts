@@ -1,5 +1,6 @@
 import { SqliteGenerationStore } from '../../generation/sqlite/sqlite-generation-store.ts';
 import { SqliteIdempotencyStore } from '../../jobs/sqlite/sqlite-idempotency-store.ts';
+import { SqliteJobStore } from '../../jobs/sqlite/sqlite-job-store.ts';
 import { SqliteQuotaStore } from '../../quota/sqlite/sqlite-quota-store.ts';
 import type { SqliteDatabase } from '../open-database.ts';
 import type { Stores } from '../stores.ts';
@@ -19,5 +20,6 @@ export function openSqliteStores(context: SqliteStoreContext): Stores {
     quota: new SqliteQuotaStore(context.database),
     generations: new SqliteGenerationStore(context.database, context.writes),
     idempotencyKeys: new SqliteIdempotencyStore(context.database),
+    jobs: new SqliteJobStore(context.database, context.writes),
   };
 }

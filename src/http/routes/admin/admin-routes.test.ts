@@ -191,10 +191,10 @@ describe('admin reports', () => {
         workerId: 'worker-1',
         now,
       });
-    job('0190c0de-0000-7000-8000-000000000001', 'alice', 'running', 'flux-dev');
-    job('0190c0de-0000-7000-8000-000000000002', 'alice', 'queued');
-    job('0190c0de-0000-7000-8000-000000000003', 'alice', 'queued');
-    job('0190c0de-0000-7000-8000-000000000004', 'bob', 'queued');
+    await job('0190c0de-0000-7000-8000-000000000001', 'alice', 'running', 'flux-dev');
+    await job('0190c0de-0000-7000-8000-000000000002', 'alice', 'queued');
+    await job('0190c0de-0000-7000-8000-000000000003', 'alice', 'queued');
+    await job('0190c0de-0000-7000-8000-000000000004', 'bob', 'queued');
     const admin = adminBearer(testApp);
     const all = (
       await testApp.app.inject({
