@@ -1,3 +1,7 @@
+import type { ChatAdminStore } from '../chat/chat-admin-store.ts';
+import type { CooldownStore } from '../chat/cooldown-store.ts';
+import type { ProcessedEventStore } from '../chat/processed-event-store.ts';
+import type { SettingsStore } from '../chat/settings-store.ts';
 import type { QuotaStore } from '../quota/quota-store.ts';
 
 /**
@@ -8,6 +12,10 @@ import type { QuotaStore } from '../quota/quota-store.ts';
  */
 export interface Stores {
   quota: QuotaStore;
+  processedEvents: ProcessedEventStore;
+  chatCooldowns: CooldownStore;
+  personalSettings: SettingsStore;
+  chatAdmin: ChatAdminStore;
 }
 
 /** The engine-neutral name of an engine, for logs, `/health` and the contract suites' labels. */

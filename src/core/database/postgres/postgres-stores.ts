@@ -1,4 +1,8 @@
 import type { Sql } from 'postgres';
+import { PostgresChatAdminStore } from '../../chat/postgres/postgres-chat-admin-store.ts';
+import { PostgresCooldownStore } from '../../chat/postgres/postgres-cooldown-store.ts';
+import { PostgresProcessedEventStore } from '../../chat/postgres/postgres-processed-event-store.ts';
+import { PostgresSettingsStore } from '../../chat/postgres/postgres-settings-store.ts';
 import { PostgresQuotaStore } from '../../quota/postgres/postgres-quota-store.ts';
 import type { Stores } from '../stores.ts';
 
@@ -12,5 +16,9 @@ export interface PostgresStoreContext {
 export function openPostgresStores(context: PostgresStoreContext): Stores {
   return {
     quota: new PostgresQuotaStore(context.sql),
+    processedEvents: new PostgresProcessedEventStore(context.sql),
+    chatCooldowns: new PostgresCooldownStore(context.sql),
+    personalSettings: new PostgresSettingsStore(context.sql),
+    chatAdmin: new PostgresChatAdminStore(context.sql),
   };
 }

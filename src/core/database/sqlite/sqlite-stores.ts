@@ -1,3 +1,7 @@
+import { SqliteChatAdminStore } from '../../chat/sqlite/sqlite-chat-admin-store.ts';
+import { SqliteCooldownStore } from '../../chat/sqlite/sqlite-cooldown-store.ts';
+import { SqliteProcessedEventStore } from '../../chat/sqlite/sqlite-processed-event-store.ts';
+import { SqliteSettingsStore } from '../../chat/sqlite/sqlite-settings-store.ts';
 import { SqliteQuotaStore } from '../../quota/sqlite/sqlite-quota-store.ts';
 import type { SqliteDatabase } from '../open-database.ts';
 import type { Stores } from '../stores.ts';
@@ -15,5 +19,9 @@ export interface SqliteStoreContext {
 export function openSqliteStores(context: SqliteStoreContext): Stores {
   return {
     quota: new SqliteQuotaStore(context.database),
+    processedEvents: new SqliteProcessedEventStore(context.database),
+    chatCooldowns: new SqliteCooldownStore(context.database),
+    personalSettings: new SqliteSettingsStore(context.database),
+    chatAdmin: new SqliteChatAdminStore(context.database),
   };
 }
