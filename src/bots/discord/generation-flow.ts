@@ -64,6 +64,9 @@ export async function deliverGeneration(
   });
   // Awaited below; until then a rejection must not count as unhandled.
   generation.catch(() => undefined);
+  // The job is submitted after the person's settings are read (the store is async): a turn lets a queue
+  // position told then shape the first edit; told later (a slower engine), it edits the reply itself.
+  await new Promise((resolve) => setImmediate(resolve));
   await reportProgress(context, bot, progress, job.headline);
   shown = true;
   let outcome: GenerationOutcome;
