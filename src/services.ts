@@ -227,7 +227,7 @@ export async function createServices(
   });
 
   const linkCodes = new LinkCodes(database, accounts, now);
-  const processedEvents = new ProcessedEvents(database, now);
+  const processedEvents = new ProcessedEvents(stores.processedEvents, now);
   const idempotencyKeys = new IdempotencyKeys(stores.idempotencyKeys, now);
   const background = new BackgroundWork(logger);
   for (const duty of housekeepingDuties({
@@ -285,11 +285,11 @@ export async function createServices(
       ledger,
       storage,
       jobs,
-      settings: new PersonalSettingsStore(database, now),
-      admin: new ChatAdmin(database, accounts, now),
+      settings: new PersonalSettingsStore(stores.personalSettings, now),
+      admin: new ChatAdmin(stores.chatAdmin, accounts, now),
       now,
     }),
-    chatCooldowns: new ChatCooldowns(database, now),
+    chatCooldowns: new ChatCooldowns(stores.chatCooldowns, now),
     processedEvents,
     background,
     jobs,

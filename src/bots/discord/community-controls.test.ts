@@ -221,7 +221,7 @@ describe.each(transports)('community controls in Discord over %s', (_transport, 
       data: { content: expect.stringContaining('Saved.') },
     });
     await testHarness.send(settingsChoice('aspectRatio', '16:9'));
-    expect(testHarness.services.chatImages.settings.get(ada)).toEqual({
+    expect(await testHarness.services.chatImages.settings.get(ada)).toEqual({
       style: 'watercolor',
       aspectRatio: '16:9',
     });
@@ -235,7 +235,7 @@ describe.each(transports)('community controls in Discord over %s', (_transport, 
 
     const reset = await testHarness.send(slashCommand('settings', { reset: true }));
     expect(reset).toMatchObject({ data: { content: expect.stringContaining('back to the defaults') } });
-    expect(testHarness.services.chatImages.settings.get(ada)).toEqual({});
+    expect(await testHarness.services.chatImages.settings.get(ada)).toEqual({});
   });
 
   it('a private result (option or setting) is ephemeral, and its buttons still work for that person', async () => {
@@ -358,7 +358,10 @@ describe.each(transports)('community controls in Discord over %s', (_transport, 
     await generate(testHarness, 'a free fox', { userId: ids.ben });
 
     expect(
-      testHarness.services.chatImages.admin.recentActions().map((action) => [action.action, action.actor]),
+      (await testHarness.services.chatImages.admin.recentActions()).map((action) => [
+        action.action,
+        action.actor,
+      ]),
     ).toEqual([
       ['unblock', ada],
       ['block', ada],

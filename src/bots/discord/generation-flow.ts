@@ -32,7 +32,7 @@ export async function deliverGeneration(
 ): Promise<void> {
   // The quota subject the buttons will name: whoever's account pays for this generation.
   const owner = bot.chatImages.caller(context.identity).userId;
-  const ephemeral = privateResult(context, bot, job.private);
+  const ephemeral = await privateResult(context, bot, job.private);
   // Private (Midjourney's Stealth): an ephemeral reply only the person sees; its buttons work for them.
   await context.respond.defer({ ephemeral });
   // Other interactions waiting on the socket get their deferral first: theirs is on a 3-second clock.
@@ -64,6 +64,9 @@ export async function deliverGeneration(
   });
   // Awaited below; until then a rejection must not count as unhandled.
   generation.catch(() => undefined);
+  // The job is submitted after the person's settings are read (the store is async): a turn lets a queue
+  // position told then shape the first edit; told later (a slower engine), it edits the reply itself.
+  await new Promise((resolve) => setImmediate(resolve));
   await reportProgress(context, bot, progress, job.headline);
   shown = true;
   let outcome: GenerationOutcome;
@@ -83,15 +86,15 @@ export async function deliverGeneration(
 }
 
 /** Whether a result goes to the person alone: asked for, pressed under a private result, or their setting. */
-export function privateResult(
+export async function privateResult(
   context: InteractionContext,
   bot: DiscordBotServices,
   asked: boolean | undefined,
-): boolean {
+): Promise<boolean> {
   if (asked !== undefined) return asked;
   const message = 'message' in context.interaction ? context.interaction.message : undefined;
   const underPrivate = message !== undefined && ((message.flags ?? 0) & MessageFlags.Ephemeral) !== 0;
-  return underPrivate || bot.chatImages.isPrivate(context.identity, undefined);
+  return underPrivate || (await bot.chatImages.isPrivate(context.identity, undefined));
 }
 
 /** Shows where the job is; a failed progress edit is logged, never fatal (the result edit follows). */

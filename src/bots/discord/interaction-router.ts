@@ -50,7 +50,7 @@ export function createInteractionRouter(
       await respond.reply({ content: 'That kind of interaction is not supported.' }, { ephemeral: true });
       return;
     }
-    if (!bot.processedEvents.claim(`discord:interaction:${interaction.id}`)) {
+    if (!(await bot.processedEvents.claim(`discord:interaction:${interaction.id}`))) {
       bot.logger.info({ interaction: interaction.id }, 'Discord interaction delivered again; ignored');
       await respond.duplicate();
       return;
@@ -101,7 +101,7 @@ export function createInteractionRouter(
     names: readonly ChatCheckName[],
     handler: () => Promise<void>,
   ): Promise<void> {
-    const checked = runChatChecks(bot.checks, names, {
+    const checked = await runChatChecks(bot.checks, names, {
       identity: context.identity,
       isAdmin: context.isAdmin,
       channelId: context.channelId,
@@ -121,7 +121,7 @@ export function createInteractionRouter(
       await handler();
     } catch (error) {
       // A delivery failure comes after the image was made and charged: the cooldown stands.
-      if (!(error instanceof DeliveryError)) checked.undo();
+      if (!(error instanceof DeliveryError)) await checked.undo();
       throw error;
     }
   }

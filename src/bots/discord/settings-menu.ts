@@ -148,6 +148,6 @@ export async function handleSettingsMenu(
       await context.respond.reply({ content: 'This menu no longer works.' }, { ephemeral: true });
       return;
   }
-  const settings = bot.chatImages.settings.update(context.identity, change);
+  const settings = await bot.chatImages.settings.update(context.identity, change);
   await context.respond.update(settingsMessage(context, bot, settings, 'Saved.'));
 }

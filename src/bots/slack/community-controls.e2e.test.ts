@@ -177,7 +177,7 @@ describe.each(['http', 'socket'] as const)('community controls in Slack over %s'
 
     // Bob opened the form, then an admin blocked him: his submission is refused.
     const bobSubmits = await openForm(bob);
-    transport.services.chatImages.admin.block(
+    await transport.services.chatImages.admin.block(
       { identity: 'slack:T0001TEAM:U0003ADMIN', scopeKey: `slack-team:${teamId}` },
       bobIdentity,
     );
@@ -283,7 +283,7 @@ describe.each(['http', 'socket'] as const)('community controls in Slack over %s'
     await transport.action(settingsChoice('style', 'watercolor'));
     await transport.action(settingsChoice('aspectRatio', '16:9'));
     await slack.until(() => slack.callsTo('views.publish').length === 3);
-    expect(transport.services.chatImages.settings.get(aliceIdentity)).toEqual({
+    expect(await transport.services.chatImages.settings.get(aliceIdentity)).toEqual({
       style: 'watercolor',
       aspectRatio: '16:9',
     });
@@ -358,14 +358,9 @@ describe.each(['http', 'socket'] as const)('community controls in Slack over %s'
     });
     expect(await admin(`unblock <@${bob}>`)).toBe(`<@${bob}> can make images again.`);
     expect(await admin('block')).toBe('Name the person: `/imagine-admin block @someone`.');
-    expect(transport.services.chatImages.admin.recentActions().map((action) => action.action)).toEqual([
-      'unblock',
-      'block',
-      'usage',
-      'plan',
-      'refund',
-      'grant',
-    ]);
+    expect(
+      (await transport.services.chatImages.admin.recentActions()).map((action) => action.action),
+    ).toEqual(['unblock', 'block', 'usage', 'plan', 'refund', 'grant']);
   });
 
   it('/imagine-admin is open to workspace admins (users.info) as well', async () => {

@@ -69,9 +69,9 @@ export async function runSlackChecks(
   client: webApi.WebClient,
   names: readonly ChatCheckName[],
   who: { teamId: string; userId: string; channelId: string | undefined },
-): Promise<{ ok: true; undo(): void } | ChatCheckRefusal> {
+): Promise<{ ok: true; undo(): Promise<void> } | ChatCheckRefusal> {
   const adminMatters = context.cooldownSeconds > 0 && names.includes('cooldown');
-  const checked = runChatChecks(context.checks, names, {
+  const checked = await runChatChecks(context.checks, names, {
     identity: slackIdentity(who.teamId, who.userId),
     isAdmin: adminMatters && (await context.workspaceAdmins.isAdmin(client, who.userId)),
     channelId: who.channelId,

@@ -32,7 +32,7 @@ describe('POST /slack/events', () => {
       body: { error: 'unauthorized', message: 'This request is not signed by Slack' },
     });
     // Nothing was claimed or generated (and nothing called Slack: the network guard would fail the test).
-    expect(current.services.processedEvents.claim(`slack:command:${command.trigger_id}`)).toBe(true);
+    expect(await current.services.processedEvents.claim(`slack:command:${command.trigger_id}`)).toBe(true);
     expect((await current.services.chatImages.usage(`slack:T0001TEAM:U0001ALICE`)).used).toBe(0);
   });
 

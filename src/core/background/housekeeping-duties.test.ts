@@ -104,11 +104,11 @@ describe('housekeeping duties', () => {
 
   it('forgets chat delivery ids after a day', async () => {
     const running = await started();
-    expect(running.processedEvents.claim('slack:event:Ev1')).toBe(true);
-    expect(running.processedEvents.claim('slack:event:Ev1')).toBe(false);
+    expect(await running.processedEvents.claim('slack:event:Ev1')).toBe(true);
+    expect(await running.processedEvents.claim('slack:event:Ev1')).toBe(false);
     vi.setSystemTime(new Date('2026-05-05T10:05:00Z'));
     await vi.advanceTimersByTimeAsync(10 * 60_000);
-    expect(running.processedEvents.claim('slack:event:Ev1')).toBe(true);
+    expect(await running.processedEvents.claim('slack:event:Ev1')).toBe(true);
   });
 
   it('forgets idempotency keys after their 24 hours', async () => {

@@ -4,12 +4,13 @@ import { UserAccounts } from '../accounts/user-accounts.ts';
 import { openDatabase } from '../database/open-database.ts';
 import { QuotaLedger } from '../quota/quota-ledger.ts';
 import { ChatAdmin, placeSubject } from './chat-admin.ts';
+import { SqliteChatAdminStore } from './sqlite/sqlite-chat-admin-store.ts';
 
 function setUp() {
   const database = openDatabase(':memory:');
   const accounts = new UserAccounts(database, loadConfig({}).plans);
   let now = new Date('2026-03-10T12:00:00Z');
-  const admin = new ChatAdmin(database, accounts, () => now);
+  const admin = new ChatAdmin(new SqliteChatAdminStore(database), accounts, () => now);
   const ledger = new QuotaLedger(database, () => now);
   /** A generation at `scopeKey` by `identity`, charged `charged` of the images it held. */
   const chargeAt = (scopeKey: string, identity: string, held: number, charged = held) => {
@@ -29,47 +30,47 @@ function setUp() {
 
 const actor = { identity: 'discord:admin', scopeKey: 'discord-guild:1' };
 
-describe('ChatAdmin', () => {
-  it('grants extra images for this month only, to the quota the person draws on, and audits it', () => {
+describe('ChatAdmin', async () => {
+  it('grants extra images for this month only, to the quota the person draws on, and audits it', async () => {
     const { accounts, admin, setNow } = setUp();
     accounts.ensureUser('app-ada');
     accounts.link('discord:ada', 'app-ada');
-    expect(admin.grant(actor, 'discord:ada', 5)).toEqual({ userId: 'app-ada', extra: 5 });
-    expect(admin.grant(actor, 'discord:ada', 2).extra).toBe(7);
+    expect(await admin.grant(actor, 'discord:ada', 5)).toEqual({ userId: 'app-ada', extra: 5 });
+    expect((await admin.grant(actor, 'discord:ada', 2)).extra).toBe(7);
     setNow('2026-04-01T00:00:00Z');
-    expect(admin.extraImages('app-ada')).toBe(0);
-    expect(admin.recentActions()[0]).toMatchObject({
+    expect(await admin.extraImages('app-ada')).toBe(0);
+    expect((await admin.recentActions())[0]).toMatchObject({
       actor: 'discord:admin',
       place: 'discord-guild:1',
       action: 'grant',
       target: 'discord:ada',
       detail: { images: 2, userId: 'app-ada', period: '2026-03' },
     });
-    expect(() => admin.grant(actor, 'discord:ada', 0)).toThrow(/whole number/);
+    await expect(admin.grant(actor, 'discord:ada', 0)).rejects.toThrow(/whole number/);
   });
 
-  it('sets the plan of an unlinked person on their own identity, and refuses an unknown plan', () => {
+  it('sets the plan of an unlinked person on their own identity, and refuses an unknown plan', async () => {
     const { accounts, admin } = setUp();
-    admin.setPlan(actor, 'discord:ben', 'pro');
+    await admin.setPlan(actor, 'discord:ben', 'pro');
     expect(accounts.chatCaller('discord:ben')).toMatchObject({
       userId: 'discord:ben',
       plan: { name: 'pro' },
     });
-    expect(() => admin.setPlan(actor, 'discord:ben', 'gold')).toThrow(/unknown plan "gold"/);
-    expect(admin.recentActions().map((action) => action.action)).toEqual(['plan']);
+    await expect(admin.setPlan(actor, 'discord:ben', 'gold')).rejects.toThrow(/unknown plan "gold"/);
+    expect((await admin.recentActions()).map((action) => action.action)).toEqual(['plan']);
   });
 
-  it('blocks and unblocks, and counts a place’s month with its top users from what the ledger charged', () => {
+  it('blocks and unblocks, and counts a place’s month with its top users from what the ledger charged', async () => {
     const { admin, chargeAt } = setUp();
-    admin.block(actor, 'discord:ben');
-    expect(admin.isBlocked('discord:ben')).toBe(true);
-    expect(admin.unblock(actor, 'discord:ben')).toBe(true);
-    expect(admin.isBlocked('discord:ben')).toBe(false);
+    await admin.block(actor, 'discord:ben');
+    expect(await admin.isBlocked('discord:ben')).toBe(true);
+    expect(await admin.unblock(actor, 'discord:ben')).toBe(true);
+    expect(await admin.isBlocked('discord:ben')).toBe(false);
     chargeAt('discord-guild:1', 'discord:ada', 3);
     chargeAt('discord-guild:1', 'discord:ben', 2, 1); // one of two images failed: one charged
     chargeAt('discord-guild:1', 'discord:ben', 1, 0); // nothing made, nothing charged
     chargeAt('discord-guild:10', 'discord:ben', 9);
-    expect(admin.placeUsage(actor)).toEqual({
+    expect(await admin.placeUsage(actor)).toEqual({
       period: '2026-03',
       images: 4,
       top: [
@@ -77,6 +78,10 @@ describe('ChatAdmin', () => {
         { identity: 'discord:ben', images: 1 },
       ],
     });
-    expect(admin.recentActions().map((action) => action.action)).toEqual(['usage', 'unblock', 'block']);
+    expect((await admin.recentActions()).map((action) => action.action)).toEqual([
+      'usage',
+      'unblock',
+      'block',
+    ]);
   });
 });

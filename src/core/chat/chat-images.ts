@@ -189,8 +189,8 @@ export class ChatImages {
    * Whether a result goes to the person alone: asked for (`/imagine private:true`), else their setting.
    * Transports decide before acknowledging, so this is read apart from the generation.
    */
-  isPrivate(identity: ChatIdentity, asked: boolean | undefined): boolean {
-    return asked ?? this.#dependencies.settings.get(identity).private ?? false;
+  async isPrivate(identity: ChatIdentity, asked: boolean | undefined): Promise<boolean> {
+    return asked ?? (await this.#dependencies.settings.get(identity)).private ?? false;
   }
 
   /**
@@ -220,7 +220,7 @@ export class ChatImages {
     const image = options.image && (await this.#readUpload(options.image, context.abortSignal));
     const request = {
       prompt: flags.prompt,
-      ...mergeImageOptions(this.#dependencies.settings.get(identity), flags, options),
+      ...mergeImageOptions(await this.#dependencies.settings.get(identity), flags, options),
       seed: options.seed ?? flags.seed,
       negative_prompt: options.negativePrompt ?? flags.negativePrompt,
       ...(image ? { image: base64Of(image), strength: options.strength } : {}),

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../database/open-database.ts';
 import { mergeImageOptions, PersonalSettingsStore } from './personal-settings.ts';
 import { parsePromptFlags } from './prompt-flags.ts';
+import { SqliteSettingsStore } from './sqlite/sqlite-settings-store.ts';
 
 describe('personal settings', () => {
   it('merge in one order: settings < flags < options', () => {
@@ -29,18 +30,21 @@ describe('personal settings', () => {
     expect(mergeImageOptions({}, parsePromptFlags('a fox'), { text: '' }).enhance_prompt).toBe(true);
   });
 
-  it('are kept per identity, changed one at a time, and reset', () => {
-    const store = new PersonalSettingsStore(openDatabase(':memory:'));
-    expect(store.get('discord:ada')).toEqual({});
-    store.update('discord:ada', { style: 'anime' });
-    expect(store.update('discord:ada', { aspectRatio: '16:9', private: true })).toEqual({
+  it('are kept per identity, changed one at a time, and reset', async () => {
+    const store = new PersonalSettingsStore(new SqliteSettingsStore(openDatabase(':memory:')));
+    expect(await store.get('discord:ada')).toEqual({});
+    await store.update('discord:ada', { style: 'anime' });
+    expect(await store.update('discord:ada', { aspectRatio: '16:9', private: true })).toEqual({
       style: 'anime',
       aspectRatio: '16:9',
       private: true,
     });
-    expect(store.update('discord:ada', { style: undefined })).toEqual({ aspectRatio: '16:9', private: true });
-    expect(store.get('slack:T:U')).toEqual({});
-    store.reset('discord:ada');
-    expect(store.get('discord:ada')).toEqual({});
+    expect(await store.update('discord:ada', { style: undefined })).toEqual({
+      aspectRatio: '16:9',
+      private: true,
+    });
+    expect(await store.get('slack:T:U')).toEqual({});
+    await store.reset('discord:ada');
+    expect(await store.get('discord:ada')).toEqual({});
   });
 });

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import type { SqliteDatabase } from '../database/open-database.ts';
 import { aspectRatios } from '../generation/image-dimensions.ts';
 import { findStylePreset } from '../styles/style-presets.ts';
 import type { ChatIdentity, ChatImageOptions } from './chat-images.ts';
 import type { PromptWithFlags } from './prompt-flags.ts';
+import type { SettingsStore } from './settings-store.ts';
 
 /** A person's own defaults in chat; each is unset until they choose it. */
 export interface PersonalSettings {
@@ -34,43 +34,42 @@ const storedSettingsSchema = z.object({
 
 /** Per chat identity, in the database: one JSON object per person, replaced whole on every change. */
 export class PersonalSettingsStore {
+  readonly #store: SettingsStore;
   readonly #now: () => Date;
-  readonly #statements;
 
-  constructor(database: SqliteDatabase, now: () => Date = () => new Date()) {
+  constructor(store: SettingsStore, now: () => Date = () => new Date()) {
+    this.#store = store;
     this.#now = now;
-    this.#statements = {
-      get: database.prepare<[string], { settings: string }>(
-        'SELECT settings FROM personal_settings WHERE identity = ?',
-      ),
-      put: database.prepare<[string, string, string], void>(
-        `INSERT INTO personal_settings (identity, settings, updated_at) VALUES (?, ?, ?)
-         ON CONFLICT (identity) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at`,
-      ),
-      remove: database.prepare<[string], void>('DELETE FROM personal_settings WHERE identity = ?'),
-    };
   }
 
-  get(identity: ChatIdentity): PersonalSettings {
-    const row = this.#statements.get.get(identity);
-    if (!row) return {};
-    try {
-      return withoutUnset(storedSettingsSchema.parse(JSON.parse(row.settings)));
-    } catch {
-      return {};
-    }
+  async get(identity: ChatIdentity): Promise<PersonalSettings> {
+    return settingsOf(await this.#store.read(identity));
   }
 
   /** Changes some settings (`undefined` clears one) and returns them all. */
-  update(identity: ChatIdentity, change: PersonalSettings): PersonalSettings {
-    const next = withoutUnset(storedSettingsSchema.parse({ ...this.get(identity), ...change }));
-    this.#statements.put.run(identity, JSON.stringify(next), this.#now().toISOString());
-    return next;
+  async update(identity: ChatIdentity, change: PersonalSettings): Promise<PersonalSettings> {
+    const written = await this.#store.change(
+      identity,
+      (stored) =>
+        JSON.stringify(withoutUnset(storedSettingsSchema.parse({ ...settingsOf(stored), ...change }))),
+      this.#now(),
+    );
+    return settingsOf(written);
   }
 
   /** `/settings reset`: back to the service's defaults. */
-  reset(identity: ChatIdentity): void {
-    this.#statements.remove.run(identity);
+  reset(identity: ChatIdentity): Promise<void> {
+    return this.#store.remove(identity);
+  }
+}
+
+/** What a stored document says; a document that no longer parses is no settings at all. */
+function settingsOf(stored: string | undefined): PersonalSettings {
+  if (stored === undefined) return {};
+  try {
+    return withoutUnset(storedSettingsSchema.parse(JSON.parse(stored)));
+  } catch {
+    return {};
   }
 }
 

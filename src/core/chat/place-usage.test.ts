@@ -78,7 +78,7 @@ describe('a place’s month for /imagine-admin usage', () => {
 
     expect(await services.ledger.usage('discord:1', 5)).toMatchObject({ used: 3, reserved: 0 });
     expect(await services.ledger.usage('discord:2', 5)).toMatchObject({ used: 5, reserved: 0 });
-    expect(chatImages.admin.placeUsage(moderator)).toMatchObject({
+    expect(await chatImages.admin.placeUsage(moderator)).toMatchObject({
       images: 8,
       top: [
         { identity: 'discord:2', images: 5 },
@@ -90,6 +90,6 @@ describe('a place’s month for /imagine-admin usage', () => {
     await expect(
       chatImages.upscale('discord:2', place, 'discord:1', source.id, 2, call),
     ).rejects.toMatchObject({ code: 'graphics_limit_reached' });
-    expect(chatImages.admin.placeUsage(moderator).images).toBe(8);
+    expect((await chatImages.admin.placeUsage(moderator)).images).toBe(8);
   });
 });

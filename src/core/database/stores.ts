@@ -1,3 +1,7 @@
+import type { ChatAdminStore } from '../chat/chat-admin-store.ts';
+import type { CooldownStore } from '../chat/cooldown-store.ts';
+import type { ProcessedEventStore } from '../chat/processed-event-store.ts';
+import type { SettingsStore } from '../chat/settings-store.ts';
 import type { GenerationStore } from '../generation/generation-store.ts';
 import type { IdempotencyStore } from '../jobs/idempotency-store.ts';
 import type { JobStore } from '../jobs/job-store.ts';
@@ -14,6 +18,10 @@ export interface Stores {
   generations: GenerationStore;
   idempotencyKeys: IdempotencyStore;
   jobs: JobStore;
+  processedEvents: ProcessedEventStore;
+  chatCooldowns: CooldownStore;
+  personalSettings: SettingsStore;
+  chatAdmin: ChatAdminStore;
 }
 
 /** The engine-neutral name of an engine, for logs, `/health` and the contract suites' labels. */

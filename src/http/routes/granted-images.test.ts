@@ -38,7 +38,7 @@ describe('images an admin granted in chat, over REST', () => {
     const authorization = bearer(testApp);
     testApp.services.accounts.ensureUser('alice', 'pro');
     testApp.services.accounts.link('discord:42', 'alice');
-    testApp.services.chatImages.admin.grant(moderator, 'discord:42', 3);
+    await testApp.services.chatImages.admin.grant(moderator, 'discord:42', 3);
 
     const usage = await testApp.app.inject({
       method: 'GET',

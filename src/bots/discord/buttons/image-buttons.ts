@@ -111,7 +111,7 @@ export async function handleImageAction(
     case 'upscale': {
       const record = await bot.chatImages.findInBatch(action.owner, action.batchId, action.index);
       if (!(await firstPress(context, bot))) return;
-      await context.respond.defer({ ephemeral: privateResult(context, bot, undefined) });
+      await context.respond.defer({ ephemeral: await privateResult(context, bot, undefined) });
       const bytes = await bot.chatImages.read(record);
       const message = imageMessage(attachedFromRecord(record, bytes), {
         owner: action.owner,
@@ -192,8 +192,8 @@ async function firstPress(context: InteractionContext, bot: DiscordBotServices):
   const interaction = context.interaction as APIMessageComponentInteraction;
   const key = `discord:press:${context.userId}:${interaction.message?.id ?? '-'}:${interaction.data.custom_id}`;
   const window = Math.floor(bot.now().getTime() / pressWindowMs);
-  const thisWindow = bot.processedEvents.claim(`${key}:${window}`);
-  const previousWindow = bot.processedEvents.claim(`${key}:${window - 1}`);
+  const thisWindow = await bot.processedEvents.claim(`${key}:${window}`);
+  const previousWindow = await bot.processedEvents.claim(`${key}:${window - 1}`);
   if (thisWindow && previousWindow) return true;
   await context.respond.reply(
     { content: 'That button was just pressed; the image is on its way.' },

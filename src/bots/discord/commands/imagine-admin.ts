@@ -108,7 +108,7 @@ export const imagineAdminCommand: SlashCommand = {
     switch (name) {
       case 'grant': {
         const images = Number(values.get('images'));
-        const granted = admin.grant(actor, target, images);
+        const granted = await admin.grant(actor, target, images);
         await reply(
           `Granted <@${member}> ${images} extra images this month (${granted.extra} extra in all).`,
         );
@@ -118,17 +118,17 @@ export const imagineAdminCommand: SlashCommand = {
         const plan = String(values.get('plan') ?? '')
           .trim()
           .toLowerCase();
-        admin.setPlan(actor, target, plan);
+        await admin.setPlan(actor, target, plan);
         await reply(`<@${member}> is now on the **${plan}** plan.`);
         return;
       }
       case 'refund': {
-        const refunded = admin.refund(actor, String(values.get('image') ?? ''));
+        const refunded = await admin.refund(actor, String(values.get('image') ?? ''));
         await reply(`Refunded one image to \`${refunded.userId}\`.`);
         return;
       }
       case 'usage': {
-        const usage = admin.placeUsage(actor);
+        const usage = await admin.placeUsage(actor);
         const top = usage.top.map(
           (entry, index) => `${index + 1}. ${mention(entry.identity)}: ${entry.images}`,
         );
@@ -141,11 +141,11 @@ export const imagineAdminCommand: SlashCommand = {
         return;
       }
       case 'block':
-        admin.block(actor, target);
+        await admin.block(actor, target);
         await reply(`<@${member}> can no longer make images.`);
         return;
       case 'unblock': {
-        const was = admin.unblock(actor, target);
+        const was = await admin.unblock(actor, target);
         await reply(was ? `<@${member}> can make images again.` : `<@${member}> was not blocked.`);
         return;
       }

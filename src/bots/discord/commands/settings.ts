@@ -21,8 +21,8 @@ export const settingsCommand: SlashCommand = {
   generatesImages: false,
   async execute(context, bot) {
     const reset = booleanOption(commandOptions(context.interaction), 'reset') === true;
-    if (reset) bot.chatImages.settings.reset(context.identity);
-    const settings = bot.chatImages.settings.get(context.identity);
+    if (reset) await bot.chatImages.settings.reset(context.identity);
+    const settings = await bot.chatImages.settings.get(context.identity);
     await context.respond.reply(
       settingsMessage(context, bot, settings, reset ? 'Your settings are back to the defaults.' : undefined),
       { ephemeral: true },

@@ -76,7 +76,7 @@ export function registerImageButtons(app: App, context: SlackContext): void {
       await press.note('⚠️ This button no longer works.');
       return;
     }
-    if (!context.processedEvents.claim(`slack:action:${action.action_ts}:${press.userId}:${value}`)) {
+    if (!(await context.processedEvents.claim(`slack:action:${action.action_ts}:${press.userId}:${value}`))) {
       context.logger.info({ retry: args.context.retryNum }, 'ignored a repeated Slack button delivery');
       return;
     }
@@ -143,7 +143,7 @@ function registerRemixForm(app: App, context: SlackContext): void {
           userId,
         });
       } catch (error) {
-        if (!(error instanceof SlackDeliveryError)) checked.undo();
+        if (!(error instanceof SlackDeliveryError)) await checked.undo();
         logFailure(context, error, 'the Remix form');
         await press.note(slackErrorText(error, context.now(), { charged: true }));
       }
@@ -229,7 +229,7 @@ async function runPress(context: SlackContext, args: ButtonArgs, press: Press, a
         return;
     }
   } catch (error) {
-    if (!(error instanceof SlackDeliveryError)) checked.undo();
+    if (!(error instanceof SlackDeliveryError)) await checked.undo();
     logFailure(context, error, `button ${action.kind}`);
     await press.note(slackErrorText(error, context.now(), { charged: action.kind !== 'upscale' }));
   }

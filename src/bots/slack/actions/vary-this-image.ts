@@ -65,7 +65,7 @@ export function registerVaryThisImage(app: App, context: SlackContext): void {
         quietly(context.logger, 'an ephemeral note after "Vary this image"', () =>
           respond({ response_type: 'ephemeral', replace_original: false, text }),
         );
-      if (!context.processedEvents.claim(`slack:shortcut:${shortcut.action_ts}:${userId}`)) {
+      if (!(await context.processedEvents.claim(`slack:shortcut:${shortcut.action_ts}:${userId}`))) {
         context.logger.info('ignored a repeated Slack shortcut delivery');
         return;
       }
@@ -133,7 +133,7 @@ export function registerVaryThisImage(app: App, context: SlackContext): void {
             );
           }
         } catch (error) {
-          if (!(error instanceof SlackDeliveryError)) checked.undo();
+          if (!(error instanceof SlackDeliveryError)) await checked.undo();
           logFailure(context, error, 'the "Vary this image" shortcut');
           await note(slackErrorText(error, context.now(), { charged: true }));
         }

@@ -46,7 +46,7 @@ export async function runGenerateCommand(
 
   const identity = slackIdentity(command.team_id, command.user_id);
   // Private (`--private` or the App Home setting): the image goes to the person's DM, never the channel.
-  const privately = context.chatImages.isPrivate(identity, typedFlags(text)?.private);
+  const privately = await context.chatImages.isPrivate(identity, typedFlags(text)?.private);
   const lead: ResultLead = { kind: 'imagine', userId: command.user_id };
   const target: SlackTarget = {
     origin: 'command',
@@ -101,7 +101,7 @@ export async function runGenerateCommand(
     } catch (error) {
       await liveProgress.stop();
       // Made but not accepted by Slack: the image was charged, so its cooldown stands.
-      if (!(error instanceof SlackDeliveryError)) checked.undo();
+      if (!(error instanceof SlackDeliveryError)) await checked.undo();
       logFailure(context, error, command.command);
       reply = slackErrorText(error, context.now());
     }

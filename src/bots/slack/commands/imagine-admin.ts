@@ -46,23 +46,23 @@ export const imagineAdminCommand: SlashCommandDefinition = {
       switch (action) {
         case 'grant': {
           const images = Number(second);
-          const granted = admin.grant(actor, target ?? '', images);
+          const granted = await admin.grant(actor, target ?? '', images);
           await answer(
             `Granted <@${member}> ${images} extra images this month (${granted.extra} extra in all).`,
           );
           return;
         }
         case 'plan':
-          admin.setPlan(actor, target ?? '', (second ?? '').toLowerCase());
+          await admin.setPlan(actor, target ?? '', (second ?? '').toLowerCase());
           await answer(`<@${member}> is now on the *${(second ?? '').toLowerCase()}* plan.`);
           return;
         case 'refund': {
-          const refunded = admin.refund(actor, first ?? '');
+          const refunded = await admin.refund(actor, first ?? '');
           await answer(`Refunded one image to \`${refunded.userId}\`.`);
           return;
         }
         case 'usage': {
-          const usage = admin.placeUsage(actor);
+          const usage = await admin.placeUsage(actor);
           const top = usage.top.map((entry, index) => {
             const user = entry.identity.split(':')[2];
             return `${index + 1}. ${user ? `<@${user}>` : `\`${entry.identity}\``}: ${entry.images}`;
@@ -76,12 +76,12 @@ export const imagineAdminCommand: SlashCommandDefinition = {
           return;
         }
         case 'block':
-          admin.block(actor, target ?? '');
+          await admin.block(actor, target ?? '');
           await answer(`<@${member}> can no longer make images.`);
           return;
         case 'unblock':
           await answer(
-            admin.unblock(actor, target ?? '')
+            (await admin.unblock(actor, target ?? ''))
               ? `<@${member}> can make images again.`
               : `<@${member}> was not blocked.`,
           );

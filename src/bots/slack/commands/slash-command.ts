@@ -23,7 +23,7 @@ export interface SlashCommandDefinition {
  * is answered with an empty acknowledgement and nothing else.
  */
 export async function claimCommand(context: SlackContext, args: SlashCommandArgs): Promise<boolean> {
-  if (context.processedEvents.claim(`slack:command:${args.command.trigger_id}`)) return true;
+  if (await context.processedEvents.claim(`slack:command:${args.command.trigger_id}`)) return true;
   context.logger.info(
     { command: args.command.command, retry: args.context.retryNum },
     'ignored a repeated Slack command delivery',

@@ -26,7 +26,7 @@ export function registerAppHome(app: App, context: SlackContext): void {
       recent: recent.records.map(shownFromRecord),
       publicImages: context.publicImages,
       settings: settingsBlocks(
-        context.chatImages.settings.get(identity),
+        await context.chatImages.settings.get(identity),
         context.models.availableTo(caller.plan),
         context.defaultModel,
       ),
@@ -50,13 +50,13 @@ export function registerAppHome(app: App, context: SlackContext): void {
       const identity = slackIdentity(teamId, body.user.id);
       const setting = action.action_id.slice(settingsActionPrefix.length);
       if (setting === 'reset') {
-        context.chatImages.settings.reset(identity);
+        await context.chatImages.settings.reset(identity);
       } else {
         const value = action.type === 'static_select' ? action.selected_option?.value : undefined;
         const place = await slackPlaceFor(context, client, { teamId, userId: body.user.id });
         const plan = context.chatImages.caller(identity, place).plan;
         const change = settingsChange(setting, value, context.models.availableTo(plan));
-        if (change) context.chatImages.settings.update(identity, change);
+        if (change) await context.chatImages.settings.update(identity, change);
       }
       await publish(client, teamId, body.user.id);
     },

@@ -10,7 +10,7 @@ export function allowedChannelCheck(allowedChannels: readonly string[]): ChatChe
   const where = allowedChannels.map((channel) => `<#${channel}>`).join(', ');
   return {
     name: 'allowed-channel',
-    run(subject) {
+    async run(subject) {
       if (allowed.size === 0) return { ok: true };
       if (subject.channelId !== undefined && allowed.has(subject.channelId)) return { ok: true };
       return {

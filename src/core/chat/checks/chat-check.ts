@@ -13,7 +13,7 @@ export interface ChatCheckSubject {
 /** The check let the command through. `undo` gives back what it took (a cooldown) when the command fails. */
 export interface ChatCheckPassed {
   ok: true;
-  undo?: (() => void) | undefined;
+  undo?: (() => Promise<void>) | undefined;
 }
 
 /** A refusal the person reads, privately: a stable identifier, a sentence, and the facts behind it. */
@@ -30,7 +30,7 @@ export type ChatCheckResult = ChatCheckPassed | ChatCheckRefusal;
 /** One named check that runs before a chat command (as Sapphire's preconditions): ok, or a refusal. */
 export interface ChatCheck {
   readonly name: ChatCheckName;
-  run(subject: ChatCheckSubject): ChatCheckResult;
+  run(subject: ChatCheckSubject): Promise<ChatCheckResult>;
 }
 
 /** Every check a command may list, by name. */
@@ -43,19 +43,19 @@ export type ChatChecks = Readonly<Record<ChatCheckName, ChatCheck>>;
  * Runs a command's checks in order and stops at the first refusal. What passed checks took is given back
  * when a later one refuses; the caller gets one `undo` for when the command itself then fails.
  */
-export function runChatChecks(
+export async function runChatChecks(
   checks: ChatChecks,
   names: readonly ChatCheckName[],
   subject: ChatCheckSubject,
-): { ok: true; undo(): void } | ChatCheckRefusal {
-  const undos: (() => void)[] = [];
-  const undoAll = () => {
-    for (const undo of undos.splice(0).reverse()) undo();
+): Promise<{ ok: true; undo(): Promise<void> } | ChatCheckRefusal> {
+  const undos: (() => Promise<void>)[] = [];
+  const undoAll = async () => {
+    for (const undo of undos.splice(0).reverse()) await undo();
   };
   for (const name of names) {
-    const result = checks[name].run(subject);
+    const result = await checks[name].run(subject);
     if (!result.ok) {
-      undoAll();
+      await undoAll();
       return result;
     }
     if (result.undo) undos.push(result.undo);

@@ -9,9 +9,9 @@ import type { ChatCheck } from './chat-check.ts';
 export function cooldownCheck(cooldowns: ChatCooldowns, seconds: number): ChatCheck {
   return {
     name: 'cooldown',
-    run(subject) {
+    async run(subject) {
       if (seconds <= 0 || subject.isAdmin) return { ok: true };
-      const claim = cooldowns.claim(subject.identity, seconds);
+      const claim = await cooldowns.claim(subject.identity, seconds);
       if (claim.claimed) {
         return { ok: true, undo: () => cooldowns.giveBack(subject.identity, claim.startedMs) };
       }

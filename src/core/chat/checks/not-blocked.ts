@@ -5,8 +5,8 @@ import type { ChatCheck } from './chat-check.ts';
 export function notBlockedCheck(admin: Pick<ChatAdmin, 'isBlocked'>): ChatCheck {
   return {
     name: 'not-blocked',
-    run(subject) {
-      if (!admin.isBlocked(subject.identity)) return { ok: true };
+    async run(subject) {
+      if (!(await admin.isBlocked(subject.identity))) return { ok: true };
       return {
         ok: false,
         identifier: 'blocked',

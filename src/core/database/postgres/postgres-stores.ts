@@ -1,4 +1,8 @@
 import type { Sql } from 'postgres';
+import { PostgresChatAdminStore } from '../../chat/postgres/postgres-chat-admin-store.ts';
+import { PostgresCooldownStore } from '../../chat/postgres/postgres-cooldown-store.ts';
+import { PostgresProcessedEventStore } from '../../chat/postgres/postgres-processed-event-store.ts';
+import { PostgresSettingsStore } from '../../chat/postgres/postgres-settings-store.ts';
 import { PostgresGenerationStore } from '../../generation/postgres/postgres-generation-store.ts';
 import { PostgresIdempotencyStore } from '../../jobs/postgres/postgres-idempotency-store.ts';
 import { PostgresJobStore } from '../../jobs/postgres/postgres-job-store.ts';
@@ -18,5 +22,9 @@ export function openPostgresStores(context: PostgresStoreContext): Stores {
     generations: new PostgresGenerationStore(context.sql),
     idempotencyKeys: new PostgresIdempotencyStore(context.sql),
     jobs: new PostgresJobStore(context.sql),
+    processedEvents: new PostgresProcessedEventStore(context.sql),
+    chatCooldowns: new PostgresCooldownStore(context.sql),
+    personalSettings: new PostgresSettingsStore(context.sql),
+    chatAdmin: new PostgresChatAdminStore(context.sql),
   };
 }

@@ -1,3 +1,7 @@
+import { SqliteChatAdminStore } from '../../chat/sqlite/sqlite-chat-admin-store.ts';
+import { SqliteCooldownStore } from '../../chat/sqlite/sqlite-cooldown-store.ts';
+import { SqliteProcessedEventStore } from '../../chat/sqlite/sqlite-processed-event-store.ts';
+import { SqliteSettingsStore } from '../../chat/sqlite/sqlite-settings-store.ts';
 import { SqliteGenerationStore } from '../../generation/sqlite/sqlite-generation-store.ts';
 import { SqliteIdempotencyStore } from '../../jobs/sqlite/sqlite-idempotency-store.ts';
 import { SqliteJobStore } from '../../jobs/sqlite/sqlite-job-store.ts';
@@ -21,5 +25,9 @@ export function openSqliteStores(context: SqliteStoreContext): Stores {
     generations: new SqliteGenerationStore(context.database, context.writes),
     idempotencyKeys: new SqliteIdempotencyStore(context.database),
     jobs: new SqliteJobStore(context.database, context.writes),
+    processedEvents: new SqliteProcessedEventStore(context.database),
+    chatCooldowns: new SqliteCooldownStore(context.database),
+    personalSettings: new SqliteSettingsStore(context.database),
+    chatAdmin: new SqliteChatAdminStore(context.database),
   };
 }
