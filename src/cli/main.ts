@@ -9,11 +9,13 @@ import { type Config, ConfigError, loadConfig } from '../config/load-config.ts';
  *   plan set --user <uid> --plan <plan>
  *   usage --user <uid>
  *   models                                                      the catalog with each backend's readiness
+ *   db import-sqlite <path to imagine.sqlite>                   copy it into the empty PostgreSQL at DATABASE_URL
  */
 import { readEnvironment } from '../config/read-environment.ts';
 import { ApiKeys } from '../core/accounts/api-keys.ts';
 import { UserAccounts } from '../core/accounts/user-accounts.ts';
 import { DatabaseUnusableError } from '../core/database/database-unusable-error.ts';
+import { SqliteImportError } from '../core/database/import-sqlite/sqlite-import-error.ts';
 import { openDatabase } from '../core/database/open-database.ts';
 import { createImageModels } from '../core/providers/create-image-models.ts';
 import { ImageModelRegistry } from '../core/providers/image-model-registry.ts';
@@ -21,6 +23,8 @@ import { ReadinessChecker } from '../core/providers/model-readiness.ts';
 import { AsyncQuotaLedger } from '../core/quota/async-quota-ledger.ts';
 import { SqliteQuotaStore } from '../core/quota/sqlite/sqlite-quota-store.ts';
 import { createLogger } from '../logger.ts';
+import { importSqliteCommand } from './import-sqlite-command.ts';
+import { postgresFromEnvironment } from './postgres-environment.ts';
 
 const usageText = `Usage: npm run cli -- <command>
   keys create --user <uid> [--plan <plan>] [--label <text>] [--admin]
@@ -28,7 +32,8 @@ const usageText = `Usage: npm run cli -- <command>
   keys list
   plan set --user <uid> --plan <plan>
   usage --user <uid>
-  models`;
+  models
+  db import-sqlite <path to imagine.sqlite>   (DATABASE_URL: the empty PostgreSQL database to fill)`;
 
 class UsageError extends Error {}
 
@@ -98,6 +103,13 @@ async function run(argv: string[]): Promise<void> {
     return;
   }
 
+  if (group === 'db') {
+    if (action !== 'import-sqlite') throw new UsageError(`unknown command "${positionals.join(' ')}"`);
+    const file = required(argument, '<path to imagine.sqlite>');
+    // Before loadConfig: moving a database needs no provider or bot settings to be valid.
+    await importSqliteCommand(file, postgresFromEnvironment(readEnvironment(process.env)));
+    return;
+  }
   const config = loadConfig(readEnvironment(process.env));
   if (group === 'models') {
     await printModels(config);
@@ -179,6 +191,10 @@ try {
   if (error instanceof ConfigError || DatabaseUnusableError.isInstance(error)) {
     console.error(error.message);
     process.exit(78);
+  }
+  if (SqliteImportError.isInstance(error)) {
+    console.error(`import-sqlite: ${error.message}`);
+    process.exit(1);
   }
   console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
