@@ -18,10 +18,10 @@ import { ProcessedEvents } from '../core/chat/processed-events.ts';
 import { createDatabaseProbe } from '../core/database/database-probe.ts';
 import type { SqliteDatabase } from '../core/database/open-database.ts';
 import { newRecordId } from '../core/database/record-id.ts';
+import { openSqliteStores } from '../core/database/sqlite/sqlite-stores.ts';
 import { WriteBatcher } from '../core/database/write-batcher.ts';
 import { type GenerationRecord, GenerationRecords } from '../core/generation/generation-records.ts';
 import { IdempotencyKeys } from '../core/jobs/idempotency-keys.ts';
-import { JobStore } from '../core/jobs/job-store.ts';
 import { QuotaLedger } from '../core/quota/quota-ledger.ts';
 
 /** The instant the database was filled at ("now" for the import, so its month's counters are current). */
@@ -43,6 +43,8 @@ export async function fillEverySqliteTable(database: SqliteDatabase): Promise<Fi
   let instant = filledAt;
   const now = () => instant;
   const plans = loadConfig({}).plans;
+  const writes = new WriteBatcher(database);
+  const stores = openSqliteStores({ database, writes, now });
 
   // users, identities, api_keys, link_codes
   const accounts = new UserAccounts(database, plans, now);
@@ -80,11 +82,11 @@ export async function fillEverySqliteTable(database: SqliteDatabase): Promise<Fi
   await ledger.reserve({ ...holdFor('bob', 1), imageIds: [newRecordId(instant)] });
 
   // generations: one plain, one made from it with every optional column set
-  const generations = new GenerationRecords(database);
+  const generations = new GenerationRecords(stores.generations);
   const parentId = newRecordId(instant);
-  await generations.insert(generation(parentId, 'alice', { batchId: jobId }));
+  await generations.insert([generation(parentId, 'alice', { batchId: jobId })]);
   const generationId = newRecordId(new Date(instant.getTime() + 1));
-  await generations.insert(
+  await generations.insert([
     generation(generationId, 'alice', {
       batchId: jobId,
       negativePrompt: 'blurry, "low" quality',
@@ -96,10 +98,10 @@ export async function fillEverySqliteTable(database: SqliteDatabase): Promise<Fi
       parentId,
       kind: 'variation',
     }),
-  );
+  ]);
 
   // jobs (finished only: an import refuses unfinished ones) and idempotency_keys
-  const jobs = new JobStore(database);
+  const jobs = stores.jobs;
   await jobs.insert({
     id: jobId,
     userId: 'alice',
@@ -132,19 +134,19 @@ export async function fillEverySqliteTable(database: SqliteDatabase): Promise<Fi
     now: instant,
   });
   await jobs.finish(failedJob, { status: 'failed' }, instant);
-  await new IdempotencyKeys(database, now).claim('alice', 'retry-1', 'a'.repeat(64), jobId);
+  await new IdempotencyKeys(stores.idempotencyKeys, now).claim('alice', 'retry-1', 'a'.repeat(64), jobId);
 
   // processed_events, personal_settings, chat_cooldowns
-  await new ProcessedEvents(database, now).claim('discord:interaction:999');
-  await new PersonalSettingsStore(database, now).update('discord:111', {
+  await new ProcessedEvents(stores.processedEvents, now).claim('discord:interaction:999');
+  await new PersonalSettingsStore(stores.personalSettings, now).update('discord:111', {
     aspectRatio: '16:9',
     enhance: true,
     private: true,
   });
-  await new ChatCooldowns(database, now).claim('discord:111', 30);
+  await new ChatCooldowns(stores.chatCooldowns, now).claim('discord:111', 30);
 
   // admin_actions, chat_blocks, and the grant's quota_counters row
-  const chatAdmin = new ChatAdmin(database, accounts, now);
+  const chatAdmin = new ChatAdmin(stores.chatAdmin, accounts, now);
   const actor = { identity: 'discord:1', scopeKey: 'discord-guild:42' };
   await chatAdmin.grant(actor, 'discord:111', 5);
   await chatAdmin.block(actor, 'discord:666');
@@ -167,7 +169,6 @@ export async function fillEverySqliteTable(database: SqliteDatabase): Promise<Fi
     code: 'provider_unavailable',
     images: 1,
   });
-  const writes = new WriteBatcher(database);
   await createDatabaseProbe(database, writes)();
   writes.flushNow();
 

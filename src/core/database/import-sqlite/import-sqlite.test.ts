@@ -11,7 +11,7 @@ import {
   type PostgresTestDatabase,
 } from '../../../test-support/postgres-test-database.ts';
 import { emptyEveryTable } from '../../../test-support/store-engines.ts';
-import { JobStore } from '../../jobs/job-store.ts';
+import { SqliteJobRows } from '../../jobs/sqlite/sqlite-job-rows.ts';
 import { migrations } from '../migrations/index.ts';
 import { openDatabase, type SqliteDatabase } from '../open-database.ts';
 import { createPostgresPool } from '../postgres/open-postgres.ts';
@@ -357,7 +357,7 @@ describe('db import-sqlite', () => {
 
   it('refuses a file with jobs still queued or running: the SQLite service must be stopped first', async () => {
     const { file } = await filledFile((database) => {
-      new JobStore(database).insert({
+      new SqliteJobRows(database).insert({
         id: newRecordId(filledAt),
         userId: 'alice',
         kind: 'image',
