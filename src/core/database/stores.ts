@@ -1,4 +1,9 @@
+import type { AdminReportStore } from '../admin/admin-report-store.ts';
+import type { AuditStore } from '../admin/audit-store.ts';
+import type { ConsoleSessionStore } from '../admin/console-session-store.ts';
+import type { GenerationFailureStore } from '../admin/generation-failure-store.ts';
 import type { QuotaStore } from '../quota/quota-store.ts';
+import type { HealthStore } from './database-probe.ts';
 
 /**
  * Every store the service keeps, on one engine: `sqlite/sqlite-stores.ts` builds them on the embedded
@@ -8,6 +13,11 @@ import type { QuotaStore } from '../quota/quota-store.ts';
  */
 export interface Stores {
   quota: QuotaStore;
+  audit: AuditStore;
+  consoleSessions: ConsoleSessionStore;
+  generationFailures: GenerationFailureStore;
+  adminReports: AdminReportStore;
+  health: HealthStore;
 }
 
 /** The engine-neutral name of an engine, for logs, `/health` and the contract suites' labels. */

@@ -1,6 +1,11 @@
 import type { Sql } from 'postgres';
+import { PostgresAdminReportStore } from '../../admin/postgres/postgres-admin-report-store.ts';
+import { PostgresAuditStore } from '../../admin/postgres/postgres-audit-store.ts';
+import { PostgresConsoleSessionStore } from '../../admin/postgres/postgres-console-session-store.ts';
+import { PostgresGenerationFailureStore } from '../../admin/postgres/postgres-generation-failure-store.ts';
 import { PostgresQuotaStore } from '../../quota/postgres/postgres-quota-store.ts';
 import type { Stores } from '../stores.ts';
+import { PostgresHealthStore } from './postgres-health-store.ts';
 
 /** What the PostgreSQL stores share: the pool (migrated by `openPostgres`) and the clock. */
 export interface PostgresStoreContext {
@@ -12,5 +17,10 @@ export interface PostgresStoreContext {
 export function openPostgresStores(context: PostgresStoreContext): Stores {
   return {
     quota: new PostgresQuotaStore(context.sql),
+    audit: new PostgresAuditStore(context.sql),
+    consoleSessions: new PostgresConsoleSessionStore(context.sql),
+    generationFailures: new PostgresGenerationFailureStore(context.sql),
+    adminReports: new PostgresAdminReportStore(context.sql),
+    health: new PostgresHealthStore(context.sql),
   };
 }

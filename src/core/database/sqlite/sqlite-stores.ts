@@ -1,7 +1,12 @@
+import { SqliteAdminReportStore } from '../../admin/sqlite/sqlite-admin-report-store.ts';
+import { SqliteAuditStore } from '../../admin/sqlite/sqlite-audit-store.ts';
+import { SqliteConsoleSessionStore } from '../../admin/sqlite/sqlite-console-session-store.ts';
+import { SqliteGenerationFailureStore } from '../../admin/sqlite/sqlite-generation-failure-store.ts';
 import { SqliteQuotaStore } from '../../quota/sqlite/sqlite-quota-store.ts';
 import type { SqliteDatabase } from '../open-database.ts';
 import type { Stores } from '../stores.ts';
 import type { WriteBatcher } from '../write-batcher.ts';
+import { SqliteHealthStore } from './sqlite-health-store.ts';
 
 /** What the SQLite stores share: the one connection, its group-commit batcher, and the clock. */
 export interface SqliteStoreContext {
@@ -15,5 +20,10 @@ export interface SqliteStoreContext {
 export function openSqliteStores(context: SqliteStoreContext): Stores {
   return {
     quota: new SqliteQuotaStore(context.database),
+    audit: new SqliteAuditStore(context.database),
+    consoleSessions: new SqliteConsoleSessionStore(context.database),
+    generationFailures: new SqliteGenerationFailureStore(context.database),
+    adminReports: new SqliteAdminReportStore(context.database),
+    health: new SqliteHealthStore(context.database, context.writes),
   };
 }
