@@ -31,8 +31,9 @@ const lowerAscii = 'abcdefghijklmnopqrstuvwxyz';
 /**
  * `AdminReportStore` on PostgreSQL. Each report is one statement. Month ranges are on `created_at`
  * (`generations_by_time`, `generation_failures_by_time`), the image listing walks the primary key
- * backwards (or a user's rows by `generations_by_user`), and users are walked in byte order by
- * `users_by_id_bytes` (migration 5), so a page costs its rows, not the table. Texts compare under
+ * backwards (or a user's rows by `generations_by_user`), users are walked in byte order by
+ * `users_by_id_bytes` and a month's counters read by `quota_counters_by_period` (both migration 5), so a
+ * page costs its rows, not the table. Texts compare under
  * `COLLATE "C"`, SQLite's byte order, whatever the database's collation; aggregates are cast to float8,
  * which the driver reads as a number (a bigint would come back as text).
  */
@@ -44,9 +45,10 @@ export class PostgresAdminReportStore implements AdminReportStore {
   }
 
   async counterTotals(period: string, prefix: string): Promise<{ used: number; reserved: number }> {
-    const [row] = await this.#sql<{ used: number; reserved: number }[]>`
+    const sql = this.#sql;
+    const [row] = await sql<{ used: number; reserved: number }[]>`
       SELECT COALESCE(SUM(used_images), 0)::float8 AS used, COALESCE(SUM(reserved_images), 0)::float8 AS reserved
-      FROM quota_counters WHERE period = ${period} AND starts_with(subject, ${prefix})`;
+      FROM quota_counters WHERE period = ${period} AND ${startsWith(sql, prefix)}`;
     return { used: row?.used ?? 0, reserved: row?.reserved ?? 0 };
   }
 
@@ -83,9 +85,10 @@ export class PostgresAdminReportStore implements AdminReportStore {
     prefix: string,
     limit: number,
   ): Promise<{ subject: string; images: number }[]> {
-    return this.#sql<{ subject: string; images: number }[]>`
+    const sql = this.#sql;
+    return sql<{ subject: string; images: number }[]>`
       SELECT subject, used_images AS images FROM quota_counters
-      WHERE period = ${period} AND starts_with(subject, ${prefix}) AND used_images > 0
+      WHERE period = ${period} AND ${startsWith(sql, prefix)} AND used_images > 0
       ORDER BY used_images DESC, subject COLLATE "C" LIMIT ${limit}`;
   }
 
@@ -126,13 +129,14 @@ export class PostgresAdminReportStore implements AdminReportStore {
   }
 
   async usage(period: string, range: InstantRange): Promise<UsageReportRow[]> {
-    const rows = await this.#sql<
+    const sql = this.#sql;
+    const rows = await sql<
       { user_id: string; plan: string | null; known: boolean; images: number; cost: number | null }[]
     >`
       SELECT counters.user_id, users.plan, users.id IS NOT NULL AS known, counters.used_images AS images,
         spent.cost
       FROM (SELECT substr(subject, ${userSubjectPrefix.length + 1}) AS user_id, used_images FROM quota_counters
-            WHERE period = ${period} AND starts_with(subject, ${userSubjectPrefix}) AND used_images > 0) AS counters
+            WHERE period = ${period} AND ${startsWith(sql, userSubjectPrefix)} AND used_images > 0) AS counters
       LEFT JOIN users ON users.id = counters.user_id
       LEFT JOIN (SELECT user_id, SUM(cost_usd) AS cost FROM generations
                  WHERE created_at >= ${range.from} AND created_at < ${range.to} GROUP BY user_id) AS spent
@@ -191,6 +195,15 @@ export class PostgresAdminReportStore implements AdminReportStore {
       createdAt: row.created_at.toISOString(),
     }));
   }
+}
+
+/**
+ * `subject` starts with `prefix`, as a range in byte order, which `quota_counters_by_period` serves (a LIKE
+ * pattern in a parameter would not be, once the plan is generic). `prefix` ends in an ASCII character.
+ */
+function startsWith(sql: Sql, prefix: string) {
+  const past = `${prefix.slice(0, -1)}${String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1)}`;
+  return sql`subject COLLATE "C" >= ${prefix} AND subject COLLATE "C" < ${past}`;
 }
 
 /** A generations row as the console sees it. */
