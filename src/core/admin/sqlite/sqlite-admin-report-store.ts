@@ -9,7 +9,8 @@ import type {
 } from '../admin-report-store.ts';
 import { likePatternContaining, userSubjectPrefix } from '../admin-report-text.ts';
 
-interface GenerationRow {
+/** A generations row as the console reads it. */
+export interface SqliteGenerationRow {
   row_id: number;
   id: string;
   user_id: string;
@@ -26,7 +27,7 @@ interface GenerationRow {
 
 type UserRow = { id: string; plan: string | null; created_at: string; used: number | null };
 
-const generationColumns =
+export const sqliteGenerationColumns =
   'row_id, id, user_id, source, prompt, model, image_url, width, height, cost_usd, created_at, storage_key';
 
 /**
@@ -93,9 +94,9 @@ export class SqliteAdminReportStore implements AdminReportStore {
       ),
       images: database.prepare<
         [string | null, string | null, string | null, string | null, number, number],
-        GenerationRow
+        SqliteGenerationRow
       >(
-        `SELECT ${generationColumns} FROM generations
+        `SELECT ${sqliteGenerationColumns} FROM generations
          WHERE (? IS NULL OR user_id = ?) AND (? IS NULL OR source = ?) AND row_id < ?
          ORDER BY row_id DESC LIMIT ?`,
       ),
@@ -214,7 +215,7 @@ export class SqliteAdminReportStore implements AdminReportStore {
 }
 
 /** A generations row as the console sees it. */
-export function sqliteImageRecord(row: GenerationRow): AdminImageRecord {
+export function sqliteImageRecord(row: SqliteGenerationRow): AdminImageRecord {
   return {
     rowId: row.row_id,
     id: row.id,
@@ -230,6 +231,3 @@ export function sqliteImageRecord(row: GenerationRow): AdminImageRecord {
     storageKey: row.storage_key,
   };
 }
-
-export type { GenerationRow as SqliteGenerationRow };
-export { generationColumns as sqliteGenerationColumns };
