@@ -16,7 +16,6 @@ import { ChatImages } from './core/chat/chat-images.ts';
 import { PersonalSettingsStore } from './core/chat/personal-settings.ts';
 import { ProcessedEvents } from './core/chat/processed-events.ts';
 import { startBackgroundCheckpoints } from './core/database/background-checkpoints.ts';
-import { createDatabaseProbe } from './core/database/database-probe.ts';
 import { openDatabase } from './core/database/open-database.ts';
 import { SqliteGenerationWrites } from './core/database/sqlite/sqlite-generation-writes.ts';
 import { openSqliteStores } from './core/database/sqlite/sqlite-stores.ts';
@@ -221,7 +220,7 @@ export async function createServices(
     embedParameters: config.generation.embedParameters,
     monthlyBudgetUsd: config.monthlyBudgetUsd,
     disk,
-    failures: new GenerationFailures(database, now),
+    failures: new GenerationFailures(stores.generationFailures, now),
     logger,
     now,
   });
@@ -259,10 +258,9 @@ export async function createServices(
     accounts,
     apiKeys,
     admin: createAdminServices({
-      database,
+      stores,
       accounts,
       apiKeys,
-      ledger: sqliteLedger,
       storage,
       models,
       plans: config.plans,
@@ -297,7 +295,7 @@ export async function createServices(
     idempotencyKeys,
     firebaseTokens,
     disk,
-    probeDatabase: createDatabaseProbe(database, writes),
+    probeDatabase: () => stores.health.probe(),
     redis,
     async close() {
       if (closed) return;

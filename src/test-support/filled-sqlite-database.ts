@@ -15,7 +15,6 @@ import { ChatAdmin } from '../core/chat/chat-admin.ts';
 import { ChatCooldowns } from '../core/chat/chat-cooldowns.ts';
 import { PersonalSettingsStore } from '../core/chat/personal-settings.ts';
 import { ProcessedEvents } from '../core/chat/processed-events.ts';
-import { createDatabaseProbe } from '../core/database/database-probe.ts';
 import type { SqliteDatabase } from '../core/database/open-database.ts';
 import { newRecordId } from '../core/database/record-id.ts';
 import { openSqliteStores } from '../core/database/sqlite/sqlite-stores.ts';
@@ -153,7 +152,7 @@ export async function fillEverySqliteTable(database: SqliteDatabase): Promise<Fi
   await chatAdmin.refund(actor, generationId);
 
   // admin_audit, console_sessions, generation_failures, health_probe
-  await new AuditLog(database, now).record({
+  await new AuditLog(stores.audit, now).record({
     actor: 'imk_abcd1234 (ops)',
     action: 'plan.set',
     target: 'alice',
@@ -161,15 +160,15 @@ export async function fillEverySqliteTable(database: SqliteDatabase): Promise<Fi
     after: { plan: 'pro' },
   });
   const adminKeyId = (await apiKeys.authenticate(adminKey))?.keyId ?? '';
-  await new ConsoleSessions(database, { lifetimeHours: 12, now }).create(adminKeyId);
-  await new GenerationFailures(database, now).record({
+  await new ConsoleSessions(stores.consoleSessions, { lifetimeHours: 12, now }).create(adminKeyId);
+  await new GenerationFailures(stores.generationFailures, now).record({
     userId: 'bob',
     model: 'flux-schnell',
     provider: 'replicate',
     code: 'provider_unavailable',
     images: 1,
   });
-  await createDatabaseProbe(database, writes)();
+  await stores.health.probe();
   writes.flushNow();
 
   return { generationId, jobId };

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Sql } from 'postgres';
 import { afterAll, beforeAll, describe } from 'vitest';
-import { openDatabase } from '../core/database/open-database.ts';
+import { openDatabase, type SqliteDatabase } from '../core/database/open-database.ts';
 import { openPostgres } from '../core/database/postgres/open-postgres.ts';
 import { openPostgresStores } from '../core/database/postgres/postgres-stores.ts';
 import { openSqliteStores } from '../core/database/sqlite/sqlite-stores.ts';
@@ -16,10 +16,14 @@ import type { StoreEngineName, Stores } from '../core/database/stores.ts';
 import { WriteBatcher } from '../core/database/write-batcher.ts';
 import { createPostgresTestDatabase, type PostgresTestDatabase } from './postgres-test-database.ts';
 
+/** The database under the stores, for seeding rows that another family's store owns (`seed-rows.ts`). */
+export type RawDatabase = { engine: 'sqlite'; database: SqliteDatabase } | { engine: 'postgres'; sql: Sql };
+
 /** The stores of one case, on an empty database, and how to close them. */
 export interface StoresUnderTest {
   stores: Stores;
   engine: StoreEngineName;
+  raw: RawDatabase;
   close(): Promise<void>;
 }
 
@@ -39,6 +43,7 @@ export function onEveryStoreEngine(suite: (engine: string, open: OpenStores) => 
       return {
         stores: openSqliteStores({ database, writes, now }),
         engine: 'sqlite',
+        raw: { engine: 'sqlite', database },
         close: async () => {
           writes.flushNow();
           database.close();
@@ -69,7 +74,12 @@ function onPostgres(
     });
     suite(label, async (now = () => new Date()) => {
       await emptyEveryTable(sql);
-      return { stores: openPostgresStores({ sql, now }), engine: 'postgres', close: async () => {} };
+      return {
+        stores: openPostgresStores({ sql, now }),
+        engine: 'postgres',
+        raw: { engine: 'postgres', sql },
+        close: async () => {},
+      };
     });
   });
 }

@@ -1,11 +1,9 @@
 import type { ApiKeySummary, ApiKeys } from '../accounts/api-keys.ts';
 import type { UserAccounts } from '../accounts/user-accounts.ts';
-import type { SqliteDatabase } from '../database/open-database.ts';
 import { ImagineError, validationError } from '../errors/imagine-error.ts';
 import type { PlanCatalog } from '../quota/plans.ts';
-import type { QuotaLedger } from '../quota/quota-ledger.ts';
 import type { ImageStorage } from '../storage/image-storage.ts';
-import type { AdminImage, AdminQueries } from './admin-queries.ts';
+import { type AdminImage, shownImage } from './admin-queries.ts';
 import type { AuditLog } from './audit-log.ts';
 
 /** Who is acting: the admin key's prefix and owner, as the audit trail names them. */
@@ -16,52 +14,45 @@ export interface AdminActor {
 
 /** What the admin actions read and change. */
 export interface AdminActionsDependencies {
-  database: SqliteDatabase;
   accounts: UserAccounts;
   apiKeys: ApiKeys;
-  ledger: QuotaLedger;
   storage: ImageStorage;
-  queries: AdminQueries;
   audit: AuditLog;
   plans: PlanCatalog;
 }
 
 /**
- * The changes an operator can make from the admin API or console. Each is written together with its audit
- * row in one transaction, so the trail never misses a change nor records one that did not happen.
+ * The changes an operator can make from the admin API or console, each with its audit row. Deleting an
+ * image is one transaction with its refund and its row. A plan or key change goes through the accounts
+ * classes, whose caches authenticate every request, so it cannot share a transaction with the trail: its
+ * row follows once the change succeeded, so the trail never records a change that did not happen.
  */
 export class AdminActions {
   readonly #dependencies: AdminActionsDependencies;
-  readonly #deleteRecord;
 
   constructor(dependencies: AdminActionsDependencies) {
     this.#dependencies = dependencies;
-    this.#deleteRecord = dependencies.database.prepare<[string], void>(
-      'DELETE FROM generations WHERE id = ?',
-    );
   }
 
   /** Moves an existing user to another plan; answers the plan before and after. */
-  setPlan(actor: AdminActor, userId: string, plan: string): { before: string; after: string } {
-    const { database, accounts, audit, plans } = this.#dependencies;
+  async setPlan(actor: AdminActor, userId: string, plan: string): Promise<{ before: string; after: string }> {
+    const { accounts, audit, plans } = this.#dependencies;
     if (!plans.plans[plan]) {
       throw validationError([
         { field: 'plan', message: `unknown plan; plans are: ${Object.keys(plans.plans).join(', ')}` },
       ]);
     }
-    if (!accounts.exists(userId)) throw new ImagineError('not_found', `No user "${userId}"`);
-    return database.transaction(() => {
-      const before = accounts.appCaller(userId).plan.name;
-      accounts.setPlan(userId, plan);
-      audit.record({
-        actor: actorName(actor),
-        action: 'user.plan',
-        target: userId,
-        before: { plan: before },
-        after: { plan },
-      });
-      return { before, after: plan };
-    })();
+    if (!(await accounts.exists(userId))) throw new ImagineError('not_found', `No user "${userId}"`);
+    const before = (await accounts.appCaller(userId)).plan.name;
+    await accounts.setPlan(userId, plan);
+    await audit.record({
+      actor: actorName(actor),
+      action: 'user.plan',
+      target: userId,
+      before: { plan: before },
+      after: { plan },
+    });
+    return { before, after: plan };
   }
 
   /**
@@ -69,71 +60,72 @@ export class AdminActions {
    * image and its cost back to its user's month and the budget.
    */
   async deleteImage(actor: AdminActor, id: string, options: { refund: boolean }): Promise<AdminImage> {
-    const { database, queries, storage, ledger, audit } = this.#dependencies;
-    const image = queries.image(id);
-    if (!image) throw new ImagineError('not_found', 'No image with that id');
-    database.transaction(() => {
-      this.#deleteRecord.run(id);
-      if (options.refund) {
-        ledger.refund(image.userId, image.createdAt.slice(0, 7), { images: 1, costUsd: image.costUsd });
-      }
-      const { storageKey: _storageKey, ...shown } = image;
-      audit.record({
+    const { storage, audit } = this.#dependencies;
+    const deleted = await audit.deleteImage(id, {
+      refundFor: options.refund
+        ? (image) => ({
+            userId: image.userId,
+            period: image.createdAt.slice(0, 7),
+            charge: { images: 1, costUsd: image.costUsd },
+          })
+        : undefined,
+      entryFor: (image) => ({
         actor: actorName(actor),
         action: 'image.delete',
         target: id,
-        before: shown,
+        before: shownImage(image),
         after: { refunded: options.refund },
-      });
-    })();
+      }),
+    });
+    if (!deleted) throw new ImagineError('not_found', 'No image with that id');
     // The record goes first: a file without its record is what recovery already cleans up, while a record
     // whose file is gone would show a broken image.
-    await storage.remove(image.storageKey);
-    const { storageKey: _storageKey, ...deleted } = image;
-    return deleted;
+    await storage.remove(deleted.storageKey);
+    return shownImage(deleted);
   }
 
   /** Creates an API key; the key is returned once and never recorded. */
-  createKey(
+  async createKey(
     actor: AdminActor,
     request: { userId: string; plan: string | undefined; label: string | undefined; admin: boolean },
-  ): { key: string; summary: ApiKeySummary } {
-    const { database, apiKeys, audit, plans } = this.#dependencies;
+  ): Promise<{ key: string; summary: ApiKeySummary }> {
+    const { apiKeys, audit, plans } = this.#dependencies;
     if (request.plan !== undefined && !plans.plans[request.plan]) {
       throw validationError([
         { field: 'plan', message: `unknown plan; plans are: ${Object.keys(plans.plans).join(', ')}` },
       ]);
     }
-    return database.transaction(() => {
-      const key = apiKeys.create(request.userId, {
-        plan: request.plan,
-        label: request.label,
-        admin: request.admin,
-      });
-      const prefix = key.slice(0, 12);
-      const summary = apiKeys.list().find((listed) => listed.prefix === prefix) as ApiKeySummary;
-      audit.record({
-        actor: actorName(actor),
-        action: 'key.create',
-        target: prefix,
-        before: null,
-        after: summary,
-      });
-      return { key, summary };
-    })();
+    const key = await apiKeys.create(request.userId, {
+      plan: request.plan,
+      label: request.label,
+      admin: request.admin,
+    });
+    const summary = await this.#listed(key.slice(0, 12));
+    if (!summary) throw new Error('the key just created is not listed');
+    await audit.record({
+      actor: actorName(actor),
+      action: 'key.create',
+      target: summary.prefix,
+      before: null,
+      after: summary,
+    });
+    return { key, summary };
   }
 
   /** Revokes a key by its listed prefix; its console sessions end with it. */
-  revokeKey(actor: AdminActor, prefix: string): ApiKeySummary {
-    const { database, apiKeys, audit } = this.#dependencies;
-    const before = apiKeys.list().find((listed) => listed.prefix === prefix);
+  async revokeKey(actor: AdminActor, prefix: string): Promise<ApiKeySummary> {
+    const { apiKeys, audit } = this.#dependencies;
+    const before = await this.#listed(prefix);
     if (!before) throw new ImagineError('not_found', 'No API key with that prefix');
-    return database.transaction(() => {
-      if (before.revokedAt === null) apiKeys.revoke(prefix);
-      const after = apiKeys.list().find((listed) => listed.prefix === prefix) as ApiKeySummary;
-      audit.record({ actor: actorName(actor), action: 'key.revoke', target: prefix, before, after });
-      return after;
-    })();
+    if (before.revokedAt === null) await apiKeys.revoke(prefix);
+    const after = await this.#listed(prefix);
+    if (!after) throw new Error('the key just revoked is not listed');
+    await audit.record({ actor: actorName(actor), action: 'key.revoke', target: prefix, before, after });
+    return after;
+  }
+
+  async #listed(prefix: string): Promise<ApiKeySummary | undefined> {
+    return (await this.#dependencies.apiKeys.list()).find((listed) => listed.prefix === prefix);
   }
 }
 

@@ -1,7 +1,11 @@
-import type { SqliteDatabase } from '../database/open-database.ts';
 import type { JobStatus } from '../jobs/job-store.ts';
 import { type PlanCatalog, resolvePlan } from '../quota/plans.ts';
+import { budgetSubject } from '../quota/quota-accounting.ts';
+import type { AdminImage, AdminImageRecord, AdminReportStore, InstantRange } from './admin-report-store.ts';
+import { scopeSubjectPrefix, userSubjectPrefix } from './admin-report-text.ts';
 import { decodeNumberCursor, encodeNumberCursor } from './audit-log.ts';
+
+export type { AdminImage, AdminImageRecord } from './admin-report-store.ts';
 
 /** One day of a month: images recorded and what they cost. */
 export interface DayTotals {
@@ -55,20 +59,6 @@ export interface UsageRow {
   costUsd: number;
 }
 
-/** A stored image as the console's gallery shows it. */
-export interface AdminImage {
-  id: string;
-  userId: string;
-  source: string;
-  prompt: string;
-  model: string;
-  imageUrl: string;
-  width: number;
-  height: number;
-  costUsd: number;
-  createdAt: string;
-}
-
 /** A job still waiting or running. */
 export interface AdminJob {
   id: string;
@@ -90,42 +80,22 @@ export interface Page<Item> {
   nextCursor: string | undefined;
 }
 
-interface GenerationRow {
-  row_id: number;
-  id: string;
-  user_id: string;
-  source: string;
-  prompt: string;
-  model: string;
-  image_url: string;
-  width: number;
-  height: number;
-  cost_usd: number;
-  created_at: string;
-  storage_key: string;
-}
-
-/** A stored image with what deleting it needs. */
-export interface AdminImageRecord extends AdminImage {
-  storageKey: string;
-}
-
-const userSubjectPrefix = 'user:';
-const scopeSubjectPrefix = 'scope:';
+// How many of the heaviest users, and of the heaviest shared caps, the overview names.
+const topCount = 5;
 
 /**
- * Read-only questions the operator console asks across every user. They scan whole tables for a month,
- * which is fine for an operator's page and keeps the request path free of indexes written only for them.
+ * Read-only questions the operator console asks across every user. The rules (plans resolved, days
+ * without images filled in, failure rates, places in line, cursors) are here; the rows are the store's.
  */
 export class AdminQueries {
+  readonly #store: AdminReportStore;
   readonly #plans: PlanCatalog;
   readonly #providerOf: (modelId: string) => string;
   readonly #defaultModel: string;
   readonly #now: () => Date;
-  readonly #statements;
 
   constructor(
-    database: SqliteDatabase,
+    store: AdminReportStore,
     options: {
       plans: PlanCatalog;
       /** The provider serving a model id (`unknown` for a model no longer configured). */
@@ -134,107 +104,30 @@ export class AdminQueries {
       now?: () => Date;
     },
   ) {
+    this.#store = store;
     this.#plans = options.plans;
     this.#providerOf = options.providerOf;
     this.#defaultModel = options.defaultModel;
     this.#now = options.now ?? (() => new Date());
-    this.#statements = {
-      counterTotals: database.prepare<[string, string], { used: number | null; reserved: number | null }>(
-        `SELECT SUM(used_images) AS used, SUM(reserved_images) AS reserved FROM quota_counters
-         WHERE period = ? AND subject LIKE ? || '%'`,
-      ),
-      budget: database.prepare<[string], { spent_usd: number }>(
-        "SELECT spent_usd FROM quota_counters WHERE subject = 'budget' AND period = ?",
-      ),
-      days: database.prepare<[string, string], { day: string; images: number; cost: number }>(
-        `SELECT substr(created_at, 1, 10) AS day, COUNT(*) AS images, SUM(cost_usd) AS cost
-         FROM generations WHERE created_at >= ? AND created_at < ? GROUP BY day`,
-      ),
-      servedByModel: database.prepare<[string, string], { model: string; images: number }>(
-        'SELECT model, COUNT(*) AS images FROM generations WHERE created_at >= ? AND created_at < ? GROUP BY model',
-      ),
-      failedByModel: database.prepare<[string, string], { model: string; provider: string; images: number }>(
-        `SELECT model, provider, SUM(images) AS images FROM generation_failures
-         WHERE created_at >= ? AND created_at < ? GROUP BY model, provider`,
-      ),
-      topSubjects: database.prepare<[string, string], { subject: string; used_images: number }>(
-        `SELECT subject, used_images FROM quota_counters WHERE period = ? AND subject LIKE ? || '%'
-           AND used_images > 0 ORDER BY used_images DESC, subject LIMIT 5`,
-      ),
-      users: database.prepare<
-        [string, string, number],
-        { id: string; plan: string | null; created_at: string; used: number | null }
-      >(
-        `SELECT users.id, users.plan, users.created_at, quota_counters.used_images AS used FROM users
-         LEFT JOIN quota_counters ON quota_counters.subject = 'user:' || users.id AND quota_counters.period = ?
-         WHERE users.id > ? ORDER BY users.id LIMIT ?`,
-      ),
-      usersMatching: database.prepare<
-        [string, string, string, string, number],
-        { id: string; plan: string | null; created_at: string; used: number | null }
-      >(
-        `SELECT users.id, users.plan, users.created_at, quota_counters.used_images AS used FROM users
-         LEFT JOIN quota_counters ON quota_counters.subject = 'user:' || users.id AND quota_counters.period = ?
-         WHERE users.id > ? AND (users.id LIKE ? ESCAPE '\\'
-           OR users.id IN (SELECT user_id FROM identities WHERE identity LIKE ? ESCAPE '\\'))
-         ORDER BY users.id LIMIT ?`,
-      ),
-      identities: database.prepare<[string], { identity: string }>(
-        'SELECT identity FROM identities WHERE user_id = ? ORDER BY identity',
-      ),
-      usage: database.prepare<
-        [string, string, string, string],
-        { user_id: string; plan: string | null; known: number | null; images: number; cost: number | null }
-      >(
-        `SELECT substr(quota_counters.subject, 6) AS user_id, users.plan, users.id IS NOT NULL AS known,
-           quota_counters.used_images AS images, spent.cost
-         FROM quota_counters
-         LEFT JOIN users ON users.id = substr(quota_counters.subject, 6)
-         LEFT JOIN (SELECT user_id, SUM(cost_usd) AS cost FROM generations
-                    WHERE created_at >= ? AND created_at < ? GROUP BY user_id) AS spent
-           ON spent.user_id = substr(quota_counters.subject, 6)
-         WHERE quota_counters.period = ? AND quota_counters.subject LIKE ? || '%' AND quota_counters.used_images > 0
-         ORDER BY quota_counters.used_images DESC, user_id`,
-      ),
-      images: database.prepare<
-        [string | null, string | null, string | null, string | null, number, number],
-        GenerationRow
-      >(
-        `SELECT row_id, id, user_id, source, prompt, model, image_url, width, height, cost_usd, created_at, storage_key
-         FROM generations WHERE (? IS NULL OR user_id = ?) AND (? IS NULL OR source = ?) AND row_id < ?
-         ORDER BY row_id DESC LIMIT ?`,
-      ),
-      image: database.prepare<[string], GenerationRow>(
-        `SELECT row_id, id, user_id, source, prompt, model, image_url, width, height, cost_usd, created_at, storage_key
-         FROM generations WHERE id = ?`,
-      ),
-      unfinishedJobs: database.prepare<
-        [],
-        {
-          id: string;
-          user_id: string;
-          kind: string;
-          source: string;
-          status: 'queued' | 'running';
-          request: string;
-          progress: number | null;
-          created_at: string;
-        }
-      >(
-        `SELECT id, user_id, kind, source, status, request, progress, created_at FROM jobs
-         WHERE status IN ('queued', 'running') ORDER BY id`,
-      ),
-    };
   }
 
   /** The month's totals, per-day series, failures by model and provider, and heaviest users. */
-  overview(month: string, budgetUsd: number | undefined): AdminOverview {
-    const [from, to] = monthRange(month);
-    const totals = this.#statements.counterTotals.get(month, userSubjectPrefix);
-    const byDay = new Map(this.#statements.days.all(from, to).map((row) => [row.day, row]));
+  async overview(month: string, budgetUsd: number | undefined): Promise<AdminOverview> {
+    const range = monthRange(month);
+    const store = this.#store;
+    const [totals, spentUsd, byDayRows, served, failed, topUsers, topScopes] = await Promise.all([
+      store.counterTotals(month, userSubjectPrefix),
+      store.spentUsd(budgetSubject, month),
+      store.generationsByDay(range),
+      store.generationsByModel(range),
+      store.failuresByModel(range),
+      store.topSubjects(month, userSubjectPrefix, topCount),
+      store.topSubjects(month, scopeSubjectPrefix, topCount),
+    ]);
+    const byDay = new Map(byDayRows.map((row) => [row.day, row]));
     const days: DayTotals[] = daysOf(month).map((date) => {
       const row = byDay.get(date);
-      return { date, images: row?.images ?? 0, costUsd: roundUsd(row?.cost ?? 0) };
+      return { date, images: row?.images ?? 0, costUsd: roundUsd(row?.costUsd ?? 0) };
     });
     const today = this.#now().toISOString().slice(0, 10);
     const todayRow = today.startsWith(month) ? days.find((day) => day.date === today) : undefined;
@@ -249,12 +142,8 @@ export class AdminQueries {
       }
       return found;
     };
-    for (const row of this.#statements.servedByModel.all(from, to)) {
-      entry(row.model, this.#providerOf(row.model)).images += row.images;
-    }
-    for (const row of this.#statements.failedByModel.all(from, to)) {
-      entry(row.model, row.provider).failures += row.images;
-    }
+    for (const row of served) entry(row.model, this.#providerOf(row.model)).images += row.images;
+    for (const row of failed) entry(row.model, row.provider).failures += row.images;
     const providers = new Map<string, { provider: string; images: number; failures: number }>();
     for (const model of models.values()) {
       const provider = providers.get(model.provider) ?? { provider: model.provider, images: 0, failures: 0 };
@@ -270,21 +159,21 @@ export class AdminQueries {
 
     return {
       month,
-      images: totals?.used ?? 0,
-      reservedImages: totals?.reserved ?? 0,
-      costUsd: roundUsd(this.#statements.budget.get(month)?.spent_usd ?? 0),
+      images: totals.used,
+      reservedImages: totals.reserved,
+      costUsd: roundUsd(spentUsd),
       budgetUsd,
       today: todayRow ? { images: todayRow.images, costUsd: todayRow.costUsd } : undefined,
       days,
       models: [...models.values()].sort(byImagesThenName((row) => row.model)).map(withRate),
       providers: [...providers.values()].sort(byImagesThenName((row) => row.provider)).map(withRate),
-      topUsers: this.#statements.topSubjects.all(month, userSubjectPrefix).map((row) => ({
+      topUsers: topUsers.map((row) => ({
         userId: row.subject.slice(userSubjectPrefix.length),
-        images: row.used_images,
+        images: row.images,
       })),
-      topScopes: this.#statements.topSubjects.all(month, scopeSubjectPrefix).map((row) => ({
+      topScopes: topScopes.map((row) => ({
         scope: row.subject.slice(scopeSubjectPrefix.length),
-        images: row.used_images,
+        images: row.images,
       })),
     };
   }
@@ -295,20 +184,19 @@ export class AdminQueries {
   }
 
   /** App accounts by uid, optionally those whose uid or a linked identity contains `query`. */
-  users(page: { query: string; cursor: string | undefined; limit: number }): Page<AdminUser> {
-    const month = this.#now().toISOString().slice(0, 7);
-    const after = page.cursor === undefined ? '' : decodeTextCursor(page.cursor);
-    const pattern = `%${page.query.replace(/[%_\\]/g, (character) => `\\${character}`)}%`;
-    const rows =
-      page.query === ''
-        ? this.#statements.users.all(month, after, page.limit + 1)
-        : this.#statements.usersMatching.all(month, after, pattern, pattern, page.limit + 1);
+  async users(page: { query: string; cursor: string | undefined; limit: number }): Promise<Page<AdminUser>> {
+    const rows = await this.#store.users({
+      period: this.#now().toISOString().slice(0, 7),
+      after: page.cursor === undefined ? '' : decodeTextCursor(page.cursor),
+      contains: page.query === '' ? undefined : page.query,
+      limit: page.limit + 1,
+    });
     const items = rows.slice(0, page.limit).map((row) => ({
-      userId: row.id,
+      userId: row.userId,
       plan: resolvePlan(this.#plans, row.plan ?? undefined).name,
-      linkedIdentities: this.#statements.identities.all(row.id).map((identity) => identity.identity),
-      usedThisMonth: row.used ?? 0,
-      createdAt: row.created_at,
+      linkedIdentities: row.identities,
+      usedThisMonth: row.used,
+      createdAt: row.createdAt,
     }));
     const last = items.at(-1);
     return {
@@ -318,65 +206,61 @@ export class AdminQueries {
   }
 
   /** One row per user who was charged anything in `month`, heaviest first. */
-  usage(month: string): UsageRow[] {
-    const [from, to] = monthRange(month);
-    return this.#statements.usage.all(from, to, month, userSubjectPrefix).map((row) => ({
-      userId: row.user_id,
+  async usage(month: string): Promise<UsageRow[]> {
+    const rows = await this.#store.usage(month, monthRange(month));
+    return rows.map((row) => ({
+      userId: row.userId,
       // A quota subject without an account is a chat identity that never linked: the guest plan pays.
       plan: resolvePlan(this.#plans, row.known ? (row.plan ?? undefined) : this.#plans.guestPlan).name,
       images: row.images,
-      costUsd: roundUsd(row.cost ?? 0),
+      costUsd: roundUsd(row.costUsd),
     }));
   }
 
-  /** Every user's stored images, newest first. */
-  images(page: {
+  /** Every user's stored images, newest (last recorded) first. */
+  async images(page: {
     userId: string | undefined;
     source: string | undefined;
     cursor: string | undefined;
     limit: number;
-  }): Page<AdminImage> {
-    const before = page.cursor === undefined ? Number.MAX_SAFE_INTEGER : decodeNumberCursor(page.cursor);
-    const user = page.userId ?? null;
-    const source = page.source ?? null;
-    const rows = this.#statements.images.all(user, user, source, source, before, page.limit + 1);
+  }): Promise<Page<AdminImage>> {
+    const rows = await this.#store.images({
+      userId: page.userId,
+      source: page.source,
+      beforeRowId: page.cursor === undefined ? Number.MAX_SAFE_INTEGER : decodeNumberCursor(page.cursor),
+      limit: page.limit + 1,
+    });
     const kept = rows.slice(0, page.limit);
     const last = kept.at(-1);
     return {
-      items: kept.map((row) => imageOf(row)),
-      nextCursor: rows.length > page.limit && last ? encodeNumberCursor(last.row_id) : undefined,
+      items: kept.map(shownImage),
+      nextCursor: rows.length > page.limit && last ? encodeNumberCursor(last.rowId) : undefined,
     };
   }
 
-  /** One stored image by id, whoever it belongs to. */
-  image(id: string): AdminImageRecord | undefined {
-    const row = this.#statements.image.get(id);
-    return row ? { ...imageOf(row), storageKey: row.storage_key } : undefined;
-  }
-
   /** Jobs queued or running, oldest first, with each queued job's place in its user's line. */
-  jobs(status: 'queued' | 'running' | undefined): AdminJob[] {
+  async jobs(status: 'queued' | 'running' | undefined): Promise<AdminJob[]> {
     const now = this.#now().getTime();
     const waiting = new Map<string, number>();
     const jobs: AdminJob[] = [];
-    for (const row of this.#statements.unfinishedJobs.all()) {
+    for (const row of await this.#store.unfinishedJobs()) {
       let position = 0;
       if (row.status === 'queued') {
-        position = (waiting.get(row.user_id) ?? 0) + 1;
-        waiting.set(row.user_id, position);
+        position = (waiting.get(row.userId) ?? 0) + 1;
+        waiting.set(row.userId, position);
       }
       if (status !== undefined && row.status !== status) continue;
       jobs.push({
         id: row.id,
-        userId: row.user_id,
+        userId: row.userId,
         kind: row.kind,
         source: row.source,
         status: row.status,
         model: modelOf(row.request) ?? this.#defaultModel,
         position,
-        ageSeconds: Math.max(0, Math.round((now - Date.parse(row.created_at)) / 1000)),
+        ageSeconds: Math.max(0, Math.round((now - Date.parse(row.createdAt)) / 1000)),
         progress: row.progress ?? undefined,
-        createdAt: row.created_at,
+        createdAt: row.createdAt,
       });
     }
     return jobs;
@@ -386,19 +270,10 @@ export class AdminQueries {
 /** The statuses `jobs()` can filter by. */
 export const unfinishedJobStatuses = ['queued', 'running'] as const satisfies readonly JobStatus[];
 
-function imageOf(row: GenerationRow): AdminImage {
-  return {
-    id: row.id,
-    userId: row.user_id,
-    source: row.source,
-    prompt: row.prompt,
-    model: row.model,
-    imageUrl: row.image_url,
-    width: row.width,
-    height: row.height,
-    costUsd: row.cost_usd,
-    createdAt: row.created_at,
-  };
+/** What the console shows of an image: the record without its storage key and row number. */
+export function shownImage(record: AdminImageRecord): AdminImage {
+  const { storageKey: _storageKey, rowId: _rowId, ...shown } = record;
+  return shown;
 }
 
 function modelOf(request: string): string | undefined {
@@ -411,12 +286,12 @@ function modelOf(request: string): string | undefined {
 }
 
 /** The ISO timestamps bounding a `YYYY-MM` month: [first instant, first instant of the next month). */
-export function monthRange(month: string): [string, string] {
+export function monthRange(month: string): InstantRange {
   const [year, monthNumber] = month.split('-').map(Number) as [number, number];
-  return [
-    new Date(Date.UTC(year, monthNumber - 1, 1)).toISOString(),
-    new Date(Date.UTC(year, monthNumber, 1)).toISOString(),
-  ];
+  return {
+    from: new Date(Date.UTC(year, monthNumber - 1, 1)).toISOString(),
+    to: new Date(Date.UTC(year, monthNumber, 1)).toISOString(),
+  };
 }
 
 function daysOf(month: string): string[] {

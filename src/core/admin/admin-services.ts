@@ -1,9 +1,8 @@
 import type { ApiKeys } from '../accounts/api-keys.ts';
 import type { UserAccounts } from '../accounts/user-accounts.ts';
-import type { SqliteDatabase } from '../database/open-database.ts';
+import type { Stores } from '../database/stores.ts';
 import type { ImageModelRegistry } from '../providers/image-model-registry.ts';
 import type { PlanCatalog } from '../quota/plans.ts';
-import type { QuotaLedger } from '../quota/quota-ledger.ts';
 import type { ImageStorage } from '../storage/image-storage.ts';
 import { AdminActions } from './admin-actions.ts';
 import { AdminQueries } from './admin-queries.ts';
@@ -20,12 +19,11 @@ export interface AdminServices {
   budgetUsd: number | undefined;
 }
 
-/** Builds the admin services over the shared database and stores. */
+/** Builds the admin services over the stores and the accounts. */
 export function createAdminServices(dependencies: {
-  database: SqliteDatabase;
+  stores: Pick<Stores, 'audit' | 'adminReports' | 'consoleSessions'>;
   accounts: UserAccounts;
   apiKeys: ApiKeys;
-  ledger: QuotaLedger;
   storage: ImageStorage;
   models: ImageModelRegistry;
   plans: PlanCatalog;
@@ -34,9 +32,9 @@ export function createAdminServices(dependencies: {
   sessionHours: number;
   now: () => Date;
 }): AdminServices {
-  const { database, now } = dependencies;
-  const audit = new AuditLog(database, now);
-  const queries = new AdminQueries(database, {
+  const { stores, now } = dependencies;
+  const audit = new AuditLog(stores.audit, now);
+  const queries = new AdminQueries(stores.adminReports, {
     plans: dependencies.plans,
     providerOf: (modelId) => dependencies.models.get(modelId)?.provider ?? 'unknown',
     defaultModel: dependencies.defaultModel,
@@ -45,8 +43,14 @@ export function createAdminServices(dependencies: {
   return {
     queries,
     audit,
-    actions: new AdminActions({ ...dependencies, queries, audit }),
-    sessions: new ConsoleSessions(database, { lifetimeHours: dependencies.sessionHours, now }),
+    actions: new AdminActions({
+      accounts: dependencies.accounts,
+      apiKeys: dependencies.apiKeys,
+      storage: dependencies.storage,
+      audit,
+      plans: dependencies.plans,
+    }),
+    sessions: new ConsoleSessions(stores.consoleSessions, { lifetimeHours: dependencies.sessionHours, now }),
     budgetUsd: dependencies.budgetUsd,
   };
 }

@@ -1,6 +1,7 @@
 import { isoTimestamp } from '../database/iso-timestamp.ts';
-import type { SqliteDatabase } from '../database/open-database.ts';
 import { validationError } from '../errors/imagine-error.ts';
+import type { AdminImageRecord } from './admin-report-store.ts';
+import type { AuditRow, AuditStore, ImageRefund, NewAuditRow } from './audit-store.ts';
 
 /** One admin change: who made it, what it was, on what, and the state before and after. */
 export interface AuditEntry {
@@ -14,15 +15,8 @@ export interface AuditEntry {
   createdAt: string;
 }
 
-interface AuditRow {
-  id: number;
-  actor: string;
-  action: string;
-  target: string;
-  before_json: string | null;
-  after_json: string | null;
-  created_at: string;
-}
+/** A change to record: the entry without the id and time the trail gives it. */
+export type AuditDraft = Pick<AuditEntry, 'actor' | 'action' | 'target' | 'before' | 'after'>;
 
 /** A page of the audit trail, newest first. */
 export interface AuditPage {
@@ -32,52 +26,70 @@ export interface AuditPage {
 
 /** The audit trail of admin changes: append-only, read newest first. */
 export class AuditLog {
+  readonly #store: AuditStore;
   readonly #now: () => Date;
-  readonly #statements;
 
-  constructor(database: SqliteDatabase, now: () => Date = () => new Date()) {
+  constructor(store: AuditStore, now: () => Date = () => new Date()) {
+    this.#store = store;
     this.#now = now;
-    this.#statements = {
-      insert: database.prepare<[string, string, string, string | null, string | null, string], void>(
-        'INSERT INTO admin_audit (actor, action, target, before_json, after_json, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-      ),
-      page: database.prepare<[number, number], AuditRow>(
-        'SELECT * FROM admin_audit WHERE id < ? ORDER BY id DESC LIMIT ?',
-      ),
+  }
+
+  /** Records one change, once it has been made. */
+  async record(entry: AuditDraft): Promise<void> {
+    await this.#store.append(this.#row(entry));
+  }
+
+  /**
+   * Deletes a stored image's record, refunds what `refundFor` names (when given) and records the entry
+   * `entryFor` makes of it, in one transaction. Undefined, with nothing changed, when no record has `id`.
+   */
+  async deleteImage(
+    id: string,
+    change: {
+      refundFor: ((image: AdminImageRecord) => ImageRefund) | undefined;
+      entryFor: (image: AdminImageRecord) => AuditDraft;
+    },
+  ): Promise<AdminImageRecord | undefined> {
+    return this.#store.deleteImage(id, {
+      refundFor: change.refundFor,
+      auditFor: (image) => this.#row(change.entryFor(image)),
+    });
+  }
+
+  #row(entry: AuditDraft): NewAuditRow {
+    return {
+      actor: entry.actor,
+      action: entry.action,
+      target: entry.target,
+      beforeJson: entry.before === undefined ? null : JSON.stringify(entry.before),
+      afterJson: entry.after === undefined ? null : JSON.stringify(entry.after),
+      createdAt: isoTimestamp(this.#now()),
     };
   }
 
-  /** Records one change; call inside the transaction that makes it, so neither exists without the other. */
-  record(entry: { actor: string; action: string; target: string; before: unknown; after: unknown }): void {
-    this.#statements.insert.run(
-      entry.actor,
-      entry.action,
-      entry.target,
-      entry.before === undefined ? null : JSON.stringify(entry.before),
-      entry.after === undefined ? null : JSON.stringify(entry.after),
-      isoTimestamp(this.#now()),
-    );
-  }
-
   /** The newest entries first; `cursor` is a `nextCursor` from an earlier page. */
-  list(page: { limit: number; cursor: string | undefined }): AuditPage {
+  async list(page: { limit: number; cursor: string | undefined }): Promise<AuditPage> {
     const before = page.cursor === undefined ? Number.MAX_SAFE_INTEGER : decodeNumberCursor(page.cursor);
-    const rows = this.#statements.page.all(before, page.limit + 1);
-    const entries = rows.slice(0, page.limit).map((row) => ({
-      id: row.id,
-      actor: row.actor,
-      action: row.action,
-      target: row.target,
-      before: row.before_json === null ? null : (JSON.parse(row.before_json) as unknown),
-      after: row.after_json === null ? null : (JSON.parse(row.after_json) as unknown),
-      createdAt: row.created_at,
-    }));
+    const rows = await this.#store.before(before, page.limit + 1);
+    const entries = rows.slice(0, page.limit).map(entryOf);
     const last = entries.at(-1);
     return {
       entries,
       nextCursor: rows.length > page.limit && last ? encodeNumberCursor(last.id) : undefined,
     };
   }
+}
+
+function entryOf(row: AuditRow): AuditEntry {
+  return {
+    id: row.id,
+    actor: row.actor,
+    action: row.action,
+    target: row.target,
+    before: row.beforeJson === null ? null : (JSON.parse(row.beforeJson) as unknown),
+    after: row.afterJson === null ? null : (JSON.parse(row.afterJson) as unknown),
+    createdAt: row.createdAt,
+  };
 }
 
 /** An opaque cursor over an integer key (a row id). */

@@ -1,7 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { hashSecret, randomString } from '../accounts/secret-hash.ts';
-import { isoTimestamp } from '../database/iso-timestamp.ts';
-import type { SqliteDatabase } from '../database/open-database.ts';
+import type { ConsoleSessionStore } from './console-session-store.ts';
 
 const sessionAlphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 // 43 characters of 62 ≈ 256 bits: as unguessable as the admin key the session stands for.
@@ -17,39 +16,20 @@ export interface ConsoleSession {
   csrfToken: string;
 }
 
-interface SessionRow {
-  key_id: string;
-  prefix: string;
-  user_id: string;
-  expires_at: string;
-}
-
 /**
  * Console sign-ins. The cookie holds a random session id; only its hash is stored, so a copy of the
  * database signs nobody in. A session resolves only while it is unexpired and its admin key unrevoked,
  * which is what revokes sessions with their key (from the console or the CLI alike).
  */
 export class ConsoleSessions {
+  readonly #store: ConsoleSessionStore;
   readonly #now: () => Date;
   readonly #lifetimeMs: number;
-  readonly #statements;
 
-  constructor(database: SqliteDatabase, options: { lifetimeHours: number; now?: () => Date }) {
+  constructor(store: ConsoleSessionStore, options: { lifetimeHours: number; now?: () => Date }) {
+    this.#store = store;
     this.#now = options.now ?? (() => new Date());
     this.#lifetimeMs = options.lifetimeHours * 3_600_000;
-    this.#statements = {
-      insert: database.prepare<[string, string, string, string], void>(
-        'INSERT INTO console_sessions (id_hash, key_id, created_at, expires_at) VALUES (?, ?, ?, ?)',
-      ),
-      lookup: database.prepare<[string, string], SessionRow>(
-        `SELECT console_sessions.key_id, api_keys.prefix, api_keys.user_id, console_sessions.expires_at
-         FROM console_sessions JOIN api_keys ON api_keys.id = console_sessions.key_id
-         WHERE console_sessions.id_hash = ? AND console_sessions.expires_at > ?
-           AND api_keys.revoked_at IS NULL AND api_keys.admin = 1`,
-      ),
-      remove: database.prepare<[string], void>('DELETE FROM console_sessions WHERE id_hash = ?'),
-      removeExpired: database.prepare<[string], void>('DELETE FROM console_sessions WHERE expires_at <= ?'),
-    };
   }
 
   /** How long a new session lasts, in seconds (the cookie's Max-Age). */
@@ -58,37 +38,30 @@ export class ConsoleSessions {
   }
 
   /** Starts a session for an admin key (already checked by the caller); returns the cookie's value. */
-  create(keyId: string): string {
+  async create(keyId: string): Promise<string> {
     const now = this.#now();
-    // Sign-ins are rare: the moment to sweep sessions nobody will use again.
-    this.#statements.removeExpired.run(isoTimestamp(now));
     const sessionId = randomString(sessionAlphabet, sessionIdLength);
-    this.#statements.insert.run(
-      hashSecret(sessionId),
+    // Sign-ins are rare: the moment to sweep sessions nobody will use again (the store does, with it).
+    await this.#store.create({
+      idHash: hashSecret(sessionId),
       keyId,
-      isoTimestamp(now),
-      isoTimestamp(new Date(now.getTime() + this.#lifetimeMs)),
-    );
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + this.#lifetimeMs),
+    });
     return sessionId;
   }
 
   /** The live session behind a cookie value; undefined when forged, expired, signed out or revoked. */
-  resolve(sessionId: string): ConsoleSession | undefined {
+  async resolve(sessionId: string): Promise<ConsoleSession | undefined> {
     if (sessionId.length !== sessionIdLength) return undefined;
-    const row = this.#statements.lookup.get(hashSecret(sessionId), isoTimestamp(this.#now()));
-    if (!row) return undefined;
-    return {
-      keyId: row.key_id,
-      keyPrefix: row.prefix,
-      userId: row.user_id,
-      expiresAt: new Date(row.expires_at),
-      csrfToken: csrfTokenFor(sessionId),
-    };
+    const stored = await this.#store.live(hashSecret(sessionId), this.#now());
+    if (!stored) return undefined;
+    return { ...stored, csrfToken: csrfTokenFor(sessionId) };
   }
 
   /** Ends a session (signing out). */
-  remove(sessionId: string): void {
-    this.#statements.remove.run(hashSecret(sessionId));
+  async remove(sessionId: string): Promise<void> {
+    await this.#store.remove(hashSecret(sessionId));
   }
 }
 

@@ -1,5 +1,4 @@
-import { isoTimestamp } from '../database/iso-timestamp.ts';
-import type { SqliteDatabase } from '../database/open-database.ts';
+import type { GenerationFailureStore } from './generation-failure-store.ts';
 
 /** A model call that delivered nothing, for the console's failure rates. */
 export interface GenerationFailure {
@@ -13,24 +12,15 @@ export interface GenerationFailure {
 
 /** Records failed model calls. Successes are the generations table, so a rate needs only these. */
 export class GenerationFailures {
+  readonly #store: GenerationFailureStore;
   readonly #now: () => Date;
-  readonly #insert;
 
-  constructor(database: SqliteDatabase, now: () => Date = () => new Date()) {
+  constructor(store: GenerationFailureStore, now: () => Date = () => new Date()) {
+    this.#store = store;
     this.#now = now;
-    this.#insert = database.prepare<[string, string, string, string, number, string], void>(
-      'INSERT INTO generation_failures (user_id, model, provider, code, images, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-    );
   }
 
-  record(failure: GenerationFailure): void {
-    this.#insert.run(
-      failure.userId,
-      failure.model,
-      failure.provider,
-      failure.code,
-      failure.images,
-      isoTimestamp(this.#now()),
-    );
+  async record(failure: GenerationFailure): Promise<void> {
+    await this.#store.record(failure, this.#now());
   }
 }

@@ -195,6 +195,7 @@ function onEveryEngineWithGenerations(suite: (engine: string, open: OpenWithGene
       return {
         stores: openSqliteStores({ database, writes, now }),
         engine: 'sqlite',
+        raw: { engine: 'sqlite', database },
         addGeneration: async (id, userId, createdAt) => {
           insert.run({ p1: id, p2: userId, p3: createdAt });
         },
@@ -226,6 +227,7 @@ function onEveryEngineWithGenerations(suite: (engine: string, open: OpenWithGene
         return {
           stores: openPostgresStores({ sql, now }),
           engine: 'postgres',
+          raw: { engine: 'postgres', sql },
           addGeneration: async (id, userId, createdAt) => {
             await sql.unsafe(insertGeneration, [id, userId, createdAt]);
           },

@@ -1,3 +1,7 @@
+import type { AdminReportStore } from '../admin/admin-report-store.ts';
+import type { AuditStore } from '../admin/audit-store.ts';
+import type { ConsoleSessionStore } from '../admin/console-session-store.ts';
+import type { GenerationFailureStore } from '../admin/generation-failure-store.ts';
 import type { ChatAdminStore } from '../chat/chat-admin-store.ts';
 import type { CooldownStore } from '../chat/cooldown-store.ts';
 import type { ProcessedEventStore } from '../chat/processed-event-store.ts';
@@ -6,6 +10,7 @@ import type { GenerationStore } from '../generation/generation-store.ts';
 import type { IdempotencyStore } from '../jobs/idempotency-store.ts';
 import type { JobStore } from '../jobs/job-store.ts';
 import type { QuotaStore } from '../quota/quota-store.ts';
+import type { HealthStore } from './database-probe.ts';
 
 /**
  * Every store the service keeps, on one engine: `sqlite/sqlite-stores.ts` builds them on the embedded
@@ -22,6 +27,11 @@ export interface Stores {
   chatCooldowns: CooldownStore;
   personalSettings: SettingsStore;
   chatAdmin: ChatAdminStore;
+  audit: AuditStore;
+  consoleSessions: ConsoleSessionStore;
+  generationFailures: GenerationFailureStore;
+  adminReports: AdminReportStore;
+  health: HealthStore;
 }
 
 /** The engine-neutral name of an engine, for logs, `/health` and the contract suites' labels. */

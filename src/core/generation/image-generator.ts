@@ -725,7 +725,7 @@ export class ImageGenerator {
           const coded = this.#toCodedError(error, prepared.route[0].descriptor.id);
           for (let offset = 0; offset < call.n; offset++)
             failures.push({ index: call.firstIndex + offset, error: coded });
-          this.#dependencies.failures?.record({
+          await this.#dependencies.failures?.record({
             userId: context.caller.userId,
             model: prepared.route[0].descriptor.id,
             provider: prepared.route[0].model.provider,

@@ -86,7 +86,7 @@ export function consoleRoutes(services: Services) {
     app.get('/console', { schema: { hide: true } }, async (request, reply) => {
       reply.header('cache-control', 'no-store');
       const sessionId = sessionIdFrom(request);
-      const session = sessionId ? sessions.resolve(sessionId) : undefined;
+      const session = sessionId ? await sessions.resolve(sessionId) : undefined;
       // A forged, expired or revoked cookie is simply not signed in.
       if (!session) return sendSignIn(reply, 200, undefined);
       return reply
@@ -107,7 +107,7 @@ export function consoleRoutes(services: Services) {
       const owner = typeof key === 'string' ? services.apiKeys.authenticate(key.trim()) : undefined;
       if (!owner) return sendSignIn(reply, 401, 'That is not a valid API key.');
       if (!owner.admin) return sendSignIn(reply, 403, 'That key is not an admin key.');
-      const sessionId = sessions.create(owner.keyId);
+      const sessionId = await sessions.create(owner.keyId);
       request.log.info({ keyPrefix: owner.prefix }, 'console sign-in');
       setSessionCookie(request, reply, sessionId, sessions.lifetimeSeconds);
       return reply.redirect('/console', 303);
@@ -116,7 +116,7 @@ export function consoleRoutes(services: Services) {
     app.post('/console/sign-out', { schema: { hide: true } }, async (request, reply) => {
       reply.header('cache-control', 'no-store');
       const sessionId = sessionIdFrom(request);
-      const session = sessionId ? sessions.resolve(sessionId) : undefined;
+      const session = sessionId ? await sessions.resolve(sessionId) : undefined;
       if (sessionId && session) {
         const given = (request.body as { csrf?: unknown } | undefined)?.csrf;
         if (!csrfTokenMatches(session, typeof given === 'string' ? given : undefined)) {
@@ -126,7 +126,7 @@ export function consoleRoutes(services: Services) {
             'Sign out from the console itself.',
           );
         }
-        sessions.remove(sessionId);
+        await sessions.remove(sessionId);
       }
       setSessionCookie(request, reply, undefined, 0);
       return reply.redirect('/console', 303);

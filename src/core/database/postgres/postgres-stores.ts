@@ -1,4 +1,8 @@
 import type { Sql } from 'postgres';
+import { PostgresAdminReportStore } from '../../admin/postgres/postgres-admin-report-store.ts';
+import { PostgresAuditStore } from '../../admin/postgres/postgres-audit-store.ts';
+import { PostgresConsoleSessionStore } from '../../admin/postgres/postgres-console-session-store.ts';
+import { PostgresGenerationFailureStore } from '../../admin/postgres/postgres-generation-failure-store.ts';
 import { PostgresChatAdminStore } from '../../chat/postgres/postgres-chat-admin-store.ts';
 import { PostgresCooldownStore } from '../../chat/postgres/postgres-cooldown-store.ts';
 import { PostgresProcessedEventStore } from '../../chat/postgres/postgres-processed-event-store.ts';
@@ -8,6 +12,7 @@ import { PostgresIdempotencyStore } from '../../jobs/postgres/postgres-idempoten
 import { PostgresJobStore } from '../../jobs/postgres/postgres-job-store.ts';
 import { PostgresQuotaStore } from '../../quota/postgres/postgres-quota-store.ts';
 import type { Stores } from '../stores.ts';
+import { PostgresHealthStore } from './postgres-health-store.ts';
 
 /** What the PostgreSQL stores share: the pool (migrated by `openPostgres`) and the clock. */
 export interface PostgresStoreContext {
@@ -26,5 +31,10 @@ export function openPostgresStores(context: PostgresStoreContext): Stores {
     chatCooldowns: new PostgresCooldownStore(context.sql),
     personalSettings: new PostgresSettingsStore(context.sql),
     chatAdmin: new PostgresChatAdminStore(context.sql),
+    audit: new PostgresAuditStore(context.sql),
+    consoleSessions: new PostgresConsoleSessionStore(context.sql),
+    generationFailures: new PostgresGenerationFailureStore(context.sql),
+    adminReports: new PostgresAdminReportStore(context.sql),
+    health: new PostgresHealthStore(context.sql),
   };
 }

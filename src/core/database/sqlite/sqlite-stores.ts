@@ -1,3 +1,7 @@
+import { SqliteAdminReportStore } from '../../admin/sqlite/sqlite-admin-report-store.ts';
+import { SqliteAuditStore } from '../../admin/sqlite/sqlite-audit-store.ts';
+import { SqliteConsoleSessionStore } from '../../admin/sqlite/sqlite-console-session-store.ts';
+import { SqliteGenerationFailureStore } from '../../admin/sqlite/sqlite-generation-failure-store.ts';
 import { SqliteChatAdminStore } from '../../chat/sqlite/sqlite-chat-admin-store.ts';
 import { SqliteCooldownStore } from '../../chat/sqlite/sqlite-cooldown-store.ts';
 import { SqliteProcessedEventStore } from '../../chat/sqlite/sqlite-processed-event-store.ts';
@@ -9,6 +13,7 @@ import { SqliteQuotaStore } from '../../quota/sqlite/sqlite-quota-store.ts';
 import type { SqliteDatabase } from '../open-database.ts';
 import type { Stores } from '../stores.ts';
 import type { WriteBatcher } from '../write-batcher.ts';
+import { SqliteHealthStore } from './sqlite-health-store.ts';
 
 /** What the SQLite stores share: the one connection, its group-commit batcher, and the clock. */
 export interface SqliteStoreContext {
@@ -29,5 +34,10 @@ export function openSqliteStores(context: SqliteStoreContext): Stores {
     chatCooldowns: new SqliteCooldownStore(context.database),
     personalSettings: new SqliteSettingsStore(context.database),
     chatAdmin: new SqliteChatAdminStore(context.database),
+    audit: new SqliteAuditStore(context.database),
+    consoleSessions: new SqliteConsoleSessionStore(context.database),
+    generationFailures: new SqliteGenerationFailureStore(context.database),
+    adminReports: new SqliteAdminReportStore(context.database),
+    health: new SqliteHealthStore(context.database, context.writes),
   };
 }

@@ -23,7 +23,8 @@ import {
 } from '../quota-rows.ts';
 import type { Charge, HeldReservation, QuotaCounter, QuotaStore, SettledHold } from '../quota-store.ts';
 
-type Queryable = Sql | TransactionSql;
+/** The pool, or a transaction on it. */
+export type Queryable = Sql | TransactionSql;
 
 /**
  * `QuotaStore` on PostgreSQL (the `postgres` driver's pool). A hold is one transaction of guarded upserts,
@@ -194,16 +195,27 @@ export class PostgresQuotaStore implements QuotaStore {
   }
 
   async refund(userId: string, period: string, charge: Charge): Promise<void> {
-    await this.#sql.begin(async (sql) => {
-      await sql`
-        UPDATE quota_counters SET used_images = GREATEST(0, used_images - ${charge.images})
-        WHERE subject = ${userSubject(userId)} AND period = ${period}`;
-      if (charge.costUsd !== 0) {
-        await sql`
-          UPDATE quota_counters SET spent_usd = GREATEST(0, spent_usd - ${charge.costUsd})
-          WHERE subject = ${budgetSubject} AND period = ${period}`;
-      }
-    });
+    await this.#sql.begin((sql) => refundCharge(sql, userId, period, charge));
+  }
+}
+
+/**
+ * Takes a charge back off a user's month and the budget, never below zero, in the caller's transaction
+ * (the console deletes an image, refunds it and audits both in one).
+ */
+export async function refundCharge(
+  sql: Queryable,
+  userId: string,
+  period: string,
+  charge: Charge,
+): Promise<void> {
+  await sql`
+    UPDATE quota_counters SET used_images = GREATEST(0, used_images - ${charge.images})
+    WHERE subject = ${userSubject(userId)} AND period = ${period}`;
+  if (charge.costUsd !== 0) {
+    await sql`
+      UPDATE quota_counters SET spent_usd = GREATEST(0, spent_usd - ${charge.costUsd})
+      WHERE subject = ${budgetSubject} AND period = ${period}`;
   }
 }
 

@@ -39,7 +39,7 @@ export function createAdminAuthenticator(
     }
     const sessionId = sessionIdFrom(request);
     const session: ConsoleSession | undefined = sessionId
-      ? services.admin.sessions.resolve(sessionId)
+      ? await services.admin.sessions.resolve(sessionId)
       : undefined;
     if (!session) throw new ImagineError('unauthorized');
     if (!safeMethods.has(request.method)) {

@@ -35,7 +35,10 @@ export const adminReportRoutes: FastifyPluginAsyncZod<{ admin: AdminServices; no
       },
     },
     async (request) => {
-      const overview = admin.queries.overview(request.query.month ?? billingPeriod(now()), admin.budgetUsd);
+      const overview = await admin.queries.overview(
+        request.query.month ?? billingPeriod(now()),
+        admin.budgetUsd,
+      );
       const served = <Row extends { images: number; failures: number; failureRate: number }>(row: Row) => ({
         images: row.images,
         failures: row.failures,
@@ -57,8 +60,8 @@ export const adminReportRoutes: FastifyPluginAsyncZod<{ admin: AdminServices; no
     },
   );
 
-  const usageRows = (month: string | undefined) =>
-    admin.queries.usage(month ?? billingPeriod(now())).map((row: UsageRow) => ({
+  const usageRows = async (month: string | undefined) =>
+    (await admin.queries.usage(month ?? billingPeriod(now()))).map((row: UsageRow) => ({
       uid: row.userId,
       plan: row.plan,
       images: row.images,
@@ -82,7 +85,7 @@ export const adminReportRoutes: FastifyPluginAsyncZod<{ admin: AdminServices; no
     },
     async (request) => ({
       month: request.query.month ?? billingPeriod(now()),
-      users: usageRows(request.query.month),
+      users: await usageRows(request.query.month),
     }),
   );
 
@@ -111,7 +114,7 @@ export const adminReportRoutes: FastifyPluginAsyncZod<{ admin: AdminServices; no
     async (request, reply) => {
       const month = request.query.month ?? billingPeriod(now());
       const lines = [['uid', 'plan', 'images', 'cost_usd'].join(',')];
-      for (const row of usageRows(month)) {
+      for (const row of await usageRows(month)) {
         lines.push([row.uid, row.plan, String(row.images), String(row.cost_usd)].map(csvField).join(','));
       }
       return reply
@@ -134,7 +137,7 @@ export const adminReportRoutes: FastifyPluginAsyncZod<{ admin: AdminServices; no
       },
     },
     async (request) => ({
-      jobs: admin.queries.jobs(request.query.status).map((job) => ({
+      jobs: (await admin.queries.jobs(request.query.status)).map((job) => ({
         id: job.id,
         uid: job.userId,
         kind: job.kind,
@@ -165,7 +168,7 @@ export const adminReportRoutes: FastifyPluginAsyncZod<{ admin: AdminServices; no
       },
     },
     async (request) => {
-      const page = admin.audit.list({ limit: request.query.limit, cursor: request.query.cursor });
+      const page = await admin.audit.list({ limit: request.query.limit, cursor: request.query.cursor });
       return {
         entries: page.entries.map((entry) => ({
           id: entry.id,
