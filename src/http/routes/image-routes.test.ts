@@ -539,7 +539,7 @@ describe('a polled variation after a crash', () => {
     const { testApp, remixer } = await start();
     const alice = testApp.bearerFor('alice');
     const source = await sourceImage(testApp, alice);
-    const jobId = leaveCrashedJob(testApp.services, {
+    const jobId = await leaveCrashedJob(testApp.services, {
       userId: 'alice',
       source: 'api',
       delivery: 'rest-async',
