@@ -83,7 +83,7 @@ export async function createServices(
   // Every store on the configured engine; the classes below hold the rules, the stores the rows.
   const stores = openSqliteStores({ database, writes, now });
   const ledger = new QuotaLedger(database, now);
-  const accounts = new UserAccounts(database, config.plans, now);
+  const accounts = new UserAccounts(stores.accounts, config.plans, now);
   const records = new GenerationRecords(database);
 
   const firebase = config.firebase ? await import('./core/firebase/firebase-app.ts') : undefined;
@@ -215,7 +215,7 @@ export async function createServices(
     now,
   });
 
-  const linkCodes = new LinkCodes(database, accounts, now);
+  const linkCodes = new LinkCodes(stores.linkCodes, accounts, now);
   const processedEvents = new ProcessedEvents(database, now);
   const idempotencyKeys = new IdempotencyKeys(database, now);
   const background = new BackgroundWork(logger);
@@ -230,7 +230,7 @@ export async function createServices(
   }))
     background.add(duty);
 
-  const apiKeys = new ApiKeys(database, accounts, now);
+  const apiKeys = new ApiKeys(stores.apiKeys, accounts, now);
   const redis = config.redis
     ? createRedisConnection({
         settings: config.redis,

@@ -77,7 +77,7 @@ describe.each(transports)('community controls in Discord over %s', (_transport, 
     now = new Date('2026-03-10T12:01:00Z');
     await generate(testHarness, 'a second fox');
     // An admin (Manage Server) made one in the middle of it all without waiting.
-    expect(testHarness.services.chatImages.usage(ada).used).toBe(3);
+    expect((await testHarness.services.chatImages.usage(ada)).used).toBe(3);
   });
 
   it('a role in DISCORD_ADMIN_ROLES is exempt too, and a failed generation gives the cooldown back', async () => {
@@ -108,7 +108,7 @@ describe.each(transports)('community controls in Discord over %s', (_transport, 
       `I make images only in <#${elsewhere}>. Try the command there.`,
     );
     expect(await refusal(testHarness, 'a dm fox', { dm: true })).toMatch(/^I make images only in/);
-    expect(testHarness.services.chatImages.usage(ada).used).toBe(0);
+    expect((await testHarness.services.chatImages.usage(ada)).used).toBe(0);
     // /usage is not an image command: it works anywhere.
     const usage = await testHarness.send(slashCommand('usage', {}));
     expect(usage).toMatchObject({
@@ -119,7 +119,7 @@ describe.each(transports)('community controls in Discord over %s', (_transport, 
   it('in an allowed channel the command goes ahead', async () => {
     const testHarness = await harness({ DISCORD_ALLOWED_CHANNELS: `1300000000000000099,${ids.channel}` });
     await generate(testHarness, 'a fox');
-    expect(testHarness.services.chatImages.usage(ada).used).toBe(1);
+    expect((await testHarness.services.chatImages.usage(ada)).used).toBe(1);
   });
 
   it('NSFW_POLICY=nsfw-channels relaxes the blocklist in a channel marked NSFW and posts the result as a spoiler', async () => {
@@ -134,7 +134,7 @@ describe.each(transports)('community controls in Discord over %s', (_transport, 
     expect(posted.files[0]?.filename).toMatch(/^SPOILER_imagine-.+\.png$/);
     expect(posted.json.attachments).toEqual([{ id: 0, filename: posted.files[0]?.filename }]);
     expect(posted.json.embeds?.[0]?.image).toBeUndefined();
-    expect(testHarness.services.chatImages.usage(ada).used).toBe(1);
+    expect((await testHarness.services.chatImages.usage(ada)).used).toBe(1);
 
     // Anywhere else the operator's blocklist still applies.
     const elsewhere = slashCommand('imagine', { prompt: 'a gore fest poster' });
@@ -145,7 +145,7 @@ describe.each(transports)('community controls in Discord over %s', (_transport, 
     await working;
     await removed;
     expect((await told).json.content).toMatch(/content policy/);
-    expect(testHarness.services.chatImages.usage(ada).used).toBe(1);
+    expect((await testHarness.services.chatImages.usage(ada)).used).toBe(1);
   });
 
   it('DISCORD_ROLE_PLANS: a member with a mapped role gets that plan; a better linked plan stays', async () => {
@@ -163,20 +163,24 @@ describe.each(transports)('community controls in Discord over %s', (_transport, 
       new RegExp(`^\\*\\*Plan:\\*\\* pro \\(from your <@&${ids.artistRole}> role in this server\\)`),
     );
     // Without the role (or in a DM) the same person is a guest again, on the same count.
-    expect(testHarness.services.chatImages.usage(ada)).toMatchObject({ plan: 'guest', used: 1, limit: 3 });
+    expect(await testHarness.services.chatImages.usage(ada)).toMatchObject({
+      plan: 'guest',
+      used: 1,
+      limit: 3,
+    });
 
     // A linked account on a better plan keeps it; on a worse one the role wins.
-    testHarness.services.accounts.setPlan('ben-app', 'enterprise');
-    testHarness.services.accounts.link(`discord:${ids.ben}`, 'ben-app');
+    await testHarness.services.accounts.setPlan('ben-app', 'enterprise');
+    await testHarness.services.accounts.link(`discord:${ids.ben}`, 'ben-app');
     const ben = await generate(testHarness, 'ben’s fox', { ...withRole, userId: ids.ben });
     expect(fieldsOf(await ben)['Images left']).toBe('1999 of 2000 this month');
-    testHarness.services.accounts.setPlan('ben-app', 'free');
+    await testHarness.services.accounts.setPlan('ben-app', 'free');
     const place = {
       scopeKey: undefined,
       scopeLimit: undefined,
       planGrants: [{ plan: 'pro', source: 'role' }],
     };
-    expect(testHarness.services.chatImages.usage(`discord:${ids.ben}`, place)).toMatchObject({
+    expect(await testHarness.services.chatImages.usage(`discord:${ids.ben}`, place)).toMatchObject({
       plan: 'pro',
       used: 1,
       linkedTo: 'ben-app',
@@ -275,7 +279,7 @@ describe.each(transports)('community controls in Discord over %s', (_transport, 
     });
     await publicProgress;
     await publicFinal;
-    expect(testHarness.services.chatImages.usage(ada).used).toBe(4);
+    expect((await testHarness.services.chatImages.usage(ada)).used).toBe(4);
   });
 
   /** `/imagine-admin <action>` with its options, as Discord delivers a subcommand. */
@@ -322,7 +326,7 @@ describe.each(transports)('community controls in Discord over %s', (_transport, 
     expect(await adminReply(testHarness, adminCommand('refund', { image: record?.id ?? '' }, admin))).toBe(
       `Refunded one image to \`${ben}\`.`,
     );
-    expect(testHarness.services.chatImages.usage(ben)).toMatchObject({ used: 0, limit: 3 });
+    expect(await testHarness.services.chatImages.usage(ben)).toMatchObject({ used: 0, limit: 3 });
     expect(await adminReply(testHarness, adminCommand('refund', { image: record?.id ?? '' }, admin))).toMatch(
       /refunded already/,
     );
@@ -331,7 +335,7 @@ describe.each(transports)('community controls in Discord over %s', (_transport, 
     expect(await adminReply(testHarness, adminCommand('plan', { user: ids.ben, plan: 'pro' }, admin))).toBe(
       `<@${ids.ben}> is now on the **pro** plan.`,
     );
-    expect(testHarness.services.chatImages.usage(ben)).toMatchObject({ plan: 'pro', limit: 202 });
+    expect(await testHarness.services.chatImages.usage(ben)).toMatchObject({ plan: 'pro', limit: 202 });
 
     // usage: this server's month and its top users.
     expect(await adminReply(testHarness, adminCommand('usage', {}, admin))).toMatch(
@@ -387,7 +391,7 @@ describe.each(transports)('community controls in Discord over %s', (_transport, 
         'The image that came back did not pass the content policy, so it was not posted. Try another prompt. You were not charged.',
     });
     expect(notice.files).toEqual([]);
-    expect(testHarness.services.chatImages.usage(ada).used).toBe(0);
+    expect((await testHarness.services.chatImages.usage(ada)).used).toBe(0);
     expect(testHarness.services.records.listForUser(ada, { limit: 5, cursor: undefined }).records).toEqual(
       [],
     );

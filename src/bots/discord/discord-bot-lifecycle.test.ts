@@ -52,7 +52,10 @@ describe('Discord bot lifecycle', () => {
       content: 'The bot restarted before your image was finished. You were not charged; please try again.',
       flags: 64,
     });
-    expect(harness.services.chatImages.usage(`discord:${ids.ada}`)).toMatchObject({ used: 0, remaining: 3 });
+    expect(await harness.services.chatImages.usage(`discord:${ids.ada}`)).toMatchObject({
+      used: 0,
+      remaining: 3,
+    });
   });
 
   it('the gateway client keeps no users, members or messages however many interactions arrive', async () => {

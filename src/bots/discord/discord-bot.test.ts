@@ -139,7 +139,7 @@ describe.each(transports)('Discord bot over %s', (_transport, start) => {
       'details',
       'delete',
     ]);
-    expect(testHarness.services.chatImages.usage(ada).used).toBe(1);
+    expect((await testHarness.services.chatImages.usage(ada)).used).toBe(1);
   });
 
   it("edits the reply with the model's progress, and never after the result", async () => {
@@ -214,8 +214,8 @@ describe.each(transports)('Discord bot over %s', (_transport, start) => {
       owner: ben,
     });
     expect(fieldsOf(posted)['Images left']).toBe('2 of 3 this month');
-    expect(testHarness.services.chatImages.usage(ben).used).toBe(1);
-    expect(testHarness.services.chatImages.usage(ada).used).toBe(1);
+    expect((await testHarness.services.chatImages.usage(ben)).used).toBe(1);
+    expect((await testHarness.services.chatImages.usage(ada)).used).toBe(1);
   });
 
   it('a double-clicked button makes one image', async () => {
@@ -239,7 +239,7 @@ describe.each(transports)('Discord bot over %s', (_transport, start) => {
     });
     await progress;
     await final;
-    expect(testHarness.services.chatImages.usage(ben).used).toBe(1);
+    expect((await testHarness.services.chatImages.usage(ben)).used).toBe(1);
   });
 
   it('U1 posts the stored image full size for free; V1 makes a charged variation', async () => {
@@ -259,8 +259,8 @@ describe.each(transports)('Discord bot over %s', (_transport, start) => {
       height: 1024,
     });
     expect(actionsOf(full).map((button) => button.label)).toEqual(singleImageButtons);
-    expect(testHarness.services.chatImages.usage(ben).used).toBe(0);
-    expect(testHarness.services.chatImages.usage(ada).used).toBe(2);
+    expect((await testHarness.services.chatImages.usage(ben)).used).toBe(0);
+    expect((await testHarness.services.chatImages.usage(ada)).used).toBe(2);
 
     const variant = buttonPress(v1, { userId: ids.ben });
     const progress = testHarness.api.expect('PATCH', webhook.original(variant.token));
@@ -268,7 +268,7 @@ describe.each(transports)('Discord bot over %s', (_transport, start) => {
     await testHarness.send(variant);
     await progress;
     expect((await final).files).toHaveLength(1);
-    expect(testHarness.services.chatImages.usage(ben).used).toBe(1);
+    expect((await testHarness.services.chatImages.usage(ben)).used).toBe(1);
   });
 
   it('Details answers privately with everything needed to make the image again', async () => {
@@ -346,7 +346,7 @@ describe.each(transports)('Discord bot over %s', (_transport, start) => {
     });
     const description = (answer as { data: { embeds: { description: string }[] } }).data.embeds[0]
       ?.description;
-    const resets = Math.floor(testHarness.services.chatImages.usage(ada).resetsAt.getTime() / 1000);
+    const resets = Math.floor((await testHarness.services.chatImages.usage(ada)).resetsAt.getTime() / 1000);
     expect(description).toBe(
       [
         '**Plan:** guest (the allowance for Discord users without a linked account)',
@@ -359,8 +359,8 @@ describe.each(transports)('Discord bot over %s', (_transport, start) => {
 
   it('/link redeems an app link code so the Discord user draws on that plan; /unlink undoes it', async () => {
     const testHarness = await harness();
-    testHarness.services.accounts.setPlan('app-ada', 'pro');
-    const { code } = testHarness.services.linkCodes.create('app-ada');
+    await testHarness.services.accounts.setPlan('app-ada', 'pro');
+    const { code } = await testHarness.services.linkCodes.create('app-ada');
     const linked = await testHarness.send(slashCommand('link', { code: code.toLowerCase() }));
     expect(linked).toEqual({
       type: InteractionResponseType.ChannelMessageWithSource,
@@ -460,7 +460,7 @@ describe.each(transports)('Discord bot over %s', (_transport, start) => {
           content: expect.stringMatching(/^--colour is not a flag; use --ar/),
         },
       });
-      expect(testHarness.services.chatImages.usage(ada).used).toBe(0);
+      expect((await testHarness.services.chatImages.usage(ada)).used).toBe(0);
     });
 
     it('quota reached, with used/limit and the reset date', async () => {
@@ -470,7 +470,7 @@ describe.each(transports)('Discord bot over %s', (_transport, start) => {
       expect(text).toMatch(
         /^You have used all your images for this month \(1\/1\)\. Your quota resets on [A-Z][a-z]+ 1\./,
       );
-      expect(testHarness.services.chatImages.usage(ada).used).toBe(1);
+      expect((await testHarness.services.chatImages.usage(ada)).used).toBe(1);
     });
 
     it('the server’s monthly cap', async () => {
@@ -478,7 +478,7 @@ describe.each(transports)('Discord bot over %s', (_transport, start) => {
       await generate(testHarness, 'imagine', { prompt: 'the server fox' });
       const text = await generateAndFail(testHarness, { prompt: 'another fox' }, { userId: ids.ben });
       expect(text).toMatch(/^This server has used all 1 of its images for this month\./);
-      expect(testHarness.services.chatImages.usage(ben).used).toBe(0);
+      expect((await testHarness.services.chatImages.usage(ben)).used).toBe(0);
     });
 
     it('a model the plan does not include', async () => {
@@ -510,7 +510,7 @@ describe.each(transports)('Discord bot over %s', (_transport, start) => {
       expect(text).toBe(
         'The image provider is not available right now. Try again in 30 s. You were not charged.',
       );
-      expect(testHarness.services.chatImages.usage(ada).used).toBe(0);
+      expect((await testHarness.services.chatImages.usage(ada)).used).toBe(0);
     });
 
     it('prompt too long', async () => {
@@ -537,7 +537,7 @@ describe.each(transports)('Discord bot over %s', (_transport, start) => {
       });
       await generate(testHarness, 'imagine', { prompt: 'an artist fox' }, { roles: [ids.artistRole] });
       await roles;
-      expect(testHarness.services.chatImages.usage(ada).used).toBe(1);
+      expect((await testHarness.services.chatImages.usage(ada)).used).toBe(1);
       const inDm = await testHarness.send(slashCommand('imagine', { prompt: 'a dm fox' }, { dm: true }));
       expect(inDm).toMatchObject({
         data: {
@@ -574,7 +574,7 @@ describe.each(transports)('Discord bot over %s', (_transport, start) => {
     release();
     expect((await firstFinal).files).toHaveLength(1);
     expect((await secondFinal).files).toHaveLength(1);
-    expect(testHarness.services.chatImages.usage(ada).used).toBe(2);
+    expect((await testHarness.services.chatImages.usage(ada)).used).toBe(2);
   });
 
   it('a batch where one image fails shows the one delivered and says the other was not counted', async () => {
@@ -590,7 +590,7 @@ describe.each(transports)('Discord bot over %s', (_transport, start) => {
     expect(embedOf(final).footer?.text).toBe(
       '1 of 2 images could not be made; only the 1 delivered were counted.',
     );
-    expect(testHarness.services.chatImages.usage(ada).used).toBe(1);
+    expect((await testHarness.services.chatImages.usage(ada)).used).toBe(1);
   });
 
   it('an image over the channel’s upload limit is linked instead of attached', async () => {
@@ -621,6 +621,6 @@ describe.each(transports)('Discord bot over %s', (_transport, start) => {
       expect(again).toBeUndefined();
     }
     expect(models[0]?.calls).toHaveLength(1);
-    expect(testHarness.services.chatImages.usage(ada).used).toBe(1);
+    expect((await testHarness.services.chatImages.usage(ada)).used).toBe(1);
   });
 });

@@ -31,7 +31,7 @@ export async function deliverGeneration(
   },
 ): Promise<void> {
   // The quota subject the buttons will name: whoever's account pays for this generation.
-  const owner = bot.chatImages.caller(context.identity).userId;
+  const owner = (await bot.chatImages.caller(context.identity)).userId;
   const ephemeral = privateResult(context, bot, job.private);
   // Private (Midjourney's Stealth): an ephemeral reply only the person sees; its buttons work for them.
   await context.respond.defer({ ephemeral });

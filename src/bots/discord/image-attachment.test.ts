@@ -83,8 +83,8 @@ function imagineWithAttachment(
 }
 
 /** Nothing charged, held, recorded or stored. */
-function expectNothingKept(harness: HttpHarness) {
-  expect(harness.services.chatImages.usage(ada).used).toBe(0);
+async function expectNothingKept(harness: HttpHarness) {
+  expect((await harness.services.chatImages.usage(ada)).used).toBe(0);
   expect(harness.services.ledger.usage(ada, 5)).toMatchObject({ used: 0, reserved: 0 });
   expect(harness.services.records.listForUser(ada, { limit: 5, cursor: undefined }).records).toEqual([]);
   expect(storedImageFiles(harness.services)).toEqual([]);
@@ -130,7 +130,7 @@ describe('/imagine with an image attachment', () => {
     expect(posted.files).toHaveLength(1);
     const record = harness.services.records.listForUser(ada, { limit: 1, cursor: undefined }).records[0];
     expect(record).toMatchObject({ kind: 'image_to_image', parentId: undefined });
-    expect(harness.services.chatImages.usage(ada).used).toBe(1);
+    expect((await harness.services.chatImages.usage(ada)).used).toBe(1);
     // Details says where it came from.
     const details = await harness.send(buttonPress(customIdOf(posted.json, 'Details')));
     const fields = (details as { data: { embeds: { fields: { name: string; value: string }[] }[] } }).data
@@ -174,7 +174,7 @@ describe('/imagine with an image attachment', () => {
     // No CDN interceptor: the network guard fails the test if the file were fetched.
     expect(await privateRefusal(harness, imagineWithAttachment(attachment))).toMatch(message);
     expect(model.calls).toHaveLength(0);
-    expectNothingKept(harness);
+    await expectNothingKept(harness);
   });
 
   it('refuses a file that says it is a PNG but is not one, privately and at no charge', async () => {
@@ -196,7 +196,7 @@ describe('/imagine with an image attachment', () => {
     expect(notice.json.flags).toBe(MessageFlags.Ephemeral);
     expect(notice.json.content).not.toContain(signedQuery);
     expect(model.calls).toHaveLength(0);
-    expectNothingKept(harness);
+    await expectNothingKept(harness);
   });
 
   it('refuses a strength without an image', async () => {

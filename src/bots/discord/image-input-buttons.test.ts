@@ -82,8 +82,8 @@ describe('Discord image-to-image buttons', () => {
     expect(call).toMatchObject({ task: 'image_to_image', strength });
     expect(Buffer.from(call?.inputImages?.[0]?.bytes ?? []).equals(Buffer.from(source.bytes))).toBe(true);
     expect(posted.files).toHaveLength(1);
-    expect(harness.services.chatImages.usage(ben).used).toBe(1);
-    expect(harness.services.chatImages.usage(ada).used).toBe(1);
+    expect((await harness.services.chatImages.usage(ben)).used).toBe(1);
+    expect((await harness.services.chatImages.usage(ada)).used).toBe(1);
     expect(await madeFrom(harness, posted)).toBe(`A variation of image ${source.record.id}`);
   });
 
@@ -105,7 +105,7 @@ describe('Discord image-to-image buttons', () => {
       width: source.record.width * 2,
       height: source.record.height * 2,
     });
-    expect(harness.services.chatImages.usage(ben).used).toBe(1);
+    expect((await harness.services.chatImages.usage(ben)).used).toBe(1);
     expect(await madeFrom(harness, posted)).toBe(`An upscale of image ${source.record.id}`);
   });
 
@@ -128,7 +128,7 @@ describe('Discord image-to-image buttons', () => {
     expect(call).toMatchObject({ task: 'image_to_image', strength: 0.75 });
     expect(call?.prompt).toContain('a red fox, as a woodcut');
     expect(Buffer.from(call?.inputImages?.[0]?.bytes ?? []).equals(Buffer.from(source.bytes))).toBe(true);
-    expect(harness.services.chatImages.usage(ben).used).toBe(1);
+    expect((await harness.services.chatImages.usage(ben)).used).toBe(1);
     expect(await madeFrom(harness, posted)).toBe(`A remix of image ${source.record.id}`);
   });
 
@@ -144,7 +144,7 @@ describe('Discord image-to-image buttons', () => {
 
     expect(await openForm()).toBe(InteractionResponseType.Modal);
     await finished(harness, remixSubmit(customId, 'a red fox, as a woodcut'));
-    expect(harness.services.chatImages.usage(ben).used).toBe(1);
+    expect((await harness.services.chatImages.usage(ben)).used).toBe(1);
 
     now = new Date('2026-03-10T12:00:20Z');
     expect(await openForm()).toBe(InteractionResponseType.Modal);
@@ -153,7 +153,7 @@ describe('Discord image-to-image buttons', () => {
       data: { content: 'Slow down a little: you can make your next image in 40 seconds.' },
     });
     expect(model.calls).toHaveLength(2);
-    expect(harness.services.chatImages.usage(ben).used).toBe(1);
+    expect((await harness.services.chatImages.usage(ben)).used).toBe(1);
   });
 
   it('V1 on a grid is a variation of that image; U1 stays a free re-post', async () => {
@@ -169,13 +169,13 @@ describe('Discord image-to-image buttons', () => {
     await harness.send(u1);
     await reposted;
     expect(model.calls).toHaveLength(calls);
-    expect(harness.services.chatImages.usage(ben).used).toBe(0);
+    expect((await harness.services.chatImages.usage(ben)).used).toBe(0);
 
     const posted = await finished(harness, buttonPress(customIdOf(made.json, 'V1'), { userId: ids.ben }));
     const call = model.calls[calls];
     expect(call).toMatchObject({ task: 'image_to_image', strength: 0.75 });
     expect(Buffer.from(call?.inputImages?.[0]?.bytes ?? []).equals(Buffer.from(firstBytes))).toBe(true);
-    expect(harness.services.chatImages.usage(ben).used).toBe(1);
+    expect((await harness.services.chatImages.usage(ben)).used).toBe(1);
     expect(await madeFrom(harness, posted)).toBe(`A variation of image ${first.id}`);
   });
 });

@@ -105,7 +105,7 @@ describe('Discord generations recovered after a crash', () => {
     expect(edit.json.allowed_mentions).toEqual({ parse: [] });
 
     await eventually(() => expect(testHarness.services.jobStore.get(jobId, ada)?.status).toBe('succeeded'));
-    expect(testHarness.services.chatImages.usage(ada).used).toBe(1);
+    expect((await testHarness.services.chatImages.usage(ada)).used).toBe(1);
   });
 
   it('after the token expired: posts the image in the channel with the bot token, without a ping', async () => {
@@ -120,7 +120,7 @@ describe('Discord generations recovered after a crash', () => {
     expect(message.json.content).toBe(`**a lighthouse at dusk** · <@${ids.ada}>`);
     expect(message.json.allowed_mentions).toEqual({ parse: [] });
     await eventually(() => expect(testHarness.services.jobStore.get(jobId, ada)?.status).toBe('succeeded'));
-    expect(testHarness.services.chatImages.usage(ada).used).toBe(1);
+    expect((await testHarness.services.chatImages.usage(ada)).used).toBe(1);
   });
 
   it('after the token expired with no channel to post in: abandoned, nothing generated or charged', async () => {
@@ -137,7 +137,7 @@ describe('Discord generations recovered after a crash', () => {
     });
     expect(job?.result).toMatchObject({ message: abandonedReason });
     expect(model.calls).toHaveLength(0);
-    expect(testHarness.services.chatImages.usage(ada).used).toBe(0);
+    expect((await testHarness.services.chatImages.usage(ada)).used).toBe(0);
   });
 
   it('a run that fails again edits the reply with the reason instead of leaving "thinking…"', async () => {
@@ -162,6 +162,6 @@ describe('Discord generations recovered after a crash', () => {
       attachments: [],
       allowed_mentions: { parse: [] },
     });
-    expect(testHarness.services.chatImages.usage(ada).used).toBe(0);
+    expect((await testHarness.services.chatImages.usage(ada)).used).toBe(0);
   });
 });

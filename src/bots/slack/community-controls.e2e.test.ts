@@ -80,13 +80,13 @@ describe.each(['http', 'socket'] as const)('community controls in Slack over %s'
     await transport.command(slashCommand({ text: 'admin one', user_id: 'U0003ADMIN' }));
     await transport.command(slashCommand({ text: 'admin two', user_id: 'U0003ADMIN' }));
     await slack.until(() => slack.responses.length === 4);
-    expect(transport.services.chatImages.usage('slack:T0001TEAM:U0003ADMIN').used).toBe(2);
+    expect((await transport.services.chatImages.usage('slack:T0001TEAM:U0003ADMIN')).used).toBe(2);
 
     now = new Date('2026-03-10T12:00:30Z');
     slack.uploadFlow().responseUrls();
     await transport.command(slashCommand({ text: 'a third lighthouse' }));
     await slack.until(() => slack.responses.length === 5);
-    expect(transport.services.chatImages.usage(aliceIdentity).used).toBe(2);
+    expect((await transport.services.chatImages.usage(aliceIdentity)).used).toBe(2);
     expect(slack.callsTo('users.info').map((call) => call.args.user)).toEqual([alice]);
   });
 
@@ -102,7 +102,7 @@ describe.each(['http', 'socket'] as const)('community controls in Slack over %s'
     await transport.command(slashCommand({ text: 'owner one' }));
     await transport.command(slashCommand({ text: 'owner two' }));
     await slack.until(() => slack.responses.length === 2);
-    expect(transport.services.chatImages.usage(aliceIdentity).used).toBe(2);
+    expect((await transport.services.chatImages.usage(aliceIdentity)).used).toBe(2);
 
     await transport.command(slashCommand({ text: 'bob one', user_id: bob }));
     await slack.until(() => slack.responses.length === 3);
@@ -110,7 +110,7 @@ describe.each(['http', 'socket'] as const)('community controls in Slack over %s'
       response_type: 'ephemeral',
       text: 'Slow down a little: you can make your next image in 30 seconds.',
     });
-    expect(transport.services.chatImages.usage(bobIdentity).used).toBe(1);
+    expect((await transport.services.chatImages.usage(bobIdentity)).used).toBe(1);
     // Each answer, the failed one too, is kept: Slack was asked once per person.
     expect(slack.callsTo('users.info').map((call) => call.args.user)).toEqual([alice, bob]);
 
@@ -173,7 +173,7 @@ describe.each(['http', 'socket'] as const)('community controls in Slack over %s'
       errors: { prompt: 'Slow down a little: you can make your next image in 20 seconds.' },
     });
     expect(model.calls).toHaveLength(1);
-    expect(transport.services.chatImages.usage(aliceIdentity).used).toBe(1);
+    expect((await transport.services.chatImages.usage(aliceIdentity)).used).toBe(1);
 
     // Bob opened the form, then an admin blocked him: his submission is refused.
     const bobSubmits = await openForm(bob);
@@ -189,7 +189,7 @@ describe.each(['http', 'socket'] as const)('community controls in Slack over %s'
       },
     });
     expect(model.calls).toHaveLength(1);
-    expect(transport.services.chatImages.usage(bobIdentity).used).toBe(0);
+    expect((await transport.services.chatImages.usage(bobIdentity)).used).toBe(0);
     expect(slack.callsTo('users.info').map((call) => call.args.user)).toEqual([alice, bob]);
 
     // Once the cooldown is over, the same form goes through and is charged.
@@ -198,7 +198,7 @@ describe.each(['http', 'socket'] as const)('community controls in Slack over %s'
     expect(await aliceSubmits('a lighthouse, in ink')).toBeUndefined();
     await slack.until(() => slack.callsTo('files.completeUploadExternal').length === 2);
     expect(model.calls).toHaveLength(2);
-    expect(transport.services.chatImages.usage(aliceIdentity).used).toBe(2);
+    expect((await transport.services.chatImages.usage(aliceIdentity)).used).toBe(2);
   });
 
   it('a channel outside SLACK_ALLOWED_CHANNELS is refused privately, naming where the app works', async () => {
@@ -208,12 +208,12 @@ describe.each(['http', 'socket'] as const)('community controls in Slack over %s'
       response_type: 'ephemeral',
       text: 'I make images only in these channels: <#C0009ART>, <#C0010MORE>. Try the command in one of them.',
     });
-    expect(transport.services.chatImages.usage(aliceIdentity).used).toBe(0);
+    expect((await transport.services.chatImages.usage(aliceIdentity)).used).toBe(0);
     const slack = new SlackStandIn().uploadFlow().responseUrls();
     await transport.command(slashCommand({ text: 'a lighthouse', channel_id: 'C0009ART' }));
     await slack.until(() => slack.responses.length === 1);
-    expect(transport.services.chatImages.usage(aliceIdentity).used).toBe(1);
-    expect(transport.services.chatImages.usage(bobIdentity).used).toBe(0);
+    expect((await transport.services.chatImages.usage(aliceIdentity)).used).toBe(1);
+    expect((await transport.services.chatImages.usage(bobIdentity)).used).toBe(0);
     expect(channelId).not.toBe('C0009ART');
   });
 
@@ -333,7 +333,7 @@ describe.each(['http', 'socket'] as const)('community controls in Slack over %s'
     expect(await admin(`grant <@${bob}|bob> 2`)).toBe(
       `Granted <@${bob}> 2 extra images this month (2 extra in all).`,
     );
-    expect(transport.services.chatImages.usage(bobIdentity).limit).toBe(3);
+    expect((await transport.services.chatImages.usage(bobIdentity)).limit).toBe(3);
 
     const slack = new SlackStandIn().uploadFlow().responseUrls();
     await transport.command(slashCommand({ text: 'bob’s lighthouse', user_id: bob }));
@@ -343,7 +343,7 @@ describe.each(['http', 'socket'] as const)('community controls in Slack over %s'
       cursor: undefined,
     }).records;
     expect(await admin(`refund ${record?.id}`)).toBe(`Refunded one image to \`${bobIdentity}\`.`);
-    expect(transport.services.chatImages.usage(bobIdentity).used).toBe(0);
+    expect((await transport.services.chatImages.usage(bobIdentity)).used).toBe(0);
     expect(await admin(`refund ${record?.id}`)).toBe('⚠️ That image was refunded already.');
     expect(await admin(`plan <@${bob}> pro`)).toBe(`<@${bob}> is now on the *pro* plan.`);
     expect(await admin(`plan <@${bob}> gold`)).toMatch(/^⚠️ unknown plan "gold"/);

@@ -115,7 +115,7 @@ describe.each(['http', 'socket'] as const)('Slack app over %s', (mode) => {
       replace_original: true,
       text: '✅ Posted. You have 2 of 3 images left this month.',
     });
-    expect(transport.services.chatImages.usage(aliceIdentity).used).toBe(1);
+    expect((await transport.services.chatImages.usage(aliceIdentity)).used).toBe(1);
   });
 
   it('tells a person where a command stands when their earlier images are still being made', async () => {
@@ -142,7 +142,7 @@ describe.each(['http', 'socket'] as const)('Slack app over %s', (mode) => {
     });
     release();
     await slack.until(() => slack.responses.length === 3);
-    expect(transport.services.chatImages.usage(aliceIdentity).used).toBe(2);
+    expect((await transport.services.chatImages.usage(aliceIdentity)).used).toBe(2);
   });
 
   it("shows the model's progress in the working message, and nothing of it after the result", async () => {
@@ -182,7 +182,7 @@ describe.each(['http', 'socket'] as const)('Slack app over %s', (mode) => {
 
     expect(retried).toBeUndefined();
     expect(slack.uploads).toHaveLength(1);
-    expect(transport.services.chatImages.usage(aliceIdentity).used).toBe(1);
+    expect((await transport.services.chatImages.usage(aliceIdentity)).used).toBe(1);
   });
 
   it('/imagine-batch posts one grid with U1–U4 and V1–V4; U posts that image full size for free', async () => {
@@ -197,7 +197,7 @@ describe.each(['http', 'socket'] as const)('Slack app over %s', (mode) => {
     expect(shown.map((button) => button.text)).toEqual(['U1', 'U2', 'U3', 'U4', 'V1', 'V2', 'V3', 'V4']);
     expect(blockText(blocks)).toContain('4 images');
     expect(slack.responses[0]?.body.text).toBe('✅ Posted. You have 6 of 10 images left this month.');
-    expect(transport.services.chatImages.usage(aliceIdentity).used).toBe(4);
+    expect((await transport.services.chatImages.usage(aliceIdentity)).used).toBe(4);
 
     const u2 = shown[1];
     const action = decodeChatAction(u2?.value ?? '');
@@ -217,7 +217,7 @@ describe.each(['http', 'socket'] as const)('Slack app over %s', (mode) => {
     expect(slack.uploads[1]?.equals(stored)).toBe(true);
     const posted = SlackStandIn.blocks(slack.callsTo('files.completeUploadExternal')[1]);
     expect(blockText(posted)).toContain(`Image 2 of the batch, posted by <@${bob}>`);
-    expect(transport.services.chatImages.usage(bobIdentity).used).toBe(0);
+    expect((await transport.services.chatImages.usage(bobIdentity)).used).toBe(0);
   });
 
   it('Reroll is charged to whoever presses it, and a redelivered press runs once', async () => {
@@ -237,8 +237,8 @@ describe.each(['http', 'socket'] as const)('Slack app over %s', (mode) => {
     expect(blockText(posted)).toContain(`🎲 Reroll by <@${bob}>`);
     expect(slack.responses[1]?.body).toMatchObject({ response_type: 'ephemeral', replace_original: false });
     expect(String(slack.responses[1]?.body.text)).toContain('Rerolling *a lighthouse at dusk*');
-    expect(transport.services.chatImages.usage(bobIdentity).used).toBe(1);
-    expect(transport.services.chatImages.usage(aliceIdentity).used).toBe(1);
+    expect((await transport.services.chatImages.usage(bobIdentity)).used).toBe(1);
+    expect((await transport.services.chatImages.usage(aliceIdentity)).used).toBe(1);
   });
 
   it('V makes a variation of one batch image (that image sent to the model), charged to the presser', async () => {
@@ -264,7 +264,7 @@ describe.each(['http', 'socket'] as const)('Slack app over %s', (mode) => {
     expect(blockText(SlackStandIn.blocks(slack.callsTo('files.completeUploadExternal')[1]))).toContain(
       `Variation of image 2 by <@${bob}>`,
     );
-    expect(transport.services.chatImages.usage(bobIdentity).used).toBe(1);
+    expect((await transport.services.chatImages.usage(bobIdentity)).used).toBe(1);
   });
 
   it.each([
@@ -309,8 +309,8 @@ describe.each(['http', 'socket'] as const)('Slack app over %s', (mode) => {
           height: record.height * 2,
         });
       }
-      expect(transport.services.chatImages.usage(bobIdentity).used).toBe(1);
-      expect(transport.services.chatImages.usage(aliceIdentity).used).toBe(1);
+      expect((await transport.services.chatImages.usage(bobIdentity)).used).toBe(1);
+      expect((await transport.services.chatImages.usage(aliceIdentity)).used).toBe(1);
 
       slack.responseUrls();
       const details = buttonNamed(posted, 'ℹ️ Details');
@@ -369,7 +369,7 @@ describe.each(['http', 'socket'] as const)('Slack app over %s', (mode) => {
     const posted = SlackStandIn.blocks(slack.callsTo('files.completeUploadExternal')[1]);
     expect(blockText(posted)).toContain(`Remix by <@${bob}>`);
     expect(slack.callsTo('chat.postEphemeral')[0]?.args).toMatchObject({ channel: channelId, user: bob });
-    expect(transport.services.chatImages.usage(bobIdentity).used).toBe(1);
+    expect((await transport.services.chatImages.usage(bobIdentity)).used).toBe(1);
     const made = transport.services.records.listForUser(bobIdentity, { limit: 1, cursor: undefined })
       .records[0];
     expect(made).toMatchObject({ parentId: record.id, kind: 'remix' });
@@ -388,7 +388,7 @@ describe.each(['http', 'socket'] as const)('Slack app over %s', (mode) => {
     const reply = slack.responses[1]?.body as { response_type: string; blocks: Block[] };
     expect(reply.response_type).toBe('ephemeral');
     expect(blockText(reply.blocks)).toContain('/imagine a red fox --ar 16:9 --seed 7 --model placeholder');
-    expect(transport.services.chatImages.usage(bobIdentity).used).toBe(0);
+    expect((await transport.services.chatImages.usage(bobIdentity)).used).toBe(0);
   });
 
   it('/imagine-usage answers with plan, usage, reset date and link status', async () => {
@@ -403,8 +403,8 @@ describe.each(['http', 'socket'] as const)('Slack app over %s', (mode) => {
 
   it('/imagine-link redeems a code from the REST API, and the identity then draws on that account', async () => {
     const transport = await start(mode);
-    transport.services.accounts.setPlan('app-user-1', 'pro');
-    const { code } = transport.services.linkCodes.create('app-user-1');
+    await transport.services.accounts.setPlan('app-user-1', 'pro');
+    const { code } = await transport.services.linkCodes.create('app-user-1');
 
     const ack = await transport.command(
       slashCommand({ command: '/imagine-link', text: ` ${code.toLowerCase()} ` }),
@@ -413,7 +413,7 @@ describe.each(['http', 'socket'] as const)('Slack app over %s', (mode) => {
       response_type: 'ephemeral',
       text: '✅ Linked to app account `app-user-1` (pro plan): 200 of 200 images left this month.',
     });
-    expect(transport.services.chatImages.caller(aliceIdentity)).toMatchObject({
+    expect(await transport.services.chatImages.caller(aliceIdentity)).toMatchObject({
       userId: 'app-user-1',
       linked: true,
     });
@@ -535,7 +535,7 @@ describe('Slack app delivery choices', () => {
     expect(String(slack.responses[0]?.body.text)).toContain(
       'Your image was made, but Slack did not accept it (`missing_scope`). It still counts toward your quota',
     );
-    expect(transport.services.chatImages.usage(aliceIdentity).used).toBe(1);
+    expect((await transport.services.chatImages.usage(aliceIdentity)).used).toBe(1);
   });
 
   it('when images are served publicly, the result is one message with an image block and no upload', async () => {
@@ -561,7 +561,7 @@ describe('Slack app delivery choices', () => {
     await transport.command(slashCommand({ text: 'another one', user_id: bob }));
     await slack.until(() => slack.responses.length === 2);
     expect(String(slack.responses[1]?.body.text)).toMatch(/This workspace has used all 1 of its images/);
-    expect(transport.services.chatImages.usage(bobIdentity).used).toBe(0);
+    expect((await transport.services.chatImages.usage(bobIdentity)).used).toBe(0);
   });
 
   it('a button whose value is not ours says so instead of failing silently', async () => {

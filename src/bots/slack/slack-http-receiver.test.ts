@@ -33,7 +33,7 @@ describe('POST /slack/events', () => {
     });
     // Nothing was claimed or generated (and nothing called Slack: the network guard would fail the test).
     expect(current.services.processedEvents.claim(`slack:command:${command.trigger_id}`)).toBe(true);
-    expect(current.services.chatImages.usage(`slack:T0001TEAM:U0001ALICE`).used).toBe(0);
+    expect((await current.services.chatImages.usage(`slack:T0001TEAM:U0001ALICE`)).used).toBe(0);
   });
 
   it('refuses a correctly signed request older than five minutes, and one from the future, with 401', async () => {
@@ -96,7 +96,7 @@ describe('POST /slack/events', () => {
     const body = new URLSearchParams({ ssl_check: '1', ...slashCommand() }).toString();
     const response = await current.post(body, { 'content-type': form });
     expect(response).toEqual({ status: 200, body: undefined });
-    expect(current.services.chatImages.usage('slack:T0001TEAM:U0001ALICE').used).toBe(0);
+    expect((await current.services.chatImages.usage('slack:T0001TEAM:U0001ALICE')).used).toBe(0);
   });
 
   it('answers 400 to a signed body that is not JSON, and to a content type Slack does not send', async () => {

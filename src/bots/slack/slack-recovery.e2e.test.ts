@@ -96,7 +96,7 @@ describe('Slack app: generations recovered after a crash', () => {
       replace_original: true,
       text: '✅ Posted. You have 2 of 3 images left this month.',
     });
-    expect(transport.services.chatImages.usage(aliceIdentity).used).toBe(1);
+    expect((await transport.services.chatImages.usage(aliceIdentity)).used).toBe(1);
     expect(await jobStatus(transport, id)).toBe('succeeded');
   });
 
@@ -116,7 +116,7 @@ describe('Slack app: generations recovered after a crash', () => {
     expect(note?.args.text).toMatch(/^⚠️ .*provider is not available.*You were not charged/);
     expect(slack.uploads).toHaveLength(0);
     expect(slack.responses).toHaveLength(0);
-    expect(transport.services.chatImages.usage(aliceIdentity).used).toBe(0);
+    expect((await transport.services.chatImages.usage(aliceIdentity)).used).toBe(0);
   });
 
   it('with no channel to post to, the job is abandoned and "working on it" says so', async () => {
@@ -134,6 +134,6 @@ describe('Slack app: generations recovered after a crash', () => {
     });
     expect(await jobStatus(transport, id)).toBe('failed');
     expect(slack.uploads).toHaveLength(0);
-    expect(transport.services.chatImages.usage(aliceIdentity).used).toBe(0);
+    expect((await transport.services.chatImages.usage(aliceIdentity)).used).toBe(0);
   });
 });

@@ -63,8 +63,8 @@ function buttonLabels(blocks: Block[]): string[] {
     .map((element) => element.text.text);
 }
 
-function expectNothingCharged(transport: SlackTransport) {
-  expect(transport.services.chatImages.usage(bobIdentity).used).toBe(0);
+async function expectNothingCharged(transport: SlackTransport) {
+  expect((await transport.services.chatImages.usage(bobIdentity)).used).toBe(0);
   expect(transport.services.ledger.usage(bobIdentity, 5)).toMatchObject({ used: 0, reserved: 0 });
   expect(storedImageFiles(transport.services)).toEqual([]);
 }
@@ -101,7 +101,7 @@ describe.each(['http', 'socket'] as const)('"Vary this image" over %s', (mode) =
     );
     expect(slack.responses[0]?.body).toMatchObject({ response_type: 'ephemeral' });
     expect(String(slack.responses[0]?.body.text)).toMatch(/subtle variation of that image/);
-    expect(transport.services.chatImages.usage(bobIdentity).used).toBe(1);
+    expect((await transport.services.chatImages.usage(bobIdentity)).used).toBe(1);
     const made = transport.services.records.listForUser(bobIdentity, { limit: 1, cursor: undefined })
       .records[0];
     expect(made).toMatchObject({ kind: 'image_to_image', width: 480, height: 320 });
@@ -128,7 +128,7 @@ describe.each(['http', 'socket'] as const)('"Vary this image" over %s', (mode) =
       expect(String(response.body.text)).toMatch(/no image in that message I can read/);
     }
     expect(model.calls).toHaveLength(0);
-    expectNothingCharged(current);
+    await expectNothingCharged(current);
   });
 
   it('refuses a file Slack serves that is not an image (no access: a login page), at no charge', async () => {
@@ -147,6 +147,6 @@ describe.each(['http', 'socket'] as const)('"Vary this image" over %s', (mode) =
     );
     expect(String(slack.responses[1]?.body.text)).not.toContain(botToken);
     expect(model.calls).toHaveLength(0);
-    expectNothingCharged(current);
+    await expectNothingCharged(current);
   });
 });

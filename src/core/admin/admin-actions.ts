@@ -42,26 +42,25 @@ export class AdminActions {
   }
 
   /** Moves an existing user to another plan; answers the plan before and after. */
-  setPlan(actor: AdminActor, userId: string, plan: string): { before: string; after: string } {
-    const { database, accounts, audit, plans } = this.#dependencies;
+  async setPlan(actor: AdminActor, userId: string, plan: string): Promise<{ before: string; after: string }> {
+    const { accounts, audit, plans } = this.#dependencies;
     if (!plans.plans[plan]) {
       throw validationError([
         { field: 'plan', message: `unknown plan; plans are: ${Object.keys(plans.plans).join(', ')}` },
       ]);
     }
-    if (!accounts.exists(userId)) throw new ImagineError('not_found', `No user "${userId}"`);
-    return database.transaction(() => {
-      const before = accounts.appCaller(userId).plan.name;
-      accounts.setPlan(userId, plan);
-      audit.record({
-        actor: actorName(actor),
-        action: 'user.plan',
-        target: userId,
-        before: { plan: before },
-        after: { plan },
-      });
-      return { before, after: plan };
-    })();
+    if (!(await accounts.exists(userId))) throw new ImagineError('not_found', `No user "${userId}"`);
+    // The accounts' store may be another engine's: the change is made, then audited (no shared transaction).
+    const before = (await accounts.appCaller(userId)).plan.name;
+    await accounts.setPlan(userId, plan);
+    audit.record({
+      actor: actorName(actor),
+      action: 'user.plan',
+      target: userId,
+      before: { plan: before },
+      after: { plan },
+    });
+    return { before, after: plan };
   }
 
   /**
@@ -94,46 +93,42 @@ export class AdminActions {
   }
 
   /** Creates an API key; the key is returned once and never recorded. */
-  createKey(
+  async createKey(
     actor: AdminActor,
     request: { userId: string; plan: string | undefined; label: string | undefined; admin: boolean },
-  ): { key: string; summary: ApiKeySummary } {
-    const { database, apiKeys, audit, plans } = this.#dependencies;
+  ): Promise<{ key: string; summary: ApiKeySummary }> {
+    const { apiKeys, audit, plans } = this.#dependencies;
     if (request.plan !== undefined && !plans.plans[request.plan]) {
       throw validationError([
         { field: 'plan', message: `unknown plan; plans are: ${Object.keys(plans.plans).join(', ')}` },
       ]);
     }
-    return database.transaction(() => {
-      const key = apiKeys.create(request.userId, {
-        plan: request.plan,
-        label: request.label,
-        admin: request.admin,
-      });
-      const prefix = key.slice(0, 12);
-      const summary = apiKeys.list().find((listed) => listed.prefix === prefix) as ApiKeySummary;
-      audit.record({
-        actor: actorName(actor),
-        action: 'key.create',
-        target: prefix,
-        before: null,
-        after: summary,
-      });
-      return { key, summary };
-    })();
+    const key = await apiKeys.create(request.userId, {
+      plan: request.plan,
+      label: request.label,
+      admin: request.admin,
+    });
+    const prefix = key.slice(0, 12);
+    const summary = (await apiKeys.list()).find((listed) => listed.prefix === prefix) as ApiKeySummary;
+    audit.record({
+      actor: actorName(actor),
+      action: 'key.create',
+      target: prefix,
+      before: null,
+      after: summary,
+    });
+    return { key, summary };
   }
 
   /** Revokes a key by its listed prefix; its console sessions end with it. */
-  revokeKey(actor: AdminActor, prefix: string): ApiKeySummary {
-    const { database, apiKeys, audit } = this.#dependencies;
-    const before = apiKeys.list().find((listed) => listed.prefix === prefix);
+  async revokeKey(actor: AdminActor, prefix: string): Promise<ApiKeySummary> {
+    const { apiKeys, audit } = this.#dependencies;
+    const before = (await apiKeys.list()).find((listed) => listed.prefix === prefix);
     if (!before) throw new ImagineError('not_found', 'No API key with that prefix');
-    return database.transaction(() => {
-      if (before.revokedAt === null) apiKeys.revoke(prefix);
-      const after = apiKeys.list().find((listed) => listed.prefix === prefix) as ApiKeySummary;
-      audit.record({ actor: actorName(actor), action: 'key.revoke', target: prefix, before, after });
-      return after;
-    })();
+    if (before.revokedAt === null) await apiKeys.revoke(prefix);
+    const after = (await apiKeys.list()).find((listed) => listed.prefix === prefix) as ApiKeySummary;
+    audit.record({ actor: actorName(actor), action: 'key.revoke', target: prefix, before, after });
+    return after;
   }
 }
 

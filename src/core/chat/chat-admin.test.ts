@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config/load-config.ts';
+import { SqliteAccountStore } from '../accounts/sqlite/sqlite-account-store.ts';
 import { UserAccounts } from '../accounts/user-accounts.ts';
 import { openDatabase } from '../database/open-database.ts';
 import { QuotaLedger } from '../quota/quota-ledger.ts';
@@ -7,7 +8,7 @@ import { ChatAdmin, placeSubject } from './chat-admin.ts';
 
 function setUp() {
   const database = openDatabase(':memory:');
-  const accounts = new UserAccounts(database, loadConfig({}).plans);
+  const accounts = new UserAccounts(new SqliteAccountStore(database), loadConfig({}).plans);
   let now = new Date('2026-03-10T12:00:00Z');
   const admin = new ChatAdmin(database, accounts, () => now);
   const ledger = new QuotaLedger(database, () => now);
@@ -30,14 +31,14 @@ function setUp() {
 const actor = { identity: 'discord:admin', scopeKey: 'discord-guild:1' };
 
 describe('ChatAdmin', () => {
-  it('grants extra images for this month only, to the quota the person draws on, and audits it', () => {
+  it('grants extra images for this month only, to the quota the person draws on, and audits it', async () => {
     const { accounts, admin, setNow } = setUp();
-    accounts.ensureUser('app-ada');
-    accounts.link('discord:ada', 'app-ada');
-    expect(admin.grant(actor, 'discord:ada', 5)).toEqual({ userId: 'app-ada', extra: 5 });
-    expect(admin.grant(actor, 'discord:ada', 2).extra).toBe(7);
+    await accounts.ensureUser('app-ada');
+    await accounts.link('discord:ada', 'app-ada');
+    expect(await admin.grant(actor, 'discord:ada', 5)).toEqual({ userId: 'app-ada', extra: 5 });
+    expect((await admin.grant(actor, 'discord:ada', 2)).extra).toBe(7);
     setNow('2026-04-01T00:00:00Z');
-    expect(admin.extraImages('app-ada')).toBe(0);
+    expect(await admin.extraImages('app-ada')).toBe(0);
     expect(admin.recentActions()[0]).toMatchObject({
       actor: 'discord:admin',
       place: 'discord-guild:1',
@@ -45,17 +46,17 @@ describe('ChatAdmin', () => {
       target: 'discord:ada',
       detail: { images: 2, userId: 'app-ada', period: '2026-03' },
     });
-    expect(() => admin.grant(actor, 'discord:ada', 0)).toThrow(/whole number/);
+    await expect(admin.grant(actor, 'discord:ada', 0)).rejects.toThrow(/whole number/);
   });
 
-  it('sets the plan of an unlinked person on their own identity, and refuses an unknown plan', () => {
+  it('sets the plan of an unlinked person on their own identity, and refuses an unknown plan', async () => {
     const { accounts, admin } = setUp();
-    admin.setPlan(actor, 'discord:ben', 'pro');
-    expect(accounts.chatCaller('discord:ben')).toMatchObject({
+    await admin.setPlan(actor, 'discord:ben', 'pro');
+    expect(await accounts.chatCaller('discord:ben')).toMatchObject({
       userId: 'discord:ben',
       plan: { name: 'pro' },
     });
-    expect(() => admin.setPlan(actor, 'discord:ben', 'gold')).toThrow(/unknown plan "gold"/);
+    await expect(admin.setPlan(actor, 'discord:ben', 'gold')).rejects.toThrow(/unknown plan "gold"/);
     expect(admin.recentActions().map((action) => action.action)).toEqual(['plan']);
   });
 

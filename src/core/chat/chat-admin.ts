@@ -83,35 +83,36 @@ export class ChatAdmin {
   }
 
   /** `grant <user> <images>`: extra images this month on the quota the person draws on. */
-  grant(actor: AdminActor, target: ChatIdentity, images: number): { userId: string; extra: number } {
+  async grant(
+    actor: AdminActor,
+    target: ChatIdentity,
+    images: number,
+  ): Promise<{ userId: string; extra: number }> {
     if (!Number.isInteger(images) || images < 1 || images > 100_000) {
       throw new ImagineError('validation_error', 'Grant a whole number of images from 1 to 100000.');
     }
-    const userId = this.#accounts.chatCaller(target).userId;
+    const userId = (await this.#accounts.chatCaller(target)).userId;
     const period = billingPeriod(this.#now());
-    this.#database.transaction(() => {
-      this.#accounts.grants.add(userId, period, images);
-      this.#audit(actor, 'grant', target, { images, userId, period });
-    })();
-    return { userId, extra: this.extraImages(userId) };
+    // The accounts' store may be another engine's: the grant is made, then audited (no shared transaction).
+    await this.#accounts.grants.add(userId, period, images);
+    this.#audit(actor, 'grant', target, { images, userId, period });
+    return { userId, extra: await this.extraImages(userId) };
   }
 
   /** Extra images granted to a quota subject for the current month. */
-  extraImages(userId: string): number {
+  async extraImages(userId: string): Promise<number> {
     return this.#accounts.grants.extraImages(userId, billingPeriod(this.#now()));
   }
 
   /** `plan <user> <plan>`: the plan of the quota the person draws on (their linked account, or their own). */
-  setPlan(actor: AdminActor, target: ChatIdentity, plan: string): { userId: string } {
-    const userId = this.#accounts.chatCaller(target).userId;
-    this.#database.transaction(() => {
-      try {
-        this.#accounts.setPlan(userId, plan);
-      } catch (error) {
-        throw new ImagineError('validation_error', (error as Error).message);
-      }
-      this.#audit(actor, 'plan', target, { plan, userId });
-    })();
+  async setPlan(actor: AdminActor, target: ChatIdentity, plan: string): Promise<{ userId: string }> {
+    const userId = (await this.#accounts.chatCaller(target)).userId;
+    try {
+      await this.#accounts.setPlan(userId, plan);
+    } catch (error) {
+      throw new ImagineError('validation_error', (error as Error).message);
+    }
+    this.#audit(actor, 'plan', target, { plan, userId });
     return { userId };
   }
 

@@ -1,3 +1,6 @@
+import type { AccountStore } from '../accounts/account-store.ts';
+import type { ApiKeyStore } from '../accounts/api-key-store.ts';
+import type { LinkCodeStore } from '../accounts/link-code-store.ts';
 import type { QuotaStore } from '../quota/quota-store.ts';
 
 /**
@@ -8,6 +11,9 @@ import type { QuotaStore } from '../quota/quota-store.ts';
  */
 export interface Stores {
   quota: QuotaStore;
+  accounts: AccountStore;
+  apiKeys: ApiKeyStore;
+  linkCodes: LinkCodeStore;
 }
 
 /** The engine-neutral name of an engine, for logs, `/health` and the contract suites' labels. */

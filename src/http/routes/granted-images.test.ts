@@ -35,10 +35,10 @@ describe('images an admin granted in chat, over REST', () => {
       { models: [scriptedModel(onePng)], firebaseTokens },
     );
     const testApp = current;
-    const authorization = bearer(testApp);
-    testApp.services.accounts.ensureUser('alice', 'pro');
-    testApp.services.accounts.link('discord:42', 'alice');
-    testApp.services.chatImages.admin.grant(moderator, 'discord:42', 3);
+    const authorization = await bearer(testApp);
+    await testApp.services.accounts.ensureUser('alice', 'pro');
+    await testApp.services.accounts.link('discord:42', 'alice');
+    await testApp.services.chatImages.admin.grant(moderator, 'discord:42', 3);
 
     const usage = await testApp.app.inject({
       method: 'GET',
@@ -73,7 +73,7 @@ describe('images an admin granted in chat, over REST', () => {
     });
     expect(after.json()).toMatchObject({ used: 5, limit: 5, remaining: 0 });
     // Chat's /usage reads the same limit for the linked member.
-    expect(testApp.services.chatImages.usage('discord:42')).toMatchObject({
+    expect(await testApp.services.chatImages.usage('discord:42')).toMatchObject({
       used: 5,
       limit: 5,
       remaining: 0,

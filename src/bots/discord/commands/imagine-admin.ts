@@ -108,7 +108,7 @@ export const imagineAdminCommand: SlashCommand = {
     switch (name) {
       case 'grant': {
         const images = Number(values.get('images'));
-        const granted = admin.grant(actor, target, images);
+        const granted = await admin.grant(actor, target, images);
         await reply(
           `Granted <@${member}> ${images} extra images this month (${granted.extra} extra in all).`,
         );
@@ -118,7 +118,7 @@ export const imagineAdminCommand: SlashCommand = {
         const plan = String(values.get('plan') ?? '')
           .trim()
           .toLowerCase();
-        admin.setPlan(actor, target, plan);
+        await admin.setPlan(actor, target, plan);
         await reply(`<@${member}> is now on the **${plan}** plan.`);
         return;
       }

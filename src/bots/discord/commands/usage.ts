@@ -26,7 +26,7 @@ export const usageCommand: SlashCommand = {
   },
   generatesImages: false,
   async execute(context, bot) {
-    const usage = bot.chatImages.usage(context.identity, context.place);
+    const usage = await bot.chatImages.usage(context.identity, context.place);
     const resets = Math.floor(usage.resetsAt.getTime() / 1000);
     const lines = [
       `**Plan:** ${usage.plan} (${planSourceText(usage.planSource)})`,

@@ -46,14 +46,14 @@ export const imagineAdminCommand: SlashCommandDefinition = {
       switch (action) {
         case 'grant': {
           const images = Number(second);
-          const granted = admin.grant(actor, target ?? '', images);
+          const granted = await admin.grant(actor, target ?? '', images);
           await answer(
             `Granted <@${member}> ${images} extra images this month (${granted.extra} extra in all).`,
           );
           return;
         }
         case 'plan':
-          admin.setPlan(actor, target ?? '', (second ?? '').toLowerCase());
+          await admin.setPlan(actor, target ?? '', (second ?? '').toLowerCase());
           await answer(`<@${member}> is now on the *${(second ?? '').toLowerCase()}* plan.`);
           return;
         case 'refund': {

@@ -17,21 +17,26 @@ export const imagineLinkCommand: SlashCommandDefinition = {
     const { command } = args;
     const code = command.text.trim();
     const identity = slackIdentity(command.team_id, command.user_id);
-    await args.ack(ephemeral(linkReply(context, identity, code, command.command)));
+    await args.ack(ephemeral(await linkReply(context, identity, code, command.command)));
   },
 };
 
-function linkReply(context: SlackContext, identity: string, code: string, command: string): string {
+async function linkReply(
+  context: SlackContext,
+  identity: string,
+  code: string,
+  command: string,
+): Promise<string> {
   if (!code) return commandHelp(command, usageHint);
   // Link codes never contain I or L, so "unlink" cannot be a code.
   if (code.toLowerCase() === 'unlink') {
-    return context.chatImages.unlink(identity)
+    return (await context.chatImages.unlink(identity))
       ? '✅ Unlinked. Your images now count toward the guest plan.'
       : 'This Slack account is not linked to an app account.';
   }
   try {
-    const account = context.chatImages.link(identity, code);
-    const usage = context.chatImages.usage(identity);
+    const account = await context.chatImages.link(identity, code);
+    const usage = await context.chatImages.usage(identity);
     return `✅ Linked to app account \`${escapeMrkdwn(account)}\` (${escapeMrkdwn(usage.plan)} plan): ${usage.remaining} of ${usage.limit} images left this month.`;
   } catch (error) {
     return slackErrorText(error, context.now());

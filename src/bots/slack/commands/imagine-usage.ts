@@ -11,7 +11,7 @@ export const imagineUsageCommand: SlashCommandDefinition = {
     if (!(await claimCommand(context, args))) return;
     const { team_id: teamId, user_id: userId } = args.command;
     const place = await slackPlaceFor(context, args.client, { teamId, userId });
-    const usage = context.chatImages.usage(slackIdentity(teamId, userId), place);
+    const usage = await context.chatImages.usage(slackIdentity(teamId, userId), place);
     await args.ack(ephemeral(usageText(usage, context.workspaceMonthlyImages)));
   },
 };

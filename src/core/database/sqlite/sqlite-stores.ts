@@ -1,3 +1,6 @@
+import { SqliteAccountStore } from '../../accounts/sqlite/sqlite-account-store.ts';
+import { SqliteApiKeyStore } from '../../accounts/sqlite/sqlite-api-key-store.ts';
+import { SqliteLinkCodeStore } from '../../accounts/sqlite/sqlite-link-code-store.ts';
 import { SqliteQuotaStore } from '../../quota/sqlite/sqlite-quota-store.ts';
 import type { SqliteDatabase } from '../open-database.ts';
 import type { Stores } from '../stores.ts';
@@ -15,5 +18,8 @@ export interface SqliteStoreContext {
 export function openSqliteStores(context: SqliteStoreContext): Stores {
   return {
     quota: new SqliteQuotaStore(context.database),
+    accounts: new SqliteAccountStore(context.database),
+    apiKeys: new SqliteApiKeyStore(context.database, context.now),
+    linkCodes: new SqliteLinkCodeStore(context.database),
   };
 }

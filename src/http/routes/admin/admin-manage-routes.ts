@@ -83,7 +83,7 @@ export const adminManageRoutes: FastifyPluginAsyncZod<{ admin: AdminServices; ap
       },
     },
     async (request) => {
-      const change = admin.actions.setPlan(request.adminActor, request.params.uid, request.body.plan);
+      const change = await admin.actions.setPlan(request.adminActor, request.params.uid, request.body.plan);
       return { uid: request.params.uid, plan: change.after, previous_plan: change.before };
     },
   );
@@ -152,7 +152,7 @@ export const adminManageRoutes: FastifyPluginAsyncZod<{ admin: AdminServices; ap
         response: { 200: keyListResponseSchema, ...adminErrorResponses },
       },
     },
-    async () => ({ keys: apiKeys.list().map(keyBody) }),
+    async () => ({ keys: (await apiKeys.list()).map(keyBody) }),
   );
 
   app.post(
@@ -175,7 +175,7 @@ export const adminManageRoutes: FastifyPluginAsyncZod<{ admin: AdminServices; ap
       },
     },
     async (request, reply) => {
-      const created = admin.actions.createKey(request.adminActor, {
+      const created = await admin.actions.createKey(request.adminActor, {
         userId: request.body.uid,
         plan: request.body.plan,
         label: request.body.label,
@@ -203,7 +203,7 @@ export const adminManageRoutes: FastifyPluginAsyncZod<{ admin: AdminServices; ap
         },
       },
     },
-    async (request) => keyBody(admin.actions.revokeKey(request.adminActor, request.params.prefix)),
+    async (request) => keyBody(await admin.actions.revokeKey(request.adminActor, request.params.prefix)),
   );
 };
 
