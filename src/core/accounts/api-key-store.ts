@@ -50,7 +50,8 @@ export interface ApiKeyStore {
   count(): Promise<number>;
   /**
    * True once after another process may have revoked a key or changed a plan; looked at most every 250 ms
-   * (`externalChangeLatencyMs`), so a cache of keys it guards is that stale at worst.
+   * (`externalChangeLatencyMs`), so a cache of keys it guards is that stale at worst. A boolean when it can
+   * answer at once (most calls: this is on every request's path), a promise when it must ask the database.
    */
-  changedElsewhere(): Promise<boolean>;
+  changedElsewhere(): boolean | Promise<boolean>;
 }

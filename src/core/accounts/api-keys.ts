@@ -70,12 +70,33 @@ export class ApiKeys {
   }
 
   /** The user a valid, unrevoked key belongs to; undefined for anything else. */
-  async authenticate(key: string): Promise<KeyOwner | undefined> {
-    if (!key.startsWith(apiKeyMarker)) return undefined;
+  authenticate(key: string): Promise<KeyOwner | undefined> {
+    if (!key.startsWith(apiKeyMarker)) return Promise.resolve(undefined);
     const hash = hashSecret(key);
-    await this.#dropCacheIfStale();
+    // Every request comes here: a cached key is answered without awaiting anything, unless the store
+    // must look for other processes' changes first (at most every 250 ms).
+    try {
+      const changedElsewhere = this.#store.changedElsewhere();
+      if (typeof changedElsewhere !== 'boolean') {
+        return changedElsewhere.then((changed) => this.#ownerOf(hash, changed));
+      }
+      return this.#ownerOf(hash, changedElsewhere);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #ownerOf(hash: string, changedElsewhere: boolean): Promise<KeyOwner | undefined> {
+    const planChanges = this.#accounts.planChanges;
+    if (changedElsewhere || planChanges !== this.#ownersPlanChanges) {
+      this.#dropCache();
+      this.#ownersPlanChanges = planChanges;
+    }
     const cached = this.#owners.get(hash);
-    if (cached) return cached;
+    return cached ? Promise.resolve(cached) : this.#read(hash);
+  }
+
+  async #read(hash: string): Promise<KeyOwner | undefined> {
     const drops = this.#drops;
     const row = await this.#store.byHash(hash);
     if (!row || row.revoked) return undefined;
@@ -98,15 +119,6 @@ export class ApiKeys {
   async refusalReason(key: string): Promise<'unknown key' | 'revoked key'> {
     const row = await this.#store.byHash(hashSecret(key));
     return row?.revoked ? 'revoked key' : 'unknown key';
-  }
-
-  async #dropCacheIfStale(): Promise<void> {
-    const changedElsewhere = await this.#store.changedElsewhere();
-    const planChanges = this.#accounts.planChanges;
-    if (changedElsewhere || planChanges !== this.#ownersPlanChanges) {
-      this.#dropCache();
-      this.#ownersPlanChanges = planChanges;
-    }
   }
 
   #dropCache(): void {

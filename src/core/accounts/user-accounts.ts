@@ -79,7 +79,7 @@ export class UserAccounts {
   }
 
   /** The caller for an app user whose stored plan name was already read (with their API key). */
-  async callerWithPlan(userId: string, planName: string | undefined): Promise<Caller> {
+  callerWithPlan(userId: string, planName: string | undefined): Promise<Caller> {
     return this.#withThisMonthsLimit(this.#appCallerWithoutGrants(userId, planName));
   }
 

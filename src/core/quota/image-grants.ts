@@ -29,7 +29,7 @@ export class ImageGrants {
   }
 
   /** The images granted to the subject for `period`; 0 when none. */
-  async extraImages(userId: string, period: string): Promise<number> {
+  extraImages(userId: string, period: string): Promise<number> {
     return this.#store.grantedImages(grantSubject(userId), period);
   }
 }

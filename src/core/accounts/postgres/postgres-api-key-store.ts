@@ -82,11 +82,15 @@ export class PostgresApiKeyStore implements ApiKeyStore {
     return row?.count ?? 0;
   }
 
-  async changedElsewhere(): Promise<boolean> {
+  changedElsewhere(): boolean | Promise<boolean> {
     const now = this.#now().getTime();
     // Requests that come while a look is under way use the cache as it is: at most one look in flight.
     if (now < this.#nextCheckAt) return false;
     this.#nextCheckAt = now + externalChangeLatencyMs;
+    return this.#versionMoved();
+  }
+
+  async #versionMoved(): Promise<boolean> {
     const [row] = await this.#sql<{ version: string }[]>`
       SELECT version::text AS version FROM account_changes WHERE id = 1`;
     const version = row?.version ?? '0';

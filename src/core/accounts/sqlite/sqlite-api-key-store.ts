@@ -103,7 +103,7 @@ export class SqliteApiKeyStore implements ApiKeyStore {
     return this.#statements.count.get()?.count ?? 0;
   }
 
-  async changedElsewhere(): Promise<boolean> {
+  changedElsewhere(): boolean {
     return this.#externalChanges.changedSinceLastCheck();
   }
 }
