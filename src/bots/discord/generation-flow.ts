@@ -64,8 +64,14 @@ export async function deliverGeneration(
   });
   // Awaited below; until then a rejection must not count as unhandled.
   generation.catch(() => undefined);
+  // The job is submitted once its caller is read from the accounts' store: a turn lets that read finish
+  // first (on SQLite it always has by then), and a place in the line told while the edit is on its way
+  // edits again.
+  await new Promise((resolve) => setImmediate(resolve));
+  const firstShown = progress;
   await reportProgress(context, bot, progress, job.headline);
   shown = true;
+  if (progress !== firstShown) void reportProgress(context, bot, progress, job.headline);
   let outcome: GenerationOutcome;
   try {
     outcome = await generation;
