@@ -97,7 +97,7 @@ export async function measureImagineApi(seconds: number, placement: ClientPlacem
     storage: memoryStorage(),
   });
   const app = await buildApp(services);
-  const key = services.apiKeys.create('bench-user', { plan: 'bench' });
+  const key = await services.apiKeys.create('bench-user', { plan: 'bench' });
   try {
     return await load(app, '/api/v1/generate/image', { authorization: `Bearer ${key}` }, seconds, placement);
   } finally {

@@ -22,7 +22,7 @@ export async function runMemoryBenchmark(seconds: number) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'imagine-memory-'));
   const environment = { DATA_DIR: dataDir, PLAN_LIMITS: 'bench=1000000000', NODE_ENV: 'production' };
   const setup = await createServices(loadConfig(environment), pino({ level: 'silent' }));
-  const key = setup.apiKeys.create('bench-user', { plan: 'bench' });
+  const key = await setup.apiKeys.create('bench-user', { plan: 'bench' });
   await setup.close();
 
   const port = 8000 + Math.floor(Math.random() * 1000) + 1000;

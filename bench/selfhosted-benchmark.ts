@@ -134,7 +134,7 @@ async function startImagine(config: Config, model: ImageModel) {
     storage: memoryStorage(),
   });
   const app = await buildApp(services);
-  const key = services.apiKeys.create('bench-user', { plan: 'bench' });
+  const key = await services.apiKeys.create('bench-user', { plan: 'bench' });
   // Ahead of Fastify's own listener, until the response is handed to the socket (what Fastify's
   // reply.elapsedTime measures too, from a little later).
   const serverTimes = new Map<string, number>();

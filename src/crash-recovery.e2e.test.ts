@@ -42,7 +42,7 @@ describe('crash recovery', () => {
       pino({ level: 'silent' }),
     );
     const users = Array.from({ length: 10 }, (_, index) => `user-${index}`);
-    const keys = users.map((user) => setup.apiKeys.create(user, { plan: 'pro' }));
+    const keys = await Promise.all(users.map((user) => setup.apiKeys.create(user, { plan: 'pro' })));
     await setup.close();
 
     const port = await freePort();

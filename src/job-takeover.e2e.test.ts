@@ -54,7 +54,7 @@ async function prepare(): Promise<{ folder: string; key: string }> {
     loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir }),
     pino({ level: 'silent' }),
   );
-  const key = setup.apiKeys.create('alice', { plan: 'pro' });
+  const key = await setup.apiKeys.create('alice', { plan: 'pro' });
   await setup.close();
   return { folder: dataDir, key };
 }

@@ -29,7 +29,7 @@ describe('the server without its Redis', () => {
       loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir }),
       pino({ level: 'silent' }),
     );
-    const key = setup.apiKeys.create('alice', { plan: 'pro' });
+    const key = await setup.apiKeys.create('alice', { plan: 'pro' });
     await setup.close();
 
     const [port, redisPort] = [await freePort(), await freePort()];

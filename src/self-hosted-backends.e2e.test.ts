@@ -71,7 +71,7 @@ async function start(): Promise<{ harness: HttpHarness; address: string }> {
 describe('self-hosted backends from a models file', () => {
   it('lists both, reports them ready, and serves REST requests through A1111 with its settings', async () => {
     const { harness: running, address } = await start();
-    const authorization = running.testApp.bearerFor('alice');
+    const authorization = await running.testApp.bearerFor('alice');
     const listed = (await (
       await fetch(`${address}/api/v1/models`, { headers: { authorization } })
     ).json()) as { models: Array<{ id: string; provider: string; price_usd: number }> };

@@ -56,7 +56,7 @@ async function main(): Promise<void> {
   const services = await createServices(config, logger);
   const chatBots = await createChatBots(services);
   const app = await buildApp(services, { chatBots });
-  const demoKey = config.createDemoKey ? ensureDemoKey(services.apiKeys, config.dataDir) : undefined;
+  const demoKey = config.createDemoKey ? await ensureDemoKey(services.apiKeys, config.dataDir) : undefined;
 
   let stopping = false;
   const stop = async (signal: string) => {

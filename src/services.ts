@@ -86,7 +86,7 @@ export async function createServices(
   const stores = openSqliteStores({ database, writes, now });
   const ledger = new AsyncQuotaLedger(stores.quota, now);
   const sqliteLedger = new QuotaLedger(database, now);
-  const accounts = new UserAccounts(database, config.plans, now);
+  const accounts = new UserAccounts(stores.accounts, config.plans, now);
   const records = new GenerationRecords(stores.generations);
 
   const firebase = config.firebase ? await import('./core/firebase/firebase-app.ts') : undefined;
@@ -225,7 +225,7 @@ export async function createServices(
     now,
   });
 
-  const linkCodes = new LinkCodes(database, accounts, now);
+  const linkCodes = new LinkCodes(stores.linkCodes, accounts, now);
   const processedEvents = new ProcessedEvents(stores.processedEvents, now);
   const idempotencyKeys = new IdempotencyKeys(stores.idempotencyKeys, now);
   const background = new BackgroundWork(logger);
@@ -240,7 +240,7 @@ export async function createServices(
   }))
     background.add(duty);
 
-  const apiKeys = new ApiKeys(database, accounts, now);
+  const apiKeys = new ApiKeys(stores.apiKeys, accounts, now);
   const redis = config.redis
     ? createRedisConnection({
         settings: config.redis,

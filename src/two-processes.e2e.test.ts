@@ -39,7 +39,7 @@ describe('two processes, one database', () => {
     const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir });
     const setup = await createServices(config, pino({ level: 'silent' }));
     const users = Array.from({ length: 50 }, (_, index) => `user-${index}`);
-    const keys = users.map((user) => setup.apiKeys.create(user, { plan: 'free' }));
+    const keys = await Promise.all(users.map((user) => setup.apiKeys.create(user, { plan: 'free' })));
     await setup.close();
 
     const ports = await Promise.all([startServer(dataDir), startServer(dataDir)]);

@@ -17,6 +17,8 @@ import { UserAccounts } from '../core/accounts/user-accounts.ts';
 import { DatabaseUnusableError } from '../core/database/database-unusable-error.ts';
 import { SqliteImportError } from '../core/database/import-sqlite/sqlite-import-error.ts';
 import { openDatabase } from '../core/database/open-database.ts';
+import { openSqliteStores } from '../core/database/sqlite/sqlite-stores.ts';
+import { WriteBatcher } from '../core/database/write-batcher.ts';
 import { createImageModels } from '../core/providers/create-image-models.ts';
 import { ImageModelRegistry } from '../core/providers/image-model-registry.ts';
 import { ReadinessChecker } from '../core/providers/model-readiness.ts';
@@ -117,26 +119,31 @@ async function run(argv: string[]): Promise<void> {
   }
   const database = openDatabase(config.databasePath);
   try {
-    const accounts = new UserAccounts(database, config.plans);
-    const apiKeys = new ApiKeys(database, accounts);
+    const stores = openSqliteStores({ database, writes: new WriteBatcher(database), now: () => new Date() });
+    const accounts = new UserAccounts(stores.accounts, config.plans);
+    const apiKeys = new ApiKeys(stores.apiKeys, accounts);
     const command = `${group} ${group === 'usage' ? '' : (action ?? '')}`.trim();
     switch (command) {
       case 'keys create': {
         const user = required(values.user, '--user <uid>');
-        const key = apiKeys.create(user, { plan: values.plan, label: values.label, admin: values.admin });
-        const plan = accounts.appCaller(user).plan.name;
+        const key = await apiKeys.create(user, {
+          plan: values.plan,
+          label: values.label,
+          admin: values.admin,
+        });
+        const plan = (await accounts.appCaller(user)).plan.name;
         const kind = values.admin ? 'an admin API key' : 'an API key';
         console.log(`Created ${kind} for user "${user}" (plan ${plan}). It is shown once; store it now:`);
         console.log(key);
         return;
       }
       case 'keys revoke': {
-        const prefix = apiKeys.revoke(required(argument, '<key-prefix>'));
+        const prefix = await apiKeys.revoke(required(argument, '<key-prefix>'));
         console.log(`Revoked ${prefix}…`);
         return;
       }
       case 'keys list': {
-        const keys = apiKeys.list();
+        const keys = await apiKeys.list();
         if (keys.length === 0) console.log('No API keys yet.');
         for (const key of keys) {
           const state = key.revokedAt ? `revoked ${key.revokedAt}` : 'active';
@@ -149,7 +156,7 @@ async function run(argv: string[]): Promise<void> {
       case 'plan set': {
         const user = required(values.user, '--user <uid>');
         const plan = required(values.plan, '--plan <plan>');
-        accounts.setPlan(user, plan);
+        await accounts.setPlan(user, plan);
         console.log(
           `User "${user}" is now on plan ${plan} (${config.plans.plans[plan]?.monthlyImages} images a month).`,
         );
@@ -157,19 +164,19 @@ async function run(argv: string[]): Promise<void> {
       }
       case 'usage': {
         const user = required(values.user, '--user <uid>');
-        const caller = accounts.appCaller(user);
+        const caller = await accounts.appCaller(user);
         const usage = await new AsyncQuotaLedger(new SqliteQuotaStore(database)).usage(
           user,
           caller.plan.monthlyImages,
         );
-        console.log(`user:      ${user}${accounts.exists(user) ? '' : ' (no account yet)'}`);
+        console.log(`user:      ${user}${(await accounts.exists(user)) ? '' : ' (no account yet)'}`);
         console.log(`plan:      ${caller.plan.name}`);
         console.log(`period:    ${usage.period} (resets ${usage.resetsAt.toISOString()})`);
         console.log(
           `used:      ${usage.used} of ${usage.limit}${usage.reserved ? ` (+${usage.reserved} in progress)` : ''}`,
         );
         console.log(`remaining: ${usage.remaining}`);
-        const linked = accounts.identitiesOf(user);
+        const linked = await accounts.identitiesOf(user);
         console.log(`linked:    ${linked.length > 0 ? linked.join(', ') : 'none'}`);
         return;
       }

@@ -94,7 +94,7 @@ beforeAll(async () => {
     SLACK_BOT_TOKEN: 'xoxb-test',
     SLACK_SIGNING_SECRET: 'test-signing-secret',
   });
-  validAuthorization = testApp.bearerFor('fuzzer');
+  validAuthorization = await testApp.bearerFor('fuzzer');
   // Something real for path fuzzing to find: an image, a planted page and a link out of the folder.
   const images = path.join(testApp.services.config.dataDir, 'images');
   fs.mkdirSync(path.join(images, 'fuzzer'), { recursive: true });

@@ -176,8 +176,8 @@ export async function buildApp(
   await app.register(async (api) => {
     api.decorateRequest('caller');
     // onRequest: the token is checked before the body is even parsed, so strangers cost us nothing. A
-    // callback hook, not an async one: an API key is checked synchronously, and a promise per request
-    // would cost more than the check.
+    // callback hook, not an async one: it takes an authenticator's answer as it comes (a caller or a
+    // promise of one) without wrapping it in a promise of its own.
     api.addHook('onRequest', (request, _reply, done) => {
       let caller: Caller | Promise<Caller>;
       try {

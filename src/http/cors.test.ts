@@ -57,7 +57,7 @@ describe('CORS', () => {
       payload: { prompt: 'a red fox' },
       headers: {
         origin: 'https://app.example.com',
-        authorization: testApp.bearerFor('alice'),
+        authorization: await testApp.bearerFor('alice'),
         prefer: 'respond-async',
       },
     });

@@ -28,7 +28,7 @@ async function start(environment: Record<string, string>, overrides = {}) {
   );
   disk.attach(testApp.services);
   current = { testApp, disk };
-  return { testApp, disk, authorization: testApp.bearerFor('fox-fan', 'pro') };
+  return { testApp, disk, authorization: await testApp.bearerFor('fox-fan', 'pro') };
 }
 
 function generate(testApp: TestApp, authorization: string, headers: Record<string, string> = {}) {

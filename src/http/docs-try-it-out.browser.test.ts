@@ -40,7 +40,7 @@ afterAll(async () => {
 
 describe('/docs in a browser', () => {
   it('"Try it out" on generateImage answers 201 from 127.0.0.1', async () => {
-    const key = services.apiKeys.create('docs-reader');
+    const key = await services.apiKeys.create('docs-reader');
     const page = await browser.newPage();
     await page.goto(`${base}/docs`);
 

@@ -291,7 +291,7 @@ export function createGenerationJobs(dependencies: {
 
   // A job recovered after a crash runs again the way its caller asked for it.
   jobs.onRecover('rest-async', async (job) => {
-    const caller = accounts.appCaller(job.userId);
+    const caller = await accounts.appCaller(job.userId);
     await jobs.resume(job, work(fromStored(job.kind, job.request), caller, undefined, true));
   });
 

@@ -34,8 +34,8 @@ async function instance(environment: Record<string, string>, logger?: Logger): P
 }
 
 /** The same user (pro plan, so the monthly quota is far off) on each instance, with a key from each. */
-function sameUser(instances: TestApp[], userId: string): string[] {
-  return instances.map((testApp) => testApp.bearerFor(userId, 'pro'));
+async function sameUser(instances: TestApp[], userId: string): Promise<string[]> {
+  return Promise.all(instances.map((testApp) => testApp.bearerFor(userId, 'pro')));
 }
 
 function generate(testApp: TestApp, authorization: string) {
@@ -65,7 +65,7 @@ describe('rate limits shared through Redis', () => {
   it('hold across two instances: limit 5, so 5 of 8 generations pass and 3 get 429 with retry info', async () => {
     const one = await instance({ RATE_LIMIT_PER_MINUTE: '5' });
     const two = await instance({ RATE_LIMIT_PER_MINUTE: '5' });
-    const [onOne = '', onTwo = ''] = sameUser([one, two], 'alice');
+    const [onOne = '', onTwo = ''] = await sameUser([one, two], 'alice');
     const responses = await Promise.all(
       Array.from({ length: 8 }, (_, index) =>
         index % 2 === 0 ? generate(one, onOne) : generate(two, onTwo),
@@ -86,7 +86,7 @@ describe('rate limits shared through Redis', () => {
     // Either instance now refuses alice; bob, on the same Redis, has his own allowance.
     expect((await generate(one, onOne)).statusCode).toBe(429);
     expect((await generate(two, onTwo)).statusCode).toBe(429);
-    const [bob = ''] = sameUser([two], 'bob');
+    const [bob = ''] = await sameUser([two], 'bob');
     expect((await generate(two, bob)).statusCode).toBe(201);
   });
 
@@ -94,7 +94,7 @@ describe('rate limits shared through Redis', () => {
     const environment = { RATE_LIMIT_PER_MINUTE: '2', READ_RATE_LIMIT_PER_MINUTE: '3' };
     const one = await instance(environment);
     const two = await instance(environment);
-    const [onOne = '', onTwo = ''] = sameUser([one, two], 'alice');
+    const [onOne = '', onTwo = ''] = await sameUser([one, two], 'alice');
     const reads = [usage(one, onOne), usage(two, onTwo), usage(one, onOne), usage(two, onTwo)];
     expect((await Promise.all(reads)).map((response) => response.statusCode).sort()).toEqual([
       200, 200, 200, 429,
@@ -106,7 +106,7 @@ describe('rate limits shared through Redis', () => {
 
   it('name keys by budget and user id, never by API key', async () => {
     const one = await instance({});
-    const [key = ''] = sameUser([one], 'alice');
+    const [key = ''] = await sameUser([one], 'alice');
     expect((await generate(one, key)).statusCode).toBe(201);
     expect((await usage(one, key)).statusCode).toBe(200);
     const inspector = await redis.inspector();
@@ -121,7 +121,7 @@ describe('rate limits shared through Redis', () => {
   it('let requests through with a warning while Redis is down mid-run, and count again once it is back', async () => {
     const capture = capturingLogger('warn');
     const one = await instance({ RATE_LIMIT_PER_MINUTE: '3' }, capture.logger);
-    const [key = ''] = sameUser([one], 'alice');
+    const [key = ''] = await sameUser([one], 'alice');
     expect((await generate(one, key)).statusCode).toBe(201);
     expect((await generate(one, key)).statusCode).toBe(201);
 
@@ -159,7 +159,7 @@ describe('rate limits shared through Redis', () => {
       { logger: capture.logger },
     );
     apps.push(testApp);
-    const key = testApp.bearerFor('alice', 'pro');
+    const key = await testApp.bearerFor('alice', 'pro');
     const statuses = [];
     for (let index = 0; index < 4; index++) statuses.push((await generate(testApp, key)).statusCode);
     expect(statuses).toEqual([201, 201, 201, 201]);
@@ -193,7 +193,7 @@ describe('rate limits shared through Redis', () => {
         { logger: capture.logger },
       );
       apps.push(testApp);
-      const key = testApp.bearerFor('alice', 'pro');
+      const key = await testApp.bearerFor('alice', 'pro');
       expect((await generate(testApp, key)).statusCode).toBe(201);
       expect((await generate(testApp, key)).statusCode).toBe(201);
       const health = await testApp.app.inject({ method: 'GET', url: '/health' });
@@ -212,7 +212,7 @@ describe('rate limits without REDIS_URL', () => {
     const one = await createTestApp(environment);
     const two = await createTestApp(environment);
     apps.push(one, two);
-    const [onOne = '', onTwo = ''] = sameUser([one, two], 'alice');
+    const [onOne = '', onTwo = ''] = await sameUser([one, two], 'alice');
     for (const [testApp, key] of [
       [one, onOne],
       [two, onTwo],

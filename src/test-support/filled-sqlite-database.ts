@@ -46,9 +46,9 @@ export async function fillEverySqliteTable(database: SqliteDatabase): Promise<Fi
   const stores = openSqliteStores({ database, writes, now });
 
   // users, identities, api_keys, link_codes
-  const accounts = new UserAccounts(database, plans, now);
-  const apiKeys = new ApiKeys(database, accounts, now);
-  const linkCodes = new LinkCodes(database, accounts, now);
+  const accounts = new UserAccounts(stores.accounts, plans, now);
+  const apiKeys = new ApiKeys(stores.apiKeys, accounts, now);
+  const linkCodes = new LinkCodes(stores.linkCodes, accounts, now);
   await accounts.ensureUser('alice', 'pro');
   await accounts.ensureUser('bob');
   const adminKey = await apiKeys.create('ops', { admin: true, label: 'operator key' });

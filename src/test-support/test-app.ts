@@ -10,7 +10,7 @@ export interface TestApp {
   app: FastifyInstance;
   services: Services;
   /** Creates a user with this plan and returns the `Authorization` header value for them. */
-  bearerFor(userId: string, plan?: string): string;
+  bearerFor(userId: string, plan?: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -26,7 +26,7 @@ export async function createTestApp(
   return {
     app,
     services,
-    bearerFor: (userId, plan) => `Bearer ${services.apiKeys.create(userId, { plan })}`,
+    bearerFor: async (userId, plan) => `Bearer ${await services.apiKeys.create(userId, { plan })}`,
     async close() {
       await app.close();
       await services.close();

@@ -170,11 +170,11 @@ describe.each(transports)('community controls in Discord over %s', (_transport, 
     });
 
     // A linked account on a better plan keeps it; on a worse one the role wins.
-    testHarness.services.accounts.setPlan('ben-app', 'enterprise');
-    testHarness.services.accounts.link(`discord:${ids.ben}`, 'ben-app');
+    await testHarness.services.accounts.setPlan('ben-app', 'enterprise');
+    await testHarness.services.accounts.link(`discord:${ids.ben}`, 'ben-app');
     const ben = await generate(testHarness, 'ben’s fox', { ...withRole, userId: ids.ben });
     expect(fieldsOf(await ben)['Images left']).toBe('1999 of 2000 this month');
-    testHarness.services.accounts.setPlan('ben-app', 'free');
+    await testHarness.services.accounts.setPlan('ben-app', 'free');
     const place = {
       scopeKey: undefined,
       scopeLimit: undefined,

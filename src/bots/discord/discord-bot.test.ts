@@ -361,8 +361,8 @@ describe.each(transports)('Discord bot over %s', (_transport, start) => {
 
   it('/link redeems an app link code so the Discord user draws on that plan; /unlink undoes it', async () => {
     const testHarness = await harness();
-    testHarness.services.accounts.setPlan('app-ada', 'pro');
-    const { code } = testHarness.services.linkCodes.create('app-ada');
+    await testHarness.services.accounts.setPlan('app-ada', 'pro');
+    const { code } = await testHarness.services.linkCodes.create('app-ada');
     const linked = await testHarness.send(slashCommand('link', { code: code.toLowerCase() }));
     expect(linked).toEqual({
       type: InteractionResponseType.ChannelMessageWithSource,

@@ -31,7 +31,7 @@ export async function deliverGeneration(
   },
 ): Promise<void> {
   // The quota subject the buttons will name: whoever's account pays for this generation.
-  const owner = bot.chatImages.caller(context.identity).userId;
+  const owner = (await bot.chatImages.caller(context.identity)).userId;
   const ephemeral = await privateResult(context, bot, job.private);
   // Private (Midjourney's Stealth): an ephemeral reply only the person sees; its buttons work for them.
   await context.respond.defer({ ephemeral });
@@ -64,11 +64,14 @@ export async function deliverGeneration(
   });
   // Awaited below; until then a rejection must not count as unhandled.
   generation.catch(() => undefined);
-  // The job is submitted after the person's settings are read (the store is async): a turn lets a queue
-  // position told then shape the first edit; told later (a slower engine), it edits the reply itself.
+  // The job is submitted once its caller is read from the accounts' store: a turn lets that read finish
+  // first (on SQLite it always has by then), and a place in the line told while the edit is on its way
+  // edits again.
   await new Promise((resolve) => setImmediate(resolve));
+  const firstShown = progress;
   await reportProgress(context, bot, progress, job.headline);
   shown = true;
+  if (progress !== firstShown) void reportProgress(context, bot, progress, job.headline);
   let outcome: GenerationOutcome;
   try {
     outcome = await generation;

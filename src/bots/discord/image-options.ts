@@ -179,11 +179,11 @@ export function checkPromptBeforeStarting(
 }
 
 /** Style and model suggestions while the option is being typed (at most 25, Discord's limit). */
-export function imageOptionChoices(
+export async function imageOptionChoices(
   context: InteractionContext,
   bot: DiscordBotServices,
   focused: FocusedOption,
-): APIApplicationCommandOptionChoice[] {
+): Promise<APIApplicationCommandOptionChoice[]> {
   const query = focused.value
     .trim()
     .toLowerCase()
@@ -200,7 +200,7 @@ export function imageOptionChoices(
       .map((preset) => ({ name: clip(`${preset.label} — ${preset.description}`, 100), value: preset.name }));
   }
   if (focused.name === 'model') {
-    const plan = bot.chatImages.caller(context.identity, context.place).plan;
+    const plan = (await bot.chatImages.caller(context.identity, context.place)).plan;
     const typed = focused.value.trim().toLowerCase();
     // The same list GET /api/v1/models answers with.
     return bot.models

@@ -139,9 +139,9 @@ export function createInteractionRouter(
   ): Promise<void> {
     const command = byName.get(interaction.data.name);
     const focused = focusedOption(interaction.data.options ?? []);
-    let choices: ReturnType<NonNullable<SlashCommand['autocomplete']>> = [];
+    let choices: Awaited<ReturnType<NonNullable<SlashCommand['autocomplete']>>> = [];
     try {
-      if (command?.autocomplete && focused) choices = command.autocomplete(context, bot, focused);
+      if (command?.autocomplete && focused) choices = await command.autocomplete(context, bot, focused);
     } catch (error) {
       bot.logger.warn({ err: error, interaction: interaction.id }, 'Discord autocomplete failed');
     }

@@ -98,7 +98,7 @@ export async function deliverRecovered(
   const imageUrl = outcome.images[0]?.imageUrl ?? '';
   try {
     const message = await outcomeMessage(outcome, {
-      owner: dependencies.chatImages.caller(job.identity).userId,
+      owner: (await dependencies.chatImages.caller(job.identity)).userId,
       requesterId: target.requesterId,
       uploadLimitBytes: target.uploadLimitBytes,
       standing: outcome.usage,

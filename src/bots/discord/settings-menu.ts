@@ -26,13 +26,13 @@ export function isSettingsMenu(customId: string): boolean {
  * The `/settings` message (ephemeral): five select menus (default style, aspect ratio, a model the plan
  * allows, enhance on/off, private results on/off), each showing the person's current choice.
  */
-export function settingsMessage(
+export async function settingsMessage(
   context: InteractionContext,
   bot: DiscordBotServices,
   settings: PersonalSettings,
   note?: string,
-): APIInteractionResponseCallbackData {
-  const plan = bot.chatImages.caller(context.identity, context.place).plan;
+): Promise<APIInteractionResponseCallbackData> {
+  const plan = (await bot.chatImages.caller(context.identity, context.place)).plan;
   const menu = (
     name: SettingName,
     placeholder: string,
@@ -133,7 +133,7 @@ export async function handleSettingsMenu(
       change.aspectRatio = aspectRatios.find((ratio) => ratio === chosen);
       break;
     case 'model': {
-      const plan = bot.chatImages.caller(context.identity, context.place).plan;
+      const plan = (await bot.chatImages.caller(context.identity, context.place)).plan;
       // Only a model the plan allows here can be saved; the menu offers no other.
       change.model = bot.models.availableTo(plan).some((model) => model.id === chosen) ? chosen : undefined;
       break;
@@ -149,5 +149,5 @@ export async function handleSettingsMenu(
       return;
   }
   const settings = await bot.chatImages.settings.update(context.identity, change);
-  await context.respond.update(settingsMessage(context, bot, settings, 'Saved.'));
+  await context.respond.update(await settingsMessage(context, bot, settings, 'Saved.'));
 }

@@ -49,7 +49,7 @@ export interface SlashCommand {
     context: InteractionContext,
     bot: DiscordBotServices,
     focused: FocusedOption,
-  ): APIApplicationCommandOptionChoice[];
+  ): Promise<APIApplicationCommandOptionChoice[]>;
 }
 
 /** Installable to servers and to users; usable in servers, the bot's DMs and other DMs and group DMs. */

@@ -104,7 +104,7 @@ export async function finishRecoveredJob(
     const outcome = await job.rerun();
     const posted = await postOutcome(context, client, {
       outcome,
-      owner: context.chatImages.caller(job.identity).userId,
+      owner: (await context.chatImages.caller(job.identity)).userId,
       channelId,
       userId,
       lead: target.lead,

@@ -405,8 +405,8 @@ describe.each(['http', 'socket'] as const)('Slack app over %s', (mode) => {
 
   it('/imagine-link redeems a code from the REST API, and the identity then draws on that account', async () => {
     const transport = await start(mode);
-    transport.services.accounts.setPlan('app-user-1', 'pro');
-    const { code } = transport.services.linkCodes.create('app-user-1');
+    await transport.services.accounts.setPlan('app-user-1', 'pro');
+    const { code } = await transport.services.linkCodes.create('app-user-1');
 
     const ack = await transport.command(
       slashCommand({ command: '/imagine-link', text: ` ${code.toLowerCase()} ` }),
@@ -415,7 +415,7 @@ describe.each(['http', 'socket'] as const)('Slack app over %s', (mode) => {
       response_type: 'ephemeral',
       text: '✅ Linked to app account `app-user-1` (pro plan): 200 of 200 images left this month.',
     });
-    expect(transport.services.chatImages.caller(aliceIdentity)).toMatchObject({
+    expect(await transport.services.chatImages.caller(aliceIdentity)).toMatchObject({
       userId: 'app-user-1',
       linked: true,
     });

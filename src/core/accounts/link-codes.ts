@@ -1,5 +1,5 @@
-import type { SqliteDatabase } from '../database/open-database.ts';
 import { ImagineError } from '../errors/imagine-error.ts';
+import type { LinkCodeStore } from './link-code-store.ts';
 import { hashSecret, randomString } from './secret-hash.ts';
 import type { UserAccounts } from './user-accounts.ts';
 
@@ -17,36 +17,24 @@ export interface LinkCode {
 
 /** Short, single-use, expiring codes that link a chat identity to an app account. Stored hashed. */
 export class LinkCodes {
-  readonly #database: SqliteDatabase;
+  readonly #store: LinkCodeStore;
   readonly #accounts: UserAccounts;
   readonly #now: () => Date;
-  readonly #statements;
 
-  constructor(database: SqliteDatabase, accounts: UserAccounts, now: () => Date = () => new Date()) {
-    this.#database = database;
+  constructor(store: LinkCodeStore, accounts: UserAccounts, now: () => Date = () => new Date()) {
+    this.#store = store;
     this.#accounts = accounts;
     this.#now = now;
-    this.#statements = {
-      insert: database.prepare('INSERT INTO link_codes (code_hash, user_id, expires_at) VALUES (?, ?, ?)'),
-      claim: database.prepare<[string, string, string, string], { user_id: string }>(
-        `UPDATE link_codes SET used_at = ?, used_by = ? WHERE code_hash = ? AND used_at IS NULL AND expires_at > ?
-         RETURNING user_id`,
-      ),
-      purgeExpired: database.prepare('DELETE FROM link_codes WHERE expires_at < ?'),
-    };
   }
 
   /** Issues a new code for an app user. */
-  create(userId: string): LinkCode {
+  async create(userId: string): Promise<LinkCode> {
     const now = this.#now();
     const code = randomString(codeAlphabet, codeLength);
     const expiresAt = new Date(now.getTime() + linkCodeLifetimeMs);
-    this.#database.transaction(() => {
-      this.#accounts.ensureUser(userId);
-      // Keeps the table small: codes a day past expiry are of no use, even for support.
-      this.#statements.purgeExpired.run(new Date(now.getTime() - 86_400_000).toISOString());
-      this.#statements.insert.run(hashSecret(code), userId, expiresAt.toISOString());
-    })();
+    await this.#accounts.ensureUser(userId);
+    // Keeps the table small: codes a day past expiry are of no use, even for support.
+    await this.#store.insert(hashSecret(code), userId, expiresAt, new Date(now.getTime() - 86_400_000));
     return { code, expiresAt };
   }
 
@@ -54,14 +42,10 @@ export class LinkCodes {
    * Redeems a code for a chat identity: links it and returns the app uid. Unknown, used or expired codes
    * are one error (`link_code_invalid`), so a guesser learns nothing.
    */
-  redeem(code: string, identity: string): string {
+  async redeem(code: string, identity: string): Promise<string> {
     const normalized = code.trim().toUpperCase().replace(/[\s-]/g, '');
-    const now = this.#now().toISOString();
-    return this.#database.transaction(() => {
-      const claimed = this.#statements.claim.get(now, identity, hashSecret(normalized), now);
-      if (!claimed) throw new ImagineError('link_code_invalid');
-      this.#accounts.link(identity, claimed.user_id);
-      return claimed.user_id;
-    })();
+    const userId = await this.#store.redeem(hashSecret(normalized), identity, this.#now());
+    if (userId === undefined) throw new ImagineError('link_code_invalid');
+    return userId;
   }
 }

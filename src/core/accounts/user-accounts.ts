@@ -1,7 +1,7 @@
-import type { SqliteDatabase } from '../database/open-database.ts';
 import { billingPeriod } from '../quota/billing-period.ts';
 import { ImageGrants, withExtraImages } from '../quota/image-grants.ts';
 import { isBetterPlan, type PlanCatalog, type PlanDefinition, resolvePlan } from '../quota/plans.ts';
+import type { AccountStore } from './account-store.ts';
 
 /** A plan a chat place grants a member: a Discord role or a Slack user group, named for the person. */
 export interface PlanGrant {
@@ -29,53 +29,24 @@ export interface Caller {
   planSource?: PlanSource | undefined;
 }
 
-interface UserRow {
-  id: string;
-  plan: string | null;
-}
-
 /** App accounts (by uid), their plans, and the chat identities linked to them. */
 export class UserAccounts {
-  readonly #database: SqliteDatabase;
+  readonly #store: AccountStore;
   readonly #plans: PlanCatalog;
   readonly #now: () => Date;
-  readonly #statements;
   readonly #grants: ImageGrants;
   #planChanges = 0;
 
-  constructor(database: SqliteDatabase, plans: PlanCatalog, now: () => Date = () => new Date()) {
-    this.#database = database;
+  constructor(store: AccountStore, plans: PlanCatalog, now: () => Date = () => new Date()) {
+    this.#store = store;
     this.#plans = plans;
     this.#now = now;
-    this.#grants = new ImageGrants(database);
-    this.#statements = {
-      user: database.prepare<[string], UserRow>('SELECT id, plan FROM users WHERE id = ?'),
-      insertUser: database.prepare('INSERT OR IGNORE INTO users (id, plan, created_at) VALUES (?, ?, ?)'),
-      setPlan: database.prepare('UPDATE users SET plan = ? WHERE id = ?'),
-      identityOwner: database.prepare<[string], { user_id: string }>(
-        'SELECT user_id FROM identities WHERE identity = ?',
-      ),
-      link: database.prepare(
-        `INSERT INTO identities (identity, user_id, linked_at) VALUES (?, ?, ?)
-         ON CONFLICT (identity) DO UPDATE SET user_id = excluded.user_id, linked_at = excluded.linked_at`,
-      ),
-      unlink: database.prepare('DELETE FROM identities WHERE identity = ?'),
-      identitiesOf: database.prepare<[string], { identity: string }>(
-        'SELECT identity FROM identities WHERE user_id = ? ORDER BY identity',
-      ),
-    };
+    this.#grants = new ImageGrants(store);
   }
 
   /** Creates the user if new. A plan given here (a token's `plan` claim) replaces the stored one. */
-  ensureUser(userId: string, plan?: string): void {
-    this.#statements.insertUser.run(userId, plan ?? null, this.#now().toISOString());
-    if (plan !== undefined) {
-      const row = this.#statements.user.get(userId);
-      if (row && row.plan !== plan) {
-        this.#statements.setPlan.run(plan, userId);
-        this.#planChanges++;
-      }
-    }
+  async ensureUser(userId: string, plan?: string): Promise<void> {
+    if (await this.#store.ensureUser(userId, plan, this.#now())) this.#planChanges++;
   }
 
   /** Counts plan changes made through this object, so caches of a user's plan know when to drop it. */
@@ -84,20 +55,17 @@ export class UserAccounts {
   }
 
   /** Whether an app account with this uid exists. */
-  exists(userId: string): boolean {
-    return this.#statements.user.get(userId) !== undefined;
+  async exists(userId: string): Promise<boolean> {
+    return (await this.#store.user(userId)) !== undefined;
   }
 
   /** Sets an existing or new user's plan; the plan must be one the catalog defines. */
-  setPlan(userId: string, plan: string): void {
+  async setPlan(userId: string, plan: string): Promise<void> {
     if (!this.#plans.plans[plan]) {
       throw new Error(`unknown plan "${plan}"; plans are: ${Object.keys(this.#plans.plans).join(', ')}`);
     }
-    this.#database.transaction(() => {
-      this.ensureUser(userId);
-      this.#statements.setPlan.run(plan, userId);
-      this.#planChanges++;
-    })();
+    await this.#store.setPlan(userId, plan, this.#now());
+    this.#planChanges++;
   }
 
   /** Extra images admins granted quota subjects this month (`/imagine-admin grant`). */
@@ -106,12 +74,12 @@ export class UserAccounts {
   }
 
   /** The caller for an app user (Firebase uid or API key owner). */
-  appCaller(userId: string): Caller {
-    return this.callerWithPlan(userId, this.#statements.user.get(userId)?.plan ?? undefined);
+  async appCaller(userId: string): Promise<Caller> {
+    return this.callerWithPlan(userId, (await this.#store.user(userId))?.plan);
   }
 
   /** The caller for an app user whose stored plan name was already read (with their API key). */
-  callerWithPlan(userId: string, planName: string | undefined): Caller {
+  callerWithPlan(userId: string, planName: string | undefined): Promise<Caller> {
     return this.#withThisMonthsLimit(this.#appCallerWithoutGrants(userId, planName));
   }
 
@@ -124,8 +92,8 @@ export class UserAccounts {
    * the quota subject this month. Every caller this class answers (REST and chat alike) passes through here
    * last, so the 402, `GET /usage` and chat's `/usage` read the same number.
    */
-  #withThisMonthsLimit(caller: Caller): Caller {
-    const extra = this.#grants.extraImages(caller.userId, billingPeriod(this.#now()));
+  async #withThisMonthsLimit(caller: Caller): Promise<Caller> {
+    const extra = await this.#grants.extraImages(caller.userId, billingPeriod(this.#now()));
     return extra === 0 ? caller : { ...caller, plan: withExtraImages(caller.plan, extra) };
   }
 
@@ -134,19 +102,16 @@ export class UserAccounts {
    * place grants (roles, user groups) compete with that plan: the best one wins, and the quota subject stays
    * the same (the linked account, or the identity itself).
    */
-  chatCaller(identity: string, grants: readonly PlanGrant[] = []): Caller {
-    const owner = this.#statements.identityOwner.get(identity);
+  async chatCaller(identity: string, grants: readonly PlanGrant[] = []): Promise<Caller> {
+    const owner = await this.#store.linkedAccount(identity);
     const base: Caller = owner
       ? {
-          ...this.#appCallerWithoutGrants(
-            owner.user_id,
-            this.#statements.user.get(owner.user_id)?.plan ?? undefined,
-          ),
+          ...this.#appCallerWithoutGrants(owner.userId, owner.plan),
           identity,
           linked: true,
           planSource: { kind: 'linked-account' },
         }
-      : this.#unlinkedCaller(identity);
+      : await this.#unlinkedCaller(identity);
     let best = base;
     for (const grant of grants) {
       const plan = this.#plans.plans[grant.plan];
@@ -158,8 +123,8 @@ export class UserAccounts {
   }
 
   /** An unlinked chat identity: the guest plan, unless an admin gave the identity a plan of its own. */
-  #unlinkedCaller(identity: string): Caller {
-    const own = this.#statements.user.get(identity)?.plan ?? undefined;
+  async #unlinkedCaller(identity: string): Promise<Caller> {
+    const own = (await this.#store.user(identity))?.plan;
     const plan = own && this.#plans.plans[own];
     if (plan) return { userId: identity, plan, identity, linked: false, planSource: { kind: 'account' } };
     return {
@@ -172,17 +137,17 @@ export class UserAccounts {
   }
 
   /** Links a chat identity to an app account (replacing an earlier link). */
-  link(identity: string, userId: string): void {
-    this.#statements.link.run(identity, userId, this.#now().toISOString());
+  async link(identity: string, userId: string): Promise<void> {
+    await this.#store.link(identity, userId, this.#now());
   }
 
   /** Removes a chat identity's link; returns whether there was one. */
-  unlink(identity: string): boolean {
-    return this.#statements.unlink.run(identity).changes > 0;
+  async unlink(identity: string): Promise<boolean> {
+    return this.#store.unlink(identity);
   }
 
   /** Chat identities linked to an app account. */
-  identitiesOf(userId: string): string[] {
-    return this.#statements.identitiesOf.all(userId).map((row) => row.identity);
+  async identitiesOf(userId: string): Promise<string[]> {
+    return this.#store.identitiesOf(userId);
   }
 }

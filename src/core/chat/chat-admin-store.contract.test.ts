@@ -31,13 +31,9 @@ import { ChatAdmin, placeSubject } from './chat-admin.ts';
 
 const moderator = { identity: 'discord:mod', scopeKey: 'discord-guild:1' };
 
-/** `ChatAdmin` over the engine's store; the accounts (not ported yet) stay on an in-memory SQLite file. */
+/** `ChatAdmin` over the engine's stores, as the service builds it. */
 function chatAdminOver(stores: Stores, now: () => Date): ChatAdmin {
-  return new ChatAdmin(
-    stores.chatAdmin,
-    new UserAccounts(openDatabase(':memory:'), loadConfig({}).plans),
-    now,
-  );
+  return new ChatAdmin(stores.chatAdmin, new UserAccounts(stores.accounts, loadConfig({}).plans), now);
 }
 
 /** Charges `images` to `userId`, counted at `scopeKey` when given, as a chat generation does. */

@@ -55,9 +55,10 @@ export class ChatAdmin {
     if (!Number.isInteger(images) || images < 1 || images > 100_000) {
       throw new ImagineError('validation_error', 'Grant a whole number of images from 1 to 100000.');
     }
-    const userId = this.#accounts.chatCaller(target).userId;
+    const userId = (await this.#accounts.chatCaller(target)).userId;
     const period = billingPeriod(this.#now());
-    this.#accounts.grants.add(userId, period, images);
+    // The accounts' store may be another engine's: the grant is made, then audited (no shared transaction).
+    await this.#accounts.grants.add(userId, period, images);
     await this.#audit(actor, 'grant', target, { images, userId, period });
     return { userId, extra: await this.extraImages(userId) };
   }
@@ -69,9 +70,9 @@ export class ChatAdmin {
 
   /** `plan <user> <plan>`: the plan of the quota the person draws on (their linked account, or their own). */
   async setPlan(actor: AdminActor, target: ChatIdentity, plan: string): Promise<{ userId: string }> {
-    const userId = this.#accounts.chatCaller(target).userId;
+    const userId = (await this.#accounts.chatCaller(target)).userId;
     try {
-      this.#accounts.setPlan(userId, plan);
+      await this.#accounts.setPlan(userId, plan);
     } catch (error) {
       throw new ImagineError('validation_error', (error as Error).message);
     }

@@ -170,7 +170,7 @@ export class ChatImages {
    * The caller whose quota pays: the linked app account, or the identity itself on the guest plan; a plan the
    * place grants (a role, a user group) applies when it is better.
    */
-  caller(identity: ChatIdentity, place?: ChatPlace): Caller {
+  async caller(identity: ChatIdentity, place?: ChatPlace): Promise<Caller> {
     // The accounts add this month's admin grants, as they do for REST callers.
     return this.#dependencies.accounts.chatCaller(identity, place?.planGrants ?? []);
   }
@@ -397,13 +397,16 @@ export class ChatImages {
       identity: stored.identity,
       target: stored.target,
       createdAt: job.createdAt,
-      rerun: () =>
+      rerun: async () =>
         this.#dependencies.jobs.resume(
           job,
           this.#work(
             stored.kind,
             stored.request,
-            this.#context(stored.identity, stored.place, { source: stored.source, abortSignal: undefined }),
+            await this.#context(stored.identity, stored.place, {
+              source: stored.source,
+              abortSignal: undefined,
+            }),
           ),
         ),
       abandon: (reason) => this.#dependencies.jobs.abandon(job.id, reason),
@@ -452,7 +455,7 @@ export class ChatImages {
     place: ChatPlace,
     context: ChatCallContext,
   ): Promise<GenerationOutcome> {
-    const generationContext = this.#context(identity, place, context);
+    const generationContext = await this.#context(identity, place, context);
     const stored = storedChatJob({
       kind,
       request,
@@ -496,7 +499,7 @@ export class ChatImages {
 
   /** `/usage`: the standing of the plan that applies at `place` (roles and groups count there). */
   async usage(identity: ChatIdentity, place?: ChatPlace): Promise<ChatUsage> {
-    const caller = this.caller(identity, place);
+    const caller = await this.caller(identity, place);
     const usage = await this.#dependencies.ledger.usage(
       caller.userId,
       caller.plan.monthlyImages,
@@ -520,18 +523,22 @@ export class ChatImages {
   }
 
   /** `/link <code>`: from now on this identity draws on that app account's quota. Returns the account. */
-  link(identity: ChatIdentity, code: string): string {
+  async link(identity: ChatIdentity, code: string): Promise<string> {
     return this.#dependencies.linkCodes.redeem(code.trim(), identity);
   }
 
   /** `/unlink`: back to the guest plan. Returns whether there was a link. */
-  unlink(identity: ChatIdentity): boolean {
+  async unlink(identity: ChatIdentity): Promise<boolean> {
     return this.#dependencies.accounts.unlink(identity);
   }
 
-  #context(identity: ChatIdentity, place: ChatPlace, context: ChatCallContext): GenerationContext {
+  async #context(
+    identity: ChatIdentity,
+    place: ChatPlace,
+    context: ChatCallContext,
+  ): Promise<GenerationContext> {
     return {
-      caller: this.caller(identity, place),
+      caller: await this.caller(identity, place),
       scope:
         place.scopeKey !== undefined && place.scopeLimit !== undefined
           ? { key: place.scopeKey, limit: place.scopeLimit }

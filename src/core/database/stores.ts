@@ -1,3 +1,6 @@
+import type { AccountStore } from '../accounts/account-store.ts';
+import type { ApiKeyStore } from '../accounts/api-key-store.ts';
+import type { LinkCodeStore } from '../accounts/link-code-store.ts';
 import type { AdminReportStore } from '../admin/admin-report-store.ts';
 import type { AuditStore } from '../admin/audit-store.ts';
 import type { ConsoleSessionStore } from '../admin/console-session-store.ts';
@@ -32,6 +35,9 @@ export interface Stores {
   generationFailures: GenerationFailureStore;
   adminReports: AdminReportStore;
   health: HealthStore;
+  accounts: AccountStore;
+  apiKeys: ApiKeyStore;
+  linkCodes: LinkCodeStore;
 }
 
 /** The engine-neutral name of an engine, for logs, `/health` and the contract suites' labels. */

@@ -31,7 +31,7 @@ async function expectCode(promise: Promise<unknown>, code: string): Promise<Imag
 describe('ImageGenerator', () => {
   it('removes stored images and releases the quota when recording fails', async () => {
     services = await createTestServices({}, { models: [scriptedModel(onePng)] });
-    const caller = services.accounts.appCaller('alice');
+    const caller = await services.accounts.appCaller('alice');
     // Recording is the step after storage: break it and nothing must stay behind.
     services.database.exec('DROP TABLE generations');
     const error = await services.generator
@@ -56,7 +56,7 @@ describe('ImageGenerator', () => {
       if (saves === 1) throw new Error('disk full');
       return originalSave(image);
     };
-    const caller = services.accounts.appCaller('alice');
+    const caller = await services.accounts.appCaller('alice');
     const outcome = await services.generator.generateBatch(
       { prompt: 'x', num_images: 3 },
       { caller, scope: undefined, source: 'api', abortSignal: undefined },
@@ -82,7 +82,7 @@ describe('ImageGenerator', () => {
       },
     );
     const controller = new AbortController();
-    const caller = services.accounts.appCaller('alice');
+    const caller = await services.accounts.appCaller('alice');
     const pending = services.generator.generate(
       { prompt: 'x' },
       { caller, scope: undefined, source: 'api', abortSignal: controller.signal },
@@ -97,16 +97,16 @@ describe('ImageGenerator', () => {
   it('enforces a scope cap passed by a chat transport', async () => {
     const chat = await createTestServices({}, { models: [scriptedModel(onePng)] });
     services = chat;
-    const context = (userId: string) => ({
-      caller: chat.accounts.chatCaller(userId),
+    const context = async (userId: string) => ({
+      caller: await chat.accounts.chatCaller(userId),
       scope: { key: 'discord-guild:1', limit: 2 },
       source: 'discord' as const,
       abortSignal: undefined,
     });
-    await services.generator.generate({ prompt: 'a' }, context('discord:1'));
-    await services.generator.generate({ prompt: 'b' }, context('discord:2'));
+    await services.generator.generate({ prompt: 'a' }, await context('discord:1'));
+    await services.generator.generate({ prompt: 'b' }, await context('discord:2'));
     const error = await expectCode(
-      services.generator.generate({ prompt: 'c' }, context('discord:3')),
+      services.generator.generate({ prompt: 'c' }, await context('discord:3')),
       'scope_limit_reached',
     );
     expect(error.context).toEqual({ used: 2, limit: 2 });
@@ -119,7 +119,7 @@ describe('ImageGenerator', () => {
         models: [scriptedModel(onePng, 'dall-e-3')],
       },
     );
-    const caller = services.accounts.appCaller('alice');
+    const caller = await services.accounts.appCaller('alice');
     const context = { caller, scope: undefined, source: 'api' as const, abortSignal: undefined };
     const first = await services.generator.generate(
       { prompt: 'a', model: 'dall-e-3', quality: 'standard' },
@@ -136,7 +136,7 @@ describe('ImageGenerator', () => {
   it('sends the enhanced prompt, the size and a reproducible seed to the model', async () => {
     const model = scriptedModel(onePng);
     services = await createTestServices({}, { models: [model] });
-    const caller = services.accounts.appCaller('alice');
+    const caller = await services.accounts.appCaller('alice');
     const outcome = await services.generator.generateBatch(
       {
         prompt: 'a castle',

@@ -1,8 +1,15 @@
-import type { SqliteDatabase } from '../database/open-database.ts';
 import type { PlanDefinition } from './plans.ts';
 
 // Kept in quota_counters beside the ledger's own subjects: one row per quota subject and month.
 const grantSubject = (userId: string) => `grant:user:${userId}`;
+
+/** Where grants are kept: an image count per counter subject and month (`quota_counters` on both engines). */
+export interface ImageGrantStore {
+  /** Adds `images` to the subject's count for `period`, creating the row if new. */
+  addGrantedImages(subject: string, period: string, images: number): Promise<void>;
+  /** The subject's count for `period`; 0 when none. */
+  grantedImages(subject: string, period: string): Promise<number>;
+}
 
 /**
  * Extra images an admin granted a quota subject for one month (`/imagine-admin grant`). They raise the
@@ -10,28 +17,20 @@ const grantSubject = (userId: string) => `grant:user:${userId}`;
  * token): `UserAccounts` adds them when it resolves a caller, so nothing else computes the limit.
  */
 export class ImageGrants {
-  readonly #statements;
+  readonly #store: ImageGrantStore;
 
-  constructor(database: SqliteDatabase) {
-    this.#statements = {
-      add: database.prepare<[string, string, number], void>(
-        `INSERT INTO quota_counters (subject, period, used_images) VALUES (?, ?, ?)
-         ON CONFLICT (subject, period) DO UPDATE SET used_images = used_images + excluded.used_images`,
-      ),
-      extra: database.prepare<[string, string], { used_images: number }>(
-        'SELECT used_images FROM quota_counters WHERE subject = ? AND period = ?',
-      ),
-    };
+  constructor(store: ImageGrantStore) {
+    this.#store = store;
   }
 
   /** Adds `images` to the subject's grant for `period` (`YYYY-MM`). */
-  add(userId: string, period: string, images: number): void {
-    this.#statements.add.run(grantSubject(userId), period, images);
+  async add(userId: string, period: string, images: number): Promise<void> {
+    await this.#store.addGrantedImages(grantSubject(userId), period, images);
   }
 
   /** The images granted to the subject for `period`; 0 when none. */
-  extraImages(userId: string, period: string): number {
-    return this.#statements.extra.get(grantSubject(userId), period)?.used_images ?? 0;
+  extraImages(userId: string, period: string): Promise<number> {
+    return this.#store.grantedImages(grantSubject(userId), period);
   }
 }
 

@@ -64,8 +64,8 @@ describe('authentication refusals', () => {
 
   it('tells a revoked key from an unknown one', async () => {
     services = await createTestServices();
-    const key = services.apiKeys.create('alice');
-    services.apiKeys.revoke(key.slice(0, 12));
+    const key = await services.apiKeys.create('alice');
+    await services.apiKeys.revoke(key.slice(0, 12));
     const { error, lines, output } = await refusal(`Bearer ${key}`);
     expect(error.code).toBe('unauthorized');
     expect(lines).toEqual([expect.objectContaining({ reason: 'revoked key' })]);

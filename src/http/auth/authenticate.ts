@@ -8,7 +8,7 @@ import { ImagineError } from '../../core/errors/imagine-error.ts';
 
 /**
  * Turns a request's bearer token into the caller whose quota pays, or throws `unauthorized`. An API key is
- * answered at once (a cached lookup); only a Firebase ID token needs a promise.
+ * a cached lookup (plus this month's grants); a Firebase ID token is verified.
  */
 export type Authenticator = (request: FastifyRequest) => Caller | Promise<Caller>;
 
@@ -18,20 +18,20 @@ export function createAuthenticator(dependencies: {
   accounts: UserAccounts;
   firebaseTokens: FirebaseTokenVerifier | undefined;
 }): Authenticator {
-  return (request) => {
+  return async (request) => {
     const header = request.headers.authorization;
     const token = bearerToken(header);
     if (!token) throw refused(request, header === undefined ? 'missing' : 'malformed');
     if (token.startsWith(apiKeyMarker)) {
-      const owner = dependencies.apiKeys.authenticate(token);
-      if (!owner) throw refused(request, dependencies.apiKeys.refusalReason(token));
+      const owner = await dependencies.apiKeys.authenticate(token);
+      if (!owner) throw refused(request, await dependencies.apiKeys.refusalReason(token));
       return dependencies.accounts.callerWithPlan(owner.userId, owner.planName);
     }
     const firebaseTokens = dependencies.firebaseTokens;
     if (!firebaseTokens) throw refused(request, 'firebase not configured');
     return firebaseTokens.verify(token).then(
-      (verified) => {
-        dependencies.accounts.ensureUser(verified.uid, verified.plan);
+      async (verified) => {
+        await dependencies.accounts.ensureUser(verified.uid, verified.plan);
         return dependencies.accounts.appCaller(verified.uid);
       },
       (error: unknown) => {

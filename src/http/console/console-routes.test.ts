@@ -37,7 +37,7 @@ const csrfOf = (html: string) => /name="csrf-token" content="([0-9a-f]{64})"/.ex
 describe('operator console sign-in', () => {
   it('trades an admin key for an HttpOnly, SameSite=Strict session cookie that is not the key', async () => {
     const testApp = await start();
-    const key = testApp.services.apiKeys.create('ops', { admin: true });
+    const key = await testApp.services.apiKeys.create('ops', { admin: true });
     const response = await signIn(testApp, key);
     expect(response.statusCode).toBe(303);
     expect(response.headers.location).toBe('/console');
@@ -69,20 +69,20 @@ describe('operator console sign-in', () => {
 
   it('marks the cookie Secure when the console is reached over HTTPS', async () => {
     const testApp = await start({ TRUST_PROXY: 'true' });
-    const key = testApp.services.apiKeys.create('ops', { admin: true });
+    const key = await testApp.services.apiKeys.create('ops', { admin: true });
     const response = await signIn(testApp, key, { 'x-forwarded-proto': 'https' });
     expect(String(response.headers['set-cookie'])).toMatch(/; Secure$/);
   });
 
   it('refuses a key that is not an admin key, an unknown key, and a sign-in posted from another site', async () => {
     const testApp = await start();
-    const notAdmin = await signIn(testApp, testApp.services.apiKeys.create('alice'));
+    const notAdmin = await signIn(testApp, await testApp.services.apiKeys.create('alice'));
     expect(notAdmin.statusCode).toBe(403);
     expect(notAdmin.headers['set-cookie']).toBeUndefined();
     expect(notAdmin.body).toContain('That key is not an admin key.');
     const unknown = await signIn(testApp, 'imk_nonsense');
     expect(unknown.statusCode).toBe(401);
-    const admin = testApp.services.apiKeys.create('ops', { admin: true });
+    const admin = await testApp.services.apiKeys.create('ops', { admin: true });
     const crossSite = await signIn(testApp, admin, { origin: 'https://evil.example' });
     expect(crossSite.statusCode).toBe(403);
     expect(crossSite.headers['set-cookie']).toBeUndefined();
@@ -99,7 +99,7 @@ describe('operator console sign-in', () => {
     expect(forged.statusCode).toBe(200);
     expect(forged.body).toContain('action="/console/sign-in"');
 
-    const key = testApp.services.apiKeys.create('ops', { admin: true });
+    const key = await testApp.services.apiKeys.create('ops', { admin: true });
     const cookie = sessionCookie(await signIn(testApp, key));
     const shell = async () =>
       (await testApp.app.inject({ method: 'GET', url: '/console', headers: { cookie } })).body;
@@ -117,7 +117,7 @@ describe('operator console sign-in', () => {
     expect(
       (await testApp.app.inject({ method: 'GET', url: '/console', headers: { cookie: second } })).body,
     ).toContain('Console pages');
-    testApp.services.apiKeys.revoke(key.slice(0, 12));
+    await testApp.services.apiKeys.revoke(key.slice(0, 12));
     expect(
       (await testApp.app.inject({ method: 'GET', url: '/console', headers: { cookie: second } })).body,
     ).toContain('action="/console/sign-in"');
@@ -125,7 +125,7 @@ describe('operator console sign-in', () => {
 
   it('refuses a state-changing request with the cookie but without the CSRF token', async () => {
     const testApp = await start();
-    const key = testApp.services.apiKeys.create('ops', { admin: true });
+    const key = await testApp.services.apiKeys.create('ops', { admin: true });
     const cookie = sessionCookie(await signIn(testApp, key));
     const csrf = csrfOf(
       (await testApp.app.inject({ method: 'GET', url: '/console', headers: { cookie } })).body,
@@ -141,7 +141,7 @@ describe('operator console sign-in', () => {
     expect(without.statusCode).toBe(403);
     expect(without.json().error).toBe('forbidden');
     expect((await create({ 'x-csrf-token': 'f'.repeat(64) })).statusCode).toBe(403);
-    expect(testApp.services.apiKeys.list().map((listed) => listed.userId)).toEqual(['ops']);
+    expect((await testApp.services.apiKeys.list()).map((listed) => listed.userId)).toEqual(['ops']);
     const withToken = await create({ 'x-csrf-token': csrf });
     expect(withToken.statusCode).toBe(201);
 
@@ -199,7 +199,7 @@ describe('operator console sign-in', () => {
     );
     const app = await buildApp(services);
     try {
-      const key = services.apiKeys.create('ops', { admin: true });
+      const key = await services.apiKeys.create('ops', { admin: true });
       const signedIn = await app.inject({
         method: 'POST',
         url: '/console/sign-in',

@@ -104,7 +104,7 @@ export function consoleRoutes(services: Services) {
       reply.header('cache-control', 'no-store');
       if (crossSite(request)) return sendSignIn(reply, 403, 'Sign in from this page, not another site.');
       const key = (request.body as { key?: unknown } | undefined)?.key;
-      const owner = typeof key === 'string' ? services.apiKeys.authenticate(key.trim()) : undefined;
+      const owner = typeof key === 'string' ? await services.apiKeys.authenticate(key.trim()) : undefined;
       if (!owner) return sendSignIn(reply, 401, 'That is not a valid API key.');
       if (!owner.admin) return sendSignIn(reply, 403, 'That key is not an admin key.');
       const sessionId = await sessions.create(owner.keyId);

@@ -58,10 +58,10 @@ beforeAll(async () => {
   app = await buildApp(services);
   await app.listen({ host: '127.0.0.1', port });
 
-  adminKey = services.apiKeys.create('ops', { admin: true, label: 'console test' });
-  aliceKey = services.apiKeys.create('alice');
-  const bobKey = services.apiKeys.create('bob', { plan: 'pro' });
-  services.accounts.link('discord:112233', 'bob');
+  adminKey = await services.apiKeys.create('ops', { admin: true, label: 'console test' });
+  aliceKey = await services.apiKeys.create('alice');
+  const bobKey = await services.apiKeys.create('bob', { plan: 'pro' });
+  await services.accounts.link('discord:112233', 'bob');
   await generate(aliceKey, 'a lighthouse at dusk');
   await generate(bobKey, 'a red fox in snow');
   await generate(bobKey, 'a bowl of ramen');
@@ -251,7 +251,7 @@ describe('operator console in Chromium', { shuffle: false }, () => {
       const response = await refused;
       expect(response.status()).toBe(403);
       expect(await response.json()).toMatchObject({ error: 'forbidden' });
-      expect(services.apiKeys.list().some((listed) => listed.userId === 'mallory')).toBe(false);
+      expect((await services.apiKeys.list()).some((listed) => listed.userId === 'mallory')).toBe(false);
     } finally {
       // The browser keeps its connection alive; close() alone would wait for it.
       attacker.closeAllConnections();

@@ -69,7 +69,7 @@ export const accountRoutes: FastifyPluginAsyncZod<{
         remaining: usage.remaining,
         resets_at: isoSeconds(usage.resetsAt),
         reserved: usage.reserved,
-        linked_identities: accounts.identitiesOf(userId),
+        linked_identities: await accounts.identitiesOf(userId),
         ...(usage.daily
           ? {
               daily: {
@@ -96,7 +96,7 @@ export const accountRoutes: FastifyPluginAsyncZod<{
       },
     },
     async (request, reply) => {
-      const linkCode = linkCodes.create(request.caller.userId);
+      const linkCode = await linkCodes.create(request.caller.userId);
       return reply.code(201).send({
         code: linkCode.code,
         expires_at: isoSeconds(linkCode.expiresAt),

@@ -17,7 +17,7 @@ describe('daily and monthly allowances over the REST API', () => {
       { models: [model], now: () => now },
     );
     const testApp = current;
-    const authorization = testApp.bearerFor('alice', 'pro');
+    const authorization = await testApp.bearerFor('alice', 'pro');
     const burst = () =>
       Promise.all(
         Array.from({ length: 200 }, (_, index) =>

@@ -41,7 +41,12 @@ function post(testApp: TestApp, url: string, body: unknown, authorization: strin
 describe('POST /api/v1/generate/image', () => {
   it('returns 201 with every contract field and a stored PNG of the stated size', async () => {
     const testApp = await start();
-    const response = await post(testApp, '/api/v1/generate/image', referenceBody, testApp.bearerFor('alice'));
+    const response = await post(
+      testApp,
+      '/api/v1/generate/image',
+      referenceBody,
+      await testApp.bearerFor('alice'),
+    );
     expect(response.statusCode).toBe(201);
     const body = response.json();
     expect(Object.keys(body)).toEqual(
@@ -80,7 +85,7 @@ describe('POST /api/v1/generate/image', () => {
 
   it('warns about an ignored negative prompt only when the caller wrote one', async () => {
     const testApp = await start();
-    const authorization = testApp.bearerFor('alice');
+    const authorization = await testApp.bearerFor('alice');
     const styled = await post(
       testApp,
       '/api/v1/generate/image',
@@ -105,7 +110,7 @@ describe('POST /api/v1/generate/image', () => {
       testApp,
       '/api/v1/generate/image',
       { prompt: 'a wide valley', aspect_ratio: '16:9' },
-      testApp.bearerFor('alice'),
+      await testApp.bearerFor('alice'),
     );
     expect(response.json().size).toBe('1360x768');
     const image = await testApp.app.inject({
@@ -117,7 +122,7 @@ describe('POST /api/v1/generate/image', () => {
 
   it('answers 402 with exactly the contract body once the plan limit is used', async () => {
     const testApp = await start();
-    const bearer = testApp.bearerFor('alice');
+    const bearer = await testApp.bearerFor('alice');
     for (let index = 0; index < 5; index++) {
       expect(
         (await post(testApp, '/api/v1/generate/image', { prompt: `cat ${index}` }, bearer)).statusCode,
@@ -135,7 +140,7 @@ describe('POST /api/v1/generate/image', () => {
 
   it('gives exactly 5 × 201 and 45 × 402 to 50 concurrent requests with 5 left', async () => {
     const testApp = await start();
-    const bearer = testApp.bearerFor('alice');
+    const bearer = await testApp.bearerFor('alice');
     const responses = await Promise.all(
       Array.from({ length: 50 }, (_, index) =>
         post(testApp, '/api/v1/generate/image', { prompt: `concurrent ${index}`, size: '256x256' }, bearer),
@@ -153,7 +158,7 @@ describe('POST /api/v1/generate/image', () => {
       testApp,
       '/api/v1/generate/image',
       { prompt: 'a fox', model: 'dall-e-3' },
-      testApp.bearerFor('alice'),
+      await testApp.bearerFor('alice'),
     );
     expect(response.statusCode).toBe(403);
     expect(response.json()).toMatchObject({ error: 'model_not_allowed', model: 'dall-e-3', plan: 'free' });
@@ -165,7 +170,7 @@ describe('POST /api/v1/generate/image', () => {
       testApp,
       '/api/v1/generate/image',
       { prompt: 'a fox', model: 'dall-e-3' },
-      testApp.bearerFor('boss', 'enterprise'),
+      await testApp.bearerFor('boss', 'enterprise'),
     );
     expect(response.statusCode).toBe(503);
     expect(response.json()).toMatchObject({ error: 'provider_unavailable' });
@@ -178,7 +183,7 @@ describe('POST /api/v1/generate/image', () => {
       testApp,
       '/api/v1/generate/image',
       { prompt: 'A Blood   Bath at dawn' },
-      testApp.bearerFor('alice'),
+      await testApp.bearerFor('alice'),
     );
     expect(response.statusCode).toBe(422);
     expect(response.json()).toMatchObject({ error: 'content_policy_violation' });
@@ -195,7 +200,7 @@ describe('POST /api/v1/generate/image', () => {
       testApp,
       '/api/v1/generate/image',
       { prompt: 'a fox' },
-      testApp.bearerFor('alice'),
+      await testApp.bearerFor('alice'),
     );
     expect(response.statusCode).toBe(502);
     expect(response.json()).toEqual({
@@ -229,7 +234,7 @@ describe('POST /api/v1/generate/image', () => {
     const address = await testApp.app.listen({ host: '127.0.0.1', port: 0 });
     const request = http.request(`${address}/api/v1/generate/image`, {
       method: 'POST',
-      headers: { authorization: testApp.bearerFor('alice'), 'content-type': 'application/json' },
+      headers: { authorization: await testApp.bearerFor('alice'), 'content-type': 'application/json' },
     });
     request.on('error', () => undefined);
     request.end(JSON.stringify({ prompt: 'a fox' }));
@@ -255,7 +260,7 @@ describe('POST /api/v1/generate/image', () => {
       testApp,
       '/api/v1/generate/image',
       { prompt: 'a fox' },
-      testApp.bearerFor('alice'),
+      await testApp.bearerFor('alice'),
     );
     expect(response.statusCode).toBe(502);
     expect(response.json()).toMatchObject({ error: 'generation_failed' });
@@ -271,7 +276,7 @@ describe('POST /api/v1/generate/image', () => {
       testApp,
       '/api/v1/generate/image',
       { prompt: 'a fox' },
-      testApp.bearerFor('alice'),
+      await testApp.bearerFor('alice'),
     );
     expect(response.statusCode).toBe(503);
     expect(response.headers['retry-after']).toBe('30');
@@ -295,7 +300,7 @@ describe('request validation', () => {
     [{ prompt: 'cat', model: 'midjourney' }, 'model'],
   ])('answers 422 validation_error naming the field for %j', async (body, field) => {
     const testApp = await start();
-    const response = await post(testApp, '/api/v1/generate/image', body, testApp.bearerFor('alice'));
+    const response = await post(testApp, '/api/v1/generate/image', body, await testApp.bearerFor('alice'));
     expect(response.statusCode).toBe(422);
     const payload = response.json();
     expect(payload.error).toBe('validation_error');
@@ -309,7 +314,7 @@ describe('request validation', () => {
       testApp,
       '/api/v1/generate/image/batch',
       { prompts: ['a cat', '\u200b\u200b'] },
-      testApp.bearerFor('alice'),
+      await testApp.bearerFor('alice'),
     );
     expect(response.statusCode).toBe(422);
     expect(response.json()).toMatchObject({
@@ -321,7 +326,7 @@ describe('request validation', () => {
 
   it('stores and returns well-formed, composed text: a lone surrogate becomes one U+FFFD', async () => {
     const testApp = await start();
-    const authorization = testApp.bearerFor('alice');
+    const authorization = await testApp.bearerFor('alice');
     // An emoji cut in half (its high surrogate alone), and an "é" typed as e + combining acute accent.
     const response = await post(
       testApp,
@@ -347,7 +352,7 @@ describe('request validation', () => {
     const response = await testApp.app.inject({
       method: 'POST',
       url: '/api/v1/generate/image',
-      headers: { authorization: testApp.bearerFor('alice'), 'content-type': 'application/json' },
+      headers: { authorization: await testApp.bearerFor('alice'), 'content-type': 'application/json' },
       payload: '{"prompt": "cat",',
     });
     expect(response.statusCode).toBe(400);
@@ -361,7 +366,7 @@ describe('request validation', () => {
       testApp,
       '/api/v1/generate/image',
       { prompt: 'cat', negative_prompt: 'x'.repeat(2100) },
-      testApp.bearerFor('alice'),
+      await testApp.bearerFor('alice'),
     );
     expect(response.statusCode).toBe(413);
     expect(response.json()).toMatchObject({ error: 'payload_too_large' });
@@ -444,8 +449,8 @@ describe('authentication', () => {
 
   it('answers 401 for a revoked API key', async () => {
     const testApp = await start();
-    const key = testApp.bearerFor('alice').slice('Bearer '.length);
-    testApp.services.apiKeys.revoke(key.slice(0, 12));
+    const key = (await testApp.bearerFor('alice')).slice('Bearer '.length);
+    await testApp.services.apiKeys.revoke(key.slice(0, 12));
     const response = await post(testApp, '/api/v1/generate/image', { prompt: 'cat' }, `Bearer ${key}`);
     expect(response.statusCode).toBe(401);
     expect(response.json()).toEqual(unauthorized);
@@ -455,8 +460,8 @@ describe('authentication', () => {
 describe('rate limiting', () => {
   it('answers 429 rate_limited with Retry-After past the per-user limit', async () => {
     const testApp = await start({ READ_RATE_LIMIT_PER_MINUTE: '2' });
-    const bearer = testApp.bearerFor('alice');
-    const other = testApp.bearerFor('bob');
+    const bearer = await testApp.bearerFor('alice');
+    const other = await testApp.bearerFor('bob');
     const get = (authorization: string) =>
       testApp.app.inject({ method: 'GET', url: '/api/v1/usage', headers: { authorization } });
     const first = await get(bearer);
@@ -484,7 +489,7 @@ describe('POST /api/v1/generate/image/batch', () => {
       testApp,
       '/api/v1/generate/image/batch',
       { prompt: 'a lighthouse', num_images: 4, size: '512x512' },
-      testApp.bearerFor('pro-user', 'pro'),
+      await testApp.bearerFor('pro-user', 'pro'),
     );
     expect(response.statusCode).toBe(201);
     const body = response.json();
@@ -505,7 +510,7 @@ describe('POST /api/v1/generate/image/batch', () => {
       testApp,
       '/api/v1/generate/image/batch',
       { prompt: 'a lighthouse', num_images: 4 },
-      testApp.bearerFor('alice'),
+      await testApp.bearerFor('alice'),
     );
     expect(response.statusCode).toBe(201);
     const body = response.json();
@@ -532,7 +537,7 @@ describe('POST /api/v1/generate/image/batch', () => {
       testApp,
       '/api/v1/generate/image/batch',
       { prompts, enhance_prompt: false },
-      testApp.bearerFor('alice'),
+      await testApp.bearerFor('alice'),
     );
     expect(response.statusCode).toBe(201);
     expect(response.json().images.map((image: { prompt_used: string }) => image.prompt_used)).toEqual(
@@ -544,7 +549,7 @@ describe('POST /api/v1/generate/image/batch', () => {
   it('checks quota for the whole batch before any work', async () => {
     const counting = scriptedModel(onePng);
     const testApp = await start({}, { models: [counting] });
-    const bearer = testApp.bearerFor('alice');
+    const bearer = await testApp.bearerFor('alice');
     await post(testApp, '/api/v1/generate/image/batch', { prompt: 'x', num_images: 3 }, bearer);
     const refused = await post(
       testApp,
@@ -566,7 +571,7 @@ describe('POST /api/v1/generate/image/batch', () => {
       testApp,
       '/api/v1/generate/image/batch',
       { prompt: 'x', num_images: 2 },
-      testApp.bearerFor('alice'),
+      await testApp.bearerFor('alice'),
     );
     expect(response.statusCode).toBe(502);
     expect(response.json()).toMatchObject({ error: 'generation_failed' });
@@ -579,7 +584,7 @@ describe('POST /api/v1/generate/image/batch', () => {
       testApp,
       '/api/v1/generate/image/batch',
       { prompt: 'a fox', num_images: 3, size: '256x256' },
-      testApp.bearerFor('alice', 'pro'),
+      await testApp.bearerFor('alice', 'pro'),
     );
     expect(response.statusCode).toBe(422);
     expect(response.json().details).toEqual([
@@ -590,7 +595,7 @@ describe('POST /api/v1/generate/image/batch', () => {
 
   it('refuses an empty or oversized batch', async () => {
     const testApp = await start();
-    const bearer = testApp.bearerFor('alice');
+    const bearer = await testApp.bearerFor('alice');
     for (const body of [
       { prompt: 'x', num_images: 5 },
       { prompts: [] },

@@ -35,9 +35,9 @@ describe('images an admin granted in chat, over REST', () => {
       { models: [scriptedModel(onePng)], firebaseTokens },
     );
     const testApp = current;
-    const authorization = bearer(testApp);
-    testApp.services.accounts.ensureUser('alice', 'pro');
-    testApp.services.accounts.link('discord:42', 'alice');
+    const authorization = await bearer(testApp);
+    await testApp.services.accounts.ensureUser('alice', 'pro');
+    await testApp.services.accounts.link('discord:42', 'alice');
     await testApp.services.chatImages.admin.grant(moderator, 'discord:42', 3);
 
     const usage = await testApp.app.inject({

@@ -106,7 +106,7 @@ describe('POST /api/v1/generate/image with an image', () => {
       testApp,
       '/api/v1/generate/image',
       { prompt: 'the same, in watercolour', size: '512x512', image: base64(init) },
-      testApp.bearerFor('alice'),
+      await testApp.bearerFor('alice'),
     );
     expect(response.statusCode).toBe(201);
     const body = response.json();
@@ -141,7 +141,7 @@ describe('POST /api/v1/generate/image with an image', () => {
         image: `data:image/jpeg;base64,${base64(jpeg)}`,
         strength: 0.3,
       },
-      testApp.bearerFor('alice'),
+      await testApp.bearerFor('alice'),
     );
     expect(response.statusCode).toBe(201);
     const body = response.json();
@@ -168,7 +168,7 @@ describe('POST /api/v1/generate/image with an image', () => {
       testApp,
       '/api/v1/generate/image',
       { prompt: 'a cat', size: '256x256', image: `https://${allowedHost}/uploads/cat.png` },
-      testApp.bearerFor('alice'),
+      await testApp.bearerFor('alice'),
     );
     expect(response.statusCode).toBe(201);
     expect(remixer.calls[0]?.inputImages?.[0]).toMatchObject({ width: 320, height: 240 });
@@ -181,7 +181,7 @@ describe('POST /api/v1/generate/image with an image', () => {
       testApp,
       '/api/v1/generate/image',
       { prompt: 'a cat', model: 'texter', image: base64(await solidPng(64, 64)) },
-      testApp.bearerFor('alice'),
+      await testApp.bearerFor('alice'),
     );
     expect(response.statusCode).toBe(422);
     expect(response.json()).toMatchObject({
@@ -195,7 +195,7 @@ describe('POST /api/v1/generate/image with an image', () => {
       testApp,
       '/api/v1/generate/image',
       { prompt: 'a cat', model: 'texter', image: `https://${allowedHost}/never-fetched.png` },
-      testApp.bearerFor('alice'),
+      await testApp.bearerFor('alice'),
     );
     expect(byUrl.json()).toMatchObject({ error: 'unsupported_by_model', model: 'texter' });
     expect(texter.calls).toHaveLength(0);
@@ -209,7 +209,7 @@ describe('POST /api/v1/generate/image with an image', () => {
       testApp,
       '/api/v1/generate/image',
       { prompt: 'a cat', strength: 0.5 },
-      testApp.bearerFor('alice'),
+      await testApp.bearerFor('alice'),
     );
     expect(response.statusCode).toBe(422);
     expect(response.json().details).toEqual([{ field: 'strength', message: 'strength needs an image' }]);
@@ -217,7 +217,7 @@ describe('POST /api/v1/generate/image with an image', () => {
 
   it('stores the model bytes untouched with PNG_METADATA=off', async () => {
     const { testApp } = await start({ PNG_METADATA: 'off' });
-    const body = await sourceImage(testApp, testApp.bearerFor('alice'));
+    const body = await sourceImage(testApp, await testApp.bearerFor('alice'));
     const stored = await storedBytes(testApp, 'alice', body.id);
     expect(Buffer.from(stored).equals(Buffer.from(await solidPng(320, 256)))).toBe(true);
     expect(readPngText(stored)).toEqual({});
@@ -292,7 +292,7 @@ describe('a refused input image', () => {
       testApp,
       '/api/v1/generate/image',
       { prompt: 'a cat', image: await image() },
-      testApp.bearerFor('alice'),
+      await testApp.bearerFor('alice'),
     );
     expect(response.statusCode).toBe(422);
     const body = response.json();
@@ -306,7 +306,7 @@ describe('a refused input image', () => {
 
   it('any bytes as image give a generation or a 422, never a 5xx', { timeout: 120_000 }, async () => {
     const { testApp } = await start();
-    const authorization = testApp.bearerFor('alice', 'enterprise');
+    const authorization = await testApp.bearerFor('alice', 'enterprise');
     const valid = Buffer.from(await solidPng(16, 16));
     const bytes = fc.oneof(
       fc.uint8Array({ maxLength: 256 }),
@@ -338,7 +338,7 @@ describe('a refused input image', () => {
 describe('POST /api/v1/images/{id}/variations', () => {
   it('sends the stored image and the strength to the model and records the lineage', async () => {
     const { testApp, remixer } = await start();
-    const alice = testApp.bearerFor('alice');
+    const alice = await testApp.bearerFor('alice');
     const source = await sourceImage(testApp, alice);
     const sourceBytes = await storedBytes(testApp, 'alice', source.id);
 
@@ -377,7 +377,7 @@ describe('POST /api/v1/images/{id}/variations', () => {
 
   it('is a remix when a prompt is given', async () => {
     const { testApp, remixer } = await start();
-    const alice = testApp.bearerFor('alice');
+    const alice = await testApp.bearerFor('alice');
     const source = await sourceImage(testApp, alice);
     const response = await post(
       testApp,
@@ -393,8 +393,8 @@ describe('POST /api/v1/images/{id}/variations', () => {
 
   it("answers 404 for another user's image and for none, charging nothing", async () => {
     const { testApp, remixer } = await start();
-    const source = await sourceImage(testApp, testApp.bearerFor('alice'));
-    const bob = testApp.bearerFor('bob');
+    const source = await sourceImage(testApp, await testApp.bearerFor('alice'));
+    const bob = await testApp.bearerFor('bob');
     for (const id of [source.id, '0190a1b2-0000-7000-8000-000000000000']) {
       for (const route of ['variations', 'upscale']) {
         const response = await post(testApp, `/api/v1/images/${id}/${route}`, {}, bob);
@@ -408,7 +408,7 @@ describe('POST /api/v1/images/{id}/variations', () => {
 
   it('refuses a strength out of range', async () => {
     const { testApp } = await start();
-    const alice = testApp.bearerFor('alice');
+    const alice = await testApp.bearerFor('alice');
     const source = await sourceImage(testApp, alice);
     const response = await post(testApp, `/api/v1/images/${source.id}/variations`, { strength: 1.5 }, alice);
     expect(response.statusCode).toBe(422);
@@ -422,7 +422,7 @@ describe('POST /api/v1/images/{id}/variations', () => {
       testApp,
       '/api/v1/images/any/variations',
       { prompt: 'x'.repeat(2000) },
-      testApp.bearerFor('alice'),
+      await testApp.bearerFor('alice'),
     );
     expect(response.statusCode).toBe(413);
   });
@@ -431,7 +431,7 @@ describe('POST /api/v1/images/{id}/variations', () => {
 describe('POST /api/v1/images/{id}/upscale', () => {
   it('enlarges the stored image by the factor, charges one image and records the lineage', async () => {
     const { testApp, upscaler } = await start();
-    const alice = testApp.bearerFor('alice');
+    const alice = await testApp.bearerFor('alice');
     const source = await sourceImage(testApp, alice);
     const sourceBytes = await storedBytes(testApp, 'alice', source.id);
 
@@ -466,7 +466,7 @@ describe('POST /api/v1/images/{id}/upscale', () => {
 
   it('refuses a factor other than 2 or 4', async () => {
     const { testApp } = await start();
-    const alice = testApp.bearerFor('alice');
+    const alice = await testApp.bearerFor('alice');
     const source = await sourceImage(testApp, alice);
     const response = await post(testApp, `/api/v1/images/${source.id}/upscale`, { factor: 3 }, alice);
     expect(response.statusCode).toBe(422);
@@ -475,7 +475,7 @@ describe('POST /api/v1/images/{id}/upscale', () => {
 
   it('runs as a job with Prefer: respond-async, polled to the same response', async () => {
     const { testApp } = await start();
-    const alice = testApp.bearerFor('alice');
+    const alice = await testApp.bearerFor('alice');
     const source = await sourceImage(testApp, alice);
     const accepted = await testApp.app.inject({
       method: 'POST',
@@ -501,7 +501,7 @@ describe('routing by capability', () => {
       IMAGE_TO_IMAGE_MODEL: '',
       IMAGE_FALLBACK_MODELS: 'upscaler,remixer',
     });
-    const alice = testApp.bearerFor('alice');
+    const alice = await testApp.bearerFor('alice');
     const response = await post(
       testApp,
       '/api/v1/generate/image',
@@ -519,7 +519,7 @@ describe('routing by capability', () => {
 
   it('is a 422 unsupported_by_model, not a text-only image, when no model on the route can do it', async () => {
     const { testApp, texter } = await start({ UPSCALE_MODEL: '' });
-    const alice = testApp.bearerFor('alice');
+    const alice = await testApp.bearerFor('alice');
     const source = await sourceImage(testApp, alice);
     const response = await post(testApp, `/api/v1/images/${source.id}/upscale`, { factor: 2 }, alice);
     expect(response.statusCode).toBe(422);
@@ -537,7 +537,7 @@ describe('routing by capability', () => {
 describe('a polled variation after a crash', () => {
   it('runs again from its stored request, on the same source image', async () => {
     const { testApp, remixer } = await start();
-    const alice = testApp.bearerFor('alice');
+    const alice = await testApp.bearerFor('alice');
     const source = await sourceImage(testApp, alice);
     const jobId = await leaveCrashedJob(testApp.services, {
       userId: 'alice',
@@ -563,7 +563,7 @@ describe('a polled variation after a crash', () => {
 describe('GET /api/v1/images', () => {
   it('shows where each image came from', async () => {
     const { testApp } = await start();
-    const alice = testApp.bearerFor('alice');
+    const alice = await testApp.bearerFor('alice');
     const source = await sourceImage(testApp, alice);
     const variation = (await post(testApp, `/api/v1/images/${source.id}/variations`, {}, alice)).json();
     const upscale = (
@@ -590,7 +590,7 @@ describe('the embedded default (placeholder)', () => {
   it('does image-to-image, a variation and an upscale offline, with the real pixel sizes', async () => {
     current = await createTestApp();
     const testApp = current;
-    const alice = testApp.bearerFor('alice', 'pro');
+    const alice = await testApp.bearerFor('alice', 'pro');
     const init = base64(await solidPng(300, 200, '#336699'));
     const redrawn = await post(
       testApp,

@@ -50,7 +50,7 @@ async function waitForJob(testApp: TestApp, authorization: string, jobId: string
 describe('Prefer: respond-async', () => {
   it('answers 202 with a job to poll, whose result is the synchronous response', async () => {
     current = await createTestApp({}, { models: [slowModel(50)] });
-    const authorization = current.bearerFor('alice');
+    const authorization = await current.bearerFor('alice');
     const accepted = await post(current, authorization, { prompt: 'a fox' }, { prefer: 'respond-async' });
     expect(accepted.statusCode).toBe(202);
     const { job_id: jobId, status_url: statusUrl } = accepted.json();
@@ -63,7 +63,7 @@ describe('Prefer: respond-async', () => {
         await current.app.inject({
           method: 'GET',
           url: statusUrl,
-          headers: { authorization: current.bearerFor('bob') },
+          headers: { authorization: await current.bearerFor('bob') },
         })
       ).statusCode,
     ).toBe(404);
@@ -80,7 +80,7 @@ describe('Prefer: respond-async', () => {
       return onePng();
     });
     current = await createTestApp({}, { models: [reporting] });
-    const authorization = current.bearerFor('alice');
+    const authorization = await current.bearerFor('alice');
     const accepted = await post(current, authorization, { prompt: 'a fox' }, { prefer: 'respond-async' });
     const jobId = accepted.json().job_id;
     const poll = async () =>
@@ -97,7 +97,7 @@ describe('Prefer: respond-async', () => {
 
   it('keeps the failure in the contract error shape', async () => {
     current = await createTestApp({ BLOCKED_TERMS: 'forbidden' }, { models: [slowModel(5)] });
-    const authorization = current.bearerFor('alice');
+    const authorization = await current.bearerFor('alice');
     const accepted = await post(
       current,
       authorization,
@@ -114,7 +114,7 @@ describe('a job and its result', () => {
   it('are committed together: no poll ever sees a succeeded job without its result', async () => {
     current = await createTestApp({}, { models: [slowModel(20)] });
     const { services } = current;
-    const authorization = current.bearerFor('alice');
+    const authorization = await current.bearerFor('alice');
     // Right after the charge's commit (the generation's records are written in it), before anything the
     // job does later can run: what a poll at that instant would read.
     const seen: Array<{ status: string; result: string | null }> = [];
@@ -145,7 +145,7 @@ describe('Idempotency-Key', () => {
   it('answers a repeat with the first response and charges once; another body with the key is 422', async () => {
     const model = slowModel(30);
     current = await createTestApp({}, { models: [model] });
-    const authorization = current.bearerFor('alice');
+    const authorization = await current.bearerFor('alice');
     const headers = { 'idempotency-key': 'order-42' };
     const [first, second] = await Promise.all([
       post(current, authorization, { prompt: 'a fox', seed: 1 }, headers),
@@ -165,9 +165,9 @@ describe('Idempotency-Key', () => {
       { field: 'Idempotency-Key', message: 'was already used with a different request body' },
     ]);
     // Keys belong to their user: bob's "order-42" is his own.
-    expect((await post(current, current.bearerFor('bob'), { prompt: 'a wolf' }, headers)).statusCode).toBe(
-      201,
-    );
+    expect(
+      (await post(current, await current.bearerFor('bob'), { prompt: 'a wolf' }, headers)).statusCode,
+    ).toBe(201);
   });
 });
 
@@ -186,7 +186,7 @@ describe('Idempotency-Key after an outcome the caller never got', () => {
       });
     });
     current = await createTestApp({}, { models: [model] });
-    const authorization = current.bearerFor('alice');
+    const authorization = await current.bearerFor('alice');
     const address = await current.app.listen({ host: '127.0.0.1', port: 0 });
     const timedOut = http.request(`${address}/api/v1/generate/image`, {
       method: 'POST',
@@ -223,7 +223,7 @@ describe('Idempotency-Key after an outcome the caller never got', () => {
       return onePng();
     });
     current = await createTestApp({ PLAN_LIMITS: 'free=1' }, { models: [model] });
-    const authorization = current.bearerFor('alice', 'free');
+    const authorization = await current.bearerFor('alice', 'free');
     const outage = await post(current, authorization, { prompt: 'a fox' }, { 'idempotency-key': 'k1' });
     expect(outage.statusCode).toBe(503);
     const retried = await post(current, authorization, { prompt: 'a fox' }, { 'idempotency-key': 'k1' });
@@ -243,7 +243,7 @@ describe('Idempotency-Key after an outcome the caller never got', () => {
   it('runs a retry again when its first job was lost to a crash', async () => {
     current = await createTestApp({}, { models: [scriptedModel(onePng)] });
     const { services } = current;
-    const authorization = current.bearerFor('alice');
+    const authorization = await current.bearerFor('alice');
     const crashedJob = await leaveCrashedJob(services, {
       userId: 'alice',
       source: 'api',
@@ -277,7 +277,7 @@ describe('per-user line', () => {
       return onePng();
     });
     current = await createTestApp({ MAX_JOBS_PER_USER: '1' }, { models: [model] });
-    const authorization = current.bearerFor('alice', 'pro');
+    const authorization = await current.bearerFor('alice', 'pro');
     const answers = await Promise.all(
       [1, 2, 3].map((index) =>
         post(current as TestApp, authorization, { prompt: `fox ${index}` }, { prefer: 'respond-async' }),
@@ -295,7 +295,7 @@ describe('recovery', () => {
   it('releases the holds of jobs a dead process left, runs polled ones again, and fails the rest with a reason', async () => {
     current = await createTestApp({}, { models: [scriptedModel(onePng)] });
     const { services } = current;
-    const authorization = current.bearerFor('alice');
+    const authorization = await current.bearerFor('alice');
     // What a process killed mid-generation leaves: two running jobs, each with a quota hold.
     const leftBehind = (delivery: 'rest-async' | 'rest') =>
       leaveCrashedJob(services, {
@@ -322,7 +322,7 @@ describe('recovery', () => {
   it('removes an image a crash left stored but unrecorded, and keeps every recorded one', async () => {
     current = await createTestApp({}, { models: [scriptedModel(onePng)] });
     const { services } = current;
-    const authorization = current.bearerFor('alice');
+    const authorization = await current.bearerFor('alice');
     const delivered = await post(current, authorization, { prompt: 'a fox', size: '256x256' });
     expect(delivered.statusCode).toBe(201);
     // The process died between storing the image and recording it: the file exists, nothing points at it.
@@ -374,7 +374,7 @@ describe('polling', () => {
   it('polls 20 async jobs 30 times each within a minute without a 429', async () => {
     const gate = gatedModel();
     current = await createTestApp({}, { models: [gate.model] });
-    const authorization = current.bearerFor('alice', 'pro');
+    const authorization = await current.bearerFor('alice', 'pro');
     const jobIds: string[] = [];
     for (let index = 0; index < 20; index++) {
       const accepted = await post(
@@ -397,7 +397,7 @@ describe('polling', () => {
 
   it('refuses the 61st generation request in a minute in the contract shape, and reads go on', async () => {
     current = await createTestApp({}, { models: [scriptedModel(onePng)] });
-    const authorization = current.bearerFor('alice', 'pro');
+    const authorization = await current.bearerFor('alice', 'pro');
     const generate = (url: string) =>
       current?.app.inject({
         method: 'POST',
@@ -430,7 +430,7 @@ describe('polling', () => {
   it('tells the client when to poll: Retry-After on the 202 and on a job still in progress', async () => {
     const gate = gatedModel();
     current = await createTestApp({ MAX_JOBS_PER_USER: '1' }, { models: [gate.model] });
-    const authorization = current.bearerFor('alice', 'pro');
+    const authorization = await current.bearerFor('alice', 'pro');
     const answers = [];
     for (const index of [1, 2, 3])
       answers.push(

@@ -29,7 +29,7 @@ describe('OUTPUT_MODERATION=on', () => {
       method: 'POST',
       url: '/api/v1/generate/image',
       payload: { prompt: 'a lighthouse', size: '256x256' },
-      headers: { authorization: current.bearerFor('alice') },
+      headers: { authorization: await current.bearerFor('alice') },
     });
     expect(response.statusCode).toBe(422);
     expect(response.json()).toEqual({

@@ -205,7 +205,7 @@ describe('a provider registered by one line', () => {
       { MODELS_FILE: file, GPU_BOX_KEY: 'gpu-secret-value' },
       { providers: [standInGpuProvider] },
     );
-    const authorization = current.bearerFor('alice');
+    const authorization = await current.bearerFor('alice');
 
     const response = await generate(current, authorization, { model: 'sdxl-box' });
     expect(response.statusCode).toBe(201);
@@ -248,8 +248,8 @@ describe('a provider registered by one line', () => {
       JSON.stringify({ models: [{ id: 'gpu-pro', provider, base_url: gpu.baseUrl, plans: ['pro'] }] }),
     );
     current = await createTestApp({ MODELS_FILE: file }, { providers: [standInGpuProvider] });
-    const free = current.bearerFor('fay', 'free');
-    const pro = current.bearerFor('pat', 'pro');
+    const free = await current.bearerFor('fay', 'free');
+    const pro = await current.bearerFor('pat', 'pro');
     const listed = async (authorization: string) =>
       (await current?.app.inject({ method: 'GET', url: '/api/v1/models', headers: { authorization } }))
         ?.json()
@@ -279,7 +279,7 @@ describe('a provider registered by one line', () => {
       { MODELS_FILE: file, IMAGE_MODEL: 'gpu-down', IMAGE_FALLBACK_MODELS: 'placeholder' },
       { providers: [standInGpuProvider] },
     );
-    const response = await generate(current, current.bearerFor('alice'), {});
+    const response = await generate(current, await current.bearerFor('alice'), {});
     expect(response.statusCode).toBe(201);
     expect(response.json()).toMatchObject({ model: 'placeholder', cost: 0 });
 
@@ -325,8 +325,8 @@ describe('a provider registered by one line', () => {
     gpu.hold = true;
     const running = gpu;
     // Two users, so nothing but the model's own limit can make the second wait.
-    const first = generate(current, current.bearerFor('alice'), { model: 'box-a' });
-    const second = generate(current, current.bearerFor('bob'), { model: 'box-b' });
+    const first = generate(current, await current.bearerFor('alice'), { model: 'box-a' });
+    const second = generate(current, await current.bearerFor('bob'), { model: 'box-b' });
     await expect.poll(() => running.requests.length).toBe(1);
     running.release();
     const responses = await Promise.all([first, second]);
@@ -345,9 +345,9 @@ describe('a provider registered by one line', () => {
     const testApp = current;
     gpu.hold = true;
     const running = gpu;
-    const first = generate(testApp, testApp.bearerFor('alice'), { model: 'box-a' });
+    const first = generate(testApp, await testApp.bearerFor('alice'), { model: 'box-a' });
     await expect.poll(() => running.requests.length).toBe(1);
-    const bob = testApp.bearerFor('bob');
+    const bob = await testApp.bearerFor('bob');
     const accepted = await testApp.app.inject({
       method: 'POST',
       url: '/api/v1/generate/image',

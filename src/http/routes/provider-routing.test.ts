@@ -24,7 +24,7 @@ async function generate(testApp: TestApp, body: object = { prompt: 'a lighthouse
     method: 'POST',
     url: '/api/v1/generate/image',
     payload: body,
-    headers: { authorization: testApp.bearerFor('alice') },
+    headers: { authorization: await testApp.bearerFor('alice') },
   });
 }
 

@@ -88,7 +88,7 @@ describe('Replicate through the REST API', () => {
       .reply(201, fixture('replicate-prediction-succeeded.json'));
     nock(outputHost).get(outputPath).reply(200, fluxPng, { 'content-type': 'image/png' });
 
-    const response = await generate(current, current.bearerFor('alice'));
+    const response = await generate(current, await current.bearerFor('alice'));
     expect(response.statusCode).toBe(201);
     const body = response.json();
     expect(body).toMatchObject({ success: true, model: 'flux-schnell', cost: 0.003, size: '1024x1024' });
@@ -139,7 +139,7 @@ describe('Replicate through the REST API', () => {
     current = await createTestApp(replicateOnly);
     nock(replicateApi).post(schnellPredictions).reply(201, fixture('replicate-prediction-succeeded.json'));
     arrangeDownload();
-    const response = await generate(current, current.bearerFor('alice'));
+    const response = await generate(current, await current.bearerFor('alice'));
     expect(response.statusCode).toBe(502);
     expect(response.json()).toEqual({
       error: 'generation_failed',
@@ -167,7 +167,7 @@ describe('fallback between providers', () => {
     replicateDown();
     nock(openaiApi).post('/v1/images/generations').reply(200, fixture('openai-dall-e-3-generation.json'));
 
-    const response = await generate(current, current.bearerFor('boss', 'enterprise'));
+    const response = await generate(current, await current.bearerFor('boss', 'enterprise'));
     expect(response.statusCode).toBe(201);
     expect(response.json()).toMatchObject({ model: 'dall-e-3', revised_prompt: expect.any(String) });
     expect(await current.services.ledger.usage('boss', 2000)).toMatchObject({ used: 1, reserved: 0 });
@@ -183,7 +183,7 @@ describe('fallback between providers', () => {
     nock(replicateApi).post(schnellPredictions).reply(201, fixture('replicate-prediction-succeeded.json'));
     nock(outputHost).get(outputPath).reply(200, fluxPng, { 'content-type': 'image/png' });
 
-    const response = await generate(current, current.bearerFor('boss', 'enterprise'));
+    const response = await generate(current, await current.bearerFor('boss', 'enterprise'));
     expect(response.statusCode).toBe(201);
     expect(response.json()).toMatchObject({ model: 'flux-schnell', cost: 0.003 });
   });
@@ -198,7 +198,7 @@ describe('fallback between providers', () => {
       .optionally()
       .reply(500, fixture('openai-error-500.json'));
 
-    const response = await generate(current, current.bearerFor('boss', 'enterprise'));
+    const response = await generate(current, await current.bearerFor('boss', 'enterprise'));
     expect(response.statusCode).toBe(503);
     expect(response.json()).toMatchObject({ error: 'provider_unavailable' });
     expect(response.body).not.toMatch(/Replicate|server had an error/);
@@ -210,7 +210,7 @@ describe('a Replicate job after a crash', () => {
   it('follows the prediction the crashed process started, instead of paying for a new one', async () => {
     current = await createTestApp(replicateOnly);
     const { services } = current;
-    const authorization = current.bearerFor('alice');
+    const authorization = await current.bearerFor('alice');
     // What a process killed mid-generation leaves: a polled job, its quota hold, and its prediction's id.
     const jobId = await leaveCrashedJob(services, {
       userId: 'alice',
@@ -260,7 +260,7 @@ describe('OpenAI through the REST API', () => {
       })
       .reply(200, { ...recorded, data: [{ ...recorded.data[0], b64_json: rendered.toString('base64') }] });
 
-    const response = await generate(current, current.bearerFor('boss', 'enterprise'), {
+    const response = await generate(current, await current.bearerFor('boss', 'enterprise'), {
       size: '1344x768',
       aspect_ratio: undefined,
     });
@@ -281,7 +281,7 @@ describe('OpenAI moderation through the REST API', () => {
   it('refuses a flagged prompt with 422 before any provider is called, charging nothing', async () => {
     current = await createTestApp({ ...replicateOnly, OPENAI_API_KEY: 'sk-test-not-a-real-key' });
     nock(openaiApi).post('/v1/moderations').reply(200, fixture('openai-moderation-flagged.json'));
-    const response = await generate(current, current.bearerFor('alice'), { prompt: 'a violent scene' });
+    const response = await generate(current, await current.bearerFor('alice'), { prompt: 'a violent scene' });
     expect(response.statusCode).toBe(422);
     expect(response.json()).toMatchObject({ error: 'content_policy_violation' });
     await expectNothingCharged(current, 'alice', 5);
@@ -347,7 +347,7 @@ describe('an image sent to an OpenAI model that only edits', () => {
       const cat = await catPng();
       const sent = captureOpenAIEdit();
 
-      const response = await generate(current, current.bearerFor('boss', 'enterprise'), {
+      const response = await generate(current, await current.bearerFor('boss', 'enterprise'), {
         prompt: 'put a red scarf on the cat',
         style: undefined,
         enhance_prompt: false,
@@ -377,7 +377,7 @@ describe('an image sent to an OpenAI model that only edits', () => {
   it('says that a strength was not used by an edit', async () => {
     current = await createTestApp({ ...openaiOnly, IMAGE_MODEL: 'gpt-image-1' });
     captureOpenAIEdit();
-    const response = await generate(current, current.bearerFor('boss', 'enterprise'), {
+    const response = await generate(current, await current.bearerFor('boss', 'enterprise'), {
       image: (await catPng()).toString('base64'),
       strength: 0.3,
     });
@@ -389,7 +389,7 @@ describe('an image sent to an OpenAI model that only edits', () => {
 
   it('stays a 422 unsupported_by_model for a model that can neither redraw nor edit, naming one that can', async () => {
     current = await createTestApp({ ...openaiOnly, IMAGE_MODEL: 'dall-e-3' });
-    const response = await generate(current, current.bearerFor('boss', 'enterprise'), {
+    const response = await generate(current, await current.bearerFor('boss', 'enterprise'), {
       model: 'dall-e-3',
       image: (await catPng()).toString('base64'),
     });

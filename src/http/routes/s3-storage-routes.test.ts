@@ -64,7 +64,7 @@ function generate(testApp: TestApp, authorization: string) {
 describe('STORAGE=s3 on the REST routes', () => {
   it('stores the PNG in the bucket under the user and generation, and links it under S3_PUBLIC_BASE_URL', async () => {
     const testApp = await start();
-    const response = await generate(testApp, testApp.bearerFor('alice'));
+    const response = await generate(testApp, await testApp.bearerFor('alice'));
     expect(response.statusCode).toBe(201);
     const body = response.json();
     const key = imageKey('alice', body.id);
@@ -86,7 +86,7 @@ describe('STORAGE=s3 on the REST routes', () => {
     const history = await testApp.app.inject({
       method: 'GET',
       url: '/api/v1/images',
-      headers: { authorization: testApp.bearerFor('alice') },
+      headers: { authorization: await testApp.bearerFor('alice') },
     });
     expect(JSON.stringify(history.json())).toContain(body.image_url);
     // Nothing went to local disk, and /health asks the bucket.
@@ -106,10 +106,10 @@ describe('STORAGE=s3 on the REST routes', () => {
 
   it('removes the object when an admin deletes the image', async () => {
     const testApp = await start();
-    const made = (await generate(testApp, testApp.bearerFor('alice'))).json();
+    const made = (await generate(testApp, await testApp.bearerFor('alice'))).json();
     const key = imageKey('alice', made.id);
     expect(bucket.objects.has(key)).toBe(true);
-    const admin = `Bearer ${testApp.services.apiKeys.create('operator', { admin: true, label: 'console' })}`;
+    const admin = `Bearer ${await testApp.services.apiKeys.create('operator', { admin: true, label: 'console' })}`;
     const deleted = await testApp.app.inject({
       method: 'DELETE',
       url: `/api/v1/admin/images/${made.id}`,
@@ -127,7 +127,7 @@ describe('STORAGE=s3 on the REST routes', () => {
     'answers a bucket failing with %s with 503 storage_unavailable, keeps no hold and no record, then recovers',
     async (failure) => {
       const testApp = await start();
-      const alice = testApp.bearerFor('alice');
+      const alice = await testApp.bearerFor('alice');
       bucket.fail(failure, ['PutObject']);
       const refused = await generate(testApp, alice);
       expect(refused.statusCode).toBe(503);
@@ -174,7 +174,7 @@ describe('STORAGE=s3 on the REST routes', () => {
     const services = await createServices(config, logger);
     const app = await buildApp(services);
     try {
-      const alice = `Bearer ${services.apiKeys.create('alice', {})}`;
+      const alice = `Bearer ${await services.apiKeys.create('alice', {})}`;
       const request = {
         method: 'POST' as const,
         url: '/api/v1/generate/image',

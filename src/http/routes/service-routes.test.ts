@@ -76,7 +76,7 @@ describe('service routes', () => {
     const response = await testApp.app.inject({
       method: 'GET',
       url: '/api/v1/styles',
-      headers: { authorization: testApp.bearerFor('alice') },
+      headers: { authorization: await testApp.bearerFor('alice') },
     });
     const names = response.json().styles.map((style: { name: string }) => style.name);
     expect(names.length).toBeGreaterThanOrEqual(12);
@@ -85,7 +85,7 @@ describe('service routes', () => {
 
   it("reports the caller's usage with the reset date", async () => {
     const testApp = await start();
-    const authorization = testApp.bearerFor('alice');
+    const authorization = await testApp.bearerFor('alice');
     await testApp.app.inject({
       method: 'POST',
       url: '/api/v1/generate/image',
@@ -110,7 +110,7 @@ describe('service routes', () => {
 
   it('pages through the history newest first', async () => {
     const testApp = await start();
-    const authorization = testApp.bearerFor('alice', 'pro');
+    const authorization = await testApp.bearerFor('alice', 'pro');
     for (const prompt of ['first', 'second', 'third']) {
       await testApp.app.inject({
         method: 'POST',
@@ -137,7 +137,7 @@ describe('service routes', () => {
       await testApp.app.inject({
         method: 'GET',
         url: '/api/v1/images',
-        headers: { authorization: testApp.bearerFor('bob') },
+        headers: { authorization: await testApp.bearerFor('bob') },
       })
     ).json();
     expect(otherUser.images).toEqual([]);
@@ -154,14 +154,14 @@ describe('service routes', () => {
     const response = await testApp.app.inject({
       method: 'POST',
       url: '/api/v1/account/link-codes',
-      headers: { authorization: testApp.bearerFor('alice', 'pro') },
+      headers: { authorization: await testApp.bearerFor('alice', 'pro') },
     });
     expect(response.statusCode).toBe(201);
     const { code, expires_in } = response.json();
     expect(code).toMatch(/^[A-Z2-9]{8}$/);
     expect(expires_in).toBe(600);
-    expect(testApp.services.linkCodes.redeem(code, 'discord:42')).toBe('alice');
-    expect(testApp.services.accounts.chatCaller('discord:42').plan.name).toBe('pro');
+    expect(await testApp.services.linkCodes.redeem(code, 'discord:42')).toBe('alice');
+    expect((await testApp.services.accounts.chatCaller('discord:42')).plan.name).toBe('pro');
   });
 
   it('never serves a file outside the images folder', async () => {
@@ -204,7 +204,7 @@ describe('service routes', () => {
 
   it('answers 500 internal_error with the request id and no stack when something breaks', async () => {
     const testApp = await start();
-    const authorization = testApp.bearerFor('alice');
+    const authorization = await testApp.bearerFor('alice');
     testApp.services.database.exec('DROP TABLE quota_counters');
     const response = await testApp.app.inject({
       method: 'GET',
@@ -234,7 +234,7 @@ describe('logging', () => {
     const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: temporaryDataDir() });
     const services = await createServices(config, logger);
     const app = await buildApp(services);
-    const key = services.apiKeys.create('alice');
+    const key = await services.apiKeys.create('alice');
     // Fastify logs request headers only when asked; make sure that path is redacted too.
     app.addHook('onRequest', async (request) => {
       request.log.info({ headers: request.headers }, 'headers');

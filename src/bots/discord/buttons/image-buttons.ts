@@ -165,7 +165,7 @@ async function deleteResult(
   const interaction = context.interaction as APIMessageComponentInteraction;
   const requesterId = interaction.message?.interaction_metadata?.user?.id;
   const isRequester =
-    requesterId === context.userId || bot.chatImages.caller(context.identity).userId === owner;
+    requesterId === context.userId || (await bot.chatImages.caller(context.identity)).userId === owner;
   const mayManage =
     context.memberPermissions !== undefined &&
     (context.memberPermissions & PermissionFlagsBits.ManageMessages) === PermissionFlagsBits.ManageMessages;

@@ -23,7 +23,7 @@ export const linkCommand: SlashCommand = {
   generatesImages: false,
   async execute(context, bot) {
     const code = stringOption(commandOptions(context.interaction), 'code') ?? '';
-    const account = bot.chatImages.link(context.identity, code);
+    const account = await bot.chatImages.link(context.identity, code);
     const usage = await bot.chatImages.usage(context.identity, context.place);
     await context.respond.reply(
       {

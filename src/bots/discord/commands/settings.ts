@@ -24,7 +24,12 @@ export const settingsCommand: SlashCommand = {
     if (reset) await bot.chatImages.settings.reset(context.identity);
     const settings = await bot.chatImages.settings.get(context.identity);
     await context.respond.reply(
-      settingsMessage(context, bot, settings, reset ? 'Your settings are back to the defaults.' : undefined),
+      await settingsMessage(
+        context,
+        bot,
+        settings,
+        reset ? 'Your settings are back to the defaults.' : undefined,
+      ),
       { ephemeral: true },
     );
   },

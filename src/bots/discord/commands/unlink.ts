@@ -11,7 +11,7 @@ export const unlinkCommand: SlashCommand = {
   },
   generatesImages: false,
   async execute(context, bot) {
-    const wasLinked = bot.chatImages.unlink(context.identity);
+    const wasLinked = await bot.chatImages.unlink(context.identity);
     const usage = await bot.chatImages.usage(context.identity, context.place);
     const standing = `${usage.remaining} of ${usage.limit} images left this month on the ${usage.plan} plan.`;
     await context.respond.reply(

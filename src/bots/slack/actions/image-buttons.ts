@@ -266,7 +266,7 @@ async function generateFrom(
     `${pressVerbs[mode.kind]} *${escapeAndTruncate(source.prompt, 200)}*… it will be posted here (uses one of your images).`,
   );
   const identity = slackIdentity(press.teamId, press.userId);
-  const owner = context.chatImages.caller(identity).userId;
+  const owner = (await context.chatImages.caller(identity)).userId;
   const place = await slackPlaceFor(context, client, press);
   const call = {
     source: 'slack' as const,

@@ -121,7 +121,7 @@ export function registerVaryThisImage(app: App, context: SlackContext): void {
           );
           const posted = await postOutcome(context, client, {
             outcome,
-            owner: context.chatImages.caller(identity).userId,
+            owner: (await context.chatImages.caller(identity)).userId,
             channelId,
             userId,
             lead,

@@ -68,7 +68,7 @@ export async function runGenerateCommand(
       { onError: (error) => context.logger.warn({ err: error }, 'showing progress failed') },
     );
     try {
-      const owner = context.chatImages.caller(identity).userId;
+      const owner = (await context.chatImages.caller(identity)).userId;
       const outcome = await context.chatImages.create(
         identity,
         await slackPlaceFor(context, client, { teamId: command.team_id, userId: command.user_id }),

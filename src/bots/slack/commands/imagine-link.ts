@@ -30,12 +30,12 @@ async function linkReply(
   if (!code) return commandHelp(command, usageHint);
   // Link codes never contain I or L, so "unlink" cannot be a code.
   if (code.toLowerCase() === 'unlink') {
-    return context.chatImages.unlink(identity)
+    return (await context.chatImages.unlink(identity))
       ? '✅ Unlinked. Your images now count toward the guest plan.'
       : 'This Slack account is not linked to an app account.';
   }
   try {
-    const account = context.chatImages.link(identity, code);
+    const account = await context.chatImages.link(identity, code);
     const usage = await context.chatImages.usage(identity);
     return `✅ Linked to app account \`${escapeMrkdwn(account)}\` (${escapeMrkdwn(usage.plan)} plan): ${usage.remaining} of ${usage.limit} images left this month.`;
   } catch (error) {

@@ -15,7 +15,7 @@ export function registerAppHome(app: App, context: SlackContext): void {
   const publish = async (client: webApi.WebClient, teamId: string, userId: string) => {
     const identity = slackIdentity(teamId, userId);
     const place = await slackPlaceFor(context, client, { teamId, userId });
-    const caller = context.chatImages.caller(identity, place);
+    const caller = await context.chatImages.caller(identity, place);
     const recent = await context.records.listForUser(caller.userId, {
       limit: recentImages,
       cursor: undefined,
@@ -54,7 +54,7 @@ export function registerAppHome(app: App, context: SlackContext): void {
       } else {
         const value = action.type === 'static_select' ? action.selected_option?.value : undefined;
         const place = await slackPlaceFor(context, client, { teamId, userId: body.user.id });
-        const plan = context.chatImages.caller(identity, place).plan;
+        const plan = (await context.chatImages.caller(identity, place)).plan;
         const change = settingsChange(setting, value, context.models.availableTo(plan));
         if (change) await context.chatImages.settings.update(identity, change);
       }

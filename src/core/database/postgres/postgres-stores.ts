@@ -1,4 +1,7 @@
 import type { Sql } from 'postgres';
+import { PostgresAccountStore } from '../../accounts/postgres/postgres-account-store.ts';
+import { PostgresApiKeyStore } from '../../accounts/postgres/postgres-api-key-store.ts';
+import { PostgresLinkCodeStore } from '../../accounts/postgres/postgres-link-code-store.ts';
 import { PostgresAdminReportStore } from '../../admin/postgres/postgres-admin-report-store.ts';
 import { PostgresAuditStore } from '../../admin/postgres/postgres-audit-store.ts';
 import { PostgresConsoleSessionStore } from '../../admin/postgres/postgres-console-session-store.ts';
@@ -36,5 +39,8 @@ export function openPostgresStores(context: PostgresStoreContext): Stores {
     generationFailures: new PostgresGenerationFailureStore(context.sql),
     adminReports: new PostgresAdminReportStore(context.sql),
     health: new PostgresHealthStore(context.sql),
+    accounts: new PostgresAccountStore(context.sql),
+    apiKeys: new PostgresApiKeyStore(context.sql, context.now),
+    linkCodes: new PostgresLinkCodeStore(context.sql),
   };
 }

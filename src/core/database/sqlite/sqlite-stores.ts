@@ -1,3 +1,6 @@
+import { SqliteAccountStore } from '../../accounts/sqlite/sqlite-account-store.ts';
+import { SqliteApiKeyStore } from '../../accounts/sqlite/sqlite-api-key-store.ts';
+import { SqliteLinkCodeStore } from '../../accounts/sqlite/sqlite-link-code-store.ts';
 import { SqliteAdminReportStore } from '../../admin/sqlite/sqlite-admin-report-store.ts';
 import { SqliteAuditStore } from '../../admin/sqlite/sqlite-audit-store.ts';
 import { SqliteConsoleSessionStore } from '../../admin/sqlite/sqlite-console-session-store.ts';
@@ -39,5 +42,8 @@ export function openSqliteStores(context: SqliteStoreContext): Stores {
     generationFailures: new SqliteGenerationFailureStore(context.database),
     adminReports: new SqliteAdminReportStore(context.database),
     health: new SqliteHealthStore(context.database, context.writes),
+    accounts: new SqliteAccountStore(context.database),
+    apiKeys: new SqliteApiKeyStore(context.database, context.now),
+    linkCodes: new SqliteLinkCodeStore(context.database),
   };
 }

@@ -61,7 +61,10 @@ function a1111(baseUrl: string, modelId = 'placeholder') {
   });
 }
 
-const context = (caller: ReturnType<Services['accounts']['appCaller']>, abortSignal?: AbortSignal) => ({
+const context = (
+  caller: Awaited<ReturnType<Services['accounts']['appCaller']>>,
+  abortSignal?: AbortSignal,
+) => ({
   caller,
   scope: undefined,
   source: 'api' as const,
@@ -87,7 +90,7 @@ describe('an A1111 model in the generator', () => {
       }),
     }));
     services = await createTestServices({}, { models: [a1111(stand.url)] });
-    const caller = services.accounts.appCaller('alice');
+    const caller = await services.accounts.appCaller('alice');
 
     const outcome = await services.generator.generate(
       { prompt: 'a lighthouse', seed: 1234 },
@@ -103,7 +106,7 @@ describe('an A1111 model in the generator', () => {
   it('turns a malformed answer into generation_failed, storing and charging nothing', async () => {
     const stand = await startA1111(() => ({ ...recorded, images: [] }));
     services = await createTestServices({}, { models: [a1111(stand.url)] });
-    const caller = services.accounts.appCaller('alice');
+    const caller = await services.accounts.appCaller('alice');
 
     expect(await codeOf(services.generator.generate({ prompt: 'a lighthouse' }, context(caller)))).toBe(
       'generation_failed',
@@ -129,7 +132,7 @@ describe('an A1111 model in the generator', () => {
       }
     });
     services = await createTestServices({}, { models: [a1111(server.url)] });
-    const caller = services.accounts.appCaller('alice');
+    const caller = await services.accounts.appCaller('alice');
 
     const code = await codeOf(
       services.generator.generate({ prompt: 'a lighthouse' }, context(caller, controller.signal)),
@@ -150,7 +153,7 @@ describe('an A1111 model in the generator', () => {
       { IMAGE_MODEL: 'placeholder', IMAGE_FALLBACK_MODELS: 'flux-schnell' },
       { models: [a1111(await closedPortUrl()), fallback] },
     );
-    const caller = services.accounts.appCaller('alice');
+    const caller = await services.accounts.appCaller('alice');
 
     const outcome = await services.generator.generate({ prompt: 'a lighthouse' }, context(caller));
 

@@ -28,7 +28,7 @@ export function createAdminAuthenticator(
     if (request.headers.authorization !== undefined) {
       const match = /^Bearer[ \t]+(imk_\S{1,4096})[ \t]*$/i.exec(request.headers.authorization);
       if (match?.[1]) {
-        const owner = services.apiKeys.authenticate(match[1]);
+        const owner = await services.apiKeys.authenticate(match[1]);
         if (!owner) throw new ImagineError('unauthorized');
         if (!owner.admin) throw new ImagineError('forbidden');
         return { keyPrefix: owner.prefix, userId: owner.userId };

@@ -152,7 +152,7 @@ export const adminManageRoutes: FastifyPluginAsyncZod<{ admin: AdminServices; ap
         response: { 200: keyListResponseSchema, ...adminErrorResponses },
       },
     },
-    async () => ({ keys: apiKeys.list().map(keyBody) }),
+    async () => ({ keys: (await apiKeys.list()).map(keyBody) }),
   );
 
   app.post(

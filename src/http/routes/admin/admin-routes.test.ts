@@ -13,8 +13,8 @@ async function start(...parameters: Parameters<typeof createTestApp>): Promise<T
   return current;
 }
 
-const adminBearer = (testApp: TestApp, userId = 'ops') =>
-  `Bearer ${testApp.services.apiKeys.create(userId, { admin: true, label: 'console' })}`;
+const adminBearer = async (testApp: TestApp, userId = 'ops') =>
+  `Bearer ${await testApp.services.apiKeys.create(userId, { admin: true, label: 'console' })}`;
 
 async function generate(testApp: TestApp, authorization: string, prompt = 'a lighthouse at dusk') {
   return testApp.app.inject({
@@ -45,7 +45,7 @@ describe('admin API access', () => {
 
   it('answers 401 without a token and 403 forbidden to a valid key that is not an admin', async () => {
     const testApp = await start();
-    const appUser = testApp.bearerFor('alice');
+    const appUser = await testApp.bearerFor('alice');
     for (const [method, url] of routes) {
       const anonymous = await testApp.app.inject({ method: method as 'GET', url });
       expect(anonymous.statusCode, `${method} ${url}`).toBe(401);
@@ -93,15 +93,15 @@ describe('admin reports', () => {
       { MONTHLY_BUDGET_USD: '25', IMAGE_MODEL: 'placeholder' },
       { models: [model] },
     );
-    const alice = testApp.bearerFor('alice');
+    const alice = await testApp.bearerFor('alice');
     expect((await generate(testApp, alice)).statusCode).toBe(201);
     expect((await generate(testApp, alice)).statusCode).toBe(502);
-    expect((await generate(testApp, testApp.bearerFor('bob'))).statusCode).toBe(201);
+    expect((await generate(testApp, await testApp.bearerFor('bob'))).statusCode).toBe(201);
 
     const response = await testApp.app.inject({
       method: 'GET',
       url: `/api/v1/admin/overview?month=${thisMonth()}`,
-      headers: { authorization: adminBearer(testApp) },
+      headers: { authorization: await adminBearer(testApp) },
     });
     expect(response.statusCode).toBe(200);
     const overview = response.json();
@@ -128,24 +128,24 @@ describe('admin reports', () => {
     const lastYear = await testApp.app.inject({
       method: 'GET',
       url: `/api/v1/admin/overview?month=${year - 1}-01`,
-      headers: { authorization: adminBearer(testApp) },
+      headers: { authorization: await adminBearer(testApp) },
     });
     expect(lastYear.json()).toMatchObject({ images: 0, today: null, providers: [] });
     const badMonth = await testApp.app.inject({
       method: 'GET',
       url: '/api/v1/admin/overview?month=2026-13',
-      headers: { authorization: adminBearer(testApp) },
+      headers: { authorization: await adminBearer(testApp) },
     });
     expect(badMonth.statusCode).toBe(422);
   });
 
   it('gives usage per user as JSON and as CSV with a header row and the same rows', async () => {
     const testApp = await start();
-    const alice = testApp.bearerFor('alice', 'pro');
+    const alice = await testApp.bearerFor('alice', 'pro');
     await generate(testApp, alice);
     await generate(testApp, alice);
-    await generate(testApp, testApp.bearerFor('bob'));
-    const admin = adminBearer(testApp);
+    await generate(testApp, await testApp.bearerFor('bob'));
+    const admin = await adminBearer(testApp);
     const json = (
       await testApp.app.inject({
         method: 'GET',
@@ -195,7 +195,7 @@ describe('admin reports', () => {
     await job('0190c0de-0000-7000-8000-000000000002', 'alice', 'queued');
     await job('0190c0de-0000-7000-8000-000000000003', 'alice', 'queued');
     await job('0190c0de-0000-7000-8000-000000000004', 'bob', 'queued');
-    const admin = adminBearer(testApp);
+    const admin = await adminBearer(testApp);
     const all = (
       await testApp.app.inject({
         method: 'GET',
@@ -232,11 +232,11 @@ describe('admin users and plans', () => {
   it('pages through users, finds them by linked identity, and changes a plan with an audit row', async () => {
     const testApp = await start({ PLAN_LIMITS: 'team=500' });
     const { accounts } = testApp.services;
-    for (const uid of ['carol', 'alice', 'bob']) accounts.ensureUser(uid);
-    accounts.link('discord:4242', 'bob');
-    const alice = testApp.bearerFor('alice');
+    for (const uid of ['carol', 'alice', 'bob']) await accounts.ensureUser(uid);
+    await accounts.link('discord:4242', 'bob');
+    const alice = await testApp.bearerFor('alice');
     await generate(testApp, alice);
-    const admin = adminBearer(testApp, 'ops');
+    const admin = await adminBearer(testApp, 'ops');
 
     const first = (
       await testApp.app.inject({
@@ -324,8 +324,8 @@ describe('admin users and plans', () => {
 describe('admin images', () => {
   it("lists every user's images newest first, filters and pages them, and deletes one with its file", async () => {
     const testApp = await start();
-    const alice = testApp.bearerFor('alice');
-    const bob = testApp.bearerFor('bob');
+    const alice = await testApp.bearerFor('alice');
+    const bob = await testApp.bearerFor('bob');
     const made = [];
     for (const [caller, prompt] of [
       [alice, 'first'],
@@ -334,7 +334,7 @@ describe('admin images', () => {
     ] as const) {
       made.push((await generate(testApp, caller, prompt)).json());
     }
-    const admin = adminBearer(testApp);
+    const admin = await adminBearer(testApp);
     const list = (url: string) =>
       testApp.app
         .inject({ method: 'GET', url, headers: { authorization: admin } })
@@ -406,7 +406,7 @@ describe('admin images', () => {
 describe('admin keys', () => {
   it('creates a key shown once, lists keys without secrets, revokes one, and audits both', async () => {
     const testApp = await start();
-    const admin = adminBearer(testApp, 'ops');
+    const admin = await adminBearer(testApp, 'ops');
     const created = await testApp.app.inject({
       method: 'POST',
       url: '/api/v1/admin/keys',
@@ -483,7 +483,7 @@ describe('admin keys', () => {
     const created = await testApp.app.inject({
       method: 'POST',
       url: '/api/v1/admin/keys',
-      headers: { authorization: adminBearer(testApp) },
+      headers: { authorization: await adminBearer(testApp) },
       payload: { uid: 'erin', admin: true },
     });
     const overview = await testApp.app.inject({

@@ -1,6 +1,7 @@
 import type { Migration } from '../../migrations/index.ts';
 import { quotaSchema } from './0001-quota.ts';
 import { everyStoreSchema } from './0002-every-store.ts';
+import { accountChangesSchema } from './0003-account-changes.ts';
 import { adminReportIndexes } from './0005-admin-reports.ts';
 
 /**
@@ -10,5 +11,6 @@ import { adminReportIndexes } from './0005-admin-reports.ts';
 export const postgresMigrations: readonly Migration[] = [
   { version: 1, name: 'quota', sql: quotaSchema },
   { version: 2, name: 'every store', sql: everyStoreSchema },
+  { version: 3, name: 'account changes', sql: accountChangesSchema },
   { version: 5, name: 'admin reports', sql: adminReportIndexes },
 ];
