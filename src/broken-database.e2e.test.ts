@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from './core/database/open-database.ts';
 import { freePort, runServerUntilExit } from './test-support/server-process.ts';
+import { sqliteOf } from './test-support/sqlite-of.ts';
 import { createTestApp, type TestApp } from './test-support/test-app.ts';
 
 const projectRoot = path.resolve(import.meta.dirname, '..');
@@ -171,7 +172,7 @@ describe('a database that breaks while serving', () => {
     // The background checkpointer may hold the checkpoint lock at that moment (a loaded machine makes its
     // PASSIVE pass slow): TRUNCATE then answers busy with pages still in the log, so ask until it is done.
     for (;;) {
-      const [result] = testApp.services.database.pragma('wal_checkpoint(TRUNCATE)') as Array<{
+      const [result] = sqliteOf(testApp.services).pragma('wal_checkpoint(TRUNCATE)') as Array<{
         busy: number;
         log: number;
       }>;

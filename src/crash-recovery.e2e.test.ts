@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from './config/load-config.ts';
 import { createServices } from './services.ts';
 import { freePort, startServerProcess } from './test-support/server-process.ts';
+import { sqliteOf } from './test-support/sqlite-of.ts';
 
 const children: ChildProcess[] = [];
 let dataDir: string | undefined;
@@ -96,12 +97,13 @@ describe('crash recovery', () => {
       loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir }),
       pino({ level: 'silent' }),
     );
-    const unfinished = check.database
+    const unfinished = sqliteOf(check)
       .prepare("SELECT COUNT(*) AS n FROM jobs WHERE status IN ('queued', 'running')")
       .get() as { n: number };
     expect(unfinished.n).toBe(0);
-    const delivered = (check.database.prepare('SELECT COUNT(*) AS n FROM generations').get() as { n: number })
-      .n;
+    const delivered = (
+      sqliteOf(check).prepare('SELECT COUNT(*) AS n FROM generations').get() as { n: number }
+    ).n;
     let charged = 0;
     for (const user of users) charged += (await check.ledger.usage(user, 200)).used;
     expect(charged).toBe(delivered);

@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from './config/load-config.ts';
 import { createServices } from './services.ts';
 import { freePort, type ServerProcess, startServerProcess } from './test-support/server-process.ts';
+import { sqliteOf } from './test-support/sqlite-of.ts';
 
 const started: ServerProcess[] = [];
 let dataDir: string | undefined;
@@ -100,7 +101,7 @@ async function expectLedgerJobsAndFilesAgree(folder: string, jobs: number): Prom
     loadConfig({ NODE_ENV: 'test', DATA_DIR: folder }),
     pino({ level: 'silent' }),
   );
-  const count = (sql: string) => (check.database.prepare(sql).get() as { n: number }).n;
+  const count = (sql: string) => (sqliteOf(check).prepare(sql).get() as { n: number }).n;
   expect(count("SELECT COUNT(*) AS n FROM jobs WHERE status IN ('queued', 'running')")).toBe(0);
   expect(count("SELECT COUNT(*) AS n FROM jobs WHERE status = 'succeeded'")).toBe(jobs);
   const delivered = count('SELECT COUNT(*) AS n FROM generations');
@@ -146,7 +147,7 @@ describe('job takeover', () => {
       loadConfig({ NODE_ENV: 'test', DATA_DIR: folder }),
       pino({ level: 'silent' }),
     );
-    const owners = database.database
+    const owners = sqliteOf(database)
       .prepare("SELECT DISTINCT worker_id AS owner FROM jobs WHERE status IN ('queued', 'running')")
       .all() as Array<{ owner: string }>;
     await database.close();

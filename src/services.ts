@@ -15,18 +15,13 @@ import { ChatCooldowns } from './core/chat/chat-cooldowns.ts';
 import { ChatImages } from './core/chat/chat-images.ts';
 import { PersonalSettingsStore } from './core/chat/personal-settings.ts';
 import { ProcessedEvents } from './core/chat/processed-events.ts';
-import { startBackgroundCheckpoints } from './core/database/background-checkpoints.ts';
-import { openDatabase } from './core/database/open-database.ts';
-import { SqliteGenerationWrites } from './core/database/sqlite/sqlite-generation-writes.ts';
-import { openSqliteStores } from './core/database/sqlite/sqlite-stores.ts';
-import { WriteBatcher } from './core/database/write-batcher.ts';
+import { openStoreEngine } from './core/database/store-engines.ts';
 import { isStorageFailure } from './core/errors/storage-unavailable.ts';
 import { GenerationRecords } from './core/generation/generation-records.ts';
 import { ImageGenerator } from './core/generation/image-generator.ts';
 import type { Services } from './core/imagine-services.ts';
 import { IdempotencyKeys } from './core/jobs/idempotency-keys.ts';
 import { JobRunner } from './core/jobs/job-runner.ts';
-import { SqliteJobRows } from './core/jobs/sqlite/sqlite-job-rows.ts';
 import { chainModerators } from './core/prompt/moderation-chain.ts';
 import { createBlocklistModerator } from './core/prompt/prompt-moderation.ts';
 import { createImageModels } from './core/providers/create-image-models.ts';
@@ -39,7 +34,6 @@ import { createOpenAIModerator } from './core/providers/openai/openai-moderator.
 import { createOpenAIPromptEnhancer } from './core/providers/openai/openai-prompt-enhancer.ts';
 import { AsyncQuotaLedger } from './core/quota/async-quota-ledger.ts';
 import type { AbandonedHold } from './core/quota/quota-accounting.ts';
-import { QuotaLedger } from './core/quota/quota-ledger.ts';
 import { createRedisConnection } from './core/redis/redis-connection.ts';
 import { DiskHealth, watchStorageWrites } from './core/storage/disk-health.ts';
 import type { ImageStorage } from './core/storage/image-storage.ts';
@@ -74,18 +68,22 @@ export async function createServices(
   logger: Logger,
   overrides: ServiceOverrides = {},
 ): Promise<Services> {
-  const database = openDatabase(config.databasePath);
   const now = overrides.now ?? (() => new Date());
-  const writes = new WriteBatcher(database, {
-    committed: () => disk.writeSucceeded('database'),
-    failed: (error) => {
-      if (isStorageFailure(error)) disk.writeFailed('database');
+  // Every store on the configured engine (DATABASE_URL's PostgreSQL, else the SQLite file); the classes
+  // below hold the rules, the stores the rows.
+  const engine = await openStoreEngine({
+    config,
+    logger,
+    now,
+    commits: {
+      committed: () => disk.writeSucceeded('database'),
+      failed: (error) => {
+        if (isStorageFailure(error)) disk.writeFailed('database');
+      },
     },
   });
-  // Every store on the configured engine; the classes below hold the rules, the stores the rows.
-  const stores = openSqliteStores({ database, writes, now });
+  const { stores } = engine;
   const ledger = new AsyncQuotaLedger(stores.quota, now);
-  const sqliteLedger = new QuotaLedger(database, now);
   const accounts = new UserAccounts(stores.accounts, config.plans, now);
   const records = new GenerationRecords(stores.generations);
 
@@ -171,16 +169,8 @@ export async function createServices(
     );
     pendingRemovals.add(removal);
   };
-  const stopCheckpoints =
-    config.databasePath === ':memory:'
-      ? async () => undefined
-      : startBackgroundCheckpoints(database, (message) =>
-          logger.error({ error: message }, 'background checkpoint failed'),
-        );
-  const jobRows = new SqliteJobRows(database);
   const jobs = new JobRunner({
-    store: jobRows,
-    writes,
+    store: stores.jobs,
     ledger,
     logger,
     now,
@@ -188,14 +178,7 @@ export async function createServices(
     onAbandonedHolds: removeAbandonedImages,
   });
   const generator = new ImageGenerator({
-    writes: new SqliteGenerationWrites({
-      writes,
-      ledger: sqliteLedger,
-      records,
-      jobs: jobRows,
-      logger,
-      now,
-    }),
+    writes: engine.generationWrites,
     records,
     storage,
     models,
@@ -252,7 +235,7 @@ export async function createServices(
   return {
     config,
     logger,
-    database,
+    database: engine.sqlite,
     stores,
     ledger,
     accounts,
@@ -303,13 +286,11 @@ export async function createServices(
       await background.stop();
       // Jobs still running get a moment to record how they ended; whatever is queued is committed.
       await jobs.drain(2_000);
-      writes.flushNow();
       await Promise.allSettled(pendingRemovals);
       storage.close?.();
-      await stopCheckpoints();
       if (firebase && firebaseApp) await firebase.deleteFirebaseApp(firebaseApp);
       await redis?.close();
-      database.close();
+      await engine.close();
     },
   };
 }

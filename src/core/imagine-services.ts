@@ -30,7 +30,8 @@ import type { ImageStorage } from './storage/image-storage.ts';
 export interface Services {
   config: Config;
   logger: Logger;
-  database: SqliteDatabase;
+  /** The SQLite file's handle, when the stores are on SQLite (the CLI and tests read it); else undefined. */
+  database: SqliteDatabase | undefined;
   /** Every store, on the configured engine. */
   stores: Stores;
   ledger: AsyncQuotaLedger;

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FillableDisk, fillableDisk } from '../test-support/fillable-disk.ts';
+import { sqliteOf } from '../test-support/sqlite-of.ts';
 import { createTestApp, type TestApp } from '../test-support/test-app.ts';
 import { onePng, scriptedModel, storedImageFiles } from '../test-support/test-services.ts';
 
@@ -52,7 +53,8 @@ function expectStorageUnavailable(response: { statusCode: number; headers: objec
 
 /** What the database says is held or unfinished: all of it must be zero once a request has failed. */
 async function leftovers(testApp: TestApp) {
-  const { database, ledger } = testApp.services;
+  const { ledger } = testApp.services;
+  const database = sqliteOf(testApp.services);
   return {
     reserved: (await ledger.usage('fox-fan', 200)).reserved,
     holds: database.prepare('SELECT count(*) FROM reservations').pluck().get(),
@@ -73,7 +75,7 @@ const nothingLeft = { reserved: 0, holds: 0, unfinishedJobs: 0, temporaryFiles: 
 async function charged(testApp: TestApp) {
   return {
     used: (await testApp.services.ledger.usage('fox-fan', 200)).used,
-    records: testApp.services.database.prepare('SELECT count(*) FROM generations').pluck().get(),
+    records: sqliteOf(testApp.services).prepare('SELECT count(*) FROM generations').pluck().get(),
     files: storedImageFiles(testApp.services).length,
   };
 }
@@ -147,7 +149,7 @@ describe('a job that cannot be recorded', () => {
   it('is a 503 to its async caller, never a 202, and its work does not run', async () => {
     const model = scriptedModel(() => onePng());
     const { testApp, authorization } = await start({ MIN_FREE_DISK_MB: '0' }, { models: [model] });
-    const { database } = testApp.services;
+    const database = sqliteOf(testApp.services);
     // The jobs table alone refuses writes, as SQLite does when the WAL cannot grow for the job's row.
     database.function('jobs_disk_full', () => {
       throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });

@@ -2,6 +2,7 @@
 import type { JobDelivery } from '../core/jobs/job-store.ts';
 import { SqliteJobRows } from '../core/jobs/sqlite/sqlite-job-rows.ts';
 import type { Services } from '../services.ts';
+import { sqliteOf } from './sqlite-of.ts';
 
 /** A worker that is gone: another host, never heard from again. */
 export const deadWorkerId = 'ghost-host:999999:dead';
@@ -25,7 +26,7 @@ export async function leaveCrashedJob(
 ): Promise<string> {
   const id = services.jobs.newJobId();
   // Written at once, outside the batcher, as the crashed process had committed it.
-  const rows = new SqliteJobRows(services.database);
+  const rows = new SqliteJobRows(sqliteOf(services));
   rows.insert({
     id,
     userId: job.userId,

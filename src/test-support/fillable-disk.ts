@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createLocalImageStorage } from '../core/storage/local-image-storage.ts';
 import type { ServiceOverrides, Services } from '../services.ts';
+import { sqliteOf } from './sqlite-of.ts';
 
 /** A disk to put DATA_DIR on. */
 export interface FillableDisk {
@@ -95,17 +96,17 @@ function injectedDisk(dataDir: string): FillableDisk {
     },
     attach(services) {
       // SQLite's own error for a full disk, raised from a trigger on every write, as a full WAL would.
-      services.database.function('test_disk_full', () => {
+      sqliteOf(services).function('test_disk_full', () => {
         if (full) throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
         return 0;
       });
-      const tables = services.database
+      const tables = sqliteOf(services)
         .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
         .pluck()
         .all() as string[];
       for (const table of tables) {
         for (const event of ['INSERT', 'UPDATE', 'DELETE']) {
-          services.database.exec(
+          sqliteOf(services).exec(
             `CREATE TEMP TRIGGER "full_${table}_${event}" BEFORE ${event} ON main."${table}" BEGIN SELECT test_disk_full(); END`,
           );
         }

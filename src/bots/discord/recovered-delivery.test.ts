@@ -8,6 +8,7 @@ import { storedChatJob } from '../../core/chat/chat-images.ts';
 import { ProviderCallError } from '../../core/providers/provider-error.ts';
 import type { ServiceOverrides, Services } from '../../services.ts';
 import { leaveCrashedJob } from '../../test-support/crashed-jobs.ts';
+import { sqliteOf } from '../../test-support/sqlite-of.ts';
 import { scriptedModel } from '../../test-support/test-services.ts';
 import { abandonedReason } from './recovered-delivery.ts';
 import type { DiscordReplyTarget } from './reply-target.ts';
@@ -62,7 +63,7 @@ function targetFor(token: string, channelId?: string): DiscordReplyTarget {
 }
 
 function storedTargets(services: Services): unknown[] {
-  return services.database
+  return sqliteOf(services)
     .prepare<[], { request: string }>('SELECT request FROM jobs ORDER BY id')
     .all()
     .map((row) => (JSON.parse(row.request) as { chat?: { target?: unknown } }).chat?.target);

@@ -6,6 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Services } from '../../services.ts';
 import { leaveCrashedJob } from '../../test-support/crashed-jobs.ts';
+import { sqliteOf } from '../../test-support/sqlite-of.ts';
 import { createTestServices, onePng, scriptedModel } from '../../test-support/test-services.ts';
 import { type JobOutcome, staleAfterMs } from '../jobs/job-runner.ts';
 import { abandonedHoldAgeMs, jobRecoveryEveryMs } from './housekeeping-duties.ts';
@@ -115,7 +116,7 @@ describe('housekeeping duties', () => {
     const running = await started();
     running.idempotencyKeys.claim('dave', 'retry-1', 'hash', 'job-1');
     const count = () =>
-      (running.database.prepare('SELECT COUNT(*) AS n FROM idempotency_keys').get() as { n: number }).n;
+      (sqliteOf(running).prepare('SELECT COUNT(*) AS n FROM idempotency_keys').get() as { n: number }).n;
     expect(count()).toBe(1);
     await vi.advanceTimersByTimeAsync(10 * 60_000);
     expect(count()).toBe(1);

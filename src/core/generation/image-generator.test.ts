@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Services } from '../../services.ts';
+import { sqliteOf } from '../../test-support/sqlite-of.ts';
 import { createTestServices, onePng, scriptedModel } from '../../test-support/test-services.ts';
 import { ImagineError } from '../errors/imagine-error.ts';
 
@@ -33,7 +34,7 @@ describe('ImageGenerator', () => {
     services = await createTestServices({}, { models: [scriptedModel(onePng)] });
     const caller = await services.accounts.appCaller('alice');
     // Recording is the step after storage: break it and nothing must stay behind.
-    services.database.exec('DROP TABLE generations');
+    sqliteOf(services).exec('DROP TABLE generations');
     const error = await services.generator
       .generateBatch(
         { prompt: 'x', num_images: 2 },

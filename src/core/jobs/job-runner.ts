@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { newRecordId, recordIdFloor } from '../database/record-id.ts';
-import type { WriteBatcher } from '../database/write-batcher.ts';
+import { isStorageFailure } from '../errors/storage-unavailable.ts';
 import type { AsyncQuotaLedger } from '../quota/async-quota-ledger.ts';
 import type { AbandonedHold } from '../quota/quota-accounting.ts';
-import type { JobDelivery, JobRecord } from './job-store.ts';
+import type { JobDelivery, JobEnding, JobRecord, JobStore } from './job-store.ts';
 import type { NewJobRow } from './new-job-row.ts';
-import type { SqliteJobRows } from './sqlite/sqlite-job-rows.ts';
 import { isWorkerProcessGone, workerIdFor } from './worker-liveness.ts';
 
 /** What a job is, recorded before it runs. */
@@ -89,8 +88,7 @@ const progressEveryMs = 1_000;
  */
 export class JobRunner {
   readonly workerId: string;
-  readonly #store: SqliteJobRows;
-  readonly #writes: WriteBatcher;
+  readonly #store: JobStore;
   readonly #ledger: AsyncQuotaLedger;
   readonly #logger: Logger;
   readonly #now: () => Date;
@@ -105,12 +103,13 @@ export class JobRunner {
   #active = 0;
   #whenIdle: (() => void) | undefined;
   readonly #recoverers = new Map<JobDelivery, (job: JobRecord) => Promise<void>>();
+  /** Ends the database refused (a full disk), tried again before each heartbeat. */
+  readonly #refusedEnds: Array<{ id: string; ending: JobEnding; rowIfMissing: NewJobRow | undefined }> = [];
   /** Where the next recovery scan starts: the first scan reads every unfinished job. */
   #recoveryFrom = '';
 
   constructor(dependencies: {
-    store: SqliteJobRows;
-    writes: WriteBatcher;
+    store: JobStore;
     ledger: AsyncQuotaLedger;
     logger: Logger;
     now?: () => Date;
@@ -119,7 +118,6 @@ export class JobRunner {
     onAbandonedHolds?: (holds: AbandonedHold[]) => void;
   }) {
     this.#store = dependencies.store;
-    this.#writes = dependencies.writes;
     this.#ledger = dependencies.ledger;
     this.#logger = dependencies.logger;
     this.#now = dependencies.now ?? (() => new Date());
@@ -131,8 +129,10 @@ export class JobRunner {
   }
 
   /** Tells other processes this worker's jobs are alive (run every `heartbeatEveryMs` by the scheduler). */
-  heartbeat(): Promise<void> {
-    return this.#writes.run(() => this.#store.heartbeat(this.workerId, this.#now()));
+  async heartbeat(): Promise<void> {
+    // Ends the database refused earlier (a full disk) are tried again first, so none outlasts the outage.
+    await this.#retryRefusedEnds();
+    await this.#store.heartbeat(this.workerId, this.#now());
   }
 
   /** Records the job, waits for the user's turn, runs `work`, records how it ended. */
@@ -151,7 +151,7 @@ export class JobRunner {
     // A caller waiting on its connection starting at once: the row goes in with the quota hold (a refusal
     // before the hold leaves no row; that caller hears it directly). Polled or queued jobs need the row now.
     const withHold = startsNow && spec.delivery !== 'rest-async';
-    const recorded = withHold ? undefined : this.#writes.run(() => this.#store.insert(row));
+    const recorded = withHold ? undefined : this.#store.insert(row);
     const done = this.#execute(id, spec.userId, lane, startsNow, recorded, work, withHold ? row : undefined);
     const committed = recorded ? recorded.then(() => undefined) : Promise.resolve();
     // Handled here for callers that never look (a caller waiting on `done` hears the failure there).
@@ -191,43 +191,53 @@ export class JobRunner {
 
   /** Ends a recovered job that cannot be delivered any more, with the reason for its caller. */
   abandon(jobId: string, reason: string): void {
-    void this.#writes
-      .run(() =>
-        this.#store.finish(
-          jobId,
-          { status: 'failed', httpStatus: 503, result: { error: 'provider_unavailable', message: reason } },
-          this.#now(),
-        ),
+    void this.#store
+      .finish(
+        jobId,
+        { status: 'failed', httpStatus: 503, result: { error: 'provider_unavailable', message: reason } },
+        this.#now(),
       )
       .catch((error: unknown) => this.#logger.error({ err: error, jobId }, 'closing a recovered job failed'));
   }
 
   /**
-   * Recovers jobs whose worker is gone: every quota hold they had is released, jobs polled over REST run
-   * again under this worker, the rest are marked failed with the reason. Returns how many were recovered.
+   * Recovers jobs whose worker is gone: each is claimed for this worker in one atomic step (two survivors
+   * recovering at once never take the same job), every quota hold it had is released, jobs polled over
+   * REST run again under this worker, and the rest are marked failed with the reason. Returns how many
+   * were recovered.
    */
   async recover(): Promise<number> {
     const now = this.#now();
-    let recovered = 0;
-    let stillAlive: string | undefined;
-    for (const job of this.#store.unfinishedFrom(this.#recoveryFrom)) {
-      if (!this.#workerIsGone(job, now)) {
-        stillAlive ??= job.id;
-        continue;
-      }
-      recovered++;
+    const unfinished = await this.#store.unfinishedFrom(this.#recoveryFrom);
+    const others = unfinished.filter((job) => job.workerId !== this.workerId);
+    // A worker on this host whose process is gone is gone now; elsewhere, once its heartbeat is stale.
+    const goneWorkerIds = [...new Set(others.map((job) => job.workerId))].filter((workerId) =>
+      isWorkerProcessGone(workerId, { pid: process.pid, workerId: this.workerId }),
+    );
+    const staleBefore = new Date(now.getTime() - staleAfterMs);
+    const claimed =
+      others.length === 0
+        ? []
+        : await this.#store.claimAbandoned({
+            workerId: this.workerId,
+            now,
+            staleBefore,
+            goneWorkerIds,
+            fromId: this.#recoveryFrom,
+          });
+    for (const job of claimed) {
       const lostHolds = await this.#ledger.releaseForJob(job.id);
       if (lostHolds.length > 0) this.#onAbandonedHolds?.(lostHolds);
       const released = lostHolds.length;
       const recoverer = this.#recoverers.get(job.delivery);
       if (recoverer) {
-        this.#store.adopt(job.id, this.workerId, this.#now());
+        await this.#store.adopt(job.id, this.workerId, this.#now());
         this.#logger.warn({ jobId: job.id, released }, 'recovered an interrupted job; taking it up again');
         void recoverer(job).catch((error: unknown) => {
           this.#logger.error({ err: error, jobId: job.id }, 'a recovered job failed');
         });
       } else {
-        this.#store.finish(
+        await this.#store.finish(
           job.id,
           {
             status: 'failed',
@@ -247,8 +257,10 @@ export class JobRunner {
       }
     }
     // Next time, start at the oldest job still running elsewhere, or at what could have started since.
-    this.#recoveryFrom = stillAlive ?? recordIdFloor(new Date(now.getTime() - staleAfterMs));
-    return recovered;
+    const claimedIds = new Set(claimed.map((job) => job.id));
+    const stillAlive = others.find((job) => !claimedIds.has(job.id))?.id;
+    this.#recoveryFrom = stillAlive ?? recordIdFloor(staleBefore);
+    return claimed.length;
   }
 
   /** Waits for running jobs, up to `deadlineMs`; what is left is picked up by recovery on the next start. */
@@ -312,11 +324,9 @@ export class JobRunner {
     this.#queued.set(id, userId);
     await new Promise<void>((resolve) => lane.waiting.push(resolve));
     this.#queued.delete(id);
-    void this.#writes
-      .run(() => this.#store.start(id, this.#now()))
-      .catch((error: unknown) => {
-        this.#logger.error({ err: error, jobId: id }, 'recording that a job started failed');
-      });
+    void this.#store.start(id, this.#now()).catch((error: unknown) => {
+      this.#logger.error({ err: error, jobId: id }, 'recording that a job started failed');
+    });
   }
 
   /** Runs the work of a job whose turn it is, records how it ended, and lets the next in line start. */
@@ -344,8 +354,8 @@ export class JobRunner {
           finished = true;
         },
         noteProviderRequest: (providerRequestId) => {
-          void this.#writes
-            .run(() => this.#store.setProviderRequest(id, providerRequestId))
+          void this.#store
+            .setProviderRequest(id, providerRequestId)
             .catch((error: unknown) =>
               this.#logger.error({ err: error, jobId: id }, 'noting the provider request failed'),
             );
@@ -362,8 +372,8 @@ export class JobRunner {
           if (at - progressWrittenAt < progressEveryMs || finished) return;
           progressWrittenAt = at;
           const clamped = Math.min(1, Math.max(0, progress));
-          void this.#writes
-            .run(() => this.#store.setProgress(id, clamped))
+          void this.#store
+            .setProgress(id, clamped)
             .catch((error: unknown) =>
               this.#logger.warn({ err: error, jobId: id }, "noting a job's progress failed"),
             );
@@ -376,21 +386,12 @@ export class JobRunner {
         ...(outcome.httpStatus === undefined ? {} : { httpStatus: outcome.httpStatus }),
         ...(outcome.result === undefined ? {} : { result: outcome.result }),
       };
-      // Eventually: on a full disk the end is written once space returns, so the row is not left running.
-      await this.#writes.runEventually(() => {
-        if (this.#store.finish(id, ending, this.#now())) return;
-        // A refusal at the quota hold rolled the job's row back with it. When its ending is worth keeping
-        // (an idempotent retry replays a 402), the row goes in now, already finished.
-        if (rowWithHold && outcome.result !== undefined) {
-          this.#store.insert(rowWithHold);
-          this.#store.finish(id, ending, this.#now());
-        }
-      });
+      // A refusal at the quota hold rolled the job's row back with it. When its ending is worth keeping
+      // (an idempotent retry replays a 402), the row goes in now, then ends.
+      await this.#end(id, ending, rowWithHold && outcome.result !== undefined ? rowWithHold : undefined);
       return outcome.value;
     } catch (error) {
-      await this.#writes
-        .runEventually(() => this.#store.finish(id, { status: 'failed' }, this.#now()))
-        .catch(() => undefined);
+      await this.#end(id, { status: 'failed' }, undefined).catch(() => undefined);
       throw error;
     } finally {
       this.#inFlight.delete(id);
@@ -406,6 +407,49 @@ export class JobRunner {
     }
   }
 
+  /**
+   * Writes a job's end. When the database refuses it now (a full disk), it is kept and tried again before
+   * every heartbeat until it lands, so the row is not left running; the caller goes on meanwhile.
+   */
+  async #end(id: string, ending: JobEnding, rowIfMissing: NewJobRow | undefined): Promise<void> {
+    try {
+      await this.#writeEnd(id, ending, rowIfMissing);
+    } catch (error) {
+      if (!isStorageFailure(error)) throw error;
+      this.#logger.warn(
+        { err: error, jobId: id },
+        "recording a job's end failed; retried once the database takes writes",
+      );
+      this.#refusedEnds.push({ id, ending, rowIfMissing });
+    }
+  }
+
+  async #writeEnd(id: string, ending: JobEnding, rowIfMissing: NewJobRow | undefined): Promise<void> {
+    if (await this.#store.finish(id, ending, this.#now())) return;
+    if (!rowIfMissing) return;
+    await this.#store.insert(rowIfMissing);
+    await this.#store.finish(id, ending, this.#now());
+  }
+
+  async #retryRefusedEnds(): Promise<void> {
+    const waiting = this.#refusedEnds.splice(0);
+    for (const [index, end] of waiting.entries()) {
+      try {
+        await this.#writeEnd(end.id, end.ending, end.rowIfMissing);
+      } catch (error) {
+        // Still refused: keep this one and the rest for the next heartbeat.
+        this.#refusedEnds.push(...waiting.slice(index));
+        if (!isStorageFailure(error)) throw error;
+        return;
+      }
+    }
+  }
+
+  /** How many job ends wait for the database to take them. */
+  get endsWaitingForDatabase(): number {
+    return this.#refusedEnds.length;
+  }
+
   #lane(userId: string): UserLane {
     let lane = this.#lanes.get(userId);
     if (!lane) {
@@ -413,12 +457,5 @@ export class JobRunner {
       this.#lanes.set(userId, lane);
     }
     return lane;
-  }
-
-  /** A worker on this host whose process is gone is gone now; elsewhere, when its heartbeat is stale. */
-  #workerIsGone(job: JobRecord, now: Date): boolean {
-    if (job.workerId === this.workerId) return false;
-    if (isWorkerProcessGone(job.workerId, { pid: process.pid, workerId: this.workerId })) return true;
-    return now.getTime() - job.heartbeatAt.getTime() > staleAfterMs;
   }
 }

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config/load-config.ts';
 import { createServices } from '../../services.ts';
 import { capturingLogger } from '../../test-support/capturing-logger.ts';
+import { sqliteOf } from '../../test-support/sqlite-of.ts';
 import { createTestApp, type TestApp } from '../../test-support/test-app.ts';
 import { temporaryDataDir } from '../../test-support/test-services.ts';
 import { buildApp } from '../build-app.ts';
@@ -47,7 +48,7 @@ describe('operator console sign-in', () => {
     );
     expect(setCookie).not.toContain(key);
     // Only a hash of the session id is stored.
-    const stored = JSON.stringify(testApp.services.database.prepare('SELECT * FROM console_sessions').all());
+    const stored = JSON.stringify(sqliteOf(testApp.services).prepare('SELECT * FROM console_sessions').all());
     expect(stored).not.toContain(sessionCookie(response).split('=')[1]);
 
     const shell = await testApp.app.inject({

@@ -6,6 +6,7 @@ import { imageRequestSchema } from '../../core/generation/generation-request.ts'
 import { requestHash } from '../../core/jobs/idempotency-keys.ts';
 import { imageKey } from '../../core/storage/image-storage.ts';
 import { leaveCrashedJob } from '../../test-support/crashed-jobs.ts';
+import { sqliteOf } from '../../test-support/sqlite-of.ts';
 import { createTestApp, type TestApp } from '../../test-support/test-app.ts';
 import { onePng, scriptedModel, storedImageFiles } from '../../test-support/test-services.ts';
 
@@ -123,7 +124,7 @@ describe('a job and its result', () => {
       insertNow(record);
       setImmediate(() => {
         seen.push(
-          services.database.prepare('SELECT status, result FROM jobs WHERE user_id = ?').get('alice') as {
+          sqliteOf(services).prepare('SELECT status, result FROM jobs WHERE user_id = ?').get('alice') as {
             status: string;
             result: string | null;
           },
@@ -201,7 +202,7 @@ describe('Idempotency-Key after an outcome the caller never got', () => {
     );
     await vi.waitFor(() =>
       expect(
-        current?.services.database.prepare("SELECT status FROM jobs WHERE user_id = 'alice'").get(),
+        sqliteOf(current?.services).prepare("SELECT status FROM jobs WHERE user_id = 'alice'").get(),
       ).toEqual({ status: 'cancelled' }),
     );
 

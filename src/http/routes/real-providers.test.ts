@@ -16,6 +16,7 @@ import sharp from 'sharp';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readPngText } from '../../core/generation/image-parameters.ts';
 import { leaveCrashedJob } from '../../test-support/crashed-jobs.ts';
+import { sqliteOf } from '../../test-support/sqlite-of.ts';
 import { createTestApp, type TestApp } from '../../test-support/test-app.ts';
 import { storedImageFiles } from '../../test-support/test-services.ts';
 
@@ -108,7 +109,7 @@ describe('Replicate through the REST API', () => {
       'rsq9k2x7hnrm80cmz1a8tq3p4w',
     );
     // The job knew the prediction while it ran, so a crash could have followed it instead of paying twice.
-    const noted = current.services.database
+    const noted = sqliteOf(current.services)
       .prepare('SELECT COUNT(*) AS n FROM jobs WHERE provider_request_id = ?')
       .get('rsq9k2x7hnrm80cmz1a8tq3p4w') as { n: number };
     expect(noted.n).toBe(1);

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config/load-config.ts';
 import { redactedPaths } from '../../logger.ts';
 import { createServices } from '../../services.ts';
+import { sqliteOf } from '../../test-support/sqlite-of.ts';
 import { createTestApp, type TestApp } from '../../test-support/test-app.ts';
 import { temporaryDataDir } from '../../test-support/test-services.ts';
 import { buildApp } from '../build-app.ts';
@@ -205,7 +206,7 @@ describe('service routes', () => {
   it('answers 500 internal_error with the request id and no stack when something breaks', async () => {
     const testApp = await start();
     const authorization = await testApp.bearerFor('alice');
-    testApp.services.database.exec('DROP TABLE quota_counters');
+    sqliteOf(testApp.services).exec('DROP TABLE quota_counters');
     const response = await testApp.app.inject({
       method: 'GET',
       url: '/api/v1/usage',

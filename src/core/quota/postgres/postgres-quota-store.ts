@@ -35,9 +35,10 @@ export type Queryable = Sql | TransactionSql;
  * settles never deadlock each other.
  */
 export class PostgresQuotaStore implements QuotaStore {
-  readonly #sql: Sql;
+  readonly #sql: Queryable;
 
-  constructor(sql: Sql) {
+  /** On the pool, or on a caller's transaction (a group commit), whose commit then carries every write. */
+  constructor(sql: Queryable) {
     this.#sql = sql;
   }
 
@@ -51,7 +52,7 @@ export class PostgresQuotaStore implements QuotaStore {
       return this.#holdMonthOnly(request, user, period, now);
     }
     // A refusal thrown inside the transaction rolls back the counters it had already held.
-    return this.#sql.begin(async (sql) => {
+    return inTransaction(this.#sql, async (sql) => {
       if (!(await tryHoldImages(sql, user, period, request.images, request.userLimit))) {
         throw monthlyLimitReached(request.userLimit, await heldOrUsed(sql, user, period, request.userLimit));
       }
@@ -134,7 +135,7 @@ export class PostgresQuotaStore implements QuotaStore {
   async settle(reservationId: number, charge: Charge): Promise<SettledHold | undefined> {
     assertChargeable(charge);
     // One transaction: the hold's removal and every counter it charges commit together or not at all.
-    return this.#sql.begin(async (sql) => {
+    return inTransaction(this.#sql, async (sql) => {
       const [reservation] = await sql<SettledRow[]>`
         DELETE FROM reservations WHERE id = ${reservationId} AND images >= ${charge.images}
         RETURNING user_id, scope_key, period, images, held_usd, day, tally`;
@@ -195,7 +196,7 @@ export class PostgresQuotaStore implements QuotaStore {
   }
 
   async refund(userId: string, period: string, charge: Charge): Promise<void> {
-    await this.#sql.begin((sql) => refundCharge(sql, userId, period, charge));
+    await inTransaction(this.#sql, (sql) => refundCharge(sql, userId, period, charge));
   }
 }
 
@@ -254,4 +255,10 @@ async function settleImages(
     UPDATE quota_counters SET reserved_images = reserved_images - ${held}, used_images = used_images + ${charged}
     WHERE subject = ${subject} AND period = ${period} RETURNING used_images, reserved_images`;
   return row;
+}
+
+/** Runs `work` in a transaction: a new one on the pool, or the caller's when `sql` already is one. */
+function inTransaction<T>(sql: Queryable, work: (transaction: TransactionSql) => Promise<T>): Promise<T> {
+  if ('savepoint' in sql) return work(sql);
+  return sql.begin(work) as Promise<T>;
 }

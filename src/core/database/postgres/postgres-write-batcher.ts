@@ -1,0 +1,103 @@
+import type { Sql, TransactionSql } from 'postgres';
+import type { CommitListener } from '../write-batcher.ts';
+
+interface QueuedWrite {
+  work: (transaction: TransactionSql) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+type WriteOutcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/** A write's own error, carried out of a transaction attempt so it is not mistaken for a failed commit. */
+class WriteThrew {
+  constructor(readonly error: unknown) {}
+}
+
+/** Writes beyond this wait for the next group: one transaction must not hold its locks for too long. */
+const maxGroupSize = 64;
+
+/**
+ * Group commit on PostgreSQL, as `WriteBatcher` is on SQLite: writes queued in the same turn of the event
+ * loop run in one transaction, so N requests cost one commit (one WAL flush) instead of N. Groups do not
+ * wait for each other: each takes its own connection from the pool. A write that throws (a quota refusal)
+ * loses only itself: the group first runs with no savepoint at all (each costs two round trips), and only
+ * when a write throws runs again with each write in a savepoint of its own. A caller's promise settles
+ * after the commit. A write must touch nothing but its transaction: it may run twice.
+ */
+export class PostgresWriteBatcher {
+  readonly #sql: Sql;
+  readonly #listener: CommitListener | undefined;
+  #queue: QueuedWrite[] = [];
+  #flushScheduled = false;
+
+  constructor(sql: Sql, listener?: CommitListener) {
+    this.#sql = sql;
+    this.#listener = listener;
+  }
+
+  /** Runs `work` in the next group's transaction and answers its result once that committed. */
+  run<T>(work: (transaction: TransactionSql) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        setImmediate(() => this.#flush());
+      }
+    });
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    while (this.#queue.length > 0) void this.#commit(this.#queue.splice(0, maxGroupSize));
+  }
+
+  async #commit(writes: QueuedWrite[]): Promise<void> {
+    let outcomes: WriteOutcome[];
+    try {
+      outcomes = await this.#attempt(writes);
+    } catch (error) {
+      // The transaction itself failed (the connection, the server): nothing was written.
+      this.#listener?.failed(error);
+      for (const write of writes) write.reject(error);
+      return;
+    }
+    this.#listener?.committed();
+    writes.forEach((write, index) => {
+      const outcome = outcomes[index];
+      if (outcome?.ok) write.resolve(outcome.value);
+      else write.reject(outcome?.error);
+    });
+  }
+
+  async #attempt(writes: QueuedWrite[]): Promise<WriteOutcome[]> {
+    try {
+      return await this.#sql.begin(async (transaction) => {
+        const outcomes: WriteOutcome[] = [];
+        for (const write of writes) {
+          try {
+            outcomes.push({ ok: true, value: await write.work(transaction) });
+          } catch (error) {
+            throw new WriteThrew(error);
+          }
+        }
+        return outcomes;
+      });
+    } catch (error) {
+      if (!(error instanceof WriteThrew)) throw error;
+      // Alone in its group, the failing write was undone by the rollback already.
+      if (writes.length === 1) return [{ ok: false, error: error.error }];
+      return this.#sql.begin(async (transaction) => {
+        const outcomes: WriteOutcome[] = [];
+        for (const write of writes) {
+          try {
+            outcomes.push({ ok: true, value: await transaction.savepoint((inner) => write.work(inner)) });
+          } catch (writeError) {
+            outcomes.push({ ok: false, error: writeError });
+          }
+        }
+        return outcomes;
+      }) as Promise<WriteOutcome[]>;
+    }
+  }
+}

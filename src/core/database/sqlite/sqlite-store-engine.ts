@@ -1,0 +1,44 @@
+import { GenerationRecords } from '../../generation/generation-records.ts';
+import { SqliteJobRows } from '../../jobs/sqlite/sqlite-job-rows.ts';
+import { QuotaLedger } from '../../quota/quota-ledger.ts';
+import { startBackgroundCheckpoints } from '../background-checkpoints.ts';
+import { openDatabase } from '../open-database.ts';
+import type { StoreEngineDescriptor } from '../store-engine.ts';
+import { WriteBatcher } from '../write-batcher.ts';
+import { SqliteGenerationWrites } from './sqlite-generation-writes.ts';
+import { openSqliteStores } from './sqlite-stores.ts';
+
+/** The embedded default: one WAL file under DATA_DIR, group commits, checkpoints off the request path. */
+export const sqliteStoreEngine: StoreEngineDescriptor = {
+  name: 'sqlite',
+  selectedBy: () => true,
+  async open({ config, logger, now, commits }) {
+    const database = openDatabase(config.databasePath);
+    const writes = new WriteBatcher(database, commits);
+    const stores = openSqliteStores({ database, writes, now });
+    const stopCheckpoints =
+      config.databasePath === ':memory:'
+        ? async () => undefined
+        : startBackgroundCheckpoints(database, (message) =>
+            logger.error({ error: message }, 'background checkpoint failed'),
+          );
+    return {
+      name: 'sqlite',
+      stores,
+      generationWrites: new SqliteGenerationWrites({
+        writes,
+        ledger: new QuotaLedger(database, now),
+        records: new GenerationRecords(stores.generations),
+        jobs: new SqliteJobRows(database),
+        logger,
+        now,
+      }),
+      sqlite: database,
+      async close() {
+        writes.flushNow();
+        await stopCheckpoints();
+        database.close();
+      },
+    };
+  },
+};
