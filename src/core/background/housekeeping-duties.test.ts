@@ -58,10 +58,13 @@ describe('housekeeping duties', () => {
 
     // Its heartbeat goes stale at 30 s; the next scan (every 5 s) takes the job over.
     await vi.advanceTimersByTimeAsync(1_000 + jobRecoveryEveryMs);
-    expect(await running.jobStore.get(jobId, 'alice')).toMatchObject({
-      status: 'failed',
-      result: { error: 'provider_unavailable' },
-    });
+    // The scan claims it in its own statement; the job's end is a group commit of the turn after.
+    await vi.waitFor(async () =>
+      expect(await running.jobStore.get(jobId, 'alice')).toMatchObject({
+        status: 'failed',
+        result: { error: 'provider_unavailable' },
+      }),
+    );
     expect(await running.ledger.usage('alice', 5)).toMatchObject({ used: 0, reserved: 0 });
   });
 

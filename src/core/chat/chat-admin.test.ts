@@ -36,42 +36,42 @@ describe('ChatAdmin', async () => {
     const { accounts, admin, setNow } = setUp();
     await accounts.ensureUser('app-ada');
     await accounts.link('discord:ada', 'app-ada');
-    (await expect(await admin.grant(actor, 'discord:ada', 5))).toEqual({ userId: 'app-ada', extra: 5 });
-    (await expect((await admin.grant(actor, 'discord:ada', 2)).extra)).toBe(7);
+    expect(await admin.grant(actor, 'discord:ada', 5)).toEqual({ userId: 'app-ada', extra: 5 });
+    expect((await admin.grant(actor, 'discord:ada', 2)).extra).toBe(7);
     setNow('2026-04-01T00:00:00Z');
-    (await expect(await admin.extraImages('app-ada'))).toBe(0);
-    (await expect((await admin.recentActions())[0])).toMatchObject({
+    expect(await admin.extraImages('app-ada')).toBe(0);
+    expect((await admin.recentActions())[0]).toMatchObject({
       actor: 'discord:admin',
       place: 'discord-guild:1',
       action: 'grant',
       target: 'discord:ada',
       detail: { images: 2, userId: 'app-ada', period: '2026-03' },
     });
-    await expect(await admin.grant(actor, 'discord:ada', 0)).rejects.toThrow(/whole number/);
+    await expect(admin.grant(actor, 'discord:ada', 0)).rejects.toThrow(/whole number/);
   });
 
   it('sets the plan of an unlinked person on their own identity, and refuses an unknown plan', async () => {
     const { accounts, admin } = setUp();
     await admin.setPlan(actor, 'discord:ben', 'pro');
-    (await expect(await accounts.chatCaller('discord:ben'))).toMatchObject({
+    expect(await accounts.chatCaller('discord:ben')).toMatchObject({
       userId: 'discord:ben',
       plan: { name: 'pro' },
     });
-    await expect(await admin.setPlan(actor, 'discord:ben', 'gold')).rejects.toThrow(/unknown plan "gold"/);
-    (await expect((await admin.recentActions()).map((action) => action.action))).toEqual(['plan']);
+    await expect(admin.setPlan(actor, 'discord:ben', 'gold')).rejects.toThrow(/unknown plan "gold"/);
+    expect((await admin.recentActions()).map((action) => action.action)).toEqual(['plan']);
   });
 
   it('blocks and unblocks, and counts a place’s month with its top users from what the ledger charged', async () => {
     const { admin, chargeAt } = setUp();
     await admin.block(actor, 'discord:ben');
-    (await expect(await admin.isBlocked('discord:ben'))).toBe(true);
-    (await expect(await admin.unblock(actor, 'discord:ben'))).toBe(true);
-    (await expect(await admin.isBlocked('discord:ben'))).toBe(false);
+    expect(await admin.isBlocked('discord:ben')).toBe(true);
+    expect(await admin.unblock(actor, 'discord:ben')).toBe(true);
+    expect(await admin.isBlocked('discord:ben')).toBe(false);
     chargeAt('discord-guild:1', 'discord:ada', 3);
     chargeAt('discord-guild:1', 'discord:ben', 2, 1); // one of two images failed: one charged
     chargeAt('discord-guild:1', 'discord:ben', 1, 0); // nothing made, nothing charged
     chargeAt('discord-guild:10', 'discord:ben', 9);
-    (await expect(await admin.placeUsage(actor))).toEqual({
+    expect(await admin.placeUsage(actor)).toEqual({
       period: '2026-03',
       images: 4,
       top: [
@@ -79,7 +79,7 @@ describe('ChatAdmin', async () => {
         { identity: 'discord:ben', images: 1 },
       ],
     });
-    (await expect((await admin.recentActions()).map((action) => action.action))).toEqual([
+    expect((await admin.recentActions()).map((action) => action.action)).toEqual([
       'usage',
       'unblock',
       'block',

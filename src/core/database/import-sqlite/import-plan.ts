@@ -51,6 +51,12 @@ export const copiedTables: readonly CopiedTable[] = [
   { name: 'generation_failures' },
 ];
 
+/**
+ * PostgreSQL's own tables, with no SQLite counterpart: `account_changes` is the change counter its
+ * triggers keep so every process drops cached keys and plans (SQLite reads its file's `data_version`).
+ */
+export const postgresOnlyTables: readonly string[] = ['account_changes'];
+
 /** The SQLite tables an import leaves behind on purpose, each with the reason the report prints. */
 export const skippedTables: readonly SkippedTable[] = [
   {
