@@ -53,21 +53,9 @@ export class GenerationRecords {
     this.#store = store;
   }
 
-  /** Records generations, all or none (outside a charge: the generator records with `insertNow`). */
+  /** Records generations, all or none (a charge records its images in its own commit instead). */
   async insert(records: readonly GenerationRecord[]): Promise<void> {
     await this.#store.insert(records);
-  }
-
-  /**
-   * Records one generation synchronously, inside SQLite's group-commit transaction that charges for it
-   * (`writes.run`). PostgreSQL has no synchronous write: its charge's transaction records the images with
-   * `insertGenerationRecords` (`postgres/postgres-generation-store.ts`).
-   */
-  insertNow(record: GenerationRecord): void {
-    if (!this.#store.insertNow) {
-      throw new Error("this engine records generations in the charge's transaction, not in a batched write");
-    }
-    this.#store.insertNow(record);
   }
 
   /** One of a user's generations by id. */

@@ -219,16 +219,4 @@ onEveryStoreEngine((engine, open) => {
     const outcomes = await Promise.all(Array.from({ length: 10 }, () => records.delete('alice', record.id)));
     expect(outcomes.filter((outcome) => outcome !== undefined)).toEqual([record]);
   });
-
-  it(`records synchronously inside the charge's write only where the engine has one, on ${engine}`, async () => {
-    await start();
-    const record = recordOf('alice');
-    if (opened.engine === 'sqlite') {
-      records.insertNow(record);
-      expect(await records.get('alice', record.id)).toEqual(record);
-    } else {
-      expect(() => records.insertNow(record)).toThrow(/charge's transaction/);
-      expect(await records.get('alice', record.id)).toBeUndefined();
-    }
-  });
 });

@@ -8,12 +8,6 @@ import type { GenerationRecord } from './generation-records.ts';
 export interface GenerationStore {
   /** Records generations, all or none. */
   insert(records: readonly GenerationRecord[]): Promise<void>;
-  /**
-   * Records one generation synchronously, inside the transaction that charges for it: SQLite's group
-   * commit (`writes.run`) has no await in it. Absent on PostgreSQL, where the charge's own transaction
-   * inserts the records (`insertGenerationRecords` in `postgres/`).
-   */
-  insertNow?(record: GenerationRecord): void;
   /** One of a user's generations by id; another user's is none. */
   get(userId: string, id: string): Promise<GenerationRecord | undefined>;
   /** The images of one of a user's batches, in the order they were made. */

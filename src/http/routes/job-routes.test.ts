@@ -3,6 +3,7 @@ import http from 'node:http';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ImagineError } from '../../core/errors/imagine-error.ts';
 import { imageRequestSchema } from '../../core/generation/generation-request.ts';
+import type { SqliteGenerationStore } from '../../core/generation/sqlite/sqlite-generation-store.ts';
 import { requestHash } from '../../core/jobs/idempotency-keys.ts';
 import { imageKey } from '../../core/storage/image-storage.ts';
 import { leaveCrashedJob } from '../../test-support/crashed-jobs.ts';
@@ -119,10 +120,11 @@ describe('a job and its result', () => {
     // Right after the charge's commit (the generation's records are written in it), before anything the
     // job does later can run: what a poll at that instant would read.
     const seen: Array<{ status: string; result: string | null }> = [];
-    const generations = services.stores.generations;
-    const insertNow = generations.insertNow?.bind(generations);
+    // On SQLite the charge's commit records each image with the store's synchronous insert.
+    const generations = services.stores.generations as SqliteGenerationStore;
+    const insertNow = generations.insertNow.bind(generations);
     generations.insertNow = (record) => {
-      insertNow?.(record);
+      insertNow(record);
       setImmediate(() => {
         seen.push(
           sqliteOf(services).prepare('SELECT status, result FROM jobs WHERE user_id = ?').get('alice') as {

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { isStorageFailure } from '../../errors/storage-unavailable.ts';
-import type { GenerationRecords } from '../../generation/generation-records.ts';
 import type { GenerationCharge, GenerationWrites } from '../../generation/generation-writes.ts';
+import type { SqliteGenerationStore } from '../../generation/sqlite/sqlite-generation-store.ts';
 import type { NewJobRow } from '../../jobs/new-job-row.ts';
 import type { SqliteJobRows } from '../../jobs/sqlite/sqlite-job-rows.ts';
 import type { Reservation, ReservationRequest, UsageSummary } from '../../quota/quota-accounting.ts';
@@ -16,7 +16,7 @@ import type { WriteBatcher } from '../write-batcher.ts';
 export class SqliteGenerationWrites implements GenerationWrites {
   readonly #writes: WriteBatcher;
   readonly #ledger: QuotaLedger;
-  readonly #records: GenerationRecords;
+  readonly #records: SqliteGenerationStore;
   readonly #jobs: SqliteJobRows;
   readonly #logger: Logger;
   readonly #now: () => Date;
@@ -24,7 +24,7 @@ export class SqliteGenerationWrites implements GenerationWrites {
   constructor(dependencies: {
     writes: WriteBatcher;
     ledger: QuotaLedger;
-    records: GenerationRecords;
+    records: SqliteGenerationStore;
     jobs: SqliteJobRows;
     logger: Logger;
     now: () => Date;

@@ -1,5 +1,3 @@
-import { GenerationRecords } from '../../generation/generation-records.ts';
-import { SqliteJobRows } from '../../jobs/sqlite/sqlite-job-rows.ts';
 import { QuotaLedger } from '../../quota/quota-ledger.ts';
 import { startBackgroundCheckpoints } from '../background-checkpoints.ts';
 import { openDatabase } from '../open-database.ts';
@@ -28,8 +26,8 @@ export const sqliteStoreEngine: StoreEngineDescriptor = {
       generationWrites: new SqliteGenerationWrites({
         writes,
         ledger: new QuotaLedger(database, now),
-        records: new GenerationRecords(stores.generations),
-        jobs: new SqliteJobRows(database),
+        records: stores.generations,
+        jobs: stores.jobs.rows,
         logger,
         now,
       }),

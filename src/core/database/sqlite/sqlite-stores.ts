@@ -27,7 +27,13 @@ export interface SqliteStoreContext {
 }
 
 /** Every store on the embedded SQLite file (the zero-setup default). */
-export function openSqliteStores(context: SqliteStoreContext): Stores {
+/** The SQLite stores, with the two whose synchronous statements the group-commit writes run. */
+export interface SqliteStores extends Stores {
+  generations: SqliteGenerationStore;
+  jobs: SqliteJobStore;
+}
+
+export function openSqliteStores(context: SqliteStoreContext): SqliteStores {
   return {
     quota: new SqliteQuotaStore(context.database),
     generations: new SqliteGenerationStore(context.database, context.writes),
