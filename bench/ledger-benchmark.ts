@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { openDatabase } from '../src/core/database/open-database.ts';
 import type { ReservationRequest } from '../src/core/quota/quota-accounting.ts';
-import { QuotaLedger } from '../src/core/quota/quota-ledger.ts';
+import { SqliteQuotaLedger } from '../src/core/quota/sqlite/sqlite-quota-ledger.ts';
 
 function timedLoop(count: number, action: (index: number) => void): number {
   const startedAt = performance.now();
@@ -43,7 +43,7 @@ export function runLedgerBenchmark(operationsPerRound: number, rounds = 7) {
       'CREATE TABLE raw_inserts (id INTEGER PRIMARY KEY, user_id TEXT NOT NULL, images INTEGER NOT NULL)',
     );
     const insert = rawDatabase.prepare('INSERT INTO raw_inserts (user_id, images) VALUES (?, 1)');
-    const ledger = new QuotaLedger(ledgerDatabase);
+    const ledger = new SqliteQuotaLedger(ledgerDatabase);
     const reserve = (index: number, budgetUsd: number | undefined) =>
       ledger.reserve(benchReservation(index, budgetUsd));
 

@@ -1,7 +1,7 @@
 /** Ledger reservations/s on PostgreSQL beside raw single-statement inserts over the same pool. */
 import { defaultPoolSize, openPostgres } from '../src/core/database/postgres/open-postgres.ts';
-import { AsyncQuotaLedger } from '../src/core/quota/async-quota-ledger.ts';
 import { PostgresQuotaStore } from '../src/core/quota/postgres/postgres-quota-store.ts';
+import { QuotaLedger } from '../src/core/quota/quota-ledger.ts';
 import { createPostgresTestDatabase } from '../src/test-support/postgres-test-database.ts';
 import { benchReservation } from './ledger-benchmark.ts';
 
@@ -36,7 +36,7 @@ export async function runPostgresLedgerBenchmark(operationsPerRound: number, rou
   const sql = await openPostgres({ url: database.url, poolSize });
   try {
     await sql`CREATE TABLE raw_inserts (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, user_id text NOT NULL, images integer NOT NULL)`;
-    const ledger = new AsyncQuotaLedger(new PostgresQuotaStore(sql));
+    const ledger = new QuotaLedger(new PostgresQuotaStore(sql));
     const insert = (index: number) =>
       sql`INSERT INTO raw_inserts (user_id, images) VALUES (${`user-${index % 100}`}, 1)`;
     const reserve = (index: number, budgetUsd: number | undefined) =>

@@ -32,8 +32,8 @@ import { createOpenAIClient } from './core/providers/openai/openai-client.ts';
 import { createOpenAIImageModerator } from './core/providers/openai/openai-image-moderator.ts';
 import { createOpenAIModerator } from './core/providers/openai/openai-moderator.ts';
 import { createOpenAIPromptEnhancer } from './core/providers/openai/openai-prompt-enhancer.ts';
-import { AsyncQuotaLedger } from './core/quota/async-quota-ledger.ts';
 import type { AbandonedHold } from './core/quota/quota-accounting.ts';
+import { QuotaLedger } from './core/quota/quota-ledger.ts';
 import { createRedisConnection } from './core/redis/redis-connection.ts';
 import { DiskHealth, watchStorageWrites } from './core/storage/disk-health.ts';
 import type { ImageStorage } from './core/storage/image-storage.ts';
@@ -83,7 +83,7 @@ export async function createServices(
     },
   });
   const { stores } = engine;
-  const ledger = new AsyncQuotaLedger(stores.quota, now);
+  const ledger = new QuotaLedger(stores.quota, now);
   const accounts = new UserAccounts(stores.accounts, config.plans, now);
   const records = new GenerationRecords(stores.generations);
 

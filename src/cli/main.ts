@@ -22,7 +22,7 @@ import { WriteBatcher } from '../core/database/write-batcher.ts';
 import { createImageModels } from '../core/providers/create-image-models.ts';
 import { ImageModelRegistry } from '../core/providers/image-model-registry.ts';
 import { ReadinessChecker } from '../core/providers/model-readiness.ts';
-import { AsyncQuotaLedger } from '../core/quota/async-quota-ledger.ts';
+import { QuotaLedger } from '../core/quota/quota-ledger.ts';
 import { SqliteQuotaStore } from '../core/quota/sqlite/sqlite-quota-store.ts';
 import { createLogger } from '../logger.ts';
 import { importSqliteCommand } from './import-sqlite-command.ts';
@@ -165,7 +165,7 @@ async function run(argv: string[]): Promise<void> {
       case 'usage': {
         const user = required(values.user, '--user <uid>');
         const caller = await accounts.appCaller(user);
-        const usage = await new AsyncQuotaLedger(new SqliteQuotaStore(database)).usage(
+        const usage = await new QuotaLedger(new SqliteQuotaStore(database)).usage(
           user,
           caller.plan.monthlyImages,
         );

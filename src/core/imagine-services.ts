@@ -19,7 +19,7 @@ import type { JobRunner } from './jobs/job-runner.ts';
 import type { JobStore } from './jobs/job-store.ts';
 import type { ImageModelRegistry } from './providers/image-model-registry.ts';
 import type { ReadinessChecker } from './providers/model-readiness.ts';
-import type { AsyncQuotaLedger } from './quota/async-quota-ledger.ts';
+import type { QuotaLedger } from './quota/quota-ledger.ts';
 import type { RedisConnection } from './redis/redis-connection.ts';
 import type { DiskHealth } from './storage/disk-health.ts';
 import type { ImageStorage } from './storage/image-storage.ts';
@@ -34,7 +34,7 @@ export interface Services {
   database: SqliteDatabase | undefined;
   /** Every store, on the configured engine. */
   stores: Stores;
-  ledger: AsyncQuotaLedger;
+  ledger: QuotaLedger;
   accounts: UserAccounts;
   apiKeys: ApiKeys;
   linkCodes: LinkCodes;

@@ -21,7 +21,7 @@ import { openSqliteStores } from '../core/database/sqlite/sqlite-stores.ts';
 import { WriteBatcher } from '../core/database/write-batcher.ts';
 import { type GenerationRecord, GenerationRecords } from '../core/generation/generation-records.ts';
 import { IdempotencyKeys } from '../core/jobs/idempotency-keys.ts';
-import { QuotaLedger } from '../core/quota/quota-ledger.ts';
+import { SqliteQuotaLedger } from '../core/quota/sqlite/sqlite-quota-ledger.ts';
 
 /** The instant the database was filled at ("now" for the import, so its month's counters are current). */
 export const filledAt = new Date('2026-03-14T15:09:26.535Z');
@@ -62,7 +62,7 @@ export async function fillEverySqliteTable(database: SqliteDatabase): Promise<Fi
   await linkCodes.create('bob'); // still unused
 
   // quota_counters (user month and day, scope, budget, tally, grant; an earlier month) and reservations
-  const ledger = new QuotaLedger(database, now);
+  const ledger = new SqliteQuotaLedger(database, now);
   instant = new Date('2026-02-20T08:00:00.000Z');
   const february = await ledger.reserve(holdFor('alice', 2));
   await ledger.commit(february.id, { images: 2, costUsd: 0.08 });

@@ -2,8 +2,8 @@ import type { Logger } from 'pino';
 import type { ProcessedEvents } from '../chat/processed-events.ts';
 import type { IdempotencyKeys } from '../jobs/idempotency-keys.ts';
 import { heartbeatEveryMs, type JobRunner } from '../jobs/job-runner.ts';
-import type { AsyncQuotaLedger } from '../quota/async-quota-ledger.ts';
 import type { AbandonedHold } from '../quota/quota-accounting.ts';
+import type { QuotaLedger } from '../quota/quota-ledger.ts';
 import type { BackgroundDuty } from './background-work.ts';
 
 /**
@@ -23,7 +23,7 @@ const pruneEveryMs = 10 * 60_000;
 /** The service's recurring housekeeping, one duty each, for the one background scheduler. */
 export function housekeepingDuties(dependencies: {
   jobs: JobRunner;
-  ledger: AsyncQuotaLedger;
+  ledger: QuotaLedger;
   processedEvents: ProcessedEvents;
   idempotencyKeys: IdempotencyKeys;
   logger: Logger;

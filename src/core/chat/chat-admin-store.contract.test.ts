@@ -26,7 +26,7 @@ import { openSqliteStores } from '../database/sqlite/sqlite-stores.ts';
 import type { Stores } from '../database/stores.ts';
 import { WriteBatcher } from '../database/write-batcher.ts';
 import { ImagineError } from '../errors/imagine-error.ts';
-import { AsyncQuotaLedger } from '../quota/async-quota-ledger.ts';
+import { QuotaLedger } from '../quota/quota-ledger.ts';
 import { ChatAdmin, placeSubject } from './chat-admin.ts';
 
 const moderator = { identity: 'discord:mod', scopeKey: 'discord-guild:1' };
@@ -37,7 +37,7 @@ function chatAdminOver(stores: Stores, now: () => Date): ChatAdmin {
 }
 
 /** Charges `images` to `userId`, counted at `scopeKey` when given, as a chat generation does. */
-async function charge(ledger: AsyncQuotaLedger, userId: string, images: number, scopeKey?: string) {
+async function charge(ledger: QuotaLedger, userId: string, images: number, scopeKey?: string) {
   const hold = await ledger.reserve({
     userId,
     userLimit: 100,
@@ -65,13 +65,13 @@ onEveryStoreEngine((engine, open) => {
     let opened: StoresUnderTest;
     let now: Date;
     let admin: ChatAdmin;
-    let ledger: AsyncQuotaLedger;
+    let ledger: QuotaLedger;
 
     beforeEach(async () => {
       now = new Date('2026-03-10T12:00:00Z');
       opened = await open(() => now);
       admin = chatAdminOver(opened.stores, () => now);
-      ledger = new AsyncQuotaLedger(opened.stores.quota, () => now);
+      ledger = new QuotaLedger(opened.stores.quota, () => now);
     });
 
     afterEach(async () => {
@@ -239,13 +239,13 @@ onEveryEngineWithGenerations((engine, open) => {
     let opened: Awaited<ReturnType<OpenWithGenerations>>;
     let now: Date;
     let admin: ChatAdmin;
-    let ledger: AsyncQuotaLedger;
+    let ledger: QuotaLedger;
 
     beforeEach(async () => {
       now = new Date('2026-04-02T09:00:00Z');
       opened = await open(() => now);
       admin = chatAdminOver(opened.stores, () => now);
-      ledger = new AsyncQuotaLedger(opened.stores.quota, () => now);
+      ledger = new QuotaLedger(opened.stores.quota, () => now);
       // Charged in March; refunded in April, to March.
       now = new Date('2026-03-20T10:00:00Z');
       await charge(ledger, 'app-ada', 3);

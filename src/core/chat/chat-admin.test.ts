@@ -3,7 +3,7 @@ import { loadConfig } from '../../config/load-config.ts';
 import { SqliteAccountStore } from '../accounts/sqlite/sqlite-account-store.ts';
 import { UserAccounts } from '../accounts/user-accounts.ts';
 import { openDatabase } from '../database/open-database.ts';
-import { QuotaLedger } from '../quota/quota-ledger.ts';
+import { SqliteQuotaLedger } from '../quota/sqlite/sqlite-quota-ledger.ts';
 import { ChatAdmin, placeSubject } from './chat-admin.ts';
 import { SqliteChatAdminStore } from './sqlite/sqlite-chat-admin-store.ts';
 
@@ -12,7 +12,7 @@ function setUp() {
   const accounts = new UserAccounts(new SqliteAccountStore(database), loadConfig({}).plans);
   let now = new Date('2026-03-10T12:00:00Z');
   const admin = new ChatAdmin(new SqliteChatAdminStore(database), accounts, () => now);
-  const ledger = new QuotaLedger(database, () => now);
+  const ledger = new SqliteQuotaLedger(database, () => now);
   /** A generation at `scopeKey` by `identity`, charged `charged` of the images it held. */
   const chargeAt = (scopeKey: string, identity: string, held: number, charged = held) => {
     const hold = ledger.reserve({

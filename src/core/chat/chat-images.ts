@@ -13,8 +13,8 @@ import type { GenerationContext, GenerationOutcome, ImageGenerator } from '../ge
 import type { JobRunner, JobWork } from '../jobs/job-runner.ts';
 import type { JobRecord } from '../jobs/job-store.ts';
 import type { InputImage } from '../providers/image-model.ts';
-import type { AsyncQuotaLedger } from '../quota/async-quota-ledger.ts';
 import { periodResetsAt } from '../quota/billing-period.ts';
+import type { QuotaLedger } from '../quota/quota-ledger.ts';
 import type { ImageStorage } from '../storage/image-storage.ts';
 import { type ChatAdmin, placeSubject } from './chat-admin.ts';
 import { mergeImageOptions, type PersonalSettingsStore } from './personal-settings.ts';
@@ -142,7 +142,7 @@ export interface ChatImagesDependencies {
   accounts: UserAccounts;
   linkCodes: LinkCodes;
   records: GenerationRecords;
-  ledger: AsyncQuotaLedger;
+  ledger: QuotaLedger;
   storage: ImageStorage;
   jobs: JobRunner;
   /** Each person's own defaults, applied before flags and options. */

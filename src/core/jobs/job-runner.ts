@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { newRecordId, recordIdFloor } from '../database/record-id.ts';
 import { isStorageFailure } from '../errors/storage-unavailable.ts';
-import type { AsyncQuotaLedger } from '../quota/async-quota-ledger.ts';
 import type { AbandonedHold } from '../quota/quota-accounting.ts';
+import type { QuotaLedger } from '../quota/quota-ledger.ts';
 import type { JobDelivery, JobEnding, JobRecord, JobStore } from './job-store.ts';
 import type { NewJobRow } from './new-job-row.ts';
 import { isWorkerProcessGone, workerIdFor } from './worker-liveness.ts';
@@ -89,7 +89,7 @@ const progressEveryMs = 1_000;
 export class JobRunner {
   readonly workerId: string;
   readonly #store: JobStore;
-  readonly #ledger: AsyncQuotaLedger;
+  readonly #ledger: QuotaLedger;
   readonly #logger: Logger;
   readonly #now: () => Date;
   readonly #maxRunningPerUser: number;
@@ -110,7 +110,7 @@ export class JobRunner {
 
   constructor(dependencies: {
     store: JobStore;
-    ledger: AsyncQuotaLedger;
+    ledger: QuotaLedger;
     logger: Logger;
     now?: () => Date;
     maxRunningPerUser: number;

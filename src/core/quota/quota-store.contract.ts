@@ -1,12 +1,12 @@
 /**
  * The quota store's contract: every engine (`sqlite/`, `postgres/`) runs this one suite through the
- * engine-neutral `AsyncQuotaLedger`, so the engines cannot drift in what a user notices — who is refused,
+ * engine-neutral `QuotaLedger`, so the engines cannot drift in what a user notices — who is refused,
  * with which numbers, and what is charged.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ImagineError } from '../errors/imagine-error.ts';
-import { AsyncQuotaLedger } from './async-quota-ledger.ts';
 import type { ReservationRequest } from './quota-accounting.ts';
+import { QuotaLedger } from './quota-ledger.ts';
 import type { QuotaStore } from './quota-store.ts';
 
 /** A fresh, empty store on one engine, and how to close it. */
@@ -35,7 +35,7 @@ async function refusal(action: () => Promise<unknown>): Promise<ImagineError> {
 }
 
 /** Counts the reservations granted out of `requests` all sent at once; every refusal must be a quota one. */
-async function grantedOf(ledger: AsyncQuotaLedger, requests: ReservationRequest[]): Promise<number> {
+async function grantedOf(ledger: QuotaLedger, requests: ReservationRequest[]): Promise<number> {
   const outcomes = await Promise.allSettled(requests.map((each) => ledger.reserve(each)));
   for (const outcome of outcomes) {
     if (outcome.status === 'rejected' && !ImagineError.isInstance(outcome.reason)) throw outcome.reason;
@@ -47,7 +47,7 @@ export function runQuotaStoreContract(engine: string, openStore: () => Promise<Q
   describe(`QuotaStore contract on ${engine}`, () => {
     let opened: QuotaStoreUnderTest;
     let now: Date;
-    let ledger: AsyncQuotaLedger;
+    let ledger: QuotaLedger;
     const setNow = (instant: string) => {
       now = new Date(instant);
     };
@@ -55,7 +55,7 @@ export function runQuotaStoreContract(engine: string, openStore: () => Promise<Q
     beforeEach(async () => {
       opened = await openStore();
       setNow('2026-03-10T12:00:00Z');
-      ledger = new AsyncQuotaLedger(opened.store, () => now);
+      ledger = new QuotaLedger(opened.store, () => now);
     });
 
     afterEach(async () => {

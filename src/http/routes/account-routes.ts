@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { LinkCodes } from '../../core/accounts/link-codes.ts';
 import type { UserAccounts } from '../../core/accounts/user-accounts.ts';
-import type { AsyncQuotaLedger } from '../../core/quota/async-quota-ledger.ts';
+import type { QuotaLedger } from '../../core/quota/quota-ledger.ts';
 import { isoSeconds } from '../image-response.ts';
 import { commonErrorResponses } from '../schemas/response-schemas.ts';
 
@@ -43,7 +43,7 @@ z.globalRegistry.add(linkCodeResponseSchema, {
 
 /** `GET /api/v1/usage` and `POST /api/v1/account/link-codes`. */
 export const accountRoutes: FastifyPluginAsyncZod<{
-  ledger: AsyncQuotaLedger;
+  ledger: QuotaLedger;
   accounts: UserAccounts;
   linkCodes: LinkCodes;
   now: () => Date;

@@ -4,9 +4,9 @@ import type { GenerationCharge, GenerationWrites } from '../../generation/genera
 import { insertGenerationRecords } from '../../generation/postgres/postgres-generation-store.ts';
 import type { NewJobRow } from '../../jobs/new-job-row.ts';
 import { finishJob, insertJob } from '../../jobs/postgres/postgres-job-rows.ts';
-import { AsyncQuotaLedger } from '../../quota/async-quota-ledger.ts';
 import { PostgresQuotaStore, type Queryable } from '../../quota/postgres/postgres-quota-store.ts';
 import type { Reservation, ReservationRequest, UsageSummary } from '../../quota/quota-accounting.ts';
+import { QuotaLedger } from '../../quota/quota-ledger.ts';
 import type { PostgresWriteBatcher } from './postgres-write-batcher.ts';
 
 /** How long a refused release waits before it is tried again; after the last, the abandoned-hold sweep has it. */
@@ -86,7 +86,7 @@ export class PostgresGenerationWrites implements GenerationWrites {
     );
   }
 
-  #ledgerOn(sql: Queryable): AsyncQuotaLedger {
-    return new AsyncQuotaLedger(new PostgresQuotaStore(sql), this.#now);
+  #ledgerOn(sql: Queryable): QuotaLedger {
+    return new QuotaLedger(new PostgresQuotaStore(sql), this.#now);
   }
 }

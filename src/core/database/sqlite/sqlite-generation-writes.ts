@@ -5,7 +5,7 @@ import type { SqliteGenerationStore } from '../../generation/sqlite/sqlite-gener
 import type { NewJobRow } from '../../jobs/new-job-row.ts';
 import type { SqliteJobRows } from '../../jobs/sqlite/sqlite-job-rows.ts';
 import type { Reservation, ReservationRequest, UsageSummary } from '../../quota/quota-accounting.ts';
-import type { QuotaLedger } from '../../quota/quota-ledger.ts';
+import type { SqliteQuotaLedger } from '../../quota/sqlite/sqlite-quota-ledger.ts';
 import type { WriteBatcher } from '../write-batcher.ts';
 
 /**
@@ -15,7 +15,7 @@ import type { WriteBatcher } from '../write-batcher.ts';
  */
 export class SqliteGenerationWrites implements GenerationWrites {
   readonly #writes: WriteBatcher;
-  readonly #ledger: QuotaLedger;
+  readonly #ledger: SqliteQuotaLedger;
   readonly #records: SqliteGenerationStore;
   readonly #jobs: SqliteJobRows;
   readonly #logger: Logger;
@@ -23,7 +23,7 @@ export class SqliteGenerationWrites implements GenerationWrites {
 
   constructor(dependencies: {
     writes: WriteBatcher;
-    ledger: QuotaLedger;
+    ledger: SqliteQuotaLedger;
     records: SqliteGenerationStore;
     jobs: SqliteJobRows;
     logger: Logger;

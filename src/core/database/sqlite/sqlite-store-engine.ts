@@ -1,4 +1,4 @@
-import { QuotaLedger } from '../../quota/quota-ledger.ts';
+import { SqliteQuotaLedger } from '../../quota/sqlite/sqlite-quota-ledger.ts';
 import { startBackgroundCheckpoints } from '../background-checkpoints.ts';
 import { openDatabase } from '../open-database.ts';
 import type { StoreEngineDescriptor } from '../store-engine.ts';
@@ -25,7 +25,7 @@ export const sqliteStoreEngine: StoreEngineDescriptor = {
       stores,
       generationWrites: new SqliteGenerationWrites({
         writes,
-        ledger: new QuotaLedger(database, now),
+        ledger: new SqliteQuotaLedger(database, now),
         records: stores.generations,
         jobs: stores.jobs.rows,
         logger,

@@ -2,13 +2,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openDatabase } from '../database/open-database.ts';
-import { ImagineError } from '../errors/imagine-error.ts';
-import { QuotaLedger } from './quota-ledger.ts';
+import { openDatabase } from '../../database/open-database.ts';
+import { ImagineError } from '../../errors/imagine-error.ts';
+import { SqliteQuotaLedger } from './sqlite-quota-ledger.ts';
 
 function ledgerAt(instant: string) {
   let now = new Date(instant);
-  const ledger = new QuotaLedger(openDatabase(':memory:'), () => now);
+  const ledger = new SqliteQuotaLedger(openDatabase(':memory:'), () => now);
   return { ledger, setNow: (next: string) => (now = new Date(next)) };
 }
 
@@ -31,7 +31,7 @@ function captureError(action: () => unknown): ImagineError {
   throw new Error('expected an ImagineError');
 }
 
-describe('QuotaLedger', () => {
+describe('SqliteQuotaLedger', () => {
   it('answers a batched charge with the standing it just wrote, and charges only once', () => {
     const { ledger } = ledgerAt('2026-03-10T12:00:00Z');
     const running = ledger.reserve({ ...request, images: 1 });
@@ -134,8 +134,8 @@ describe('QuotaLedger', () => {
   it('keeps exact counts when two connections to one file reserve in turn', () => {
     const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'ledger-'));
     const file = path.join(folder, 'shared.sqlite');
-    const first = new QuotaLedger(openDatabase(file));
-    const second = new QuotaLedger(openDatabase(file));
+    const first = new SqliteQuotaLedger(openDatabase(file));
+    const second = new SqliteQuotaLedger(openDatabase(file));
     let granted = 0;
     for (let index = 0; index < 20; index++) {
       for (const ledger of [first, second]) {
@@ -269,8 +269,8 @@ describe('QuotaLedger', () => {
     const file = path.join(folder, 'shared.sqlite');
     let now = new Date('2026-03-10T12:00:00Z');
     const ledgers = [
-      new QuotaLedger(openDatabase(file), () => now),
-      new QuotaLedger(openDatabase(file), () => now),
+      new SqliteQuotaLedger(openDatabase(file), () => now),
+      new SqliteQuotaLedger(openDatabase(file), () => now),
     ];
     const daily = { ...request, userLimit: 30, userDailyLimit: 20 };
     const attempt = () => {
