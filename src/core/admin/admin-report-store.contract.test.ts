@@ -3,7 +3,9 @@
  * engine-neutral `AdminQueries` — month filters at their exact boundaries, per-day series, failure rates,
  * byte-order paging and search, newest-first images across cursors, and each queued job's place in line.
  */
+
 import { afterEach, beforeEach, expect, it } from 'vitest';
+import { imagineRefusal as refusal } from '../../test-support/imagine-refusal.ts';
 import {
   seedCounter,
   seedGeneration,
@@ -12,7 +14,6 @@ import {
   seedUser,
 } from '../../test-support/seed-rows.ts';
 import { onEveryStoreEngine, type StoresUnderTest } from '../../test-support/store-engines.ts';
-import { ImagineError } from '../errors/imagine-error.ts';
 import { buildPlanCatalog } from '../quota/plans.ts';
 import { AdminQueries } from './admin-queries.ts';
 import { GenerationFailures } from './generation-failures.ts';
@@ -28,16 +29,6 @@ const providers: Record<string, string> = { 'flux-dev': 'replicate', placeholder
 
 /** A UUIDv7-shaped id whose text sorts by `n`. */
 const recordId = (n: number) => `0190c0de-0000-7000-8000-${String(n).padStart(12, '0')}`;
-
-async function refusal(action: () => Promise<unknown>): Promise<ImagineError> {
-  try {
-    await action();
-  } catch (error) {
-    if (ImagineError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected an ImagineError');
-}
 
 onEveryStoreEngine((engine, open) => {
   let opened: StoresUnderTest;

@@ -3,26 +3,17 @@
  * newest first across cursors, and deleting an image commits its record's removal, its refund and its
  * audit row together — once, however many deletions race for it.
  */
+
 import { afterEach, beforeEach, expect, it } from 'vitest';
+import { imagineRefusal as refusal } from '../../test-support/imagine-refusal.ts';
 import { countRows, seedCounter, seedGeneration } from '../../test-support/seed-rows.ts';
 import { onEveryStoreEngine, type StoresUnderTest } from '../../test-support/store-engines.ts';
-import { ImagineError } from '../errors/imagine-error.ts';
 import { shownImage } from './admin-queries.ts';
 import type { AdminImageRecord } from './admin-report-store.ts';
 import { AuditLog } from './audit-log.ts';
 
 const imageId = '0190c0de-0000-7000-8000-000000000001';
 const actor = 'imk_abcd1234 (ops)';
-
-async function refusal(action: () => Promise<unknown>): Promise<ImagineError> {
-  try {
-    await action();
-  } catch (error) {
-    if (ImagineError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected an ImagineError');
-}
 
 /** The change `AdminActions.deleteImage` asks for. */
 const deletion = (refund: boolean) => ({

@@ -3,29 +3,13 @@
  * audit log (newest first, with who, where and what), and a refund that lands once per image however many
  * admins press it at once.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import type { Sql } from 'postgres';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config/load-config.ts';
-import {
-  createPostgresTestDatabase,
-  type PostgresTestDatabase,
-} from '../../test-support/postgres-test-database.ts';
-import {
-  emptyEveryTable,
-  onEveryStoreEngine,
-  type StoresUnderTest,
-} from '../../test-support/store-engines.ts';
+import { imagineRefusal as refusal } from '../../test-support/imagine-refusal.ts';
+import { onEveryStoreEngine, type StoresUnderTest } from '../../test-support/store-engines.ts';
 import { UserAccounts } from '../accounts/user-accounts.ts';
-import { openDatabase } from '../database/open-database.ts';
-import { openPostgres } from '../database/postgres/open-postgres.ts';
-import { openPostgresStores } from '../database/postgres/postgres-stores.ts';
-import { openSqliteStores } from '../database/sqlite/sqlite-stores.ts';
 import type { Stores } from '../database/stores.ts';
-import { WriteBatcher } from '../database/write-batcher.ts';
-import { ImagineError } from '../errors/imagine-error.ts';
 import { QuotaLedger } from '../quota/quota-ledger.ts';
 import { ChatAdmin, placeSubject } from './chat-admin.ts';
 
@@ -48,16 +32,6 @@ async function charge(ledger: QuotaLedger, userId: string, images: number, scope
     tally: scopeKey === undefined ? undefined : placeSubject(scopeKey, userId),
   });
   await ledger.commit(hold.id, { images, costUsd: 0 });
-}
-
-async function refusal(action: () => Promise<unknown>): Promise<ImagineError> {
-  try {
-    await action();
-  } catch (error) {
-    if (ImagineError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected an ImagineError');
 }
 
 onEveryStoreEngine((engine, open) => {
@@ -166,77 +140,40 @@ onEveryStoreEngine((engine, open) => {
   });
 });
 
-/** Opens the stores with a way to add a `generations` row, which no ported store writes yet. */
-type OpenWithGenerations = (
-  now: () => Date,
-) => Promise<
-  StoresUnderTest & { addGeneration(id: string, userId: string, createdAt: string): Promise<void> }
->;
-
-const insertGeneration = `INSERT INTO generations (id, user_id, source, prompt, prompt_used, model, width, height,
-  quality, cost_usd, generation_ms, storage_key, image_url, content_type, created_at)
-  VALUES ($1, $2, 'discord', 'a fox', 'a fox', 'flux-schnell', 1024, 1024, 'standard', 0, 1, $1, $1, 'image/png', $3)`;
-
-/**
- * The refund cases need an image on record: until the generation records' store joins `Stores`, they
- * open each engine as `onEveryStoreEngine` does and add the row in SQL, the same statement on both.
- */
-function onEveryEngineWithGenerations(suite: (engine: string, open: OpenWithGenerations) => void): void {
-  describe('SQLite', () => {
-    suite('SQLite', async (now) => {
-      const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'imagine-chat-admin-'));
-      const database = openDatabase(path.join(folder, 'imagine.sqlite'));
-      const writes = new WriteBatcher(database);
-      const insert = database.prepare(insertGeneration.replace(/\$(\d)/g, '@p$1'));
-      return {
-        stores: openSqliteStores({ database, writes, now }),
-        engine: 'sqlite',
-        raw: { engine: 'sqlite', database },
-        addGeneration: async (id, userId, createdAt) => {
-          insert.run({ p1: id, p2: userId, p3: createdAt });
-        },
-        close: async () => {
-          writes.flushNow();
-          database.close();
-          fs.rmSync(folder, { recursive: true, force: true });
-        },
-      };
-    });
-  });
-  for (const [label, kind] of [
-    ['PostgreSQL', 'auto'],
-    ['PGlite', 'pglite'],
-  ] as const) {
-    describe(label, () => {
-      let database: PostgresTestDatabase;
-      let sql: Sql;
-      beforeAll(async () => {
-        database = await createPostgresTestDatabase({ engine: kind });
-        sql = await openPostgres({ url: database.url, poolSize: database.poolSize });
-      }, 60_000);
-      afterAll(async () => {
-        await sql?.end();
-        await database?.drop();
-      });
-      suite(label, async (now) => {
-        await emptyEveryTable(sql);
-        return {
-          stores: openPostgresStores({ sql, now }),
-          engine: 'postgres',
-          raw: { engine: 'postgres', sql },
-          addGeneration: async (id, userId, createdAt) => {
-            await sql.unsafe(insertGeneration, [id, userId, createdAt]);
-          },
-          close: async () => {},
-        };
-      });
-    });
-  }
+/** An image on record, as the generator records one, for the refund cases. */
+function addGeneration(stores: Stores, id: string, userId: string, createdAt: string): Promise<void> {
+  return stores.generations.insert([
+    {
+      id,
+      userId,
+      batchId: undefined,
+      source: 'discord',
+      prompt: 'a fox',
+      promptUsed: 'a fox',
+      negativePrompt: undefined,
+      style: undefined,
+      model: 'flux-schnell',
+      seed: undefined,
+      width: 1024,
+      height: 1024,
+      quality: 'standard',
+      costUsd: 0,
+      generationMs: 1,
+      storageKey: id,
+      imageUrl: id,
+      contentType: 'image/png',
+      providerRequestId: undefined,
+      warnings: [],
+      createdAt: new Date(createdAt),
+      parentId: undefined,
+      kind: undefined,
+    },
+  ]);
 }
 
-onEveryEngineWithGenerations((engine, open) => {
+onEveryStoreEngine((engine, open) => {
   describe(`ChatAdminStore refunds on ${engine}`, () => {
-    let opened: Awaited<ReturnType<OpenWithGenerations>>;
+    let opened: StoresUnderTest;
     let now: Date;
     let admin: ChatAdmin;
     let ledger: QuotaLedger;
@@ -249,8 +186,8 @@ onEveryEngineWithGenerations((engine, open) => {
       // Charged in March; refunded in April, to March.
       now = new Date('2026-03-20T10:00:00Z');
       await charge(ledger, 'app-ada', 3);
-      await opened.addGeneration('img-1', 'app-ada', '2026-03-20T10:00:00.000Z');
-      await opened.addGeneration('img-2', 'app-ada', '2026-03-20T10:00:00.000Z');
+      await addGeneration(opened.stores, 'img-1', 'app-ada', '2026-03-20T10:00:00.000Z');
+      await addGeneration(opened.stores, 'img-2', 'app-ada', '2026-03-20T10:00:00.000Z');
       now = new Date('2026-04-02T09:00:00Z');
     });
 
@@ -307,7 +244,7 @@ onEveryEngineWithGenerations((engine, open) => {
       });
       await ledger.commit(hold.id, { images: 0, costUsd: 0 });
       now = new Date('2026-04-02T09:00:00Z');
-      await opened.addGeneration('img-3', 'app-ben', '2026-03-20T10:00:00.000Z');
+      await addGeneration(opened.stores, 'img-3', 'app-ben', '2026-03-20T10:00:00.000Z');
       expect(await admin.refund(moderator, 'img-3')).toEqual({ userId: 'app-ben' });
       expect((await opened.stores.quota.counter('user:app-ben', '2026-03')).usedImages).toBe(0);
     });

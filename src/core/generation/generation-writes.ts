@@ -1,8 +1,14 @@
 import type { KeptResult } from '../jobs/job-runner.ts';
+import type { JobEnding } from '../jobs/job-store.ts';
 import type { NewJobRow } from '../jobs/new-job-row.ts';
 import type { Reservation, ReservationRequest, UsageSummary } from '../quota/quota-accounting.ts';
 import type { Charge } from '../quota/quota-store.ts';
 import type { GenerationRecord } from './generation-records.ts';
+
+/** How a job whose images were charged ends: succeeded, keeping `kept` (201 with no body when nothing is). */
+export function chargedJobEnding(kept: KeptResult | undefined): JobEnding {
+  return { status: 'succeeded', httpStatus: kept?.httpStatus ?? 201, result: kept?.result };
+}
 
 /** What a generation's charge writes, all in one commit. */
 export interface GenerationCharge {

@@ -3,7 +3,9 @@
  * engine-neutral `QuotaLedger`, so the engines cannot drift in what a user notices — who is refused,
  * with which numbers, and what is charged.
  */
+
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { imagineRefusal as refusal } from '../../test-support/imagine-refusal.ts';
 import { ImagineError } from '../errors/imagine-error.ts';
 import type { ReservationRequest } from './quota-accounting.ts';
 import { QuotaLedger } from './quota-ledger.ts';
@@ -23,16 +25,6 @@ const request: ReservationRequest = {
   estimatedUsd: 0,
   budgetUsd: undefined,
 };
-
-async function refusal(action: () => Promise<unknown>): Promise<ImagineError> {
-  try {
-    await action();
-  } catch (error) {
-    if (ImagineError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected an ImagineError');
-}
 
 /** Counts the reservations granted out of `requests` all sent at once; every refusal must be a quota one. */
 async function grantedOf(ledger: QuotaLedger, requests: ReservationRequest[]): Promise<number> {

@@ -1,6 +1,10 @@
 import type { Logger } from 'pino';
 import type { Sql } from 'postgres';
-import type { GenerationCharge, GenerationWrites } from '../../generation/generation-writes.ts';
+import {
+  chargedJobEnding,
+  type GenerationCharge,
+  type GenerationWrites,
+} from '../../generation/generation-writes.ts';
 import { insertGenerationRecords } from '../../generation/postgres/postgres-generation-store.ts';
 import type { NewJobRow } from '../../jobs/new-job-row.ts';
 import { finishJob, insertJob } from '../../jobs/postgres/postgres-job-rows.ts';
@@ -48,13 +52,7 @@ export class PostgresGenerationWrites implements GenerationWrites {
         charge.userDailyLimit,
       );
       if (charge.job) {
-        const kept = charge.job.result(usage);
-        await finishJob(
-          transaction,
-          charge.job.id,
-          { status: 'succeeded', httpStatus: kept?.httpStatus ?? 201, result: kept?.result },
-          this.#now(),
-        );
+        await finishJob(transaction, charge.job.id, chargedJobEnding(charge.job.result(usage)), this.#now());
       }
       return usage;
     });

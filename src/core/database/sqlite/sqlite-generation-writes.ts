@@ -1,6 +1,10 @@
 import type { Logger } from 'pino';
 import { isStorageFailure } from '../../errors/storage-unavailable.ts';
-import type { GenerationCharge, GenerationWrites } from '../../generation/generation-writes.ts';
+import {
+  chargedJobEnding,
+  type GenerationCharge,
+  type GenerationWrites,
+} from '../../generation/generation-writes.ts';
 import type { SqliteGenerationStore } from '../../generation/sqlite/sqlite-generation-store.ts';
 import type { NewJobRow } from '../../jobs/new-job-row.ts';
 import type { SqliteJobRows } from '../../jobs/sqlite/sqlite-job-rows.ts';
@@ -54,14 +58,8 @@ export class SqliteGenerationWrites implements GenerationWrites {
         charge.userLimit,
         charge.userDailyLimit,
       );
-      if (charge.job) {
-        const kept = charge.job.result(usage);
-        this.#jobs.finish(
-          charge.job.id,
-          { status: 'succeeded', httpStatus: kept?.httpStatus ?? 201, result: kept?.result },
-          this.#now(),
-        );
-      }
+      if (charge.job)
+        this.#jobs.finish(charge.job.id, chargedJobEnding(charge.job.result(usage)), this.#now());
       return usage;
     });
   }
