@@ -61,7 +61,7 @@ describe('PostgreSQL migrations', () => {
       const sql = createPostgresPool({ url: database.url, poolSize: database.poolSize });
       pools.push(sql);
       const broken: Migration = {
-        version: postgresMigrations.length + 1,
+        version: Math.max(...postgresMigrations.map((migration) => migration.version)) + 1,
         name: 'broken',
         sql: 'CREATE TABLE half (id integer); SELECT 1/0;',
       };
