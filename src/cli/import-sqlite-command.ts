@@ -4,7 +4,7 @@ import {
   type SqliteImportReport,
 } from '../core/database/import-sqlite/import-sqlite.ts';
 import { createPostgresPool, type PostgresOptions } from '../core/database/postgres/open-postgres.ts';
-import { describePostgres } from './postgres-environment.ts';
+import { describePostgres } from './import-target.ts';
 
 /**
  * `db import-sqlite <file>`: copies the SQLite database into the empty PostgreSQL one, printing each table

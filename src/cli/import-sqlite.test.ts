@@ -105,7 +105,18 @@ describe('db import-sqlite', () => {
       file,
     );
     expect(badPool.status).toBe(78);
-    expect(badPool.stderr).toContain('DATABASE_POOL_SIZE must be a whole number');
+    expect(badPool.stderr).toContain('DATABASE_POOL_SIZE is "many": must be a whole number of connections');
+
+    // The config's own check, as the service makes it at start: the password is not shown.
+    const notPostgres = await cli(
+      { DATABASE_URL: 'mysql://imagine:hunter2@db/imagine' },
+      'db',
+      'import-sqlite',
+      file,
+    );
+    expect(notPostgres.status).toBe(78);
+    expect(notPostgres.stderr).toContain('DATABASE_URL is "mysql://***@db/imagine": must be a postgres://');
+    expect(notPostgres.stderr).not.toContain('hunter2');
 
     const noPath = await cli({ DATABASE_URL: target.url }, 'db', 'import-sqlite');
     expect(noPath.status).toBe(64);

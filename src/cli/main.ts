@@ -1,8 +1,10 @@
 #!/usr/bin/env -S npx tsx
 import { parseArgs } from 'node:util';
+import pino from 'pino';
 import { type Config, ConfigError, loadConfig } from '../config/load-config.ts';
 /**
- * Operator commands against the service's database (the same DATA_DIR the server uses):
+ * Operator commands against the service's database, on the engine the server uses (DATABASE_URL's
+ * PostgreSQL, else the SQLite file under DATA_DIR):
  *   keys create --user <uid> [--plan <plan>] [--label <text>] [--admin]   prints the new key alone on the last line
  *   keys revoke <key-prefix>
  *   keys list
@@ -16,17 +18,14 @@ import { ApiKeys } from '../core/accounts/api-keys.ts';
 import { UserAccounts } from '../core/accounts/user-accounts.ts';
 import { DatabaseUnusableError } from '../core/database/database-unusable-error.ts';
 import { SqliteImportError } from '../core/database/import-sqlite/sqlite-import-error.ts';
-import { openDatabase } from '../core/database/open-database.ts';
-import { openSqliteStores } from '../core/database/sqlite/sqlite-stores.ts';
-import { WriteBatcher } from '../core/database/write-batcher.ts';
+import { openStoreEngine } from '../core/database/store-engines.ts';
 import { createImageModels } from '../core/providers/create-image-models.ts';
 import { ImageModelRegistry } from '../core/providers/image-model-registry.ts';
 import { ReadinessChecker } from '../core/providers/model-readiness.ts';
 import { QuotaLedger } from '../core/quota/quota-ledger.ts';
-import { SqliteQuotaStore } from '../core/quota/sqlite/sqlite-quota-store.ts';
-import { createLogger } from '../logger.ts';
+import { createLogger, redactedPaths } from '../logger.ts';
 import { importSqliteCommand } from './import-sqlite-command.ts';
-import { postgresFromEnvironment } from './postgres-environment.ts';
+import { importTarget } from './import-target.ts';
 
 const usageText = `Usage: npm run cli -- <command>
   keys create --user <uid> [--plan <plan>] [--label <text>] [--admin]
@@ -108,8 +107,8 @@ async function run(argv: string[]): Promise<void> {
   if (group === 'db') {
     if (action !== 'import-sqlite') throw new UsageError(`unknown command "${positionals.join(' ')}"`);
     const file = required(argument, '<path to imagine.sqlite>');
-    // Before loadConfig: moving a database needs no provider or bot settings to be valid.
-    await importSqliteCommand(file, postgresFromEnvironment(readEnvironment(process.env)));
+    // The service's settings: the import fills the database the service will open.
+    await importSqliteCommand(file, importTarget(loadConfig(readEnvironment(process.env))));
     return;
   }
   const config = loadConfig(readEnvironment(process.env));
@@ -117,9 +116,19 @@ async function run(argv: string[]): Promise<void> {
     await printModels(config);
     return;
   }
-  const database = openDatabase(config.databasePath);
+  // The engine the server opens (and migrates): PostgreSQL when DATABASE_URL is set, else the SQLite file.
+  const engine = await openStoreEngine({
+    config,
+    // Stdout is the command's answer (a new key is its last line): the rare log line goes to stderr.
+    logger: pino(
+      { level: config.logging.level, redact: { paths: redactedPaths, censor: '[redacted]' } },
+      pino.destination(2),
+    ),
+    now: () => new Date(),
+    commits: { committed: () => {}, failed: () => {} },
+  });
   try {
-    const stores = openSqliteStores({ database, writes: new WriteBatcher(database), now: () => new Date() });
+    const { stores } = engine;
     const accounts = new UserAccounts(stores.accounts, config.plans);
     const apiKeys = new ApiKeys(stores.apiKeys, accounts);
     const command = `${group} ${group === 'usage' ? '' : (action ?? '')}`.trim();
@@ -165,10 +174,7 @@ async function run(argv: string[]): Promise<void> {
       case 'usage': {
         const user = required(values.user, '--user <uid>');
         const caller = await accounts.appCaller(user);
-        const usage = await new QuotaLedger(new SqliteQuotaStore(database)).usage(
-          user,
-          caller.plan.monthlyImages,
-        );
+        const usage = await new QuotaLedger(stores.quota).usage(user, caller.plan.monthlyImages);
         console.log(`user:      ${user}${(await accounts.exists(user)) ? '' : ' (no account yet)'}`);
         console.log(`plan:      ${caller.plan.name}`);
         console.log(`period:    ${usage.period} (resets ${usage.resetsAt.toISOString()})`);
@@ -184,7 +190,7 @@ async function run(argv: string[]): Promise<void> {
         throw new UsageError(`unknown command "${positionals.join(' ')}"`);
     }
   } finally {
-    database.close();
+    await engine.close();
   }
 }
 

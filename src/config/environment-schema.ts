@@ -18,6 +18,8 @@ const booleanFlag = z
   .describe('true or false');
 
 const positiveInteger = z.coerce.number().int().positive();
+/** One message for every way a pool size is wrong: the operator needs the range, not zod's reason. */
+const poolSize = { error: 'must be a whole number of connections, 1 to 1000' };
 const nonNegativeInteger = z.coerce.number().int().nonnegative();
 
 /**
@@ -176,8 +178,15 @@ export const environmentSchema = z.object({
     .default([]),
   RATE_LIMIT_PER_MINUTE: positiveInteger.default(60),
   READ_RATE_LIMIT_PER_MINUTE: positiveInteger.default(600),
-  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
-  DATABASE_POOL_SIZE: positiveInteger.max(1000).default(10),
+  DATABASE_URL: z
+    .url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' })
+    .optional(),
+  DATABASE_POOL_SIZE: z.coerce
+    .number(poolSize)
+    .int(poolSize)
+    .min(1, poolSize)
+    .max(1000, poolSize)
+    .default(10),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
   REDIS_KEY_PREFIX: z.string().min(1).default('imagine:'),
   BODY_LIMIT_BYTES: positiveInteger.default(65_536),

@@ -1,7 +1,7 @@
 import postgres, { type Sql } from 'postgres';
 import { applyPostgresMigrations } from './apply-postgres-migrations.ts';
 
-/** How to reach PostgreSQL: what `DATABASE_URL` and `DATABASE_POOL_SIZE` will carry once the service reads them. */
+/** How to reach PostgreSQL: what `DATABASE_URL` and `DATABASE_POOL_SIZE` carry (`config.postgres`). */
 export interface PostgresOptions {
   url: string;
   /** Connections in the pool (default 10). */
