@@ -34,7 +34,7 @@ export class PostgresGenerationWrites implements GenerationWrites {
     return this.#writes.run(async (transaction) => {
       if (job) await insertJob(transaction, job);
       return this.#ledgerOn(transaction).reserve(request);
-    });
+    }, request.userId);
   }
 
   charge(charge: GenerationCharge): Promise<UsageSummary> {
@@ -57,7 +57,7 @@ export class PostgresGenerationWrites implements GenerationWrites {
         );
       }
       return usage;
-    });
+    }, charge.reservation.userId);
   }
 
   async release(reservationId: number): Promise<void> {
