@@ -107,7 +107,9 @@ describe.each(sharedDatabaseEngines)('crash recovery on %s', (engine) => {
     for (const user of users) charged += (await check.ledger.usage(user, 200)).used;
     const pending = await check.ledger.pendingReservationIds();
     await check.close();
-    expect(await shared.count("SELECT COUNT(*) AS n FROM jobs WHERE status IN ('queued', 'running')")).toBe(0);
+    expect(await shared.count("SELECT COUNT(*) AS n FROM jobs WHERE status IN ('queued', 'running')")).toBe(
+      0,
+    );
     const delivered = await shared.count('SELECT COUNT(*) AS n FROM generations');
     expect(charged).toBe(delivered);
     expect(delivered).toBeGreaterThanOrEqual(15);
