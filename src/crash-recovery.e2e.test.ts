@@ -1,32 +1,35 @@
 /**
- * Fault injection: 20 generations in flight on a slow provider, the server killed with SIGKILL, restarted.
- * Every job ends delivered or refunded, the ledger charges exactly the images delivered, and storage holds
- * no image without its record.
+ * Fault injection: 20 generations in flight on a slow provider, the server killed with SIGKILL, and a fresh
+ * process started on the same database and DATA_DIR. Every job ends delivered or refunded, the ledger
+ * charges exactly the images delivered, and storage holds no image without its record. On SQLite and on
+ * PostgreSQL.
  */
 import type { ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from './config/load-config.ts';
 import { createServices } from './services.ts';
 import { freePort, startServerProcess } from './test-support/server-process.ts';
-import { sqliteOf } from './test-support/sqlite-of.ts';
+import {
+  createSharedDatabase,
+  type SharedDatabase,
+  sharedDatabaseEngines,
+  storedPngs,
+} from './test-support/shared-database.ts';
 
 const children: ChildProcess[] = [];
-let dataDir: string | undefined;
+let database: SharedDatabase | undefined;
 
-afterEach(() => {
+afterEach(async () => {
   for (const child of children.splice(0)) child.kill('SIGKILL');
-  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
-  dataDir = undefined;
+  await database?.close();
+  database = undefined;
 });
 
-async function startServer(folder: string, port: number): Promise<ChildProcess> {
+async function startServer(environment: Record<string, string>, port: number): Promise<ChildProcess> {
   const started = await startServerProcess({
+    ...environment,
     PORT: String(port),
-    DATA_DIR: folder,
     NODE_ENV: 'production',
     CREATE_DEMO_KEY: 'false',
     PLACEHOLDER_DELAY_MS: '2500',
@@ -35,11 +38,14 @@ async function startServer(folder: string, port: number): Promise<ChildProcess> 
   return started.process;
 }
 
-describe('crash recovery', () => {
+describe.each(sharedDatabaseEngines)('crash recovery on %s', (engine) => {
   it('delivers or refunds every job after SIGKILL, with the ledger exact and nothing orphaned', async () => {
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'imagine-crash-'));
+    const shared = await createSharedDatabase(engine);
+    database = shared;
+    // The killed process and the one that recovers: the same database and the same DATA_DIR.
+    const environment = shared.environment(0);
     const setup = await createServices(
-      loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir }),
+      loadConfig({ NODE_ENV: 'test', ...environment }),
       pino({ level: 'silent' }),
     );
     const users = Array.from({ length: 10 }, (_, index) => `user-${index}`);
@@ -47,7 +53,7 @@ describe('crash recovery', () => {
     await setup.close();
 
     const port = await freePort();
-    const first = await startServer(dataDir, port);
+    const first = await startServer(environment, port);
     const post = (index: number, async: boolean) =>
       fetch(`http://127.0.0.1:${port}/api/v1/generate/image`, {
         method: 'POST',
@@ -74,7 +80,7 @@ describe('crash recovery', () => {
     first.kill('SIGKILL');
     expect(await Promise.all(waiting)).toEqual(Array(5).fill('connection lost'));
 
-    await startServer(dataDir, port);
+    await startServer(environment, port);
     const finals = await Promise.all(
       accepted.map(async ({ job_id: jobId }, index) => {
         for (let attempt = 0; attempt < 300; attempt++) {
@@ -94,26 +100,20 @@ describe('crash recovery', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
 
     const check = await createServices(
-      loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir }),
+      loadConfig({ NODE_ENV: 'test', ...environment }),
       pino({ level: 'silent' }),
     );
-    const unfinished = sqliteOf(check)
-      .prepare("SELECT COUNT(*) AS n FROM jobs WHERE status IN ('queued', 'running')")
-      .get() as { n: number };
-    expect(unfinished.n).toBe(0);
-    const delivered = (
-      sqliteOf(check).prepare('SELECT COUNT(*) AS n FROM generations').get() as { n: number }
-    ).n;
     let charged = 0;
     for (const user of users) charged += (await check.ledger.usage(user, 200)).used;
+    const pending = await check.ledger.pendingReservationIds();
+    await check.close();
+    expect(await shared.count("SELECT COUNT(*) AS n FROM jobs WHERE status IN ('queued', 'running')")).toBe(
+      0,
+    );
+    const delivered = await shared.count('SELECT COUNT(*) AS n FROM generations');
     expect(charged).toBe(delivered);
     expect(delivered).toBeGreaterThanOrEqual(15);
-    expect(await check.ledger.pendingReservationIds()).toEqual([]);
-    const files = fs
-      .readdirSync(path.join(dataDir, 'images'), { recursive: true })
-      .map(String)
-      .filter((name) => name.endsWith('.png'));
-    expect(files).toHaveLength(delivered);
-    await check.close();
+    expect(pending).toEqual([]);
+    expect(storedPngs(shared.dataDirs())).toHaveLength(delivered);
   }, 120_000);
 });

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { databaseUnavailable, isDatabaseUnreachable } from '../core/errors/database-unavailable.ts';
 import { type FieldProblem, ImagineError, validationError } from '../core/errors/imagine-error.ts';
 import { isStorageFailure, storageUnavailable } from '../core/errors/storage-unavailable.ts';
 
@@ -31,6 +32,8 @@ function toCodedError(error: FastifyError): ImagineError | undefined {
   if (ImagineError.isInstance(error)) return error;
   // A write the disk refused outside the group commit (an idempotency key, a read of a damaged page).
   if (isStorageFailure(error)) return storageUnavailable(error);
+  // PostgreSQL gone (down, failing over, out of connections): the caller may retry, nothing was kept.
+  if (isDatabaseUnreachable(error)) return databaseUnavailable(error);
   if (hasZodFastifySchemaValidationErrors(error)) {
     const details: FieldProblem[] = error.validation.map((issue) => {
       const field = issue.instancePath.replace(/^\//, '').replaceAll('/', '.');

@@ -1,6 +1,7 @@
 /**
  * A fresh PostgreSQL database for one test file: on the server at 127.0.0.1:5432 when one answers (this
- * machine kind and CI run one), else on PGlite (PostgreSQL compiled to WebAssembly) behind a local socket,
+ * machine kind and CI run one), else on PGlite (PostgreSQL compiled to WebAssembly) behind a local socket
+ * (`pglite-multiplexer.ts`, which several processes may share),
  * so the `postgres` driver talks the same wire protocol to either and no test is skipped.
  */
 import { randomBytes } from 'node:crypto';
@@ -10,13 +11,15 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
+import { startPgliteMultiplexer } from './pglite-multiplexer.ts';
 
 /** Where a test's database lives and how to drop it afterwards. */
 export interface PostgresTestDatabase {
   url: string;
   /**
-   * Connections a pool on it may open. PGlite is one session: its socket interleaves the messages of
-   * several connections, which breaks the extended protocol's unnamed portals, so it takes one.
+   * Connections one pool on it may open. PGlite is one session: several pools (several processes) may share
+   * it through the multiplexer, a connection each, but a pool of two would wait on itself when one of its
+   * connections holds the session in a transaction and the code awaits the other.
    */
   poolSize: number;
   engine: 'server' | 'pglite';
@@ -85,15 +88,13 @@ async function createOnServer(): Promise<PostgresTestDatabase | undefined> {
 async function createOnPglite(): Promise<PostgresTestDatabase> {
   // Loaded only here: a machine with the server never pays for the WebAssembly build.
   const { PGlite } = await import('@electric-sql/pglite');
-  const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
   const cached = pgliteDataDirectoryCache();
   const dump = fs.existsSync(cached) ? new Blob([fs.readFileSync(cached)]) : undefined;
   const database = await PGlite.create(dump ? { loadDataDir: dump } : {});
   if (!dump) await cacheDataDirectory(cached, await database.dumpDataDir('none'));
-  const server = new PGLiteSocketServer({ db: database, host: serverHost, port: 0, maxConnections: 1 });
-  await server.start();
+  const server = await startPgliteMultiplexer(database);
   return {
-    url: `postgres://postgres@${server.getServerConn()}/postgres`,
+    url: `postgres://postgres@${server.address}/postgres`,
     poolSize: 1,
     engine: 'pglite',
     drop: async () => {

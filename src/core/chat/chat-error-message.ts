@@ -64,6 +64,8 @@ export function chatErrorMessage(
     }
     case 'storage_unavailable':
       return `Images cannot be saved right now (the server's disk is full or failing). Try again in ${context.retry_after ?? 30} s. You were not charged.`;
+    case 'database_unavailable':
+      return `The service cannot reach its database right now. Try again in ${context.retry_after ?? 5} s. You were not charged.`;
     case 'rate_limited':
       return `You are going a bit fast. Try again in ${context.retry_after ?? 60} s.`;
     case 'generation_failed':

@@ -51,6 +51,11 @@ export const errorCodes = {
     retryable: true,
     message: 'The service cannot save anything right now (its disk is full or failing); try again shortly',
   },
+  database_unavailable: {
+    httpStatus: 503,
+    retryable: true,
+    message: 'The service cannot reach its database right now; try again shortly',
+  },
   budget_exhausted: {
     httpStatus: 503,
     retryable: false,

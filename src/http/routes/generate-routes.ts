@@ -19,7 +19,7 @@ const generationErrors = {
   ),
   502: errorResponse('generation_failed: the provider could not make the image'),
   503: errorResponse(
-    'provider_unavailable (`retry_after` when known), budget_exhausted, or storage_unavailable (the disk is full or failing; `retry_after`)',
+    'provider_unavailable (`retry_after` when known), budget_exhausted, storage_unavailable (the disk is full or failing; `retry_after`) or database_unavailable (PostgreSQL cannot be reached; `retry_after`)',
     responseHeaders.retryAfter,
   ),
 };

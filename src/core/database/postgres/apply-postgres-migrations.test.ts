@@ -33,9 +33,8 @@ describe('PostgreSQL migrations', () => {
     async () => {
       database = await createPostgresTestDatabase();
       const migrations = [...postgresMigrations, counted];
-      // A pool each, as separate processes would have; PGlite is one session, so its migrators share one.
-      const migrators = database.engine === 'server' ? 6 : 1;
-      for (let index = 0; index < migrators; index++) {
+      // A pool each, as separate processes would have (PGlite's multiplexer serves several too).
+      for (let index = 0; index < 6; index++) {
         pools.push(createPostgresPool({ url: database.url, poolSize: database.poolSize }));
       }
       const starts = Array.from({ length: 6 }, (_, index) =>

@@ -38,7 +38,7 @@ export class PostgresGenerationWrites implements GenerationWrites {
     return this.#writes.run(async (transaction) => {
       if (job) await insertJob(transaction, job);
       return this.#ledgerOn(transaction).reserve(request);
-    });
+    }, request.userId);
   }
 
   charge(charge: GenerationCharge): Promise<UsageSummary> {
@@ -55,7 +55,7 @@ export class PostgresGenerationWrites implements GenerationWrites {
         await finishJob(transaction, charge.job.id, chargedJobEnding(charge.job.result(usage)), this.#now());
       }
       return usage;
-    });
+    }, charge.reservation.userId);
   }
 
   async release(reservationId: number): Promise<void> {

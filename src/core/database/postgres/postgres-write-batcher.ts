@@ -2,6 +2,7 @@ import type { Sql, TransactionSql } from 'postgres';
 import type { CommitListener } from '../write-batcher.ts';
 
 interface QueuedWrite {
+  orderKey: string;
   work: (transaction: TransactionSql) => Promise<unknown>;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
@@ -16,6 +17,24 @@ class WriteThrew {
 
 /** Writes beyond this wait for the next group: one transaction must not hold its locks for too long. */
 const maxGroupSize = 64;
+
+/**
+ * Tries of a group that PostgreSQL chose as a deadlock's victim. Groups take the users' counters in key
+ * order (`run`), but a counter many users share (a scope's, the budget's) is taken after a user's, so two
+ * groups can still wait on each other; the server breaks the cycle by failing one, which runs again whole.
+ */
+const maxAttempts = 5;
+
+/** Code-unit order, the same in every process (no locale). */
+function compare(left: string, right: string): number {
+  return left < right ? -1 : left > right ? 1 : 0;
+}
+
+/** A deadlock's victim (40P01) or a serialization failure (40001): nothing was written, run it again. */
+function isTransient(error: unknown): boolean {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return code === '40P01' || code === '40001';
+}
 
 /**
  * Group commit on PostgreSQL, as `WriteBatcher` is on SQLite: writes queued in the same turn of the event
@@ -36,10 +55,14 @@ export class PostgresWriteBatcher {
     this.#listener = listener;
   }
 
-  /** Runs `work` in the next group's transaction and answers its result once that committed. */
-  run<T>(work: (transaction: TransactionSql) => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` in the next group's transaction and answers its result once that committed. `orderKey` is
+   * what the write locks (the user whose counters it moves): a group runs its writes in key order, so every
+   * group, in every process, takes those locks in one order and none waits on another in a cycle.
+   */
+  run<T>(work: (transaction: TransactionSql) => Promise<T>, orderKey = ''): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      this.#queue.push({ orderKey, work, resolve: resolve as (value: unknown) => void, reject });
       if (!this.#flushScheduled) {
         this.#flushScheduled = true;
         setImmediate(() => this.#flush());
@@ -49,18 +72,25 @@ export class PostgresWriteBatcher {
 
   #flush(): void {
     this.#flushScheduled = false;
-    while (this.#queue.length > 0) void this.#commit(this.#queue.splice(0, maxGroupSize));
+    while (this.#queue.length > 0) {
+      // Stable: a caller's writes with one key keep their order.
+      const group = this.#queue.splice(0, maxGroupSize);
+      void this.#commit(group.sort((left, right) => compare(left.orderKey, right.orderKey)));
+    }
   }
 
   async #commit(writes: QueuedWrite[]): Promise<void> {
-    let outcomes: WriteOutcome[];
-    try {
-      outcomes = await this.#attempt(writes);
-    } catch (error) {
-      // The transaction itself failed (the connection, the server): nothing was written.
-      this.#listener?.failed(error);
-      for (const write of writes) write.reject(error);
-      return;
+    let outcomes: WriteOutcome[] | undefined;
+    for (let attempt = 1; !outcomes; attempt++) {
+      try {
+        outcomes = await this.#attempt(writes);
+      } catch (error) {
+        if (isTransient(error) && attempt < maxAttempts) continue;
+        // The transaction itself failed (the connection, the server): nothing was written.
+        this.#listener?.failed(error);
+        for (const write of writes) write.reject(error);
+        return;
+      }
     }
     this.#listener?.committed();
     writes.forEach((write, index) => {
@@ -85,6 +115,8 @@ export class PostgresWriteBatcher {
       });
     } catch (error) {
       if (!(error instanceof WriteThrew)) throw error;
+      // A deadlock fails the statement that met it, not the write: the whole group runs again.
+      if (isTransient(error.error)) throw error.error;
       // Alone in its group, the failing write was undone by the rollback already.
       if (writes.length === 1) return [{ ok: false, error: error.error }];
       return this.#sql.begin(async (transaction) => {
@@ -93,6 +125,7 @@ export class PostgresWriteBatcher {
           try {
             outcomes.push({ ok: true, value: await transaction.savepoint((inner) => write.work(inner)) });
           } catch (writeError) {
+            if (isTransient(writeError)) throw writeError;
             outcomes.push({ ok: false, error: writeError });
           }
         }

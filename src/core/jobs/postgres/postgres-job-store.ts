@@ -53,8 +53,14 @@ export class PostgresJobStore implements JobStore {
   }
 
   async heartbeat(workerId: string, now: Date): Promise<void> {
+    // Rows a group commit holds (a job starting or ending) are skipped, not waited for: waiting would lock
+    // this worker's jobs in another order than the group does, a deadlock; they beat again next time.
     await this.#sql`
-      UPDATE jobs SET heartbeat_at = ${now} WHERE worker_id = ${workerId} AND status IN ('queued', 'running')`;
+      UPDATE jobs SET heartbeat_at = ${now}
+      WHERE id IN (
+        SELECT id FROM jobs WHERE worker_id = ${workerId} AND status IN ('queued', 'running')
+        FOR UPDATE SKIP LOCKED
+      )`;
   }
 
   async unfinishedFrom(fromId: string): Promise<JobRecord[]> {
