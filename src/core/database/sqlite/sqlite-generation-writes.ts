@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { isStorageFailure } from '../../errors/storage-unavailable.ts';
 import type { GenerationRecords } from '../../generation/generation-records.ts';
 import type { GenerationCharge, GenerationWrites } from '../../generation/generation-writes.ts';
-import type { NewJobRow } from '../../jobs/new-job-row.ts';
+import type { JobRowWithHold } from '../../jobs/new-job-row.ts';
 import type { SqliteJobRows } from '../../jobs/sqlite/sqlite-job-rows.ts';
 import type { Reservation, ReservationRequest, UsageSummary } from '../../quota/quota-accounting.ts';
 import type { QuotaLedger } from '../../quota/quota-ledger.ts';
@@ -37,9 +37,10 @@ export class SqliteGenerationWrites implements GenerationWrites {
     this.#now = dependencies.now;
   }
 
-  hold(request: ReservationRequest, job: NewJobRow | undefined): Promise<Reservation> {
+  hold(request: ReservationRequest, job: JobRowWithHold | undefined): Promise<Reservation | 'job-queued'> {
     return this.#writes.run(() => {
-      if (job) this.#jobs.insert(job);
+      // Counted and inserted in one statement, in this write transaction: exact across every process.
+      if (job && this.#jobs.insertIfBelow(job.row, job.maxRunning) === 'queued') return 'job-queued';
       return this.#ledger.reserveInBatchedWrite(request);
     });
   }
