@@ -1,5 +1,5 @@
 import type { KeptResult, RunningJob } from '../jobs/job-runner.ts';
-import type { NewJobRow } from '../jobs/new-job-row.ts';
+import type { JobRowWithHold } from '../jobs/new-job-row.ts';
 import type { GenerationOutcome } from './image-generator.ts';
 
 /**
@@ -9,7 +9,12 @@ import type { GenerationOutcome } from './image-generator.ts';
 export interface GenerationJob {
   readonly id: string;
   /** The job's row, written in the quota hold's commit, when the row is not written yet. */
-  readonly rowWithHold: NewJobRow | undefined;
+  readonly rowWithHold: JobRowWithHold | undefined;
+  /**
+   * Waits, after the hold found its user at MAX_JOBS_PER_USER elsewhere (the row went in queued), until
+   * the job has started; rejects when `signal` aborts first or the job cannot start any more.
+   */
+  waitForStart(signal?: AbortSignal): Promise<void>;
   /** What the job keeps of the outcome for a caller who asks again; written in the charge's commit. */
   keep(outcome: GenerationOutcome): KeptResult | undefined;
   /** Told once the charge committed: the job has ended succeeded. */
@@ -35,6 +40,7 @@ export function generationJob(
   return {
     id: job.id,
     rowWithHold: job.rowWithHold,
+    waitForStart: (signal) => job.waitForStart(signal),
     resumeProviderRequestId: job.resumeProviderRequestId,
     keep: (outcome) => keep?.(outcome),
     finishedWithCharge: () => job.finishedWithCharge(),

@@ -1,6 +1,6 @@
 import type { KeptResult } from '../jobs/job-runner.ts';
 import type { JobEnding } from '../jobs/job-store.ts';
-import type { NewJobRow } from '../jobs/new-job-row.ts';
+import type { JobRowWithHold } from '../jobs/new-job-row.ts';
 import type { Reservation, ReservationRequest, UsageSummary } from '../quota/quota-accounting.ts';
 import type { Charge } from '../quota/quota-store.ts';
 import type { GenerationRecord } from './generation-records.ts';
@@ -34,9 +34,11 @@ export interface GenerationCharge {
 export interface GenerationWrites {
   /**
    * Holds quota for a generation, all or nothing (the refusal is the quota error), and when `job` is given
-   * inserts its row in the same commit: a refusal leaves no row.
+   * inserts its row in the same commit: a refusal leaves no row. The row is counted against its user's
+   * running jobs there (every process's): at the limit it goes in queued and no quota is held, answered
+   * `'job-queued'`; the job holds again, without a row, once it has started.
    */
-  hold(request: ReservationRequest, job: NewJobRow | undefined): Promise<Reservation>;
+  hold(request: ReservationRequest, job: JobRowWithHold | undefined): Promise<Reservation | 'job-queued'>;
   /**
    * Records the images, charges them and gives back the rest of the hold, and ends the job, in one commit.
    * Answers the user's standing after the charge, read in that commit. Throws `generation_failed` when the

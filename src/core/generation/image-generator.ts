@@ -578,21 +578,27 @@ export class ImageGenerator {
     const requestedAt = this.#now();
     const imageIds = Array.from({ length: imageCount }, () => newRecordId(requestedAt));
 
-    const reservation = await this.#dependencies.writes.hold(
-      {
-        userId: context.caller.userId,
-        userLimit: context.caller.plan.monthlyImages,
-        userDailyLimit: context.caller.plan.dailyImages,
-        scope: context.scope,
-        images: imageCount,
-        estimatedUsd,
-        budgetUsd: this.#dependencies.monthlyBudgetUsd,
-        jobId: context.job?.id,
-        imageIds,
-        tally: context.tally,
-      },
-      context.job?.rowWithHold,
-    );
+    const holding = {
+      userId: context.caller.userId,
+      userLimit: context.caller.plan.monthlyImages,
+      userDailyLimit: context.caller.plan.dailyImages,
+      scope: context.scope,
+      images: imageCount,
+      estimatedUsd,
+      budgetUsd: this.#dependencies.monthlyBudgetUsd,
+      jobId: context.job?.id,
+      imageIds,
+      tally: context.tally,
+    };
+    let reservation = await this.#dependencies.writes.hold(holding, context.job?.rowWithHold);
+    if (reservation === 'job-queued') {
+      // The user's other jobs (in other processes) fill MAX_JOBS_PER_USER: the row went in queued and no
+      // quota is held. Once the job has started, it holds like any other, its row already written.
+      await context.job?.waitForStart(context.abortSignal);
+      context.abortSignal?.throwIfAborted();
+      reservation = await this.#dependencies.writes.hold(holding, undefined);
+      if (reservation === 'job-queued') throw new Error('a hold without a job row cannot be queued');
+    }
     let settled = false;
     try {
       const { produced: made, failures } = await this.#produce(calls, prepared, context);

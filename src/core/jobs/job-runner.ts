@@ -4,8 +4,8 @@ import { newRecordId, recordIdFloor } from '../database/record-id.ts';
 import { isStorageFailure } from '../errors/storage-unavailable.ts';
 import type { AbandonedHold } from '../quota/quota-accounting.ts';
 import type { QuotaLedger } from '../quota/quota-ledger.ts';
-import type { JobDelivery, JobEnding, JobRecord, JobStore } from './job-store.ts';
-import type { NewJobRow } from './new-job-row.ts';
+import type { JobDelivery, JobEnding, JobRecord, JobStore, StartAttempt } from './job-store.ts';
+import type { JobRowWithHold, NewJobRow } from './new-job-row.ts';
 import { isWorkerProcessGone, workerIdFor } from './worker-liveness.ts';
 
 /** What a job is, recorded before it runs. */
@@ -39,8 +39,17 @@ export interface KeptResult {
  */
 export interface RunningJob {
   readonly id: string;
-  /** The job's row, for the quota hold's commit to insert (set when it is not written yet). */
-  readonly rowWithHold: NewJobRow | undefined;
+  /**
+   * The job's row, for the quota hold's commit to insert (set when it is not written yet), counted there
+   * against the user's running jobs in every process.
+   */
+  readonly rowWithHold: JobRowWithHold | undefined;
+  /**
+   * Waits until the job has started, after the hold's commit wrote its row queued (the user's jobs in other
+   * processes fill MAX_JOBS_PER_USER). Rejects when `signal` aborts first, or when the job cannot start
+   * any more (its row is no longer queued).
+   */
+  waitForStart(signal?: AbortSignal): Promise<void>;
   /** Told once the charge committed, which ended the job succeeded with its result. */
   finishedWithCharge(): void;
   /** Keeps the provider's id for the job's work on its row, for recovery. */
@@ -73,16 +82,41 @@ interface UserLane {
   waiting: Array<() => void>;
 }
 
+/** A job of this process that has its place in the user's lane but waits for a slot another process holds. */
+interface BlockedJob {
+  id: string;
+  started: () => void;
+  failed: (error: unknown) => void;
+}
+
+/** A job whose row is no longer queued when it would start (recovery elsewhere took it, or it ended). */
+class JobNotStartable extends Error {
+  constructor(jobId: string) {
+    super(`job ${jobId} is no longer queued; it does not run here`);
+    this.name = 'JobNotStartable';
+  }
+}
+
 /** How often a worker tells the others its jobs are alive (the heartbeat duty). */
 export const heartbeatEveryMs = 10_000;
 /** A worker not heard from for this long is gone (a crash on another machine, or a hung process). */
 export const staleAfterMs = 30_000;
 /** Progress is written at most this often per job: a poller needs no finer grain, the database less. */
 const progressEveryMs = 1_000;
+/**
+ * How often a job waiting for a slot another process holds tries to start. A job ending here wakes this
+ * process's waiters at once; one ending elsewhere is noticed within this. A second is well under a
+ * generation's own seconds, and one guarded UPDATE a second per waiting user costs the database no more
+ * than a running job's progress writes.
+ */
+export const slotPollEveryMs = 1_000;
 
 /**
- * Runs generations as durable jobs. Each user has at most `maxRunningPerUser` jobs running; the rest wait
- * in order and can say where they stand. Rows are written through the group-commit batcher, so a job costs
+ * Runs generations as durable jobs. Each user has at most `maxRunningPerUser` jobs running, counted over
+ * every process and host sharing the database: the per-user lane here keeps this process's jobs in order
+ * and below the limit without asking the store, and the store's guarded start (one statement, or the
+ * user's advisory lock) decides whether a job may run beside the user's jobs elsewhere. The rest wait in
+ * order and can say where they stand. Rows are written through the group-commit batcher, so a job costs
  * two statements, not two transactions. Jobs a dead process left behind are recovered: their quota holds
  * released at once, and jobs a caller still polls for run again; the rest end as failed with a reason.
  */
@@ -94,8 +128,16 @@ export class JobRunner {
   readonly #now: () => Date;
   readonly #maxRunningPerUser: number;
   readonly #onAbandonedHolds: ((holds: AbandonedHold[]) => void) | undefined;
+  readonly #slotPollEveryMs: number;
   readonly #lanes = new Map<string, UserLane>();
   readonly #queued = new Map<string, string>();
+  /** Per user, in order: jobs with their place in the lane whose row waits queued for a slot elsewhere. */
+  readonly #blocked = new Map<string, BlockedJob[]>();
+  /** Users whose blocked jobs are being tried now, and those to try again once that attempt is over. */
+  readonly #trying = new Set<string>();
+  readonly #tryAgain = new Set<string>();
+  #slotPoll: NodeJS.Timeout | undefined;
+  #stopped = false;
   /** Running jobs of this process waiting in a busy model's line, with their place in it. */
   readonly #waitingOnModel = new Map<string, number>();
   readonly #inFlight = new Map<string, Promise<unknown>>();
@@ -116,6 +158,8 @@ export class JobRunner {
     maxRunningPerUser: number;
     /** Told of the holds a recovered job lost, so what its images may have left in storage is removed. */
     onAbandonedHolds?: (holds: AbandonedHold[]) => void;
+    /** How often a job waiting for a slot another process holds tries again (`slotPollEveryMs`). */
+    slotPollEveryMs?: number;
   }) {
     this.#store = dependencies.store;
     this.#ledger = dependencies.ledger;
@@ -123,6 +167,7 @@ export class JobRunner {
     this.#now = dependencies.now ?? (() => new Date());
     this.#maxRunningPerUser = dependencies.maxRunningPerUser;
     this.#onAbandonedHolds = dependencies.onAbandonedHolds;
+    this.#slotPollEveryMs = dependencies.slotPollEveryMs ?? slotPollEveryMs;
     // Host, pid and start time make a dead worker on this machine recognisable at once, without waiting
     // for its heartbeat to go stale.
     this.workerId = workerIdFor(process.pid, randomUUID().slice(0, 8));
@@ -140,7 +185,6 @@ export class JobRunner {
     const id = jobId ?? newRecordId(this.#now());
     const lane = this.#lane(spec.userId);
     const startsNow = lane.running < this.#maxRunningPerUser && lane.waiting.length === 0;
-    const position = startsNow ? 0 : lane.waiting.length + 1;
     const row: NewJobRow = {
       id,
       ...spec,
@@ -151,12 +195,44 @@ export class JobRunner {
     // A caller waiting on its connection starting at once: the row goes in with the quota hold (a refusal
     // before the hold leaves no row; that caller hears it directly). Polled or queued jobs need the row now.
     const withHold = startsNow && spec.delivery !== 'rest-async';
-    const recorded = withHold ? undefined : this.#store.insert(row);
-    const done = this.#execute(id, spec.userId, lane, startsNow, recorded, work, withHold ? row : undefined);
+    // Starting now here, it is counted against the user's jobs everywhere as it goes in (with the hold, or
+    // alone); queued behind this process's own jobs, it goes in queued and is counted when its turn comes.
+    let recorded: Promise<unknown> | undefined;
+    let admit: (() => Promise<void>) | undefined;
+    if (withHold) recorded = undefined;
+    else if (startsNow) {
+      const inserted = this.#store.insertIfBelow(row, this.#maxRunningPerUser);
+      // Chained before `recorded`'s callers, so a job that went in queued is in its line when they look.
+      const admitted = inserted.then((status) =>
+        status === 'queued' ? this.#waitForSlot(id, spec.userId) : undefined,
+      );
+      admitted.catch(() => undefined);
+      recorded = inserted;
+      admit = () => admitted;
+    } else {
+      recorded = this.#store.insert(row);
+      const inserted = recorded;
+      admit = async () => {
+        await inserted;
+        await this.#waitForSlot(id, spec.userId);
+      };
+    }
+    const rowWithHold = withHold ? { row, maxRunning: this.#maxRunningPerUser } : undefined;
+    const done = this.#execute(id, spec.userId, lane, startsNow, recorded, admit, work, rowWithHold);
     const committed = recorded ? recorded.then(() => undefined) : Promise.resolve();
     // Handled here for callers that never look (a caller waiting on `done` hears the failure there).
     committed.catch(() => undefined);
-    return { id, position, done, recorded: committed };
+    const runner = this;
+    return {
+      id,
+      // Read when the caller looks: a job whose row went in queued (the user's slots are taken elsewhere)
+      // has a place in the line by the time `recorded` settles.
+      get position() {
+        return runner.position(id);
+      },
+      done,
+      recorded: committed,
+    };
   }
 
   /** The end of a job running in this process, for a repeated request that should share it. */
@@ -174,10 +250,15 @@ export class JobRunner {
    * line while it waits for the GPU; 0 when its work is under way or the job is unknown here.
    */
   position(jobId: string): number {
+    // Jobs waiting for a slot another process holds come first: they have their place in the lane.
+    for (const line of this.#blocked.values()) {
+      const index = line.findIndex((blocked) => blocked.id === jobId);
+      if (index >= 0) return index + 1;
+    }
     const userId = this.#queued.get(jobId);
     if (!userId) return this.#waitingOnModel.get(jobId) ?? 0;
     const order = [...this.#queued.entries()].filter(([, owner]) => owner === userId).map(([id]) => id);
-    return order.indexOf(jobId) + 1;
+    return (this.#blocked.get(userId)?.length ?? 0) + order.indexOf(jobId) + 1;
   }
 
   /**
@@ -231,7 +312,9 @@ export class JobRunner {
       const released = lostHolds.length;
       const recoverer = this.#recoverers.get(job.delivery);
       if (recoverer) {
-        await this.#store.adopt(job.id, this.workerId, this.#now());
+        // The claim made the row this worker's already. A running one is adopted as it is (it was counted
+        // against the limit all along); a queued one stays queued and starts under the limit (`resume`).
+        if (job.status !== 'queued') await this.#store.adopt(job.id, this.workerId, this.#now());
         this.#logger.warn({ jobId: job.id, released }, 'recovered an interrupted job; taking it up again');
         void recoverer(job).catch((error: unknown) => {
           this.#logger.error({ err: error, jobId: job.id }, 'a recovered job failed');
@@ -271,18 +354,26 @@ export class JobRunner {
       else this.#whenIdle = resolve;
     });
     await Promise.race([idle, deadline]);
+    // Closing: jobs still waiting for a slot are left queued for recovery on the next start.
+    this.#stopped = true;
+    this.#stopSlotPoll();
   }
 
-  /** Runs a recovered job under this runner's per-user lanes, updating its row as it goes. */
+  /**
+   * Runs a recovered job under this runner's per-user lanes, updating its row as it goes. A job that was
+   * running still counts against the limit and goes on; a queued one starts under the limit, as a new one.
+   */
   resume<T>(job: JobRecord, work: JobWork<T>): Promise<T> {
     const lane = this.#lane(job.userId);
     const startsNow = lane.running < this.#maxRunningPerUser && lane.waiting.length === 0;
+    const admit = job.status === 'queued' ? () => this.#waitForSlot(job.id, job.userId) : undefined;
     return this.#execute(
       job.id,
       job.userId,
       lane,
       startsNow,
       undefined,
+      admit,
       work,
       undefined,
       job.providerRequestId,
@@ -299,13 +390,14 @@ export class JobRunner {
     lane: UserLane,
     startsNow: boolean,
     recorded: Promise<unknown> | undefined,
+    admit: (() => Promise<void>) | undefined,
     work: JobWork<T>,
-    rowWithHold: NewJobRow | undefined,
+    rowWithHold: JobRowWithHold | undefined,
     resumeProviderRequestId?: string,
   ): Promise<T> {
     this.#active++;
     const run = () => {
-      const running = this.#run(id, userId, lane, recorded, work, rowWithHold, resumeProviderRequestId);
+      const running = this.#run(id, userId, lane, admit, work, rowWithHold, resumeProviderRequestId);
       // Only a running job is shared with a repeated request; a queued one is polled for (see replay).
       this.#inFlight.set(id, running);
       return running;
@@ -319,14 +411,108 @@ export class JobRunner {
     return this.#waitForTurn(id, userId, lane).then(run);
   }
 
-  /** Waits in the user's line, then records that the job started. */
+  /** Waits in the user's line in this process; the job's start is then counted by the store (`admit`). */
   async #waitForTurn(id: string, userId: string, lane: UserLane): Promise<void> {
     this.#queued.set(id, userId);
     await new Promise<void>((resolve) => lane.waiting.push(resolve));
     this.#queued.delete(id);
-    void this.#store.start(id, this.#now()).catch((error: unknown) => {
-      this.#logger.error({ err: error, jobId: id }, 'recording that a job started failed');
+  }
+
+  /**
+   * Waits until the store starts this job (its row queued) under the user's limit, counted over every
+   * process: tried now, then whenever a job of this user ends here, and every `slotPollEveryMs` for jobs
+   * ending elsewhere. Jobs of one user are tried in the order they came to wait.
+   */
+  #waitForSlot(id: string, userId: string, signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const line = this.#blocked.get(userId) ?? [];
+      this.#blocked.set(userId, line);
+      const leave = () => {
+        const index = line.indexOf(blocked);
+        if (index >= 0) line.splice(index, 1);
+        if (line.length === 0 && this.#blocked.get(userId) === line) this.#blocked.delete(userId);
+      };
+      const onAbort = () => {
+        leave();
+        reject(signal?.reason);
+      };
+      const blocked: BlockedJob = {
+        id,
+        started: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        failed: (error) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+      };
+      if (signal?.aborted) {
+        reject(signal.reason);
+        return;
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+      line.push(blocked);
+      this.#pollForSlots();
+      void this.#tryBlocked(userId);
     });
+  }
+
+  /** Starts the user's blocked jobs, oldest first, while the store finds the user below the limit. */
+  async #tryBlocked(userId: string): Promise<void> {
+    if (this.#trying.has(userId)) {
+      this.#tryAgain.add(userId);
+      return;
+    }
+    this.#trying.add(userId);
+    try {
+      do {
+        this.#tryAgain.delete(userId);
+        const line = this.#blocked.get(userId);
+        while (line && line.length > 0 && !this.#stopped) {
+          const next = line[0] as BlockedJob;
+          let attempt: StartAttempt;
+          try {
+            attempt = await this.#store.startIfBelow({
+              id: next.id,
+              userId,
+              maxRunning: this.#maxRunningPerUser,
+              workerId: this.workerId,
+              now: this.#now(),
+            });
+          } catch (error) {
+            // The database refused (a full disk, a lost connection): the next poll tries again.
+            this.#logger.warn({ err: error, jobId: next.id }, 'starting a waiting job failed; trying again');
+            break;
+          }
+          if (attempt === 'limit-reached') break;
+          // Aborted meanwhile: it left the line, and its end (which it writes) closes the row.
+          if (line[0] !== next) continue;
+          line.shift();
+          if (attempt === 'started') next.started();
+          else next.failed(new JobNotStartable(next.id));
+        }
+        if (line?.length === 0 && this.#blocked.get(userId) === line) this.#blocked.delete(userId);
+      } while (this.#tryAgain.has(userId) && !this.#stopped);
+    } finally {
+      this.#trying.delete(userId);
+      if (this.#blocked.size === 0) this.#stopSlotPoll();
+    }
+  }
+
+  /** Polls for slots freed elsewhere while any job here waits for one. */
+  #pollForSlots(): void {
+    if (this.#slotPoll || this.#stopped) return;
+    this.#slotPoll = setInterval(() => {
+      if (this.#blocked.size === 0) this.#stopSlotPoll();
+      for (const userId of [...this.#blocked.keys()]) void this.#tryBlocked(userId);
+    }, this.#slotPollEveryMs);
+    this.#slotPoll.unref();
+  }
+
+  #stopSlotPoll(): void {
+    if (this.#slotPoll) clearInterval(this.#slotPoll);
+    this.#slotPoll = undefined;
   }
 
   /** Runs the work of a job whose turn it is, records how it ended, and lets the next in line start. */
@@ -334,21 +520,23 @@ export class JobRunner {
     id: string,
     userId: string,
     lane: UserLane,
-    recorded: Promise<unknown> | undefined,
+    admit: (() => Promise<void>) | undefined,
     work: JobWork<T>,
-    rowWithHold: NewJobRow | undefined,
+    rowWithHold: JobRowWithHold | undefined,
     resumeProviderRequestId: string | undefined,
   ): Promise<T> {
     try {
       // A job that could not be written down must not run: its caller was told it failed, and work that
-      // ran anyway would hold quota and store images for a job no one can see.
-      if (recorded) await recorded;
+      // ran anyway would hold quota and store images for a job no one can see. Nor does one run before the
+      // store counted it below the user's limit.
+      if (admit) await admit();
       let finished = false;
       let progressWrittenAt = 0;
       const job: RunningJob = {
         id,
         rowWithHold,
         resumeProviderRequestId,
+        waitForStart: (signal) => this.#waitForSlot(id, userId, signal),
         // The charge's commit ended the job, with its result, exactly when the images were paid.
         finishedWithCharge: () => {
           finished = true;
@@ -388,16 +576,21 @@ export class JobRunner {
       };
       // A refusal at the quota hold rolled the job's row back with it. When its ending is worth keeping
       // (an idempotent retry replays a 402), the row goes in now, then ends.
-      await this.#end(id, ending, rowWithHold && outcome.result !== undefined ? rowWithHold : undefined);
+      await this.#end(id, ending, rowWithHold && outcome.result !== undefined ? rowWithHold.row : undefined);
       return outcome.value;
     } catch (error) {
-      await this.#end(id, { status: 'failed' }, undefined).catch(() => undefined);
+      // A row no longer queued when it would start is not this job's to end.
+      if (!(error instanceof JobNotStartable)) {
+        await this.#end(id, { status: 'failed' }, undefined).catch(() => undefined);
+      }
       throw error;
     } finally {
       this.#inFlight.delete(id);
       this.#waitingOnModel.delete(id);
       this.#active--;
       if (this.#active === 0) this.#whenIdle?.();
+      // Its end is written: the user's jobs waiting for a slot here try first, then the next in the lane.
+      if (this.#blocked.has(userId)) void this.#tryBlocked(userId);
       const next = lane.waiting.shift();
       if (next) next();
       else {

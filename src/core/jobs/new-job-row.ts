@@ -13,3 +13,14 @@ export interface NewJobRow {
   workerId: string;
   now: Date;
 }
+
+/**
+ * A job's row that goes in with its quota hold, counted there against its user's running limit (every
+ * process's jobs): it goes in running below `maxRunning`, else queued, and then the hold is not taken.
+ */
+export interface JobRowWithHold {
+  /** The row as it goes in when the user is below the limit (status running). */
+  row: NewJobRow;
+  /** MAX_JOBS_PER_USER. */
+  maxRunning: number;
+}

@@ -12,6 +12,7 @@ import { chatCooldownsSchema } from './0011-chat-cooldowns.ts';
 import { personalSettingsSchema } from './0012-personal-settings.ts';
 import { chatAdminSchema } from './0013-chat-admin.ts';
 import { reservationTallySchema } from './0014-reservation-tally.ts';
+import { jobsRunningSchema } from './0015-jobs-running.ts';
 
 /** A numbered schema change; numbers only grow, and an applied migration is never edited. */
 export interface Migration {
@@ -36,4 +37,5 @@ export const migrations: readonly Migration[] = [
   { version: 12, name: 'personal-settings', sql: personalSettingsSchema },
   { version: 13, name: 'chat-admin', sql: chatAdminSchema },
   { version: 14, name: 'reservation-tally', sql: reservationTallySchema },
+  { version: 15, name: 'jobs-running', sql: jobsRunningSchema },
 ];

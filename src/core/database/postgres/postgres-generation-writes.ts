@@ -6,8 +6,8 @@ import {
   type GenerationWrites,
 } from '../../generation/generation-writes.ts';
 import { insertGenerationRecords } from '../../generation/postgres/postgres-generation-store.ts';
-import type { NewJobRow } from '../../jobs/new-job-row.ts';
-import { finishJob, insertJob } from '../../jobs/postgres/postgres-job-rows.ts';
+import type { JobRowWithHold } from '../../jobs/new-job-row.ts';
+import { finishJob, insertJobIfBelow } from '../../jobs/postgres/postgres-job-rows.ts';
 import { PostgresQuotaStore, type Queryable } from '../../quota/postgres/postgres-quota-store.ts';
 import type { Reservation, ReservationRequest, UsageSummary } from '../../quota/quota-accounting.ts';
 import { QuotaLedger } from '../../quota/quota-ledger.ts';
@@ -34,9 +34,12 @@ export class PostgresGenerationWrites implements GenerationWrites {
     this.#now = dependencies.now;
   }
 
-  hold(request: ReservationRequest, job: NewJobRow | undefined): Promise<Reservation> {
+  hold(request: ReservationRequest, job: JobRowWithHold | undefined): Promise<Reservation | 'job-queued'> {
     return this.#writes.run(async (transaction) => {
-      if (job) await insertJob(transaction, job);
+      // Under the user's advisory lock until the group commits: exact across every process and host.
+      if (job && (await insertJobIfBelow(transaction, job.row, job.maxRunning)) === 'queued') {
+        return 'job-queued';
+      }
       return this.#ledgerOn(transaction).reserve(request);
     }, request.userId);
   }

@@ -6,7 +6,7 @@ import {
   type GenerationWrites,
 } from '../../generation/generation-writes.ts';
 import type { SqliteGenerationStore } from '../../generation/sqlite/sqlite-generation-store.ts';
-import type { NewJobRow } from '../../jobs/new-job-row.ts';
+import type { JobRowWithHold } from '../../jobs/new-job-row.ts';
 import type { SqliteJobRows } from '../../jobs/sqlite/sqlite-job-rows.ts';
 import type { Reservation, ReservationRequest, UsageSummary } from '../../quota/quota-accounting.ts';
 import type { SqliteQuotaLedger } from '../../quota/sqlite/sqlite-quota-ledger.ts';
@@ -41,9 +41,10 @@ export class SqliteGenerationWrites implements GenerationWrites {
     this.#now = dependencies.now;
   }
 
-  hold(request: ReservationRequest, job: NewJobRow | undefined): Promise<Reservation> {
+  hold(request: ReservationRequest, job: JobRowWithHold | undefined): Promise<Reservation | 'job-queued'> {
     return this.#writes.run(() => {
-      if (job) this.#jobs.insert(job);
+      // Counted and inserted in one statement, in this write transaction: exact across every process.
+      if (job && this.#jobs.insertIfBelow(job.row, job.maxRunning) === 'queued') return 'job-queued';
       return this.#ledger.reserveInBatchedWrite(request);
     });
   }
