@@ -428,7 +428,7 @@ export class ChatImages {
         source: context.source,
         target: context.target,
       }),
-      listener: { onQueued: context.onQueued, onProgress: context.onProgress },
+      listener: context,
     });
   }
 

@@ -8,7 +8,10 @@ import type { DiskHealth } from '../storage/disk-health.ts';
 import type { GenerationJob } from './generation-job.ts';
 import {
   type BatchRequest,
+  batchRequestSchema,
   type ImageRequest,
+  imageRequestSchema,
+  parseRequest,
   type UpscaleRequest,
   upscaleRequestSchema,
   type VariationRequest,
@@ -425,38 +428,36 @@ function runTask(
   task: GenerationTask | UnparsedGenerationTask,
   context: GenerationContext,
 ): Promise<GenerationOutcome> {
-  if ('input' in task) {
-    switch (task.kind) {
-      case 'image':
-        return generator.generate(task.input, context);
-      case 'batch':
-        return generator.generateBatch(task.input, context);
-      case 'variation':
-        return generator.varyValidated(
-          task.imageId,
-          variationRequestSchema.parse(task.input),
-          context,
-          task.owner,
-        );
-      case 'upscale':
-        return generator.upscaleValidated(
-          task.imageId,
-          upscaleRequestSchema.parse(task.input),
-          context,
-          task.owner,
-        );
-    }
-  }
   switch (task.kind) {
     case 'image':
-      return generator.generateValidated(task.body, context);
+      return generator.generateValidated(
+        bodyOf(task, (input) => parseRequest(imageRequestSchema, input)),
+        context,
+      );
     case 'batch':
-      return generator.generateBatchValidated(task.body, context);
+      return generator.generateBatchValidated(
+        bodyOf(task, (input) => parseRequest(batchRequestSchema, input)),
+        context,
+      );
     case 'variation':
-      return generator.varyValidated(task.imageId, task.body, context, task.owner);
+      return generator.varyValidated(
+        task.imageId,
+        bodyOf(task, (input) => variationRequestSchema.parse(input)),
+        context,
+        task.owner,
+      );
     case 'upscale':
-      return generator.upscaleValidated(task.imageId, task.body, context, task.owner);
+      return generator.upscaleValidated(
+        task.imageId,
+        bodyOf(task, (input) => upscaleRequestSchema.parse(input)),
+        context,
+        task.owner,
+      );
   }
+}
+
+function bodyOf<Body>(task: { body: Body } | { input: unknown }, parse: (input: unknown) => Body): Body {
+  return 'input' in task ? parse(task.input) : task.body;
 }
 
 /** A REST job's request column: the body itself for generate (as before), tagged for the image routes. */
