@@ -47,7 +47,7 @@ describe('ChatAdmin', async () => {
       target: 'discord:ada',
       detail: { images: 2, userId: 'app-ada', period: '2026-03' },
     });
-    await expect(await admin.grant(actor, 'discord:ada', 0)).rejects.toThrow(/whole number/);
+    await expect(admin.grant(actor, 'discord:ada', 0)).rejects.toThrow(/whole number/);
   });
 
   it('sets the plan of an unlinked person on their own identity, and refuses an unknown plan', async () => {
@@ -57,7 +57,7 @@ describe('ChatAdmin', async () => {
       userId: 'discord:ben',
       plan: { name: 'pro' },
     });
-    await expect(await admin.setPlan(actor, 'discord:ben', 'gold')).rejects.toThrow(/unknown plan "gold"/);
+    await expect(admin.setPlan(actor, 'discord:ben', 'gold')).rejects.toThrow(/unknown plan "gold"/);
     (await expect((await admin.recentActions()).map((action) => action.action))).toEqual(['plan']);
   });
 

@@ -120,9 +120,11 @@ describe('a job and its result', () => {
     // Right after the charge's commit (the generation's records are written in it), before anything the
     // job does later can run: what a poll at that instant would read.
     const seen: Array<{ status: string; result: string | null }> = [];
-    const insertNow = services.records.insertNow.bind(services.records);
-    services.records.insertNow = (record) => {
-      insertNow(record);
+    // The store the charge writes the records through (the generator's writes have their own records).
+    const generations = services.stores.generations;
+    const insertNow = generations.insertNow?.bind(generations);
+    generations.insertNow = (record) => {
+      insertNow?.(record);
       setImmediate(() => {
         seen.push(
           sqliteOf(services).prepare('SELECT status, result FROM jobs WHERE user_id = ?').get('alice') as {
