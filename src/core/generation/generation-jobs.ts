@@ -307,8 +307,15 @@ export class GenerationJobs {
         ]);
       }
       if (claim.kind === 'replay') return this.#replay(order, answers, claim.jobId);
-      const done = this.#jobs.resume(newJobRecord(row), this.#markingRunning(work(), log));
-      submitted = { done, position: this.#jobs.position(jobId), recorded: Promise.resolve() };
+      let started: Promise<void> | undefined;
+      const done = this.#jobs.resume(
+        newJobRecord(row),
+        this.#markingRunning(work(), log, (marked) => {
+          started = marked;
+        }),
+      );
+      // A job that started at once says so before a 202 invites the caller to poll it.
+      submitted = { done, position: this.#jobs.position(jobId), recorded: started ?? Promise.resolve() };
     }
     // An outcome the caller never got to act on (cancelled, failed on our side, never recorded because the
     // disk refused it) frees the key: the retry it exists for must run, not replay that.
@@ -344,13 +351,16 @@ export class GenerationJobs {
 
   /**
    * The work of a job whose row went in with its key, queued: the row says running once the work begins
-   * (a job that waited its turn was marked so already, and this changes nothing).
+   * (a job that waited its turn was marked so already, and this changes nothing). `onMarked` gets the write.
    */
-  #markingRunning<T>(work: JobWork<T>, log: JobLog): JobWork<T> {
+  #markingRunning<T>(work: JobWork<T>, log: JobLog, onMarked: (marked: Promise<void>) => void): JobWork<T> {
     return (job) => {
-      void this.#jobStore.start(job.id, this.#now()).catch((error: unknown) => {
-        log.error({ err: error, jobId: job.id }, 'recording that a job started failed');
-      });
+      onMarked(
+        this.#jobStore.start(job.id, this.#now()).then(
+          () => undefined,
+          (error: unknown) => log.error({ err: error, jobId: job.id }, 'recording that a job started failed'),
+        ),
+      );
       return work(job);
     };
   }

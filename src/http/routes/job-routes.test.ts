@@ -223,6 +223,29 @@ describe('Idempotency-Key between a claim and its job', () => {
     expect(await services.ledger.usage('alice', 5)).toMatchObject({ used: 1, reserved: 0 });
   }
 
+  it('shows a keyed async job that started at once as running, as its 202 says, and replays its result', async () => {
+    current = await createTestApp({}, { models: [slowModel(50)] });
+    const authorization = await current.bearerFor('alice');
+    const headers = { 'idempotency-key': 'poll-1', prefer: 'respond-async' };
+    const accepted = await post(current, authorization, { prompt: 'a fox' }, headers);
+    expect(accepted.statusCode).toBe(202);
+    expect(accepted.json()).toMatchObject({ status: 'running', position: 0 });
+    const jobId = accepted.json().job_id;
+    const polled = await current.app.inject({
+      method: 'GET',
+      url: `/api/v1/jobs/${jobId}`,
+      headers: { authorization },
+    });
+    expect(polled.json().status).not.toBe('queued');
+    const job = await waitForJob(current, authorization, jobId);
+    expect(job.status).toBe('succeeded');
+    const repeated = await post(current, authorization, { prompt: 'a fox' }, headers);
+    expect(repeated.statusCode).toBe(201);
+    expect(repeated.headers['idempotent-replayed']).toBe('true');
+    expect(repeated.json()).toEqual(job.result);
+    expect(await current.services.ledger.usage('alice', 5)).toMatchObject({ used: 1, reserved: 0 });
+  });
+
   it('runs and charges once when a same-key request comes between the claim and the job, on SQLite', async () => {
     await interleaveSameKey({});
   });
