@@ -17,6 +17,7 @@ import { PersonalSettingsStore } from './core/chat/personal-settings.ts';
 import { ProcessedEvents } from './core/chat/processed-events.ts';
 import { openStoreEngine } from './core/database/store-engines.ts';
 import { isStorageFailure } from './core/errors/storage-unavailable.ts';
+import { GenerationJobs } from './core/generation/generation-jobs.ts';
 import { GenerationRecords } from './core/generation/generation-records.ts';
 import { ImageGenerator } from './core/generation/image-generator.ts';
 import type { Services } from './core/imagine-services.ts';
@@ -211,6 +212,15 @@ export async function createServices(
   const linkCodes = new LinkCodes(stores.linkCodes, accounts, now);
   const processedEvents = new ProcessedEvents(stores.processedEvents, now);
   const idempotencyKeys = new IdempotencyKeys(stores.idempotencyKeys, now);
+  const generationJobs = new GenerationJobs({
+    generator,
+    jobs,
+    jobStore: stores.jobs,
+    idempotencyKeys,
+    accounts,
+    disk,
+    now,
+  });
   const background = new BackgroundWork(logger);
   for (const duty of housekeepingDuties({
     jobs,
@@ -265,7 +275,7 @@ export async function createServices(
       records,
       ledger,
       storage,
-      jobs,
+      generationJobs,
       settings: new PersonalSettingsStore(stores.personalSettings, now),
       admin: new ChatAdmin(stores.chatAdmin, accounts, now),
       now,
@@ -274,6 +284,7 @@ export async function createServices(
     processedEvents,
     background,
     jobs,
+    generationJobs,
     jobStore: stores.jobs,
     idempotencyKeys,
     firebaseTokens,

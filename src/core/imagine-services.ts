@@ -12,6 +12,7 @@ import type { ProcessedEvents } from './chat/processed-events.ts';
 import type { DatabaseProbe } from './database/database-probe.ts';
 import type { SqliteDatabase } from './database/open-database.ts';
 import type { Stores } from './database/stores.ts';
+import type { GenerationJobs } from './generation/generation-jobs.ts';
 import type { GenerationRecords } from './generation/generation-records.ts';
 import type { ImageGenerator } from './generation/image-generator.ts';
 import type { IdempotencyKeys } from './jobs/idempotency-keys.ts';
@@ -50,6 +51,8 @@ export interface Services {
   chatCooldowns: ChatCooldowns;
   /** Generations as durable jobs: per-user lines, queue positions, recovery after a crash. */
   jobs: JobRunner;
+  /** Generations as jobs for every front door: submitted, replayed for a repeated key, recovered. */
+  generationJobs: GenerationJobs;
   jobStore: JobStore;
   idempotencyKeys: IdempotencyKeys;
   /** Once-only handling of chat deliveries (retries, double clicks). */

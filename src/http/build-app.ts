@@ -19,7 +19,7 @@ import { createAuthenticator } from './auth/authenticate.ts';
 import { consoleRoutes } from './console/console-routes.ts';
 import { corsOptions } from './cors.ts';
 import { answerFrameworkError, installErrorHandling } from './error-handler.ts';
-import { createGenerationJobs } from './generation-jobs.ts';
+import { createRestGenerations } from './generation-jobs.ts';
 import { packageVersion } from './package-version.ts';
 import { answerClientError, installProtocolChecks } from './protocol-refusals.ts';
 import { rateLimitByBudget } from './rate-limit-budgets.ts';
@@ -205,14 +205,7 @@ export async function buildApp(
         callerKey,
       ),
     );
-    const generation = createGenerationJobs({
-      generator: services.generator,
-      jobs: services.jobs,
-      jobStore: services.jobStore,
-      idempotencyKeys: services.idempotencyKeys,
-      accounts: services.accounts,
-      disk: services.disk,
-    });
+    const generation = createRestGenerations(services.generationJobs);
     // The image once base64-encoded (4 bytes for every 3), plus the usual limit for the rest of the JSON.
     const imageBodyLimit =
       Math.ceil(config.generation.inputImages.maxBytes / 3) * 4 + config.server.bodyLimitBytes;

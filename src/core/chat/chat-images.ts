@@ -1,17 +1,16 @@
 import type { LinkCodes } from '../accounts/link-codes.ts';
 import type { Caller, PlanGrant, PlanSource, UserAccounts } from '../accounts/user-accounts.ts';
 import { ImagineError } from '../errors/imagine-error.ts';
-import { generationJob } from '../generation/generation-job.ts';
+import type {
+  GenerationJobs,
+  JoblessContext,
+  RecoveredGeneration,
+  UnparsedGenerationTask,
+} from '../generation/generation-jobs.ts';
 import type { GenerationRecord, GenerationRecords } from '../generation/generation-records.ts';
-import {
-  upscaleRequestSchema,
-  variationRequestSchema,
-  variationStrengths,
-} from '../generation/generation-request.ts';
+import { variationStrengths } from '../generation/generation-request.ts';
 import { type AspectRatio, formatSize, sizeFromInput } from '../generation/image-dimensions.ts';
-import type { GenerationContext, GenerationOutcome, ImageGenerator } from '../generation/image-generator.ts';
-import type { JobRunner, JobWork } from '../jobs/job-runner.ts';
-import type { JobRecord } from '../jobs/job-store.ts';
+import type { GenerationOutcome, ImageGenerator } from '../generation/image-generator.ts';
 import type { InputImage } from '../providers/image-model.ts';
 import { periodResetsAt } from '../quota/billing-period.ts';
 import type { QuotaLedger } from '../quota/quota-ledger.ts';
@@ -144,7 +143,8 @@ export interface ChatImagesDependencies {
   records: GenerationRecords;
   ledger: QuotaLedger;
   storage: ImageStorage;
-  jobs: JobRunner;
+  /** Runs each generation as a durable job and hands back the ones a crash left. */
+  generationJobs: GenerationJobs;
   /** Each person's own defaults, applied before flags and options. */
   settings: PersonalSettingsStore;
   /** Admins' grants (extra images this month) and each place's counts. */
@@ -163,7 +163,7 @@ export class ChatImages {
 
   constructor(dependencies: ChatImagesDependencies) {
     this.#dependencies = { ...dependencies, now: dependencies.now ?? (() => new Date()) };
-    dependencies.jobs.onRecover('chat', (job) => this.#recover(job));
+    dependencies.generationJobs.onRecoveredChat((job) => this.#recover(job));
   }
 
   /**
@@ -382,66 +382,28 @@ export class ChatImages {
     this.#recoverers.set(source, handler);
   }
 
-  async #recover(job: JobRecord): Promise<void> {
-    const stored = (job.request as Partial<StoredChatJob>).chat;
+  async #recover(job: RecoveredGeneration): Promise<void> {
+    const stored = (job.record.request as Partial<StoredChatJob>).chat;
     const handler = stored ? this.#recoverers.get(stored.source) : undefined;
     if (!stored || !handler) {
-      this.#dependencies.jobs.abandon(
-        job.id,
-        'The service restarted while this image was being made; you were not charged.',
-      );
+      job.abandon('The service restarted while this image was being made; you were not charged.');
       return;
     }
     await handler({
-      jobId: job.id,
+      jobId: job.record.id,
       identity: stored.identity,
       target: stored.target,
-      createdAt: job.createdAt,
+      createdAt: job.record.createdAt,
       rerun: async () =>
-        this.#dependencies.jobs.resume(
-          job,
-          this.#work(
-            stored.kind,
-            stored.request,
-            await this.#context(stored.identity, stored.place, {
-              source: stored.source,
-              abortSignal: undefined,
-            }),
-          ),
+        job.rerun(
+          chatTask(stored.kind, stored.request),
+          await this.#context(stored.identity, stored.place, {
+            source: stored.source,
+            abortSignal: undefined,
+          }),
         ),
-      abandon: (reason) => this.#dependencies.jobs.abandon(job.id, reason),
+      abandon: (reason) => job.abandon(reason),
     });
-  }
-
-  #work(
-    kind: ChatJobKind,
-    request: Record<string, unknown>,
-    generationContext: GenerationContext,
-    callbacks: Pick<ChatCallContext, 'onProgress' | 'onQueued'> = {},
-  ): JobWork<GenerationOutcome> {
-    const { generator } = this.#dependencies;
-    return async (job) => {
-      const asGeneration = generationJob(job);
-      let waited = false;
-      const jobContext = {
-        ...generationContext,
-        job: {
-          ...asGeneration,
-          noteProgress: (progress: number) => {
-            asGeneration.noteProgress(progress);
-            callbacks.onProgress?.(progress);
-          },
-          // Waiting behind other work on a busy model (one GPU): the person hears where they stand, and
-          // when the wait is over.
-          noteQueuePosition: (position: number) => {
-            asGeneration.noteQueuePosition(position);
-            if (position > 0 || waited) callbacks.onQueued?.(position);
-            waited ||= position > 0;
-          },
-        },
-      };
-      return { status: 'succeeded', value: await run(generator, kind, request, jobContext) };
-    };
   }
 
   /**
@@ -455,27 +417,19 @@ export class ChatImages {
     place: ChatPlace,
     context: ChatCallContext,
   ): Promise<GenerationOutcome> {
-    const generationContext = await this.#context(identity, place, context);
-    const stored = storedChatJob({
-      kind,
-      request,
-      identity,
-      place,
-      source: context.source,
-      target: context.target,
-    });
-    const submitted = this.#dependencies.jobs.submit(
-      {
-        userId: generationContext.caller.userId,
-        kind: kind === 'batch' ? 'batch' : 'image',
+    return this.#dependencies.generationJobs.forChat({
+      task: chatTask(kind, request),
+      context: await this.#context(identity, place, context),
+      stored: storedChatJob({
+        kind,
+        request,
+        identity,
+        place,
         source: context.source,
-        delivery: 'chat',
-        request: stored,
-      },
-      this.#work(kind, request, generationContext, context),
-    );
-    if (submitted.position > 0) context.onQueued?.(submitted.position);
-    return submitted.done;
+        target: context.target,
+      }),
+      listener: context,
+    });
   }
 
   /** A stored generation a button names, or a `not_found` error a person can read. */
@@ -536,7 +490,7 @@ export class ChatImages {
     identity: ChatIdentity,
     place: ChatPlace,
     context: ChatCallContext,
-  ): Promise<GenerationContext> {
+  ): Promise<JoblessContext> {
     return {
       caller: await this.caller(identity, place),
       scope:
@@ -578,26 +532,11 @@ function base64Of(image: InputImage): string {
   return Buffer.from(image.bytes.buffer, image.bytes.byteOffset, image.bytes.byteLength).toString('base64');
 }
 
-/** One chat job's generator call; variations and upscales go through the same code as REST's. */
-function run(
-  generator: ImageGenerator,
-  kind: ChatJobKind,
-  request: Record<string, unknown>,
-  context: GenerationContext,
-): Promise<GenerationOutcome> {
-  switch (kind) {
-    case 'batch':
-      return generator.generateBatch(request, context);
-    case 'image':
-      return generator.generate(request, context);
-    case 'variation':
-    case 'upscale': {
-      const { owner, generationId, body } = request as { owner: string; generationId: string; body: unknown };
-      return kind === 'variation'
-        ? generator.varyValidated(generationId, variationRequestSchema.parse(body), context, owner)
-        : generator.upscaleValidated(generationId, upscaleRequestSchema.parse(body), context, owner);
-    }
-  }
+/** A chat job's task; variations and upscales run through the same code as REST's. */
+function chatTask(kind: ChatJobKind, request: Record<string, unknown>): UnparsedGenerationTask {
+  if (kind === 'image' || kind === 'batch') return { kind, input: request };
+  const { owner, generationId, body } = request as { owner: string; generationId: string; body: unknown };
+  return { kind, imageId: generationId, owner, input: body };
 }
 
 /** The job row's `request` for a chat generation: everything recovery needs to run and deliver it again. */

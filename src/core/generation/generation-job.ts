@@ -1,4 +1,4 @@
-import type { KeptResult, RunningJob } from '../jobs/job-runner.ts';
+import type { KeptResult } from '../jobs/job-runner.ts';
 import type { JobRowWithHold } from '../jobs/new-job-row.ts';
 import type { GenerationOutcome } from './image-generator.ts';
 
@@ -27,25 +27,4 @@ export interface GenerationJob {
   noteProgress(progress: number): void;
   /** Told its place in a model's line (1 = next) while the model is busy (one GPU), 0 once it starts. */
   noteQueuePosition(position: number): void;
-}
-
-/**
- * A running job as a generation's job. `keep` turns the outcome into the body a caller may ask for again
- * (a polled REST job, an idempotent retry); without it nothing is kept.
- */
-export function generationJob(
-  job: RunningJob,
-  keep?: (outcome: GenerationOutcome) => KeptResult | undefined,
-): GenerationJob {
-  return {
-    id: job.id,
-    rowWithHold: job.rowWithHold,
-    waitForStart: (signal) => job.waitForStart(signal),
-    resumeProviderRequestId: job.resumeProviderRequestId,
-    keep: (outcome) => keep?.(outcome),
-    finishedWithCharge: () => job.finishedWithCharge(),
-    noteProviderRequest: (providerRequestId) => job.noteProviderRequest(providerRequestId),
-    noteProgress: (progress) => job.noteProgress(progress),
-    noteQueuePosition: (position) => job.noteQueuePosition(position),
-  };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { validationError } from '../errors/imagine-error.ts';
 import { findStylePreset, stylePresets } from '../styles/style-presets.ts';
 import { aspectRatios, maximumSide, minimumSide, parseSize } from './image-dimensions.ts';
 import { cleanPromptText, hasVisibleCharacter } from './prompt-text.ts';
@@ -154,3 +155,24 @@ export const batchRequestSchema = z
 export type BatchRequest = z.infer<typeof batchRequestSchema>;
 /** A batch request as a caller may send it. */
 export type BatchRequestInput = z.input<typeof batchRequestSchema>;
+
+/** A request parsed with `schema`, or a `validation_error` naming each field that is wrong. */
+export function parseRequest<Output>(
+  schema: {
+    safeParse(
+      input: unknown,
+    ):
+      | { success: true; data: Output }
+      | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } };
+  },
+  input: unknown,
+): Output {
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  throw validationError(
+    parsed.error.issues.map((issue) => ({
+      field: issue.path.map(String).join('.') || 'body',
+      message: issue.message,
+    })),
+  );
+}

@@ -40,6 +40,7 @@ import {
   type ImageRequestInput,
   imageRequestSchema,
   maximumBatchImages,
+  parseRequest,
   type UpscaleRequest,
   upscaleRequestSchema,
   type VariationRequest,
@@ -230,7 +231,7 @@ export class ImageGenerator {
 
   /** One image. Throws the coded error when it cannot be delivered. */
   async generate(input: ImageRequestInput | unknown, context: GenerationContext): Promise<GenerationOutcome> {
-    return this.generateValidated(parseOrThrow(imageRequestSchema, input), context);
+    return this.generateValidated(parseRequest(imageRequestSchema, input), context);
   }
 
   /**
@@ -251,7 +252,7 @@ export class ImageGenerator {
     input: BatchRequestInput | unknown,
     context: GenerationContext,
   ): Promise<GenerationOutcome> {
-    return this.generateBatchValidated(parseOrThrow(batchRequestSchema, input), context);
+    return this.generateBatchValidated(parseRequest(batchRequestSchema, input), context);
   }
 
   /** `generateBatch` for a request already parsed with `batchRequestSchema`. */
@@ -277,7 +278,7 @@ export class ImageGenerator {
    * remix when a new prompt is given. Another user's image, or none, is a 404.
    */
   async vary(imageId: string, input: unknown, context: GenerationContext): Promise<GenerationOutcome> {
-    return this.varyValidated(imageId, parseOrThrow(variationRequestSchema, input), context);
+    return this.varyValidated(imageId, parseRequest(variationRequestSchema, input), context);
   }
 
   /** `vary` for a request already parsed with `variationRequestSchema`; `owner` whose image it is (the caller's by default). */
@@ -319,7 +320,7 @@ export class ImageGenerator {
 
   /** A stored image of the caller's enlarged `factor` times each side; its prompt and seed go with it. */
   async upscale(imageId: string, input: unknown, context: GenerationContext): Promise<GenerationOutcome> {
-    return this.upscaleValidated(imageId, parseOrThrow(upscaleRequestSchema, input), context);
+    return this.upscaleValidated(imageId, parseRequest(upscaleRequestSchema, input), context);
   }
 
   /** `upscale` for a request already parsed with `upscaleRequestSchema`; `owner` as for `varyValidated`. */
@@ -918,26 +919,6 @@ function isUnsupported(error: unknown): error is ImagineError {
 function modelsIn(error: ImagineError): string[] {
   const models = error.context.models;
   return Array.isArray(models) ? models.map(String) : [];
-}
-
-function parseOrThrow<Output>(
-  schema: {
-    safeParse(
-      input: unknown,
-    ):
-      | { success: true; data: Output }
-      | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } };
-  },
-  input: unknown,
-): Output {
-  const parsed = schema.safeParse(input);
-  if (parsed.success) return parsed.data;
-  throw validationError(
-    parsed.error.issues.map((issue) => ({
-      field: issue.path.map(String).join('.') || 'body',
-      message: issue.message,
-    })),
-  );
 }
 
 /** When nothing was delivered, the error that tells the caller most: a policy refusal or outage over a plain failure. */

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IdempotencyStore } from './idempotency-store.ts';
+import type { NewJobRow } from './new-job-row.ts';
 
 /** How long a key is remembered (the `Idempotency-Key` convention: a day). */
 export const idempotencyWindowMs = 24 * 60 * 60 * 1000;
@@ -48,16 +49,18 @@ export class IdempotencyKeys {
   }
 
   /**
-   * Claims `key` for `jobId`, or says which earlier job it belongs to. Atomic across processes: of any
+   * Claims `key` for a job, or says which earlier job it belongs to. Atomic across processes: of any
    * number of concurrent first uses, one claims it and every other replays that one's job. A key past the
-   * window is claimed afresh.
+   * window is claimed afresh. Given the job's row rather than its id, the row is written with the key in
+   * one step, so a request that finds the key held always finds its job.
    */
-  async claim(userId: string, key: string, hash: string, jobId: string): Promise<IdempotencyClaim> {
+  async claim(userId: string, key: string, hash: string, job: string | NewJobRow): Promise<IdempotencyClaim> {
     const now = this.#now();
     const expiredBefore = new Date(now.getTime() - idempotencyWindowMs);
+    const [jobId, row] = typeof job === 'string' ? [job, undefined] : [job.id, job];
     const use = { userId, key, requestHash: hash, jobId, createdAt: now };
     for (;;) {
-      if (await this.#store.claim(use, expiredBefore)) return { kind: 'new' };
+      if (await this.#store.claim(use, expiredBefore, row)) return { kind: 'new' };
       const held = await this.#store.find(userId, key);
       // Released between the two statements (its job ended unheard): claim it again.
       if (!held) continue;

@@ -6,6 +6,7 @@
 import { afterEach, expect, it } from 'vitest';
 import { onEveryStoreEngine, type StoresUnderTest } from '../../test-support/store-engines.ts';
 import { IdempotencyKeys, idempotencyWindowMs, requestHash } from './idempotency-keys.ts';
+import type { NewJobRow } from './new-job-row.ts';
 
 const firstUse = new Date('2026-03-10T12:00:00.000Z');
 const fox = requestHash({ kind: 'image', body: { prompt: 'a fox' } });
@@ -59,6 +60,33 @@ onEveryStoreEngine((engine, open) => {
       if (jobIds[index] !== winner) expect(claim).toEqual({ kind: 'replay', jobId: winner });
     }
     expect(await keys.claim('alice', 'k1', fox, 'job-late')).toEqual({ kind: 'replay', jobId: winner });
+  });
+
+  it(`writes a job's row with its key in one step, only for the use that takes the key, on ${engine}`, async () => {
+    await start();
+    const row = (id: string): NewJobRow => ({
+      id,
+      userId: 'alice',
+      kind: 'image',
+      source: 'api',
+      delivery: 'rest',
+      request: null,
+      status: 'queued',
+      workerId: 'worker-1',
+      now,
+    });
+    const jobIds = Array.from({ length: 20 }, (_, index) => `job-${index}`);
+    const claims = await Promise.all(jobIds.map((jobId) => keys.claim('alice', 'k1', fox, row(jobId))));
+    const winner = jobIds.find((_, index) => claims[index]?.kind === 'new');
+    expect(claims.filter((claim) => claim.kind === 'new')).toHaveLength(1);
+    for (const jobId of jobIds) {
+      const job = await opened.stores.jobs.get(jobId, 'alice');
+      if (jobId === winner) expect(job).toMatchObject({ id: winner, status: 'queued', delivery: 'rest' });
+      else expect(job).toBeUndefined();
+    }
+    // Another body with the key writes nothing either.
+    expect(await keys.claim('alice', 'k1', owl, row('job-other'))).toEqual({ kind: 'conflict' });
+    expect(await opened.stores.jobs.get('job-other', 'alice')).toBeUndefined();
   });
 
   it(`refuses every concurrent use with another request once one has the key, on ${engine}`, async () => {

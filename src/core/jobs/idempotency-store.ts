@@ -1,3 +1,5 @@
+import type { NewJobRow } from './new-job-row.ts';
+
 /** The request an Idempotency-Key was first used with, and the job it started. */
 export interface HeldIdempotencyKey {
   requestHash: string;
@@ -21,9 +23,10 @@ export interface IdempotencyKeyUse {
 export interface IdempotencyStore {
   /**
    * Takes the key for `use` unless it is held by a use made at or after `expiredBefore`; an older one is
-   * replaced. True when `use` holds the key now.
+   * replaced. True when `use` holds the key now. With `job`, that job's row is written in the same atomic
+   * step, only when the key was taken: whoever finds the key held finds its job too.
    */
-  claim(use: IdempotencyKeyUse, expiredBefore: Date): Promise<boolean>;
+  claim(use: IdempotencyKeyUse, expiredBefore: Date, job?: NewJobRow): Promise<boolean>;
   /** Who holds a user's key, if anyone. */
   find(userId: string, key: string): Promise<HeldIdempotencyKey | undefined>;
   /** Frees the key if `jobId` still holds it; true when it did. */

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { acceptedSchema, asyncHeaders, type GenerationJobs } from '../generation-jobs.ts';
+import { acceptedSchema, asyncHeaders, type RestGenerations } from '../generation-jobs.ts';
 import { documented } from '../schemas/documented-response.ts';
 import { imageGenerationRequestSchema, multipleImageRequestSchema } from '../schemas/request-schemas.ts';
 import { responseHeaders } from '../schemas/response-headers.ts';
@@ -42,7 +42,7 @@ export function generationResponses(
 
 /** `POST /api/v1/generate/image` and `/batch`: the contract the mobile app calls, run as durable jobs. */
 export const generateRoutes: FastifyPluginAsyncZod<{
-  generation: GenerationJobs;
+  generation: RestGenerations;
   /** The body limit of a route that takes an `image`: MAX_INPUT_IMAGE_BYTES once base64-encoded. */
   imageBodyLimit: number;
 }> = async (app, { generation, imageBodyLimit }) => {

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { upscaleRequestSchema, variationRequestSchema } from '../../core/generation/generation-request.ts';
-import { asyncHeaders, type GenerationJobs } from '../generation-jobs.ts';
+import { asyncHeaders, type RestGenerations } from '../generation-jobs.ts';
 import { errorResponse, imageResponseSchema } from '../schemas/response-schemas.ts';
 import { generationResponses } from './generate-routes.ts';
 
@@ -25,7 +25,7 @@ const imageParams = z.object({ id: z.string().min(1).max(64).describe('The id of
  * `POST /api/v1/images/{id}/variations` and `/upscale`: new images from the caller's own stored ones, run as
  * durable jobs like generate and answered in the same `ImageGenerationResponse` shape, with `parent_id`.
  */
-export const imageRoutes: FastifyPluginAsyncZod<{ generation: GenerationJobs }> = async (
+export const imageRoutes: FastifyPluginAsyncZod<{ generation: RestGenerations }> = async (
   app,
   { generation },
 ) => {

@@ -7,6 +7,7 @@ import type { SqliteGenerationStore } from '../../core/generation/sqlite/sqlite-
 import { requestHash } from '../../core/jobs/idempotency-keys.ts';
 import { imageKey } from '../../core/storage/image-storage.ts';
 import { leaveCrashedJob } from '../../test-support/crashed-jobs.ts';
+import { createPostgresTestDatabase } from '../../test-support/postgres-test-database.ts';
 import { sqliteOf } from '../../test-support/sqlite-of.ts';
 import { createTestApp, type TestApp } from '../../test-support/test-app.ts';
 import { onePng, scriptedModel, storedImageFiles } from '../../test-support/test-services.ts';
@@ -173,6 +174,93 @@ describe('Idempotency-Key', () => {
       (await post(current, await current.bearerFor('bob'), { prompt: 'a wolf' }, headers)).statusCode,
     ).toBe(201);
   });
+});
+
+describe('Idempotency-Key between a claim and its job', () => {
+  // The interleaving the key must survive: the first request has claimed the key, and before it goes on
+  // to run its job a second request with the same key looks the key and its job up. Forced here, so it
+  // happens every time: the first request's claim answers only once the second has read its job.
+  async function interleaveSameKey(environment: Record<string, string>) {
+    const model = scriptedModel(onePng);
+    current = await createTestApp(environment, { models: [model] });
+    const { services } = current;
+    const authorization = await current.bearerFor('alice');
+    const keys = services.stores.idempotencyKeys;
+    const claimKey = keys.claim.bind(keys);
+    const getJob = services.stores.jobs.get.bind(services.stores.jobs);
+    let firstClaimed: () => void = () => undefined;
+    const firstHasClaimed = new Promise<void>((resolve) => {
+      firstClaimed = resolve;
+    });
+    let secondLooked: () => void = () => undefined;
+    const secondHasLooked = new Promise<void>((resolve) => {
+      secondLooked = resolve;
+    });
+    let claims = 0;
+    keys.claim = async (use, expiredBefore, job) => {
+      const claimNumber = ++claims;
+      const claimed = await claimKey(use, expiredBefore, job);
+      if (claimNumber === 1) {
+        firstClaimed();
+        await secondHasLooked;
+      }
+      return claimed;
+    };
+    services.stores.jobs.get = async (id, userId) => {
+      const job = await getJob(id, userId);
+      secondLooked();
+      return job;
+    };
+    const headers = { 'idempotency-key': 'order-7' };
+    const first = post(current, authorization, { prompt: 'a fox' }, headers);
+    await firstHasClaimed;
+    const second = post(current, authorization, { prompt: 'a fox' }, headers);
+    const [firstAnswer, secondAnswer] = await Promise.all([first, second]);
+    expect(firstAnswer.statusCode).toBe(201);
+    expect(secondAnswer.statusCode).toBe(201);
+    expect(secondAnswer.headers['idempotent-replayed']).toBe('true');
+    expect(secondAnswer.json()).toEqual(firstAnswer.json());
+    expect(model.calls).toHaveLength(1);
+    expect(await services.ledger.usage('alice', 5)).toMatchObject({ used: 1, reserved: 0 });
+  }
+
+  it('shows a keyed async job that started at once as running, as its 202 says, and replays its result', async () => {
+    current = await createTestApp({}, { models: [slowModel(50)] });
+    const authorization = await current.bearerFor('alice');
+    const headers = { 'idempotency-key': 'poll-1', prefer: 'respond-async' };
+    const accepted = await post(current, authorization, { prompt: 'a fox' }, headers);
+    expect(accepted.statusCode).toBe(202);
+    expect(accepted.json()).toMatchObject({ status: 'running', position: 0 });
+    const jobId = accepted.json().job_id;
+    const polled = await current.app.inject({
+      method: 'GET',
+      url: `/api/v1/jobs/${jobId}`,
+      headers: { authorization },
+    });
+    expect(polled.json().status).not.toBe('queued');
+    const job = await waitForJob(current, authorization, jobId);
+    expect(job.status).toBe('succeeded');
+    const repeated = await post(current, authorization, { prompt: 'a fox' }, headers);
+    expect(repeated.statusCode).toBe(201);
+    expect(repeated.headers['idempotent-replayed']).toBe('true');
+    expect(repeated.json()).toEqual(job.result);
+    expect(await current.services.ledger.usage('alice', 5)).toMatchObject({ used: 1, reserved: 0 });
+  });
+
+  it('runs and charges once when a same-key request comes between the claim and the job, on SQLite', async () => {
+    await interleaveSameKey({});
+  });
+
+  it('runs and charges once when a same-key request comes between the claim and the job, on PostgreSQL', async () => {
+    const database = await createPostgresTestDatabase();
+    try {
+      await interleaveSameKey({ DATABASE_URL: database.url, DATABASE_POOL_SIZE: String(database.poolSize) });
+    } finally {
+      await current?.close();
+      current = undefined;
+      await database.drop();
+    }
+  }, 60_000);
 });
 
 describe('Idempotency-Key after an outcome the caller never got', () => {

@@ -34,11 +34,12 @@ export interface SqliteStores extends Stores {
 }
 
 export function openSqliteStores(context: SqliteStoreContext): SqliteStores {
+  const jobs = new SqliteJobStore(context.database, context.writes);
   return {
     quota: new SqliteQuotaStore(context.database),
     generations: new SqliteGenerationStore(context.database, context.writes),
-    idempotencyKeys: new SqliteIdempotencyStore(context.database),
-    jobs: new SqliteJobStore(context.database, context.writes),
+    idempotencyKeys: new SqliteIdempotencyStore(context.database, jobs.rows),
+    jobs,
     processedEvents: new SqliteProcessedEventStore(context.database),
     chatCooldowns: new SqliteCooldownStore(context.database),
     personalSettings: new SqliteSettingsStore(context.database),

@@ -1,6 +1,8 @@
 import { isoTimestamp } from '../../database/iso-timestamp.ts';
 import type { SqliteDatabase } from '../../database/open-database.ts';
 import type { HeldIdempotencyKey, IdempotencyKeyUse, IdempotencyStore } from '../idempotency-store.ts';
+import type { NewJobRow } from '../new-job-row.ts';
+import type { SqliteJobRows } from './sqlite-job-rows.ts';
 
 /**
  * `IdempotencyStore` on SQLite: each method one statement, which SQLite serialises across every process
@@ -8,8 +10,10 @@ import type { HeldIdempotencyKey, IdempotencyKeyUse, IdempotencyStore } from '..
  */
 export class SqliteIdempotencyStore implements IdempotencyStore {
   readonly #statements;
+  readonly #claimWithJob: (use: IdempotencyKeyUse, expiredBefore: Date, job: NewJobRow) => boolean;
 
-  constructor(database: SqliteDatabase) {
+  /** `jobs` writes the row of a job claimed with its key, in the claim's own transaction. */
+  constructor(database: SqliteDatabase, jobs: SqliteJobRows) {
     this.#statements = {
       claim: database.prepare<[string, string, string, string, string, string], void>(
         `INSERT INTO idempotency_keys (user_id, key, request_hash, job_id, created_at) VALUES (?, ?, ?, ?, ?)
@@ -25,9 +29,20 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
       ),
       forgetBefore: database.prepare<[string], void>('DELETE FROM idempotency_keys WHERE created_at < ?'),
     };
+    this.#claimWithJob = database.transaction(
+      (use: IdempotencyKeyUse, expiredBefore: Date, job: NewJobRow) => {
+        const claimed = this.#claimNow(use, expiredBefore);
+        if (claimed) jobs.insert(job);
+        return claimed;
+      },
+    ).immediate;
   }
 
-  async claim(use: IdempotencyKeyUse, expiredBefore: Date): Promise<boolean> {
+  async claim(use: IdempotencyKeyUse, expiredBefore: Date, job?: NewJobRow): Promise<boolean> {
+    return job ? this.#claimWithJob(use, expiredBefore, job) : this.#claimNow(use, expiredBefore);
+  }
+
+  #claimNow(use: IdempotencyKeyUse, expiredBefore: Date): boolean {
     const { changes } = this.#statements.claim.run(
       use.userId,
       use.key,
