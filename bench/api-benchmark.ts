@@ -8,6 +8,7 @@ import pino from 'pino';
 import { loadConfig } from '../src/config/load-config.ts';
 import { buildApp } from '../src/http/build-app.ts';
 import { createServices } from '../src/services.ts';
+import { createPostgresTestDatabase } from '../src/test-support/postgres-test-database.ts';
 import { instantModel, memoryStorage } from './in-memory-fakes.ts';
 
 /** One autocannon run's figures. */
@@ -78,10 +79,25 @@ export async function measureBareFastify(seconds: number, placement: ClientPlace
   }
 }
 
-/** The real app and pipeline (auth, validation, rate limit, ledger, records) with an instant model. */
-export async function measureImagineApi(seconds: number, placement: ClientPlacement): Promise<LoadFigures> {
+/** Where the service keeps its stores: the SQLite file under DATA_DIR, or a fresh PostgreSQL database. */
+export type BenchEngine = 'sqlite' | 'postgres';
+
+/**
+ * The real app and pipeline (auth, validation, rate limit, ledger, records) with an instant model, on a
+ * fresh SQLite file or a fresh PostgreSQL database (`createPostgresTestDatabase`: the server at
+ * 127.0.0.1:5432 when it answers, else PGlite).
+ */
+export async function measureImagineApi(
+  seconds: number,
+  placement: ClientPlacement,
+  engine: BenchEngine = 'sqlite',
+): Promise<LoadFigures> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'imagine-bench-'));
+  const postgres = engine === 'postgres' ? await createPostgresTestDatabase() : undefined;
   const config = loadConfig({
+    ...(postgres
+      ? { DATABASE_URL: postgres.url, DATABASE_POOL_SIZE: String(Math.min(postgres.poolSize, 10)) }
+      : {}),
     NODE_ENV: 'production',
     DATA_DIR: dataDir,
     LOG_LEVEL: 'silent',
@@ -103,6 +119,7 @@ export async function measureImagineApi(seconds: number, placement: ClientPlacem
   } finally {
     await app.close();
     await services.close();
+    await postgres?.drop();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }
@@ -137,4 +154,38 @@ export async function runApiBenchmark(seconds: number, placement: ClientPlacemen
     imagine: medianRun(imagineRuns),
     ratio: ratios[Math.floor(ratios.length / 2)] as number,
   };
+}
+
+/** Alternating SQLite and PostgreSQL runs of the API. */
+export const engineRounds = 3;
+
+/**
+ * The same API run on SQLite and on PostgreSQL, alternating (SQLite first in each round, on a fresh file;
+ * PostgreSQL on a fresh database each run). The ratio is the median of the rounds' pairs, as above.
+ */
+export async function runEngineApiBenchmark(seconds: number, rounds = engineRounds) {
+  await measureImagineApi(1, 'in-process', 'sqlite');
+  await measureImagineApi(1, 'in-process', 'postgres');
+  const sqliteRuns: LoadFigures[] = [];
+  const postgresRuns: LoadFigures[] = [];
+  for (let round = 0; round < rounds; round++) {
+    sqliteRuns.push(await measureImagineApi(seconds, 'in-process', 'sqlite'));
+    postgresRuns.push(await measureImagineApi(seconds, 'in-process', 'postgres'));
+  }
+  const ratios = postgresRuns
+    .map((run, round) => run.requestsPerSecond / (sqliteRuns[round] as LoadFigures).requestsPerSecond)
+    .sort((left, right) => left - right);
+  return {
+    engine: (await postgresEngine()) as 'server' | 'pglite',
+    sqlite: medianRun(sqliteRuns),
+    postgres: medianRun(postgresRuns),
+    ratio: ratios[Math.floor(ratios.length / 2)] as number,
+  };
+}
+
+/** Which PostgreSQL the runs got: the server when it answers, else PGlite. */
+async function postgresEngine(): Promise<'server' | 'pglite'> {
+  const database = await createPostgresTestDatabase();
+  await database.drop();
+  return database.engine;
 }

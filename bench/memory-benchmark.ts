@@ -18,7 +18,9 @@ function residentMegabytes(pid: number): number {
 
 /** Starts the built server on a fresh data folder, measures RSS idle, under load, and idle again. */
 export async function runMemoryBenchmark(seconds: number) {
+  // As `npm run build`: the compiled server serves the console's static assets, copied beside it.
   execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: projectRoot, stdio: 'inherit' });
+  execFileSync(process.execPath, ['dist/copy-static-assets.js'], { cwd: projectRoot, stdio: 'inherit' });
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'imagine-memory-'));
   const environment = { DATA_DIR: dataDir, PLAN_LIMITS: 'bench=1000000000', NODE_ENV: 'production' };
   const setup = await createServices(loadConfig(environment), pino({ level: 'silent' }));

@@ -1,12 +1,23 @@
 /**
  * `npm run bench`: the speed targets of the core and REST API, each as a ratio against a baseline
  * measured in the same run on the same machine. Targets: API ≥ 30% of bare Fastify, ledger ≥ 50% of
- * raw inserts (on SQLite and on PostgreSQL), chat acks p99 < 50 ms, self-hosted overhead p99 < 15 ms, idle RSS < 150 MB. Exits non-zero
- * when a target is missed. `--api`, `--ledger`, `--postgres`, `--chat`, `--selfhosted`, `--memory` or `--placeholder` runs
- * one part (placeholder targets in bench/placeholder-benchmark.ts).
+ * raw inserts (on SQLite and on PostgreSQL), REST on PostgreSQL ≥ 50% of SQLite, p99 on a grown database
+ * ≤ 1.2× an empty one (both engines), chat acks p99 < 50 ms, self-hosted overhead p99 < 15 ms, idle RSS < 150 MB.
+ * Exits non-zero when a target is missed. `--api`, `--ledger`, `--postgres`, `--engines`, `--growth`, `--chat`,
+ * `--selfhosted`, `--memory` or `--placeholder` runs one part (placeholder targets in
+ * bench/placeholder-benchmark.ts); `--growth` alone fills the issue's full 1,000,000 generations and 100,000
+ * users, the default run a tenth of that.
  */
-import { apiRounds, connections, type LoadFigures, runApiBenchmark } from './api-benchmark.ts';
+import {
+  apiRounds,
+  connections,
+  engineRounds,
+  type LoadFigures,
+  runApiBenchmark,
+  runEngineApiBenchmark,
+} from './api-benchmark.ts';
 import { runDiscordBenchmark } from './discord-benchmark.ts';
+import { fullGrowth, growthRounds, quickGrowth, runGrowthBenchmark } from './growth-benchmark.ts';
 import { runLedgerBenchmark } from './ledger-benchmark.ts';
 import { runMemoryBenchmark } from './memory-benchmark.ts';
 import { reportPlaceholderBenchmark } from './placeholder-benchmark.ts';
@@ -16,13 +27,23 @@ import { runSlackBenchmark } from './slack-benchmark.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const only = process.argv.find((argument) =>
-  ['--api', '--ledger', '--postgres', '--chat', '--selfhosted', '--memory', '--placeholder'].includes(
-    argument,
-  ),
+  [
+    '--api',
+    '--ledger',
+    '--postgres',
+    '--engines',
+    '--growth',
+    '--chat',
+    '--selfhosted',
+    '--memory',
+    '--placeholder',
+  ].includes(argument),
 );
 const runApi = only === undefined || only === '--api';
 const runLedger = only === undefined || only === '--ledger';
 const runPostgres = only === undefined || only === '--postgres';
+const runEngines = only === undefined || only === '--engines';
+const runGrowth = only === undefined || only === '--growth';
 const runChat = only === undefined || only === '--chat';
 const runSelfHosted = only === undefined || only === '--selfhosted';
 const runMemory = only === undefined || only === '--memory';
@@ -90,6 +111,50 @@ if (runPostgres) {
     `  with a monthly budget       ${whole(ledger.withBudgetPerSecond).padStart(7)} /s   (${percent(ledger.withBudgetRatio)} of raw inserts; every hold queues on the one budget row)`,
   );
   if (ledger.ratio < 0.5) failures.push('PostgreSQL ledger below 50% of raw inserts');
+}
+
+if (runEngines) {
+  console.log(
+    '\nPOST /api/v1/generate/image on PostgreSQL beside SQLite (the API run above; PostgreSQL on a fresh database each run)\n' +
+      `(${engineRounds} alternating runs of ${seconds}s each, ${connections} connections, load generator in the server process)`,
+  );
+  const engines = await runEngineApiBenchmark(seconds);
+  printLoad('imagine on SQLite', engines.sqlite);
+  printLoad(`on PostgreSQL${engines.engine === 'pglite' ? ' (PGlite)' : ''}`, engines.postgres);
+  console.log(`    ratio: ${percent(engines.ratio)} of SQLite (target ≥ 50%)`);
+  if (engines.ratio < 0.5) failures.push('REST on PostgreSQL below 50% of SQLite');
+  if (engines.postgres.non2xx + engines.postgres.errors > 0)
+    failures.push('the API on PostgreSQL answered with errors under load');
+}
+
+if (runGrowth) {
+  const size = only === '--growth' ? fullGrowth : quickGrowth;
+  console.log(
+    `\nGrowth: p99 with ${whole(size.generations)} generations of ${whole(size.users)} users over 30 days beside an empty database\n` +
+      `(both hold the benchmarked user's month; ${growthRounds} alternating rounds of ${seconds}s per route at a fixed moderate rate: median p99, median ratio of the pairs` +
+      `${only === '--growth' ? '' : '; `--growth` for the full 1,000,000 and 100,000'})`,
+  );
+  for (const engine of ['sqlite', 'postgres'] as const) {
+    const growth = await runGrowthBenchmark(engine, size, seconds);
+    const ms = (value: number) => `${value.toFixed(1)} ms`.padStart(9);
+    console.log(
+      `  ${engine === 'sqlite' ? 'SQLite' : 'PostgreSQL'} (filled in ${growth.fillSeconds.toFixed(0)} s)`,
+    );
+    for (const [route, pick, ratio] of [
+      [
+        'POST /api/v1/generate/image',
+        (side: typeof growth.empty) => side.generateP99Ms,
+        growth.generateRatio,
+      ],
+      ['GET /api/v1/images', (side: typeof growth.empty) => side.imagesP99Ms, growth.imagesRatio],
+    ] as const) {
+      console.log(
+        `    ${route.padEnd(28)} p99 empty ${ms(pick(growth.empty))}   grown ${ms(pick(growth.grown))}   ${ratio.toFixed(2)}× (target ≤ 1.2×)`,
+      );
+      if (!(ratio <= 1.2)) failures.push(`${engine}: ${route} p99 grew more than 1.2×`);
+    }
+    if (growth.failures > 0) failures.push(`${engine}: the growth runs answered with errors`);
+  }
 }
 
 if (runChat) {

@@ -40,8 +40,9 @@ function isTransient(error: unknown): boolean {
  * Group commit on PostgreSQL, as `WriteBatcher` is on SQLite: writes queued in the same turn of the event
  * loop run in one transaction, so N requests cost one commit (one WAL flush) instead of N. Groups do not
  * wait for each other: each takes its own connection from the pool. A write that throws (a quota refusal)
- * loses only itself: the group first runs with no savepoint at all (each costs two round trips), and only
- * when a write throws runs again with each write in a savepoint of its own. A caller's promise settles
+ * loses only itself: the group first runs with no savepoint at all (each costs two round trips), its writes
+ * all at once, and only when a write throws runs again, one write after another, each in a savepoint of its
+ * own. A caller's promise settles
  * after the commit. A write must touch nothing but its transaction: it may run twice.
  */
 export class PostgresWriteBatcher {
@@ -103,13 +104,13 @@ export class PostgresWriteBatcher {
   async #attempt(writes: QueuedWrite[]): Promise<WriteOutcome[]> {
     try {
       return await this.#sql.begin(async (transaction) => {
+        // All at once: the driver pipelines their statements on the one connection, so a group of 64
+        // costs each write's own chain of round trips, not the sum of all 64 chains.
+        const settled = await Promise.allSettled(writes.map((write) => write.work(transaction)));
         const outcomes: WriteOutcome[] = [];
-        for (const write of writes) {
-          try {
-            outcomes.push({ ok: true, value: await write.work(transaction) });
-          } catch (error) {
-            throw new WriteThrew(error);
-          }
+        for (const outcome of settled) {
+          if (outcome.status === 'rejected') throw new WriteThrew(outcome.reason);
+          outcomes.push({ ok: true, value: outcome.value });
         }
         return outcomes;
       });
