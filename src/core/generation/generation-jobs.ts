@@ -314,8 +314,16 @@ export class GenerationJobs {
           started = marked;
         }),
       );
-      // A job that started at once says so before a 202 invites the caller to poll it.
-      submitted = { done, position: this.#jobs.position(jobId), recorded: started ?? Promise.resolve() };
+      // A job that starts at once says so before a 202 invites the caller to poll it: the answer waits for
+      // its first try at a slot (a guarded start in the store), and reads its place in line after that.
+      const jobs = this.#jobs;
+      submitted = {
+        done,
+        get position() {
+          return jobs.position(jobId);
+        },
+        recorded: jobs.firstTryToStart(jobId).then(() => started),
+      };
     }
     // An outcome the caller never got to act on (cancelled, failed on our side, never recorded because the
     // disk refused it) frees the key: the retry it exists for must run, not replay that.

@@ -85,6 +85,8 @@ interface UserLane {
 /** A job of this process that has its place in the user's lane but waits for a slot another process holds. */
 interface BlockedJob {
   id: string;
+  /** Told once the store was first asked to start it (or it was found behind another waiting job). */
+  tried: () => void;
   started: () => void;
   failed: (error: unknown) => void;
 }
@@ -145,6 +147,8 @@ export class JobRunner {
   #active = 0;
   #whenIdle: (() => void) | undefined;
   readonly #recoverers = new Map<JobDelivery, (job: JobRecord) => Promise<void>>();
+  /** Jobs waiting for their first try at a slot, settled by it (see `firstTryToStart`). */
+  readonly #firstTries = new Map<string, Promise<void>>();
   /** Ends the database refused (a full disk), tried again before each heartbeat. */
   readonly #refusedEnds: Array<{ id: string; ending: JobEnding; rowIfMissing: NewJobRow | undefined }> = [];
   /** Where the next recovery scan starts: the first scan reads every unfinished job. */
@@ -233,6 +237,14 @@ export class JobRunner {
       done,
       recorded: committed,
     };
+  }
+
+  /**
+   * Settles once a job waiting to start has had its first try at a slot (started, or found the user at
+   * the limit): its `position` is then what the caller should be told. At once for any other job.
+   */
+  firstTryToStart(jobId: string): Promise<void> {
+    return this.#firstTries.get(jobId) ?? Promise.resolve();
   }
 
   /** The end of a job running in this process, for a repeated request that should share it. */
@@ -436,8 +448,19 @@ export class JobRunner {
         leave();
         reject(signal?.reason);
       };
+      let tried: () => void = () => undefined;
+      this.#firstTries.set(
+        id,
+        new Promise<void>((resolve) => {
+          tried = () => {
+            this.#firstTries.delete(id);
+            resolve();
+          };
+        }),
+      );
       const blocked: BlockedJob = {
         id,
+        tried: () => tried(),
         started: () => {
           signal?.removeEventListener('abort', onAbort);
           resolve();
@@ -453,6 +476,8 @@ export class JobRunner {
       }
       signal?.addEventListener('abort', onAbort, { once: true });
       line.push(blocked);
+      // Behind another waiting job of the user, it is queued until that one starts: no need to ask.
+      if (line.length > 1) blocked.tried();
       this.#pollForSlots();
       void this.#tryBlocked(userId);
     });
@@ -483,8 +508,10 @@ export class JobRunner {
           } catch (error) {
             // The database refused (a full disk, a lost connection): the next poll tries again.
             this.#logger.warn({ err: error, jobId: next.id }, 'starting a waiting job failed; trying again');
+            next.tried();
             break;
           }
+          next.tried();
           if (attempt === 'limit-reached') break;
           // Aborted meanwhile: it left the line, and its end (which it writes) closes the row.
           if (line[0] !== next) continue;
