@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './load-config.ts';
 
@@ -26,6 +29,28 @@ describe('loadConfig', () => {
     expect(config.plans.plans.enterprise).toMatchObject({ monthlyImages: 2000, models: '*' });
     expect(config.plans.plans.guest?.monthlyImages).toBe(3);
     expect(config.firebase).toBeUndefined();
+    // Polling 20 jobs every two seconds fits in the read allowance; 64 MB is the free-space floor.
+    expect(config.server).toMatchObject({ rateLimitPerMinute: 60, readRateLimitPerMinute: 600 });
+    expect(config.minFreeDiskBytes).toBe(64 * 1024 * 1024);
+  });
+
+  it('refuses a DATA_DIR that is a file, or under one, and takes one that does not exist yet', () => {
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'imagine-config-'));
+    try {
+      const file = path.join(folder, 'notes.txt');
+      fs.writeFileSync(file, 'not a folder');
+      expect(problemsOf({ DATA_DIR: file })).toEqual([
+        `DATA_DIR is "${file}": that is a file, not a folder; set DATA_DIR to a folder (imagine creates it if it does not exist)`,
+      ]);
+      expect(problemsOf({ DATA_DIR: path.join(file, 'data') })).toEqual([
+        expect.stringMatching(/^DATA_DIR is ".*notes\.txt\/data": part of that path is a file, not a folder/),
+      ]);
+      expect(loadConfig({ DATA_DIR: path.join(folder, 'new', 'data') }).dataDir).toBe(
+        path.join(folder, 'new', 'data'),
+      );
+    } finally {
+      fs.rmSync(folder, { recursive: true, force: true });
+    }
   });
 
   it('names each bad variable and what it expects', () => {

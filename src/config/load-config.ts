@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { ModelCatalog } from '../core/providers/model-catalog.ts';
 import type { ProviderDescriptor } from '../core/providers/provider-descriptor.ts';
@@ -228,6 +229,24 @@ function withoutUrlPassword(value: string): string {
   return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1***@');
 }
 
+/**
+ * Why `folder` cannot be DATA_DIR, or undefined when it is a folder or can be made one (a missing folder
+ * is created at start). Checked here, so a typo names the variable instead of failing in a mkdir.
+ */
+function notAFolder(folder: string): string | undefined {
+  try {
+    if (fs.statSync(folder).isDirectory()) return undefined;
+    return 'that is a file, not a folder; set DATA_DIR to a folder (imagine creates it if it does not exist)';
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOTDIR') {
+      return 'part of that path is a file, not a folder; set DATA_DIR to a folder (imagine creates it if it does not exist)';
+    }
+    // Missing: created at start. Anything else (no permission to look) is reported when it is opened.
+    return undefined;
+  }
+}
+
 function deriveConfig(
   environment: Environment,
   providerRegistry: ProviderRegistry,
@@ -235,6 +254,8 @@ function deriveConfig(
 ): Config {
   const problems: string[] = [];
   const dataDir = path.resolve(environment.DATA_DIR);
+  const dataDirProblem = notAFolder(dataDir);
+  if (dataDirProblem) problems.push(`DATA_DIR is "${environment.DATA_DIR}": ${dataDirProblem}`);
 
   let plans: PlanCatalog | undefined;
   try {
