@@ -2,39 +2,22 @@
  * Telling a dead worker from a live one on this host: a killed process its parent has not reaped yet is a
  * zombie (and `kill(pid, 0)` still succeeds on it), and a pid reused by a new process is not the old one.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import fs from 'node:fs';
 import os from 'node:os';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { startUnreapedProcess, type UnreapedProcess } from '../../test-support/unreaped-process.ts';
 import { isWorkerProcessGone, processStartTicks, workerIdFor } from './worker-liveness.ts';
 
 const self = { pid: process.pid, workerId: workerIdFor(process.pid, 'self') };
-const parents: ChildProcess[] = [];
-const children: number[] = [];
+const started: UnreapedProcess[] = [];
 afterEach(() => {
-  for (const pid of children.splice(0)) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-  for (const parent of parents.splice(0)) parent.kill('SIGKILL');
+  for (const unreaped of started.splice(0)) unreaped.end();
 });
 
-/** A process whose parent never reaps it: `sh` starts it in the background, then becomes `sleep`. */
+/** A process whose parent never reaps it (see `startUnreapedProcess`). */
 async function unreapedChild(): Promise<number> {
-  const parent = spawn('sh', ['-c', 'sleep 300 & echo $!; exec sleep 300'], {
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  parents.push(parent);
-  const pid = await new Promise<number>((resolve) => {
-    parent.stdout?.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
-  });
-  children.push(pid);
-  // Until `sh` has become `sleep`, the shell could still reap its child itself.
-  await vi.waitFor(() => expect(fs.readFileSync(`/proc/${parent.pid}/comm`, 'utf8').trim()).toBe('sleep'));
-  return pid;
+  const unreaped = await startUnreapedProcess();
+  started.push(unreaped);
+  return unreaped.pid;
 }
 
 describe('worker liveness', () => {

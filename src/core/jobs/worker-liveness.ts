@@ -33,10 +33,17 @@ export function isWorkerProcessGone(workerId: string, self: { pid: number; worke
   // An earlier process had our pid: it is gone.
   if (pid === self.pid) return true;
   const stat = readStat(pid);
-  if (stat) {
-    if (stat.state === 'Z' || stat.state === 'X' || stat.state === 'x') return true;
-    return startedText !== undefined && stat.startTicks !== startedText;
-  }
+  if (stat && !isDeadState(stat.state)) return startedText !== undefined && stat.startTicks !== startedText;
+  return isProcessGone(pid);
+}
+
+/**
+ * Whether no live process on this host has `pid`: none at all, or only a zombie (killed, not yet reaped).
+ * When unsure (no `/proc`, and the pid answers a signal) the answer is false.
+ */
+export function isProcessGone(pid: number): boolean {
+  const stat = readStat(pid);
+  if (stat) return isDeadState(stat.state);
   if (fs.existsSync('/proc/self/stat')) return true; // /proc works and has no such process
   try {
     process.kill(pid, 0);
@@ -45,6 +52,10 @@ export function isWorkerProcessGone(workerId: string, self: { pid: number; worke
     // EPERM: it exists but belongs to someone else.
     return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
+}
+
+function isDeadState(state: string): boolean {
+  return state === 'Z' || state === 'X' || state === 'x';
 }
 
 function readStat(pid: number): { state: string; startTicks: string } | undefined {

@@ -2,7 +2,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { startUnreapedProcess } from '../../test-support/unreaped-process.ts';
 import { createLocalImageStorage } from './local-image-storage.ts';
 
 const folders: string[] = [];
@@ -41,6 +42,28 @@ describe('local image storage at start', () => {
       expect(fs.existsSync(image)).toBe(true);
     } finally {
       sibling.kill('SIGKILL');
+    }
+  });
+
+  it('removes the temporary file of a writer killed a moment ago that is still an unreaped zombie', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'imagine-storage-'));
+    folders.push(dataDir);
+    // A server SIGKILLed mid-write and restarted at once: its parent has not reaped it yet.
+    const killed = await startUnreapedProcess();
+    try {
+      const halfWritten = plant(dataDir, `a.png.${killed.pid}-3b7c4d1e-2f3a-4b5c-8d9e-0f1a2b3c4d5e.tmp`);
+      process.kill(killed.pid, 'SIGKILL');
+      await vi.waitFor(() =>
+        expect(fs.readFileSync(`/proc/${killed.pid}/stat`, 'utf8').split(') ')[1]?.[0]).toBe('Z'),
+      );
+      // Signalling a zombie succeeds: a pid check alone would call this writer alive.
+      expect(() => process.kill(killed.pid, 0)).not.toThrow();
+
+      createLocalImageStorage({ dataDir, publicBaseUrl: 'http://localhost:8000' });
+
+      expect(fs.existsSync(halfWritten)).toBe(false);
+    } finally {
+      killed.end();
     }
   });
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { isProcessGone } from '../jobs/worker-liveness.ts';
 import type { ImageStorage, StoredImage, StoredImageInput } from './image-storage.ts';
 
 /**
@@ -70,7 +71,8 @@ const orphanAgeMs = 60_000;
 /**
  * Removes the `*.tmp` files a crash left between writing an image and renaming it into place. Another
  * process sharing DATA_DIR may be writing one right now, so a file is removed only when the pid in its
- * name is gone (or is ours: an earlier process had it) or when it is older than any write takes.
+ * name is gone (a zombie counts: a server restarted at once finds its killed self unreaped), or is ours
+ * (an earlier process had it), or when it is older than any write takes.
  */
 export function removeOrphanedTemporaryFiles(folder: string, now = Date.now()): number {
   let removed = 0;
@@ -79,7 +81,7 @@ export function removeOrphanedTemporaryFiles(folder: string, now = Date.now()): 
     const file = path.join(folder, name);
     try {
       const pid = Number(/\.(\d+)-[0-9a-f-]+\.tmp$/.exec(name)?.[1]);
-      const writerGone = !Number.isInteger(pid) || pid === process.pid || !processIsAlive(pid);
+      const writerGone = !Number.isInteger(pid) || pid === process.pid || isProcessGone(pid);
       if (writerGone || now - fsSync.statSync(file).mtimeMs > orphanAgeMs) {
         fsSync.rmSync(file, { force: true });
         removed++;
@@ -89,16 +91,6 @@ export function removeOrphanedTemporaryFiles(folder: string, now = Date.now()): 
     }
   }
   return removed;
-}
-
-function processIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: alive, but another user's.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** The folder local images live in (served at `/images/`). */
