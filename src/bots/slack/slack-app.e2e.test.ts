@@ -6,6 +6,7 @@
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeChatAction } from '../../core/chat/action-ids.ts';
+import { maximumPromptLength } from '../../core/generation/generation-request.ts';
 import { ProviderCallError } from '../../core/providers/provider-error.ts';
 import { allTasksPlaceholder } from '../../test-support/image-input-stand-ins.ts';
 import { scriptedModel } from '../../test-support/test-services.ts';
@@ -341,7 +342,10 @@ describe.each(['http', 'socket'] as const)('Slack app over %s', (mode) => {
     const opened = slack.callsTo('views.open')[0]?.args;
     expect(opened?.trigger_id).toBe(press.trigger_id);
     const view = JSON.parse(opened?.view ?? '{}');
-    expect(view.blocks[0].element.initial_value).toBe('a lighthouse at dusk');
+    expect(view.blocks[0].element).toMatchObject({
+      initial_value: 'a lighthouse at dusk',
+      max_length: maximumPromptLength,
+    });
     expect(model.calls).toHaveLength(1);
 
     slack.uploadFlow().method('chat.postEphemeral');

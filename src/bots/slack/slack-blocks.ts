@@ -4,6 +4,7 @@ import { type ChatAction, encodeChatAction } from '../../core/chat/action-ids.ts
 import type { ChatUsage } from '../../core/chat/chat-images.ts';
 import { reproductionCommand } from '../../core/chat/reproduction-command.ts';
 import { lineageText, type ShownImage } from '../../core/chat/shown-image.ts';
+import { maximumPromptLength } from '../../core/generation/generation-request.ts';
 import type { GenerationWarning } from '../../core/providers/image-model.ts';
 
 type KnownBlock = types.KnownBlock;
@@ -158,7 +159,9 @@ export function remixView(prompt: string, metadata: RemixMetadata) {
           type: 'plain_text_input' as const,
           action_id: 'prompt',
           multiline: true,
-          initial_value: truncate(prompt, 3000),
+          initial_value: truncate(prompt, maximumPromptLength),
+          // The core's limit, so Slack refuses a longer prompt in the form instead of after the submission.
+          max_length: maximumPromptLength,
         },
       },
     ],

@@ -6,6 +6,7 @@ import {
   TextInputStyle,
 } from 'discord.js';
 import type { ChatAction } from '../../../core/chat/action-ids.ts';
+import { maximumPromptLength } from '../../../core/generation/generation-request.ts';
 import { deliverGeneration, postResult, privateResult } from '../generation-flow.ts';
 import type { InteractionContext } from '../interaction-context.ts';
 import { attachedFromRecord, detailsMessage, imageMessage } from '../result-message.ts';
@@ -86,9 +87,10 @@ export async function handleImageAction(
                 custom_id: remixPromptField,
                 label: 'Prompt',
                 style: TextInputStyle.Paragraph,
-                value: record.prompt.slice(0, 4000),
+                value: record.prompt.slice(0, maximumPromptLength),
+                // The core's limit, so Discord refuses a longer prompt as it is typed, as for /imagine.
                 min_length: 1,
-                max_length: 4000,
+                max_length: maximumPromptLength,
                 required: true,
               },
             ],
