@@ -67,6 +67,44 @@ describe('admin API access', () => {
     }
   });
 
+  it("refuses a user's key made without --admin even after that user is given an admin key", async () => {
+    const testApp = await start();
+    // ops had a plain key before; the admin flag is on the key made with it, not on the user.
+    const plainKey = await testApp.services.apiKeys.create('ops');
+    const admin = await adminBearer(testApp, 'ops');
+    for (const [method, url] of routes) {
+      const refused = await testApp.app.inject({
+        method: method as 'GET',
+        url,
+        headers: { authorization: `Bearer ${plainKey}` },
+        payload: {},
+      });
+      expect(refused.statusCode, `${method} ${url}`).toBe(403);
+      expect(refused.json()).toEqual({ error: 'forbidden', message: 'This needs an admin API key' });
+    }
+    const signIn = await testApp.app.inject({
+      method: 'POST',
+      url: '/console/sign-in',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({ key: plainKey }).toString(),
+    });
+    expect(signIn.statusCode).toBe(403);
+    expect(signIn.headers['set-cookie']).toBeUndefined();
+    const listed = await testApp.app.inject({
+      method: 'GET',
+      url: '/api/v1/admin/keys',
+      headers: { authorization: admin },
+    });
+    expect(
+      listed.json().keys.map((key: { prefix: string; admin: boolean }) => [key.prefix, key.admin]),
+    ).toEqual(
+      expect.arrayContaining([
+        [plainKey.slice(0, 12), false],
+        [admin.slice('Bearer '.length, 'Bearer '.length + 12), true],
+      ]),
+    );
+  });
+
   it('lists every admin route in the OpenAPI document under the admin tag with an operationId', async () => {
     const testApp = await start();
     const document = (await testApp.app.inject({ method: 'GET', url: '/openapi.json' })).json();
