@@ -156,7 +156,7 @@ describe('operator console in Chromium', { shuffle: false }, () => {
     await shoot('users');
   });
 
-  it('shows the gallery and deletes an image, whose URL then answers 404', async () => {
+  it('shows the gallery, deletes an image, whose URL then answers 404, and filters by user and source', async () => {
     await open('images', 'Images');
     const tiles = page.locator('figure.tile');
     await tiles.first().waitFor();
@@ -184,6 +184,20 @@ describe('operator console in Chromium', { shuffle: false }, () => {
     await page.locator(`figure[data-image-id="${id}"]`).waitFor({ state: 'detached' });
     expect((await fetch(imageUrl)).status).toBe(404);
     expect(await tiles.count()).toBe(3);
+
+    // Filtered by user: bob's two images, alice's gone; by a source nobody used: none.
+    await page.getByLabel('Filter by user').fill('bob');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await tiles.filter({ hasText: 'alice ·' }).first().waitFor({ state: 'detached' });
+    expect(await page.locator('figure.tile .who').first().textContent()).toMatch(/^bob · api · /);
+    expect(await tiles.count()).toBe(2);
+    await page.getByLabel('Filter by source').selectOption('discord');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.getByText('No images match.').waitFor();
+    await page.getByLabel('Filter by user').fill('');
+    await page.getByLabel('Filter by source').selectOption('');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await tiles.nth(2).waitFor();
   });
 
   it('shows the live queue', async () => {
