@@ -46,7 +46,7 @@ async function build(): Promise<string> {
 }
 
 describe('the production build', () => {
-  it('runs with plain node: healthy, generates a stored image, stops on SIGTERM', async () => {
+  it('runs with plain node: healthy, generates a stored image, serves the console, stops on SIGTERM', async () => {
     const outDir = await build();
     expect(fs.readdirSync(outDir)).toContain('server.js');
     expect(fs.existsSync(path.join(outDir, 'test-support'))).toBe(false);
@@ -74,6 +74,18 @@ describe('the production build', () => {
     const body = (await generated.json()) as { image_url: string };
     const image = await fetch(body.image_url.replace('localhost', '127.0.0.1'));
     expect(image.headers.get('content-type')).toBe('image/png');
+
+    // The console, from the pages and assets the build copied beside the code.
+    const signIn = await fetch(`http://127.0.0.1:${port}/console`);
+    expect(signIn.status).toBe(200);
+    expect(await signIn.text()).toContain('action="/console/sign-in"');
+    for (const asset of ['console.js', 'console.css', 'icon.svg']) {
+      const served = await fetch(`http://127.0.0.1:${port}/console/assets/${asset}`);
+      expect(served.status, asset).toBe(200);
+      expect((await served.arrayBuffer()).byteLength, asset).toBe(
+        fs.statSync(path.join(projectRoot, 'src/http/console/assets', asset)).size,
+      );
+    }
 
     const exited = new Promise<number | null>((resolve) => server?.process.once('exit', resolve));
     server.process.kill('SIGTERM');

@@ -114,6 +114,8 @@ describe.each(engines)('operator CLI on $name', ({ open }) => {
         expect(usage).toMatch(/plan:\s+enterprise/);
         expect(usage).toMatch(/used:\s+0 of 2000/);
 
+        // ops already has a plain key: --admin makes a new admin key and leaves that one as it was.
+        const plainKey = (await cli('keys', 'create', '--user', 'ops')).trim().split('\n').at(-1) ?? '';
         const created = await cli('keys', 'create', '--user', 'ops', '--admin');
         expect(created).toContain('Created an admin API key for user "ops"');
         const adminKey = created.trim().split('\n').at(-1) ?? '';
@@ -123,10 +125,11 @@ describe.each(engines)('operator CLI on $name', ({ open }) => {
         expect(listed).toMatch(/revoked/);
         // Only the key made with --admin is listed as one.
         expect(listed).toContain(`${adminKey.slice(0, 12)}…  user=ops  admin  created=`);
+        expect(listed).toContain(`${plainKey.slice(0, 12)}…  user=ops  created=`);
         expect(listed).toMatch(/user=bob {2}created=/);
 
         // The rows are in the database the config names, and the CLI closed it.
-        expect(await engine.apiKeys()).toBe(2);
+        expect(await engine.apiKeys()).toBe(3);
       } finally {
         await engine.close();
       }

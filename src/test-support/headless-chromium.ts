@@ -26,6 +26,9 @@ const launchFlags = [
   '--disable-component-update',
   '--disable-sync',
   '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
+  // Scrollbars drawn over the page, as on a phone (and as Playwright's own launch does): a classic 15 px
+  // scrollbar narrows the layout, and a full-page screenshot then cuts that much off the right edge.
+  '--hide-scrollbars',
 ];
 
 /** A running headless Chromium: a fresh context to drive, and `stop` to end the browser and remove its profile. */

@@ -173,6 +173,8 @@ describe('operator console sign-in', () => {
       '/console/assets/console.js',
       '/console/assets/console.css',
       '/console/assets/nope.js',
+      '/console/nope',
+      '/console/assets/nested/nope.js',
     ]) {
       const response = await testApp.app.inject({ method: 'GET', url });
       expect(response.headers['content-security-policy'], url).toBe(
@@ -185,6 +187,13 @@ describe('operator console sign-in', () => {
     expect((await testApp.app.inject({ method: 'GET', url: '/console/assets/nope.js' })).statusCode).toBe(
       404,
     );
+    // A path the console does not have is the API's usual 404, and a post to one too.
+    for (const method of ['GET', 'POST'] as const) {
+      const missing = await testApp.app.inject({ method, url: '/console/nope?x=1' });
+      expect(missing.statusCode).toBe(404);
+      expect(missing.json()).toEqual({ error: 'not_found', message: `No route for ${method} /console/nope` });
+      expect(missing.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    }
     // No inline script anywhere: every script is a file served from /console/assets.
     const page = (await testApp.app.inject({ method: 'GET', url: '/console' })).body;
     expect(page).not.toMatch(/<script(?![^>]*\ssrc=)/);

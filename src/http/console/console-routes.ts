@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { csrfTokenMatches } from '../../core/admin/console-sessions.ts';
+import { ImagineError } from '../../core/errors/imagine-error.ts';
 import type { Services } from '../../core/imagine-services.ts';
 import { sessionIdFrom, setSessionCookie } from './console-cookie.ts';
 import { contentSecurityPolicy } from './content-security-policy.ts';
@@ -142,5 +143,16 @@ export function consoleRoutes(services: Services) {
         return reply.type(asset.type).header('cache-control', 'public, max-age=300').send(asset.body);
       },
     );
+
+    // Any other path under /console is answered here rather than by the app's not-found handler, so its
+    // 404 carries the console's headers (the policy above) like every other console response.
+    app.route({
+      method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      url: '/console/*',
+      schema: { hide: true },
+      handler: async (request) => {
+        throw new ImagineError('not_found', `No route for ${request.method} ${request.url.split('?')[0]}`);
+      },
+    });
   };
 }

@@ -38,8 +38,29 @@ async function generate(key: string, prompt: string): Promise<{ id: string; imag
 }
 
 async function shoot(name: string): Promise<void> {
-  await page.screenshot({ path: path.join(screenshots, `${name}.png`), fullPage: true });
+  // Transitions finished, so a hover caption is drawn as a person sees it, not halfway through its fade.
+  await page.screenshot({
+    path: path.join(screenshots, `${name}.png`),
+    fullPage: true,
+    animations: 'disabled',
+  });
 }
+
+/**
+ * How far the page, or a table inside its scrolling box, is wider than the room it has, in CSS pixels: a
+ * table scrolled sideways hides its actions as surely as a page wider than the screen.
+ */
+async function horizontalOverflow(): Promise<number> {
+  return Number(
+    await page.evaluate(`Math.max(
+      document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      ...Array.from(document.querySelectorAll('.table-wrap'), (box) => box.scrollWidth - box.clientWidth),
+    )`),
+  );
+}
+
+/** Every URL the console's pages asked for, to hold them to imagine's own console, admin API and images. */
+const requested: URL[] = [];
 
 /** Opens a console page by its nav link and waits for it to be drawn. */
 async function open(name: string, label: string): Promise<void> {
@@ -71,6 +92,7 @@ beforeAll(async () => {
   context = chromium.context;
   context.setDefaultTimeout(15_000);
   page = await context.newPage();
+  page.on('request', (request) => requested.push(new URL(request.url())));
 }, 60_000);
 
 afterAll(async () => {
@@ -124,6 +146,8 @@ describe('operator console in Chromium', { shuffle: false }, () => {
     expect(await usage.json()).toMatchObject({ plan: 'pro', limit: 200 });
     await page.getByLabel('Search users').fill('112233');
     await page.getByRole('button', { name: 'Search' }).click();
+    // bob is on the unfiltered page too: the search has answered once alice is gone from it.
+    await page.locator('tr[data-uid="alice"]').waitFor({ state: 'detached' });
     await page.locator('tr[data-uid="bob"]').waitFor();
     expect(await page.locator('tbody tr').count()).toBe(1);
     await page.getByLabel('Search users').fill('');
@@ -132,7 +156,7 @@ describe('operator console in Chromium', { shuffle: false }, () => {
     await shoot('users');
   });
 
-  it('shows the gallery and deletes an image, whose URL then answers 404', async () => {
+  it('shows the gallery, deletes an image, whose URL then answers 404, and filters by user and source', async () => {
     await open('images', 'Images');
     const tiles = page.locator('figure.tile');
     await tiles.first().waitFor();
@@ -160,6 +184,20 @@ describe('operator console in Chromium', { shuffle: false }, () => {
     await page.locator(`figure[data-image-id="${id}"]`).waitFor({ state: 'detached' });
     expect((await fetch(imageUrl)).status).toBe(404);
     expect(await tiles.count()).toBe(3);
+
+    // Filtered by user: bob's two images, alice's gone; by a source nobody used: none.
+    await page.getByLabel('Filter by user').fill('bob');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await tiles.filter({ hasText: 'alice ·' }).first().waitFor({ state: 'detached' });
+    expect(await page.locator('figure.tile .who').first().textContent()).toMatch(/^bob · api · /);
+    expect(await tiles.count()).toBe(2);
+    await page.getByLabel('Filter by source').selectOption('discord');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.getByText('No images match.').waitFor();
+    await page.getByLabel('Filter by user').fill('');
+    await page.getByLabel('Filter by source').selectOption('');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await tiles.nth(2).waitFor();
   });
 
   it('shows the live queue', async () => {
@@ -222,16 +260,46 @@ describe('operator console in Chromium', { shuffle: false }, () => {
     await shoot('audit');
   });
 
-  it('is usable on a phone-sized screen', async () => {
+  it('is usable on a phone-sized screen: no page is wider than the screen', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
-    await open('overview', 'Overview');
-    const overflow = Number(await page.evaluate('document.documentElement.scrollWidth - window.innerWidth'));
-    expect(overflow).toBeLessThanOrEqual(0);
-    await shoot('overview-phone');
-    await open('images', 'Images');
-    await page.locator('figure.tile').first().waitFor();
-    await shoot('images-phone');
-    await page.setViewportSize({ width: 1280, height: 900 });
+    try {
+      await open('overview', 'Overview');
+      // The per-day chart's labels stay legible: drawn again at the screen's width, not shrunk from a
+      // desktop's drawing (which would make them about 5 px tall here).
+      await page.waitForFunction(() => {
+        const label = (
+          globalThis as unknown as {
+            document: {
+              querySelector(selector: string): { getBoundingClientRect(): { height: number } } | null;
+            };
+          }
+        ).document.querySelector('.chart svg text');
+        return label !== null && label.getBoundingClientRect().height >= 10;
+      });
+      expect(await horizontalOverflow(), 'overview').toBeLessThanOrEqual(0);
+      await shoot('overview-phone');
+      for (const [name, label] of [
+        ['users', 'Users'],
+        ['images', 'Images'],
+        ['jobs', 'Jobs'],
+        ['keys', 'Keys'],
+        ['audit', 'Audit'],
+      ] as const) {
+        await open(name, label);
+        expect(await horizontalOverflow(), name).toBeLessThanOrEqual(0);
+        await shoot(`${name}-phone`);
+      }
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
+  });
+
+  it('reads only the admin API, its own assets and the stored images, all from imagine', () => {
+    expect(requested.length).toBeGreaterThan(0);
+    const elsewhere = requested.filter(
+      (url) => url.origin !== base || !/^\/(console(\/|$)|api\/v1\/admin\/|images\/)/.test(url.pathname),
+    );
+    expect(elsewhere.map(String)).toEqual([]);
   });
 
   it('refuses a cross-site POST that carries the cookie but not the CSRF token', async () => {

@@ -65,11 +65,25 @@ const percent = (value) => `${(value * 100).toFixed(value > 0 && value < 0.1 ? 1
 const when = (iso) => new Date(iso).toLocaleString();
 const currentMonth = () => new Date().toISOString().slice(0, 7);
 
-function table(headings, rows, empty = 'Nothing yet.') {
+/**
+ * A table of `rows` (tr elements) under `headings`. Each cell is labelled with its heading and its content
+ * wrapped in one box, so a phone can show every row as a card of "heading: value" lines instead of a table
+ * wider than the screen; `stack: false` keeps a few narrow columns a table there too.
+ */
+function table(headings, rows, empty = 'Nothing yet.', { stack = true } = {}) {
   if (rows.length === 0) return h('p', { class: 'muted' }, empty);
+  const labels = headings.map((heading) => heading.label ?? heading);
+  for (const row of rows) {
+    [...row.children].forEach((cell, index) => {
+      cell.dataset.label = labels[index] ?? '';
+      const content = h('div', { class: 'cell' });
+      content.append(...cell.childNodes);
+      cell.append(content);
+    });
+  }
   return h(
     'div',
-    { class: 'table-wrap' },
+    { class: stack ? 'table-wrap stack' : 'table-wrap' },
     h(
       'table',
       {},
@@ -79,8 +93,8 @@ function table(headings, rows, empty = 'Nothing yet.') {
         h(
           'tr',
           {},
-          headings.map((heading) =>
-            h('th', { class: heading.number ? 'number' : undefined }, heading.label ?? heading),
+          headings.map((heading, index) =>
+            h('th', { class: heading.number ? 'number' : undefined }, labels[index]),
           ),
         ),
       ),
@@ -130,11 +144,11 @@ function showError(error) {
 
 // --- Overview -------------------------------------------------------------------------------------------
 
-function dayChart(days) {
-  const width = 720;
-  const height = 220;
+/** The per-day chart's SVG at `width` CSS pixels, so its labels keep their size on any screen. */
+function dayChartSvg(days, width) {
+  const height = 200;
   const left = 36;
-  const right = 44;
+  const right = 48;
   const top = 12;
   const bottom = 24;
   const plotWidth = width - left - right;
@@ -142,8 +156,12 @@ function dayChart(days) {
   const maxImages = Math.max(1, ...days.map((day) => day.images));
   const maxCost = Math.max(0.01, ...days.map((day) => day.cost_usd));
   const step = plotWidth / days.length;
+  // Day numbers every 5 days, or every 10 where 5 would crowd them (a phone).
+  const labelEvery = step * 5 >= 24 ? 5 : 10;
   const chart = svg('svg', {
     viewBox: `0 0 ${width} ${height}`,
+    width,
+    height,
     role: 'img',
     'aria-label': 'Images and cost per day',
   });
@@ -173,14 +191,25 @@ function dayChart(days) {
     bar.append(svg('title', {}, `${day.date}: ${day.images} images, ${usd(day.cost_usd)}`));
     chart.append(bar);
     points.push(`${x + step / 2},${top + plotHeight - (day.cost_usd / maxCost) * plotHeight}`);
-    if (index === 0 || (index + 1) % 5 === 0) {
+    if (index === 0 || (index + 1) % labelEvery === 0) {
       chart.append(
         svg('text', { x: x + step / 2, y: height - 8, 'text-anchor': 'middle' }, String(index + 1)),
       );
     }
   });
   chart.append(svg('polyline', { class: 'cost', points: points.join(' ') }));
-  return h(
+  return chart;
+}
+
+/**
+ * Images (bars) and cost (line) per day. Drawn again whenever its box changes width (a phone turned, a
+ * window resized): a drawing scaled to fit would shrink its labels past reading on a phone.
+ */
+function dayChart(days) {
+  const minimumWidth = 280;
+  let drawnWidth = 720;
+  let chart = dayChartSvg(days, drawnWidth);
+  const container = h(
     'div',
     { class: 'chart' },
     chart,
@@ -191,6 +220,22 @@ function dayChart(days) {
       h('span', {}, h('span', { class: 'swatch cost' }), 'cost (USD)'),
     ),
   );
+  const observer = new ResizeObserver(([entry]) => {
+    // Zero: the page was redrawn and the chart taken out of it; nothing will show it again.
+    if (!entry || entry.contentRect.width === 0) {
+      if (!container.isConnected) observer.disconnect();
+      return;
+    }
+    const width = Math.max(minimumWidth, Math.floor(entry.contentRect.width));
+    if (width === drawnWidth) return;
+    drawnWidth = width;
+    const redrawn = dayChartSvg(days, width);
+    chart.replaceWith(redrawn);
+    chart = redrawn;
+    container.dataset.width = String(width);
+  });
+  observer.observe(container);
+  return container;
 }
 
 async function overviewPage(params) {
@@ -199,6 +244,8 @@ async function overviewPage(params) {
     api(`/overview?month=${encodeURIComponent(month)}`),
     api(`/usage?month=${encodeURIComponent(month)}`),
   ]);
+  // The overview's tables have a few short columns: a table even on a phone.
+  const narrow = { stack: false };
   const monthInput = h('input', { type: 'month', value: month, 'aria-label': 'Month' });
   monthInput.addEventListener('change', () => {
     if (monthInput.value) window.location.hash = `overview?month=${monthInput.value}`;
@@ -274,6 +321,8 @@ async function overviewPage(params) {
               h('td', { class: 'number' }, percent(row.failure_rate)),
             ),
           ),
+          undefined,
+          narrow,
         ),
       ),
       h(
@@ -292,6 +341,8 @@ async function overviewPage(params) {
               h('td', { class: 'number' }, row.failures),
             ),
           ),
+          undefined,
+          narrow,
         ),
       ),
       h(
@@ -312,6 +363,8 @@ async function overviewPage(params) {
                 h('td', { class: 'number' }, usd(row.cost_usd)),
               ),
             ),
+          undefined,
+          narrow,
         ),
       ),
       h(
@@ -324,6 +377,7 @@ async function overviewPage(params) {
             h('tr', {}, h('td', {}, row.scope), h('td', { class: 'number' }, row.images)),
           ),
           'No server or workspace caps in use.',
+          narrow,
         ),
       ),
     ),
