@@ -35,6 +35,7 @@ import {
   startSocketModeServer,
   teamId,
 } from './__fixtures__/slack-stand-in.ts';
+import { slackFileHosts } from './actions/vary-this-image.ts';
 
 /** Slack's Web API and the URLs it hands out, all on one local server. */
 class LocalSlack {
@@ -139,6 +140,13 @@ describe('SLACK_API_URL', () => {
     expect(loadConfig({ ...base, SLACK_API_URL: 'https://slack-gov.com/api' }).slack?.apiUrl).toBe(
       'https://slack-gov.com/api/',
     );
+  });
+
+  it("downloads a message's files from Slack's file host and the one beside SLACK_API_URL (GovSlack's)", () => {
+    expect(slackFileHosts('https://slack.com/api/')).toEqual(['files.slack.com']);
+    expect(slackFileHosts('https://slack-gov.com/api/')).toEqual(['files.slack.com', 'files.slack-gov.com']);
+    // Not a public HTTPS API host (a stand-in, a proxy by address): no file host is guessed from it.
+    expect(slackFileHosts('http://127.0.0.1:8080/gov/api/')).toEqual(['files.slack.com']);
   });
 
   it('over Socket Mode: the token check, the socket URL, uploads, views and button replies all go there', async () => {
