@@ -1,5 +1,6 @@
 /**
- * The placeholder's speed targets (issue 12): a 1024² image under 30 ms, a 2×2 grid of 1024² images under
+ * The placeholder's speed targets (issue 12): a 1024² image under 30 ms (also with a prompt in three scripts,
+ * issue 16), a 2×2 grid of 1024² images under
  * 100 ms, an image-to-image at 1024² under 50 ms. Each is the median of rounds alternating with the baseline,
  * sharp encoding a plain PNG of the same size, so a noisy machine slows both alike and the ratio stays readable.
  */
@@ -51,6 +52,14 @@ export async function runPlaceholderBenchmark(rounds = 30): Promise<PlaceholderF
     const result = await model.generate(modelCallOptions({ seed, size: { width: side, height: side } }));
     return result.images[0]?.bytes ?? new Uint8Array();
   };
+  // Three scripts, one of them right to left: Pango falls back across all three fonts and shapes Arabic.
+  const renderScripts = async () => {
+    seed++;
+    const result = await model.generate(
+      modelCallOptions({ prompt: 'Café … پاکستان … 日本の灯台', seed, size: { width: side, height: side } }),
+    );
+    return result.images[0]?.bytes ?? new Uint8Array();
+  };
   const four = await Promise.all([1, 2, 3, 4].map(() => render()));
   const input = four[0] ?? new Uint8Array();
   const small = await sharp(input)
@@ -65,6 +74,7 @@ export async function runPlaceholderBenchmark(rounds = 30): Promise<PlaceholderF
   };
   const operations: [string, number | undefined, () => Promise<unknown>][] = [
     ['placeholder 1024x1024', 30, render],
+    ['  Latin, Arabic, Japanese', 30, renderScripts],
     ['2x2 grid of 1024x1024', 100, () => composeGrid(four)],
     ['image-to-image 1024x1024', 50, () => renderImageToImage(input, { ...request, seed: seed++ }, 0.6)],
     ['upscale 512x512 2x', undefined, () => renderUpscale(small, 2)],

@@ -94,7 +94,7 @@ export async function buildApp(
         String((error as { code?: unknown }).code).startsWith('SQLITE') ? 'database' : 'storage',
       ),
   });
-  // Bodies are JSON (CONTRACT.md): text/plain gets the same 400 `invalid_json` as any other media type,
+  // Bodies are JSON (docs/api.md): text/plain gets the same 400 `invalid_json` as any other media type,
   // rather than reaching validation as a string.
   app.removeContentTypeParser('text/plain');
   // Before every route, so preflights are answered ahead of authentication. Unset: no CORS headers at all.

@@ -67,6 +67,31 @@ describe('CORS', () => {
     expect(response.headers.vary).toMatch(/origin/i);
   });
 
+  it("allows the admin API's PATCH and DELETE, so a dashboard elsewhere can manage users, images and keys", async () => {
+    const testApp = await start({ CORS_ORIGINS: 'https://dashboard.example.com' });
+    for (const [method, url] of [
+      ['PATCH', '/api/v1/admin/users/alice'],
+      ['DELETE', '/api/v1/admin/keys/imk_abcdef'],
+      ['DELETE', '/api/v1/admin/images/1'],
+    ] as const) {
+      const response = await testApp.app.inject({
+        method: 'OPTIONS',
+        url,
+        headers: {
+          origin: 'https://dashboard.example.com',
+          'access-control-request-method': method,
+          'access-control-request-headers': 'authorization,content-type',
+        },
+      });
+      expect(response.statusCode, `${method} ${url}`).toBe(204);
+      expect(response.headers['access-control-allow-origin']).toBe('https://dashboard.example.com');
+      // A browser sends the request only if the preflight lists its method.
+      expect(listed(response.headers['access-control-allow-methods']), `${method} ${url}`).toContain(
+        method.toLowerCase(),
+      );
+    }
+  });
+
   it('gives an origin that is not listed no allow-origin header', async () => {
     const testApp = await start({ CORS_ORIGINS: 'https://app.example.com' });
     const refused = await preflight(testApp, 'https://evil.example.net');

@@ -7,7 +7,8 @@ import type { FastifyCorsOptions } from '@fastify/cors';
 export function corsOptions(origins: readonly string[]): FastifyCorsOptions {
   return {
     origin: origins.includes('*') ? '*' : [...origins],
-    methods: ['GET', 'POST'],
+    // PATCH and DELETE are the admin API's (users, images, keys), called with an admin key.
+    methods: ['GET', 'POST', 'PATCH', 'DELETE'],
     allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'Prefer', 'x-request-id'],
     // Without this list a browser hides every header but a handful from the calling script.
     exposedHeaders: [

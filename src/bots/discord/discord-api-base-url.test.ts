@@ -9,7 +9,9 @@ import { type APIInteraction, InteractionResponseType, MessageFlags, Routes } fr
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config/load-config.ts';
+import { storedChatJob } from '../../core/chat/chat-images.ts';
 import type { Services } from '../../services.ts';
+import { leaveCrashedJob } from '../../test-support/crashed-jobs.ts';
 import {
   type ReceivedRequest,
   type StandInServer,
@@ -45,6 +47,8 @@ function answerAsDiscord(request: ReceivedRequest, response: ServerResponse): vo
   } else if (request.method === 'DELETE' && route.startsWith('/webhooks/')) {
     response.writeHead(204).end();
   } else if ((request.method === 'PATCH' || request.method === 'POST') && route.startsWith('/webhooks/')) {
+    sendJson(response, 200, fixture('message-created.json'));
+  } else if (request.method === 'POST' && route === `/channels/${ids.channel}/messages`) {
     sendJson(response, 200, fixture('message-created.json'));
   } else if (request.method === 'GET' && route === `/guilds/${ids.guild}/roles`) {
     sendJson(response, 200, fixture('guild-roles.json'));
@@ -198,6 +202,48 @@ describe('DISCORD_API_BASE_URL', () => {
       `PATCH ${webhook.original(interaction.token)}`,
     ]);
     expect(await finalImage(proxy, interaction)).toMatchObject({ format: 'png' });
+  });
+
+  it('over HTTP interactions, generations recovered after a crash are delivered through the proxy', async () => {
+    const proxy = await startProxy();
+    const keys = interactionKeys();
+    const testApp = await createTestApp(
+      environment(proxy, { DISCORD_MODE: 'http', DISCORD_PUBLIC_KEY: keys.publicKeyHex }),
+    );
+    cleanups.push(() => testApp.close());
+    const ada = `discord:${ids.ada}`;
+    const crashed = (token: string, ageMs: number) =>
+      leaveCrashedJob(testApp.services, {
+        userId: ada,
+        source: 'discord',
+        delivery: 'chat',
+        ageMs,
+        request: storedChatJob({
+          kind: 'image',
+          request: { prompt: 'a lighthouse at dusk', size: '1024x1024', enhance_prompt: true },
+          identity: ada,
+          place: { scopeKey: undefined, scopeLimit: undefined },
+          source: 'discord',
+          target: {
+            applicationId: ids.application,
+            interactionToken: token,
+            channelId: ids.channel,
+            requesterId: ids.ada,
+            uploadLimitBytes: 25 * 1024 * 1024,
+          },
+        }),
+      });
+    // One whose interaction token still works (the webhook client), one whose token has expired, so it
+    // is posted in its channel with the bot token (the bot's own client, in HTTP mode not a gateway's).
+    await crashed('still-valid-token', 60_000);
+    await crashed('expired-token', 20 * 60_000);
+    expect(await testApp.services.jobs.recover()).toBe(2);
+    const edit = `PATCH ${webhook.original('still-valid-token')}`;
+    const post = `POST /channels/${ids.channel}/messages`;
+    await until(() => callsTo(proxy).includes(edit) && callsTo(proxy).includes(post), 'both deliveries');
+    expect([...callsTo(proxy)].sort()).toEqual([edit, post].sort());
+    const channelPost = proxy.requests.find((request) => request.method === 'POST');
+    expect(channelPost?.headers.authorization).toBe(`Bot ${botToken}`);
   });
 
   it('npm run discord:register writes the commands through the proxy', async () => {

@@ -8,13 +8,19 @@ import type { ServerResponse } from 'node:http';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config/load-config.ts';
+import { storedChatJob } from '../../core/chat/chat-images.ts';
+import { ProviderCallError } from '../../core/providers/provider-error.ts';
+import { leaveCrashedJob } from '../../test-support/crashed-jobs.ts';
 import {
   type ReceivedRequest,
   type StandInServer,
   sendJson,
   startStandInServer,
 } from '../../test-support/stand-in-server.ts';
+import { scriptedModel } from '../../test-support/test-services.ts';
 import {
+  alice,
+  aliceIdentity,
   appHomeOpened,
   botToken,
   buttonPress,
@@ -24,13 +30,18 @@ import {
   type SlackTransport,
   SocketTransport,
   signingSecret,
+  sizedPngModel,
   slashCommand,
   startSocketModeServer,
   teamId,
 } from './__fixtures__/slack-stand-in.ts';
+import { slackFileHosts } from './actions/vary-this-image.ts';
 
 /** Slack's Web API and the URLs it hands out, all on one local server. */
 class LocalSlack {
+  /** Answers to give a method before its usual one, first to last (an error Slack returns, say). */
+  readonly scripted = new Map<string, unknown[]>();
+
   private constructor(
     readonly server: StandInServer,
     readonly socketUrl: { value: string },
@@ -72,7 +83,8 @@ class LocalSlack {
   async until(check: () => boolean, what: string): Promise<void> {
     const deadline = Date.now() + 5_000;
     while (!check()) {
-      if (Date.now() > deadline) throw new Error(`Slack did not receive ${what} in time`);
+      if (Date.now() > deadline)
+        throw new Error(`Slack did not receive ${what} in time; it received ${JSON.stringify(this.calls())}`);
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   }
@@ -101,9 +113,16 @@ class LocalSlack {
       },
       'files.completeUploadExternal': fixture('files-complete-upload-external.json'),
       'chat.postMessage': fixture('chat-post-message.json'),
+      'chat.postEphemeral': { ok: true, message_ts: '1700000009.000100' },
+      'conversations.open': fixture('conversations-open.json'),
+      'usergroups.users.list': { ok: true, users: [alice] },
+      'users.info': { ok: true, user: { id: alice, is_admin: false, is_owner: false } },
+      'views.open': { ok: true, view: { id: 'V0001REMIX' } },
       'views.publish': fixture('views-publish.json'),
     };
-    if (method && method in replies) sendJson(response, 200, replies[method]);
+    const next = method === undefined ? undefined : this.scripted.get(method)?.shift();
+    if (next !== undefined) sendJson(response, 200, next);
+    else if (method && method in replies) sendJson(response, 200, replies[method]);
   }
 }
 
@@ -121,6 +140,13 @@ describe('SLACK_API_URL', () => {
     expect(loadConfig({ ...base, SLACK_API_URL: 'https://slack-gov.com/api' }).slack?.apiUrl).toBe(
       'https://slack-gov.com/api/',
     );
+  });
+
+  it("downloads a message's files from Slack's file host and the one beside SLACK_API_URL (GovSlack's)", () => {
+    expect(slackFileHosts('https://slack.com/api/')).toEqual(['files.slack.com']);
+    expect(slackFileHosts('https://slack-gov.com/api/')).toEqual(['files.slack.com', 'files.slack-gov.com']);
+    // Not a public HTTPS API host (a stand-in, a proxy by address): no file host is guessed from it.
+    expect(slackFileHosts('http://127.0.0.1:8080/gov/api/')).toEqual(['files.slack.com']);
   });
 
   it('over Socket Mode: the token check, the socket URL, uploads, views and button replies all go there', async () => {
@@ -181,5 +207,105 @@ describe('SLACK_API_URL', () => {
     await slack.until(() => slack.calls().includes(`POST /commands/${teamId}/3`), 'the reply');
     expect(slack.calls()).toEqual(['chat.postMessage', `POST /commands/${teamId}/3`]);
     expect(slack.argsOf('chat.postMessage')[0]?.channel).toBe(channelId);
+  });
+  it('over HTTP: user groups, the direct-message fallback, users.info and the Remix form go there too', async () => {
+    const slack = await LocalSlack.start();
+    const transport = await HttpTransport.start({
+      SLACK_API_URL: slack.apiUrl,
+      PUBLIC_BASE_URL: 'https://imagine.example.com',
+      SLACK_USERGROUP_PLANS: 'S0001ARTISTS=pro',
+    });
+    current = { transport, slack };
+    // The bot is not in the channel: the image goes to the person as a direct message.
+    slack.scripted.set('chat.postMessage', [fixture('error-not-in-channel.json')]);
+    await transport.command(slashCommand({ text: 'a lighthouse', response_url: slack.responseUrl('4') }));
+    await slack.until(() => slack.calls().includes(`POST /commands/${teamId}/4`), 'the reply');
+    const [toChannel, toPerson] = slack.argsOf('chat.postMessage');
+    expect(toChannel?.channel).toBe(channelId);
+    expect(toPerson?.channel).toBe('D0001ALICE');
+
+    // Alice is not in SLACK_ADMIN_USERS: whether she is a workspace admin is asked with users.info.
+    const refusal = (await transport.command(slashCommand({ command: '/imagine-admin', text: 'usage' }))) as {
+      text: string;
+    };
+    expect(refusal.text).toMatch(/^Only workspace admins/);
+
+    // Remix opens a form through the press's trigger_id.
+    const blocks = JSON.parse(toPerson?.blocks ?? '[]') as {
+      type: string;
+      elements?: { action_id?: string; value: string }[];
+    }[];
+    const remix = blocks
+      .flatMap((block) => (block.type === 'actions' ? (block.elements ?? []) : []))
+      .find((element) => element.action_id === 'imagine_remix');
+    expect(remix?.value).toBeTruthy();
+    await transport.action(
+      buttonPress({ actionId: 'imagine_remix', value: remix?.value ?? '' }, { user: alice }),
+    );
+    await slack.until(() => slack.calls().includes('views.open'), 'the Remix form');
+
+    expect(slack.calls()).toEqual([
+      'usergroups.users.list',
+      'chat.postMessage',
+      'conversations.open',
+      'chat.postMessage',
+      `POST /commands/${teamId}/4`,
+      'users.info',
+      'views.open',
+    ]);
+    for (const request of slack.server.requests.filter((each) => each.pathname.startsWith('/gov/api/'))) {
+      expect(request.headers.authorization, request.pathname).toBe(`Bearer ${botToken}`);
+    }
+  });
+
+  it('generations recovered after a crash are delivered through it, with their own Web API client', async () => {
+    const slack = await LocalSlack.start();
+    const failing = scriptedModel(() => {
+      throw new ProviderCallError('unavailable', 'scripted outage', { provider: 'test' });
+    }, 'flux-dev');
+    const transport = await HttpTransport.start({ SLACK_API_URL: slack.apiUrl }, [sizedPngModel(), failing]);
+    current = { transport, slack };
+    const crashed = (prompt: string, model: string | undefined) =>
+      leaveCrashedJob(transport.services, {
+        userId: aliceIdentity,
+        source: 'slack',
+        delivery: 'chat',
+        ageMs: 2 * 60_000,
+        request: storedChatJob({
+          kind: 'image',
+          request: { prompt, size: '1024x1024', enhance_prompt: true, ...(model ? { model } : {}) },
+          identity: aliceIdentity,
+          place: { scopeKey: undefined, scopeLimit: undefined },
+          source: 'slack',
+          // No response_url (a stored one is used only when it is Slack's https): a failure is told
+          // ephemerally in the channel instead.
+          target: {
+            origin: 'command',
+            teamId,
+            userId: alice,
+            channelId,
+            lead: { kind: 'imagine', userId: alice },
+          },
+        }),
+      });
+    await crashed('a lighthouse after the crash', undefined);
+    await crashed('a lighthouse that fails again', 'flux-dev');
+
+    expect(await transport.services.jobs.recover()).toBe(2);
+    // The upload's share is the last call of the one that succeeds; the note, of the one that fails.
+    await slack.until(
+      () =>
+        slack.calls().includes('files.completeUploadExternal') &&
+        slack.calls().includes('chat.postEphemeral'),
+      'the image and the note',
+    );
+    expect([...slack.calls()].sort()).toEqual([
+      'POST /upload/v1/CwABAAAAXApfdXJsX2luZm8LAAIAAAAIRjA3VVBMT0FE',
+      'chat.postEphemeral',
+      'files.completeUploadExternal',
+      'files.getUploadURLExternal',
+    ]);
+    expect(slack.argsOf('files.completeUploadExternal')[0]?.channel_id).toBe(channelId);
+    expect(slack.argsOf('chat.postEphemeral')[0]).toMatchObject({ channel: channelId, user: alice });
   });
 });

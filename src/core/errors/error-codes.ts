@@ -1,6 +1,6 @@
 /**
  * The one registry of error codes: each code's HTTP status, whether retrying can help, and the sentence a
- * person sees when the thrower has nothing more specific to say. Bodies follow CONTRACT.md.
+ * person sees when the thrower has nothing more specific to say. Bodies follow docs/api.md.
  */
 export const errorCodes = {
   invalid_json: { httpStatus: 400, retryable: false, message: 'The request body is not valid JSON' },

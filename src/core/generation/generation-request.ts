@@ -41,7 +41,7 @@ const style = z
   .optional()
   .describe('A style preset name (GET /api/v1/styles)');
 
-/** The fields every generation request shares (CONTRACT.md `ImageGenerationRequest`). */
+/** The fields every generation request shares (`ImageGenerationRequest` in docs/api.md). */
 export const imageRequestFields = {
   size,
   style,

@@ -1,6 +1,6 @@
 import type { ImageDimensions } from '../providers/image-model.ts';
 
-/** The aspect ratios the API accepts (CONTRACT.md). */
+/** The aspect ratios the API accepts (docs/api.md). */
 export const aspectRatios = [
   '1:1',
   '16:9',

@@ -55,7 +55,7 @@ export interface ProviderDescriptor<Options = Readonly<Record<string, unknown>>>
   readonly hosting: 'cloud' | 'self-hosted';
   /**
    * Its models are premium (enterprise-only unless a plan lists them), built-in or added by a models file:
-   * OpenAI's, as CONTRACT.md says. Default false.
+   * OpenAI's, as the mobile app's contract has it. Default false.
    */
   readonly premium?: boolean;
   /**

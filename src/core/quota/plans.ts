@@ -25,7 +25,7 @@ export interface PlanCatalog {
   plans: Readonly<Record<string, PlanDefinition>>;
 }
 
-/** CONTRACT.md's defaults: free 5, pro 200, enterprise 2000 (the only plan with premium models), guest 3. */
+/** The mobile app's contract's defaults: free 5, pro 200, enterprise 2000 (the only plan with premium models), guest 3. */
 export const defaultPlanLimits: Readonly<Record<string, number>> = {
   free: 5,
   pro: 200,

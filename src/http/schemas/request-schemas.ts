@@ -11,14 +11,14 @@ const example = {
   enhance_prompt: true,
 };
 
-/** `ImageGenerationRequest` (CONTRACT.md). */
+/** `ImageGenerationRequest` (docs/api.md). */
 export const imageGenerationRequestSchema = imageRequestSchema.meta({
   id: 'ImageGenerationRequest',
   description: 'One image of one prompt',
   example,
 });
 
-/** `MultipleImageRequest` (CONTRACT.md). */
+/** `MultipleImageRequest` (docs/api.md). */
 export const multipleImageRequestSchema = batchRequestSchema.meta({
   id: 'MultipleImageRequest',
   description: 'Give `prompt` with `num_images` (1–4 of the same prompt), or `prompts` (one image each)',

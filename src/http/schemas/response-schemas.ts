@@ -11,7 +11,7 @@ const errorCodeSchema = z
   .meta({ id: 'ErrorCode', description: 'A stable, machine-readable error code' });
 
 /**
- * `{ error, message, …context }`: every error body (CONTRACT.md). Loose, so context keys survive
+ * `{ error, message, …context }`: every error body (docs/api.md). Loose, so context keys survive
  * serialization; the known ones are listed in the order the code that raises them writes them.
  */
 export const errorResponseSchema = z
@@ -93,7 +93,7 @@ const generationKindSchema = z
   .enum(generationKinds)
   .meta({ id: 'GenerationKind', description: 'How an image was made from an input image' });
 
-/** `ImageGenerationResponse` (CONTRACT.md), with our extensions after the contract's fields. */
+/** `ImageGenerationResponse` (docs/api.md), with our extensions after the contract's fields. */
 export const imageResponseSchema = z
   .object({
     success: z.literal(true),
@@ -123,7 +123,7 @@ export const imageResponseSchema = z
   })
   .meta({ id: 'ImageGenerationResponse', description: 'One generated image, stored' });
 
-/** `MultipleImageResponse` (CONTRACT.md). */
+/** `MultipleImageResponse` (docs/api.md). */
 export const batchResponseSchema = z
   .object({
     success: z.literal(true),
