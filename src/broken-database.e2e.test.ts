@@ -1,7 +1,7 @@
 /**
- * A broken database is reported, not served: a damaged file, a file that is not a database and a read-only
- * DATA_DIR stop the server (and the CLI) at start with exit 78 and a sentence naming the file and what to
- * do, never a stack; a database that becomes unreadable while serving turns /health to 503, and damage
+ * A broken database is reported, not served: a damaged file, a file that is not a database, a read-only
+ * DATA_DIR and a file where the images folder belongs stop the server (and the CLI) at start with exit 78
+ * and a sentence naming the file and what to do, never a stack; a database that becomes unreadable while serving turns /health to 503, and damage
  * SQLite meets while serving is checked, logged with the same advice, and reported until a restart.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -158,6 +158,28 @@ describe('a broken database at start', () => {
     expect(ended.output).toContain(`The database ${file} cannot be opened for writing`);
     expect(ended.output).toContain(`DATA_DIR (${folder}) must be a folder this user can write`);
     expect(ended.output).not.toMatch(stackLine);
+  }, 60_000);
+});
+
+describe('a DATA_DIR local storage cannot use', () => {
+  it('refuses a file where the images folder belongs: exit 78, naming it and saying to move it', async () => {
+    const folder = dataFolder();
+    const images = path.join(folder, 'images');
+    fs.writeFileSync(images, 'a file, where the images folder belongs\n');
+    const ended = await startWith(folder);
+    expect(ended.code).toBe(78);
+    expect(ended.output).toContain(
+      `DATA_DIR holds a file "${images}" where STORAGE=local keeps its images folder`,
+    );
+    expect(ended.output).toContain('move that file out of DATA_DIR');
+    expect(ended.output).not.toMatch(stackLine);
+
+    const cli = cliWith(folder);
+    expect(cli.status).toBe(78);
+    expect(cli.stderr).toContain(`DATA_DIR holds a file "${images}"`);
+    expect(cli.stderr).not.toMatch(stackLine);
+    // Nothing was touched: the operator's file is still there, as it was.
+    expect(fs.readFileSync(images, 'utf8')).toBe('a file, where the images folder belongs\n');
   }, 60_000);
 });
 
