@@ -1,7 +1,8 @@
 /**
- * A broken database is reported, not served: a damaged file, a file that is not a database and a read-only
- * DATA_DIR stop the server (and the CLI) at start with exit 78 and a sentence naming the file and what to
- * do, never a stack; a database that becomes unreadable while serving turns /health to 503.
+ * A broken database is reported, not served: a damaged file, a file that is not a database, a read-only
+ * DATA_DIR and a file where the images folder belongs stop the server (and the CLI) at start with exit 78
+ * and a sentence naming the file and what to do, never a stack; a database that becomes unreadable while serving turns /health to 503, and damage
+ * SQLite meets while serving is checked, logged with the same advice, and reported until a restart.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -9,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from './core/database/open-database.ts';
+import { capturingLogger } from './test-support/capturing-logger.ts';
 import { freePort, runServerUntilExit } from './test-support/server-process.ts';
 import { sqliteOf } from './test-support/sqlite-of.ts';
 import { createTestApp, type TestApp } from './test-support/test-app.ts';
@@ -159,6 +161,64 @@ describe('a broken database at start', () => {
   }, 60_000);
 });
 
+describe('a DATA_DIR local storage cannot use', () => {
+  it('refuses a file where the images folder belongs: exit 78, naming it and saying to move it', async () => {
+    const folder = dataFolder();
+    const images = path.join(folder, 'images');
+    fs.writeFileSync(images, 'a file, where the images folder belongs\n');
+    const ended = await startWith(folder);
+    expect(ended.code).toBe(78);
+    expect(ended.output).toContain(
+      `DATA_DIR holds a file "${images}" where STORAGE=local keeps its images folder`,
+    );
+    expect(ended.output).toContain('move that file out of DATA_DIR');
+    expect(ended.output).not.toMatch(stackLine);
+
+    const cli = cliWith(folder);
+    expect(cli.status).toBe(78);
+    expect(cli.stderr).toContain(`DATA_DIR holds a file "${images}"`);
+    expect(cli.stderr).not.toMatch(stackLine);
+    // Nothing was touched: the operator's file is still there, as it was.
+    expect(fs.readFileSync(images, 'utf8')).toBe('a file, where the images folder belongs\n');
+  }, 60_000);
+});
+
+/**
+ * Folds the write-ahead log into the file, as in a server that has run a while: its pages are then in the
+ * file, not only in the log (a fresh database keeps everything in the log until the first checkpoint).
+ * The background checkpointer may hold the checkpoint lock at that moment (a loaded machine makes its
+ * PASSIVE pass slow): TRUNCATE then answers busy with pages still in the log, so ask until it is done.
+ */
+async function foldLogIntoFile(testApp: TestApp): Promise<void> {
+  for (;;) {
+    const [result] = sqliteOf(testApp.services).pragma('wal_checkpoint(TRUNCATE)') as Array<{
+      busy: number;
+      log: number;
+    }>;
+    if (result && result.busy === 0 && result.log === 0) return;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/** Writes garbage over every page a b-tree of `table` (the table and its indexes) starts on. */
+function damageTable(testApp: TestApp, table: string): void {
+  const database = sqliteOf(testApp.services);
+  const pageSize = database.pragma('page_size', { simple: true }) as number;
+  const roots = database
+    .prepare('SELECT rootpage FROM sqlite_schema WHERE tbl_name = ? AND rootpage > 0')
+    .pluck()
+    .all(table) as number[];
+  expect(roots.length).toBeGreaterThan(0);
+  const descriptor = fs.openSync(testApp.services.config.databasePath, 'r+');
+  for (const root of roots) {
+    fs.writeSync(descriptor, Buffer.alloc(pageSize, 0xa5), 0, pageSize, (root - 1) * pageSize);
+  }
+  fs.closeSync(descriptor);
+  // The serving connection keeps recent pages in memory; in a file larger than that cache (as one past the
+  // start-up check's 256 MB is) the next read of them goes to the disk. Drop the cache to get there.
+  database.pragma('shrink_memory');
+}
+
 describe('a database that breaks while serving', () => {
   it('turns /health to 503 with database: error', async () => {
     const folder = dataFolder();
@@ -167,21 +227,68 @@ describe('a database that breaks while serving', () => {
     // Overwritten under the running server (a bad restore, a failing disk): the serving connection's
     // page cache would go on answering, so only a real read of the file shows it.
     const file = testApp.services.config.databasePath;
-    // As in a server that has run a while: its pages are in the file, not only in the write-ahead log
-    // (a fresh database keeps everything in the log until the first checkpoint).
-    // The background checkpointer may hold the checkpoint lock at that moment (a loaded machine makes its
-    // PASSIVE pass slow): TRUNCATE then answers busy with pages still in the log, so ask until it is done.
-    for (;;) {
-      const [result] = sqliteOf(testApp.services).pragma('wal_checkpoint(TRUNCATE)') as Array<{
-        busy: number;
-        log: number;
-      }>;
-      if (result && result.busy === 0 && result.log === 0) break;
-      await new Promise((resolve) => setImmediate(resolve));
-    }
+    await foldLogIntoFile(testApp);
     fs.writeFileSync(file, Buffer.alloc(fs.statSync(file).size, 0x5a));
     const response = await testApp.app.inject({ method: 'GET', url: '/health' });
     expect(response.statusCode).toBe(503);
-    expect(response.json()).toMatchObject({ status: 'degraded', database: 'error' });
+    // The unreadable file also starts an integrity check, which may already have called it damaged.
+    expect(response.json()).toMatchObject({
+      status: 'degraded',
+      database: expect.stringMatching(/^(error|damaged)$/),
+    });
+  });
+
+  it('checks the file when a request meets a damaged page, and reports it damaged until a restart', async () => {
+    const folder = dataFolder();
+    const logs = capturingLogger('info');
+    testApp = await createTestApp({ DATA_DIR: folder }, { logger: logs.logger });
+    const app = testApp.app;
+    const reader = await testApp.bearerFor('reader');
+    const usage = () =>
+      app.inject({ method: 'GET', url: '/api/v1/usage', headers: { authorization: reader } });
+    const health = () => app.inject({ method: 'GET', url: '/health' });
+    expect((await usage()).statusCode).toBe(200);
+    expect((await health()).statusCode).toBe(200);
+
+    // The quota counters /api/v1/usage reads are garbled on disk while the server runs.
+    await foldLogIntoFile(testApp);
+    damageTable(testApp, 'quota_counters');
+    const file = testApp.services.config.databasePath;
+    const damageLines = () =>
+      logs.lines
+        .map((line) => JSON.parse(line))
+        .filter((entry) => entry.msg.startsWith(`The database ${file} is damaged`));
+
+    // Each request that meets the damage is the contract's 503, never a 500; however many there are, the
+    // file is checked once.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const refused = await usage();
+      expect(refused.statusCode).toBe(503);
+      expect(refused.json()).toMatchObject({ error: 'storage_unavailable', retry_after: 30 });
+    }
+    // The check runs in a worker: wait for its verdict in the log.
+    while (damageLines().length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    const [line] = damageLines();
+    expect(line).toMatchObject({ level: 50, database: file });
+    expect(line.msg).toContain('restore it from a backup');
+    expect(line.msg).toContain(`sqlite3 '${file}' .recover`);
+
+    const damaged = await health();
+    expect(damaged.statusCode).toBe(503);
+    expect(damaged.json()).toMatchObject({ status: 'degraded', database: 'damaged' });
+
+    // A write elsewhere in the file lands (a new user and their key; /health writes its own row too), and
+    // the file is still damaged: /health says so until the operator has restored it and restarted.
+    await testApp.bearerFor('writer');
+    const keys = sqliteOf(testApp.services)
+      .prepare("SELECT count(*) FROM api_keys WHERE user_id = 'writer'")
+      .pluck()
+      .get();
+    expect(keys).toBe(1);
+    const still = await health();
+    expect(still.statusCode).toBe(503);
+    expect(still.json()).toMatchObject({ status: 'degraded', database: 'damaged' });
+    expect((await usage()).json()).toMatchObject({ error: 'storage_unavailable' });
+    expect(damageLines()).toHaveLength(1);
   });
 });

@@ -289,7 +289,12 @@ export async function createServices(
     idempotencyKeys,
     firebaseTokens,
     disk,
-    probeDatabase: () => stores.health.probe(),
+    async probeDatabase() {
+      const readAndWritten = await stores.health.probe();
+      // Damage found by an integrity check outranks a probe that happened to miss the damaged pages.
+      if (stores.health.damaged?.()) return 'damaged';
+      return readAndWritten ? 'ok' : 'error';
+    },
     redis,
     async close() {
       if (closed) return;

@@ -53,6 +53,32 @@ describe('loadConfig', () => {
     }
   });
 
+  it('refuses a DATA_DIR whose images folder is a file when storage is local, and takes it for S3', () => {
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'imagine-config-'));
+    try {
+      const images = path.join(folder, 'images');
+      fs.writeFileSync(images, 'not a folder');
+      const refusal = `DATA_DIR holds a file "${images}" where STORAGE=local keeps its images folder; move that file out of DATA_DIR (imagine then creates the folder) or set DATA_DIR to another folder`;
+      expect(problemsOf({ DATA_DIR: folder })).toEqual([refusal]);
+      // A link to nothing stands in the folder's way just the same.
+      fs.rmSync(images);
+      fs.symlinkSync(path.join(folder, 'gone'), images);
+      expect(problemsOf({ DATA_DIR: folder })).toEqual([refusal]);
+      // S3 keeps nothing there.
+      const s3 = {
+        S3_BUCKET: 'images',
+        S3_ENDPOINT: 'http://127.0.0.1:9000',
+        S3_PUBLIC_BASE_URL: 'http://127.0.0.1:9000/images',
+      };
+      expect(loadConfig({ DATA_DIR: folder, STORAGE: 's3', ...s3 }).dataDir).toBe(folder);
+      fs.rmSync(images);
+      fs.mkdirSync(images);
+      expect(loadConfig({ DATA_DIR: folder }).dataDir).toBe(folder);
+    } finally {
+      fs.rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
   it('names each bad variable and what it expects', () => {
     const problems = problemsOf({ PORT: 'eighty', LOG_LEVEL: 'loud', STORAGE: 'gcs' });
     expect(problems).toHaveLength(3);

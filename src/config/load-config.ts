@@ -247,6 +247,23 @@ function notAFolder(folder: string): string | undefined {
   }
 }
 
+/**
+ * Why `DATA_DIR/images` cannot hold local storage's images, or undefined when it is a folder or can be
+ * made one: a file (or a link to nothing) there would fail the mkdir at start with a stack instead.
+ */
+function notAnImagesFolder(folder: string): string | undefined {
+  try {
+    if (fs.statSync(folder).isDirectory()) return undefined;
+  } catch {
+    // Missing: created at start, unless a link to nothing stands in the way (lstat sees the link itself).
+    if (!fs.lstatSync(folder, { throwIfNoEntry: false })) return undefined;
+  }
+  return (
+    `DATA_DIR holds a file "${folder}" where STORAGE=local keeps its images folder; move that file out of ` +
+    'DATA_DIR (imagine then creates the folder) or set DATA_DIR to another folder'
+  );
+}
+
 function deriveConfig(
   environment: Environment,
   providerRegistry: ProviderRegistry,
@@ -321,6 +338,10 @@ function deriveConfig(
   }
 
   const storage = deriveStorage(environment, problems);
+  if (environment.STORAGE === 'local' && !dataDirProblem) {
+    const imagesProblem = notAnImagesFolder(path.join(dataDir, 'images'));
+    if (imagesProblem) problems.push(imagesProblem);
+  }
   if (
     (environment.STORAGE === 'firebase' || environment.FIREBASE_CREDENTIALS_PATH) &&
     !environment.FIREBASE_PROJECT_ID

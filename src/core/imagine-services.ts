@@ -68,7 +68,7 @@ export interface Services {
   firebaseTokens: FirebaseTokenVerifier | undefined;
   /** Free space under DATA_DIR and the writes that failed lately, for refusing work and for /health. */
   disk: DiskHealth;
-  /** A real read and write of the database, for /health. */
+  /** A real read and write of the database, and whether a check found its file damaged, for /health. */
   probeDatabase: DatabaseProbe;
   /** REDIS_URL's connection, where every process counts rate limits; undefined: each counts its own. */
   redis: RedisConnection | undefined;

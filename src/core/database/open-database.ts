@@ -9,7 +9,7 @@ export type SqliteDatabase = Database.Database;
 
 /**
  * Files up to this size get `PRAGMA quick_check` at every start (about a second per 256 MB on a laptop);
- * a larger one is checked only when SQLite first reports it damaged (see `/health`).
+ * a larger one is checked only when SQLite first reports it damaged (see `sqlite/sqlite-damage-watch.ts`).
  */
 const quickCheckUpToBytes = 256 * 1024 * 1024;
 
@@ -52,11 +52,18 @@ function assertIntact(database: SqliteDatabase, file: string): void {
 }
 
 function damaged(file: string, detail: string): DatabaseUnusableError {
-  return new DatabaseUnusableError(
-    file,
+  return new DatabaseUnusableError(file, damagedDatabaseAdvice(file, detail));
+}
+
+/**
+ * What the operator reads about a damaged file, at start (the refusal) and while serving (the error log
+ * line once a check finds it damaged): the file, what the check said, and how to recover.
+ */
+export function damagedDatabaseAdvice(file: string, detail: string): string {
+  return (
     `The database ${file} is damaged (${detail}). Stop every imagine process using it, then restore it from a ` +
-      `backup, or salvage what is readable: sqlite3 '${file}' .recover | sqlite3 recovered.sqlite, and move ` +
-      'recovered.sqlite into its place.',
+    `backup, or salvage what is readable: sqlite3 '${file}' .recover | sqlite3 recovered.sqlite, and move ` +
+    'recovered.sqlite into its place.'
   );
 }
 

@@ -12,7 +12,11 @@ const megabyte = 1024 * 1024;
 
 const healthSchema = z.object({
   status: z.enum(['ok', 'degraded']),
-  database: z.enum(['ok', 'error']).describe('error: the database file cannot be read or written right now'),
+  database: z
+    .enum(['ok', 'error', 'damaged'])
+    .describe(
+      'error: the database cannot be read or written right now; damaged: PRAGMA quick_check found the SQLite file damaged (until a restart; the log says how to recover)',
+    ),
   storage: z.enum(['ok', 'error']),
   redis: z
     .enum(['ok', 'unreachable'])
@@ -89,14 +93,16 @@ export const healthRoute: FastifyPluginAsyncZod<{
       },
     },
     async (_request, reply) => {
-      const [databaseOk, storageReady, report, redisStatus] = await Promise.all([
+      const [databaseStatus, storageReady, report, redisStatus] = await Promise.all([
         probeDatabase(),
         storage.checkReady(),
         readiness.check(),
         redis?.probe(),
       ]);
       const space = disk.report();
-      const databaseHealthy = databaseOk && !space.failing.includes('database');
+      const database =
+        databaseStatus === 'ok' && space.failing.includes('database') ? 'error' : databaseStatus;
+      const databaseHealthy = database === 'ok';
       const storageOk = storageReady && !space.failing.includes('storage');
       const diskStatus = space.lowSpace ? 'low' : space.failing.length > 0 ? 'failing' : 'ok';
       const configured = report.filter((model) => model.configured);
@@ -105,7 +111,7 @@ export const healthRoute: FastifyPluginAsyncZod<{
       const healthy = databaseHealthy && storageOk && diskStatus === 'ok' && providerReady;
       return reply.code(healthy ? 200 : 503).send({
         status: healthy ? 'ok' : 'degraded',
-        database: databaseHealthy ? 'ok' : 'error',
+        database,
         storage: storageOk ? 'ok' : 'error',
         ...(redisStatus ? { redis: redisStatus } : {}),
         disk: {

@@ -16,6 +16,7 @@ import { SqliteQuotaStore } from '../../quota/sqlite/sqlite-quota-store.ts';
 import type { SqliteDatabase } from '../open-database.ts';
 import type { Stores } from '../stores.ts';
 import type { WriteBatcher } from '../write-batcher.ts';
+import type { SqliteDamageWatch } from './sqlite-damage-watch.ts';
 import { SqliteHealthStore } from './sqlite-health-store.ts';
 
 /** What the SQLite stores share: the one connection, its group-commit batcher, and the clock. */
@@ -24,6 +25,8 @@ export interface SqliteStoreContext {
   /** Writes on the request path go through it, so concurrent requests share one commit. */
   writes: WriteBatcher;
   now: () => Date;
+  /** Where SQLite's damage reports go (the engine's); without it `/health` cannot say `damaged`. */
+  damage?: SqliteDamageWatch;
 }
 
 /** Every store on the embedded SQLite file (the zero-setup default). */
@@ -48,7 +51,7 @@ export function openSqliteStores(context: SqliteStoreContext): SqliteStores {
     consoleSessions: new SqliteConsoleSessionStore(context.database),
     generationFailures: new SqliteGenerationFailureStore(context.database),
     adminReports: new SqliteAdminReportStore(context.database),
-    health: new SqliteHealthStore(context.database, context.writes),
+    health: new SqliteHealthStore(context.database, context.writes, context.damage),
     accounts: new SqliteAccountStore(context.database),
     apiKeys: new SqliteApiKeyStore(context.database, context.now),
     linkCodes: new SqliteLinkCodeStore(context.database),
