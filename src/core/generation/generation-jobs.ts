@@ -228,7 +228,7 @@ export class GenerationJobs {
     listener: JobListener = {},
   ): JobWork<T> {
     return async (running) => {
-      const job = generationJob(running, end.keep, listener);
+      const job = new RunningGenerationJob(running, end.keep, listener);
       try {
         const outcome = await runTask(this.#generator, task, { ...context, job });
         return { status: 'succeeded', value: end.succeeded(outcome) };
@@ -412,33 +412,64 @@ export class GenerationJobs {
 /**
  * A running job as a generation's job: one object for the generator instead of a bundle of hooks. `keep`
  * turns the outcome into what a caller may ask for again; `listener` hears progress and places in line.
+ * A class, not an object of closures: one is made per generation, on the request path.
  */
-function generationJob(
-  job: RunningJob,
-  keep: ((outcome: GenerationOutcome) => KeptResult) | undefined,
-  listener: JobListener,
-): GenerationJob {
-  let waited = false;
-  return {
-    id: job.id,
-    rowWithHold: job.rowWithHold,
-    waitForStart: (signal) => job.waitForStart(signal),
-    resumeProviderRequestId: job.resumeProviderRequestId,
-    keep: (outcome) => keep?.(outcome),
-    finishedWithCharge: () => job.finishedWithCharge(),
-    noteProviderRequest: (providerRequestId) => job.noteProviderRequest(providerRequestId),
-    noteProgress: (progress) => {
-      job.noteProgress(progress);
-      listener.onProgress?.(progress);
-    },
-    // Waiting behind other work on a busy model (one GPU): the listener hears where the job stands, and
-    // when the wait is over.
-    noteQueuePosition: (position) => {
-      job.noteQueuePosition(position);
-      if (position > 0 || waited) listener.onQueued?.(position);
-      waited ||= position > 0;
-    },
-  };
+class RunningGenerationJob implements GenerationJob {
+  readonly #job: RunningJob;
+  readonly #keep: ((outcome: GenerationOutcome) => KeptResult) | undefined;
+  readonly #listener: JobListener;
+  #waited = false;
+
+  constructor(
+    job: RunningJob,
+    keep: ((outcome: GenerationOutcome) => KeptResult) | undefined,
+    listener: JobListener,
+  ) {
+    this.#job = job;
+    this.#keep = keep;
+    this.#listener = listener;
+  }
+
+  get id(): string {
+    return this.#job.id;
+  }
+
+  get rowWithHold(): RunningJob['rowWithHold'] {
+    return this.#job.rowWithHold;
+  }
+
+  get resumeProviderRequestId(): string | undefined {
+    return this.#job.resumeProviderRequestId;
+  }
+
+  waitForStart(signal?: AbortSignal): Promise<void> {
+    return this.#job.waitForStart(signal);
+  }
+
+  keep(outcome: GenerationOutcome): KeptResult | undefined {
+    return this.#keep?.(outcome);
+  }
+
+  finishedWithCharge(): void {
+    this.#job.finishedWithCharge();
+  }
+
+  noteProviderRequest(providerRequestId: string): void {
+    this.#job.noteProviderRequest(providerRequestId);
+  }
+
+  noteProgress(progress: number): void {
+    this.#job.noteProgress(progress);
+    this.#listener.onProgress?.(progress);
+  }
+
+  // Waiting behind other work on a busy model (one GPU): the listener hears where the job stands, and when
+  // the wait is over.
+  noteQueuePosition(position: number): void {
+    this.#job.noteQueuePosition(position);
+    if (position > 0 || this.#waited) this.#listener.onQueued?.(position);
+    this.#waited ||= position > 0;
+  }
 }
 
 /** One job's generator call; an unparsed task is parsed here, inside its job. */

@@ -13,6 +13,7 @@ import { personalSettingsSchema } from './0012-personal-settings.ts';
 import { chatAdminSchema } from './0013-chat-admin.ts';
 import { reservationTallySchema } from './0014-reservation-tally.ts';
 import { jobsRunningSchema } from './0015-jobs-running.ts';
+import { jobsUnfinishedSchema } from './0016-jobs-unfinished.ts';
 
 /** A numbered schema change; numbers only grow, and an applied migration is never edited. */
 export interface Migration {
@@ -38,4 +39,5 @@ export const migrations: readonly Migration[] = [
   { version: 13, name: 'chat-admin', sql: chatAdminSchema },
   { version: 14, name: 'reservation-tally', sql: reservationTallySchema },
   { version: 15, name: 'jobs-running', sql: jobsRunningSchema },
+  { version: 16, name: 'jobs-unfinished', sql: jobsUnfinishedSchema },
 ];
