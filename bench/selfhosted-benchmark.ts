@@ -134,7 +134,12 @@ async function startImagine(config: Config, model: ImageModel) {
     storage: memoryStorage(),
   });
   const app = await buildApp(services);
-  const key = await services.apiKeys.create('bench-user', { plan: 'bench' });
+  // Many app users, as in the API benchmark: requests take the keys in turn, so the 50 in flight are 50
+  // users', each within the default per-user line (MAX_JOBS_PER_USER).
+  const keys: string[] = [];
+  for (let user = 0; user < selfHostedConnections; user++) {
+    keys.push(await services.apiKeys.create(`bench-user-${user}`, { plan: 'bench' }));
+  }
   // Ahead of Fastify's own listener, until the response is handed to the socket (what Fastify's
   // reply.elapsedTime measures too, from a little later).
   const serverTimes = new Map<string, number>();
@@ -147,7 +152,7 @@ async function startImagine(config: Config, model: ImageModel) {
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   return {
     address,
-    key,
+    keys,
     serverTimes,
     modelTimes,
     async close() {
@@ -170,17 +175,19 @@ async function load(imagine: Imagine, seconds: number, standIn: StandIn | undefi
   const result = await autocannon({
     url: `${imagine.address}/api/v1/generate/image`,
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${imagine.key}` },
+    headers: { 'content-type': 'application/json' },
     connections: selfHostedConnections,
     duration: seconds,
     requests: [
       {
         // Each request names itself, in a header for imagine's side and in the prompt for the stand-in's.
         setupRequest: (request) => {
-          const id = `bench-${nextId++}`;
+          const sequence = nextId++;
+          const id = `bench-${sequence}`;
+          const key = imagine.keys[sequence % imagine.keys.length];
           return {
             ...request,
-            headers: { ...request.headers, [requestHeader]: id },
+            headers: { ...request.headers, authorization: `Bearer ${key}`, [requestHeader]: id },
             // The API benchmark's body (what the mobile app sends), the prompt carrying the id.
             body: JSON.stringify({
               prompt: `Flutter logo in office of pakistan ${id}`,
@@ -245,8 +252,6 @@ export async function runSelfHostedBenchmark(seconds: number, rounds = selfHoste
       LOG_LEVEL: 'silent',
       PLAN_LIMITS: 'bench=1000000000',
       RATE_LIMIT_PER_MINUTE: '1000000000',
-      // One user stands in for many, as in the API benchmark.
-      MAX_JOBS_PER_USER: '1000000',
       CREATE_DEMO_KEY: 'false',
     });
   const a1111Config = config('automatic1111');
