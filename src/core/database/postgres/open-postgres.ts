@@ -11,14 +11,37 @@ export interface PostgresOptions {
 /** The default pool: enough for a process's concurrent requests, well under PostgreSQL's 100 connections. */
 export const defaultPoolSize = 10;
 
-/** A pool on `url`, quiet (no NOTICE on stdout), with numbers and timestamps as JavaScript reads them. */
+/**
+ * A pool on `url`, quiet (no NOTICE on stdout), with numbers and timestamps as JavaScript reads them.
+ *
+ * Transactions (`sql.begin`) run on a pool of their own that serves nothing else, half of `poolSize` (at
+ * least one connection each, so a pool size of 1 opens 2). postgres.js
+ * 3.4.9 pipelines queries onto busy connections, and a BEGIN that lands on one as the query filling its
+ * pipeline is sent without the connection being reserved for it (porsager/postgres#823, #1189): the driver
+ * then fails the transaction with UNSAFE_TRANSACTION, or, worse, hands the connection back to the pool
+ * inside the open transaction, where unrelated statements run in it. On a pool that only runs transactions
+ * a BEGIN always goes to an idle connection (a connection in a transaction takes no other query), so the
+ * reservation is never skipped.
+ */
 export function createPostgresPool(options: PostgresOptions): Sql {
-  return postgres(options.url, {
-    max: options.poolSize ?? defaultPoolSize,
+  const size = options.poolSize ?? defaultPoolSize;
+  const sql = postgres(options.url, poolSettings(Math.max(1, Math.floor(size / 2))));
+  const transactions = postgres(options.url, poolSettings(Math.max(1, Math.ceil(size / 2))));
+  const endStatements = sql.end.bind(sql);
+  sql.begin = transactions.begin.bind(transactions) as Sql['begin'];
+  sql.end = async (endOptions) => {
+    await Promise.all([endStatements(endOptions), transactions.end(endOptions)]);
+  };
+  return sql;
+}
+
+function poolSettings(connections: number) {
+  return {
+    max: connections,
     onnotice: () => {},
     // The application name shows in pg_stat_activity, so an operator can tell imagine's connections apart.
     connection: { application_name: 'imagine' },
-  });
+  };
 }
 
 /** Opens the pool and applies pending migrations (under the advisory lock), as the service does at start. */
