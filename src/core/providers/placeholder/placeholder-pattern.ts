@@ -17,8 +17,9 @@ export function mulberry32(seed: number): Random {
 
 /**
  * A diagonal gradient under soft glows, discs and rings in related colours, darkened at the edges. From
- * 512 px a side the shapes are painted at half size and enlarged (bilinear, with the darkening applied on
- * the way): the picture is all soft gradients, and a quarter of the pixels cost a quarter of the time.
+ * 512 px a side the shapes are painted at half size and enlarged bilinearly: the picture is all soft
+ * gradients, and a quarter of the pixels cost a quarter of the time. Even sides (the usual sizes) are
+ * darkened at half size and doubled in one fused pass, about a third of the general resampler's time.
  */
 export function paintPattern(canvas: Canvas, random: Random, hue: number): void {
   if (Math.min(canvas.width, canvas.height) < 512) {
@@ -28,6 +29,11 @@ export function paintPattern(canvas: Canvas, random: Random, hue: number): void 
   }
   const half = createCanvas(Math.ceil(canvas.width / 2), Math.ceil(canvas.height / 2));
   paintShapes(half, random, hue);
+  if (canvas.width % 2 === 0 && canvas.height % 2 === 0) {
+    darkenWithVignette(half);
+    doubleBilinear(half, canvas);
+    return;
+  }
   enlargeWithVignette(half, canvas);
 }
 
@@ -146,6 +152,132 @@ function samplePlan(
     weight[index] = Math.round((at - Math.floor(at)) * 16);
   }
   return { low, high, weight };
+}
+
+/** The vignette's brightness (out of 256) by squared distance from the centre, 0 to 0.5 in 2048 steps. */
+const vignetteSteps = 2048;
+const vignette = (() => {
+  const factor = new Int32Array(vignetteSteps + 1);
+  for (let step = 0; step <= vignetteSteps; step++) {
+    const distance = Math.sqrt((step / vignetteSteps) * 0.5) / 0.75;
+    const dark = Math.max(0, Math.min(1, (distance - 0.55) / 0.45)) * 0.5;
+    factor[step] = Math.round((1 - dark) * 256);
+  }
+  return factor;
+})();
+/** Squared distance (image units) within which the vignette leaves pixels as they are: (0.55 × 0.75)². */
+const untouched2 = (0.55 * 0.75) ** 2;
+
+/**
+ * Darkens `canvas` towards the corners as enlargeWithVignette does, in place. Done on the half-size canvas
+ * before doubling, it touches a quarter of the pixels; the vignette is smooth enough that darkening before
+ * or after the bilinear step differs by at most a level or two.
+ */
+function darkenWithVignette(canvas: Canvas): void {
+  const { width, height, pixels } = canvas;
+  const toStep = vignetteSteps / 0.5;
+  for (let y = 0; y < height; y++) {
+    const rowTerm = ((y + 0.5) / height - 0.5) ** 2;
+    // The middle of the row, inside the untouched circle, is left alone.
+    const reach = untouched2 - rowTerm > 0 ? Math.sqrt(untouched2 - rowTerm) : -1;
+    const skipFrom = reach < 0 ? width : Math.max(0, Math.ceil((0.5 - reach) * width - 0.5));
+    const skipTo = reach < 0 ? width : Math.min(width, Math.floor((0.5 + reach) * width - 0.5));
+    let index = y * width * 3;
+    for (let x = 0; x < width; x++, index += 3) {
+      if (x === skipFrom && skipTo > skipFrom) {
+        index += (skipTo - x) * 3;
+        x = skipTo;
+        if (x >= width) break;
+      }
+      const keep = vignette[((((x + 0.5) / width - 0.5) ** 2 + rowTerm) * toStep) | 0] as number;
+      if (keep === 256) continue;
+      pixels[index] = ((pixels[index] as number) * keep + 128) >> 8;
+      pixels[index + 1] = ((pixels[index + 1] as number) * keep + 128) >> 8;
+      pixels[index + 2] = ((pixels[index + 2] as number) * keep + 128) >> 8;
+    }
+  }
+}
+
+/**
+ * Writes `source` at exactly twice its size into `target`, bilinear with pixel centres aligned (each target
+ * pixel is 9:3:3:1 of its four nearest source pixels, edges clamped): the same pixels as enlargeWithVignette's
+ * sampling at 2×, in one pass that reads each source pixel about once per target row pair.
+ */
+function doubleBilinear(source: Canvas, target: Canvas): void {
+  const { width, height, pixels: from } = source;
+  const out = target.pixels;
+  const stride = width * 3;
+  const outStride = target.width * 3;
+  const last = stride - 3;
+  for (let row = 0; row < height; row++) {
+    const above = Math.max(0, row - 1) * stride;
+    const middle = row * stride;
+    const below = Math.min(height - 1, row + 1) * stride;
+    let top = 2 * row * outStride;
+    let bottom = top + outStride;
+    // Column sums (×4) of the upper target row (above + 3 × middle) and the lower one (3 × middle + below),
+    // for the previous, current and next source columns.
+    let cr = 3 * (from[middle] as number);
+    let cg = 3 * (from[middle + 1] as number);
+    let cb = 3 * (from[middle + 2] as number);
+    let tr = (from[above] as number) + cr;
+    let tg = (from[above + 1] as number) + cg;
+    let tb = (from[above + 2] as number) + cb;
+    let br = cr + (from[below] as number);
+    let bg = cg + (from[below + 1] as number);
+    let bb = cb + (from[below + 2] as number);
+    let ptr = tr;
+    let ptg = tg;
+    let ptb = tb;
+    let pbr = br;
+    let pbg = bg;
+    let pbb = bb;
+    for (let at = 0; at < stride; at += 3, top += 6, bottom += 6) {
+      const next = at < last ? at + 3 : at;
+      const mr = 3 * (from[middle + next] as number);
+      const mg = 3 * (from[middle + next + 1] as number);
+      const mb = 3 * (from[middle + next + 2] as number);
+      const ntr = (from[above + next] as number) + mr;
+      const ntg = (from[above + next + 1] as number) + mg;
+      const ntb = (from[above + next + 2] as number) + mb;
+      const nbr = mr + (from[below + next] as number);
+      const nbg = mg + (from[below + next + 1] as number);
+      const nbb = mb + (from[below + next + 2] as number);
+      const t3r = 3 * tr + 8;
+      const t3g = 3 * tg + 8;
+      const t3b = 3 * tb + 8;
+      const b3r = 3 * br + 8;
+      const b3g = 3 * bg + 8;
+      const b3b = 3 * bb + 8;
+      out[top] = (ptr + t3r) >> 4;
+      out[top + 1] = (ptg + t3g) >> 4;
+      out[top + 2] = (ptb + t3b) >> 4;
+      out[top + 3] = (t3r + ntr) >> 4;
+      out[top + 4] = (t3g + ntg) >> 4;
+      out[top + 5] = (t3b + ntb) >> 4;
+      out[bottom] = (pbr + b3r) >> 4;
+      out[bottom + 1] = (pbg + b3g) >> 4;
+      out[bottom + 2] = (pbb + b3b) >> 4;
+      out[bottom + 3] = (b3r + nbr) >> 4;
+      out[bottom + 4] = (b3g + nbg) >> 4;
+      out[bottom + 5] = (b3b + nbb) >> 4;
+      ptr = tr;
+      ptg = tg;
+      ptb = tb;
+      pbr = br;
+      pbg = bg;
+      pbb = bb;
+      tr = ntr;
+      tg = ntg;
+      tb = ntb;
+      br = nbr;
+      bg = nbg;
+      bb = nbb;
+      cr = mr;
+      cg = mg;
+      cb = mb;
+    }
+  }
 }
 
 /**
