@@ -59,6 +59,17 @@ describe('placeholder image model', () => {
     expect(first.equals(second)).toBe(true);
   });
 
+  it('gives the same bytes whatever was drawn before it', async () => {
+    const size = { width: 1024, height: 768 };
+    const first = await firstImage({ size });
+    // A larger image and a different one of the same size in between: nothing of them may show.
+    await firstImage({ seed: 99, size: { width: 1536, height: 1536 } });
+    await firstImage({ seed: 100, size });
+    const again = await firstImage({ size });
+
+    expect(first.equals(again)).toBe(true);
+  });
+
   it('gives a different image for a different seed or style', async () => {
     const seeded = await firstImage({ seed: 7 });
     const reseeded = await firstImage({ seed: 8 });

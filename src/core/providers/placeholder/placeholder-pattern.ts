@@ -27,7 +27,7 @@ export function paintPattern(canvas: Canvas, random: Random, hue: number): void 
     enlargeWithVignette(canvas, canvas);
     return;
   }
-  const half = createCanvas(Math.ceil(canvas.width / 2), Math.ceil(canvas.height / 2));
+  const half = halfCanvas(Math.ceil(canvas.width / 2), Math.ceil(canvas.height / 2));
   paintShapes(half, random, hue);
   if (canvas.width % 2 === 0 && canvas.height % 2 === 0) {
     darkenWithVignette(half);
@@ -35,6 +35,22 @@ export function paintPattern(canvas: Canvas, random: Random, hue: number): void 
     return;
   }
   enlargeWithVignette(half, canvas);
+}
+
+/** Past this many bytes (a 2048² image's half canvas) the scratch buffer is not kept between images. */
+const scratchLimit = 1024 * 1024 * 3;
+let scratch: Uint8Array | undefined;
+
+/**
+ * The half-size canvas, in a buffer reused from image to image: it never leaves paintPattern (which runs
+ * to the end without awaiting), and paintBackground writes every pixel, so nothing of the last image shows.
+ * Reusing it spares a zero-filled allocation and its page faults per image.
+ */
+function halfCanvas(width: number, height: number): Canvas {
+  const bytes = width * height * 3;
+  if (bytes > scratchLimit) return createCanvas(width, height);
+  if (!scratch || scratch.length < bytes) scratch = new Uint8Array(bytes);
+  return { width, height, pixels: scratch.subarray(0, bytes) };
 }
 
 function paintShapes(canvas: Canvas, random: Random, hue: number): void {
