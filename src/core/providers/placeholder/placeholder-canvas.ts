@@ -46,6 +46,10 @@ export function fillRect(
   const { pixels } = canvas;
   const [r, g, b] = colour;
   const keep = 1 - opacity;
+  // The colour's share (and the rounding) is the same for every pixel: once, not per channel per pixel.
+  const addRed = r * opacity + 0.5;
+  const addGreen = g * opacity + 0.5;
+  const addBlue = b * opacity + 0.5;
   for (let y = y0; y < y1; y++) {
     let index = (y * canvas.width + x0) * 3;
     const end = (y * canvas.width + x1) * 3;
@@ -57,9 +61,9 @@ export function fillRect(
       }
     } else {
       for (; index < end; index += 3) {
-        pixels[index] = (pixels[index] as number) * keep + r * opacity + 0.5;
-        pixels[index + 1] = (pixels[index + 1] as number) * keep + g * opacity + 0.5;
-        pixels[index + 2] = (pixels[index + 2] as number) * keep + b * opacity + 0.5;
+        pixels[index] = (pixels[index] as number) * keep + addRed;
+        pixels[index + 1] = (pixels[index + 1] as number) * keep + addGreen;
+        pixels[index + 2] = (pixels[index + 2] as number) * keep + addBlue;
       }
     }
   }
@@ -99,24 +103,42 @@ export function blendDisc(
     const hole = hollow2 > dy2 ? Math.sqrt(hollow2 - dy2) : -1;
     const skipFrom = hole < 0 ? x1 + 1 : Math.ceil(centreX - hole);
     const skipTo = hole < 0 ? x1 + 1 : Math.floor(centreX + hole);
-    let index = (y * width + x0) * 3;
-    for (let x = x0; x <= x1; x++, index += 3) {
-      if (x === skipFrom && skipTo > skipFrom) {
-        index += (skipTo - x) * 3;
-        x = skipTo;
-      }
-      const dx = x + 0.5 - centreX;
-      const step = ((dx * dx + dy2) * toStep) | 0;
-      if (step >= steps) continue;
-      const alpha = alphaAt[step] as number;
-      if (alpha === 0) continue;
-      const red = pixels[index] as number;
-      const green = pixels[index + 1] as number;
-      const blue = pixels[index + 2] as number;
-      pixels[index] = red + (((r - red) * alpha + 128) >> 8);
-      pixels[index + 1] = green + (((g - green) * alpha + 128) >> 8);
-      pixels[index + 2] = blue + (((b - blue) * alpha + 128) >> 8);
-    }
+    const row = y * width;
+    if (skipTo > skipFrom) {
+      blendSpan(pixels, row, x0, skipFrom - 1, centreX, dy2, toStep, alphaAt, r, g, b);
+      blendSpan(pixels, row, skipTo, x1, centreX, dy2, toStep, alphaAt, r, g, b);
+    } else blendSpan(pixels, row, x0, x1, centreX, dy2, toStep, alphaAt, r, g, b);
+  }
+}
+
+/** blendDisc along one row, from column `first` to `last` inclusive. */
+function blendSpan(
+  pixels: Uint8Array,
+  row: number,
+  first: number,
+  last: number,
+  centreX: number,
+  dy2: number,
+  toStep: number,
+  alphaAt: Int32Array,
+  r: number,
+  g: number,
+  b: number,
+): void {
+  const steps = alphaAt.length - 1;
+  let index = (row + first) * 3;
+  for (let x = first; x <= last; x++, index += 3) {
+    const dx = x + 0.5 - centreX;
+    const step = ((dx * dx + dy2) * toStep) | 0;
+    if (step >= steps) continue;
+    const alpha = alphaAt[step] as number;
+    if (alpha === 0) continue;
+    const red = pixels[index] as number;
+    const green = pixels[index + 1] as number;
+    const blue = pixels[index + 2] as number;
+    pixels[index] = red + (((r - red) * alpha + 128) >> 8);
+    pixels[index + 1] = green + (((g - green) * alpha + 128) >> 8);
+    pixels[index + 2] = blue + (((b - blue) * alpha + 128) >> 8);
   }
 }
 
