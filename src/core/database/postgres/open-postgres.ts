@@ -14,8 +14,9 @@ export const defaultPoolSize = 10;
 /**
  * A pool on `url`, quiet (no NOTICE on stdout), with numbers and timestamps as JavaScript reads them.
  *
- * Transactions (`sql.begin`) run on a pool of their own that serves nothing else, half of `poolSize` (at
- * least one connection each, so a pool size of 1 opens 2). postgres.js
+ * Transactions (`sql.begin`) run on a pool of their own, `poolSize` connections that serve nothing else;
+ * single statements on a second pool, half as many (at least one), so a process opens up to 1.5 × `poolSize`.
+ * Nearly every request's writes are transactions (the group commits), so they keep the whole pool size. postgres.js
  * 3.4.9 pipelines queries onto busy connections, and a BEGIN that lands on one as the query filling its
  * pipeline is sent without the connection being reserved for it (porsager/postgres#823, #1189): the driver
  * then fails the transaction with UNSAFE_TRANSACTION, or, worse, hands the connection back to the pool
@@ -26,7 +27,7 @@ export const defaultPoolSize = 10;
 export function createPostgresPool(options: PostgresOptions): Sql {
   const size = options.poolSize ?? defaultPoolSize;
   const sql = postgres(options.url, poolSettings(Math.max(1, Math.floor(size / 2))));
-  const transactions = postgres(options.url, poolSettings(Math.max(1, Math.ceil(size / 2))));
+  const transactions = postgres(options.url, poolSettings(size));
   const endStatements = sql.end.bind(sql);
   sql.begin = transactions.begin.bind(transactions) as Sql['begin'];
   sql.end = async (endOptions) => {
