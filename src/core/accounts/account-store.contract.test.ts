@@ -1,7 +1,11 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { accountsOn } from '../../test-support/accounts-on-stores.ts';
+import { accountsOn, defaultPlans } from '../../test-support/accounts-on-stores.ts';
 import { onEveryStoreEngine, type StoresUnderTest } from '../../test-support/store-engines.ts';
-import type { UserAccounts } from './user-accounts.ts';
+import type { SqliteDatabase } from '../database/open-database.ts';
+import { openDatabase } from '../database/open-database.ts';
+import { PostgresAccountStore } from './postgres/postgres-account-store.ts';
+import { SqliteAccountStore } from './sqlite/sqlite-account-store.ts';
+import { UserAccounts } from './user-accounts.ts';
 
 // App accounts, their plans, linked chat identities and admins' grants: the same on every engine.
 onEveryStoreEngine((engine, open) => {
@@ -111,6 +115,31 @@ onEveryStoreEngine((engine, open) => {
     expect(
       await accounts.chatCaller('discord:ada', [{ plan: 'enterprise', source: '<@&1> role' }]),
     ).toMatchObject({ userId: 'app-ada', plan: { name: 'enterprise' }, planSource: { kind: 'grant' } });
+  });
+
+  it(`sees a grant made by another process within a quarter second, and one made here at once, on ${engine}`, async () => {
+    // Another process: its own connection (SQLite) or its own store over the server (PostgreSQL).
+    const otherDatabase = opened.raw.engine === 'sqlite' ? openDatabase(opened.raw.database.name) : undefined;
+    const otherStore =
+      opened.raw.engine === 'sqlite'
+        ? new SqliteAccountStore(otherDatabase as SqliteDatabase)
+        : new PostgresAccountStore(opened.raw.sql);
+    const otherProcess = new UserAccounts(otherStore, defaultPlans, () => now);
+    try {
+      await accounts.ensureUser('app-ada', 'pro');
+      expect((await accounts.appCaller('app-ada')).plan.monthlyImages).toBe(200);
+      await otherProcess.grants.add('app-ada', '2026-03', 7);
+      now = new Date(now.getTime() + 300);
+      expect((await accounts.appCaller('app-ada')).plan.monthlyImages).toBe(207);
+      // Granted here: the next caller has it, with no wait.
+      await accounts.grants.add('app-ada', '2026-03', 1);
+      expect((await accounts.appCaller('app-ada')).plan.monthlyImages).toBe(208);
+      // A new month starts from the plan alone.
+      now = new Date('2026-04-01T00:00:00Z');
+      expect((await accounts.appCaller('app-ada')).plan.monthlyImages).toBe(200);
+    } finally {
+      otherDatabase?.close();
+    }
   });
 
   it(`adds this month's granted images to the limit, through every kind of caller, on ${engine}`, async () => {

@@ -1,12 +1,15 @@
 import type { Sql } from 'postgres';
 import type { AccountStore, LinkedAccount, StoredUser } from '../account-store.ts';
+import { AccountChangeWatch } from './account-change-watch.ts';
 
 /** `AccountStore` on PostgreSQL: each method one statement, in autocommit. */
 export class PostgresAccountStore implements AccountStore {
   readonly #sql: Sql;
+  readonly #grantChanges: AccountChangeWatch;
 
-  constructor(sql: Sql) {
+  constructor(sql: Sql, now: () => Date = () => new Date()) {
     this.#sql = sql;
+    this.#grantChanges = new AccountChangeWatch(sql, now);
   }
 
   async user(userId: string): Promise<StoredUser | undefined> {
@@ -61,9 +64,19 @@ export class PostgresAccountStore implements AccountStore {
   }
 
   async addGrantedImages(subject: string, period: string, images: number): Promise<void> {
+    // The change counter moves in the same statement, so every process's grant cache hears of it.
     await this.#sql`
-      INSERT INTO quota_counters AS counter (subject, period, used_images) VALUES (${subject}, ${period}, ${images})
-      ON CONFLICT (subject, period) DO UPDATE SET used_images = counter.used_images + excluded.used_images`;
+      WITH added AS (
+        INSERT INTO quota_counters AS counter (subject, period, used_images) VALUES (${subject}, ${period}, ${images})
+        ON CONFLICT (subject, period) DO UPDATE SET used_images = counter.used_images + excluded.used_images
+        RETURNING 1
+      )
+      INSERT INTO account_changes AS changes (id, version) SELECT 1, 1 FROM added
+      ON CONFLICT (id) DO UPDATE SET version = changes.version + 1`;
+  }
+
+  grantsChangedElsewhere(): boolean | Promise<boolean> {
+    return this.#grantChanges.changedSinceLastCheck();
   }
 
   async grantedImages(subject: string, period: string): Promise<number> {

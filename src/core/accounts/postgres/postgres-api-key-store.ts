@@ -1,6 +1,6 @@
 import type { Sql } from 'postgres';
-import { externalChangeLatencyMs } from '../../database/external-change-watch.ts';
 import type { ApiKeyStore, ApiKeySummary, NewApiKey, StoredApiKey } from '../api-key-store.ts';
+import { AccountChangeWatch } from './account-change-watch.ts';
 
 interface KeyRow {
   prefix: string;
@@ -13,18 +13,15 @@ interface KeyRow {
 
 /**
  * `ApiKeyStore` on PostgreSQL. Other processes' revocations and plan changes are seen through the
- * `account_changes` counter (migration 3), read at most every 250 ms: PostgreSQL's answer to SQLite's
- * `data_version`.
+ * `account_changes` counter (`AccountChangeWatch`).
  */
 export class PostgresApiKeyStore implements ApiKeyStore {
   readonly #sql: Sql;
-  readonly #now: () => Date;
-  #lastSeenVersion: string | undefined;
-  #nextCheckAt = 0;
+  readonly #changes: AccountChangeWatch;
 
   constructor(sql: Sql, now: () => Date = () => new Date()) {
     this.#sql = sql;
-    this.#now = now;
+    this.#changes = new AccountChangeWatch(sql, now);
   }
 
   async insert(key: NewApiKey): Promise<void> {
@@ -83,19 +80,6 @@ export class PostgresApiKeyStore implements ApiKeyStore {
   }
 
   changedElsewhere(): boolean | Promise<boolean> {
-    const now = this.#now().getTime();
-    // Requests that come while a look is under way use the cache as it is: at most one look in flight.
-    if (now < this.#nextCheckAt) return false;
-    this.#nextCheckAt = now + externalChangeLatencyMs;
-    return this.#versionMoved();
-  }
-
-  async #versionMoved(): Promise<boolean> {
-    const [row] = await this.#sql<{ version: string }[]>`
-      SELECT version::text AS version FROM account_changes WHERE id = 1`;
-    const version = row?.version ?? '0';
-    if (version === this.#lastSeenVersion) return false;
-    this.#lastSeenVersion = version;
-    return true;
+    return this.#changes.changedSinceLastCheck();
   }
 }

@@ -1,11 +1,14 @@
+import { ExternalChangeWatch } from '../../database/external-change-watch.ts';
 import type { SqliteDatabase } from '../../database/open-database.ts';
 import type { AccountStore, LinkedAccount, StoredUser } from '../account-store.ts';
 
 /** `AccountStore` on SQLite: prepared statements, synchronous under the promises. */
 export class SqliteAccountStore implements AccountStore {
   readonly #statements;
+  readonly #otherConnections: ExternalChangeWatch;
 
-  constructor(database: SqliteDatabase) {
+  constructor(database: SqliteDatabase, now: () => Date = () => new Date()) {
+    this.#otherConnections = new ExternalChangeWatch(database, () => now().getTime());
     this.#statements = {
       user: database.prepare<[string], { plan: string | null }>('SELECT plan FROM users WHERE id = ?'),
       insertUser: database.prepare<[string, string | null, string], void>(
@@ -74,6 +77,11 @@ export class SqliteAccountStore implements AccountStore {
 
   async addGrantedImages(subject: string, period: string, images: number): Promise<void> {
     this.#statements.addGranted.run(subject, period, images);
+  }
+
+  /** Any commit through another connection (another process, the CLI) counts: it may have granted images. */
+  grantsChangedElsewhere(): boolean {
+    return this.#otherConnections.changedSinceLastCheck();
   }
 
   async grantedImages(subject: string, period: string): Promise<number> {

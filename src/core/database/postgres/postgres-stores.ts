@@ -39,7 +39,7 @@ export function openPostgresStores(context: PostgresStoreContext): Stores {
     generationFailures: new PostgresGenerationFailureStore(context.sql),
     adminReports: new PostgresAdminReportStore(context.sql),
     health: new PostgresHealthStore(context.sql),
-    accounts: new PostgresAccountStore(context.sql),
+    accounts: new PostgresAccountStore(context.sql, context.now),
     apiKeys: new PostgresApiKeyStore(context.sql, context.now),
     linkCodes: new PostgresLinkCodeStore(context.sql),
   };

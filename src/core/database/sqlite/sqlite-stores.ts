@@ -52,7 +52,7 @@ export function openSqliteStores(context: SqliteStoreContext): SqliteStores {
     generationFailures: new SqliteGenerationFailureStore(context.database),
     adminReports: new SqliteAdminReportStore(context.database),
     health: new SqliteHealthStore(context.database, context.writes, context.damage),
-    accounts: new SqliteAccountStore(context.database),
+    accounts: new SqliteAccountStore(context.database, context.now),
     apiKeys: new SqliteApiKeyStore(context.database, context.now),
     linkCodes: new SqliteLinkCodeStore(context.database),
   };
