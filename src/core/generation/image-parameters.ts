@@ -65,6 +65,8 @@ const afterHeader = 8 + 4 + 4 + 13 + 4;
 /**
  * `png` with a text chunk right after IHDR (where readers that stop early still find it): `tEXt` when the
  * text is Latin-1, as the PNG spec requires of it, else `iTXt` (UTF-8). Undefined when `png` is not a PNG.
+ * Written into one buffer: every image the service delivers passes here, and a buffer per part cost more
+ * than the copy.
  */
 export function withPngText(png: Uint8Array, keyword: string, text: string): Uint8Array | undefined {
   const isPng =
@@ -74,33 +76,48 @@ export function withPngText(png: Uint8Array, keyword: string, text: string): Uin
   if (!isPng) return undefined;
   // biome-ignore lint/suspicious/noControlCharactersInRegex: Latin-1 is exactly U+0000–U+00FF
   const latin1 = /^[\u0000-\u00ff]*$/.test(text);
-  const data = latin1
-    ? Buffer.concat([Buffer.from(`${keyword}\0`, 'latin1'), Buffer.from(text, 'latin1')])
-    : Buffer.concat([Buffer.from(`${keyword}\0\0\0\0\0`, 'latin1'), Buffer.from(text, 'utf8')]);
-  const chunk = pngChunk(latin1 ? 'tEXt' : 'iTXt', data);
-  const out = new Uint8Array(png.byteLength + chunk.byteLength);
+  // tEXt: keyword \0 text. iTXt: keyword \0, compression flag and method, empty language and translated
+  // keyword (each \0-ended), then the UTF-8 text.
+  const head = latin1 ? `${keyword}\0` : `${keyword}\0\0\0\0\0`;
+  const textBytes = latin1 ? text.length : Buffer.byteLength(text, 'utf8');
+  const dataLength = head.length + textBytes;
+  const out = Buffer.allocUnsafe(png.byteLength + 12 + dataLength);
   out.set(png.subarray(0, afterHeader), 0);
-  out.set(chunk, afterHeader);
-  out.set(png.subarray(afterHeader), afterHeader + chunk.byteLength);
+  let at = afterHeader;
+  out.writeUInt32BE(dataLength, at);
+  out.write(latin1 ? 'tEXt' : 'iTXt', at + 4, 'latin1');
+  out.write(head, at + 8, 'latin1');
+  out.write(text, at + 8 + head.length, latin1 ? 'latin1' : 'utf8');
+  at += 8 + dataLength;
+  out.writeUInt32BE(crc32(out.subarray(afterHeader + 4, at)), at);
+  out.set(png.subarray(afterHeader), at + 4);
   return out;
 }
 
 /** Whether a PNG already has a text chunk (`tEXt`, `zTXt`, `iTXt`) of this keyword; reads chunk headers only. */
 function hasPngText(png: Uint8Array, keyword: string): boolean {
   const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
-  const wanted = Buffer.from(`${keyword}\0`, 'latin1');
   for (let offset = 8; offset + 12 <= png.byteLength; ) {
     const length = view.getUint32(offset);
     const type = chunkType(png, offset);
     if (type === 'IEND') return false;
     if (
       (type === 'tEXt' || type === 'zTXt' || type === 'iTXt') &&
-      Buffer.from(png.subarray(offset + 8, offset + 8 + wanted.byteLength)).equals(wanted)
+      startsWithKeyword(png, offset + 8, keyword)
     )
       return true;
     offset += 12 + length;
   }
   return false;
+}
+
+/** Whether the chunk data at `offset` begins with `keyword` and its \0 (keywords are Latin-1). */
+function startsWithKeyword(png: Uint8Array, offset: number, keyword: string): boolean {
+  if (offset + keyword.length >= png.byteLength) return false;
+  for (let index = 0; index < keyword.length; index++) {
+    if (png[offset + index] !== keyword.charCodeAt(index)) return false;
+  }
+  return png[offset + keyword.length] === 0;
 }
 
 /** Every `tEXt` and `iTXt` (uncompressed) entry of a PNG, by keyword: what PNG-info tools show. */
@@ -131,14 +148,10 @@ export function readPngText(png: Uint8Array): Record<string, string> {
 }
 
 function chunkType(png: Uint8Array, offset: number): string {
-  return Buffer.from(png.subarray(offset + 4, offset + 8)).toString('latin1');
-}
-
-function pngChunk(type: string, data: Uint8Array): Uint8Array {
-  const chunk = Buffer.alloc(12 + data.byteLength);
-  chunk.writeUInt32BE(data.byteLength, 0);
-  chunk.write(type, 4, 'latin1');
-  chunk.set(data, 8);
-  chunk.writeUInt32BE(crc32(chunk.subarray(4, 8 + data.byteLength)), 8 + data.byteLength);
-  return chunk;
+  return String.fromCharCode(
+    png[offset + 4] as number,
+    png[offset + 5] as number,
+    png[offset + 6] as number,
+    png[offset + 7] as number,
+  );
 }
