@@ -101,20 +101,7 @@ export class SqliteJobRows {
   }
 
   insert(job: NewJobRow): void {
-    const at = isoTimestamp(job.now);
-    this.#statements.insert.run(
-      job.id,
-      job.userId,
-      job.kind,
-      job.source,
-      job.delivery,
-      JSON.stringify(job.request),
-      job.status,
-      job.workerId,
-      at,
-      at,
-      job.status === 'running' ? at : null,
-    );
+    this.#insert(job, job.status);
   }
 
   /**
@@ -127,6 +114,11 @@ export class SqliteJobRows {
   insertIfBelow(job: Omit<NewJobRow, 'status'>, maxRunning: number): 'running' | 'queued' {
     if (!this.#database.inTransaction) throw new Error('insertIfBelow runs inside a write transaction');
     const status = (this.#statements.runningCount.get(job.userId) ?? 0) < maxRunning ? 'running' : 'queued';
+    this.#insert(job, status);
+    return status;
+  }
+
+  #insert(job: Omit<NewJobRow, 'status'>, status: NewJobRow['status']): void {
     const at = isoTimestamp(job.now);
     this.#statements.insert.run(
       job.id,
@@ -141,7 +133,6 @@ export class SqliteJobRows {
       at,
       status === 'running' ? at : null,
     );
-    return status;
   }
 
   /** Moves a queued job to running; false when it was not queued. */
