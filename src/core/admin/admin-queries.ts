@@ -1,3 +1,4 @@
+import { validationError } from '../errors/imagine-error.ts';
 import type { JobStatus } from '../jobs/job-store.ts';
 import { type PlanCatalog, resolvePlan } from '../quota/plans.ts';
 import { budgetSubject } from '../quota/quota-accounting.ts';
@@ -308,10 +309,20 @@ function roundUsd(value: number): number {
   return Math.round(value * 1e6) / 1e6;
 }
 
+// Marks the text as one of our cursors, so a made-up one that happens to decode is still told apart.
+const textCursorMark = 'after:';
+
 function encodeTextCursor(value: string): string {
-  return Buffer.from(value).toString('base64url');
+  return Buffer.from(`${textCursorMark}${value}`).toString('base64url');
 }
 
+/** The text behind a cursor; a 422 naming `cursor` when it is not exactly one we handed out. */
 function decodeTextCursor(cursor: string): string {
-  return Buffer.from(cursor, 'base64url').toString('utf8');
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  const value = text.slice(textCursorMark.length);
+  // Decoding skips characters outside base64url: encoding again must give the cursor back, byte for byte.
+  if (!text.startsWith(textCursorMark) || encodeTextCursor(value) !== cursor) {
+    throw validationError([{ field: 'cursor', message: 'not a cursor this API returned' }]);
+  }
+  return value;
 }

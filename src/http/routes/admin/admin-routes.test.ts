@@ -332,6 +332,18 @@ describe.each(['SQLite', 'PostgreSQL'] as const)('on %s', { timeout: startUpMs }
       ).json();
       expect(second.users.map((user: { uid: string }) => user.uid)).toEqual(['carol', 'ops']);
       expect(second.next_cursor).toBeNull();
+      // A cursor we never handed out (a user id in base64url, or junk) is a 422 naming it, not a page.
+      for (const madeUp of [Buffer.from('bob').toString('base64url'), 'nonsense', `${first.next_cursor}!`]) {
+        const refused = await testApp.app.inject({
+          method: 'GET',
+          url: `/api/v1/admin/users?limit=2&cursor=${encodeURIComponent(madeUp)}`,
+          headers: { authorization: admin },
+        });
+        expect(refused.statusCode).toBe(422);
+        expect(refused.json().details).toEqual([
+          expect.objectContaining({ field: 'cursor', message: 'not a cursor this API returned' }),
+        ]);
+      }
       const found = (
         await testApp.app.inject({
           method: 'GET',
