@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { capturingLogger } from '../../../test-support/capturing-logger.ts';
 import { openDatabase } from '../open-database.ts';
-import { SqliteDamageWatch } from './sqlite-damage-watch.ts';
+import { recheckAfterMs, SqliteDamageWatch } from './sqlite-damage-watch.ts';
 import { type QuickCheckOutcome, startQuickCheck } from './sqlite-quick-check.ts';
 
 const corrupt = Object.assign(new Error('database disk image is malformed'), { code: 'SQLITE_CORRUPT' });
@@ -23,13 +23,15 @@ function scriptedChecks() {
 
 function watchWith(checks: ReturnType<typeof scriptedChecks>) {
   const logs = capturingLogger('info');
+  const clock = { now: 1_000 };
   const watch = new SqliteDamageWatch({
     file: '/data/imagine.sqlite',
     logger: logs.logger,
     startCheck: checks.start,
+    clock: () => clock.now,
   });
   const entries = () => logs.lines.map((line) => JSON.parse(line) as { level: number; msg: string });
-  return { watch, entries };
+  return { watch, entries, clock };
 }
 
 describe('SqliteDamageWatch', () => {
@@ -59,20 +61,28 @@ describe('SqliteDamageWatch', () => {
     expect(watch.damaged).toBe(true);
   });
 
-  it('checks again at the next report when a check finds the file intact or cannot run', async () => {
+  it('checks again, a minute after, when a check finds the file intact or cannot run', async () => {
     const checks = scriptedChecks();
-    const { watch } = watchWith(checks);
+    const { watch, clock } = watchWith(checks);
     watch.noticed(corrupt);
     checks.pending[0]?.({ kind: 'intact' });
     await watch.checked();
     expect(watch.damaged).toBe(false);
 
+    // The same false alarm from every request: no check back to back with the last.
+    clock.now += recheckAfterMs - 1;
+    watch.noticed(corrupt);
+    expect(checks.pending).toHaveLength(1);
+    clock.now += 1;
     watch.noticed(corrupt);
     expect(checks.pending).toHaveLength(2);
     checks.pending[1]?.({ kind: 'inconclusive', reason: 'database is locked' });
     await watch.checked();
     expect(watch.damaged).toBe(false);
 
+    watch.noticed(corrupt);
+    expect(checks.pending).toHaveLength(2);
+    clock.now += recheckAfterMs;
     watch.noticed(corrupt);
     expect(checks.pending).toHaveLength(3);
   });

@@ -8,12 +8,17 @@ export function reportsDamage(error: unknown): boolean {
   return typeof code === 'string' && /^SQLITE_(CORRUPT|NOTADB)/.test(code);
 }
 
+/** How long after a check that found no damage the next may start. */
+export const recheckAfterMs = 60_000;
+
 /**
  * Turns SQLite's word that a page is damaged into a verdict on the file. The first damage report starts
  * one `PRAGMA quick_check` (in a worker: on a large file it takes seconds) and reports that arrive while
  * it runs wait for it. When it finds damage the file is `damaged` until the process restarts: a write
  * that lands elsewhere in the file does not repair it, so `/health` keeps saying so, and one error line
- * tells the operator what to do. When it finds none, the next report checks again.
+ * tells the operator what to do. When it finds none (or cannot run), a report a minute or more after it
+ * checks again: a false alarm repeated by every request must not keep a check of a large file running
+ * back to back.
  */
 export class SqliteDamageWatch {
   readonly #file: string;
@@ -22,16 +27,22 @@ export class SqliteDamageWatch {
   #damaged = false;
   #closed = false;
   #running: { run: QuickCheckRun; settled: Promise<void> } | undefined;
+  readonly #clock: () => number;
+  /** When the last check without a verdict of damage ended; none sooner than `recheckAfterMs` after. */
+  #nextCheckAt = Number.NEGATIVE_INFINITY;
 
   constructor(dependencies: {
     file: string;
     logger: Logger;
     /** How a check runs; a test may stand in for the worker. */
     startCheck?: (file: string) => QuickCheckRun;
+    /** Milliseconds, for the cool-down between checks (a test's clock). */
+    clock?: () => number;
   }) {
     this.#file = dependencies.file;
     this.#logger = dependencies.logger;
     this.#startCheck = dependencies.startCheck ?? startQuickCheck;
+    this.#clock = dependencies.clock ?? (() => performance.now());
   }
 
   /** True once a check found the file damaged; it stays true until the process restarts. */
@@ -42,6 +53,7 @@ export class SqliteDamageWatch {
   /** Told of an error any statement met; only SQLite's damage codes start a check, one at a time. */
   noticed(error: unknown): void {
     if (this.#damaged || this.#running || this.#closed || !reportsDamage(error)) return;
+    if (this.#clock() < this.#nextCheckAt) return;
     // An in-memory database has no file for another connection to check.
     if (this.#file === ':memory:') return;
     const reported = error instanceof Error ? error.message : String(error);
@@ -71,6 +83,7 @@ export class SqliteDamageWatch {
   #settle(outcome: QuickCheckOutcome, reported: string): void {
     this.#running = undefined;
     if (this.#closed) return;
+    this.#nextCheckAt = this.#clock() + recheckAfterMs;
     if (outcome.kind === 'damaged') {
       this.#damaged = true;
       this.#logger.error(
@@ -80,12 +93,12 @@ export class SqliteDamageWatch {
     } else if (outcome.kind === 'intact') {
       this.#logger.warn(
         { database: this.#file, reported },
-        'PRAGMA quick_check found the database file intact after SQLite reported damage; the next report checks again',
+        'PRAGMA quick_check found the database file intact after SQLite reported damage; a report a minute from now checks again',
       );
     } else {
       this.#logger.warn(
         { database: this.#file, reported, reason: outcome.reason },
-        'could not check the database file after SQLite reported damage; the next report checks again',
+        'could not check the database file after SQLite reported damage; a report a minute from now checks again',
       );
     }
   }
