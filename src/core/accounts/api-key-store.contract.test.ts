@@ -119,10 +119,11 @@ onEveryStoreEngine((engine, open) => {
     await expect(apiKeys.revoke('imk_a_cd')).rejects.toThrow(/no API key starts with/);
     expect(await apiKeys.revoke('imk_a%cd')).toBe('imk_a%cd0000');
     expect(await apiKeys.revoke('imk_abcd5678-and-the-rest')).toBe('imk_abcd5678');
+    // Made in one millisecond: listed in the order they were made (by id).
     expect((await apiKeys.list()).map((summary) => [summary.prefix, summary.revokedAt !== null])).toEqual([
-      ['imk_a%cd0000', true],
       ['imk_abcd1234', false],
       ['imk_abcd5678', true],
+      ['imk_a%cd0000', true],
     ]);
   });
 
@@ -139,6 +140,13 @@ onEveryStoreEngine((engine, open) => {
       ['alice', false, '2026-03-10T12:00:01.000Z'],
     ]);
     expect(await apiKeys.count()).toBe(2);
+  });
+
+  it(`lists keys made in the same millisecond in the order they were made, on ${engine}`, async () => {
+    // The clock stands still: every key has the same created_at.
+    const users = ['zoe', 'amy', 'max', 'bea', 'kim', 'ann', 'tom', 'eve'];
+    for (const user of users) await apiKeys.create(user);
+    expect((await apiKeys.list()).map((summary) => summary.userId)).toEqual(users);
   });
 
   it(`creates no key for a plan the catalog lacks, on ${engine}`, async () => {

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newRecordId } from '../database/record-id.ts';
 import type { ApiKeyStore, ApiKeySummary } from './api-key-store.ts';
 import { hashSecret, randomString } from './secret-hash.ts';
 import type { UserAccounts } from './user-accounts.ts';
@@ -57,13 +57,15 @@ export class ApiKeys {
     // The account first (a key needs its owner); a plan given replaces the stored one, as it always did.
     if (options.plan !== undefined) await this.#accounts.setPlan(userId, options.plan);
     else await this.#accounts.ensureUser(userId);
+    const createdAt = this.#now();
     await this.#store.insert({
-      id: randomUUID(),
+      // Time-ordered (UUIDv7), so keys made in the same millisecond still list in the order they were made.
+      id: newRecordId(createdAt),
       prefix: key.slice(0, prefixLength),
       keyHash: hashSecret(key),
       userId,
       label: options.label ?? null,
-      createdAt: this.#now(),
+      createdAt,
       admin: options.admin === true,
     });
     return key;

@@ -63,7 +63,7 @@ export class PostgresApiKeyStore implements ApiKeyStore {
   async list(): Promise<ApiKeySummary[]> {
     const rows = await this.#sql<KeyRow[]>`
       SELECT prefix, user_id, label, admin, created_at, revoked_at FROM api_keys
-      ORDER BY created_at, prefix COLLATE "C"`;
+      ORDER BY created_at, id COLLATE "C"`;
     return rows.map((row) => ({
       prefix: row.prefix,
       userId: row.user_id,

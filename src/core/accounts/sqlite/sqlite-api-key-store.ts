@@ -48,7 +48,7 @@ export class SqliteApiKeyStore implements ApiKeyStore {
         'UPDATE api_keys SET revoked_at = ? WHERE prefix = ? AND revoked_at IS NULL',
       ),
       list: database.prepare<[], KeyRow>(
-        'SELECT prefix, user_id, label, admin, created_at, revoked_at FROM api_keys ORDER BY created_at, prefix',
+        'SELECT prefix, user_id, label, admin, created_at, revoked_at FROM api_keys ORDER BY created_at, id',
       ),
       count: database.prepare<[], { count: number }>('SELECT COUNT(*) AS count FROM api_keys'),
     };
