@@ -442,8 +442,14 @@ class RunningGenerationJob implements GenerationJob {
     return this.#job.resumeProviderRequestId;
   }
 
-  waitForStart(signal?: AbortSignal): Promise<void> {
-    return this.#job.waitForStart(signal);
+  // The user's other jobs, in other processes, fill their line (MAX_JOBS_PER_USER counts them all): the
+  // listener hears where this one stands while it waits, and when it starts.
+  async waitForStart(signal?: AbortSignal): Promise<void> {
+    const started = this.#job.waitForStart(signal);
+    const position = this.#job.position;
+    if (position > 0) this.#listener.onQueued?.(position);
+    await started;
+    if (position > 0) this.#listener.onQueued?.(0);
   }
 
   keep(outcome: GenerationOutcome): KeptResult | undefined {

@@ -50,6 +50,8 @@ export interface RunningJob {
    * any more (its row is no longer queued).
    */
   waitForStart(signal?: AbortSignal): Promise<void>;
+  /** Its place in its user's line (1 = next) while it waits to start, or in a busy model's; 0 otherwise. */
+  readonly position: number;
   /** Told once the charge committed, which ended the job succeeded with its result. */
   finishedWithCharge(): void;
   /** Keeps the provider's id for the job's work on its row, for recovery. */
@@ -559,11 +561,15 @@ export class JobRunner {
       if (admit) await admit();
       let finished = false;
       let progressWrittenAt = 0;
+      const runner = this;
       const job: RunningJob = {
         id,
         rowWithHold,
         resumeProviderRequestId,
         waitForStart: (signal) => this.#waitForSlot(id, userId, signal),
+        get position() {
+          return runner.position(id);
+        },
         // The charge's commit ended the job, with its result, exactly when the images were paid.
         finishedWithCharge: () => {
           finished = true;
