@@ -4,31 +4,20 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { errorCodes } from './core/errors/error-codes.ts';
-import { createTestApp, type TestApp } from './test-support/test-app.ts';
+import { type Json, servedOpenApiDocument } from './test-support/served-openapi-document.ts';
 
 const contract = fs.readFileSync(path.resolve(import.meta.dirname, '../docs/api.md'), 'utf8');
 
-/** Parsed JSON, as `JSON.parse` types it. */
-type Json = ReturnType<typeof JSON.parse>;
+const openApi = servedOpenApiDocument();
 
-let testApp: TestApp;
-let document: Json;
-beforeAll(async () => {
-  testApp = await createTestApp();
-  document = (await testApp.app.inject({ method: 'GET', url: '/openapi.json' })).json();
-});
-afterAll(async () => {
-  await testApp.close();
-});
-
-const properties = (schema: string): string[] => Object.keys(document.components.schemas[schema].properties);
+const properties = (schema: string): string[] => Object.keys(openApi().components.schemas[schema].properties);
 
 describe('docs/api.md', () => {
   it('documents every route', () => {
     // `/api/v1/images/{id}/upscale` is written `/api/v1/images/:id/upscale`; admin routes under `/api/v1/admin/…`.
-    const missing = Object.keys(document.paths as Json)
+    const missing = Object.keys(openApi().paths as Json)
       .map((route) => route.replace(/\{(\w+)\}/g, ':$1'))
       .filter((route) => {
         if (!route.startsWith('/api/v1/admin/')) return !contract.includes(route);

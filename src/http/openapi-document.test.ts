@@ -1,26 +1,16 @@
 /** `/openapi.json` as client generators read it: named operations, named bodies, documented headers. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { errorCodes } from '../core/errors/error-codes.ts';
-import { createTestApp, type TestApp } from '../test-support/test-app.ts';
+import { type Json, servedOpenApiDocument } from '../test-support/served-openapi-document.ts';
+import { createTestApp } from '../test-support/test-app.ts';
 
-/** Parsed JSON, as `JSON.parse` types it: the assertions are what check its shape. */
-type Json = ReturnType<typeof JSON.parse>;
-
-let testApp: TestApp;
-let document: Json;
-beforeAll(async () => {
-  testApp = await createTestApp();
-  document = (await testApp.app.inject({ method: 'GET', url: '/openapi.json' })).json();
-});
-afterAll(async () => {
-  await testApp.close();
-});
+const openApi = servedOpenApiDocument();
 
 /** Every operation in the document with where it lives. */
 function operations(): { where: string; operation: Json }[] {
-  return Object.entries(document.paths as Json).flatMap(([route, item]) =>
+  return Object.entries(openApi().paths as Json).flatMap(([route, item]) =>
     Object.entries(item as Json).map(([method, operation]) => ({
       where: `${method.toUpperCase()} ${route}`,
       operation: operation as Json,
@@ -29,7 +19,7 @@ function operations(): { where: string; operation: Json }[] {
 }
 
 function response(route: string, method: string, status: number): Json {
-  return document.paths[route][method].responses[status];
+  return openApi().paths[route][method].responses[status];
 }
 
 describe('the OpenAPI document', () => {
@@ -63,7 +53,7 @@ describe('the OpenAPI document', () => {
   });
 
   it('gives every JSON body as a $ref to a named schema that exists, and any other body its content type', () => {
-    const schemas = document.components.schemas as Json;
+    const schemas = openApi().components.schemas as Json;
     /** The bodies that are not JSON, by where they are, with the one content type each declares. */
     const notJson: Record<string, string> = { 'GET /api/v1/admin/usage.csv 200': 'text/csv' };
     for (const { where, operation } of operations()) {
@@ -128,14 +118,14 @@ describe('the OpenAPI document', () => {
     expect(ref(202, '/api/v1/generate/image')).toBe('#/components/schemas/JobAccepted');
     expect(ref(201, '/api/v1/generate/image/batch')).toBe('#/components/schemas/MultipleImageResponse');
     expect(ref(202, '/api/v1/generate/image/batch')).toBe('#/components/schemas/JobAccepted');
-    const result = JSON.stringify(document.components.schemas.Job.properties.result);
+    const result = JSON.stringify(openApi().components.schemas.Job.properties.result);
     expect(result).toContain('#/components/schemas/ImageGenerationResponse');
     expect(result).toContain('#/components/schemas/MultipleImageResponse');
   });
 
   it('lists every error code and the context fields of an error body', () => {
-    const error = document.components.schemas.ErrorResponse;
-    const code = document.components.schemas[error.properties.error.$ref.split('/').pop()];
+    const error = openApi().components.schemas.ErrorResponse;
+    const code = openApi().components.schemas[error.properties.error.$ref.split('/').pop()];
     expect([...code.enum].sort()).toEqual(Object.keys(errorCodes).sort());
     for (const field of ['used', 'limit', 'retry_after', 'details', 'model', 'plan', 'request_id']) {
       expect(error.properties[field]?.description, field).toEqual(expect.any(String));
@@ -179,8 +169,8 @@ describe('the OpenAPI document', () => {
     const packageJson = JSON.parse(
       fs.readFileSync(path.resolve(import.meta.dirname, '../../package.json'), 'utf8'),
     );
-    expect(document.info.version).toBe(packageJson.version);
-    expect(document.servers).toEqual([{ url: '/' }]);
+    expect(openApi().info.version).toBe(packageJson.version);
+    expect(openApi().servers).toEqual([{ url: '/' }]);
   });
 
   it('keeps the path of PUBLIC_BASE_URL, for a proxy that serves the API under a prefix', async () => {
