@@ -63,7 +63,9 @@ const restAnswers: RestAnswers = {
         : batchResponse(outcome);
     return { httpStatus: 201, body };
   },
-  failed: (error: ImagineError): RestReply => ({ httpStatus: error.httpStatus, body: errorBody(error) }),
+  failed(error: ImagineError): RestReply {
+    return { httpStatus: error.httpStatus, body: errorBody(error) };
+  },
 };
 
 /**
@@ -80,7 +82,9 @@ export function createRestGenerations(generationJobs: GenerationJobs): RestGener
         caller: request.caller,
         respondAsync: /\brespond-async\b/i.test(request.headers.prefer ?? ''),
         idempotencyKey: request.headers['idempotency-key'],
-        hangUp: () => abortSignalFor(reply),
+        hangUp() {
+          return abortSignalFor(reply);
+        },
         log: request.log,
       });
       return send(reply, answer);

@@ -248,8 +248,12 @@ export class GenerationJobs {
     answers: RestAnswers,
   ): JobWork<RestEnd> {
     const context = { caller, scope: undefined, source: 'api' as const, abortSignal };
+    // Methods, not arrow properties: tsx (which `npm start` runs under) wraps each named closure in a call
+    // that sets its name, and this object is made per request.
     return this.#work(task, context, {
-      succeeded: (outcome): RestEnd => ({ reply: answers.succeeded(task, outcome), error: undefined }),
+      succeeded(outcome): RestEnd {
+        return { reply: answers.succeeded(task, outcome), error: undefined };
+      },
       // Only a result someone may ask for again (a polled job, an idempotent retry) is worth storing. The
       // reply is built in the charge's transaction and kept with it: never succeeded without it.
       keep: keepResult
@@ -258,7 +262,7 @@ export class GenerationJobs {
             return { httpStatus: reply.httpStatus, result: reply.body };
           }
         : undefined,
-      failed: (error) => {
+      failed(error) {
         const reply = answers.failed(error);
         return {
           // A caller who hung up cancelled the job; nothing was charged.
@@ -285,11 +289,16 @@ export class GenerationJobs {
       request: respondAsync ? storedRestRequest(task) : null,
     };
     // An async caller is not waiting on this connection, so its job must not stop when the connection does.
-    const work = () =>
-      this.#restWork(task, caller, respondAsync ? undefined : order.hangUp(), respondAsync || !!key, answers);
+    const work = this.#restWork(
+      task,
+      caller,
+      respondAsync ? undefined : order.hangUp(),
+      respondAsync || key !== undefined,
+      answers,
+    );
     let submitted: { done: Promise<RestEnd>; position: number; recorded: Promise<void> };
     if (key === undefined) {
-      submitted = this.#jobs.submit(spec, work(), jobId);
+      submitted = this.#jobs.submit(spec, work, jobId);
     } else {
       // The key and the job's row are one write: a repeat that finds the key held finds this job, here or
       // in another process, and waits for it instead of running (and charging) again.
@@ -310,7 +319,7 @@ export class GenerationJobs {
       let started: Promise<void> | undefined;
       const done = this.#jobs.resume(
         newJobRecord(row),
-        this.#markingRunning(work(), log, (marked) => {
+        this.#markingRunning(work, log, (marked) => {
           started = marked;
         }),
       );
@@ -325,35 +334,51 @@ export class GenerationJobs {
         recorded: jobs.firstTryToStart(jobId).then(() => started),
       };
     }
-    // An outcome the caller never got to act on (cancelled, failed on our side, never recorded because the
-    // disk refused it) frees the key: the retry it exists for must run, not replay that.
-    const freeKey = async () => {
-      if (key === undefined) return;
-      try {
-        await this.#idempotencyKeys.release(caller.userId, key, jobId);
-      } catch (releaseError) {
-        log.warn({ err: releaseError, jobId }, 'freeing an idempotency key failed');
-      }
-    };
-    const freeKeyUnlessReplayable = async (end: RestEnd) => {
-      if (!isReplayableStatus(end.reply.httpStatus)) await freeKey();
-      return end;
-    };
     try {
       if (respondAsync) {
-        submitted.done.then(freeKeyUnlessReplayable, async (error: unknown) => {
-          await freeKey();
-          log.error({ err: error, jobId }, 'an async job failed');
-        });
+        submitted.done.then(
+          (end) => this.#freeKeyUnlessReplayable(end, caller.userId, key, jobId, log),
+          async (error: unknown) => {
+            await this.#freeKey(caller.userId, key, jobId, log);
+            log.error({ err: error, jobId }, 'an async job failed');
+          },
+        );
         // 202 only for a job that exists: one the disk refused to record is the caller's 503, now.
         await submitted.recorded;
         const status = submitted.position === 0 ? 'running' : 'queued';
         return { kind: 'accepted', jobId, status, position: submitted.position, replayed: false };
       }
-      return { kind: 'ended', ...(await freeKeyUnlessReplayable(await submitted.done)), replayed: false };
+      const end = await submitted.done;
+      await this.#freeKeyUnlessReplayable(end, caller.userId, key, jobId, log);
+      return { kind: 'ended', ...end, replayed: false };
     } catch (error) {
-      if (!(ImagineError.isInstance(error) && isReplayableStatus(error.httpStatus))) await freeKey();
+      if (!(ImagineError.isInstance(error) && isReplayableStatus(error.httpStatus))) {
+        await this.#freeKey(caller.userId, key, jobId, log);
+      }
       throw error;
+    }
+  }
+
+  /**
+   * An outcome the caller never got to act on (cancelled, failed on our side, never recorded because the
+   * disk refused it) frees the key: the retry it exists for must run, not replay that.
+   */
+  async #freeKeyUnlessReplayable(
+    end: RestEnd,
+    userId: string,
+    key: string | undefined,
+    jobId: string,
+    log: JobLog,
+  ): Promise<void> {
+    if (!isReplayableStatus(end.reply.httpStatus)) await this.#freeKey(userId, key, jobId, log);
+  }
+
+  async #freeKey(userId: string, key: string | undefined, jobId: string, log: JobLog): Promise<void> {
+    if (key === undefined) return;
+    try {
+      await this.#idempotencyKeys.release(userId, key, jobId);
+    } catch (releaseError) {
+      log.warn({ err: releaseError, jobId }, 'freeing an idempotency key failed');
     }
   }
 

@@ -525,15 +525,11 @@ export class ImageGenerator {
       .map((prompt) => moderator.check(prompt, { relaxBlocklist: prepared.relaxBlocklist }))
       .filter((answer) => answer instanceof Promise);
     if (checks.length > 0) await Promise.all(checks);
-    const inputFor = (prompt: string) => ({
-      prompt,
-      style: prepared.style,
-      enhance: request.enhance_prompt,
-      negativePrompt: request.negative_prompt,
-    });
     const enhancedPrompts = promptEnhancer
-      ? await Promise.all(prompts.map((prompt) => promptEnhancer.enhance(inputFor(prompt))))
-      : prompts.map((prompt) => enhancePrompt(inputFor(prompt)));
+      ? await Promise.all(
+          prompts.map((prompt) => promptEnhancer.enhance(enhancementOf(prompt, request, prepared))),
+        )
+      : prompts.map((prompt) => enhancePrompt(enhancementOf(prompt, request, prepared)));
     // Calls are sized for the strictest model on the route, so a fallback can take any of them.
     const maxImagesPerCall = Math.min(...prepared.route.map((step) => step.model.maxImagesPerCall));
     const calls: PlannedCall[] = [];
@@ -846,13 +842,12 @@ export class ImageGenerator {
     try {
       const job = context.job;
       const generationSeconds = secondsSince(startedAt);
-      const outcomeWith = (usage: UsageSummary): GenerationOutcome => ({
-        images: delivered,
-        failures,
-        totalCostUsd,
-        generationSeconds,
-        usage,
-      });
+      // A method, not an arrow: tsx wraps each named closure in a call that sets its name, per request.
+      const outcome = {
+        with(usage: UsageSummary): GenerationOutcome {
+          return { images: delivered, failures, totalCostUsd, generationSeconds, usage };
+        },
+      };
       const usage = await writes.charge({
         reservation,
         records: generationRecords,
@@ -862,11 +857,16 @@ export class ImageGenerator {
         // The job ends succeeded, with its result, in the charge's own commit.
         job:
           job && generationRecords.length > 0
-            ? { id: job.id, result: (standing) => job.keep(outcomeWith(standing)) }
+            ? {
+                id: job.id,
+                result(standing) {
+                  return job.keep(outcome.with(standing));
+                },
+              }
             : undefined,
       });
       if (job && generationRecords.length > 0) job.finishedWithCharge();
-      return outcomeWith(usage);
+      return outcome.with(usage);
     } catch (error) {
       await Promise.allSettled(generationRecords.map((record) => storage.remove(record.storageKey)));
       throw error;
@@ -972,4 +972,18 @@ function withoutNegativePromptWarning(warnings: GenerationWarning[]): Generation
   return warnings.some((warning) => warning.feature === 'negative_prompt')
     ? warnings.filter((warning) => warning.feature !== 'negative_prompt')
     : warnings;
+}
+
+/** What the prompt enhancer is asked for one prompt of a request. */
+function enhancementOf(
+  prompt: string,
+  request: { enhance_prompt: boolean; negative_prompt?: string | undefined },
+  prepared: PreparedRequest,
+): PromptEnhancementInput {
+  return {
+    prompt,
+    style: prepared.style,
+    enhance: request.enhance_prompt,
+    negativePrompt: request.negative_prompt,
+  };
 }

@@ -410,19 +410,30 @@ export class JobRunner {
     resumeProviderRequestId?: string,
   ): Promise<T> {
     this.#active++;
-    const run = () => {
-      const running = this.#run(id, userId, lane, admit, work, rowWithHold, resumeProviderRequestId);
-      // Only a running job is shared with a repeated request; a queued one is polled for (see replay).
-      this.#inFlight.set(id, running);
-      return running;
-    };
     if (startsNow) {
       lane.running++;
-      return run();
+      return this.#runShared(id, userId, lane, admit, work, rowWithHold, resumeProviderRequestId);
     }
     // Handled now, read when the turn comes: a failed insert must not be an unhandled rejection meanwhile.
     recorded?.catch(() => undefined);
-    return this.#waitForTurn(id, userId, lane).then(run);
+    return this.#waitForTurn(id, userId, lane).then(() =>
+      this.#runShared(id, userId, lane, admit, work, rowWithHold, resumeProviderRequestId),
+    );
+  }
+
+  /** `#run`, its end kept for a repeated request: only a running job is shared (a queued one is polled for). */
+  #runShared<T>(
+    id: string,
+    userId: string,
+    lane: UserLane,
+    admit: (() => Promise<void>) | undefined,
+    work: JobWork<T>,
+    rowWithHold: JobRowWithHold | undefined,
+    resumeProviderRequestId: string | undefined,
+  ): Promise<T> {
+    const running = this.#run(id, userId, lane, admit, work, rowWithHold, resumeProviderRequestId);
+    this.#inFlight.set(id, running);
+    return running;
   }
 
   /** Waits in the user's line in this process; the job's start is then counted by the store (`admit`). */
@@ -562,30 +573,34 @@ export class JobRunner {
       let finished = false;
       let progressWrittenAt = 0;
       const runner = this;
+      // Methods, not arrow properties: tsx (which `npm start` runs under) wraps each named closure in a
+      // call that sets its name, per job, on the request path.
       const job: RunningJob = {
         id,
         rowWithHold,
         resumeProviderRequestId,
-        waitForStart: (signal) => this.#waitForSlot(id, userId, signal),
+        waitForStart(signal) {
+          return runner.#waitForSlot(id, userId, signal);
+        },
         get position() {
           return runner.position(id);
         },
         // The charge's commit ended the job, with its result, exactly when the images were paid.
-        finishedWithCharge: () => {
+        finishedWithCharge() {
           finished = true;
         },
-        noteProviderRequest: (providerRequestId) => {
-          void this.#store
+        noteProviderRequest(providerRequestId) {
+          void runner.#store
             .setProviderRequest(id, providerRequestId)
             .catch((error: unknown) =>
-              this.#logger.error({ err: error, jobId: id }, 'noting the provider request failed'),
+              runner.#logger.error({ err: error, jobId: id }, 'noting the provider request failed'),
             );
         },
-        noteQueuePosition: (position) => {
-          if (position > 0) this.#waitingOnModel.set(id, position);
-          else this.#waitingOnModel.delete(id);
+        noteQueuePosition(position) {
+          if (position > 0) runner.#waitingOnModel.set(id, position);
+          else runner.#waitingOnModel.delete(id);
         },
-        noteProgress: (progress) => {
+        noteProgress(progress) {
           // Done is the job's end, which finish() records (and GET /jobs/:id shows as 1): writing it too
           // was a second UPDATE per job for a model that reports only its result, as a fast A1111 does.
           if (progress >= 1) return;
@@ -593,10 +608,10 @@ export class JobRunner {
           if (at - progressWrittenAt < progressEveryMs || finished) return;
           progressWrittenAt = at;
           const clamped = Math.min(1, Math.max(0, progress));
-          void this.#store
+          void runner.#store
             .setProgress(id, clamped)
             .catch((error: unknown) =>
-              this.#logger.warn({ err: error, jobId: id }, "noting a job's progress failed"),
+              runner.#logger.warn({ err: error, jobId: id }, "noting a job's progress failed"),
             );
         },
       };
