@@ -96,7 +96,7 @@ export function createAutomatic1111ImageModel(settings: Automatic1111ImageModelS
   const now = settings.now ?? (() => new Date());
   const env = settings.env ?? process.env;
   const { logger, modelId, maxImagesPerCall } = settings;
-  // Made once per model, not per call (see pollProgress on what a closure costs here).
+  // Made once per model, not per call (see ProgressPoll on what a closure costs here).
   const classify = classifyHttpError(provider);
   const onRetry = (error: ProviderCallError, attempt: number) =>
     logger?.warn({ err: error, model: modelId, attempt }, 'A1111 call failed; trying again');
