@@ -99,4 +99,26 @@ describe('callWithRetries', () => {
     expect(outcome.error).toBe(reason);
     expect(outcome.calls).toBe(1);
   });
+
+  it('makes no attempt for a caller who left before the call began', async () => {
+    const controller = new AbortController();
+    const reason = new Error('client went away');
+    controller.abort(reason);
+    const outcome = await run([() => 'never asked'], fast, controller.signal);
+    expect(outcome.error).toBe(reason);
+    expect(outcome.calls).toBe(0);
+  });
+
+  it('counts the first failure among the retries, as p-retry would had it made that attempt', async () => {
+    const outcome = await run<Promise<string>>(
+      [
+        () => Promise.reject(failing('unavailable')),
+        () => Promise.reject(failing('unavailable')),
+        async () => 'third time',
+      ],
+      { ...fast, maxRetries: 1 },
+    );
+    expect(outcome.error).toMatchObject({ kind: 'unavailable' });
+    expect(outcome.calls).toBe(2);
+  });
 });

@@ -40,8 +40,9 @@ function uint24(bytes: Uint8Array, at: number): number {
   return (bytes[at] ?? 0) | ((bytes[at + 1] ?? 0) << 8) | ((bytes[at + 2] ?? 0) << 16);
 }
 
-function ascii(bytes: Uint8Array, at: number, length: number): string {
-  return String.fromCharCode(...bytes.subarray(at, at + length));
+/** A four-character chunk name (`IHDR`, `VP8 `), without spreading a subarray into fromCharCode. */
+function fourCC(bytes: Uint8Array, at: number): string {
+  return String.fromCharCode(bytes[at] ?? 0, bytes[at + 1] ?? 0, bytes[at + 2] ?? 0, bytes[at + 3] ?? 0);
 }
 
 /** Bit depths each PNG colour type allows (PNG spec, table 11.1). */
@@ -58,7 +59,7 @@ function readPng(bytes: Uint8Array): ImageHeader | undefined {
   const ihdrEnd = 8 + 4 + 4 + 13 + 4;
   if (bytes.byteLength < ihdrEnd) return undefined;
   const data = view(bytes);
-  if (data.getUint32(8) !== 13 || ascii(bytes, 12, 4) !== 'IHDR') return undefined;
+  if (data.getUint32(8) !== 13 || fourCC(bytes, 12) !== 'IHDR') return undefined;
   if (crc32(bytes.subarray(12, 12 + 4 + 13)) !== data.getUint32(29)) return undefined;
   const width = data.getUint32(16);
   const height = data.getUint32(20);
@@ -115,7 +116,7 @@ function readJpeg(bytes: Uint8Array): ImageHeader | undefined {
 function readWebp(bytes: Uint8Array): ImageHeader | undefined {
   if (bytes.byteLength < 30) return undefined;
   const data = view(bytes);
-  const chunk = ascii(bytes, 12, 4);
+  const chunk = fourCC(bytes, 12);
   const chunkLength = data.getUint32(16, true);
   if (20 + chunkLength > bytes.byteLength) return undefined;
   let width: number;

@@ -26,6 +26,8 @@ async function startEcho(): Promise<string> {
           method: request.method,
           url: request.url,
           contentType: request.headers['content-type'],
+          host: request.headers.host,
+          authorization: request.headers.authorization,
           body: Buffer.concat(chunks).toString('utf8'),
         }),
       );
@@ -61,7 +63,27 @@ describe('keepAliveExchange', () => {
       method: 'POST',
       url: '/sdapi/v1/txt2img',
       contentType: 'application/json',
+      host: new URL(url).host,
       body: '{"prompt":"a café"}',
+    });
+  });
+
+  it('sends the Host header node would, and Basic auth for credentials in the URL', async () => {
+    const url = new URL(await startEcho());
+    url.username = 'operator';
+    url.password = 'p@ss';
+
+    const answer = await keepAliveExchange(`${url.href}sdapi/v1/options`, {
+      ...post('{}'),
+      method: 'GET',
+      body: undefined,
+      headers: {},
+    });
+
+    expect(JSON.parse(answer.text)).toMatchObject({
+      method: 'GET',
+      host: url.host,
+      authorization: `Basic ${Buffer.from('operator:p@ss').toString('base64')}`,
     });
   });
 
