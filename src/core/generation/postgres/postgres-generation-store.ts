@@ -44,6 +44,28 @@ export async function insertGenerationRecords(
   await sql`INSERT INTO generations ${sql(records.map(rowOf), insertedColumns)}`;
 }
 
+/**
+ * `insertGenerationRecords` as a CTE named `recorded` for `count` records (values: `generationRecordsValues`),
+ * for the statement that charges for the records, so the charge and its records are one statement.
+ */
+export function generationRecordsCte(count: number): string {
+  const rows = Array.from(
+    { length: count },
+    (_, row) => `(${insertedColumns.map((column) => `{r${row}_${column}}`).join(', ')})`,
+  );
+  return `recorded AS (INSERT INTO generations (${insertedColumns.join(', ')}) VALUES ${rows.join(', ')})`;
+}
+
+/** The values `generationRecordsCte` names, for `records`. */
+export function generationRecordsValues(records: readonly GenerationRecord[]): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  records.forEach((record, row) => {
+    const columns = rowOf(record);
+    for (const column of insertedColumns) values[`r${row}_${column}`] = columns[column];
+  });
+  return values;
+}
+
 function rowOf(record: GenerationRecord): Omit<GenerationRow, 'created_at' | 'seed'> & {
   created_at: Date;
   seed: number | null;
