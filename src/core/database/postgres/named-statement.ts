@@ -26,16 +26,22 @@ export function namedStatement(text: string): NamedStatement {
   return { text: compiled, names };
 }
 
-/** Runs `statement` as a prepared statement with `values` by name; every name must have a value. */
+/**
+ * Runs `statement` as a prepared statement, each name's value taken from the first of `sources` that has
+ * it (each piece of a statement brings its own: merging them into one object by spreading costs tens of
+ * microseconds in V8, more than the statement's own work). Every name must have a value.
+ */
 export function runNamed<Row extends object>(
   sql: Queryable,
   statement: NamedStatement,
-  values: Readonly<Record<string, unknown>>,
+  ...sources: readonly Readonly<Record<string, unknown>>[]
 ): Promise<Row[]> {
   const parameters = statement.names.map((name) => {
-    const value = values[name];
-    if (value === undefined) throw new Error(`no value for {${name}}`);
-    return value;
+    for (const source of sources) {
+      const value = source[name];
+      if (value !== undefined) return value;
+    }
+    throw new Error(`no value for {${name}}`);
   });
   return sql.unsafe(statement.text, parameters as never[], { prepare: true }) as unknown as Promise<Row[]>;
 }

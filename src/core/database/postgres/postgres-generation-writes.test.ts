@@ -8,6 +8,7 @@ import {
 } from '../../../test-support/postgres-test-database.ts';
 import { emptyEveryTable } from '../../../test-support/store-engines.ts';
 import type { GenerationRecord } from '../../generation/generation-records.ts';
+import { PostgresGenerationStore } from '../../generation/postgres/postgres-generation-store.ts';
 import type { JobRowWithHold } from '../../jobs/new-job-row.ts';
 import type { ReservationRequest } from '../../quota/quota-accounting.ts';
 import { createPostgresPool, openPostgres } from './open-postgres.ts';
@@ -169,9 +170,27 @@ describe('PostgresGenerationWrites', () => {
   it('charges with the records and the job’s end, keeping a result that quotes the standing', async () => {
     const reservation = await writes.hold(request('alice', { images: 2 }), jobRow('job-1', 'alice'));
     if (reservation === 'job-queued') throw new Error('not queued');
+    // Every column's value, awkward ones too, arrives as the record had it.
+    const records = [
+      {
+        ...record('image-1', 'alice'),
+        batchId: 'batch-1',
+        prompt: 'a "quoted" lighthouse, 灯台 \\ ',
+        negativePrompt: 'fog',
+        style: 'realistic',
+        seed: 4_294_967_295,
+        quality: 'high' as const,
+        costUsd: 0.0123,
+        providerRequestId: 'provider-1',
+        warnings: [{ type: 'unsupported' as const, feature: 'seed', detail: 'ignored' }],
+        parentId: 'image-0',
+        kind: 'variation' as const,
+      },
+      record('image-2', 'alice'),
+    ];
     const usage = await writes.charge({
       reservation,
-      records: [record('image-1', 'alice'), record('image-2', 'alice')],
+      records,
       charge: { images: 2, costUsd: 0 },
       userLimit: 5,
       userDailyLimit: undefined,
@@ -184,10 +203,9 @@ describe('PostgresGenerationWrites', () => {
     expect(await sql`SELECT status, http_status, result FROM jobs`).toEqual([
       { status: 'succeeded', http_status: 201, result: '{"remaining":3}' },
     ]);
-    expect((await sql`SELECT id FROM generations ORDER BY id`).map((row) => row.id)).toEqual([
-      'image-1',
-      'image-2',
-    ]);
+    const stored = new PostgresGenerationStore(sql);
+    expect(await stored.get('alice', 'image-1')).toEqual(records[0]);
+    expect(await stored.get('alice', 'image-2')).toEqual(records[1]);
     expect(await sql`SELECT id FROM reservations`).toEqual([]);
   });
 

@@ -36,21 +36,20 @@ import {
   type UsageSummary,
 } from '../../quota/quota-accounting.ts';
 import { QuotaLedger } from '../../quota/quota-ledger.ts';
-import { runNamed, StatementCache } from './named-statement.ts';
+import { namedStatement, runNamed } from './named-statement.ts';
 import type { PostgresWriteBatcher } from './postgres-write-batcher.ts';
 
-const chargeStatements = new StatementCache();
+/** What the charge's statement answers: the settle's row, and whether the job's end was written. */
+type ChargeRow = SettleRow & { ended: boolean };
 
-/** The charge's statement for `records` records, ending the job too when `withJob`. */
-function chargeText(records: number, withJob: boolean): string {
-  const ctes = [
-    ...(records > 0 ? [generationRecordsCte(records)] : []),
-    settleCtes,
-    ...(withJob ? [finishJobCte] : []),
-  ];
-  const ended = withJob ? 'EXISTS (SELECT 1 FROM ended)' : 'false';
-  return `WITH ${ctes.join(',\n')}\nSELECT ${settleAnswers}, ${ended} AS ended`;
-}
+// The charge's statements, with the job's end and without: records, settle (and end) as one statement.
+const chargeOnly = namedStatement(
+  `WITH ${generationRecordsCte}, ${settleCtes} SELECT ${settleAnswers}, false AS ended`,
+);
+const chargeWithJobEnd = namedStatement(
+  `WITH ${generationRecordsCte}, ${settleCtes}, ${finishJobCte}
+  SELECT ${settleAnswers}, EXISTS (SELECT 1 FROM ended) AS ended`,
+);
 
 /** How long a refused release waits before it is tried again; after the last, the abandoned-hold sweep has it. */
 const releaseRetriesMs = [1_000, 5_000, 30_000];
@@ -106,14 +105,17 @@ export class PostgresGenerationWrites implements GenerationWrites {
     return this.#writes.run(async (transaction) => {
       // One statement: the records, the settle and the job's end (its kept result, which quotes the
       // standing, follows below), so the whole charge costs one round trip.
-      const statement = chargeStatements.get(`${records.length}${job ? 'j' : ''}`, () =>
-        chargeText(records.length, job !== undefined),
-      );
-      const [row] = await runNamed<SettleRow & { ended: boolean }>(transaction, statement, {
-        ...generationRecordsValues(records),
-        ...settleValues(reservation.id, charge.charge),
-        ...(job ? finishJobValues(job.id, chargedJobEnding(undefined), this.#now()) : {}),
-      });
+      const recorded = generationRecordsValues(records);
+      const settling = settleValues(reservation.id, charge.charge);
+      const [row] = job
+        ? await runNamed<ChargeRow>(
+            transaction,
+            chargeWithJobEnd,
+            recorded,
+            settling,
+            finishJobValues(job.id, chargedJobEnding(undefined), this.#now()),
+          )
+        : await runNamed<ChargeRow>(transaction, chargeOnly, recorded, settling);
       const settled = await settleOutcome(transaction, reservation.id, charge.charge, row);
       // Read in the same transaction: the standing reported is exactly the one just written. Thrown when
       // the hold was gone; the group then undoes the records and the job's end with it.

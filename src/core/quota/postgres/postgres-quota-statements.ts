@@ -67,8 +67,7 @@ export function holdStatement(
   const statement = holdStatements.get(shape, () =>
     holdText(job?.text, daily, scope !== undefined, budget !== undefined),
   );
-  return runNamed<HoldRow>(sql, statement, {
-    ...job?.values,
+  const values = {
     user: userSubject(request.userId),
     period,
     images: request.images,
@@ -87,7 +86,10 @@ export function holdStatement(
     jobId: request.jobId ?? null,
     imageIds: joinImageIds(request.imageIds),
     tally: request.tally ?? null,
-  });
+  };
+  return job
+    ? runNamed<HoldRow>(sql, statement, values, job.values)
+    : runNamed<HoldRow>(sql, statement, values);
 }
 
 /** The hold statement's text for one shape (which limits it holds, and whether a job row goes first). */
