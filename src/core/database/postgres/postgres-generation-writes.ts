@@ -59,8 +59,8 @@ const releaseRetriesMs = [1_000, 5_000, 30_000];
  * the quota hold and the job row, or the records, the charge and the job's end, commit together in one
  * transaction, and concurrent requests share it. Each is also one round trip: the hold with its job row
  * is the advisory lock and one statement sent together, the charge one statement (`postgres-quota-
- * statements.ts` holds the ledger's statements), because on PostgreSQL the main thread's time goes mostly
- * to the driver's work per statement. The ledger's rules (what is reservable, the standing a charge
+ * statements.ts` holds the ledger's statements), because on PostgreSQL a large share of the main thread's
+ * time is the driver's work per statement (building it, writing it to the socket, reading its answer). The ledger's rules (what is reservable, the standing a charge
  * answers) still run in `QuotaLedger`.
  */
 export class PostgresGenerationWrites implements GenerationWrites {
@@ -77,8 +77,9 @@ export class PostgresGenerationWrites implements GenerationWrites {
   }
 
   hold(request: ReservationRequest, job: JobRowWithHold | undefined): Promise<Reservation | 'job-queued'> {
-    if (!job)
+    if (!job) {
       return this.#writes.run((transaction) => this.#ledgerOn(transaction).reserve(request), request.userId);
+    }
     return this.#writes.run(
       (transaction) =>
         this.#ledgerOn(transaction).reserveThrough(request, async (now) => {
@@ -100,9 +101,9 @@ export class PostgresGenerationWrites implements GenerationWrites {
   }
 
   charge(charge: GenerationCharge): Promise<UsageSummary> {
-    assertChargeable(charge.charge);
     const { reservation, records, job } = charge;
     return this.#writes.run(async (transaction) => {
+      assertChargeable(charge.charge);
       // One statement: the records, the settle and the job's end (its kept result, which quotes the
       // standing, follows below), so the whole charge costs one round trip.
       const recorded = generationRecordsValues(records);
