@@ -13,7 +13,7 @@ import {
   usageSummary,
   userSubject,
 } from './quota-accounting.ts';
-import type { Charge, HeldReservation, QuotaStore } from './quota-store.ts';
+import type { Charge, HeldReservation, QuotaStore, SettledHold } from './quota-store.ts';
 
 export type {
   AbandonedHold,
@@ -39,9 +39,22 @@ export class QuotaLedger {
 
   /** Holds the request against every limit it names, all or nothing . */
   async reserve(request: ReservationRequest): Promise<Reservation> {
+    return this.reserveThrough<never>(request, (now) => this.#store.hold(request, now));
+  }
+
+  /**
+   * As `reserve`, with the engine's hold given by the caller: one that writes more in the same statement
+   * (a job row, on PostgreSQL) and may answer `skipped` (a word, such as `'job-queued'`) instead of holding.
+   * `hold` must keep `QuotaStore.hold`'s promise: all or nothing, never past a limit, the same refusals.
+   */
+  async reserveThrough<Skipped extends string>(
+    request: ReservationRequest,
+    hold: (now: Date) => Promise<{ id: number; period: string } | Skipped>,
+  ): Promise<Reservation | Skipped> {
     assertReservable(request);
-    const { id, period } = await this.#store.hold(request, this.#now());
-    return { id, userId: request.userId, period, images: request.images };
+    const held = await hold(this.#now());
+    if (typeof held === 'string') return held;
+    return { id: held.id, userId: request.userId, period: held.period, images: request.images };
   }
 
   /** Charges `images` (≤ reserved) and `costUsd`; false when the hold was settled before. */
@@ -61,9 +74,22 @@ export class QuotaLedger {
     userDailyLimit?: number,
   ): Promise<UsageSummary> {
     assertChargeable(charge);
-    const now = this.#now();
     const settled = await this.#store.settle(reservation.id, charge);
+    return this.reportSettled(reservation, settled, userLimit, userDailyLimit);
+  }
+
+  /**
+   * `commitAndReport`'s answer for a hold the engine settled itself (in one statement with the writes that
+   * commit with it): `settled` is what `QuotaStore.settle` answered.
+   */
+  async reportSettled(
+    reservation: Reservation,
+    settled: SettledHold | undefined,
+    userLimit: number,
+    userDailyLimit?: number,
+  ): Promise<UsageSummary> {
     if (!settled) throw holdGivenBack();
+    const now = this.#now();
     if (settled.period !== billingPeriod(now) || userDailyLimit !== undefined) {
       return this.usage(reservation.userId, userLimit, userDailyLimit);
     }

@@ -5,13 +5,51 @@ import {
   type GenerationCharge,
   type GenerationWrites,
 } from '../../generation/generation-writes.ts';
-import { insertGenerationRecords } from '../../generation/postgres/postgres-generation-store.ts';
+import {
+  generationRecordsCte,
+  generationRecordsValues,
+} from '../../generation/postgres/postgres-generation-store.ts';
 import type { JobRowWithHold } from '../../jobs/new-job-row.ts';
-import { finishJob, insertJobIfBelow } from '../../jobs/postgres/postgres-job-rows.ts';
-import { PostgresQuotaStore, type Queryable } from '../../quota/postgres/postgres-quota-store.ts';
-import type { Reservation, ReservationRequest, UsageSummary } from '../../quota/quota-accounting.ts';
+import {
+  finishJobCte,
+  finishJobValues,
+  jobIfBelowCte,
+  jobIfBelowValues,
+  keepJobResult,
+  lockUserJobsQuery,
+} from '../../jobs/postgres/postgres-job-rows.ts';
+import {
+  holdOutcome,
+  holdStatement,
+  type Queryable,
+  type SettleRow,
+  settleAnswers,
+  settleCtes,
+  settleOutcome,
+  settleValues,
+} from '../../quota/postgres/postgres-quota-statements.ts';
+import { PostgresQuotaStore } from '../../quota/postgres/postgres-quota-store.ts';
+import {
+  assertChargeable,
+  type Reservation,
+  type ReservationRequest,
+  type UsageSummary,
+} from '../../quota/quota-accounting.ts';
 import { QuotaLedger } from '../../quota/quota-ledger.ts';
+import { namedStatement, runNamed } from './named-statement.ts';
 import type { PostgresWriteBatcher } from './postgres-write-batcher.ts';
+
+/** What the charge's statement answers: the settle's row, and whether the job's end was written. */
+type ChargeRow = SettleRow & { ended: boolean };
+
+// The charge's statements, with the job's end and without: records, settle (and end) as one statement.
+const chargeOnly = namedStatement(
+  `WITH ${generationRecordsCte}, ${settleCtes} SELECT ${settleAnswers}, false AS ended`,
+);
+const chargeWithJobEnd = namedStatement(
+  `WITH ${generationRecordsCte}, ${settleCtes}, ${finishJobCte}
+  SELECT ${settleAnswers}, EXISTS (SELECT 1 FROM ended) AS ended`,
+);
 
 /** How long a refused release waits before it is tried again; after the last, the abandoned-hold sweep has it. */
 const releaseRetriesMs = [1_000, 5_000, 30_000];
@@ -19,7 +57,11 @@ const releaseRetriesMs = [1_000, 5_000, 30_000];
 /**
  * The request path's cross-store writes on PostgreSQL: each is one write of the group-commit batcher, so
  * the quota hold and the job row, or the records, the charge and the job's end, commit together in one
- * transaction, and concurrent requests share it. The ledger's rules run unchanged over the transaction.
+ * transaction, and concurrent requests share it. Each is also one round trip: the hold with its job row
+ * is the advisory lock and one statement sent together, the charge one statement (`postgres-quota-
+ * statements.ts` holds the ledger's statements), because on PostgreSQL a large share of the main thread's
+ * time is the driver's work per statement (building it, writing it to the socket, reading its answer). The ledger's rules (what is reservable, the standing a charge
+ * answers) still run in `QuotaLedger`.
  */
 export class PostgresGenerationWrites implements GenerationWrites {
   readonly #sql: Sql;
@@ -35,30 +77,59 @@ export class PostgresGenerationWrites implements GenerationWrites {
   }
 
   hold(request: ReservationRequest, job: JobRowWithHold | undefined): Promise<Reservation | 'job-queued'> {
-    return this.#writes.run(async (transaction) => {
-      // Under the user's advisory lock until the group commits: exact across every process and host.
-      if (job && (await insertJobIfBelow(transaction, job.row, job.maxRunning)) === 'queued') {
-        return 'job-queued';
-      }
-      return this.#ledgerOn(transaction).reserve(request);
-    }, request.userId);
+    if (!job) {
+      return this.#writes.run((transaction) => this.#ledgerOn(transaction).reserve(request), request.userId);
+    }
+    return this.#writes.run(
+      (transaction) =>
+        this.#ledgerOn(transaction).reserveThrough(request, async (now) => {
+          // Two statements sent at once, one round trip: the user's advisory lock (held until the group
+          // commits: exact across every process and host), then the job row, counted against the user's
+          // running jobs, and the hold, taken only when the row went in running. The second starts after
+          // the lock is granted, so its count sees every start the lock's previous holder committed.
+          const locked = lockUserJobsQuery(transaction, job.row.userId).execute();
+          const held = holdStatement(transaction, request, now, {
+            text: jobIfBelowCte,
+            values: jobIfBelowValues(job.row, job.maxRunning),
+          });
+          const [, [row]] = await Promise.all([locked, held]);
+          // A refusal throws, and the group undoes this write whole: the job row with the counters.
+          return holdOutcome(transaction, request, now, row);
+        }),
+      request.userId,
+    );
   }
 
   charge(charge: GenerationCharge): Promise<UsageSummary> {
+    const { reservation, records, job } = charge;
     return this.#writes.run(async (transaction) => {
-      await insertGenerationRecords(transaction, charge.records);
-      // Read in the same transaction: the standing reported is exactly the one just written.
-      const usage = await this.#ledgerOn(transaction).commitAndReport(
-        charge.reservation,
-        charge.charge,
+      assertChargeable(charge.charge);
+      // One statement: the records, the settle and the job's end (its kept result, which quotes the
+      // standing, follows below), so the whole charge costs one round trip.
+      const recorded = generationRecordsValues(records);
+      const settling = settleValues(reservation.id, charge.charge);
+      const [row] = job
+        ? await runNamed<ChargeRow>(
+            transaction,
+            chargeWithJobEnd,
+            recorded,
+            settling,
+            finishJobValues(job.id, chargedJobEnding(undefined), this.#now()),
+          )
+        : await runNamed<ChargeRow>(transaction, chargeOnly, recorded, settling);
+      const settled = await settleOutcome(transaction, reservation.id, charge.charge, row);
+      // Read in the same transaction: the standing reported is exactly the one just written. Thrown when
+      // the hold was gone; the group then undoes the records and the job's end with it.
+      const usage = await this.#ledgerOn(transaction).reportSettled(
+        reservation,
+        settled,
         charge.userLimit,
         charge.userDailyLimit,
       );
-      if (charge.job) {
-        await finishJob(transaction, charge.job.id, chargedJobEnding(charge.job.result(usage)), this.#now());
-      }
+      const kept = job?.result(usage);
+      if (job && kept && row?.ended) await keepJobResult(transaction, job.id, chargedJobEnding(kept));
       return usage;
-    }, charge.reservation.userId);
+    }, reservation.userId);
   }
 
   async release(reservationId: number): Promise<void> {

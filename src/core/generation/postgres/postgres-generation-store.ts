@@ -44,6 +44,59 @@ export async function insertGenerationRecords(
   await sql`INSERT INTO generations ${sql(records.map(rowOf), insertedColumns)}`;
 }
 
+// Each inserted column's type, for reading a record's value back out of JSON text.
+const columnTypes: Record<(typeof insertedColumns)[number], string> = {
+  id: 'text',
+  user_id: 'text',
+  batch_id: 'text',
+  source: 'text',
+  prompt: 'text',
+  prompt_used: 'text',
+  negative_prompt: 'text',
+  style: 'text',
+  model: 'text',
+  seed: 'bigint',
+  width: 'int',
+  height: 'int',
+  quality: 'text',
+  cost_usd: 'float8',
+  generation_ms: 'int',
+  storage_key: 'text',
+  image_url: 'text',
+  content_type: 'text',
+  provider_request_id: 'text',
+  warnings: 'text',
+  created_at: 'timestamptz',
+  parent_id: 'text',
+  kind: 'text',
+};
+
+/**
+ * `insertGenerationRecords` as a CTE named `recorded`, for the statement that charges for the records, so
+ * the charge and its records are one statement. The records are one parameter (`{records}`, made by
+ * `generationRecordsValues`; `[]` records none): a JSON array of each record's values in column order,
+ * sent as text. One parameter instead of 23 a record spares the driver's work per parameter, and values
+ * without their names keep the charge's message under the 1024 bytes at which the driver writes to the
+ * socket at once (a system call each).
+ */
+export const generationRecordsCte = `recorded AS (
+    INSERT INTO generations (${insertedColumns.join(', ')})
+    SELECT ${insertedColumns.map((column, index) => `(r->>${index})::${columnTypes[column]}`).join(', ')}
+    FROM json_array_elements({records}::text::json) AS r
+  )`;
+
+/** The value `generationRecordsCte` names, for `records`. */
+export function generationRecordsValues(records: readonly GenerationRecord[]): { records: string } {
+  return {
+    records: JSON.stringify(
+      records.map((record) => {
+        const row = rowOf(record);
+        return insertedColumns.map((column) => row[column]);
+      }),
+    ),
+  };
+}
+
 function rowOf(record: GenerationRecord): Omit<GenerationRow, 'created_at' | 'seed'> & {
   created_at: Date;
   seed: number | null;

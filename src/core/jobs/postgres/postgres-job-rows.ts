@@ -1,4 +1,5 @@
-import type { Sql, TransactionSql } from 'postgres';
+import type { PendingQuery, Row, Sql, TransactionSql } from 'postgres';
+import { namedStatement, runNamed } from '../../database/postgres/named-statement.ts';
 import { resultText } from '../job-rows.ts';
 import type { JobEnding, JobStart, StartAttempt } from '../job-store.ts';
 import type { NewJobRow } from '../new-job-row.ts';
@@ -20,7 +21,12 @@ const userJobsLockSpace = 0x6a6f6273;
  * next statement of a READ COMMITTED transaction sees what the lock's previous holder committed.
  */
 export async function lockUserJobs(sql: TransactionSql, userId: string): Promise<void> {
-  await sql`SELECT pg_advisory_xact_lock(${userJobsLockSpace}, hashtext(${userId}))`;
+  await lockUserJobsQuery(sql, userId);
+}
+
+/** `lockUserJobs`'s statement, not sent yet: a caller sends the statement that needs the lock behind it. */
+export function lockUserJobsQuery(sql: TransactionSql, userId: string): PendingQuery<Row[]> {
+  return sql`SELECT pg_advisory_xact_lock(${userJobsLockSpace}, hashtext(${userId}))`;
 }
 
 /** Writes a new job row. */
@@ -41,15 +47,49 @@ export async function insertJobIfBelow(
   maxRunning: number,
 ): Promise<'running' | 'queued'> {
   await lockUserJobs(sql, job.userId);
-  const [row] = await sql<{ status: 'running' | 'queued' }[]>`
-    INSERT INTO jobs (id, user_id, kind, source, delivery, request, status, worker_id, heartbeat_at, created_at, started_at)
-    SELECT ${job.id}::text, ${job.userId}::text, ${job.kind}::text, ${job.source}::text, ${job.delivery}::text,
-      ${JSON.stringify(job.request)}::text, CASE WHEN below THEN 'running' ELSE 'queued' END, ${job.workerId}::text,
-      ${job.now}::timestamptz, ${job.now}::timestamptz, CASE WHEN below THEN ${job.now}::timestamptz END
-    FROM (SELECT count(*) < ${maxRunning} AS below FROM jobs WHERE user_id = ${job.userId} AND status = 'running') AS c
-    RETURNING status`;
+  const [row] = await runNamed<{ status: 'running' | 'queued' }>(
+    sql,
+    insertIfBelowStatement,
+    jobIfBelowValues(job, maxRunning),
+  );
   return row?.status ?? 'queued';
 }
+
+/**
+ * `insertJobIfBelow`'s insert as a CTE named `job` answering its `status` (values: `jobIfBelowValues`),
+ * for a statement that writes more after it (the quota hold). The statement must come after
+ * `lockUserJobs` in the transaction, not contain it: a statement reads the snapshot it started with, so
+ * only a statement after the lock sees every start its previous holder committed (send both at once: one
+ * round trip).
+ */
+export const jobIfBelowCte = `job AS (
+    INSERT INTO jobs (id, user_id, kind, source, delivery, request, status, worker_id, heartbeat_at, created_at, started_at)
+    SELECT {job_id}::text, {job_user}::text, {job_kind}::text, {job_source}::text, {job_delivery}::text,
+      {job_request}::text, CASE WHEN below THEN 'running' ELSE 'queued' END, {job_worker}::text,
+      {job_now}::timestamptz, {job_now}::timestamptz, CASE WHEN below THEN {job_now}::timestamptz END
+    FROM (SELECT count(*) < {job_max}::int AS below FROM jobs WHERE user_id = {job_user}::text AND status = 'running') AS c
+    RETURNING status
+  )`;
+
+/** The values `jobIfBelowCte` names. */
+export function jobIfBelowValues(
+  job: Omit<NewJobRow, 'status'>,
+  maxRunning: number,
+): Record<string, unknown> {
+  return {
+    job_id: job.id,
+    job_user: job.userId,
+    job_kind: job.kind,
+    job_source: job.source,
+    job_delivery: job.delivery,
+    job_request: JSON.stringify(job.request),
+    job_worker: job.workerId,
+    job_now: job.now,
+    job_max: maxRunning,
+  };
+}
+
+const insertIfBelowStatement = namedStatement(`WITH ${jobIfBelowCte} SELECT status FROM job`);
 
 /** Moves a queued job to running, whatever the limit; false when it was not queued. */
 export async function startJob(sql: Queryable, id: string, now: Date): Promise<boolean> {
@@ -84,4 +124,32 @@ export async function finishJob(sql: Queryable, id: string, ending: JobEnding, n
       result = ${resultText(ending.result)}, finished_at = ${now}
     WHERE id = ${id} AND status IN ('queued', 'running') RETURNING 1`;
   return rows.length === 1;
+}
+
+/**
+ * `finishJob` as a CTE named `ended` (a row when the job was unfinished; values: `finishJobValues`), for
+ * the statement that writes the job's end with the charge that ends it.
+ */
+export const finishJobCte = `ended AS (
+    UPDATE jobs SET status = {end_status}::text, http_status = {end_http}::int, result = {end_result}::text,
+      finished_at = {end_now}::timestamptz
+    WHERE id = {end_id}::text AND status IN ('queued', 'running') RETURNING 1
+  )`;
+
+/** The values `finishJobCte` names. */
+export function finishJobValues(id: string, ending: JobEnding, now: Date): Record<string, unknown> {
+  return {
+    end_id: id,
+    end_status: ending.status,
+    end_http: ending.httpStatus ?? null,
+    end_result: resultText(ending.result),
+    end_now: now,
+  };
+}
+
+/** Replaces an ended job's HTTP status and kept result (written after its end, in the same transaction). */
+export async function keepJobResult(sql: Queryable, id: string, ending: JobEnding): Promise<void> {
+  await sql`
+    UPDATE jobs SET http_status = ${ending.httpStatus ?? null}, result = ${resultText(ending.result)}
+    WHERE id = ${id}`;
 }
