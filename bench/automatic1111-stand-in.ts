@@ -1,7 +1,7 @@
 /**
  * A stand-in AUTOMATIC1111 (`--api`) for the self-hosted benchmark, run as a child process: it answers
  * `POST /sdapi/v1/txt2img` at once with a 1×1 PNG and keeps, per request, its own handling time (from the
- * request arriving to the answer leaving), keyed by the `bench-<run>x<n>` token the benchmark puts in each prompt.
+ * request arriving to the answer leaving), keyed by the `bench-<n>` token the benchmark puts in each prompt.
  * It answers `GET /sdapi/v1/progress` as an idle server would, and counts those polls. Messages: it posts
  * `{ url }` once listening; on `'timings'` it posts `{ timings, progressPolls, connections }` ([token, ms] pairs, the
  * polls and the TCP connections opened since the last time) and starts counting again.
@@ -33,7 +33,7 @@ const server = createServer((request, response) => {
       return;
     }
     const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { prompt: string; seed: number };
-    const token = /bench-\d+x\d+/.exec(body.prompt)?.[0];
+    const token = /bench-\d+/.exec(body.prompt)?.[0];
     const seed = body.seed === -1 ? 1234 : body.seed;
     // TextToImageResponse: base64 images, the request echoed, `info` as a JSON string naming the seed.
     const answer = JSON.stringify({

@@ -176,7 +176,7 @@ if (runChat) {
 if (runSelfHosted) {
   console.log(
     '\nSelf-hosted GPU: POST /api/v1/generate/image through the AUTOMATIC1111 adapter to a stand-in A1111 answering at once\n' +
-      `(${selfHostedRounds} alternating runs of ${seconds}s each, ${selfHostedConnections} connections from a load generator in its own thread, each side's run with the median p99; ` +
+      `(${selfHostedRounds} alternating runs of ${seconds}s each, ${selfHostedConnections} connections, each side's run with the median p99; ` +
       "overhead = arrival at imagine to reply leaving, minus the stand-in's own time)",
   );
   const selfHosted = await runSelfHostedBenchmark(seconds);

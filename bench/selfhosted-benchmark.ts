@@ -4,7 +4,6 @@
  * time from the request arriving at imagine to its reply leaving, minus the stand-in's own handling time for
  * that request's txt2img call; what is left is everything imagine does, the A1111 call included. The same
  * path with the instant in-memory model, in alternating runs, is the baseline: the difference is the adapter.
- * Neither the stand-in nor the load generator runs on imagine's event loop (see `startStandIn` and `load`).
  */
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
@@ -25,7 +24,6 @@ import { instantModel, memoryStorage } from './in-memory-fakes.ts';
 export const selfHostedConnections = 50;
 /** Measured runs of each side after a warm-up; each side's run with the median p99 is reported. */
 export const selfHostedRounds = 3;
-// The header each request names itself in (set in selfhosted-request.cjs).
 const requestHeader = 'x-bench-request';
 
 /** One run's figures, in milliseconds unless named otherwise. */
@@ -106,7 +104,7 @@ async function startStandIn(): Promise<StandIn> {
 
 /** The bench id a prompt carries. */
 function requestIdIn(prompt: string): string | undefined {
-  return /bench-\d+x\d+/.exec(prompt)?.[0];
+  return /bench-\d+/.exec(prompt)?.[0];
 }
 
 /** `model`, keeping the time each call spends inside generate(), by the request id in its prompt. */
@@ -166,29 +164,42 @@ async function startImagine(config: Config, model: ImageModel) {
 
 type Imagine = Awaited<ReturnType<typeof startImagine>>;
 
-/** Names each request and gives it a user's key, in the load generator's thread (see the file). */
-const nameEachRequestPath = fileURLToPath(import.meta.resolve('./selfhosted-request.cjs'));
-let runs = 0;
+let nextId = 0;
 
 async function load(imagine: Imagine, seconds: number, standIn: StandIn | undefined) {
   imagine.serverTimes.clear();
   imagine.modelTimes.clear();
   await standIn?.takeTimings();
-  process.env.IMAGINE_BENCH_KEYS = JSON.stringify(imagine.keys);
-  process.env.IMAGINE_BENCH_RUN = String(runs++);
   const cpuBefore = process.cpuUsage();
-  // In a worker thread of its own, as the stand-in is in a process of its own: the figure is a time measured
-  // on imagine's event loop, and a load generator on that loop would add its own parsing and request
-  // building between imagine's steps, counted as imagine's time (the mobile app's phones are elsewhere).
+  // In imagine's process, as the API benchmark's headline figure: both sides pay the same client cost.
   const result = await autocannon({
     url: `${imagine.address}/api/v1/generate/image`,
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     connections: selfHostedConnections,
     duration: seconds,
-    workers: 1,
-    // autocannon's types know only the function; in a worker it takes the file's path.
-    requests: [{ setupRequest: nameEachRequestPath as unknown as autocannon.Request['setupRequest'] }],
+    requests: [
+      {
+        // Each request names itself, in a header for imagine's side and in the prompt for the stand-in's.
+        setupRequest: (request) => {
+          const sequence = nextId++;
+          const id = `bench-${sequence}`;
+          const key = imagine.keys[sequence % imagine.keys.length];
+          return {
+            ...request,
+            headers: { ...request.headers, authorization: `Bearer ${key}`, [requestHeader]: id },
+            // The API benchmark's body (what the mobile app sends), the prompt carrying the id.
+            body: JSON.stringify({
+              prompt: `Flutter logo in office of pakistan ${id}`,
+              size: '1024x1024',
+              style: 'realistic',
+              aspect_ratio: '1:1',
+              enhance_prompt: true,
+            }),
+          };
+        },
+      },
+    ],
   });
   const cpu = process.cpuUsage(cpuBefore);
   const standInSide = await standIn?.takeTimings();
