@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Sql } from 'postgres';
-import { afterAll, beforeAll, describe } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe } from 'vitest';
 import { openDatabase, type SqliteDatabase } from '../core/database/open-database.ts';
 import { openPostgres } from '../core/database/postgres/open-postgres.ts';
 import { openPostgresStores } from '../core/database/postgres/postgres-stores.ts';
@@ -62,17 +62,9 @@ function onPostgres(
   suite: (engine: string, open: OpenStores) => void,
 ): void {
   describe(label, () => {
-    let database: PostgresTestDatabase;
-    let sql: Sql;
-    beforeAll(async () => {
-      database = await createPostgresTestDatabase({ engine });
-      sql = await openPostgres({ url: database.url, poolSize: database.poolSize });
-    }, startUpMs);
-    afterAll(async () => {
-      await sql?.end();
-      await database?.drop();
-    });
+    const postgres = postgresPerTest(engine, { emptyBeforeEach: false });
     suite(label, async (now = () => new Date()) => {
+      const sql = postgres.sql;
       await emptyEveryTable(sql);
       return {
         stores: openPostgresStores({ sql, now }),
@@ -82,6 +74,45 @@ function onPostgres(
       };
     });
   });
+}
+
+/**
+ * A fresh PostgreSQL database for the calling `describe` (the server when one answers, else PGlite;
+ * `'pglite'` always PGlite), opened once and dropped after its tests, every table emptied before each test
+ * unless told not to. It registers its own hooks, ahead of the caller's: read `sql` and `url` inside hooks
+ * and tests.
+ */
+export function postgresPerTest(
+  engine: 'auto' | 'pglite' = 'auto',
+  options: { emptyBeforeEach?: boolean } = {},
+): { readonly sql: Sql; readonly url: string } {
+  let database: PostgresTestDatabase | undefined;
+  let sql: Sql | undefined;
+  beforeAll(async () => {
+    database = await createPostgresTestDatabase({ engine });
+    sql = await openPostgres({ url: database.url, poolSize: database.poolSize });
+  }, startUpMs);
+  afterAll(async () => {
+    await sql?.end();
+    await database?.drop();
+  });
+  if (options.emptyBeforeEach !== false) {
+    beforeEach(async () => {
+      if (sql) await emptyEveryTable(sql);
+    });
+  }
+  const notOpen = () => new Error('the test database is not open yet (read it inside hooks and tests)');
+  return {
+    get sql(): Sql {
+      if (!sql) throw notOpen();
+      return sql;
+    },
+    /** Its URL, for a second pool standing for another process. */
+    get url(): string {
+      if (!database) throw notOpen();
+      return database.url;
+    },
+  };
 }
 
 /** Empties every table but the migration record, and restarts identities, so each case starts afresh. */

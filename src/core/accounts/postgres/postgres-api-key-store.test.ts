@@ -1,16 +1,7 @@
-import type { Sql } from 'postgres';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { accountsOn } from '../../../test-support/accounts-on-stores.ts';
-import {
-  createPostgresTestDatabase,
-  type PostgresTestDatabase,
-} from '../../../test-support/postgres-test-database.ts';
-import { emptyEveryTable } from '../../../test-support/store-engines.ts';
-import { openPostgres } from '../../database/postgres/open-postgres.ts';
+import { postgresPerTest } from '../../../test-support/store-engines.ts';
 import { openPostgresStores } from '../../database/postgres/postgres-stores.ts';
-
-// Starting PGlite (WebAssembly) takes seconds on a small machine: a start-up cost, not a race.
-const startUpMs = 60_000;
 
 /**
  * What only PostgreSQL's store has to prove on its own: that a process notices keys revoked and plans
@@ -19,24 +10,14 @@ const startUpMs = 60_000;
  */
 function runOn(label: string, engine: 'auto' | 'pglite'): void {
   describe(label, () => {
-    let database: PostgresTestDatabase;
-    let sql: Sql;
+    const postgres = postgresPerTest(engine);
     let now: Date;
     const later = () => {
       now = new Date(now.getTime() + 300);
     };
-    const process = () => accountsOn(openPostgresStores({ sql, now: () => now }), () => now);
+    const process = () => accountsOn(openPostgresStores({ sql: postgres.sql, now: () => now }), () => now);
 
-    beforeAll(async () => {
-      database = await createPostgresTestDatabase({ engine });
-      sql = await openPostgres({ url: database.url, poolSize: database.poolSize });
-    }, startUpMs);
-    afterAll(async () => {
-      await sql?.end();
-      await database?.drop();
-    });
-    beforeEach(async () => {
-      await emptyEveryTable(sql);
+    beforeEach(() => {
       now = new Date('2026-05-01T10:00:00Z');
     });
 
@@ -58,7 +39,7 @@ function runOn(label: string, engine: 'auto' | 'pglite'): void {
 
     it(`keeps only a key's hash and prefix, on ${label}`, async () => {
       const key = await process().apiKeys.create('alice', { admin: true });
-      const stored = JSON.stringify(await sql`SELECT * FROM api_keys`);
+      const stored = JSON.stringify(await postgres.sql`SELECT * FROM api_keys`);
       expect(stored).not.toContain(key);
       expect(stored).toContain(key.slice(0, 12));
     });

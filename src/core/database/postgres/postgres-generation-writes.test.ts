@@ -1,22 +1,16 @@
 import pino from 'pino';
 import type { Sql } from 'postgres';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { imagineRefusal as refusal } from '../../../test-support/imagine-refusal.ts';
-import {
-  createPostgresTestDatabase,
-  type PostgresTestDatabase,
-} from '../../../test-support/postgres-test-database.ts';
-import { emptyEveryTable } from '../../../test-support/store-engines.ts';
+import { postgresPerTest } from '../../../test-support/store-engines.ts';
 import type { GenerationRecord } from '../../generation/generation-records.ts';
 import { PostgresGenerationStore } from '../../generation/postgres/postgres-generation-store.ts';
 import type { JobRowWithHold } from '../../jobs/new-job-row.ts';
 import type { ReservationRequest } from '../../quota/quota-accounting.ts';
-import { createPostgresPool, openPostgres } from './open-postgres.ts';
+import { createPostgresPool } from './open-postgres.ts';
 import { PostgresGenerationWrites } from './postgres-generation-writes.ts';
 import { PostgresWriteBatcher } from './postgres-write-batcher.ts';
 
-// Starting PGlite (WebAssembly) takes seconds on a small machine: a start-up cost, not a race.
-const startUpMs = 60_000;
 const now = new Date('2026-03-10T12:00:00.000Z');
 
 const request = (userId: string, extra: Partial<ReservationRequest> = {}): ReservationRequest => ({
@@ -74,8 +68,7 @@ const record = (id: string, userId: string): GenerationRecord => ({
 // lock sent together with one statement), the charge with its records and the job's end (one statement).
 // The server when one answers at 127.0.0.1:5432, PGlite when not.
 describe('PostgresGenerationWrites', () => {
-  let database: PostgresTestDatabase;
-  let sql: Sql;
+  const postgres = postgresPerTest();
   let writes: PostgresGenerationWrites;
   const open = (pool: Sql) =>
     new PostgresGenerationWrites({
@@ -84,26 +77,17 @@ describe('PostgresGenerationWrites', () => {
       logger: pino({ level: 'silent' }),
       now: () => now,
     });
-  beforeAll(async () => {
-    database = await createPostgresTestDatabase();
-    sql = await openPostgres({ url: database.url, poolSize: database.poolSize });
-    writes = open(sql);
-  }, startUpMs);
-  afterAll(async () => {
-    await sql?.end();
-    await database?.drop();
-  });
-  beforeEach(async () => {
-    await emptyEveryTable(sql);
+  beforeAll(() => {
+    writes = open(postgres.sql);
   });
 
   const jobStatuses = async () =>
-    (await sql<{ id: string; status: string }[]>`SELECT id, status FROM jobs ORDER BY id`).map(
+    (await postgres.sql<{ id: string; status: string }[]>`SELECT id, status FROM jobs ORDER BY id`).map(
       (row) => `${row.id}:${row.status}`,
     );
   const counter = async (subject: string, period: string) =>
     (
-      await sql<{ used_images: number; reserved_images: number }[]>`
+      await postgres.sql<{ used_images: number; reserved_images: number }[]>`
         SELECT used_images, reserved_images FROM quota_counters WHERE subject = ${subject} AND period = ${period}`
     )[0];
 
@@ -141,7 +125,7 @@ describe('PostgresGenerationWrites', () => {
 
   it('counts MAX_JOBS_PER_USER across processes: at the limit the row goes in queued and nothing is held', async () => {
     // Two pools, as two processes: each group waits on the user's advisory lock, then counts afresh.
-    const other = createPostgresPool({ url: database.url, poolSize: 4 });
+    const other = createPostgresPool({ url: postgres.url, poolSize: 4 });
     try {
       const otherWrites = open(other);
       const outcomes = await Promise.all(
@@ -153,7 +137,7 @@ describe('PostgresGenerationWrites', () => {
         }),
       );
       expect(outcomes.filter((outcome) => outcome === 'job-queued')).toHaveLength(21);
-      const [{ running, queued, held } = { running: 0, queued: 0, held: 0 }] = await sql<
+      const [{ running, queued, held } = { running: 0, queued: 0, held: 0 }] = await postgres.sql<
         { running: number; queued: number; held: number }[]
       >`
         SELECT count(*) FILTER (WHERE status = 'running')::int AS running,
@@ -200,13 +184,13 @@ describe('PostgresGenerationWrites', () => {
       },
     });
     expect(usage).toMatchObject({ used: 2, reserved: 0, remaining: 3 });
-    expect(await sql`SELECT status, http_status, result FROM jobs`).toEqual([
+    expect(await postgres.sql`SELECT status, http_status, result FROM jobs`).toEqual([
       { status: 'succeeded', http_status: 201, result: '{"remaining":3}' },
     ]);
-    const stored = new PostgresGenerationStore(sql);
+    const stored = new PostgresGenerationStore(postgres.sql);
     expect(await stored.get('alice', 'image-1')).toEqual(records[0]);
     expect(await stored.get('alice', 'image-2')).toEqual(records[1]);
-    expect(await sql`SELECT id FROM reservations`).toEqual([]);
+    expect(await postgres.sql`SELECT id FROM reservations`).toEqual([]);
   });
 
   it('refuses to charge a hold given back: no record, the job unfinished, nothing charged', async () => {
@@ -224,7 +208,7 @@ describe('PostgresGenerationWrites', () => {
       }),
     );
     expect(error.code).toBe('generation_failed');
-    expect(await sql`SELECT id FROM generations`).toEqual([]);
+    expect(await postgres.sql`SELECT id FROM generations`).toEqual([]);
     expect(await jobStatuses()).toEqual(['job-1:running']);
     expect(await counter('user:alice', '2026-03')).toEqual({ used_images: 0, reserved_images: 0 });
   });

@@ -1,17 +1,8 @@
-import type { Sql } from 'postgres';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  createPostgresTestDatabase,
-  type PostgresTestDatabase,
-} from '../../../test-support/postgres-test-database.ts';
-import { emptyEveryTable } from '../../../test-support/store-engines.ts';
-import { openPostgres } from '../../database/postgres/open-postgres.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { postgresPerTest } from '../../../test-support/store-engines.ts';
 import { newRecordId } from '../../database/record-id.ts';
 import type { GenerationRecord } from '../generation-records.ts';
 import { insertGenerationRecords, PostgresGenerationStore } from './postgres-generation-store.ts';
-
-// Starting PGlite (WebAssembly) takes seconds on a small machine: a start-up cost, not a race.
-const startUpMs = 60_000;
 
 function recordOf(userId: string): GenerationRecord {
   const createdAt = new Date('2026-03-10T12:00:00.000Z');
@@ -46,25 +37,15 @@ function recordOf(userId: string): GenerationRecord {
 // What the lead's PostgreSQL charge relies on: records written on a transaction handle commit or roll
 // back with everything else in that transaction.
 describe('insertGenerationRecords on a PostgreSQL transaction', () => {
-  let database: PostgresTestDatabase;
-  let sql: Sql;
+  const postgres = postgresPerTest();
   let store: PostgresGenerationStore;
-  beforeAll(async () => {
-    database = await createPostgresTestDatabase();
-    sql = await openPostgres({ url: database.url, poolSize: database.poolSize });
-    store = new PostgresGenerationStore(sql);
-  }, startUpMs);
-  afterAll(async () => {
-    await sql?.end();
-    await database?.drop();
-  });
-  beforeEach(async () => {
-    await emptyEveryTable(sql);
+  beforeAll(() => {
+    store = new PostgresGenerationStore(postgres.sql);
   });
 
   it('commits the records with the rest of the transaction', async () => {
     const made = [recordOf('alice'), recordOf('alice')];
-    await sql.begin(async (tx) => {
+    await postgres.sql.begin(async (tx) => {
       await insertGenerationRecords(tx, made);
       await tx`INSERT INTO quota_counters (subject, period, used_images) VALUES ('user:alice', '2026-03', 2)`;
     });
@@ -75,7 +56,7 @@ describe('insertGenerationRecords on a PostgreSQL transaction', () => {
   it('writes nothing when the transaction rolls back after them', async () => {
     const made = [recordOf('alice')];
     await expect(
-      sql.begin(async (tx) => {
+      postgres.sql.begin(async (tx) => {
         await insertGenerationRecords(tx, made);
         throw new Error('the charge was refused');
       }),
@@ -84,7 +65,7 @@ describe('insertGenerationRecords on a PostgreSQL transaction', () => {
   });
 
   it('writes nothing for no records', async () => {
-    await insertGenerationRecords(sql, []);
+    await insertGenerationRecords(postgres.sql, []);
     expect(await store.newestFirst('alice', 10, undefined)).toEqual([]);
   });
 });

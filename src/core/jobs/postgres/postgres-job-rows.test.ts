@@ -1,17 +1,10 @@
 import type { Sql, TransactionSql } from 'postgres';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  createPostgresTestDatabase,
-  type PostgresTestDatabase,
-} from '../../../test-support/postgres-test-database.ts';
-import { emptyEveryTable } from '../../../test-support/store-engines.ts';
-import { openPostgres } from '../../database/postgres/open-postgres.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { postgresPerTest } from '../../../test-support/store-engines.ts';
 import type { NewJobRow } from '../new-job-row.ts';
 import { finishJob, insertJob, insertJobIfBelow, startJob, startJobIfBelow } from './postgres-job-rows.ts';
 import { PostgresJobStore } from './postgres-job-store.ts';
 
-// Starting PGlite (WebAssembly) takes seconds on a small machine: a start-up cost, not a race.
-const startUpMs = 60_000;
 const now = new Date('2026-03-10T12:00:00.000Z');
 
 const job = (id: string, status: NewJobRow['status'] = 'queued'): NewJobRow => ({
@@ -41,30 +34,20 @@ async function rolledBack(sql: Sql, work: (tx: TransactionSql) => Promise<unknow
 // The writes the request path puts in its own transactions (a quota hold, a charge): they commit with it
 // or not at all. The server when one answers at 127.0.0.1:5432, PGlite when not.
 describe('PostgreSQL job rows inside a caller’s transaction', () => {
-  let database: PostgresTestDatabase;
-  let sql: Sql;
+  const postgres = postgresPerTest();
   let store: PostgresJobStore;
-  beforeAll(async () => {
-    database = await createPostgresTestDatabase();
-    sql = await openPostgres({ url: database.url, poolSize: database.poolSize });
-    store = new PostgresJobStore(sql);
-  }, startUpMs);
-  afterAll(async () => {
-    await sql?.end();
-    await database?.drop();
-  });
-  beforeEach(async () => {
-    await emptyEveryTable(sql);
+  beforeAll(() => {
+    store = new PostgresJobStore(postgres.sql);
   });
 
   it('inserts a job with its hold, and leaves no row when the hold is refused', async () => {
-    await rolledBack(sql, async (tx) => {
+    await rolledBack(postgres.sql, async (tx) => {
       await insertJob(tx, job('job-1', 'running'));
       expect(await insertJobIfBelow(tx, job('job-2'), 5)).toBe('running');
     });
     expect(await store.get('job-1', 'alice')).toBeUndefined();
     expect(await store.get('job-2', 'alice')).toBeUndefined();
-    await sql.begin(async (tx) => {
+    await postgres.sql.begin(async (tx) => {
       await insertJob(tx, job('job-1', 'running'));
     });
     expect(await store.get('job-1', 'alice')).toMatchObject({ status: 'running', startedAt: now });
@@ -73,7 +56,7 @@ describe('PostgreSQL job rows inside a caller’s transaction', () => {
   it('finishes a job with its charge: status and result are there together, or neither is', async () => {
     await store.insert(job('job-1', 'running'));
     const ending = { status: 'succeeded', httpStatus: 201, result: { data: [{ url: 'u' }] } } as const;
-    await rolledBack(sql, async (tx) => {
+    await rolledBack(postgres.sql, async (tx) => {
       expect(await finishJob(tx, 'job-1', ending, now)).toBe(true);
     });
     expect(await store.get('job-1', 'alice')).toMatchObject({
@@ -82,7 +65,7 @@ describe('PostgreSQL job rows inside a caller’s transaction', () => {
       result: undefined,
       finishedAt: undefined,
     });
-    await sql.begin((tx) => finishJob(tx, 'job-1', ending, now));
+    await postgres.sql.begin((tx) => finishJob(tx, 'job-1', ending, now));
     expect(await store.get('job-1', 'alice')).toMatchObject({
       status: 'succeeded',
       httpStatus: 201,
@@ -94,7 +77,7 @@ describe('PostgreSQL job rows inside a caller’s transaction', () => {
   it('undoes a start rolled back with its transaction, so it does not count against the limit', async () => {
     await store.insert(job('job-1'));
     await store.insert(job('job-2'));
-    await rolledBack(sql, async (tx) => {
+    await rolledBack(postgres.sql, async (tx) => {
       expect(
         await startJobIfBelow(tx, { id: 'job-1', userId: 'alice', maxRunning: 1, workerId: 'w', now }),
       ).toBe('started');
