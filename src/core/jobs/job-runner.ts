@@ -412,26 +412,17 @@ export class JobRunner {
     this.#active++;
     if (startsNow) {
       lane.running++;
-      return this.#runShared(id, userId, lane, admit, work, rowWithHold, resumeProviderRequestId);
+      return this.#shared(id, this.#run(id, userId, lane, admit, work, rowWithHold, resumeProviderRequestId));
     }
     // Handled now, read when the turn comes: a failed insert must not be an unhandled rejection meanwhile.
     recorded?.catch(() => undefined);
     return this.#waitForTurn(id, userId, lane).then(() =>
-      this.#runShared(id, userId, lane, admit, work, rowWithHold, resumeProviderRequestId),
+      this.#shared(id, this.#run(id, userId, lane, admit, work, rowWithHold, resumeProviderRequestId)),
     );
   }
 
-  /** `#run`, its end kept for a repeated request: only a running job is shared (a queued one is polled for). */
-  #runShared<T>(
-    id: string,
-    userId: string,
-    lane: UserLane,
-    admit: (() => Promise<void>) | undefined,
-    work: JobWork<T>,
-    rowWithHold: JobRowWithHold | undefined,
-    resumeProviderRequestId: string | undefined,
-  ): Promise<T> {
-    const running = this.#run(id, userId, lane, admit, work, rowWithHold, resumeProviderRequestId);
+  /** Keeps a running job's end for a repeated request (a queued one is polled for instead). */
+  #shared<T>(id: string, running: Promise<T>): Promise<T> {
     this.#inFlight.set(id, running);
     return running;
   }
