@@ -58,10 +58,10 @@ const releaseRetriesMs = [1_000, 5_000, 30_000];
  * The request path's cross-store writes on PostgreSQL: each is one write of the group-commit batcher, so
  * the quota hold and the job row, or the records, the charge and the job's end, commit together in one
  * transaction, and concurrent requests share it. Each is also one round trip: the hold with its job row
- * is the advisory lock and one statement sent together, the charge one statement (`postgres-quota-
- * statements.ts` holds the ledger's statements), because on PostgreSQL a large share of the main thread's
- * time is the driver's work per statement (building it, writing it to the socket, reading its answer). The ledger's rules (what is reservable, the standing a charge
- * answers) still run in `QuotaLedger`.
+ * is the advisory lock and one statement sent together, the charge one statement (the ledger's statements
+ * are in `postgres-quota-statements.ts`), because on PostgreSQL a large share of the main thread's time is
+ * the driver's work per statement (building it, writing it to the socket, reading its answer). The
+ * ledger's rules (what is reservable, the standing a charge answers) still run in `QuotaLedger`.
  */
 export class PostgresGenerationWrites implements GenerationWrites {
   readonly #sql: Sql;

@@ -1,4 +1,5 @@
 import type { Sql, TransactionSql } from 'postgres';
+import { namedStatement, runNamed } from '../../database/postgres/named-statement.ts';
 import type { GenerationRecord } from '../generation-records.ts';
 import { type GenerationRow, recordFromRow, warningsText } from '../generation-rows.ts';
 import type { GenerationStore } from '../generation-store.ts';
@@ -41,7 +42,7 @@ export async function insertGenerationRecords(
   records: readonly GenerationRecord[],
 ): Promise<void> {
   if (records.length === 0) return;
-  await sql`INSERT INTO generations ${sql(records.map(rowOf), insertedColumns)}`;
+  await runNamed(sql, insertRecordsStatement, generationRecordsValues(records));
 }
 
 // Each inserted column's type, for reading a record's value back out of JSON text.
@@ -84,6 +85,8 @@ export const generationRecordsCte = `recorded AS (
     SELECT ${insertedColumns.map((column, index) => `(r->>${index})::${columnTypes[column]}`).join(', ')}
     FROM json_array_elements({records}::text::json) AS r
   )`;
+
+const insertRecordsStatement = namedStatement(`WITH ${generationRecordsCte} SELECT 1`);
 
 /** The value `generationRecordsCte` names, for `records`. */
 export function generationRecordsValues(records: readonly GenerationRecord[]): { records: string } {

@@ -117,18 +117,9 @@ export async function startJobIfBelow(sql: TransactionSql, start: JobStart): Pro
   return row?.status === 'queued' ? 'limit-reached' : 'not-queued';
 }
 
-/** Ends an unfinished job, status, HTTP status and result in one statement; false when none was unfinished. */
-export async function finishJob(sql: Queryable, id: string, ending: JobEnding, now: Date): Promise<boolean> {
-  const rows = await sql`
-    UPDATE jobs SET status = ${ending.status}, http_status = ${ending.httpStatus ?? null},
-      result = ${resultText(ending.result)}, finished_at = ${now}
-    WHERE id = ${id} AND status IN ('queued', 'running') RETURNING 1`;
-  return rows.length === 1;
-}
-
 /**
- * `finishJob` as a CTE named `ended` (a row when the job was unfinished; values: `finishJobValues`), for
- * the statement that writes the job's end with the charge that ends it.
+ * A job's end as a CTE named `ended` (a row when the job was unfinished; values: `finishJobValues`): for
+ * `finishJob`, and for the statement that writes the job's end with the charge that ends it.
  */
 export const finishJobCte = `ended AS (
     UPDATE jobs SET status = {end_status}::text, http_status = {end_http}::int, result = {end_result}::text,
@@ -145,6 +136,14 @@ export function finishJobValues(id: string, ending: JobEnding, now: Date): Recor
     end_result: resultText(ending.result),
     end_now: now,
   };
+}
+
+const finishStatement = namedStatement(`WITH ${finishJobCte} SELECT EXISTS (SELECT 1 FROM ended) AS ended`);
+
+/** Ends an unfinished job, status, HTTP status and result in one statement; false when none was unfinished. */
+export async function finishJob(sql: Queryable, id: string, ending: JobEnding, now: Date): Promise<boolean> {
+  const [row] = await runNamed<{ ended: boolean }>(sql, finishStatement, finishJobValues(id, ending, now));
+  return row?.ended === true;
 }
 
 /** Replaces an ended job's HTTP status and kept result (written after its end, in the same transaction). */
