@@ -842,11 +842,11 @@ export class ImageGenerator {
     try {
       const job = context.job;
       const generationSeconds = secondsSince(startedAt);
-      // A method, not an arrow: tsx wraps each named closure in a call that sets its name, per request.
-      const outcome = {
-        with(usage: UsageSummary): GenerationOutcome {
-          return { images: delivered, failures, totalCostUsd, generationSeconds, usage };
-        },
+      const outcome: Omit<GenerationOutcome, 'usage'> = {
+        images: delivered,
+        failures,
+        totalCostUsd,
+        generationSeconds,
       };
       const usage = await writes.charge({
         reservation,
@@ -860,13 +860,13 @@ export class ImageGenerator {
             ? {
                 id: job.id,
                 result(standing) {
-                  return job.keep(outcome.with(standing));
+                  return job.keep({ ...outcome, usage: standing });
                 },
               }
             : undefined,
       });
       if (job && generationRecords.length > 0) job.finishedWithCharge();
-      return outcome.with(usage);
+      return { ...outcome, usage };
     } catch (error) {
       await Promise.allSettled(generationRecords.map((record) => storage.remove(record.storageKey)));
       throw error;
