@@ -14,7 +14,7 @@ export const defaultPoolSize = 10;
 /**
  * A pool on `url`, quiet (no NOTICE on stdout), with numbers and timestamps as JavaScript reads them.
  *
- * Transactions (`sql.begin`) run on a pool of their own, `poolSize` connections that serve nothing else;
+ * Transactions (`sql.begin`, and `sql.reserve` for the group commit's) run on a pool of their own, `poolSize` connections that serve nothing else;
  * single statements on a second pool, half as many (at least one), so a process opens up to 1.5 × `poolSize`.
  * Nearly every request's writes are transactions (the group commits), so they keep the whole pool size. postgres.js
  * 3.4.9 pipelines queries onto busy connections, and a BEGIN that lands on one as the query filling its
@@ -30,6 +30,8 @@ export function createPostgresPool(options: PostgresOptions): Sql {
   const transactions = postgres(options.url, poolSettings(size));
   const endStatements = sql.end.bind(sql);
   sql.begin = transactions.begin.bind(transactions) as Sql['begin'];
+  // A reserved connection is where the group commit runs its transactions (`PostgresWriteBatcher`).
+  sql.reserve = transactions.reserve.bind(transactions);
   sql.end = async (endOptions) => {
     await Promise.all([endStatements(endOptions), transactions.end(endOptions)]);
   };

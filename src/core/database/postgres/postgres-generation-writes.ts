@@ -16,7 +16,7 @@ import {
   jobIfBelowCte,
   jobIfBelowValues,
   keepJobResult,
-  lockUserJobsQuery,
+  userJobsLock,
 } from '../../jobs/postgres/postgres-job-rows.ts';
 import {
   holdOutcome,
@@ -83,20 +83,18 @@ export class PostgresGenerationWrites implements GenerationWrites {
     return this.#writes.run(
       (transaction) =>
         this.#ledgerOn(transaction).reserveThrough(request, async (now) => {
-          // Two statements sent at once, one round trip: the user's advisory lock (held until the group
-          // commits: exact across every process and host), then the job row, counted against the user's
-          // running jobs, and the hold, taken only when the row went in running. The second starts after
-          // the lock is granted, so its count sees every start the lock's previous holder committed.
-          const locked = lockUserJobsQuery(transaction, job.row.userId).execute();
-          const held = holdStatement(transaction, request, now, {
+          // The group takes the user's advisory lock first (held until it commits: exact across every
+          // process and host), so this statement's count of the user's running jobs sees every start the
+          // lock's previous holder committed. The hold is taken only when the row went in running.
+          const [row] = await holdStatement(transaction, request, now, {
             text: jobIfBelowCte,
             values: jobIfBelowValues(job.row, job.maxRunning),
           });
-          const [, [row]] = await Promise.all([locked, held]);
           // A refusal throws, and the group undoes this write whole: the job row with the counters.
           return holdOutcome(transaction, request, now, row);
         }),
       request.userId,
+      userJobsLock(job.row.userId),
     );
   }
 

@@ -5,7 +5,7 @@ import {
   type PostgresTestDatabase,
 } from '../../../test-support/postgres-test-database.ts';
 import { createPostgresPool } from './open-postgres.ts';
-import { PostgresWriteBatcher } from './postgres-write-batcher.ts';
+import { type GroupTransaction, PostgresWriteBatcher } from './postgres-write-batcher.ts';
 
 // Starting PGlite (WebAssembly) takes seconds on a small machine: a start-up cost, not a race.
 const startUpMs = 60_000;
@@ -78,5 +78,43 @@ describe('PostgresWriteBatcher', () => {
     expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ code: '23505' });
     expect(await notes()).toEqual([1, 2, 3]);
+  });
+
+  it('takes the writes’ advisory locks, each once, before their statements and until the group commits', async () => {
+    const batcher = new PostgresWriteBatcher(sql);
+    // The advisory locks this backend holds: a two-key one shows its keys as classid and objid (unsigned).
+    const heldLocks = async (transaction: GroupTransaction) =>
+      (
+        await transaction<{ lock: string }[]>`
+          SELECT classid::text || ':' || objid::text AS lock FROM pg_locks
+          WHERE locktype = 'advisory' AND objsubid = 2 AND granted AND pid = pg_backend_pid()
+          ORDER BY objid`
+      ).map((row) => row.lock);
+    const expected = (
+      await sql<{ lock: string }[]>`
+        SELECT '7:' || (hashtext(name)::bigint & 4294967295)::text AS lock
+        FROM unnest(ARRAY['alice', 'bob']) AS name ORDER BY hashtext(name)::bigint & 4294967295`
+    ).map((row) => row.lock);
+    const alice = { space: 7, key: 'alice' };
+    const held = await Promise.all([
+      batcher.run(heldLocks, 'alice', alice),
+      batcher.run(
+        async (transaction) => {
+          await transaction`INSERT INTO notes (id, text) VALUES (1, 'alice again')`;
+          return heldLocks(transaction);
+        },
+        'alice',
+        alice,
+      ),
+      batcher.run(heldLocks, 'bob', { space: 7, key: 'bob' }),
+      batcher.run(async (transaction) => {
+        await transaction`INSERT INTO notes (id, text) VALUES (2, 'no lock of its own')`;
+        return heldLocks(transaction);
+      }, 'carol'),
+    ]);
+    // Every write, the first included, runs with the whole group's locks held, alice's among them once.
+    expect(held).toEqual([expected, expected, expected, expected]);
+    expect(await notes()).toEqual([1, 2]);
+    expect(await sql`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2`).toHaveLength(0);
   });
 });

@@ -1,9 +1,23 @@
 import type { Sql, TransactionSql } from 'postgres';
+
+/** A connection inside the group's transaction: a reserved one on the first attempt, `begin()`'s after. */
+export type GroupTransaction = Sql | TransactionSql;
+
 import type { CommitListener } from '../write-batcher.ts';
+
+/**
+ * A transaction-scoped advisory lock a write needs before its statements run:
+ * `pg_advisory_xact_lock(space, hashtext(key))`, held until the group commits.
+ */
+export interface AdvisoryLock {
+  space: number;
+  key: string;
+}
 
 interface QueuedWrite {
   orderKey: string;
-  work: (transaction: TransactionSql) => Promise<unknown>;
+  lock: AdvisoryLock | undefined;
+  work: (transaction: GroupTransaction) => Promise<unknown>;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -59,11 +73,16 @@ export class PostgresWriteBatcher {
   /**
    * Runs `work` in the next group's transaction and answers its result once that committed. `orderKey` is
    * what the write locks (the user whose counters it moves): a group runs its writes in key order, so every
-   * group, in every process, takes those locks in one order and none waits on another in a cycle.
+   * group, in every process, takes those locks in one order and none waits on another in a cycle. `lock`
+   * is taken before any of the group's statements run, with the other writes' locks in one statement.
    */
-  run<T>(work: (transaction: TransactionSql) => Promise<T>, orderKey = ''): Promise<T> {
+  run<T>(
+    work: (transaction: GroupTransaction) => Promise<T>,
+    orderKey = '',
+    lock?: AdvisoryLock,
+  ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ orderKey, work, resolve: resolve as (value: unknown) => void, reject });
+      this.#queue.push({ orderKey, lock, work, resolve: resolve as (value: unknown) => void, reject });
       if (!this.#flushScheduled) {
         this.#flushScheduled = true;
         setImmediate(() => this.#flush());
@@ -103,17 +122,7 @@ export class PostgresWriteBatcher {
 
   async #attempt(writes: QueuedWrite[]): Promise<WriteOutcome[]> {
     try {
-      return await this.#sql.begin(async (transaction) => {
-        // All at once: the driver pipelines their statements on the one connection, so a group of 64
-        // costs each write's own chain of round trips, not the sum of all 64 chains.
-        const settled = await Promise.allSettled(writes.map((write) => write.work(transaction)));
-        const outcomes: WriteOutcome[] = [];
-        for (const outcome of settled) {
-          if (outcome.status === 'rejected') throw new WriteThrew(outcome.reason);
-          outcomes.push({ ok: true, value: outcome.value });
-        }
-        return outcomes;
-      });
+      return await this.#runTogether(writes);
     } catch (error) {
       if (!(error instanceof WriteThrew)) throw error;
       // A deadlock fails the statement that met it, not the write: the whole group runs again.
@@ -121,6 +130,7 @@ export class PostgresWriteBatcher {
       // Alone in its group, the failing write was undone by the rollback already.
       if (writes.length === 1) return [{ ok: false, error: error.error }];
       return this.#sql.begin(async (transaction) => {
+        await lockQuery(transaction, writes);
         const outcomes: WriteOutcome[] = [];
         for (const write of writes) {
           try {
@@ -134,4 +144,65 @@ export class PostgresWriteBatcher {
       }) as Promise<WriteOutcome[]>;
     }
   }
+
+  /**
+   * The group's first attempt: BEGIN, every write's statements and COMMIT on one reserved connection. BEGIN
+   * goes out with the writes' first statements, where postgres.js's `begin()` waits a round trip for it: a
+   * request makes two groups, so that is two round trips fewer per request. All the writes at once, so
+   * the driver pipelines their statements and a group of 64 costs each write's own chain of round trips,
+   * not the sum of all 64 chains. Throws `WriteThrew` with the first write's error after rolling back.
+   */
+  async #runTogether(writes: QueuedWrite[]): Promise<WriteOutcome[]> {
+    const connection = await this.#sql.reserve();
+    try {
+      const begun = connection.unsafe('BEGIN').execute();
+      const locked = lockQuery(connection, writes);
+      const [began, lockedAll, ...settled] = await Promise.allSettled([
+        begun,
+        locked,
+        ...writes.map((write) => write.work(connection)),
+      ]);
+      // A failed BEGIN fails the transaction itself (every statement after it failed with it).
+      if (began?.status === 'rejected') throw began.reason;
+      const refused = settled.find((outcome) => outcome.status === 'rejected');
+      if (lockedAll?.status === 'rejected' || refused) {
+        await connection.unsafe('ROLLBACK');
+        // A lock not granted (a deadlock's victim) is the group's failure, not one write's.
+        if (lockedAll?.status === 'rejected') throw lockedAll.reason;
+        throw new WriteThrew(refused?.reason);
+      }
+      const committed = await connection.unsafe('COMMIT');
+      // A statement that failed inside a write that caught its error aborted the transaction: PostgreSQL
+      // then answers COMMIT by rolling back, without an error of its own.
+      if (committed.command !== 'COMMIT') throw new Error('the group transaction was rolled back');
+      return settled.map((outcome) => ({
+        ok: true,
+        value: (outcome as PromiseFulfilledResult<unknown>).value,
+      }));
+    } finally {
+      connection.release();
+    }
+  }
+}
+
+/**
+ * One statement taking every lock the group's writes need, in key order (the writes' order), each once; a
+ * resolved promise when none does. Sent before the writes' own statements, so each of them runs with its
+ * lock held and sees what the lock's previous holder committed.
+ */
+function lockQuery(transaction: GroupTransaction, writes: readonly QueuedWrite[]): Promise<unknown> {
+  const spaces: number[] = [];
+  const keys: string[] = [];
+  const seen = new Set<string>();
+  for (const { lock } of writes) {
+    if (!lock || seen.has(`${lock.space}:${lock.key}`)) continue;
+    seen.add(`${lock.space}:${lock.key}`);
+    spaces.push(lock.space);
+    keys.push(lock.key);
+  }
+  if (keys.length === 0) return Promise.resolve();
+  return transaction`
+    SELECT pg_advisory_xact_lock(lock.space, hashtext(lock.key))
+    FROM unnest(${spaces}::int[], ${keys}::text[]) WITH ORDINALITY AS lock (space, key, position)
+    ORDER BY lock.position`.execute();
 }

@@ -1,5 +1,6 @@
-import type { PendingQuery, Row, Sql, TransactionSql } from 'postgres';
+import type { Sql, TransactionSql } from 'postgres';
 import { namedStatement, runNamed } from '../../database/postgres/named-statement.ts';
+import type { AdvisoryLock } from '../../database/postgres/postgres-write-batcher.ts';
 import { resultText } from '../job-rows.ts';
 import type { JobEnding, JobStart, StartAttempt } from '../job-store.ts';
 import type { NewJobRow } from '../new-job-row.ts';
@@ -21,12 +22,12 @@ const userJobsLockSpace = 0x6a6f6273;
  * next statement of a READ COMMITTED transaction sees what the lock's previous holder committed.
  */
 export async function lockUserJobs(sql: TransactionSql, userId: string): Promise<void> {
-  await lockUserJobsQuery(sql, userId);
+  await sql`SELECT pg_advisory_xact_lock(${userJobsLockSpace}, hashtext(${userId}))`;
 }
 
-/** `lockUserJobs`'s statement, not sent yet: a caller sends the statement that needs the lock behind it. */
-export function lockUserJobsQuery(sql: TransactionSql, userId: string): PendingQuery<Row[]> {
-  return sql`SELECT pg_advisory_xact_lock(${userJobsLockSpace}, hashtext(${userId}))`;
+/** `lockUserJobs`'s lock, for a write of the group commit to name: the group takes it (the same lock). */
+export function userJobsLock(userId: string): AdvisoryLock {
+  return { space: userJobsLockSpace, key: userId };
 }
 
 /** Writes a new job row. */
