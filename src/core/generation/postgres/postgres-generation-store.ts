@@ -76,14 +76,15 @@ const columnTypes: Record<(typeof insertedColumns)[number], string> = {
  * `insertGenerationRecords` as a CTE named `recorded`, for the statement that charges for the records, so
  * the charge and its records are one statement. The records are one parameter (`{records}`, made by
  * `generationRecordsValues`; `[]` records none): a JSON array of each record's values in column order,
- * sent as text. One parameter instead of 23 a record spares the driver's work per parameter, and values
- * without their names keep the charge's message under the 1024 bytes at which the driver writes to the
- * socket at once (a system call each).
+ * sent as text and read as jsonb, whose `->>` takes an element at once (json's lexes the text up to it
+ * again for every column: a tenth of the server's time per request). One parameter instead of 23 a record
+ * spares the driver's work per parameter, and values without their names keep the charge's message under
+ * the 1024 bytes at which the driver writes to the socket at once (a system call each).
  */
 export const generationRecordsCte = `recorded AS (
     INSERT INTO generations (${insertedColumns.join(', ')})
     SELECT ${insertedColumns.map((column, index) => `(r->>${index})::${columnTypes[column]}`).join(', ')}
-    FROM json_array_elements({records}::text::json) AS r
+    FROM jsonb_array_elements({records}::text::jsonb) AS r
   )`;
 
 const insertRecordsStatement = namedStatement(`WITH ${generationRecordsCte} SELECT 1`);
