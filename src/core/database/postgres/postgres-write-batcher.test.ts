@@ -117,4 +117,26 @@ describe('PostgresWriteBatcher', () => {
     expect(await notes()).toEqual([1, 2]);
     expect(await sql`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2`).toHaveLength(0);
   });
+
+  it('rolls back and frees the connection when a write throws before returning a promise', async () => {
+    const batcher = new PostgresWriteBatcher(sql);
+    const throwsAtOnce = (() => {
+      throw new Error('refused at once');
+    }) as unknown as () => Promise<unknown>;
+    const outcomes = await Promise.allSettled([
+      batcher.run((transaction) => transaction`INSERT INTO notes (id, text) VALUES (1, 'kept')`),
+      batcher.run(throwsAtOnce),
+    ]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected']);
+    expect(await notes()).toEqual([1]);
+    // Every connection is back outside a transaction: a later group commits on whichever it gets.
+    await Promise.all(
+      Array.from({ length: database.poolSize }, (_, index) =>
+        batcher.run(
+          (transaction) => transaction`INSERT INTO notes (id, text) VALUES (${10 + index}, 'later')`,
+        ),
+      ),
+    );
+    expect(await sql`SELECT 1 FROM pg_stat_activity WHERE state = 'idle in transaction'`).toHaveLength(0);
+  });
 });

@@ -160,7 +160,7 @@ export class PostgresWriteBatcher {
       const [began, lockedAll, ...settled] = await Promise.allSettled([
         begun,
         locked,
-        ...writes.map((write) => write.work(connection)),
+        ...writes.map((write) => startWork(write, connection)),
       ]);
       // A failed BEGIN fails the transaction itself (every statement after it failed with it).
       if (began?.status === 'rejected') throw began.reason;
@@ -182,6 +182,18 @@ export class PostgresWriteBatcher {
     } finally {
       connection.release();
     }
+  }
+}
+
+/**
+ * The write's promise, also when it throws before making one: past BEGIN nothing may leave `#runTogether`
+ * without its COMMIT or ROLLBACK, or the connection would go back to the pool inside the transaction.
+ */
+function startWork(write: QueuedWrite, transaction: GroupTransaction): Promise<unknown> {
+  try {
+    return write.work(transaction);
+  } catch (error) {
+    return Promise.reject(error);
   }
 }
 
