@@ -1,5 +1,6 @@
 import type { Sql } from 'postgres';
-import { type Queryable, refundCharge } from '../../quota/postgres/postgres-quota-store.ts';
+import type { Queryable } from '../../database/postgres/queryable.ts';
+import { refundCharge } from '../../quota/postgres/postgres-quota-store.ts';
 import type { AdminImageRecord } from '../admin-report-store.ts';
 import type { AuditRow, AuditStore, ImageRefund, NewAuditRow } from '../audit-store.ts';
 import { type PostgresGenerationRow, postgresImageRecord } from './postgres-admin-report-store.ts';

@@ -1,8 +1,7 @@
-import type { Sql, TransactionSql } from 'postgres';
+import type { Sql } from 'postgres';
 import { isoTimestamp } from '../../database/iso-timestamp.ts';
+import type { Queryable } from '../../database/postgres/queryable.ts';
 import type { AdminAction, AdminActionEntry, ChatAdminStore, SubjectCount } from '../chat-admin-store.ts';
-
-type Queryable = Sql | TransactionSql;
 
 /**
  * `ChatAdminStore` on PostgreSQL: each change and its audit entry are one transaction. A refund's audit

@@ -1,7 +1,4 @@
-import type { Sql, TransactionSql } from 'postgres';
-
-/** The pool, or a transaction on it. */
-type Queryable = Sql | TransactionSql;
+import type { Queryable } from './queryable.ts';
 
 /** A statement's text with `{name}` placeholders turned into `$1…$n` once, and the name of each. */
 export interface NamedStatement {

@@ -21,7 +21,6 @@ import {
 import {
   holdOutcome,
   holdStatement,
-  type Queryable,
   type SettleRow,
   settleAnswers,
   settleCtes,
@@ -38,6 +37,7 @@ import {
 import { QuotaLedger } from '../../quota/quota-ledger.ts';
 import { namedStatement, runNamed } from './named-statement.ts';
 import type { PostgresWriteBatcher } from './postgres-write-batcher.ts';
+import type { Queryable } from './queryable.ts';
 
 /** What the charge's statement answers: the settle's row, and whether the job's end was written. */
 type ChargeRow = SettleRow & { ended: boolean };

@@ -5,7 +5,8 @@ import {
   type PostgresTestDatabase,
 } from '../../../test-support/postgres-test-database.ts';
 import { createPostgresPool } from './open-postgres.ts';
-import { type GroupTransaction, PostgresWriteBatcher } from './postgres-write-batcher.ts';
+import { PostgresWriteBatcher } from './postgres-write-batcher.ts';
+import type { Queryable } from './queryable.ts';
 
 // Starting PGlite (WebAssembly) takes seconds on a small machine: a start-up cost, not a race.
 const startUpMs = 60_000;
@@ -83,7 +84,7 @@ describe('PostgresWriteBatcher', () => {
   it('takes the writes’ advisory locks, each once, before their statements and until the group commits', async () => {
     const batcher = new PostgresWriteBatcher(sql);
     // The advisory locks this backend holds: a two-key one shows its keys as classid and objid (unsigned).
-    const heldLocks = async (transaction: GroupTransaction) =>
+    const heldLocks = async (transaction: Queryable) =>
       (
         await transaction<{ lock: string }[]>`
           SELECT classid::text || ':' || objid::text AS lock FROM pg_locks

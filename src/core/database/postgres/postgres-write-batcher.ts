@@ -1,9 +1,6 @@
-import type { Sql, TransactionSql } from 'postgres';
-
-/** A connection inside the group's transaction: a reserved one on the first attempt, `begin()`'s after. */
-export type GroupTransaction = Sql | TransactionSql;
-
+import type { Sql } from 'postgres';
 import type { CommitListener } from '../write-batcher.ts';
+import type { Queryable } from './queryable.ts';
 
 /**
  * A transaction-scoped advisory lock a write needs before its statements run:
@@ -17,7 +14,7 @@ export interface AdvisoryLock {
 interface QueuedWrite {
   orderKey: string;
   lock: AdvisoryLock | undefined;
-  work: (transaction: GroupTransaction) => Promise<unknown>;
+  work: (transaction: Queryable) => Promise<unknown>;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -76,11 +73,7 @@ export class PostgresWriteBatcher {
    * group, in every process, takes those locks in one order and none waits on another in a cycle. `lock`
    * is taken before any of the group's statements run, with the other writes' locks in one statement.
    */
-  run<T>(
-    work: (transaction: GroupTransaction) => Promise<T>,
-    orderKey = '',
-    lock?: AdvisoryLock,
-  ): Promise<T> {
+  run<T>(work: (transaction: Queryable) => Promise<T>, orderKey = '', lock?: AdvisoryLock): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({ orderKey, lock, work, resolve: resolve as (value: unknown) => void, reject });
       if (!this.#flushScheduled) {
@@ -189,7 +182,7 @@ export class PostgresWriteBatcher {
  * The write's promise, also when it throws before making one: past BEGIN nothing may leave `#runTogether`
  * without its COMMIT or ROLLBACK, or the connection would go back to the pool inside the transaction.
  */
-function startWork(write: QueuedWrite, transaction: GroupTransaction): Promise<unknown> {
+function startWork(write: QueuedWrite, transaction: Queryable): Promise<unknown> {
   try {
     return write.work(transaction);
   } catch (error) {
@@ -202,7 +195,7 @@ function startWork(write: QueuedWrite, transaction: GroupTransaction): Promise<u
  * resolved promise when none does. Sent before the writes' own statements, so each of them runs with its
  * lock held and sees what the lock's previous holder committed.
  */
-function lockQuery(transaction: GroupTransaction, writes: readonly QueuedWrite[]): Promise<unknown> {
+function lockQuery(transaction: Queryable, writes: readonly QueuedWrite[]): Promise<unknown> {
   const spaces: number[] = [];
   const keys: string[] = [];
   const seen = new Set<string>();

@@ -1,11 +1,11 @@
-import type { Sql, TransactionSql } from 'postgres';
+import type { Sql } from 'postgres';
 import { namedStatement, runNamed } from '../../database/postgres/named-statement.ts';
+import type { Queryable } from '../../database/postgres/queryable.ts';
 import type { GenerationRecord } from '../generation-records.ts';
 import { type GenerationRow, recordFromRow, warningsText } from '../generation-rows.ts';
 import type { GenerationStore } from '../generation-store.ts';
 
 /** The pool, or a transaction on it (so records can commit with the charge that pays for them). */
-type Queryable = Sql | TransactionSql;
 
 const insertedColumns = [
   'id',

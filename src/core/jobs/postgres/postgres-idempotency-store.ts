@@ -1,7 +1,8 @@
 import type { Sql } from 'postgres';
+import type { Queryable } from '../../database/postgres/queryable.ts';
 import type { HeldIdempotencyKey, IdempotencyKeyUse, IdempotencyStore } from '../idempotency-store.ts';
 import type { NewJobRow } from '../new-job-row.ts';
-import { insertJob, type Queryable } from './postgres-job-rows.ts';
+import { insertJob } from './postgres-job-rows.ts';
 
 /**
  * `IdempotencyStore` on PostgreSQL. A claim is one `INSERT … ON CONFLICT DO UPDATE … WHERE <expired>`: a

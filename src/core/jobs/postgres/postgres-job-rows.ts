@@ -1,6 +1,7 @@
-import type { Sql, TransactionSql } from 'postgres';
+import type { TransactionSql } from 'postgres';
 import { namedStatement, runNamed } from '../../database/postgres/named-statement.ts';
 import type { AdvisoryLock } from '../../database/postgres/postgres-write-batcher.ts';
+import type { Queryable } from '../../database/postgres/queryable.ts';
 import { resultText } from '../job-rows.ts';
 import type { JobEnding, JobStart, StartAttempt } from '../job-store.ts';
 import type { NewJobRow } from '../new-job-row.ts';
@@ -8,9 +9,6 @@ import type { NewJobRow } from '../new-job-row.ts';
 // The job-row writes of the request path, as functions of a `sql` that may be a transaction, so a caller
 // can put a job's row in the same transaction as its quota hold or charge. `PostgresJobStore` calls them
 // on the pool.
-
-/** The pool, or a transaction on it. */
-export type Queryable = Sql | TransactionSql;
 
 // The per-user lock's first key, "jobs": advisory locks are one namespace per database, and the two-key
 // form keeps these apart from the migration lock's one-key form.

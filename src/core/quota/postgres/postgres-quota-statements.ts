@@ -1,6 +1,6 @@
-import type { Sql, TransactionSql } from 'postgres';
 import { isoTimestamp } from '../../database/iso-timestamp.ts';
 import { namedStatement, runNamed, StatementCache } from '../../database/postgres/named-statement.ts';
+import type { Queryable } from '../../database/postgres/queryable.ts';
 import {
   budgetExhausted,
   budgetSubject,
@@ -20,9 +20,6 @@ import type { Charge, SettledHold } from '../quota-store.ts';
 // round trip each and can share that statement with the writes that commit with them (a job row, the
 // records): the main thread's time on PostgreSQL goes mostly to the driver's per-statement work. Their
 // texts are compiled once per shape (`named-statement.ts`), not rebuilt from fragments per call.
-
-/** The pool, or a transaction on it. */
-export type Queryable = Sql | TransactionSql;
 
 /** What the hold statement answers: which guarded upserts held, and the new hold's id when all did. */
 export interface HoldRow {

@@ -1,4 +1,5 @@
 import type { TransactionSql } from 'postgres';
+import type { Queryable } from '../../database/postgres/queryable.ts';
 import {
   assertChargeable,
   budgetSubject,
@@ -11,12 +12,9 @@ import {
   holdOutcome,
   holdStatement,
   holdsMonthOnly,
-  type Queryable,
   settleHold,
   settleOutcome,
 } from './postgres-quota-statements.ts';
-
-export type { Queryable } from './postgres-quota-statements.ts';
 
 /**
  * `QuotaStore` on PostgreSQL (the `postgres` driver's pool). A hold is one statement of guarded upserts, the
