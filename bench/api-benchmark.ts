@@ -34,6 +34,9 @@ const referenceBody = JSON.stringify({
 /** Concurrent connections: enough that the server, not the round trip, is what is measured. */
 export const connections = 100;
 
+/** Load before each measured run, on the same instance, not counted. */
+export const warmUpSeconds = 1;
+
 /**
  * Where the load generator runs. `in-process`: autocannon's usual programmatic setup, sharing the server's
  * thread, so both sides pay the same client cost per request. `own-thread`: a worker thread, so the server
@@ -64,16 +67,22 @@ async function load(
 ) {
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   process.env.IMAGINE_BENCH_KEYS = JSON.stringify(keys);
-  const result = await autocannon({
-    url: `${address}${url}`,
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: referenceBody,
-    connections,
-    duration: seconds,
-    ...(keys.length > 0 ? { setupClient: oneUserPerConnection(placement) } : {}),
-    ...(placement === 'own-thread' ? { workers: 1 } : {}),
-  });
+  const run = (duration: number) =>
+    autocannon({
+      url: `${address}${url}`,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: referenceBody,
+      connections,
+      duration,
+      ...(keys.length > 0 ? { setupClient: oneUserPerConnection(placement) } : {}),
+      ...(placement === 'own-thread' ? { workers: 1 } : {}),
+    });
+  // A service runs for days: its first second (a fresh pool's connections, each new PostgreSQL backend
+  // faulting in shared buffers and loading its catalog caches, a fresh SQLite file's first pages) is not
+  // what it does under load. Each side gets the same warm-up on its own instance, unmeasured.
+  await run(warmUpSeconds);
+  const result = await run(seconds);
   return {
     requestsPerSecond: result.requests.average,
     p50Ms: result.latency.p50,

@@ -15,6 +15,7 @@ import {
   type LoadFigures,
   runApiBenchmark,
   runEngineApiBenchmark,
+  warmUpSeconds,
 } from './api-benchmark.ts';
 import { runDiscordBenchmark } from './discord-benchmark.ts';
 import { fullGrowth, growthRounds, quickGrowth, runGrowthBenchmark } from './growth-benchmark.ts';
@@ -66,7 +67,7 @@ console.log(`imagine benchmarks (node ${process.version})\n`);
 if (runApi) {
   console.log(
     `POST /api/v1/generate/image, instant in-memory model and storage, beside a bare Fastify route parsing the same JSON\n` +
-      `(${apiRounds} alternating runs of ${seconds}s each, ${connections} connections: median runs, median ratio of the pairs)`,
+      `(${apiRounds} alternating runs of ${seconds}s each after ${warmUpSeconds}s unmeasured on the same instance, ${connections} connections: median runs, median ratio of the pairs)`,
   );
   for (const placement of ['in-process', 'own-thread'] as const) {
     const api = await runApiBenchmark(seconds, placement);
@@ -116,7 +117,7 @@ if (runPostgres) {
 if (runEngines) {
   console.log(
     '\nPOST /api/v1/generate/image on PostgreSQL beside SQLite (the API run above; PostgreSQL on a fresh database each run)\n' +
-      `(${engineRounds} alternating runs of ${seconds}s each, ${connections} connections, load generator in the server process)`,
+      `(${engineRounds} alternating runs of ${seconds}s each after ${warmUpSeconds}s unmeasured, ${connections} connections, load generator in the server process)`,
   );
   const engines = await runEngineApiBenchmark(seconds);
   printLoad('imagine on SQLite', engines.sqlite);
