@@ -47,6 +47,29 @@ export interface Reservation {
   userId: string;
   period: string;
   images: number;
+  /**
+   * What the hold moved besides the user's month, when the process that made it says (a superset is safe):
+   * a store may then settle only those counters. Absent (a hold read back, say), it settles every one.
+   */
+  moved?: HeldCounters | undefined;
+}
+
+/** The counters besides the user's month that a hold moved, or may have. */
+export interface HeldCounters {
+  day: boolean;
+  scope: boolean;
+  tally: boolean;
+  budget: boolean;
+}
+
+/** What a hold for `request` may move besides the user's month. */
+export function heldCounters(request: ReservationRequest): HeldCounters {
+  return {
+    day: request.userDailyLimit !== undefined,
+    scope: request.scope !== undefined,
+    tally: request.tally !== undefined,
+    budget: request.budgetUsd !== undefined,
+  };
 }
 
 /** A user's standing this month. */

@@ -212,4 +212,55 @@ describe('PostgresGenerationWrites', () => {
     expect(await jobStatuses()).toEqual(['job-1:running']);
     expect(await counter('user:alice', '2026-03')).toEqual({ used_images: 0, reserved_images: 0 });
   });
+
+  it('settles every counter a hold moved, and every counter of a hold whose counters it was not told', async () => {
+    const moving = request('alice', {
+      userDailyLimit: 4,
+      scope: { key: 'guild-1', limit: 10 },
+      tally: 'tally:guild-1:alice',
+      estimatedUsd: 0.04,
+      budgetUsd: 100,
+    });
+    const charged = async (told: boolean, jobId: string) => {
+      const held = await writes.hold(moving, jobRow(jobId, 'alice'));
+      if (held === 'job-queued') throw new Error('not queued');
+      // A reservation read back from elsewhere carries no word of what its hold moved.
+      const { moved: _moved, ...untold } = held;
+      await writes.charge({
+        reservation: told ? held : untold,
+        records: [record(`image-${jobId}`, 'alice')],
+        charge: { images: 1, costUsd: 0.04 },
+        userLimit: 5,
+        userDailyLimit: 4,
+        job: { id: jobId, result: () => undefined },
+      });
+    };
+    await charged(true, 'job-1');
+    await charged(false, 'job-2');
+    const settled = { used_images: 2, reserved_images: 0 };
+    expect(await counter('user:alice', '2026-03')).toEqual(settled);
+    expect(await counter('user:alice', '2026-03-10')).toEqual(settled);
+    expect(await counter('scope:guild-1', '2026-03')).toEqual(settled);
+    expect(await counter('tally:guild-1:alice', '2026-03')).toEqual({ used_images: 2, reserved_images: 0 });
+    expect(
+      await postgres.sql`SELECT spent_usd, reserved_usd FROM quota_counters WHERE subject = 'budget' AND period = '2026-03'`,
+    ).toEqual([{ spent_usd: 0.08, reserved_usd: 0 }]);
+    expect(await postgres.sql`SELECT id FROM reservations`).toEqual([]);
+  });
+
+  it('counts a paid image’s spending though its hold held no budget', async () => {
+    const held = await writes.hold(request('alice', { estimatedUsd: 0.04 }), jobRow('job-1', 'alice'));
+    if (held === 'job-queued') throw new Error('not queued');
+    await writes.charge({
+      reservation: held,
+      records: [record('image-1', 'alice')],
+      charge: { images: 1, costUsd: 0.04 },
+      userLimit: 5,
+      userDailyLimit: undefined,
+      job: { id: 'job-1', result: () => undefined },
+    });
+    expect(
+      await postgres.sql`SELECT spent_usd, reserved_usd FROM quota_counters WHERE subject = 'budget' AND period = '2026-03'`,
+    ).toEqual([{ spent_usd: 0.04, reserved_usd: 0 }]);
+  });
 });

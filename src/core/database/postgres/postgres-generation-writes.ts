@@ -23,33 +23,41 @@ import {
   holdStatement,
   type SettleRow,
   settleAnswers,
-  settleCtes,
+  settleCtesOf,
   settleOutcome,
+  settleStepsFor,
   settleValues,
 } from '../../quota/postgres/postgres-quota-statements.ts';
 import { PostgresQuotaStore } from '../../quota/postgres/postgres-quota-store.ts';
 import {
   assertChargeable,
+  heldCounters,
   type Reservation,
   type ReservationRequest,
   type UsageSummary,
 } from '../../quota/quota-accounting.ts';
 import { QuotaLedger } from '../../quota/quota-ledger.ts';
-import { namedStatement, runNamed } from './named-statement.ts';
+import type { Charge } from '../../quota/quota-store.ts';
+import { type NamedStatement, runNamed, StatementCache } from './named-statement.ts';
 import type { PostgresWriteBatcher } from './postgres-write-batcher.ts';
 import type { Queryable } from './queryable.ts';
 
 /** What the charge's statement answers: the settle's row, and whether the job's end was written. */
 type ChargeRow = SettleRow & { ended: boolean };
 
-// The charge's statements, with the job's end and without: records, settle (and end) as one statement.
-const chargeOnly = namedStatement(
-  `WITH ${generationRecordsCte}, ${settleCtes} SELECT ${settleAnswers}, false AS ended`,
-);
-const chargeWithJobEnd = namedStatement(
-  `WITH ${generationRecordsCte}, ${settleCtes}, ${finishJobCte}
-  SELECT ${settleAnswers}, EXISTS (SELECT 1 FROM ended) AS ended`,
-);
+// The charge's statements, one a shape: records, settle (only the counters its hold moved) and, with a
+// job, the job's end, as one statement.
+const chargeStatements = new StatementCache();
+
+function chargeStatement(reservation: Reservation, charge: Charge, withJobEnd: boolean): NamedStatement {
+  const { steps, key } = settleStepsFor(reservation.moved, charge);
+  return chargeStatements.get(`${key}${withJobEnd ? '+job' : ''}`, () =>
+    withJobEnd
+      ? `WITH ${generationRecordsCte}, ${settleCtesOf(steps)}, ${finishJobCte}
+        SELECT ${settleAnswers}, EXISTS (SELECT 1 FROM ended) AS ended`
+      : `WITH ${generationRecordsCte}, ${settleCtesOf(steps)} SELECT ${settleAnswers}, false AS ended`,
+  );
+}
 
 /** How long a refused release waits before it is tried again; after the last, the abandoned-hold sweep has it. */
 const releaseRetriesMs = [1_000, 5_000, 30_000];
@@ -76,7 +84,19 @@ export class PostgresGenerationWrites implements GenerationWrites {
     this.#now = dependencies.now;
   }
 
-  hold(request: ReservationRequest, job: JobRowWithHold | undefined): Promise<Reservation | 'job-queued'> {
+  async hold(
+    request: ReservationRequest,
+    job: JobRowWithHold | undefined,
+  ): Promise<Reservation | 'job-queued'> {
+    const held = await this.#holdWrite(request, job);
+    // The charge then settles only the counters this hold moved (`settleStepsFor`).
+    return held === 'job-queued' ? held : { ...held, moved: heldCounters(request) };
+  }
+
+  #holdWrite(
+    request: ReservationRequest,
+    job: JobRowWithHold | undefined,
+  ): Promise<Reservation | 'job-queued'> {
     if (!job) {
       return this.#writes.run((transaction) => this.#ledgerOn(transaction).reserve(request), request.userId);
     }
@@ -106,15 +126,16 @@ export class PostgresGenerationWrites implements GenerationWrites {
       // standing, follows below), so the whole charge costs one round trip.
       const recorded = generationRecordsValues(records);
       const settling = settleValues(reservation.id, charge.charge);
+      const statement = chargeStatement(reservation, charge.charge, job !== undefined);
       const [row] = job
         ? await runNamed<ChargeRow>(
             transaction,
-            chargeWithJobEnd,
+            statement,
             recorded,
             settling,
             finishJobValues(job.id, chargedJobEnding(undefined), this.#now()),
           )
-        : await runNamed<ChargeRow>(transaction, chargeOnly, recorded, settling);
+        : await runNamed<ChargeRow>(transaction, statement, recorded, settling);
       const settled = await settleOutcome(transaction, reservation.id, charge.charge, row);
       // Read in the same transaction: the standing reported is exactly the one just written. Thrown when
       // the hold was gone; the group then undoes the records and the job's end with it.

@@ -5,6 +5,7 @@ import {
   budgetExhausted,
   budgetSubject,
   dailyLimitReached,
+  type HeldCounters,
   joinImageIds,
   monthlyLimitReached,
   type ReservationRequest,
@@ -178,47 +179,80 @@ export interface SettleRow {
   reserved_images: number | null;
 }
 
-/**
- * The settle as CTEs of one statement (`{reservationId}`, `{images}`, `{costUsd}`; values from
- * `settleValues`): the hold's row is deleted (only when it holds at least what is charged), and every
- * counter it names is charged and given back the rest from that deleted row, so the removal and the
- * charges commit together, in autocommit too. `settleAnswers` reads the outcome.
- */
-export const settleCtes = `
-    gone AS (
-      DELETE FROM reservations WHERE id = {reservationId}::bigint AND images >= {images}::int
-      RETURNING user_id, scope_key, period, images, held_usd, day, tally
-    ),
-    month AS (
+/** The settle's steps after `gone`, each reading the deleted hold's row; `month` always runs. */
+const settleSteps = {
+  month: `month AS (
       UPDATE quota_counters AS c
       SET reserved_images = c.reserved_images - g.images, used_images = c.used_images + {images}::int
       FROM gone AS g WHERE c.subject = {userPrefix}::text || g.user_id AND c.period = g.period
       RETURNING c.used_images, c.reserved_images
-    ),
-    day AS (
+    )`,
+  day: `day AS (
       UPDATE quota_counters AS c
       SET reserved_images = c.reserved_images - g.images, used_images = c.used_images + {images}::int
       FROM gone AS g WHERE g.day IS NOT NULL AND c.subject = {userPrefix}::text || g.user_id AND c.period = g.day
-    ),
-    scope AS (
+    )`,
+  scope: `scope AS (
       UPDATE quota_counters AS c
       SET reserved_images = c.reserved_images - g.images, used_images = c.used_images + {images}::int
       FROM gone AS g
       WHERE g.scope_key IS NOT NULL AND c.subject = {scopePrefix}::text || g.scope_key AND c.period = g.period
-    ),
-    tally AS (
+    )`,
+  tally: `tally AS (
       INSERT INTO quota_counters AS c (subject, period, used_images)
       SELECT g.tally, g.period, {images}::int FROM gone AS g WHERE g.tally IS NOT NULL AND {images}::int > 0
       ON CONFLICT (subject, period) DO UPDATE SET used_images = c.used_images + excluded.used_images
-    ),
-    budget AS (
+    )`,
+  budget: `budget AS (
       INSERT INTO quota_counters AS c (subject, period, spent_usd)
       SELECT {budget}::text, g.period, {costUsd}::float8 FROM gone AS g
       WHERE {costUsd}::float8 <> 0 OR g.held_usd <> 0
       ON CONFLICT (subject, period) DO UPDATE SET
         reserved_usd = GREATEST(0, c.reserved_usd - (SELECT held_usd FROM gone)),
         spent_usd = c.spent_usd + excluded.spent_usd
-    )`;
+    )`,
+};
+
+/**
+ * The settle as CTEs of one statement (`{reservationId}`, `{images}`, `{costUsd}`; values from
+ * `settleValues`): the hold's row is deleted (only when it holds at least what is charged), and every
+ * counter it names is charged and given back the rest from that deleted row, so the removal and the
+ * charges commit together, in autocommit too. `settleAnswers` reads the outcome. `steps` leaves out the
+ * counters the hold did not move (`settleStepsFor`); each step also checks the row itself, so leaving one
+ * in changes nothing but the statement's cost.
+ */
+export function settleCtesOf(steps: readonly (keyof typeof settleSteps)[] = allSettleSteps): string {
+  return `
+    gone AS (
+      DELETE FROM reservations WHERE id = {reservationId}::bigint AND images >= {images}::int
+      RETURNING user_id, scope_key, period, images, held_usd, day, tally
+    ),
+    ${['month' as const, ...steps.filter((step) => step !== 'month')].map((step) => settleSteps[step]).join(',\n    ')}`;
+}
+
+const allSettleSteps = Object.keys(settleSteps) as (keyof typeof settleSteps)[];
+
+/** Every step: for a hold whose counters are not known. */
+export const settleCtes = settleCtesOf();
+
+/**
+ * The steps settling `reservation` with `charge` needs: a free model's charge on a hold that moved only
+ * the user's month is the month alone (four CTEs fewer, each a plan node PostgreSQL sets up per
+ * statement). Unknown counters (`moved` absent) take every step. Answers the steps and their key.
+ */
+export function settleStepsFor(
+  moved: HeldCounters | undefined,
+  charge: Charge,
+): { steps: (keyof typeof settleSteps)[]; key: string } {
+  if (!moved) return { steps: allSettleSteps, key: 'dstb' };
+  const steps: (keyof typeof settleSteps)[] = [];
+  if (moved.day) steps.push('day');
+  if (moved.scope) steps.push('scope');
+  if (moved.tally && charge.images > 0) steps.push('tally');
+  // Spending is counted without a budget too: a paid image always runs the budget's upsert.
+  if (moved.budget || charge.costUsd !== 0) steps.push('budget');
+  return { steps, key: steps.map((step) => step[0]).join('') };
+}
 
 /** The values `settleCtes` names. */
 export function settleValues(reservationId: number, charge: Charge): Record<string, unknown> {
