@@ -196,18 +196,19 @@ function startWork(write: QueuedWrite, transaction: Queryable): Promise<unknown>
  * lock held and sees what the lock's previous holder committed.
  */
 function lockQuery(transaction: Queryable, writes: readonly QueuedWrite[]): Promise<unknown> {
-  const spaces: number[] = [];
-  const keys: string[] = [];
-  const seen = new Set<string>();
-  for (const { lock } of writes) {
-    if (!lock || seen.has(`${lock.space}:${lock.key}`)) continue;
-    seen.add(`${lock.space}:${lock.key}`);
-    spaces.push(lock.space);
-    keys.push(lock.key);
-  }
-  if (keys.length === 0) return Promise.resolve();
+  const locks = new Map<string, AdvisoryLock>();
+  for (const { lock } of writes) if (lock) locks.set(`${lock.space}:${lock.key}`, lock);
+  return locks.size === 0 ? Promise.resolve() : takeAdvisoryLocks(transaction, [...locks.values()]);
+}
+
+/**
+ * Takes `locks` in the order given, until the transaction ends, in one statement: the one text for these
+ * locks, so a write's lock taken by its group and the same lock taken alone are one lock.
+ */
+export function takeAdvisoryLocks(transaction: Queryable, locks: readonly AdvisoryLock[]): Promise<unknown> {
   return transaction`
     SELECT pg_advisory_xact_lock(lock.space, hashtext(lock.key))
-    FROM unnest(${spaces}::int[], ${keys}::text[]) WITH ORDINALITY AS lock (space, key, position)
+    FROM unnest(${locks.map((lock) => lock.space)}::int[], ${locks.map((lock) => lock.key)}::text[])
+      WITH ORDINALITY AS lock (space, key, position)
     ORDER BY lock.position`.execute();
 }

@@ -1,6 +1,6 @@
 import type { TransactionSql } from 'postgres';
 import { namedStatement, runNamed } from '../../database/postgres/named-statement.ts';
-import type { AdvisoryLock } from '../../database/postgres/postgres-write-batcher.ts';
+import { type AdvisoryLock, takeAdvisoryLocks } from '../../database/postgres/postgres-write-batcher.ts';
 import type { Queryable } from '../../database/postgres/queryable.ts';
 import { resultText } from '../job-rows.ts';
 import type { JobEnding, JobStart, StartAttempt } from '../job-store.ts';
@@ -20,10 +20,10 @@ const userJobsLockSpace = 0x6a6f6273;
  * next statement of a READ COMMITTED transaction sees what the lock's previous holder committed.
  */
 export async function lockUserJobs(sql: TransactionSql, userId: string): Promise<void> {
-  await sql`SELECT pg_advisory_xact_lock(${userJobsLockSpace}, hashtext(${userId}))`;
+  await takeAdvisoryLocks(sql, [userJobsLock(userId)]);
 }
 
-/** `lockUserJobs`'s lock, for a write of the group commit to name: the group takes it (the same lock). */
+/** `lockUserJobs`'s lock, for a write of the group commit to name: the group takes it for the write. */
 export function userJobsLock(userId: string): AdvisoryLock {
   return { space: userJobsLockSpace, key: userId };
 }

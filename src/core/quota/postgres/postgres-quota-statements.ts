@@ -179,14 +179,8 @@ export interface SettleRow {
   reserved_images: number | null;
 }
 
-/** The settle's steps after `gone`, each reading the deleted hold's row; `month` always runs. */
+/** The settle's steps after the user's month, each reading the deleted hold's row (`gone`). */
 const settleSteps = {
-  month: `month AS (
-      UPDATE quota_counters AS c
-      SET reserved_images = c.reserved_images - g.images, used_images = c.used_images + {images}::int
-      FROM gone AS g WHERE c.subject = {userPrefix}::text || g.user_id AND c.period = g.period
-      RETURNING c.used_images, c.reserved_images
-    )`,
   day: `day AS (
       UPDATE quota_counters AS c
       SET reserved_images = c.reserved_images - g.images, used_images = c.used_images + {images}::int
@@ -221,36 +215,48 @@ const settleSteps = {
  * counters the hold did not move (`settleStepsFor`); each step also checks the row itself, so leaving one
  * in changes nothing but the statement's cost.
  */
-export function settleCtesOf(steps: readonly (keyof typeof settleSteps)[] = allSettleSteps): string {
-  return `
+export function settleCtesOf(steps: readonly SettleStep[] = allSettleSteps): string {
+  return [
+    `
     gone AS (
       DELETE FROM reservations WHERE id = {reservationId}::bigint AND images >= {images}::int
       RETURNING user_id, scope_key, period, images, held_usd, day, tally
-    ),
-    ${['month' as const, ...steps.filter((step) => step !== 'month')].map((step) => settleSteps[step]).join(',\n    ')}`;
+    )`,
+    `month AS (
+      UPDATE quota_counters AS c
+      SET reserved_images = c.reserved_images - g.images, used_images = c.used_images + {images}::int
+      FROM gone AS g WHERE c.subject = {userPrefix}::text || g.user_id AND c.period = g.period
+      RETURNING c.used_images, c.reserved_images
+    )`,
+    ...steps.map((step) => settleSteps[step]),
+  ].join(',\n    ');
 }
 
-const allSettleSteps = Object.keys(settleSteps) as (keyof typeof settleSteps)[];
+type SettleStep = keyof typeof settleSteps;
+const allSettleSteps = Object.keys(settleSteps) as SettleStep[];
 
 /** Every step: for a hold whose counters are not known. */
 export const settleCtes = settleCtesOf();
 
 /**
- * The steps settling `reservation` with `charge` needs: a free model's charge on a hold that moved only
- * the user's month is the month alone (four CTEs fewer, each a plan node PostgreSQL sets up per
- * statement). Unknown counters (`moved` absent) take every step. Answers the steps and their key.
+ * The steps besides the month that settling a hold which moved `moved` needs for `charge`: a free model's
+ * charge on a hold that moved only the user's month is the month alone (four CTEs fewer, each a plan node
+ * PostgreSQL sets up per statement). Unknown counters (`moved` absent) take every step. Answers the steps
+ * and a key naming them.
  */
 export function settleStepsFor(
   moved: HeldCounters | undefined,
   charge: Charge,
-): { steps: (keyof typeof settleSteps)[]; key: string } {
-  if (!moved) return { steps: allSettleSteps, key: 'dstb' };
-  const steps: (keyof typeof settleSteps)[] = [];
-  if (moved.day) steps.push('day');
-  if (moved.scope) steps.push('scope');
-  if (moved.tally && charge.images > 0) steps.push('tally');
-  // Spending is counted without a budget too: a paid image always runs the budget's upsert.
-  if (moved.budget || charge.costUsd !== 0) steps.push('budget');
+): { steps: SettleStep[]; key: string } {
+  const steps: SettleStep[] = [];
+  if (!moved) steps.push(...allSettleSteps);
+  else {
+    if (moved.day) steps.push('day');
+    if (moved.scope) steps.push('scope');
+    if (moved.tally && charge.images > 0) steps.push('tally');
+    // Spending is counted without a budget too: a paid image always runs the budget's upsert.
+    if (moved.budget || charge.costUsd !== 0) steps.push('budget');
+  }
   return { steps, key: steps.map((step) => step[0]).join('') };
 }
 
