@@ -140,4 +140,27 @@ describe('PostgresWriteBatcher', () => {
     );
     expect(await sql`SELECT 1 FROM pg_stat_activity WHERE state = 'idle in transaction'`).toHaveLength(0);
   });
+
+  it('fails the whole group, writing nothing, when a write swallows the error of a statement that aborted it', async () => {
+    await sql`INSERT INTO notes (id, text) VALUES (2, 'already there')`;
+    const batcher = new PostgresWriteBatcher(sql);
+    const outcomes = await Promise.allSettled([
+      batcher.run(async (transaction) => {
+        await transaction`INSERT INTO notes (id, text) VALUES (1, 'would be kept')`;
+        try {
+          await transaction`INSERT INTO notes (id, text) VALUES (2, 'a duplicate')`;
+        } catch {
+          // Swallowed: the transaction is aborted all the same, and PostgreSQL answers COMMIT with ROLLBACK.
+        }
+        return 'looked fine';
+      }),
+      batcher.run(async () => 'no statement of its own'),
+    ]);
+    const rolledBack = new Error('the group transaction was rolled back');
+    expect(outcomes).toEqual([
+      { status: 'rejected', reason: rolledBack },
+      { status: 'rejected', reason: rolledBack },
+    ]);
+    expect(await notes()).toEqual([2]);
+  });
 });
